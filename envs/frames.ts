@@ -1,0 +1,89 @@
+/**
+ * Render frames: the JSON that `env.render()` returns in `json` mode and the browser viewer draws.
+ * Plain data only (numbers, strings, arrays), so a frame survives JSON.stringify / socket.io unchanged.
+ * `kind` selects the renderer. Coordinates on grids are [row, col] with row 0 at the top.
+ */
+
+export interface CartPoleFrame {
+  kind: 'cartpole';
+  /** Cart position (m), cart velocity, pole angle (rad, positive = leaning right), angular velocity. */
+  x: number;
+  xDot: number;
+  theta: number;
+  thetaDot: number;
+  /** Episode ends when |x| exceeds this (m). */
+  xThreshold: number;
+  /** Episode ends when |theta| exceeds this (rad). */
+  thetaThreshold: number;
+  /** Half the pole's length (m), as in the physics. */
+  poleHalfLength: number;
+  /** Last action (0 push left, 1 push right), null right after reset. */
+  lastAction: number | null;
+}
+
+export interface FrozenLakeFrame {
+  kind: 'frozenlake';
+  /** Map rows: S start, F frozen, H hole, G goal. */
+  map: string[];
+  agent: [row: number, col: number];
+  /** 0 left, 1 down, 2 right, 3 up; null right after reset. */
+  lastAction: number | null;
+}
+
+export interface CliffWalkingFrame {
+  kind: 'cliffwalking';
+  rows: number;
+  cols: number;
+  start: [row: number, col: number];
+  goal: [row: number, col: number];
+  cliff: [row: number, col: number][];
+  agent: [row: number, col: number];
+  /** 0 up, 1 right, 2 down, 3 left; null right after reset. */
+  lastAction: number | null;
+}
+
+export interface TaxiFrame {
+  kind: 'taxi';
+  rows: number;
+  cols: number;
+  /** The ASCII map, `|` a wall between two cells, `:` none. */
+  map: string[];
+  /** Depots in index order (R, G, Y, B). */
+  depots: { name: string; row: number; col: number }[];
+  taxi: [row: number, col: number];
+  /** Depot index 0–3, or 4 when the passenger is in the taxi. */
+  passenger: number;
+  /** Depot index 0–3. */
+  destination: number;
+  /** 0 south, 1 north, 2 east, 3 west, 4 pickup, 5 dropoff; null right after reset. */
+  lastAction: number | null;
+}
+
+export interface SnakeFrame {
+  kind: 'snake';
+  rows: number;
+  cols: number;
+  /** Cells of the snake, head first. */
+  body: [row: number, col: number][];
+  fruit: [row: number, col: number] | null;
+  /** Absolute heading of the head: 0 up, 1 right, 2 down, 3 left. */
+  heading: number;
+  score: number;
+  alive: boolean;
+  /** 0 turn left, 1 straight, 2 turn right; null right after reset. */
+  lastAction: number | null;
+}
+
+export interface GoFrame {
+  kind: 'go';
+  size: number;
+  /** Row-major, row 0 at the top: '.' empty, 'X' black, 'O' white. */
+  board: string;
+  toPlay: 'black' | 'white';
+  /** Last move as [row, col], 'pass', or null at the start. */
+  lastMove: [row: number, col: number] | 'pass' | null;
+  captures: { black: number; white: number };
+  komi: number;
+}
+
+export type RenderFrame = CartPoleFrame | FrozenLakeFrame | CliffWalkingFrame | TaxiFrame | SnakeFrame | GoFrame;

@@ -1,0 +1,55 @@
+/**
+ * Shared base of the toy-text grid games (FrozenLake, CliffWalking, Taxi): a finite MDP given by its
+ * transition table `P[s][a] = [[p, nextState, reward, terminated], …]`, which `step()` samples from and
+ * planning code (value iteration, policy iteration) reads directly through `env.unwrapped.P`.
+ */
+import { Env, ResetNeeded, type Info, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { Discrete } from '../spaces.js';
+
+export type Transition = [p: number, nextState: number, reward: number, terminated: boolean];
+export type TransitionTable = Transition[][][];
+
+export abstract class TabularEnv extends Env<number, number> {
+  abstract override readonly observationSpace: Discrete;
+  abstract override readonly actionSpace: Discrete;
+  /** `P[s][a]`: the possible outcomes of action a in state s, probabilities summing to 1. */
+  abstract readonly P: TransitionTable;
+  /** Current state; -1 before the first reset. */
+  s = -1;
+  lastAction: number | null = null;
+
+  /** Draws the start state from `this.npRandom`. */
+  protected abstract initialState(): number;
+
+  /** Extra info entries for the current state (e.g. Taxi's action mask). */
+  protected stateInfo(): Info {
+    return {};
+  }
+
+  override reset(args: ResetArgs = {}): ResetResult<number> {
+    super.reset(args);
+    this.s = this.initialState();
+    this.lastAction = null;
+    return [this.s, { prob: 1, ...this.stateInfo() }];
+  }
+
+  step(action: number): StepResult<number> {
+    if (this.s < 0) throw new ResetNeeded(`${this.constructor.name}: call reset() before step()`);
+    const transitions = this.P[this.s]![action]!;
+    // Gymnasium's categorical_sample: the first outcome whose cumulative probability exceeds u.
+    const u = this.npRandom.double();
+    let k = transitions.length - 1;
+    let acc = 0;
+    for (let i = 0; i < transitions.length; i++) {
+      acc += transitions[i]![0];
+      if (acc > u) {
+        k = i;
+        break;
+      }
+    }
+    const [p, next, reward, terminated] = transitions[k]!;
+    this.s = next;
+    this.lastAction = action;
+    return [next, reward, terminated, false, { prob: p, ...this.stateInfo() }];
+  }
+}
