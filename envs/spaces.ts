@@ -179,7 +179,7 @@ export class Discrete extends Space<number> {
 // ---------------------------------------------------------------------------------------------------------
 
 /** A box in R^shape (possibly unbounded), with a dtype; values are typed arrays in row-major order. */
-export class Box extends Space<TypedArray> {
+export class Box<T extends TypedArray = TypedArray> extends Space<T> {
   readonly shape: readonly number[];
   readonly low: TypedArray;
   readonly high: TypedArray;
@@ -235,9 +235,9 @@ export class Box extends Space<TypedArray> {
   }
 
   /** Uniform on bounded coordinates, shifted exponential on half-bounded ones, normal on unbounded ones. */
-  sample(mask?: null): TypedArray {
+  sample(mask?: null): T {
     if (mask != null) throw new SpaceError('Box.sample: masks are not supported for Box spaces');
-    const out = allocate(this.dtype, this.size);
+    const out = allocate(this.dtype, this.size) as T;
     const integer = isIntegerDType(this.dtype);
     for (let i = 0; i < this.size; i++) {
       const lo = this.low[i]!;
@@ -255,7 +255,7 @@ export class Box extends Space<TypedArray> {
     return out;
   }
 
-  contains(x: unknown): x is TypedArray {
+  contains(x: unknown): x is T {
     if (!isNumericArrayLike(x) || x.length !== this.size) return false;
     const integer = isIntegerDType(this.dtype);
     for (let i = 0; i < this.size; i++) {

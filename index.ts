@@ -1,0 +1,2 @@
+/** Public API of the lab. */
+export * from './envs/index.js';
