@@ -10,3 +10,7 @@ export type * from './frames.js';
 export { Rng, SeedError, assertSeed, type RngState } from './utils/seeding.js';
 export * from './classic_control/cartpole.js';
 export { TabularEnv, type Transition, type TransitionTable } from './toy_text/tabular.js';
+export { FrozenLakeEnv, MAPS as FROZEN_LAKE_MAPS, generateRandomMap, type FrozenLakeOptions } from './toy_text/frozen_lake.js';
+export { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';
+export { TaxiEnv, TAXI_MAP, TAXI_DEPOTS, encodeTaxiState, decodeTaxiState, type TaxiOptions } from './toy_text/taxi.js';
+export { SnakeEnv, SnakeAction, SnakeHeading, type SnakeOptions, type SnakeState, type SnakeCell } from './snake.js';

@@ -4,6 +4,10 @@
  */
 import { register, type EnvKwargs } from './registry.js';
 import { CartPoleEnv, CartPoleVectorEnv, type CartPoleOptions } from './classic_control/cartpole.js';
+import { FrozenLakeEnv, type FrozenLakeOptions } from './toy_text/frozen_lake.js';
+import { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';
+import { TaxiEnv, type TaxiOptions } from './toy_text/taxi.js';
+import { SnakeEnv, type SnakeOptions } from './snake.js';
 
 for (const [id, maxEpisodeSteps, rewardThreshold] of [
   ['CartPole-v0', 200, 195],
@@ -19,3 +23,47 @@ for (const [id, maxEpisodeSteps, rewardThreshold] of [
     description: 'Balance a pole on a cart by pushing it left or right (Gymnasium physics).',
   });
 }
+
+register({
+  id: 'FrozenLake-v1',
+  entryPoint: (kwargs) => new FrozenLakeEnv(kwargs as FrozenLakeOptions),
+  kwargs: { mapName: '4x4' },
+  maxEpisodeSteps: 100,
+  rewardThreshold: 0.7,
+  description: 'Cross a frozen lake from S to G without falling into a hole; the ice is slippery.',
+});
+register({
+  id: 'FrozenLake8x8-v1',
+  entryPoint: (kwargs) => new FrozenLakeEnv(kwargs as FrozenLakeOptions),
+  kwargs: { mapName: '8x8' },
+  maxEpisodeSteps: 200,
+  rewardThreshold: 0.85,
+  description: 'FrozenLake on the 8x8 map.',
+});
+register({
+  id: 'CliffWalking-v1',
+  entryPoint: (kwargs) => new CliffWalkingEnv(kwargs as CliffWalkingOptions),
+  description: 'Walk along a cliff to the goal: -1 per step, -100 and back to start for falling.',
+});
+register({
+  id: 'CliffWalkingSlippery-v1',
+  entryPoint: (kwargs) => new CliffWalkingEnv(kwargs as CliffWalkingOptions),
+  kwargs: { isSlippery: true },
+  description: 'CliffWalking where each move may slip sideways.',
+});
+// Taxi-v3 is kept as an alias with v4's rules (v4 only fixed the optional rainy / fickle-passenger variants).
+for (const id of ['Taxi-v4', 'Taxi-v3']) {
+  register({
+    id,
+    entryPoint: (kwargs) => new TaxiEnv(kwargs as TaxiOptions),
+    maxEpisodeSteps: 200,
+    rewardThreshold: 8,
+    description: 'Pick up the passenger and drop them at their destination in a 5x5 town with walls.',
+  });
+}
+register({
+  id: 'Snake-v0',
+  entryPoint: (kwargs) => new SnakeEnv(kwargs as SnakeOptions),
+  // No TimeLimit: eating resets the starvation counter (maxStepsWithoutFruit), which truncates idle snakes.
+  description: 'Classic Snake on a 9x9 board with relative actions (turn left, straight, turn right).',
+});

@@ -143,7 +143,7 @@ export class Discrete extends Space<number> {
         if (!(p >= 0)) throw new SpaceError(`Discrete.sample: probability[${i}] = ${p} is not a non-negative number`);
         sum += p;
       }
-      if (Math.abs(sum - 1) > 1e-6) throw new SpaceError(`Discrete.sample: probabilities sum to ${sum}, not 1`);
+      if (Math.abs(sum - 1) > 1e-6) throw new SpaceError(`Discrete.sample: probabilities sum to ${Number(sum.toPrecision(6))}, not 1`);
       return this.start + this.rng.categorical(probability);
     }
     if (mask != null) {
@@ -278,7 +278,9 @@ export class Box<T extends TypedArray = TypedArray> extends Space<T> {
 
   toString(): string {
     const uniform = (a: TypedArray) => a.every((v) => v === a[0]);
-    const fmt = (a: TypedArray) => (this.size > 0 && uniform(a) ? String(a[0]) : `[${Array.from(a).join(', ')}]`);
+    // float32 bounds print as the decimals they were written as (4.8, not 4.800000190734863).
+    const num = (v: number) => String(this.dtype === 'float32' ? Number(v.toPrecision(7)) : v);
+    const fmt = (a: TypedArray) => (this.size > 0 && uniform(a) ? num(a[0]!) : `[${Array.from(a, num).join(', ')}]`);
     return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${this.shape.join(', ')}${this.shape.length === 1 ? ',' : ''}), ${this.dtype})`;
   }
 }

@@ -10,7 +10,7 @@
  * As in Gymnasium, every state has ordinary P rows, including the cliff cells (never occupied) and the goal
  * (not absorbing: e.g. P[47][up] moves to 35).
  */
-import { EnvError, InvalidAction, ResetNeeded, type RenderMode } from '../core.js';
+import { EnvError, ResetNeeded, type RenderMode } from '../core.js';
 import type { CliffWalkingFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
@@ -101,13 +101,6 @@ export class CliffWalkingEnv extends TabularEnv {
 
   protected initialState(): number {
     return this.npRandom.categorical(this.initialStateDistrib);
-  }
-
-  override step(action: number) {
-    if (this.s >= 0 && !this.actionSpace.contains(action)) {
-      throw new InvalidAction(`CliffWalkingEnv: action must be an integer in [0, 4), got ${describeValue(action)}`);
-    }
-    return super.step(action);
   }
 
   render(): CliffWalkingFrame | string {

@@ -7,7 +7,7 @@
  *   Reward (rewardSchedule = [goal, hole, frozen], default [1, 0, 0]) is paid on entering a cell (S counts as
  *   frozen). Entering G or H terminates; G and H are absorbing (p = 1 self-loop, reward 0, terminated).
  */
-import { EnvError, InvalidAction, ResetNeeded, type RenderMode } from '../core.js';
+import { EnvError, ResetNeeded, type RenderMode } from '../core.js';
 import type { FrozenLakeFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { Rng, assertSeed, describeValue } from '../utils/seeding.js';
@@ -247,13 +247,6 @@ export class FrozenLakeEnv extends TabularEnv {
 
   protected initialState(): number {
     return this.npRandom.categorical(this.initialStateDistrib);
-  }
-
-  override step(action: number) {
-    if (this.s >= 0 && !this.actionSpace.contains(action)) {
-      throw new InvalidAction(`FrozenLakeEnv: action must be an integer in [0, 4), got ${describeValue(action)}`);
-    }
-    return super.step(action);
   }
 
   render(): FrozenLakeFrame | string {

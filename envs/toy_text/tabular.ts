@@ -3,8 +3,9 @@
  * transition table `P[s][a] = [[p, nextState, reward, terminated], …]`, which `step()` samples from and
  * planning code (value iteration, policy iteration) reads directly through `env.unwrapped.P`.
  */
-import { Env, ResetNeeded, type Info, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { Env, InvalidAction, ResetNeeded, type Info, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import { Discrete } from '../spaces.js';
+import { describeValue } from '../utils/seeding.js';
 
 export type Transition = [p: number, nextState: number, reward: number, terminated: boolean];
 export type TransitionTable = Transition[][][];
@@ -35,6 +36,9 @@ export abstract class TabularEnv extends Env<number, number> {
 
   step(action: number): StepResult<number> {
     if (this.s < 0) throw new ResetNeeded(`${this.constructor.name}: call reset() before step()`);
+    if (!this.actionSpace.contains(action)) {
+      throw new InvalidAction(`${this.constructor.name}: invalid action ${describeValue(action)}: not in the action space ${this.actionSpace}`);
+    }
     const transitions = this.P[this.s]![action]!;
     // Gymnasium's categorical_sample: the first outcome whose cumulative probability exceeds u.
     const u = this.npRandom.double();

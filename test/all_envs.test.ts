@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { envIds, make, makeVec, spec, type Env, type Info } from '../envs/index.js';
+
+const EXPECTED_SPECS: Record<string, { maxEpisodeSteps?: number; rewardThreshold?: number }> = {
+  'CartPole-v0': { maxEpisodeSteps: 200, rewardThreshold: 195 },
+  'CartPole-v1': { maxEpisodeSteps: 500, rewardThreshold: 475 },
+  'FrozenLake-v1': { maxEpisodeSteps: 100, rewardThreshold: 0.7 },
+  'FrozenLake8x8-v1': { maxEpisodeSteps: 200, rewardThreshold: 0.85 },
+  'CliffWalking-v1': {},
+  'CliffWalkingSlippery-v1': {},
+  'Taxi-v3': { maxEpisodeSteps: 200, rewardThreshold: 8 },
+  'Taxi-v4': { maxEpisodeSteps: 200, rewardThreshold: 8 },
+  'Snake-v0': {},
+};
+
+/** Plays `steps` random (mask-respecting) actions, resetting at episode ends; returns a trace. */
+function trace(env: Env, seed: number, steps: number): unknown[] {
+  env.actionSpace.seed(seed);
+  const out: unknown[] = [];
+  let [obs, info] = env.reset({ seed });
+  out.push(ArrayBuffer.isView(obs) ? Array.from(obs as Float32Array) : obs);
+  for (let t = 0; t < steps; t++) {
+    const mask = (info as Info).actionMask as Int8Array | undefined;
+    const action = (env.actionSpace as { sample(m?: unknown): unknown }).sample(mask);
+    const [next, reward, terminated, truncated, stepInfo] = env.step(action);
+    out.push(ArrayBuffer.isView(next) ? Array.from(next as Float32Array) : next, reward, terminated, truncated);
+    [obs, info] = [next, stepInfo];
+    if (terminated || truncated) [obs, info] = env.reset();
+  }
+  return out;
+}
+
+describe('every registered env', () => {
+  it('is registered with Gymnasium’s limits and thresholds', () => {
+    expect(envIds()).toEqual(Object.keys(EXPECTED_SPECS).sort());
+    for (const [id, expected] of Object.entries(EXPECTED_SPECS)) {
+      const s = spec(id);
+      expect(s.maxEpisodeSteps, id).toBe(expected.maxEpisodeSteps);
+      expect(s.rewardThreshold, id).toBe(expected.rewardThreshold);
+    }
+  });
+
+  for (const id of Object.keys(EXPECTED_SPECS)) {
+    it(`${id}: passes the env checker on 2000 random steps and is reproducible per seed`, () => {
+      const a = trace(make(id), 11, 2000);
+      expect(trace(make(id), 11, 2000)).toEqual(a);
+      expect(trace(make(id), 12, 2000)).not.toEqual(a);
+    });
+
+    it(`${id}: renders JSON frames that survive serialisation, and ansi text`, () => {
+      const env = make(id);
+      env.reset({ seed: 0 });
+      env.step(env.actionSpace.sample());
+      const frame = env.render();
+      expect(typeof frame).toBe('object');
+      expect(JSON.parse(JSON.stringify(frame))).toEqual(frame);
+      const ansi = make(id, { renderMode: 'ansi' });
+      ansi.reset({ seed: 0 });
+      const text = ansi.render();
+      expect(typeof text).toBe('string');
+      expect((text as string).split('\n').length).toBeGreaterThan(2);
+    });
+
+    it(`${id}: a sync vector env reproduces the single env sub-env by sub-env`, () => {
+      const n = 3;
+      const envs = makeVec(id, n, { vectorizationMode: 'sync', autoresetMode: 'same-step' });
+      const singles = Array.from({ length: n }, () => make(id));
+      const [obs] = envs.reset({ seed: 100 });
+      const width = obs.length / n;
+      singles.forEach((e, i) => {
+        const [o] = e.reset({ seed: 100 + i });
+        expect(Array.from(obs.subarray(i * width, (i + 1) * width))).toEqual(ArrayBuffer.isView(o) ? Array.from(o as Float32Array) : [o]);
+      });
+      for (let t = 0; t < 200; t++) {
+        const actions = Array.from({ length: n }, (_, i) => (t + i) % (envs.singleActionSpace as unknown as { n: number }).n);
+        const [vObs, rewards, terms, truncs] = envs.step(actions);
+        singles.forEach((e, i) => {
+          let [o, r, term, trunc] = e.step(actions[i]);
+          expect([rewards[i], terms[i], truncs[i]]).toEqual([r, term ? 1 : 0, trunc ? 1 : 0]);
+          if (term || trunc) o = e.reset()[0];
+          expect(Array.from(vObs.subarray(i * width, (i + 1) * width))).toEqual(ArrayBuffer.isView(o) ? Array.from(o as Float32Array) : [o]);
+        });
+      }
+    });
+  }
+});
