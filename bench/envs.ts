@@ -1,0 +1,98 @@
+/**
+ * Environment throughput: steps per second with random actions, single env (bare class and through make(),
+ * i.e. with EnvChecker + OrderEnforcing + TimeLimit) and vectorised (batched Cart-Pole at N = 1, 64, 512,
+ * 4096; sync vector envs for the rest). Random actions are drawn up front from a seeded RNG so that the
+ * figures measure the environments, not the sampler. Prints one JSON object.
+ *
+ *   npm run bench:envs            # full run (about a minute)
+ *   npm run bench:envs -- --quick # shorter measurements
+ */
+import os from 'node:os';
+import { Rng, envIds, make, makeVec, registration, type Env, type VectorEnv } from '../envs/index.js';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 0.3 : 1.5;
+const POOL = 1 << 16;
+
+function actionPool(n: number, seed: number): Int32Array {
+  const rng = new Rng(seed);
+  return Int32Array.from({ length: POOL }, () => rng.integer(n));
+}
+
+/** Runs `chunk` repeatedly until `SECONDS` have passed (after a warm-up) and returns units per second. */
+function measure(chunk: () => number): number {
+  const warmEnd = performance.now() + 200;
+  while (performance.now() < warmEnd) chunk();
+  let units = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < SECONDS * 1000) {
+    units += chunk();
+    now = performance.now();
+  }
+  return (units / (now - start)) * 1000;
+}
+
+function singleRate(env: Env<unknown, number>, nActions: number): number {
+  const actions = actionPool(nActions, 1);
+  env.reset({ seed: 0 });
+  let k = 0;
+  return measure(() => {
+    for (let i = 0; i < 10_000; i++) {
+      const r = env.step(actions[k++ & (POOL - 1)]!);
+      if (r[2] || r[3]) env.reset();
+    }
+    return 10_000;
+  });
+}
+
+function vectorRate(envs: VectorEnv, nActions: number): number {
+  const n = envs.numEnvs;
+  const batches = Array.from({ length: 64 }, (_, b) => actionPool(nActions, b).subarray(0, n));
+  envs.reset({ seed: 0 });
+  let k = 0;
+  const steps = Math.max(1, Math.floor(100_000 / n));
+  return measure(() => {
+    for (let i = 0; i < steps; i++) envs.step(batches[k++ & 63]!);
+    return steps * n;
+  });
+}
+
+const round = (v: number) => Math.round(v);
+const single: Record<string, { bare: number; make: number }> = {};
+for (const id of envIds()) {
+  const nActions = (make(id).actionSpace as unknown as { n: number }).n;
+  const bare = registration(id).entryPoint({ ...registration(id).kwargs }) as Env<unknown, number>;
+  single[id] = { bare: round(singleRate(bare, nActions)), make: round(singleRate(make(id), nActions)) };
+}
+
+const cartPoleBatched: Record<string, number> = {};
+for (const n of [1, 64, 512, 4096]) cartPoleBatched[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n), 2));
+const cartPoleBatchedNoCopy: Record<string, number> = {};
+for (const n of [512, 4096]) cartPoleBatchedNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { copy: false }), 2));
+
+const syncVector: Record<string, number> = {};
+for (const id of ['CartPole-v1', 'FrozenLake-v1', 'Taxi-v4', 'Snake-v0']) {
+  const nActions = (make(id).actionSpace as unknown as { n: number }).n;
+  syncVector[`${id} N=64`] = round(vectorRate(makeVec(id, 64, { vectorizationMode: 'sync' }), nActions));
+}
+
+console.log(
+  JSON.stringify({
+    benchmark: 'envs',
+    unit: 'env-steps/s',
+    actions: 'uniform random, pre-drawn from a seeded RNG',
+    single,
+    cartPoleBatched,
+    cartPoleBatchedNoCopy,
+    syncVector,
+    targets: { 'CartPole-v1 single': 3_000_000, 'CartPole batched N=4096': 20_000_000 },
+    reference: {
+      note: 'Gymnasium 1.3 / numpy 2.4 on this class of 2-vCPU machine (shared/notes/rl-anchors.md §6)',
+      'CartPole-v1 single': '60k-150k',
+      'CartPoleVectorEnv N=4096': 8_500_000,
+    },
+    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown' },
+    quick,
+  }),
+);

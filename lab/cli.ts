@@ -1,0 +1,137 @@
+/**
+ * The `lab` command line. Each sub-command lives in one place here; later issues add train, serve, eval,
+ * replay, compare, gan and gtp.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { envIds, make, registration, spec } from '../envs/index.js';
+import { POLICIES } from '../agents/policies.js';
+import { play, type PlayRender } from './play.js';
+import { readFileSync } from 'node:fs';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
+  return n;
+}
+
+/** `--kw key=value` (value parsed as JSON when it can be: numbers, booleans, arrays). */
+function keyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${value}'`);
+  const key = value.slice(0, eq);
+  const raw = value.slice(eq + 1);
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // a bare string such as mapName=8x8
+  }
+  return { ...previous, [key]: parsed };
+}
+
+export function buildCli(): Command {
+  const program = new Command('lab')
+    .description('RL and GAN lab: Gymnasium-style environments, agents, live viewer')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('envs')
+    .description('list the registered environments')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const rows = envIds().map((id) => {
+        const env = make(id);
+        const s = spec(id);
+        return {
+          id,
+          observationSpace: String(env.observationSpace),
+          actionSpace: String(env.actionSpace),
+          maxEpisodeSteps: s.maxEpisodeSteps ?? null,
+          rewardThreshold: s.rewardThreshold ?? null,
+          kwargs: s.kwargs,
+          vectorized: registration(id).vectorEntryPoint ? 'batched' : 'sync',
+          description: registration(id).description ?? '',
+        };
+      });
+      if (opts.json) {
+        console.log(JSON.stringify(rows, null, 2));
+        return;
+      }
+      for (const r of rows) {
+        console.log(`${r.id.padEnd(24)} ${r.description}`);
+        console.log(
+          `${''.padEnd(24)} obs ${r.observationSpace}, actions ${r.actionSpace}, ` +
+            `time limit ${r.maxEpisodeSteps ?? 'none'}, reward threshold ${r.rewardThreshold ?? 'none'}, vector: ${r.vectorized}`,
+        );
+      }
+    });
+
+  program
+    .command('play')
+    .description('play episodes of an environment with a fixed policy and watch them in the terminal')
+    .argument('<env>', 'environment id, e.g. CartPole-v1 (see `lab envs`)')
+    .addOption(new Option('--policy <name>', `policy: ${POLICIES.map((p) => `${p.name} (${p.description})`).join('; ')}`).default('random'))
+    .addOption(new Option('--render <mode>', 'how to show episodes').choices(['ansi', 'json', 'none']).default('ansi'))
+    .option('--episodes <n>', 'number of episodes', integer(1), 3)
+    .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', integer(0), 0)
+    .option('--fps <n>', "frames per second for ansi output (default: the env's; 0: as fast as possible)", nonNegativeNumber)
+    .option('--max-episode-steps <n>', 'override the time limit', integer(1))
+    .option('--kw <key=value>', 'environment option, repeatable (e.g. --kw isSlippery=false)', keyValue)
+    .action(async (envId: string, opts: { policy: string; render: PlayRender; episodes: number; seed: number; fps?: number; maxEpisodeSteps?: number; kw?: Record<string, unknown> }) => {
+      await play({
+        envId,
+        policy: opts.policy,
+        render: opts.render,
+        episodes: opts.episodes,
+        seed: opts.seed,
+        ...(opts.fps !== undefined ? { fps: opts.fps } : {}),
+        ...(opts.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: opts.maxEpisodeSteps } : {}),
+        envKwargs: opts.kw ?? {},
+      });
+    });
+
+  program
+    .command('demo')
+    .description('a short terminal tour: Cart-Pole random vs a controller, then the grid games solved by value iteration')
+    .option('--fps <n>', 'frames per second (0: no delay)', nonNegativeNumber)
+    .action(async (opts: { fps?: number }) => {
+      const fps = opts.fps !== undefined ? { fps: opts.fps } : {};
+      const tour: { envId: string; policy: string; note: string; maxEpisodeSteps?: number }[] = [
+        { envId: 'CartPole-v1', policy: 'random', note: 'Random pushes: the pole falls after about 22 steps.' },
+        { envId: 'CartPole-v1', policy: 'controller', note: 'A feedback controller keeps it up (shown for 150 of 500 steps).', maxEpisodeSteps: 150 },
+        { envId: 'FrozenLake-v1', policy: 'optimal', note: 'Value iteration on the slippery lake: the optimum succeeds ~74% of the time.' },
+        { envId: 'Taxi-v4', policy: 'optimal', note: 'Value iteration on Taxi: pick up, drive, drop off.' },
+        { envId: 'Snake-v0', policy: 'random', note: 'Snake with random moves (a DQN learns this in the agents issue).' },
+      ];
+      for (const step of tour) {
+        console.log(`\n== ${step.envId}, policy '${step.policy}': ${step.note}`);
+        await play({ envId: step.envId, policy: step.policy, episodes: 1, render: 'ansi', ...fps, ...(step.maxEpisodeSteps ? { maxEpisodeSteps: step.maxEpisodeSteps } : {}) });
+      }
+      console.log('\nNext: `npx lab play <env> --policy <name>`, `npx lab envs`, `npm run bench:envs`.');
+    });
+
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildCli().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode; // commander already printed the message
+    process.stderr.write(`lab: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

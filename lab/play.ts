@@ -1,0 +1,111 @@
+/**
+ * Plays episodes of an env with a fixed policy and shows them in a terminal: `ansi` frames animated in place
+ * (or printed one after another when stdout is not a terminal), `json` frames as JSON lines, or `none`.
+ */
+import { make, type Env, type MakeOptions } from '../envs/index.js';
+import { buildPolicy } from '../agents/policies.js';
+
+export type PlayRender = 'ansi' | 'json' | 'none';
+
+export interface PlayOptions {
+  envId: string;
+  policy?: string;
+  episodes?: number;
+  seed?: number;
+  render?: PlayRender;
+  /** Frames per second for `ansi` output; default the env's own fps; 0 = no delay. */
+  fps?: number;
+  maxEpisodeSteps?: number;
+  envKwargs?: Record<string, unknown>;
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface EpisodeSummary {
+  episode: number;
+  seed: number;
+  return: number;
+  length: number;
+  terminated: boolean;
+  truncated: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function summarise(episodes: EpisodeSummary[]): { mean: number; std: number; min: number; max: number; meanLength: number } {
+  const returns = episodes.map((e) => e.return);
+  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
+  return {
+    mean,
+    std,
+    min: Math.min(...returns),
+    max: Math.max(...returns),
+    meanLength: episodes.reduce((a, e) => a + e.length, 0) / episodes.length,
+  };
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+
+export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
+  const { envId, policy: policyName = 'random', episodes = 3, seed = 0, render = 'ansi', envKwargs = {} } = options;
+  const out = options.out ?? process.stdout;
+  if (!Number.isSafeInteger(episodes) || episodes <= 0) throw new Error(`episodes must be a positive integer, got ${episodes}`);
+  if (!['ansi', 'json', 'none'].includes(render)) throw new Error(`render must be ansi, json or none, got '${render}'`);
+  const makeOptions: MakeOptions = { ...envKwargs, ...(render === 'ansi' ? { renderMode: 'ansi' } : {}) };
+  if (options.maxEpisodeSteps !== undefined) makeOptions.maxEpisodeSteps = options.maxEpisodeSteps;
+  const env: Env = make(envId, makeOptions);
+  env.actionSpace.seed(seed);
+  const policy = buildPolicy(policyName, env);
+  const fps = options.fps ?? env.metadata.renderFps;
+  if (!(fps >= 0)) throw new Error(`fps must be a non-negative number, got ${fps}`);
+  const animate = render === 'ansi' && out.isTTY === true;
+  const delay = render === 'ansi' && fps > 0 ? 1000 / fps : 0;
+  const write = (s: string) => out.write(s);
+  const summaries: EpisodeSummary[] = [];
+
+  const show = async (header: string) => {
+    if (render === 'ansi') {
+      const frame = env.render() as string;
+      // Home + clear keeps the picture in place in a terminal; elsewhere frames follow each other.
+      write((animate ? '\x1b[H\x1b[2J' : '') + `${header}\n${frame}\n${animate ? '' : '\n'}`);
+      if (delay) await sleep(delay);
+    } else if (render === 'json') {
+      write(JSON.stringify({ type: 'frame', frame: env.render() }) + '\n');
+    }
+  };
+
+  if (animate) write('\x1b[?25l'); // hide the cursor while animating
+  try {
+    for (let ep = 0; ep < episodes; ep++) {
+      const episodeSeed = seed + ep;
+      let [obs, info] = env.reset({ seed: episodeSeed });
+      let total = 0;
+      let length = 0;
+      const title = `${envId} | policy ${policyName} | episode ${ep + 1}/${episodes} (seed ${episodeSeed})`;
+      await show(`${title} | step 0 | return 0`);
+      for (;;) {
+        const [next, reward, terminated, truncated, stepInfo] = env.step(policy(obs, info));
+        total += reward;
+        length += 1;
+        [obs, info] = [next, stepInfo];
+        await show(`${title} | step ${length} | return ${fmt(total)}`);
+        if (terminated || truncated) {
+          const summary = { episode: ep + 1, seed: episodeSeed, return: total, length, terminated, truncated };
+          summaries.push(summary);
+          if (render === 'json') write(JSON.stringify({ type: 'episode', ...summary }) + '\n');
+          else write(`episode ${ep + 1}/${episodes}: return ${fmt(total)}, length ${length}, ${terminated ? 'terminated' : 'truncated'}\n`);
+          if (animate && delay) await sleep(Math.min(1000, 20 * delay));
+          break;
+        }
+      }
+    }
+  } finally {
+    if (animate) write('\x1b[?25h');
+    env.close();
+  }
+  if (render !== 'json') {
+    const s = summarise(summaries);
+    write(`${envId} with policy '${policyName}': mean return ${fmt(s.mean)} ± ${s.std.toFixed(2)} (min ${fmt(s.min)}, max ${fmt(s.max)}), mean length ${s.meanLength.toFixed(1)} over ${summaries.length} episode${summaries.length === 1 ? '' : 's'}\n`);
+  }
+  return summaries;
+}
