@@ -1,7 +1,7 @@
 /**
  * Environment throughput: steps per second with random actions, single env (bare class and through make(),
  * i.e. with EnvChecker + OrderEnforcing + TimeLimit) and vectorised (batched Cart-Pole at N = 1, 64, 512,
- * 4096; sync vector envs for the rest). Random actions are drawn up front from a seeded RNG so that the
+ * 4096, also with 2 threads and without copying outputs; sync vector envs for the rest). Random actions are drawn up front from a seeded RNG so that the
  * figures measure the environments, not the sampler. Prints one JSON object.
  *
  *   npm run bench:envs            # full run (about a minute)
@@ -47,6 +47,14 @@ function singleRate(env: Env<unknown, number>, nActions: number): number {
 }
 
 function vectorRate(envs: VectorEnv, nActions: number): number {
+  try {
+    return vectorRateOf(envs, nActions);
+  } finally {
+    envs.close();
+  }
+}
+
+function vectorRateOf(envs: VectorEnv, nActions: number): number {
   const n = envs.numEnvs;
   const batches = Array.from({ length: 64 }, (_, b) => actionPool(nActions, b).subarray(0, n));
   envs.reset({ seed: 0 });
@@ -70,6 +78,11 @@ const cartPoleBatched: Record<string, number> = {};
 for (const n of [1, 64, 512, 4096]) cartPoleBatched[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n), 2));
 const cartPoleBatchedNoCopy: Record<string, number> = {};
 for (const n of [512, 4096]) cartPoleBatchedNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { copy: false }), 2));
+// Physics split across this thread and one worker thread (the machine has 2 cores).
+const cartPoleBatchedTwoThreads: Record<string, number> = {};
+for (const n of [4096, 16384]) cartPoleBatchedTwoThreads[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { threads: 2 }), 2));
+const cartPoleBatchedTwoThreadsNoCopy: Record<string, number> = {};
+for (const n of [4096, 16384]) cartPoleBatchedTwoThreadsNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { threads: 2, copy: false }), 2));
 
 const syncVector: Record<string, number> = {};
 for (const id of ['CartPole-v1', 'FrozenLake-v1', 'Taxi-v4', 'Snake-v0']) {
@@ -85,6 +98,8 @@ console.log(
     single,
     cartPoleBatched,
     cartPoleBatchedNoCopy,
+    cartPoleBatchedTwoThreads,
+    cartPoleBatchedTwoThreadsNoCopy,
     syncVector,
     targets: { 'CartPole-v1 single': 3_000_000, 'CartPole batched N=4096': 20_000_000 },
     reference: {

@@ -9,6 +9,7 @@ export * from './vector.js';
 export type * from './frames.js';
 export { Rng, SeedError, assertSeed, type RngState } from './utils/seeding.js';
 export * from './classic_control/cartpole.js';
+export * from './classic_control/cartpole_vector.js';
 export { TabularEnv, type Transition, type TransitionTable } from './toy_text/tabular.js';
 export { FrozenLakeEnv, MAPS as FROZEN_LAKE_MAPS, generateRandomMap, type FrozenLakeOptions } from './toy_text/frozen_lake.js';
 export { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';

@@ -3,7 +3,8 @@
  * once; ids, time limits and reward thresholds follow Gymnasium where the env exists there.
  */
 import { register, type EnvKwargs } from './registry.js';
-import { CartPoleEnv, CartPoleVectorEnv, type CartPoleOptions } from './classic_control/cartpole.js';
+import { CartPoleEnv, type CartPoleOptions } from './classic_control/cartpole.js';
+import { CartPoleVectorEnv, type CartPoleVectorOptions } from './classic_control/cartpole_vector.js';
 import { FrozenLakeEnv, type FrozenLakeOptions } from './toy_text/frozen_lake.js';
 import { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';
 import { TaxiEnv, type TaxiOptions } from './toy_text/taxi.js';
@@ -16,8 +17,8 @@ for (const [id, maxEpisodeSteps, rewardThreshold] of [
   register({
     id,
     entryPoint: (kwargs: EnvKwargs) => new CartPoleEnv(kwargs as CartPoleOptions),
-    vectorEntryPoint: (numEnvs, { maxEpisodeSteps: limit, autoresetMode, kwargs }) =>
-      new CartPoleVectorEnv(numEnvs, { ...(kwargs as CartPoleOptions), maxEpisodeSteps: limit, autoresetMode }),
+    vectorEntryPoint: (numEnvs, { maxEpisodeSteps: limit, autoresetMode, copy, kwargs }) =>
+      new CartPoleVectorEnv(numEnvs, { ...(kwargs as CartPoleVectorOptions), maxEpisodeSteps: limit, autoresetMode, copy }),
     maxEpisodeSteps,
     rewardThreshold,
     description: 'Balance a pole on a cart by pushing it left or right (Gymnasium physics).',

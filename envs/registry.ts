@@ -12,6 +12,7 @@ export type EnvKwargs = Record<string, unknown>;
 export interface VectorEntryOptions {
   maxEpisodeSteps: number | null;
   autoresetMode: AutoresetMode;
+  copy: boolean;
   kwargs: EnvKwargs;
 }
 

@@ -448,7 +448,9 @@ export interface MakeVecOptions {
   vectorizationMode?: 'sync' | 'vector-entry-point';
   /** Overrides the registered time limit; null removes it. */
   maxEpisodeSteps?: number | null;
-  /** Everything else goes to the env constructor. */
+  /** Return fresh arrays from reset/step (default true) rather than internal buffers reused across steps. */
+  copy?: boolean;
+  /** Everything else goes to the env constructor (e.g. Cart-Pole's `threads`). */
   [kwarg: string]: unknown;
 }
 
@@ -456,7 +458,7 @@ export interface MakeVecOptions {
 export function makeVec<Obs extends TypedArray = TypedArray>(id: string, numEnvs: number, options: MakeVecOptions = {}): VectorEnv<Obs> {
   const r = registration(id);
   checkNumEnvs(numEnvs);
-  const { autoresetMode = 'next-step', vectorizationMode, maxEpisodeSteps, ...userKwargs } = options;
+  const { autoresetMode = 'next-step', vectorizationMode, maxEpisodeSteps, copy = true, ...userKwargs } = options;
   checkAutoresetMode(autoresetMode);
   const mode = vectorizationMode ?? (r.vectorEntryPoint ? 'vector-entry-point' : 'sync');
   if (mode !== 'sync' && mode !== 'vector-entry-point') {
@@ -466,7 +468,7 @@ export function makeVec<Obs extends TypedArray = TypedArray>(id: string, numEnvs
     if (!r.vectorEntryPoint) throw new EnvError(`makeVec('${id}'): no vector entry point is registered; use vectorizationMode 'sync'`);
     const limit = resolveMaxEpisodeSteps(id, maxEpisodeSteps, r.maxEpisodeSteps);
     const kwargs: EnvKwargs = { ...r.kwargs, ...userKwargs };
-    const env = r.vectorEntryPoint(numEnvs, { maxEpisodeSteps: limit, autoresetMode, kwargs });
+    const env = r.vectorEntryPoint(numEnvs, { maxEpisodeSteps: limit, autoresetMode, copy, kwargs });
     env.spec = {
       id,
       ...(limit !== null ? { maxEpisodeSteps: limit } : {}),
@@ -478,5 +480,5 @@ export function makeVec<Obs extends TypedArray = TypedArray>(id: string, numEnvs
   }
   const makeOptions = { ...userKwargs, ...(maxEpisodeSteps !== undefined ? { maxEpisodeSteps } : {}) };
   const fns = Array.from({ length: numEnvs }, () => () => make(id, makeOptions));
-  return new SyncVectorEnv<Obs>(fns, { autoresetMode });
+  return new SyncVectorEnv<Obs>(fns, { autoresetMode, copy });
 }

@@ -44,12 +44,34 @@ describe('vector envs', () => {
   });
 
   for (const mode of ['next-step', 'same-step'] as AutoresetMode[]) {
-    it(`batched Cart-Pole equals N single envs bit for bit (${mode})`, () => {
-      const batched = rollout(makeVec('CartPole-v1', 5, { autoresetMode: mode, maxEpisodeSteps: 30 }), 400, 3);
-      const sync = rollout(makeVec('CartPole-v1', 5, { autoresetMode: mode, maxEpisodeSteps: 30, vectorizationMode: 'sync' }), 400, 3);
+    it(`batched Cart-Pole (1 and 3 threads) equals N single envs bit for bit (${mode})`, () => {
+      const sync = rollout(makeVec('CartPole-v1', 7, { autoresetMode: mode, maxEpisodeSteps: 30, vectorizationMode: 'sync' }), 400, 3);
+      const batched = rollout(makeVec('CartPole-v1', 7, { autoresetMode: mode, maxEpisodeSteps: 30 }), 400, 3);
+      const threaded = makeVec('CartPole-v1', 7, { autoresetMode: mode, maxEpisodeSteps: 30, threads: 3 });
+      expect((threaded as CartPoleVectorEnv).threads).toBe(3);
+      const fromThreads = rollout(threaded, 400, 3);
+      threaded.close();
       expect(batched).toEqual(sync);
+      expect(fromThreads).toEqual(sync);
+      expect(() => threaded.step([0, 0, 0, 0, 0, 0, 0])).toThrow(/closed/);
     });
   }
+
+  it('copy: false returns the internal buffers, copy: true fresh arrays', () => {
+    for (const vectorizationMode of ['sync', 'vector-entry-point'] as const) {
+      const shared = makeVec('CartPole-v1', 2, { copy: false, vectorizationMode });
+      const [a] = shared.reset({ seed: 0 });
+      const [b] = shared.step([0, 1]);
+      expect(b).toBe(a);
+      const fresh = makeVec('CartPole-v1', 2, { vectorizationMode });
+      const [c] = fresh.reset({ seed: 0 });
+      const before = Array.from(c);
+      const [d] = fresh.step([0, 1]);
+      expect(d).not.toBe(c);
+      expect(Array.from(c)).toEqual(before);
+    }
+    expect(() => makeVec('CartPole-v1', 2, { threads: 0 })).toThrow(/threads must be an integer from 1 to 64, got 0/);
+  });
 
   it('next-step autoreset: final obs at the ending step, reset obs with reward 0 at the next, action ignored', () => {
     const envs = makeVec<Float32Array>('CartPole-v1', 2, { autoresetMode: 'next-step' });

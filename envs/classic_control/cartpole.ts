@@ -7,23 +7,12 @@
  * including the one that ends the episode. The episode terminates when |x| > 2.4 or |θ| > 12°.
  *
  * Integration is explicit Euler with τ = 0.02 s, positions updated with the OLD velocities, in float64 and
- * in Gymnasium's operation order, so trajectories match Gymnasium's to the last bit.
+ * in Gymnasium's operation order. The batched version is in cartpole_vector.ts.
  */
-import { Env, EnvError, type Info, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { Env, EnvError, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { CartPoleFrame } from '../frames.js';
 import { Box, Discrete } from '../spaces.js';
-import { Rng, describeValue } from '../utils/seeding.js';
-import {
-  VectorEnv,
-  checkAutoresetMode,
-  checkNumEnvs,
-  resetMaskOf,
-  subEnvSeeds,
-  type VectorInfo,
-  type VectorResetArgs,
-  type VectorStepResult,
-} from '../vector.js';
-import type { AutoresetMode, EnvMetadata } from '../core.js';
+import { describeValue } from '../utils/seeding.js';
 
 export const GRAVITY = 9.8;
 export const MASSCART = 1.0;
@@ -36,14 +25,14 @@ export const FORCE_MAG = 10.0;
 export const TAU = 0.02;
 export const THETA_THRESHOLD_RADIANS = (12 * 2 * Math.PI) / 360;
 export const X_THRESHOLD = 2.4;
-const RESET_BOUND = 0.05;
+export const RESET_BOUND = 0.05;
 
 export interface CartPoleOptions {
   /** Reward 0 per step and −1 on the terminating step (Sutton & Barto's formulation). */
   suttonBartoReward?: boolean;
 }
 
-function checkOptions(options: unknown, where: string): Required<CartPoleOptions> {
+export function checkOptions(options: unknown, where: string): Required<CartPoleOptions> {
   if (typeof options !== 'object' || options === null) throw new EnvError(`${where}: options must be an object`);
   for (const key of Object.keys(options)) {
     if (key !== 'suttonBartoReward') throw new EnvError(`${where}: unknown option '${key}' (known: suttonBartoReward)`);
@@ -54,7 +43,7 @@ function checkOptions(options: unknown, where: string): Required<CartPoleOptions
 }
 
 /** Reset bounds from `options.low` / `options.high` (Gymnasium's maybe_parse_reset_bounds). */
-function resetBounds(options: Record<string, unknown> | undefined, where: string): [number, number] {
+export function resetBounds(options: Record<string, unknown> | undefined, where: string): [number, number] {
   const low = options?.low ?? -RESET_BOUND;
   const high = options?.high ?? RESET_BOUND;
   if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
@@ -65,7 +54,7 @@ function resetBounds(options: Record<string, unknown> | undefined, where: string
 
 const OBS_HIGH = [X_THRESHOLD * 2, Infinity, THETA_THRESHOLD_RADIANS * 2, Infinity];
 
-function observationSpace(): Box<Float32Array> {
+export function observationSpace(): Box<Float32Array> {
   return new Box<Float32Array>(OBS_HIGH.map((v) => -v), OBS_HIGH, [4], 'float32');
 }
 
@@ -210,194 +199,4 @@ export function cartPoleAnsi(f: CartPoleFrame): string {
   const sign = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
   lines.push(`x ${sign(f.x)}  v ${sign(f.xDot)}  theta ${sign(f.theta)} (${(deg >= 0 ? '+' : '') + deg.toFixed(1)} deg)  omega ${sign(f.thetaDot)}  ${push}`);
   return lines.join('\n');
-}
-
-export interface CartPoleVectorOptions extends CartPoleOptions {
-  /** Truncate each sub-env's episode after this many steps (null: never). Default 500. */
-  maxEpisodeSteps?: number | null;
-  autoresetMode?: AutoresetMode;
-  /** Return fresh arrays from reset/step (default) rather than internal buffers. */
-  copy?: boolean;
-}
-
-/**
- * N Cart-Poles stepped in one tight loop over struct-of-arrays float64 state. Sub-env i has its own RNG
- * (seeded seed + i), drawn exactly as the single env draws, so with the same seeds and actions each sub-env
- * follows the same trajectory as `make('CartPole-v1')`. Time limits are built in (no TimeLimit wrapper).
- */
-export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
-  readonly numEnvs: number;
-  readonly singleObservationSpace = observationSpace();
-  readonly singleActionSpace = new Discrete(2);
-  readonly metadata: EnvMetadata & { autoresetMode: AutoresetMode };
-  readonly maxEpisodeSteps: number | null;
-  readonly suttonBartoReward: boolean;
-  // Struct-of-arrays state: one float64 array per variable.
-  readonly x: Float64Array;
-  readonly xDot: Float64Array;
-  readonly theta: Float64Array;
-  readonly thetaDot: Float64Array;
-  /** Steps taken in each sub-env's current episode. */
-  readonly steps: Int32Array;
-  private readonly rngs: Rng[];
-  private readonly ended: Uint8Array;
-  private readonly lastActions: Int8Array;
-  private readonly obs: Float32Array;
-  private readonly rewards: Float64Array;
-  private readonly terminations: Uint8Array;
-  private readonly truncations: Uint8Array;
-  private readonly copy: boolean;
-  private bounds: [number, number] = [-RESET_BOUND, RESET_BOUND];
-  private hasReset = false;
-
-  constructor(numEnvs: number, options: CartPoleVectorOptions = {}) {
-    super();
-    this.numEnvs = checkNumEnvs(numEnvs);
-    const { maxEpisodeSteps = 500, autoresetMode = 'next-step', copy = true, ...envOptions } = options;
-    this.suttonBartoReward = checkOptions(envOptions, 'CartPoleVectorEnv').suttonBartoReward;
-    if (maxEpisodeSteps !== null && (!Number.isSafeInteger(maxEpisodeSteps) || maxEpisodeSteps <= 0)) {
-      throw new EnvError(`CartPoleVectorEnv: maxEpisodeSteps must be a positive integer or null, got ${describeValue(maxEpisodeSteps)}`);
-    }
-    this.maxEpisodeSteps = maxEpisodeSteps;
-    this.metadata = { renderModes: ['json'], renderFps: 50, autoresetMode: checkAutoresetMode(autoresetMode) };
-    this.copy = copy;
-    const n = this.numEnvs;
-    this.x = new Float64Array(n);
-    this.xDot = new Float64Array(n);
-    this.theta = new Float64Array(n);
-    this.thetaDot = new Float64Array(n);
-    this.steps = new Int32Array(n);
-    this.rngs = Array.from({ length: n }, () => new Rng());
-    this.ended = new Uint8Array(n);
-    this.lastActions = new Int8Array(n).fill(-1);
-    this.obs = new Float32Array(n * 4);
-    this.rewards = new Float64Array(n);
-    this.terminations = new Uint8Array(n);
-    this.truncations = new Uint8Array(n);
-  }
-
-  private resetOne(i: number): void {
-    const rng = this.rngs[i]!;
-    const [low, high] = this.bounds;
-    this.x[i] = rng.uniform(low, high);
-    this.xDot[i] = rng.uniform(low, high);
-    this.theta[i] = rng.uniform(low, high);
-    this.thetaDot[i] = rng.uniform(low, high);
-    this.steps[i] = 0;
-    this.ended[i] = 0;
-    this.lastActions[i] = -1;
-  }
-
-  private writeObs(i: number): void {
-    const o = this.obs;
-    o[4 * i] = this.x[i]!;
-    o[4 * i + 1] = this.xDot[i]!;
-    o[4 * i + 2] = this.theta[i]!;
-    o[4 * i + 3] = this.thetaDot[i]!;
-  }
-
-  reset(args: VectorResetArgs = {}): [Float32Array, VectorInfo] {
-    const seeds = subEnvSeeds(args.seed, this.numEnvs);
-    const mask = resetMaskOf(args.options, this.numEnvs);
-    this.bounds = resetBounds(args.options, 'CartPoleVectorEnv.reset');
-    for (let i = 0; i < this.numEnvs; i++) {
-      if (!mask[i]) continue;
-      if (seeds[i] !== undefined) this.rngs[i] = new Rng(seeds[i]);
-      this.resetOne(i);
-      this.writeObs(i);
-    }
-    this.hasReset = true;
-    return [this.copy ? this.obs.slice() : this.obs, {}];
-  }
-
-  step(actions: ArrayLike<number>): VectorStepResult<Float32Array> {
-    if (!this.hasReset) throw new EnvError(`${this.name}: cannot call step() before reset(); call envs.reset() first`);
-    const n = this.numEnvs;
-    if (actions === null || typeof actions !== 'object' || actions.length !== n) {
-      throw new EnvError(`${this.name}: expected ${n} actions (one per sub-env), got ${describeValue(actions)}`);
-    }
-    for (let i = 0; i < n; i++) {
-      const a = actions[i];
-      if (a !== 0 && a !== 1) this.checkActions(actions); // throws an error naming the sub-env
-    }
-    const { x, xDot, theta, thetaDot, steps, ended, obs, rewards, terminations, truncations, lastActions } = this;
-    // Steps are int32, so 2^31 - 1 stands for "no limit" and keeps the comparison on integers.
-    const limit = this.maxEpisodeSteps ?? 0x7fffffff;
-    const mode = this.metadata.autoresetMode;
-    const stepReward = this.suttonBartoReward ? 0 : 1;
-    const endReward = this.suttonBartoReward ? -1 : 1;
-    let finalObs: (Float32Array | null)[] | null = null;
-    let finalMask: Uint8Array | null = null;
-
-    for (let i = 0; i < n; i++) {
-      if (ended[i] === 1) {
-        if (mode !== 'next-step') {
-          throw new EnvError(`${this.name}: sub-env ${i} has ended and autoreset is disabled; reset it with reset({ options: { resetMask } })`);
-        }
-        this.resetOne(i);
-        this.writeObs(i);
-        rewards[i] = 0;
-        terminations[i] = 0;
-        truncations[i] = 0;
-        continue;
-      }
-      const a = actions[i];
-      const th = theta[i]!;
-      const thDot = thetaDot[i]!;
-      const v = xDot[i]!;
-      const force = a === 1 ? FORCE_MAG : -FORCE_MAG;
-      const costheta = Math.cos(th);
-      const sintheta = Math.sin(th);
-      const temp = (force + POLEMASS_LENGTH * thDot * thDot * sintheta) / TOTAL_MASS;
-      const thetaacc = (GRAVITY * sintheta - costheta * temp) / (LENGTH * (4.0 / 3.0 - (MASSPOLE * (costheta * costheta)) / TOTAL_MASS));
-      const xacc = temp - (POLEMASS_LENGTH * thetaacc * costheta) / TOTAL_MASS;
-      const nx = x[i]! + TAU * v;
-      const nv = v + TAU * xacc;
-      const nth = th + TAU * thDot;
-      const nthDot = thDot + TAU * thetaacc;
-      x[i] = nx;
-      xDot[i] = nv;
-      theta[i] = nth;
-      thetaDot[i] = nthDot;
-      obs[4 * i] = nx;
-      obs[4 * i + 1] = nv;
-      obs[4 * i + 2] = nth;
-      obs[4 * i + 3] = nthDot;
-      lastActions[i] = a!;
-      const stepCount = ++steps[i]!;
-      const term = nx < -X_THRESHOLD || nx > X_THRESHOLD || nth < -THETA_THRESHOLD_RADIANS || nth > THETA_THRESHOLD_RADIANS;
-      const trunc = stepCount >= limit;
-      rewards[i] = term ? endReward : stepReward;
-      terminations[i] = term ? 1 : 0;
-      truncations[i] = trunc ? 1 : 0;
-      if (term || trunc) {
-        if (mode === 'same-step') {
-          finalObs ??= new Array<Float32Array | null>(n).fill(null);
-          finalMask ??= new Uint8Array(n);
-          finalObs[i] = obs.slice(4 * i, 4 * i + 4);
-          finalMask[i] = 1;
-          this.resetOne(i);
-          this.writeObs(i);
-        } else {
-          ended[i] = 1;
-        }
-      }
-    }
-    const infos: VectorInfo = {};
-    if (finalObs) {
-      infos.finalObs = finalObs;
-      infos._finalObs = finalMask;
-      infos.finalInfo = finalObs.map((o) => (o ? ({} as Info) : null));
-      infos._finalInfo = finalMask;
-    }
-    if (this.copy) return [obs.slice(), rewards.slice(), terminations.slice(), truncations.slice(), infos];
-    return [obs, rewards, terminations, truncations, infos];
-  }
-
-  render(): CartPoleFrame[] {
-    if (!this.hasReset) throw new EnvError(`${this.name}: call reset() before render()`);
-    return Array.from({ length: this.numEnvs }, (_, i) =>
-      cartPoleFrame(this.x[i]!, this.xDot[i]!, this.theta[i]!, this.thetaDot[i]!, this.lastActions[i]! < 0 ? null : this.lastActions[i]!),
-    );
-  }
 }
