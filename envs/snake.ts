@@ -42,6 +42,7 @@ import { Env, EnvError, InvalidAction, ResetNeeded, type ResetArgs, type ResetRe
 import type { SnakeFrame } from './frames.js';
 import { Box, Discrete, type Space } from './spaces.js';
 import { describeValue } from './utils/seeding.js';
+import { checkOptionNames } from './utils/options.js';
 
 export interface SnakeOptions {
   /** Board height, integer 1–1024 (default 9). */
@@ -138,13 +139,7 @@ export class SnakeEnv extends Env<Float32Array, number> {
 
   constructor(options: SnakeOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new EnvError(`SnakeEnv: options must be an object, got ${describeValue(options)}`);
-    }
-    const unknown = Object.keys(options).filter((k) => !(OPTION_NAMES as readonly string[]).includes(k));
-    if (unknown.length) {
-      throw new EnvError(`SnakeEnv: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; valid options: ${OPTION_NAMES.join(', ')}`);
-    }
+    checkOptionNames('SnakeEnv', options, OPTION_NAMES);
     const int = (name: keyof SnakeOptions, fallback: number, lo: number, hi: number): number => {
       const v = options[name] ?? fallback;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {

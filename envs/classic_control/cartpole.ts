@@ -13,6 +13,7 @@ import { Env, EnvError, type ResetArgs, type ResetResult, type StepResult } from
 import type { CartPoleFrame } from '../frames.js';
 import { Box, Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { checkOptionNames } from '../utils/options.js';
 
 export const GRAVITY = 9.8;
 export const MASSCART = 1.0;
@@ -33,11 +34,7 @@ export interface CartPoleOptions {
 }
 
 export function checkOptions(options: unknown, where: string): Required<CartPoleOptions> {
-  if (typeof options !== 'object' || options === null) throw new EnvError(`${where}: options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (key !== 'suttonBartoReward') throw new EnvError(`${where}: unknown option '${key}' (known: suttonBartoReward)`);
-  }
-  const { suttonBartoReward = false } = options as CartPoleOptions;
+  const { suttonBartoReward = false } = checkOptionNames(where, options as CartPoleOptions, ['suttonBartoReward']);
   if (typeof suttonBartoReward !== 'boolean') throw new EnvError(`${where}: suttonBartoReward must be a boolean, got ${describeValue(suttonBartoReward)}`);
   return { suttonBartoReward };
 }

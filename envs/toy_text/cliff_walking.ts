@@ -14,6 +14,7 @@ import { EnvError, ResetNeeded, type RenderMode } from '../core.js';
 import type { CliffWalkingFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { checkOptionNames } from '../utils/options.js';
 import { TabularEnv, type Transition, type TransitionTable } from './tabular.js';
 
 export const UP = 0;
@@ -58,14 +59,7 @@ export class CliffWalkingEnv extends TabularEnv {
   constructor(options: CliffWalkingOptions = {}) {
     super();
     const env = 'CliffWalkingEnv';
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new EnvError(`${env}: options must be an object, got ${describeValue(options)}`);
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_NAMES as readonly string[]).includes(key)) {
-        throw new EnvError(`${env}: unknown option '${key}'; valid options: ${OPTION_NAMES.join(', ')}`);
-      }
-    }
+    checkOptionNames(env, options, OPTION_NAMES);
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 4 };
     const isSlippery = options.isSlippery ?? false;
     if (typeof isSlippery !== 'boolean') {

@@ -11,6 +11,7 @@ import { EnvError, ResetNeeded, type RenderMode } from '../core.js';
 import type { FrozenLakeFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { Rng, assertSeed, describeValue } from '../utils/seeding.js';
+import { checkOptionNames } from '../utils/options.js';
 import { TabularEnv, type Transition, type TransitionTable } from './tabular.js';
 
 export const LEFT = 0;
@@ -42,17 +43,6 @@ export interface FrozenLakeOptions {
 
 const OPTION_NAMES = ['desc', 'mapName', 'isSlippery', 'successRate', 'rewardSchedule', 'renderMode'] as const;
 
-/** Throws unless `options` is a plain object whose keys are all in `known`. */
-function checkOptionNames(env: string, options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new EnvError(`${env}: options must be an object, got ${describeValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new EnvError(`${env}: unknown option '${key}'; valid options: ${known.join(', ')}`);
-  }
-  return options as Record<string, unknown>;
-}
 
 /**
  * Depth-first search from (0, 0) over non-hole cells: true when a G cell is reachable (Gymnasium's `is_valid`).

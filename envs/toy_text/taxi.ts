@@ -25,6 +25,7 @@ import { EnvError, ResetNeeded, type Info, type RenderMode, type StepResult } fr
 import type { TaxiFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { checkOptionNames } from '../utils/options.js';
 import { TabularEnv, type TransitionTable } from './tabular.js';
 
 export const TAXI_MAP: readonly string[] = Object.freeze([
@@ -136,14 +137,7 @@ export class TaxiEnv extends TabularEnv {
   constructor(options: TaxiOptions = {}) {
     super();
     const env = 'TaxiEnv';
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new EnvError(`${env}: options must be an object, got ${describeValue(options)}`);
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_NAMES as readonly string[]).includes(key)) {
-        throw new EnvError(`${env}: unknown option '${key}'; valid options: ${OPTION_NAMES.join(', ')}`);
-      }
-    }
+    checkOptionNames(env, options, OPTION_NAMES);
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 4 };
     this.isRainy = checkBoolean(env, 'isRainy', options.isRainy, false);
     this.ficklePassenger = checkBoolean(env, 'ficklePassenger', options.ficklePassenger, false);
