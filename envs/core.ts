@@ -44,6 +44,9 @@ export interface EnvSpec {
   nondeterministic: boolean;
 }
 
+/** JSON data produced by `Env.snapshot()`; its shape is private to each env. */
+export type EnvSnapshot = { readonly [key: string]: unknown };
+
 export class EnvError extends Error {
   override name = 'EnvError';
 }
@@ -118,6 +121,28 @@ export abstract class Env<Obs = unknown, Act = unknown> {
   }
 
   abstract step(action: Act): StepResult<Obs>;
+
+  /**
+   * A JSON-serialisable copy of everything that decides what the env does next (its state, RNG and
+   * counters), so that `restore()` on a fresh env built the same way continues bit for bit. Used for
+   * training checkpoints and exact resume. Envs that cannot do this throw.
+   */
+  snapshot(): EnvSnapshot {
+    throw new EnvError(`${this.constructor.name} does not support snapshot()`);
+  }
+
+  restore(_snapshot: EnvSnapshot): void {
+    throw new EnvError(`${this.constructor.name} does not support restore()`);
+  }
+
+  /** The RNG part of a snapshot (null while no RNG was created). */
+  protected rngSnapshot(): ReturnType<Rng['toJSON']> | null {
+    return this.rngInstance?.toJSON() ?? null;
+  }
+
+  protected restoreRng(json: ReturnType<Rng['toJSON']> | null): void {
+    this.rngInstance = json === null ? null : Rng.fromJSON(json);
+  }
 
   /** A JSON-serialisable frame (render mode `json`) or a string for a terminal (render mode `ansi`). */
   abstract render(): RenderFrame | string;
@@ -194,6 +219,15 @@ export class Wrapper<Obs = unknown, Act = unknown, InnerObs = Obs, InnerAct = Ac
 
   override close(): void {
     this.env.close();
+  }
+
+  /** Wrappers with state of their own override this and nest the inner snapshot. */
+  override snapshot(): EnvSnapshot {
+    return this.env.snapshot();
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    this.env.restore(snapshot);
   }
 
   override get unwrapped(): Env<Obs, Act> {

@@ -38,7 +38,7 @@
  * Performance: the body is a ring buffer of cell indices with an occupancy grid, so a step is O(1) apart
  * from writing the observation (O(length)) and placing a new fruit (O(rows·cols), only after eating).
  */
-import { Env, EnvError, InvalidAction, ResetNeeded, type ResetArgs, type ResetResult, type StepResult } from './core.js';
+import { Env, EnvError, InvalidAction, ResetNeeded, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import type { SnakeFrame } from './frames.js';
 import { Box, Discrete, type Space } from './spaces.js';
 import { describeValue } from './utils/seeding.js';
@@ -246,6 +246,45 @@ export class SnakeEnv extends Env<Float32Array, number> {
     const truncated = ++this.sinceFruit >= this.maxStepsWithoutFruit;
     if (truncated) this.status = ENDED;
     return [this.observe(), this.stepReward, false, truncated, { score: this.scoreValue, length: this.len }];
+  }
+
+  override snapshot(): EnvSnapshot {
+    return {
+      ring: Array.from(this.ring),
+      headPtr: this.headPtr,
+      len: this.len,
+      headRow: this.headRow,
+      headCol: this.headCol,
+      heading: this.headingValue,
+      fruitCell: this.fruitCell,
+      score: this.scoreValue,
+      sinceFruit: this.sinceFruit,
+      status: this.status,
+      alive: this.alive,
+      lastAction: this.lastAction,
+      rng: this.rngSnapshot(),
+    };
+  }
+
+  override restore(s: EnvSnapshot): void {
+    const ring = s.ring as number[];
+    if (!Array.isArray(ring) || ring.length !== this.n) throw new EnvError(`SnakeEnv.restore: snapshot is for a board of ${ring?.length} cells, this board has ${this.n}`);
+    this.ring.set(ring);
+    this.headPtr = s.headPtr as number;
+    this.len = s.len as number;
+    this.headRow = s.headRow as number;
+    this.headCol = s.headCol as number;
+    this.headingValue = s.heading as number;
+    this.fruitCell = s.fruitCell as number;
+    this.scoreValue = s.score as number;
+    this.sinceFruit = s.sinceFruit as number;
+    this.status = s.status as number;
+    this.alive = s.alive as boolean;
+    this.lastAction = s.lastAction as number | null;
+    this.restoreRng(s.rng as Parameters<Env['restoreRng']>[0]);
+    // The occupancy grid is derived from the body ring.
+    this.occupied.fill(0);
+    for (let k = 0, p = this.headPtr; k < this.len; k++, p = p === 0 ? this.n - 1 : p - 1) this.occupied[this.ring[p]!] = 1;
   }
 
   private die(): StepResult<Float32Array> {

@@ -22,7 +22,7 @@
  * - `disabled`: no autoreset; stepping a finished sub-env is an error; reset it with
  *   `reset({ options: { resetMask } })`.
  */
-import { Env, EnvError, InvalidAction, type AutoresetMode, type EnvMetadata, type EnvSpec, type Info } from './core.js';
+import { Env, EnvError, InvalidAction, type AutoresetMode, type EnvMetadata, type EnvSnapshot, type EnvSpec, type Info } from './core.js';
 import type { RenderFrame } from './frames.js';
 import { Box, Discrete, MultiDiscrete, Space, SpaceError, allocate, type TypedArray } from './spaces.js';
 import { make, registration, resolveMaxEpisodeSteps, type EnvKwargs } from './registry.js';
@@ -181,6 +181,15 @@ export abstract class VectorEnv<Obs extends TypedArray = TypedArray> {
   abstract render(): (RenderFrame | string)[];
   close(): void {}
 
+  /** JSON state of every sub-env and the autoreset bookkeeping (see `Env.snapshot`). */
+  snapshot(): EnvSnapshot {
+    throw new EnvError(`${this.constructor.name} does not support snapshot()`);
+  }
+
+  restore(_snapshot: EnvSnapshot): void {
+    throw new EnvError(`${this.constructor.name} does not support restore()`);
+  }
+
   /** Throws an error naming the sub-env, action and space unless `actions` is a valid batch. */
   protected checkActions(actions: ArrayLike<number>): void {
     const width = batchWidth(this.singleActionSpace);
@@ -321,6 +330,20 @@ export class SyncVectorEnv<Obs extends TypedArray = TypedArray> extends VectorEn
     return this.envs.map((e) => e.render());
   }
 
+  override snapshot(): EnvSnapshot {
+    return { envs: this.envs.map((e) => e.snapshot()), ended: Array.from(this.ended), hasReset: this.hasReset };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    const envs = snapshot.envs as EnvSnapshot[];
+    if (!Array.isArray(envs) || envs.length !== this.numEnvs) {
+      throw new EnvError(`${this.name}: snapshot has ${envs?.length} sub-envs, this vector env has ${this.numEnvs}`);
+    }
+    envs.forEach((s, i) => this.envs[i]!.restore(s));
+    this.ended.set(snapshot.ended as number[]);
+    this.hasReset = snapshot.hasReset === true;
+  }
+
   override close(): void {
     for (const e of this.envs) e.close();
   }
@@ -439,6 +462,28 @@ export class VectorRecordEpisodeStatistics<Obs extends TypedArray = TypedArray> 
 
   override close(): void {
     this.env.close();
+  }
+
+  override snapshot(): EnvSnapshot {
+    return {
+      returns: Array.from(this.returns),
+      lengths: Array.from(this.lengths),
+      prevDones: Array.from(this.prevDones),
+      episodeCount: this.episodeCount,
+      queues: [this.returnQueue, this.lengthQueue, this.timeQueue].map((q) => [...q]),
+      inner: this.env.snapshot(),
+    };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    this.env.restore(snapshot.inner as EnvSnapshot);
+    this.returns.set(snapshot.returns as number[]);
+    this.lengths.set(snapshot.lengths as number[]);
+    this.prevDones.set(snapshot.prevDones as number[]);
+    this.starts.fill(performance.now());
+    this.episodeCount = snapshot.episodeCount as number;
+    const queues = snapshot.queues as number[][];
+    [this.returnQueue, this.lengthQueue, this.timeQueue].forEach((q, i) => q.splice(0, q.length, ...queues[i]!));
   }
 }
 

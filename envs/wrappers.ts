@@ -3,7 +3,7 @@
  * innermost first, so `make('CartPole-v1').toString()` reads
  * `<TimeLimit<OrderEnforcing<EnvChecker<CartPoleEnv<CartPole-v1>>>>>`.
  */
-import { Env, EnvError, InvalidAction, ResetNeeded, Wrapper, type Info, type ResetArgs, type ResetResult, type StepResult } from './core.js';
+import { Env, EnvError, InvalidAction, ResetNeeded, Wrapper, type EnvSnapshot, type Info, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import type { RenderFrame } from './frames.js';
 import type { Space } from './spaces.js';
 import { describeValue } from './utils/seeding.js';
@@ -83,6 +83,15 @@ export class OrderEnforcing<Obs, Act> extends Wrapper<Obs, Act> {
     return result;
   }
 
+  override snapshot(): EnvSnapshot {
+    return { hasReset: this.hasReset, inner: this.env.snapshot() };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    this.env.restore(snapshot.inner as EnvSnapshot);
+    this.hasReset = snapshot.hasReset === true;
+  }
+
   override step(action: Act): StepResult<Obs> {
     if (!this.hasReset) throw new ResetNeeded(`${envName(this)}: cannot call step() before reset(); call env.reset() first`);
     return this.env.step(action);
@@ -122,6 +131,15 @@ export class TimeLimit<Obs, Act> extends Wrapper<Obs, Act> {
     const result = this.env.step(action);
     if (++this.elapsed >= this.maxEpisodeSteps) result[3] = true;
     return result;
+  }
+
+  override snapshot(): EnvSnapshot {
+    return { elapsed: this.elapsed, inner: this.env.snapshot() };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    this.env.restore(snapshot.inner as EnvSnapshot);
+    this.elapsed = snapshot.elapsed as number;
   }
 }
 
@@ -185,6 +203,27 @@ export class RecordEpisodeStatistics<Obs, Act> extends Wrapper<Obs, Act> {
       this.episodeCount += 1;
     }
     return result;
+  }
+
+  override snapshot(): EnvSnapshot {
+    return {
+      episodeReturn: this.episodeReturn,
+      episodeLength: this.episodeLength,
+      episodeCount: this.episodeCount,
+      queues: [this.returnQueue, this.lengthQueue, this.timeQueue].map((q) => [...q]),
+      inner: this.env.snapshot(),
+    };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    this.env.restore(snapshot.inner as EnvSnapshot);
+    this.episodeReturn = snapshot.episodeReturn as number;
+    this.episodeLength = snapshot.episodeLength as number;
+    this.episodeCount = snapshot.episodeCount as number;
+    const queues = snapshot.queues as number[][];
+    [this.returnQueue, this.lengthQueue, this.timeQueue].forEach((q, i) => q.splice(0, q.length, ...queues[i]!));
+    // Wall-clock time is not part of the trajectory: the restored episode's clock starts now.
+    this.episodeStart = performance.now();
   }
 }
 

@@ -61,6 +61,30 @@ describe('every registered env', () => {
       expect((text as string).split('\n').length).toBeGreaterThan(2);
     });
 
+    it(`${id}: snapshot() mid-episode, restored into a fresh env through JSON, continues bit for bit`, () => {
+      const env = make(id);
+      env.actionSpace.seed(3);
+      env.reset({ seed: 5 });
+      for (let t = 0; t < 7; t++) {
+        const [, , terminated, truncated] = env.step(env.actionSpace.sample());
+        if (terminated || truncated) env.reset();
+      }
+      const snap = JSON.parse(JSON.stringify(env.snapshot()));
+      const actions = Array.from({ length: 300 }, () => env.actionSpace.sample());
+      const plain = (obs: unknown) => (ArrayBuffer.isView(obs) ? Array.from(obs as Float32Array) : obs);
+      const continueFrom = (e: typeof env) =>
+        actions.map((a) => {
+          const [obs, r, term, trunc] = e.step(a);
+          const out = [plain(obs), r, term, trunc];
+          if (term || trunc) out.push(plain(e.reset()[0]));
+          return out;
+        });
+      const expected = continueFrom(env);
+      const fresh = make(id);
+      fresh.restore(snap);
+      expect(continueFrom(fresh)).toEqual(expected);
+    });
+
     it(`${id}: a sync vector env reproduces the single env sub-env by sub-env`, () => {
       const n = 3;
       const envs = makeVec(id, n, { vectorizationMode: 'sync', autoresetMode: 'same-step' });

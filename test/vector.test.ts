@@ -165,6 +165,23 @@ describe('vector envs', () => {
     });
   }
 
+  for (const vectorizationMode of ['sync', 'vector-entry-point'] as const) {
+    it(`snapshot/restore continues a vector env exactly (${vectorizationMode})`, () => {
+      const envs = makeVec('CartPole-v1', 4, { vectorizationMode, autoresetMode: 'next-step' });
+      envs.reset({ seed: 8 });
+      const rng = new Rng(1);
+      for (let t = 0; t < 37; t++) envs.step(randomActions(rng, 4));
+      const snap = JSON.parse(JSON.stringify(envs.snapshot()));
+      const actions = Array.from({ length: 200 }, () => randomActions(rng, 4));
+      const run = (e: VectorEnv) => actions.map((a) => e.step(a).slice(0, 4).map((x) => Array.from(x as Float32Array)));
+      const expected = run(envs);
+      const fresh = makeVec('CartPole-v1', 4, { vectorizationMode, autoresetMode: 'next-step' });
+      fresh.restore(snap);
+      expect(run(fresh)).toEqual(expected);
+      expect(() => makeVec('CartPole-v1', 3, { vectorizationMode }).restore(snap)).toThrow(/snapshot has 4 sub-envs, this vector env has 3/);
+    });
+  }
+
   it('makeVec validates its arguments', () => {
     expect(() => makeVec('CartPole-v1', 0)).toThrow(/numEnvs must be a positive integer, got 0/);
     expect(() => makeVec('CartPole-v1', 2, { autoresetMode: 'later' as never })).toThrow(/autoresetMode must be one of/);

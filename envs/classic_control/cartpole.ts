@@ -9,7 +9,7 @@
  * Integration is explicit Euler with τ = 0.02 s, positions updated with the OLD velocities, in float64 and
  * in Gymnasium's operation order. The batched version is in cartpole_vector.ts.
  */
-import { Env, EnvError, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { Env, EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { CartPoleFrame } from '../frames.js';
 import { Box, Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
@@ -146,6 +146,23 @@ export class CartPoleEnv extends Env<Float32Array, number> {
     obs[2] = theta;
     obs[3] = thetaDot;
     return [obs, reward, terminated, false, {}];
+  }
+
+  override snapshot(): EnvSnapshot {
+    return {
+      state: this.stateValue === null ? null : Array.from(this.stateValue),
+      stepsBeyondTerminated: this.stepsBeyondTerminated,
+      lastAction: this.lastAction,
+      rng: this.rngSnapshot(),
+    };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    const state = snapshot.state as number[] | null;
+    this.stateValue = state === null ? null : Float64Array.from(state);
+    this.stepsBeyondTerminated = snapshot.stepsBeyondTerminated as number | null;
+    this.lastAction = snapshot.lastAction as number | null;
+    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
   }
 
   render(): CartPoleFrame | string {

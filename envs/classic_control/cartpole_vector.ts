@@ -8,7 +8,7 @@
  * integrate the physics of their slice of sub-envs, so results do not depend on the number of threads.
  */
 import { Worker } from 'node:worker_threads';
-import { EnvError, type AutoresetMode, type EnvMetadata, type Info } from '../core.js';
+import { EnvError, type AutoresetMode, type EnvMetadata, type EnvSnapshot, type Info } from '../core.js';
 import type { CartPoleFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { Rng, describeValue } from '../utils/seeding.js';
@@ -380,6 +380,44 @@ export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
     const { x, xDot, theta, thetaDot, steps, actions } = this.b;
     // b.actions holds the last action of every sub-env; right after a reset (0 steps) there is none.
     return Array.from({ length: this.numEnvs }, (_, i) => cartPoleFrame(x[i]!, xDot[i]!, theta[i]!, thetaDot[i]!, steps[i] === 0 ? null : actions[i]!));
+  }
+
+  override snapshot(): EnvSnapshot {
+    const { x, xDot, theta, thetaDot, steps, actions, ended } = this.b;
+    return {
+      x: Array.from(x),
+      xDot: Array.from(xDot),
+      theta: Array.from(theta),
+      thetaDot: Array.from(thetaDot),
+      steps: Array.from(steps),
+      actions: Array.from(actions),
+      ended: Array.from(ended),
+      rngs: this.rngs.map((r) => r.toJSON()),
+      bounds: this.bounds,
+      hasReset: this.hasReset,
+    };
+  }
+
+  override restore(s: EnvSnapshot): void {
+    const rngs = s.rngs as ReturnType<Rng['toJSON']>[];
+    if (!Array.isArray(rngs) || rngs.length !== this.numEnvs) {
+      throw new EnvError(`${this.name}: snapshot has ${rngs?.length} sub-envs, this vector env has ${this.numEnvs}`);
+    }
+    const b = this.b;
+    b.x.set(s.x as number[]);
+    b.xDot.set(s.xDot as number[]);
+    b.theta.set(s.theta as number[]);
+    b.thetaDot.set(s.thetaDot as number[]);
+    b.steps.set(s.steps as number[]);
+    b.actions.set(s.actions as number[]);
+    b.ended.set(s.ended as number[]);
+    for (let i = 0; i < this.numEnvs; i++) {
+      this.rngs[i] = Rng.fromJSON(rngs[i]!);
+      const o = 4 * i;
+      [b.obs[o], b.obs[o + 1], b.obs[o + 2], b.obs[o + 3]] = [b.x[i]!, b.xDot[i]!, b.theta[i]!, b.thetaDot[i]!];
+    }
+    this.bounds = s.bounds as [number, number];
+    this.hasReset = s.hasReset === true;
   }
 
   override close(): void {

@@ -3,7 +3,7 @@
  * transition table `P[s][a] = [[p, nextState, reward, terminated], …]`, which `step()` samples from and
  * planning code (value iteration, policy iteration) reads directly through `env.unwrapped.P`.
  */
-import { Env, InvalidAction, ResetNeeded, type Info, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { Env, InvalidAction, ResetNeeded, type EnvSnapshot, type Info, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import { Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
 
@@ -33,6 +33,24 @@ export abstract class TabularEnv extends Env<number, number> {
     this.lastAction = null;
     return [this.s, { prob: 1, ...this.stateInfo() }];
   }
+
+  override snapshot(): EnvSnapshot {
+    return { s: this.s, lastAction: this.lastAction, rng: this.rngSnapshot(), ...this.extraSnapshot() };
+  }
+
+  override restore(snapshot: EnvSnapshot): void {
+    this.s = snapshot.s as number;
+    this.lastAction = snapshot.lastAction as number | null;
+    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
+    this.restoreExtra(snapshot);
+  }
+
+  /** State beyond (s, lastAction, RNG) that a subclass keeps (e.g. Taxi's fickle passenger). */
+  protected extraSnapshot(): EnvSnapshot {
+    return {};
+  }
+
+  protected restoreExtra(_snapshot: EnvSnapshot): void {}
 
   step(action: number): StepResult<number> {
     if (this.s < 0) throw new ResetNeeded(`${this.constructor.name}: call reset() before step()`);

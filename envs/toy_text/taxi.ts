@@ -21,7 +21,7 @@
  * with (1 − rainyProbability) / 2; ficklePassenger — with fickleProbability (0.3) per episode, the passenger
  * changes destination (uniformly among the other three) on the first step that moves the taxi after pickup.
  */
-import { EnvError, ResetNeeded, type Info, type RenderMode, type StepResult } from '../core.js';
+import { EnvError, ResetNeeded, type EnvSnapshot, type Info, type RenderMode, type StepResult } from '../core.js';
 import type { TaxiFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
@@ -269,6 +269,14 @@ export class TaxiEnv extends TabularEnv {
       mask[DROPOFF] = 1;
     }
     return mask;
+  }
+
+  protected override extraSnapshot(): EnvSnapshot {
+    return { fickleStep: this.fickleStep };
+  }
+
+  protected override restoreExtra(snapshot: EnvSnapshot): void {
+    this.fickleStep = snapshot.fickleStep === true;
   }
 
   protected override stateInfo(): Info {

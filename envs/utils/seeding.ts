@@ -94,6 +94,18 @@ export class Rng {
     return Math.floor(this.prng.double() * 2 ** 47);
   }
 
+  /** Seed and state, enough to continue the stream exactly (checkpoints, env snapshots). */
+  toJSON(): { seed: number; state: RngState } {
+    return { seed: this.seed, state: this.getState() };
+  }
+
+  static fromJSON(json: { seed: number; state: RngState }): Rng {
+    if (typeof json !== 'object' || json === null) throw new SeedError('invalid RNG snapshot: expected { seed, state }');
+    const rng = new Rng(json.seed);
+    rng.setState(json.state);
+    return rng;
+  }
+
   getState(): RngState {
     const s = this.prng.state();
     return { c: s.c, s0: s.s0, s1: s.s1, s2: s.s2 };
