@@ -6,6 +6,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { envIds, make, registration, spec } from '../envs/index.js';
 import { POLICIES } from '../agents/policies.js';
 import { play, type PlayRender } from './play.js';
+import { AGENTS, agentEntry } from '../agents/registry.js';
+import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
+import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
+import { ProgressSink } from './progress.js';
+import type { RunConfig } from './run_store.js';
 import { readFileSync } from 'node:fs';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -121,7 +126,122 @@ export function buildCli(): Command {
       console.log('\nNext: `npx lab play <env> --policy <name>`, `npx lab envs`, `npm run bench:envs`.');
     });
 
+  program
+    .command('train')
+    .description('train an agent; writes a run directory with config, metrics, checkpoints and the final policy')
+    .option('--env <id>', 'environment id (a preset may choose it, e.g. --preset book uses CartPole-v0)')
+    .addOption(new Option('--agent <name>', 'agent').choices(Object.keys(AGENTS)).default('dqn'))
+    .option('--preset <name>', 'named hyperparameter preset (default: the one tuned for the env, if any)')
+    .option('--seed <n>', 'run seed', integer(0), 0)
+    .option('--steps <n>', 'env-step budget', integer(1))
+    .option('--episodes <n>', 'episode budget (stops at whichever budget ends first)', integer(1))
+    .option('--eval-every <n>', 'env steps between greedy evaluations (0: only at the end)', integer(0))
+    .option('--eval-episodes <n>', 'episodes per evaluation', integer(1))
+    .option('--checkpoint-every <n>', 'env steps between checkpoints (0: only at the end)', integer(0))
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .option('--out <dir>', 'directory for run directories', 'runs')
+    .option('--set <key=value>', 'override a hyperparameter, repeatable (e.g. --set learningRate=0.001)', keyValue)
+    .option('--kw <key=value>', 'environment option, repeatable', keyValue)
+    .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options are taken from the run)')
+    .action(async (opts: TrainCliOptions) => {
+      const progress: { sink: ProgressSink | null } = { sink: null };
+      const onStart = (config: RunConfig, runDir: string) => {
+        console.log(`run ${runDir}`);
+        console.log(`${config.agent}${config.preset ? ` (preset ${config.preset})` : ''} on ${config.envId}, seed ${config.seed}, ${config.steps.toLocaleString('en-US')} steps${config.episodes ? ` or ${config.episodes} episodes` : ''}`);
+        console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
+        progress.sink = new ProgressSink(config.steps);
+      };
+      const sinks = [{ handle: (e: Parameters<ProgressSink['handle']>[0]) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
+      let stop = false;
+      const onSignal = () => {
+        if (stop) process.exit(130);
+        stop = true;
+        console.log('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)');
+      };
+      process.on('SIGINT', onSignal);
+      try {
+        const outcome = opts.resume
+          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop, onStart })
+          : await startTraining({
+              agent: opts.agent,
+              seed: opts.seed,
+              ...(opts.env ? { envId: opts.env } : {}),
+              ...(opts.preset ? { preset: opts.preset } : {}),
+              ...(opts.steps ? { steps: opts.steps } : {}),
+              ...(opts.episodes ? { episodes: opts.episodes } : {}),
+              ...(opts.evalEvery !== undefined ? { evalEvery: opts.evalEvery } : {}),
+              ...(opts.evalEpisodes ? { evalEpisodes: opts.evalEpisodes } : {}),
+              ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
+              backend: opts.backend,
+              out: opts.out,
+              overrides: opts.set ?? {},
+              envKwargs: opts.kw ?? {},
+              sinks,
+              shouldStop: () => stop,
+              command: ['lab', ...process.argv.slice(2)].join(' '),
+              onStart,
+            });
+        const { result } = outcome;
+        console.log(
+          `${result.stopped ? 'stopped' : 'done'}: ${result.steps.toLocaleString('en-US')} steps, ${result.episodes} episodes` +
+            (result.lastEval ? `, final greedy eval ${result.lastEval.meanReturn.toFixed(1)} ± ${result.lastEval.stdReturn.toFixed(1)}` : ''),
+        );
+        console.log(`run directory: ${outcome.runDir}  (evaluate: npx lab eval ${outcome.runDir}; resume: npx lab train --resume ${outcome.runDir})`);
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+
+  program
+    .command('eval')
+    .description('evaluate the greedy policy of a run, a checkpoint or a saved model')
+    .argument('<path>', 'run directory, checkpoint directory, or model directory (with --env)')
+    .option('--episodes <n>', 'episodes', integer(1), 100)
+    .option('--seed <n>', 'seed of the first episode (episode j uses seed + j)', integer(0), 2_000_000)
+    .option('--env <id>', 'environment (needed for a bare model directory)')
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .option('--json', 'print JSON')
+    .action(async (target: string, opts: { episodes: number; seed: number; env?: string; backend: BackendChoice; json?: boolean }) => {
+      const r = await evaluateRun(target, { episodes: opts.episodes, seed: opts.seed, backend: opts.backend, ...(opts.env ? { envId: opts.env } : {}) });
+      if (opts.json) {
+        console.log(JSON.stringify(r));
+        return;
+      }
+      const sorted = [...r.returns].sort((a, b) => a - b);
+      console.log(`${r.envId}, ${r.returns.length} greedy episodes from ${r.source}`);
+      console.log(`mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (min ${sorted[0]}, median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`);
+    });
+
+  program
+    .command('agents')
+    .description('list agents and their presets')
+    .action(() => {
+      for (const [name, entry] of Object.entries(AGENTS)) {
+        console.log(`${name}: ${entry.description}`);
+        for (const [presetName, preset] of Object.entries(agentEntry(name).presets)) {
+          console.log(`  --preset ${presetName.padEnd(10)} ${preset.description}${preset.envs.length ? ` (default for ${preset.envs.join(', ')})` : ''}`);
+        }
+      }
+    });
+
   return program;
+}
+
+interface TrainCliOptions {
+  env?: string;
+  agent: string;
+  preset?: string;
+  seed: number;
+  steps?: number;
+  episodes?: number;
+  evalEvery?: number;
+  evalEpisodes?: number;
+  checkpointEvery?: number;
+  backend: BackendChoice;
+  out: string;
+  set?: Record<string, unknown>;
+  kw?: Record<string, unknown>;
+  resume?: string;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {

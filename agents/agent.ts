@@ -1,0 +1,59 @@
+/**
+ * What every agent offers the training loop. Agents act on batches of observations (one row per sub-env of a
+ * vector env) and learn from each vector step through `observe`; how and when they update is their own
+ * business (DQN: replay every few steps; REINFORCE: at episode ends; A2C: every n steps).
+ */
+import type { Space, TypedArray } from '../envs/index.js';
+import type { Rng } from '../envs/index.js';
+
+/** One vector step, as the loop hands it to `observe`. */
+export interface StepBatch {
+  /** Observations the actions were chosen from, rows of the raw observation (Discrete: the index). */
+  obs: TypedArray;
+  actions: Int32Array;
+  rewards: Float64Array;
+  /** The observation after the action; for sub-envs whose episode ended, the final observation. */
+  nextObs: TypedArray;
+  terminations: Uint8Array;
+  truncations: Uint8Array;
+}
+
+/** Scalars an update reports (losses, ε, entropy …); the loop averages and logs them. */
+export type UpdateStats = Record<string, number>;
+
+export interface AgentSetup {
+  observationSpace: Space;
+  actionSpace: Space;
+  numEnvs: number;
+  /** Env steps the run will take in total (schedules such as ε are defined over it). */
+  totalSteps: number;
+  /** Seeds the agent's own RNG (weights, exploration, sampling). */
+  seed: number;
+}
+
+export interface Agent {
+  readonly name: string;
+  /** The full hyperparameter object (stored in config.json). */
+  readonly config: object;
+  /** Sub-envs the agent wants (1 for DQN and REINFORCE, n for A2C). */
+  readonly numEnvs: number;
+  /** Actions for `n` observation rows; `explore` false gives the greedy / most likely action. */
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array;
+  /** Learns from one vector step taken at `step` (env steps so far, this step included). */
+  observe(batch: StepBatch, step: number): UpdateStats | null;
+  /** Called when sub-env `envIndex` finishes an episode (after `observe`). */
+  episodeEnd?(envIndex: number, step: number): UpdateStats | null;
+  /** Live scalars for the progress line (ε, entropy …). */
+  status(): Record<string, number>;
+  /** Writes networks, optimizer state, RNG and buffers into `dir`; `load` restores them exactly. */
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+  /** Greedy policy network only (for `lab eval`). */
+  savePolicy(dir: string): void;
+  dispose(): void;
+}
+
+export type AgentFactory = (setup: AgentSetup, config: Record<string, unknown>) => Agent;
+
+/** The agent's RNG is part of its checkpoint. */
+export type { Rng };

@@ -1,0 +1,294 @@
+/**
+ * Deep Q-Network (Mnih et al. 2015), with the options of Stable-Baselines3 / CleanRL and the variant of
+ * *Deep Learning Illustrated* ch. 13, readable top to bottom:
+ *
+ *   act:      ε-greedy on Q(s, ·) from the online network (uniformly random before `learningStarts`)
+ *   observe:  store (s, a, r, s', done) in a ring replay buffer; every `trainFrequency` steps take
+ *             `gradientSteps` updates on batches of `batchSize`; copy (or Polyak-average) the online network
+ *             into the target network every `targetUpdateInterval` env steps
+ *   update:   y = r + γ (1 − done) max_a' Q_target(s', a')  (double DQN: a' = argmax Q_online(s', ·)),
+ *             loss = Huber or MSE of Q(s, a) − y, gradient-norm clipping, Adam.
+ *
+ * `done` is termination, not truncation: a time limit does not end the MDP, so truncated transitions
+ * bootstrap. The book's variant treats every episode end as terminal and replaces its reward by −10.
+ */
+import path from 'node:path';
+import { tf } from '../lab/compute.js';
+import { Rng, type TypedArray } from '../envs/index.js';
+import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
+import { Network, convSpec, loadOptimizer, mlpSpec, saveOptimizer } from './network.js';
+import { ReplayBuffer, type ReplaySample } from './replay_buffer.js';
+import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
+import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
+
+export interface DQNConfig {
+  /** Hidden layer sizes of the Q-network (MLP; for [H, W, C] observations they follow two conv layers). */
+  hidden: number[];
+  learningRate: number;
+  gamma: number;
+  bufferSize: number;
+  batchSize: number;
+  /** Env steps of uniformly random actions before learning starts. */
+  learningStarts: number;
+  /** Env steps between training phases. */
+  trainFrequency: number;
+  /** Gradient updates per training phase. */
+  gradientSteps: number;
+  /** Env steps between target-network updates; 0 = no target network (bootstrap from the online one). */
+  targetUpdateInterval: number;
+  /** 1 = hard copy; < 1 = Polyak averaging at each target update. */
+  tau: number;
+  doubleDqn: boolean;
+  loss: 'huber' | 'mse';
+  /** Clip the global gradient norm to this (null: no clipping). */
+  maxGradNorm: number | null;
+  /** ε-greedy schedule: linear over a fraction of the run, or multiplied at every episode end (the book). */
+  exploration:
+    | { type: 'linear'; initial: number; final: number; fraction: number }
+    | { type: 'episode-decay'; initial: number; decay: number; min: number };
+  /** `steps`: training phases every `trainFrequency` steps. `episode-end-per-sample`: the book's replay. */
+  updateSchedule: 'steps' | 'episode-end-per-sample';
+  /** Treat truncated episodes as terminal (no bootstrap), as the book's `done` does. */
+  truncationIsTerminal: boolean;
+  /** Replaces the reward of a terminal transition (the book: −10); null keeps the env's reward. */
+  terminalReward: number | null;
+}
+
+export const DQN_DEFAULTS: DQNConfig = {
+  hidden: [256, 256],
+  learningRate: 2.3e-3,
+  gamma: 0.99,
+  bufferSize: 100_000,
+  batchSize: 64,
+  learningStarts: 1000,
+  trainFrequency: 256,
+  gradientSteps: 128,
+  targetUpdateInterval: 10,
+  tau: 1,
+  doubleDqn: false,
+  loss: 'huber',
+  maxGradNorm: 10,
+  exploration: { type: 'linear', initial: 1, final: 0.04, fraction: 0.16 },
+  updateSchedule: 'steps',
+  truncationIsTerminal: false,
+  terminalReward: null,
+};
+
+export class DQN implements Agent {
+  readonly name = 'dqn';
+  readonly numEnvs = 1;
+  readonly config: DQNConfig;
+  private readonly encoder: ObservationEncoder;
+  private readonly nActions: number;
+  private readonly online: Network;
+  private readonly target: Network | null;
+  private readonly optimizer: tf.Optimizer;
+  private readonly buffer: ReplayBuffer;
+  private rng: Rng;
+  private readonly totalSteps: number;
+  private epsilon: number;
+  private updates = 0;
+  private sample: ReplaySample | null = null;
+
+  constructor(setup: AgentSetup, config: DQNConfig) {
+    this.config = config;
+    this.encoder = observationEncoder(setup.observationSpace);
+    this.nActions = discreteActions(setup.actionSpace);
+    this.totalSteps = setup.totalSteps;
+    this.rng = new Rng(setup.seed);
+    const spec = this.encoder.image
+      ? convSpec(this.encoder.inputShape, config.hidden, this.nActions)
+      : mlpSpec(this.encoder.inputSize, config.hidden, this.nActions, 'relu');
+    this.online = new Network(spec, this.rng);
+    this.target = config.targetUpdateInterval > 0 ? new Network(spec, this.online.getWeights()) : null;
+    this.optimizer = tf.train.adam(config.learningRate);
+    this.buffer = new ReplayBuffer(config.bufferSize, this.encoder.rawWidth);
+    this.epsilon = config.exploration.initial;
+  }
+
+  /** Q-values for `n` raw observation rows. */
+  qValues(obs: ArrayLike<number>, n: number): Float32Array {
+    const x = this.encoder.encode(obs, n);
+    const q = tf.tidy(() => this.online.apply(tf.tensor(x, [n, ...this.encoder.inputShape])));
+    const values = q.dataSync() as Float32Array;
+    q.dispose();
+    return values;
+  }
+
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
+    const actions = new Int32Array(n);
+    const k = this.nActions;
+    const allowed = (i: number, a: number) => !actionMasks || actionMasks[i * k + a] === 1;
+    const randomRows: number[] = [];
+    const greedyRows: number[] = [];
+    for (let i = 0; i < n; i++) (explore && this.rng.random() < this.epsilon ? randomRows : greedyRows).push(i);
+    for (const i of randomRows) {
+      const legal = Array.from({ length: k }, (_, a) => a).filter((a) => allowed(i, a));
+      actions[i] = legal.length ? legal[this.rng.integer(legal.length)]! : this.rng.integer(k);
+    }
+    if (greedyRows.length) {
+      const q = this.qValues(obs, n);
+      for (const i of greedyRows) {
+        let best = -1;
+        let bestQ = -Infinity;
+        for (let a = 0; a < k; a++) {
+          if (allowed(i, a) && q[i * k + a]! > bestQ) [best, bestQ] = [a, q[i * k + a]!];
+        }
+        actions[i] = best < 0 ? 0 : best;
+      }
+    }
+    return actions;
+  }
+
+  observe(batch: StepBatch, step: number): UpdateStats | null {
+    const c = this.config;
+    for (let i = 0; i < batch.actions.length; i++) {
+      const truncatedEnd = batch.truncations[i] === 1 && c.truncationIsTerminal;
+      const done = batch.terminations[i] === 1 || truncatedEnd;
+      const reward = done && c.terminalReward !== null ? c.terminalReward : batch.rewards[i]!;
+      this.buffer.add(batch.obs, batch.actions[i]!, reward, batch.nextObs, done, i);
+    }
+    if (c.exploration.type === 'linear') {
+      const { initial, final, fraction } = c.exploration;
+      const progress = Math.min(1, step / Math.max(1, fraction * this.totalSteps));
+      this.epsilon = initial + (final - initial) * progress;
+    }
+    if (c.updateSchedule !== 'steps') return null;
+    // Target updates are counted in env steps, so the target stays fixed during a burst of updates (as SB3).
+    if (this.target && step % c.targetUpdateInterval === 0) this.target.updateFrom(this.online, c.tau);
+    if (step <= c.learningStarts || step % c.trainFrequency !== 0) return null;
+    return this.train(c.gradientSteps);
+  }
+
+  /** The book trains once per episode, after it ends, when the memory holds more than a batch. */
+  episodeEnd(): UpdateStats | null {
+    const c = this.config;
+    if (c.updateSchedule !== 'episode-end-per-sample' || this.buffer.size <= c.batchSize) return null;
+    const stats = this.replayPerSample();
+    if (c.exploration.type === 'episode-decay' && this.epsilon > c.exploration.min) this.epsilon *= c.exploration.decay;
+    return stats;
+  }
+
+  /** `steps` gradient updates on uniformly sampled batches; returns mean loss and Q. */
+  private train(steps: number): UpdateStats {
+    const c = this.config;
+    let lossSum = 0;
+    let qSum = 0;
+    let normSum = 0;
+    for (let s = 0; s < steps; s++) {
+      const batch = (this.sample = this.buffer.sample(c.batchSize, this.rng, true, this.sample ?? undefined));
+      const [loss, meanQ, norm] = this.gradientStep(batch, c.batchSize);
+      lossSum += loss;
+      qSum += meanQ;
+      normSum += norm;
+    }
+    return { loss: lossSum / steps, q: qSum / steps, gradNorm: normSum / steps, epsilon: this.epsilon };
+  }
+
+  private gradientStep(batch: ReplaySample, n: number): [loss: number, meanQ: number, gradNorm: number] {
+    const c = this.config;
+    const shape = [n, ...this.encoder.inputShape];
+    const result = tf.tidy(() => {
+      const obs = tf.tensor(this.encoder.encode(batch.obs, n), shape);
+      const nextObs = tf.tensor(this.encoder.encode(batch.nextObs, n), shape);
+      const actionMask = tf.oneHot(tf.tensor1d(batch.actions, 'int32'), this.nActions);
+      const bootstrapFrom = this.target ?? this.online;
+      const nextQ = bootstrapFrom.apply(nextObs);
+      const nextValue = c.doubleDqn
+        ? tf.sum(tf.mul(nextQ, tf.oneHot(tf.argMax(this.online.apply(nextObs), 1), this.nActions)), 1)
+        : tf.max(nextQ, 1);
+      const notDone = tf.sub(1, tf.tensor1d(batch.dones));
+      // Computed outside variableGrads, so y is a constant for the gradient (no gradient through the target).
+      const y = tf.add(tf.tensor1d(batch.rewards), tf.mul(tf.mul(notDone, c.gamma), nextValue));
+      let meanQ: tf.Scalar | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const q = tf.sum(tf.mul(this.online.apply(obs), actionMask), 1);
+        meanQ = tf.keep(tf.mean(q)) as tf.Scalar;
+        return (c.loss === 'huber' ? tf.losses.huberLoss(y, q) : tf.losses.meanSquaredError(y, q)) as tf.Scalar;
+      }, this.online.variables);
+      const norm = clipByGlobalNorm(grads, c.maxGradNorm);
+      this.optimizer.applyGradients(grads);
+      return tf.stack([value, meanQ!, norm]);
+    });
+    const [loss, meanQ, norm] = result.dataSync();
+    result.dispose();
+    this.updates++;
+    return [loss!, meanQ!, norm!];
+  }
+
+  /**
+   * The book's `replay`: sample `batchSize` memories without replacement and, one memory at a time, fit the
+   * online network (Keras `fit` on a batch of one: MSE over all outputs, where only the chosen action's
+   * target differs from the prediction), bootstrapping from the network as it is at that moment.
+   */
+  private replayPerSample(): UpdateStats {
+    const c = this.config;
+    const batch = this.buffer.sample(c.batchSize, this.rng, false);
+    const w = this.encoder.rawWidth;
+    let lossSum = 0;
+    for (let i = 0; i < c.batchSize; i++) {
+      const row = (a: Float32Array) => a.subarray(i * w, (i + 1) * w);
+      let target = batch.rewards[i]!;
+      if (!batch.dones[i]) {
+        const q = this.qValues(row(batch.nextObs), 1);
+        target += c.gamma * Math.max(...q);
+      }
+      const loss = tf.tidy(() => {
+        const x = tf.tensor(this.encoder.encode(row(batch.obs), 1), [1, ...this.encoder.inputShape]);
+        const mask = tf.oneHot(tf.tensor1d([batch.actions[i]!], 'int32'), this.nActions);
+        // Keras' target_f: the prediction with the chosen action's entry replaced by the target (a constant).
+        const targetF = tf.add(tf.mul(this.online.apply(x), tf.sub(1, mask)), tf.mul(mask, target));
+        const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(targetF, this.online.apply(x)) as tf.Scalar, this.online.variables);
+        this.optimizer.applyGradients(grads);
+        return value;
+      });
+      lossSum += loss.dataSync()[0]!;
+      loss.dispose();
+      this.updates++;
+    }
+    return { loss: lossSum / c.batchSize, epsilon: this.epsilon };
+  }
+
+  status(): Record<string, number> {
+    return { epsilon: this.epsilon, updates: this.updates, buffer: this.buffer.size };
+  }
+
+  async save(dir: string): Promise<void> {
+    this.online.save(path.join(dir, 'online'));
+    this.target?.save(path.join(dir, 'target'));
+    await saveOptimizer(this.optimizer, path.join(dir, 'optimizer'));
+    this.buffer.save(path.join(dir, 'replay'));
+    writeJsonAtomic(path.join(dir, 'agent.json'), { name: this.name, epsilon: this.epsilon, updates: this.updates, rng: this.rng.toJSON() });
+  }
+
+  async load(dir: string): Promise<void> {
+    this.online.setWeights(Network.read(path.join(dir, 'online')).values);
+    if (this.target) this.target.setWeights(Network.read(path.join(dir, 'target')).values);
+    await loadOptimizer(this.optimizer, path.join(dir, 'optimizer'));
+    this.buffer.load(path.join(dir, 'replay'));
+    const state = readJson<{ epsilon: number; updates: number; rng: ReturnType<Rng['toJSON']> }>(path.join(dir, 'agent.json'), 'agent state');
+    this.epsilon = state.epsilon;
+    this.updates = state.updates;
+    this.rng = Rng.fromJSON(state.rng);
+  }
+
+  savePolicy(dir: string): void {
+    this.online.save(dir);
+  }
+
+  dispose(): void {
+    this.online.dispose();
+    this.target?.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+/** Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before. */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): tf.Scalar {
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+  if (maxNorm !== null) {
+    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+    for (const k of Object.keys(grads)) grads[k] = tf.mul(grads[k]!, scale);
+  }
+  return norm;
+}

@@ -1,0 +1,240 @@
+/**
+ * Small neural networks for the agents, as plain tf.Variables applied with fused kernels: an MLP for vector
+ * observations and a conv net for board planes. Weights are initialised from the lab's seeded RNG (so runs
+ * are reproducible on every backend) and saved as `model.json` + `weights.bin`, written by the lab itself,
+ * so saving and loading work on every backend (tfjs has no `file://` handler outside tfjs-node).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from '../lab/compute.js';
+import { Rng } from '../envs/index.js';
+import { writeFileAtomic, readJson } from '../lab/fsutil.js';
+
+export type Activation = 'relu' | 'tanh' | 'linear' | 'elu' | 'sigmoid';
+
+export type LayerSpec =
+  | { type: 'dense'; units: number; activation: Activation }
+  | { type: 'conv2d'; filters: number; kernelSize: number; strides: number; padding: 'same' | 'valid'; activation: Activation }
+  | { type: 'flatten' };
+
+export interface NetworkSpec {
+  /** Shape of one input, without the batch dimension ([features] or [height, width, channels]). */
+  inputShape: number[];
+  layers: LayerSpec[];
+  /** Scales the last layer's initial weights (e.g. 0.01 for a policy head, as CleanRL does). */
+  outputScale?: number;
+}
+
+const FORMAT = 'rl-gan-lab/network@1';
+
+/** An MLP: hidden dense layers with `activation`, then a linear output layer. */
+export function mlpSpec(inputSize: number, hidden: number[], outputs: number, activation: Activation = 'relu', outputScale?: number): NetworkSpec {
+  return {
+    inputShape: [inputSize],
+    layers: [...hidden.map((units) => ({ type: 'dense' as const, units, activation })), { type: 'dense', units: outputs, activation: 'linear' }],
+    ...(outputScale !== undefined ? { outputScale } : {}),
+  };
+}
+
+/** A small conv net for [H, W, C] planes: two 3x3 convs, then dense layers. */
+export function convSpec(inputShape: number[], hidden: number[], outputs: number, outputScale?: number): NetworkSpec {
+  return {
+    inputShape,
+    layers: [
+      { type: 'conv2d', filters: 32, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu' },
+      { type: 'conv2d', filters: 64, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu' },
+      { type: 'flatten' },
+      ...hidden.map((units) => ({ type: 'dense' as const, units, activation: 'relu' as const })),
+      { type: 'dense', units: outputs, activation: 'linear' },
+    ],
+    ...(outputScale !== undefined ? { outputScale } : {}),
+  };
+}
+
+interface ParamShape {
+  name: string;
+  shape: number[];
+}
+
+/** The parameter shapes a spec implies, checking that it is well formed. */
+function paramShapes(spec: NetworkSpec): ParamShape[] {
+  const out: ParamShape[] = [];
+  let shape = [...spec.inputShape];
+  spec.layers.forEach((layer, i) => {
+    if (layer.type === 'dense') {
+      if (shape.length !== 1) throw new Error(`network layer ${i}: dense needs a flat input, got shape [${shape}] (add a flatten layer)`);
+      out.push({ name: `l${i}/kernel`, shape: [shape[0]!, layer.units] }, { name: `l${i}/bias`, shape: [layer.units] });
+      shape = [layer.units];
+    } else if (layer.type === 'conv2d') {
+      if (shape.length !== 3) throw new Error(`network layer ${i}: conv2d needs [height, width, channels] input, got [${shape}]`);
+      const [h, w, c] = shape as [number, number, number];
+      out.push({ name: `l${i}/kernel`, shape: [layer.kernelSize, layer.kernelSize, c, layer.filters] }, { name: `l${i}/bias`, shape: [layer.filters] });
+      const size = (n: number) => (layer.padding === 'same' ? Math.ceil(n / layer.strides) : Math.floor((n - layer.kernelSize) / layer.strides) + 1);
+      shape = [size(h), size(w), layer.filters];
+    } else {
+      shape = [shape.reduce((a, b) => a * b, 1)];
+    }
+  });
+  return out;
+}
+
+let networkCounter = 0;
+
+/** Activations the fused kernels apply themselves (tanh is applied as a separate op). */
+function fusable(a: Activation): 'relu' | 'elu' | 'sigmoid' | undefined {
+  return a === 'relu' || a === 'elu' || a === 'sigmoid' ? a : undefined;
+}
+
+export class Network {
+  readonly spec: NetworkSpec;
+  readonly variables: tf.Variable[];
+  private readonly shapes: ParamShape[];
+
+  /** Glorot-uniform kernels and zero biases drawn from `rng`, or the given weights. */
+  constructor(spec: NetworkSpec, init: Rng | Float32Array[]) {
+    this.spec = structuredClone(spec);
+    this.shapes = paramShapes(spec);
+    const id = networkCounter++;
+    const values = init instanceof Rng ? this.initialWeights(init) : init;
+    if (values.length !== this.shapes.length) throw new Error(`network: expected ${this.shapes.length} weight arrays, got ${values.length}`);
+    this.variables = this.shapes.map((p, i) => {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (values[i]!.length !== size) throw new Error(`network: weight ${p.name} has ${values[i]!.length} values, expected ${size}`);
+      return tf.variable(tf.tensor(values[i]!, p.shape, 'float32'), true, `net${id}/${p.name}`);
+    });
+  }
+
+  private initialWeights(rng: Rng): Float32Array[] {
+    const lastKernel = this.shapes.length - 2;
+    return this.shapes.map((p, i) => {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      const w = new Float32Array(size);
+      if (p.name.endsWith('/bias')) return w;
+      const receptive = p.shape.length === 4 ? p.shape[0]! * p.shape[1]! : 1;
+      const fanIn = p.shape[p.shape.length - 2]! * receptive;
+      const fanOut = p.shape[p.shape.length - 1]! * receptive;
+      const limit = Math.sqrt(6 / (fanIn + fanOut)) * (i === lastKernel ? (this.spec.outputScale ?? 1) : 1);
+      for (let k = 0; k < size; k++) w[k] = rng.uniform(-limit, limit);
+      return w;
+    });
+  }
+
+  get paramCount(): number {
+    return this.variables.reduce((a, v) => a + v.size, 0);
+  }
+
+  /** Forward pass on a batch [N, ...inputShape]; call inside tf.tidy. */
+  apply(x: tf.Tensor): tf.Tensor {
+    let h = x;
+    let v = 0;
+    for (const layer of this.spec.layers) {
+      if (layer.type === 'dense') {
+        const activation = fusable(layer.activation);
+        h = tf.fused.matMul({ a: h as tf.Tensor2D, b: this.variables[v]! as tf.Tensor2D, bias: this.variables[v + 1]!, ...(activation ? { activation } : {}) });
+        if (layer.activation === 'tanh') h = tf.tanh(h);
+        v += 2;
+      } else if (layer.type === 'conv2d') {
+        const activation = fusable(layer.activation);
+        h = tf.fused.conv2d({
+          x: h as tf.Tensor4D,
+          filter: this.variables[v]! as tf.Tensor4D,
+          strides: layer.strides,
+          pad: layer.padding,
+          bias: this.variables[v + 1]!,
+          ...(activation ? { activation } : {}),
+        });
+        if (layer.activation === 'tanh') h = tf.tanh(h);
+        v += 2;
+      } else {
+        h = tf.reshape(h, [h.shape[0]!, -1]);
+      }
+    }
+    return h;
+  }
+
+  /** Hard copy (tau = 1) or Polyak averaging θ ← τ θ_other + (1 − τ) θ. */
+  updateFrom(other: Network, tau = 1): void {
+    tf.tidy(() => {
+      this.variables.forEach((v, i) => {
+        const src = other.variables[i]!;
+        v.assign(tau === 1 ? src : tf.add(tf.mul(src, tau), tf.mul(v, 1 - tau)));
+      });
+    });
+  }
+
+  getWeights(): Float32Array[] {
+    return this.variables.map((v) => v.dataSync() as Float32Array);
+  }
+
+  setWeights(values: Float32Array[]): void {
+    tf.tidy(() => this.variables.forEach((v, i) => v.assign(tf.tensor(values[i]!, v.shape, 'float32'))));
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+
+  /** Writes `model.json` (architecture + weight manifest) and `weights.bin` (float32, little-endian). */
+  save(dir: string): void {
+    const weights = this.getWeights();
+    const total = weights.reduce((a, w) => a + w.length, 0);
+    const bin = new Float32Array(total);
+    const manifest: { name: string; shape: number[]; offset: number }[] = [];
+    let offset = 0;
+    weights.forEach((w, i) => {
+      bin.set(w, offset);
+      manifest.push({ name: this.shapes[i]!.name, shape: this.shapes[i]!.shape, offset });
+      offset += w.length;
+    });
+    writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(bin.buffer));
+    writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify({ format: FORMAT, spec: this.spec, weights: manifest, weightsFile: 'weights.bin' }, null, 2) + '\n');
+  }
+
+  static load(dir: string): Network {
+    const { spec, values } = Network.read(dir);
+    return new Network(spec, values);
+  }
+
+  /** Reads a saved network's architecture and weights without creating variables. */
+  static read(dir: string): { spec: NetworkSpec; values: Float32Array[] } {
+    const file = path.join(dir, 'model.json');
+    const json = readJson<{ format?: string; spec?: NetworkSpec; weights?: { name: string; shape: number[]; offset: number }[]; weightsFile?: string }>(file, 'model file');
+    if (json.format !== FORMAT || !json.spec || !Array.isArray(json.weights)) {
+      throw new Error(`model file ${file} is not a lab network (expected format '${FORMAT}')`);
+    }
+    const binFile = path.join(dir, json.weightsFile ?? 'weights.bin');
+    const raw = fs.readFileSync(binFile);
+    const expected = paramShapes(json.spec);
+    const total = expected.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+    if (raw.byteLength !== total * 4) throw new Error(`weights file ${binFile} has ${raw.byteLength} bytes, expected ${total * 4} for this architecture`);
+    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const values = json.weights.map((w) => all.slice(w.offset, w.offset + w.shape.reduce((a, b) => a * b, 1)));
+    return { spec: json.spec, values };
+  }
+}
+
+/** Saves an optimizer's slots (Adam moments, step count) as JSON + binary; restores them positionally. */
+export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
+  const weights = await optimizer.getWeights();
+  const manifest: { name: string; shape: number[]; offset: number }[] = [];
+  const arrays = weights.map((w) => w.tensor.dataSync() as Float32Array);
+  const bin = new Float32Array(arrays.reduce((a, w) => a + w.length, 0));
+  let offset = 0;
+  weights.forEach((w, i) => {
+    bin.set(arrays[i]!, offset);
+    manifest.push({ name: w.name, shape: w.tensor.shape, offset });
+    offset += arrays[i]!.length;
+  });
+  writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(bin.buffer));
+  writeFileAtomic(path.join(dir, 'optimizer.json'), JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: manifest }, null, 2) + '\n');
+}
+
+export async function loadOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
+  const json = readJson<{ className: string; weights: { name: string; shape: number[]; offset: number }[] }>(path.join(dir, 'optimizer.json'), 'optimizer file');
+  if (json.className !== optimizer.getClassName()) throw new Error(`optimizer file in ${dir} is for ${json.className}, not ${optimizer.getClassName()}`);
+  const raw = fs.readFileSync(path.join(dir, 'optimizer.bin'));
+  const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const named = json.weights.map((w) => ({ name: w.name, tensor: tf.tensor(all.slice(w.offset, w.offset + w.shape.reduce((a, b) => a * b, 1)), w.shape) }));
+  await optimizer.setWeights(named);
+  for (const n of named) n.tensor.dispose();
+}

@@ -1,0 +1,99 @@
+/**
+ * The agents the lab can train, their default hyperparameters and presets. A preset may also fix the env
+ * and the training budget (the book's DQN runs 1000 episodes of CartPole-v0).
+ */
+import type { Agent, AgentSetup } from './agent.js';
+import { DQN, DQN_DEFAULTS, type DQNConfig } from './dqn.js';
+
+export interface TrainDefaults {
+  envId?: string;
+  steps?: number;
+  episodes?: number | null;
+  evalEvery?: number;
+  evalEpisodes?: number;
+  envKwargs?: Record<string, unknown>;
+}
+
+export interface Preset {
+  description: string;
+  /** Envs the preset is tuned for (it is picked automatically for them); empty: named use only. */
+  envs: string[];
+  config: Record<string, unknown>;
+  train?: TrainDefaults;
+}
+
+export interface AgentEntry {
+  description: string;
+  defaults: object;
+  presets: Record<string, Preset>;
+  create: (setup: AgentSetup, config: Record<string, unknown>) => Agent;
+}
+
+export const AGENTS: Record<string, AgentEntry> = {
+  dqn: {
+    description: 'Deep Q-Network with replay, target network, double-DQN and Huber-loss options',
+    defaults: DQN_DEFAULTS,
+    presets: {
+      zoo: {
+        description: "rl-baselines3-zoo's tuned CartPole-v1 DQN: MLP 256-256, Adam 2.3e-3, 128 updates every 256 steps",
+        envs: ['CartPole-v1', 'CartPole-v0'],
+        config: {},
+        train: { steps: 50_000, evalEvery: 2000, evalEpisodes: 10 },
+      },
+      book: {
+        description: "Deep Learning Illustrated ch. 13: 32-32 MLP, MSE, Adam 1e-3, gamma 0.95, memory 2000, per-episode replay of 32",
+        envs: [],
+        config: {
+          hidden: [32, 32],
+          learningRate: 1e-3,
+          gamma: 0.95,
+          bufferSize: 2000,
+          batchSize: 32,
+          learningStarts: 0,
+          targetUpdateInterval: 0,
+          loss: 'mse',
+          maxGradNorm: null,
+          exploration: { type: 'episode-decay', initial: 1, decay: 0.995, min: 0.01 },
+          updateSchedule: 'episode-end-per-sample',
+          truncationIsTerminal: true,
+          terminalReward: -10,
+        },
+        train: { envId: 'CartPole-v0', steps: 10_000_000, episodes: 1000, evalEvery: 0 },
+      },
+    },
+    create: (setup, config) => new DQN(setup, config as unknown as DQNConfig),
+  },
+};
+
+/** Merges defaults ← preset ← overrides, rejecting unknown hyperparameter names. */
+export function resolveAgentConfig(agent: string, preset: Preset | null, overrides: Record<string, unknown>): Record<string, unknown> {
+  const entry = agentEntry(agent);
+  const config = { ...(entry.defaults as Record<string, unknown>), ...(preset?.config ?? {}), ...overrides };
+  const unknown = Object.keys(config).filter((k) => !(k in (entry.defaults as Record<string, unknown>)));
+  if (unknown.length) {
+    throw new Error(`unknown ${agent} hyperparameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${Object.keys(entry.defaults).join(', ')}`);
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    const def = (entry.defaults as Record<string, unknown>)[k];
+    if (def !== null && v !== null && typeof def !== typeof v) throw new Error(`${agent} hyperparameter '${k}' must be a ${typeof def}, got ${JSON.stringify(v)}`);
+  }
+  return config;
+}
+
+export function agentEntry(agent: string): AgentEntry {
+  const entry = AGENTS[agent];
+  if (!entry) throw new Error(`unknown agent '${agent}'; choose one of ${Object.keys(AGENTS).join(', ')}`);
+  return entry;
+}
+
+/** The named preset, or the one tuned for `envId`, or none. */
+export function findPreset(agent: string, envId: string | undefined, name?: string): { name: string; preset: Preset } | null {
+  const entry = agentEntry(agent);
+  if (name !== undefined) {
+    const preset = entry.presets[name];
+    if (!preset) throw new Error(`agent '${agent}' has no preset '${name}'; presets: ${Object.keys(entry.presets).join(', ') || 'none'}`);
+    return { name, preset };
+  }
+  for (const [presetName, preset] of Object.entries(entry.presets)) if (envId && preset.envs.includes(envId)) return { name: presetName, preset };
+  return null;
+}

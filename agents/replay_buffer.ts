@@ -1,0 +1,124 @@
+/**
+ * Experience replay on typed arrays: a ring of (obs, action, reward, nextObs, done) rows. `done` marks
+ * transitions that must not bootstrap (termination, not truncation, unless an agent chooses otherwise).
+ * Saved and restored byte for byte with checkpoints.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Rng } from '../envs/index.js';
+import { writeFileAtomic, readJson } from '../lab/fsutil.js';
+
+export interface ReplaySample {
+  obs: Float32Array;
+  actions: Int32Array;
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  dones: Float32Array;
+  indices: Int32Array;
+}
+
+export class ReplayBuffer {
+  readonly obs: Float32Array;
+  readonly nextObs: Float32Array;
+  readonly actions: Int32Array;
+  readonly rewards: Float32Array;
+  readonly dones: Uint8Array;
+  /** Next row to write. */
+  position = 0;
+  /** Rows filled so far (≤ capacity). */
+  size = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly obsWidth: number,
+  ) {
+    if (!Number.isSafeInteger(capacity) || capacity <= 0) throw new Error(`replay buffer capacity must be a positive integer, got ${capacity}`);
+    this.obs = new Float32Array(capacity * obsWidth);
+    this.nextObs = new Float32Array(capacity * obsWidth);
+    this.actions = new Int32Array(capacity);
+    this.rewards = new Float32Array(capacity);
+    this.dones = new Uint8Array(capacity);
+  }
+
+  /** Adds row `row` of a batch of observations (obs and nextObs are rows of width obsWidth). */
+  add(obs: ArrayLike<number>, action: number, reward: number, nextObs: ArrayLike<number>, done: boolean, row = 0): void {
+    const w = this.obsWidth;
+    const p = this.position;
+    for (let k = 0; k < w; k++) {
+      this.obs[p * w + k] = obs[row * w + k]!;
+      this.nextObs[p * w + k] = nextObs[row * w + k]!;
+    }
+    this.actions[p] = action;
+    this.rewards[p] = reward;
+    this.dones[p] = done ? 1 : 0;
+    this.position = (p + 1) % this.capacity;
+    this.size = Math.min(this.size + 1, this.capacity);
+  }
+
+  /** `batchSize` rows drawn uniformly, with replacement (SB3) or without (the book's random.sample). */
+  sample(batchSize: number, rng: Rng, replace = true, out?: ReplaySample): ReplaySample {
+    if (this.size === 0) throw new Error('cannot sample from an empty replay buffer');
+    if (!replace && batchSize > this.size) throw new Error(`cannot sample ${batchSize} distinct rows from ${this.size}`);
+    const w = this.obsWidth;
+    const s = out ?? {
+      obs: new Float32Array(batchSize * w),
+      nextObs: new Float32Array(batchSize * w),
+      actions: new Int32Array(batchSize),
+      rewards: new Float32Array(batchSize),
+      dones: new Float32Array(batchSize),
+      indices: new Int32Array(batchSize),
+    };
+    if (replace) {
+      for (let i = 0; i < batchSize; i++) s.indices[i] = rng.integer(this.size);
+    } else {
+      // Partial Fisher–Yates over row indices.
+      const pool = Int32Array.from({ length: this.size }, (_, i) => i);
+      for (let i = 0; i < batchSize; i++) {
+        const j = i + rng.integer(this.size - i);
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+        s.indices[i] = pool[i]!;
+      }
+    }
+    for (let i = 0; i < batchSize; i++) {
+      const r = s.indices[i]!;
+      s.obs.set(this.obs.subarray(r * w, r * w + w), i * w);
+      s.nextObs.set(this.nextObs.subarray(r * w, r * w + w), i * w);
+      s.actions[i] = this.actions[r]!;
+      s.rewards[i] = this.rewards[r]!;
+      s.dones[i] = this.dones[r]!;
+    }
+    return s;
+  }
+
+  /** Rows in insertion order, oldest first (the book samples from this deque). */
+  save(dir: string): void {
+    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones];
+    const bytes = parts.reduce((a, p) => a + p.byteLength, 0);
+    const bin = new Uint8Array(bytes);
+    let offset = 0;
+    for (const p of parts) {
+      bin.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+      offset += p.byteLength;
+    }
+    writeFileAtomic(path.join(dir, 'replay.bin'), bin);
+    writeFileAtomic(path.join(dir, 'replay.json'), JSON.stringify({ capacity: this.capacity, obsWidth: this.obsWidth, position: this.position, size: this.size }) + '\n');
+  }
+
+  load(dir: string): void {
+    const meta = readJson<{ capacity: number; obsWidth: number; position: number; size: number }>(path.join(dir, 'replay.json'), 'replay buffer file');
+    if (meta.capacity !== this.capacity || meta.obsWidth !== this.obsWidth) {
+      throw new Error(`replay buffer in ${dir} holds ${meta.capacity} rows of width ${meta.obsWidth}, expected ${this.capacity} of width ${this.obsWidth}`);
+    }
+    const bin = fs.readFileSync(path.join(dir, 'replay.bin'));
+    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones];
+    const expected = parts.reduce((a, p) => a + p.byteLength, 0);
+    if (bin.byteLength !== expected) throw new Error(`replay buffer file in ${dir} has ${bin.byteLength} bytes, expected ${expected}`);
+    let offset = 0;
+    for (const p of parts) {
+      new Uint8Array(p.buffer, p.byteOffset, p.byteLength).set(bin.subarray(offset, offset + p.byteLength));
+      offset += p.byteLength;
+    }
+    this.position = meta.position;
+    this.size = meta.size;
+  }
+}

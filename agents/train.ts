@@ -1,0 +1,232 @@
+/**
+ * Starting, resuming and evaluating training runs: resolves the agent's preset and hyperparameters, sets up
+ * the compute backend, creates the run directory and drives the shared training loop (lab/training.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { envIds, registration } from '../envs/index.js';
+import { initCompute, type BackendChoice } from '../lab/compute.js';
+import { RunStore, type RunConfig } from '../lab/run_store.js';
+import { Trainer, evaluateGreedy, type TrainResult } from '../lab/training.js';
+import type { EventSink } from '../lab/events.js';
+import { tf } from '../lab/compute.js';
+import { Network } from './network.js';
+import { observationEncoder } from './encoding.js';
+import { agentEntry, findPreset, resolveAgentConfig } from './registry.js';
+import { make } from '../envs/index.js';
+
+export const LAB_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface StartOptions {
+  envId?: string;
+  agent: string;
+  preset?: string;
+  seed: number;
+  steps?: number;
+  episodes?: number | null;
+  evalEvery?: number;
+  evalEpisodes?: number;
+  checkpointEvery?: number;
+  /** Directory that holds run directories. */
+  out?: string;
+  runId?: string;
+  backend?: BackendChoice;
+  overrides?: Record<string, unknown>;
+  envKwargs?: Record<string, unknown>;
+  sinks?: EventSink[];
+  command?: string;
+  shouldStop?: () => boolean;
+  /** Called once the run directory exists and the backend is chosen (the CLI prints it). */
+  onStart?: (config: RunConfig, runDir: string) => void;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  config: RunConfig;
+  result: TrainResult;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+function positiveInt(value: number, what: string, allowZero = false): number {
+  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) throw new Error(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`);
+  return value;
+}
+
+/** Creates a run directory and trains in it. */
+export async function startTraining(options: StartOptions): Promise<RunOutcome> {
+  const entry = agentEntry(options.agent);
+  const found = findPreset(options.agent, options.envId, options.preset);
+  const train = found?.preset.train ?? {};
+  const envId = options.envId ?? train.envId;
+  if (!envId) throw new Error('no environment given: pass --env (e.g. --env CartPole-v1)');
+  registration(envId); // unknown ids fail here with a suggestion
+  const hyperparameters = resolveAgentConfig(options.agent, found?.preset ?? null, options.overrides ?? {});
+  const seed = positiveInt(options.seed, 'seed', true);
+  const steps = positiveInt(options.steps ?? train.steps ?? 100_000, 'steps');
+  const episodes = options.episodes !== undefined ? options.episodes : (train.episodes ?? null);
+  if (episodes !== null) positiveInt(episodes, 'episodes');
+  const evalEvery = positiveInt(options.evalEvery ?? train.evalEvery ?? 5000, 'evalEvery', true);
+  const evalEpisodes = positiveInt(options.evalEpisodes ?? train.evalEpisodes ?? 10, 'evalEpisodes');
+  const checkpointEvery = positiveInt(options.checkpointEvery ?? 10_000, 'checkpointEvery', true);
+  const envKwargs = { ...(train.envKwargs ?? {}), ...(options.envKwargs ?? {}) };
+
+  const compute = await initCompute(options.backend ?? 'auto');
+  const numEnvs = typeof hyperparameters.numEnvs === 'number' ? hyperparameters.numEnvs : 1;
+  const config: RunConfig = {
+    runId: options.runId ?? `${envId}-${options.agent}${found ? `-${found.name}` : ''}-s${seed}-${timestamp()}`,
+    envId,
+    envKwargs,
+    agent: options.agent,
+    preset: found?.name ?? null,
+    hyperparameters,
+    seed,
+    steps,
+    episodes,
+    numEnvs,
+    evalEvery,
+    evalEpisodes,
+    evalSeed: 1_000_000,
+    checkpointEvery,
+    backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason, details: compute.details },
+    versions: { lab: LAB_VERSION, node: process.version, tfjs: compute.tfjsVersion },
+    createdAt: new Date().toISOString(),
+    command: options.command ?? '',
+  };
+  const store = RunStore.create(options.out ?? 'runs', config);
+  options.onStart?.(config, store.dir);
+  const probe = make(envId, envKwargs);
+  const agent = entry.create(
+    { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs, totalSteps: steps, seed },
+    hyperparameters,
+  );
+  probe.close();
+  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) });
+  try {
+    trainer.begin();
+    const result = await trainer.run();
+    return { runDir: store.dir, config, result };
+  } finally {
+    trainer.close();
+    agent.dispose();
+  }
+}
+
+/** Continues a run from its latest checkpoint, exactly; `steps` may raise the budget. */
+export async function resumeTraining(
+  runDir: string,
+  options: { backend?: BackendChoice; steps?: number; sinks?: EventSink[]; shouldStop?: () => boolean; onStart?: (config: RunConfig, runDir: string) => void } = {},
+): Promise<RunOutcome> {
+  const store = RunStore.open(runDir);
+  const config = store.config();
+  if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
+  // The same backend as before, unless told otherwise: numbers differ between backends.
+  const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
+  options.onStart?.(config, runDir);
+  const entry = agentEntry(config.agent);
+  const probe = make(config.envId, config.envKwargs);
+  const agent = entry.create(
+    { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: config.numEnvs, totalSteps: config.steps, seed: config.seed },
+    config.hyperparameters,
+  );
+  probe.close();
+  if (compute.backend !== config.backend.backend) {
+    process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
+  }
+  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) });
+  try {
+    await trainer.resume();
+    const result = await trainer.run();
+    return { runDir, config, result };
+  } finally {
+    trainer.close();
+    agent.dispose();
+  }
+}
+
+export interface EvalOutcome {
+  envId: string;
+  source: string;
+  returns: number[];
+  lengths: number[];
+  meanReturn: number;
+  stdReturn: number;
+}
+
+/**
+ * Greedy evaluation of a run's final policy (`<runDir>/policy`), of a checkpoint's online/policy network, or
+ * of a model directory (model.json) when given with an env id.
+ */
+export async function evaluateRun(
+  target: string,
+  options: { episodes?: number; seed?: number; backend?: BackendChoice; envId?: string } = {},
+): Promise<EvalOutcome> {
+  const resolved = resolveModel(target, options.envId);
+  await initCompute(options.backend ?? 'auto');
+  const { spec, values } = Network.read(resolved.modelDir);
+  const net = new Network(spec, values);
+  const probe = make(resolved.envId, resolved.envKwargs);
+  const encoder = observationEncoder(probe.observationSpace);
+  probe.close();
+  const nActions = spec.layers.at(-1)!.type === 'dense' ? (spec.layers.at(-1) as { units: number }).units : 0;
+  const policy = {
+    act(obs: ArrayLike<number>, n: number, _explore: boolean, masks?: Int8Array | null): Int32Array {
+      const x = encoder.encode(obs, n);
+      const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape])));
+      const scores = out.dataSync();
+      out.dispose();
+      const actions = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        let bestScore = -Infinity;
+        for (let a = 0; a < nActions; a++) {
+          if (masks && masks[i * nActions + a] !== 1) continue;
+          if (scores[i * nActions + a]! > bestScore) [best, bestScore] = [a, scores[i * nActions + a]!];
+        }
+        actions[i] = best;
+      }
+      return actions;
+    },
+  };
+  const episodes = positiveInt(options.episodes ?? 100, 'episodes');
+  const { returns, lengths } = evaluateGreedy(policy, resolved.envId, resolved.envKwargs, episodes, options.seed ?? 2_000_000);
+  net.dispose();
+  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
+  return { envId: resolved.envId, source: resolved.modelDir, returns, lengths, meanReturn: mean, stdReturn: std };
+}
+
+function resolveModel(target: string, envId?: string): { modelDir: string; envId: string; envKwargs: Record<string, unknown> } {
+  if (!fs.existsSync(target)) throw new Error(`${target} does not exist`);
+  // A run directory: its final policy, or its latest checkpoint's network if training never finished.
+  if (fs.existsSync(path.join(target, 'config.json'))) {
+    const store = RunStore.open(target);
+    const config = store.config();
+    let modelDir = path.join(target, 'policy');
+    if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
+      const latest = store.latestCheckpoint();
+      if (!latest) throw new Error(`${target} has neither a final policy nor a checkpoint`);
+      modelDir = policyDirOfCheckpoint(path.join(store.checkpointsDir, latest.dir));
+    }
+    return { modelDir, envId: envId ?? config.envId, envKwargs: config.envKwargs };
+  }
+  // A checkpoint directory inside a run.
+  if (fs.existsSync(path.join(target, 'loop.json'))) {
+    const runDir = path.dirname(path.dirname(target));
+    const config = RunStore.open(runDir).config();
+    return { modelDir: policyDirOfCheckpoint(target), envId: envId ?? config.envId, envKwargs: config.envKwargs };
+  }
+  if (fs.existsSync(path.join(target, 'model.json'))) {
+    if (!envId) throw new Error(`${target} is a bare model: give the environment with --env (known: ${envIds().join(', ')})`);
+    return { modelDir: target, envId, envKwargs: {} };
+  }
+  throw new Error(`${target} is not a run directory, a checkpoint or a model directory`);
+}
+
+function policyDirOfCheckpoint(dir: string): string {
+  for (const sub of ['agent/policy', 'agent/online']) if (fs.existsSync(path.join(dir, sub, 'model.json'))) return path.join(dir, sub);
+  throw new Error(`checkpoint ${dir} holds no policy network`);
+}

@@ -1,0 +1,354 @@
+/**
+ * The training loop shared by every agent (and, later, by the live server). It steps a vector env, hands
+ * each step to the agent, keeps episode statistics, evaluates the greedy policy on fixed seeds, writes
+ * checkpoints, and emits typed events to its sinks.
+ *
+ * Exact resume: a checkpoint holds the agent (networks, optimizer, RNG, replay buffer), the env snapshot
+ * (physics state and RNGs of every sub-env), the current observations and the loop's counters, plus the size
+ * of metrics.jsonl at that moment. Resuming restores all of it and cuts metrics.jsonl back to that size, so
+ * the metrics that follow equal those of an uninterrupted run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeVec, type TypedArray, type VectorEnv, type VectorInfo } from '../envs/index.js';
+import type { Agent, UpdateStats } from '../agents/agent.js';
+import type { EventSink, TrainEvent } from './events.js';
+import { RunStore, checkpointName, type RunConfig } from './run_store.js';
+import { readJson, writeDirAtomic, writeJsonAtomic } from './fsutil.js';
+
+export interface TrainerOptions {
+  config: RunConfig;
+  agent: Agent;
+  store: RunStore;
+  sinks?: EventSink[];
+  /** Env steps between update-summary events. */
+  logEvery?: number;
+  /** Stop early (and checkpoint) once this returns true; checked after every vector step. */
+  shouldStop?: () => boolean;
+}
+
+interface LoopState {
+  step: number;
+  episodes: number;
+  updates: number;
+  nextEval: number;
+  nextCheckpoint: number;
+  nextLog: number;
+  episodeReturns: number[];
+  episodeLengths: number[];
+  obs: number[];
+  envSnapshot: unknown;
+  metricsSize: number;
+  statSums: Record<string, number>;
+  statCount: number;
+}
+
+interface SavedLoopState extends LoopState {
+  obsType: 'float32' | 'int32';
+  masks: number[] | null;
+}
+
+export interface TrainResult {
+  steps: number;
+  episodes: number;
+  lastEval: { meanReturn: number; stdReturn: number } | null;
+  stopped: boolean;
+}
+
+/** Batched action masks from vector infos (`actionMask` per sub-env), or null when the env gives none. */
+export function batchedActionMasks(infos: VectorInfo, n: number, nActions: number): Int8Array | null {
+  const masks = infos.actionMask as (ArrayLike<number> | null)[] | undefined;
+  if (!masks) return null;
+  const out = new Int8Array(n * nActions).fill(1);
+  for (let i = 0; i < n; i++) if (masks[i]) out.set(masks[i]!, i * nActions);
+  return out;
+}
+
+export class Trainer {
+  readonly config: RunConfig;
+  readonly agent: Agent;
+  readonly store: RunStore;
+  private readonly sinks: EventSink[];
+  private readonly wantsSteps: boolean;
+  private readonly logEvery: number;
+  private readonly envs: VectorEnv;
+  private readonly nActions: number;
+  private obs!: TypedArray;
+  private masks: Int8Array | null = null;
+  private state!: LoopState;
+  private started = performance.now();
+  private lastLogTime = performance.now();
+  private lastLogStep = 0;
+  private lastEval: TrainResult['lastEval'] = null;
+  private readonly shouldStop: () => boolean;
+
+  constructor(options: TrainerOptions) {
+    this.config = options.config;
+    this.agent = options.agent;
+    this.store = options.store;
+    this.sinks = [options.store, ...(options.sinks ?? [])];
+    this.wantsSteps = this.sinks.some((s) => s.wantsSteps);
+    this.logEvery = options.logEvery ?? 1000;
+    this.shouldStop = options.shouldStop ?? (() => false);
+    const c = this.config;
+    this.envs = makeVec(c.envId, c.numEnvs, { ...c.envKwargs, autoresetMode: 'same-step' });
+    this.nActions = (this.envs.singleActionSpace as unknown as { n: number }).n;
+  }
+
+  /** Starts from scratch: reset with the run seed (sub-env i gets seed + i). */
+  begin(): void {
+    const [obs, infos] = this.envs.reset({ seed: this.config.seed });
+    this.obs = obs;
+    this.masks = batchedActionMasks(infos, this.config.numEnvs, this.nActions);
+    const c = this.config;
+    this.state = {
+      step: 0,
+      episodes: 0,
+      updates: 0,
+      nextEval: c.evalEvery > 0 ? c.evalEvery : Infinity,
+      nextCheckpoint: c.checkpointEvery > 0 ? c.checkpointEvery : Infinity,
+      nextLog: this.logEvery,
+      episodeReturns: new Array<number>(c.numEnvs).fill(0),
+      episodeLengths: new Array<number>(c.numEnvs).fill(0),
+      obs: [],
+      envSnapshot: null,
+      metricsSize: 0,
+      statSums: {},
+      statCount: 0,
+    };
+  }
+
+  /** Continues from the latest checkpoint of the run directory. */
+  async resume(): Promise<void> {
+    const latest = this.store.latestCheckpoint();
+    if (!latest) throw new Error(`${this.store.dir} has no checkpoint to resume from`);
+    const dir = path.join(this.store.checkpointsDir, latest.dir);
+    const state = readJson<SavedLoopState>(path.join(dir, 'loop.json'), 'loop state');
+    await this.agent.load(path.join(dir, 'agent'));
+    this.envs.restore(state.envSnapshot as Record<string, unknown>);
+    this.obs = state.obsType === 'float32' ? Float32Array.from(state.obs) : Int32Array.from(state.obs);
+    this.masks = state.masks ? Int8Array.from(state.masks) : null;
+    this.store.truncateMetrics(state.metricsSize);
+    this.state = { ...state, nextEval: state.nextEval ?? Infinity, nextCheckpoint: state.nextCheckpoint ?? Infinity };
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  private emit(event: TrainEvent): void {
+    for (const s of this.sinks) s.handle(event);
+  }
+
+  private time(): number {
+    return Math.round(performance.now() - this.started) / 1000;
+  }
+
+  private addStats(stats: UpdateStats | null): void {
+    if (!stats) return;
+    const s = this.state;
+    for (const [k, v] of Object.entries(stats)) s.statSums[k] = (s.statSums[k] ?? 0) + v;
+    s.statCount++;
+  }
+
+  /** Runs until the step or episode budget is used up (or `shouldStop`), then checkpoints and evaluates. */
+  async run(): Promise<TrainResult> {
+    const c = this.config;
+    const n = c.numEnvs;
+    const s = this.state;
+    const episodeBudget = c.episodes ?? Infinity;
+    let stopped = false;
+    while (s.step < c.steps && s.episodes < episodeBudget) {
+      const actions = this.agent.act(this.obs, n, true, this.masks);
+      const [next, rewards, terminations, truncations, infos] = this.envs.step(actions);
+      // The agent learns from the true final observation of sub-envs that just finished.
+      let nextObs: TypedArray = next;
+      const finals = infos.finalObs as (ArrayLike<number> | number | null)[] | undefined;
+      if (finals) {
+        nextObs = next.slice();
+        const width = next.length / n;
+        finals.forEach((f, i) => {
+          if (f === null || f === undefined) return;
+          if (typeof f === 'number') nextObs[i] = f;
+          else nextObs.set(f, i * width);
+        });
+      }
+      s.step += n;
+      this.addStats(this.agent.observe({ obs: this.obs, actions, rewards, nextObs, terminations, truncations }, s.step));
+
+      if (this.wantsSteps) {
+        const frame = this.envs.render()[0];
+        this.emit({
+          type: 'step',
+          step: s.step,
+          episode: s.episodes + 1,
+          episodeStep: s.episodeLengths[0]! + 1,
+          action: actions[0]!,
+          reward: rewards[0]!,
+          episodeReturn: s.episodeReturns[0]! + rewards[0]!,
+          frame: typeof frame === 'object' ? frame : null,
+        });
+      }
+      for (let i = 0; i < n; i++) {
+        s.episodeReturns[i]! += rewards[i]!;
+        s.episodeLengths[i]! += 1;
+        if (!terminations[i] && !truncations[i]) continue;
+        s.episodes++;
+        this.emit({
+          type: 'episode',
+          step: s.step,
+          episode: s.episodes,
+          envIndex: i,
+          return: s.episodeReturns[i]!,
+          length: s.episodeLengths[i]!,
+          terminated: terminations[i] === 1,
+          truncated: truncations[i] === 1,
+          time: this.time(),
+        });
+        s.episodeReturns[i] = 0;
+        s.episodeLengths[i] = 0;
+        this.addStats(this.agent.episodeEnd?.(i, s.step) ?? null);
+      }
+      this.obs = next;
+      this.masks = batchedActionMasks(infos, n, this.nActions);
+
+      if (s.step >= s.nextLog) {
+        this.logUpdate();
+        s.nextLog += this.logEvery;
+      }
+      if (s.step >= s.nextEval) {
+        this.evaluate();
+        s.nextEval += c.evalEvery;
+      }
+      if (s.step >= s.nextCheckpoint) {
+        await this.checkpoint();
+        s.nextCheckpoint += c.checkpointEvery;
+      }
+      if (this.shouldStop()) {
+        stopped = true;
+        break;
+      }
+    }
+    if (s.statCount > 0) this.logUpdate();
+    if (!stopped && c.evalEvery > 0 && this.lastEvalStep !== s.step) this.evaluate();
+    await this.checkpoint();
+    this.agent.savePolicy(path.join(this.store.dir, 'policy'));
+    return { steps: s.step, episodes: s.episodes, lastEval: this.lastEval, stopped };
+  }
+
+  private lastEvalStep = -1;
+
+  private logUpdate(): void {
+    const s = this.state;
+    const now = performance.now();
+    const stats: Record<string, number> = {};
+    for (const [k, v] of Object.entries(s.statSums)) stats[k] = v / Math.max(1, s.statCount);
+    Object.assign(stats, this.agent.status());
+    s.updates += s.statCount;
+    this.emit({
+      type: 'update',
+      step: s.step,
+      updates: s.updates,
+      stats,
+      sps: Math.round(((s.step - this.lastLogStep) / Math.max(1e-9, now - this.lastLogTime)) * 1000),
+      time: this.time(),
+    });
+    s.statSums = {};
+    s.statCount = 0;
+    this.lastLogTime = now;
+    this.lastLogStep = s.step;
+  }
+
+  /** Greedy episodes on seeds evalSeed + j, all run side by side in one vector env. */
+  evaluate(): void {
+    const c = this.config;
+    const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed);
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
+    this.lastEval = { meanReturn: mean, stdReturn: std };
+    this.lastEvalStep = this.state.step;
+    this.emit({
+      type: 'eval',
+      step: this.state.step,
+      episodes: returns.length,
+      meanReturn: mean,
+      stdReturn: std,
+      minReturn: Math.min(...returns),
+      maxReturn: Math.max(...returns),
+      meanLength: lengths.reduce((a, b) => a + b, 0) / lengths.length,
+      returns,
+      time: this.time(),
+    });
+  }
+
+  async checkpoint(): Promise<void> {
+    const s = this.state;
+    const name = checkpointName(s.step);
+    const dir = path.join(this.store.checkpointsDir, name);
+    // Everything emitted so far is on disk before its size is recorded.
+    this.store.close();
+    const loop: SavedLoopState = {
+      ...s,
+      obs: Array.from(this.obs),
+      obsType: this.obs instanceof Float32Array ? 'float32' : 'int32',
+      masks: this.masks ? Array.from(this.masks) : null,
+      envSnapshot: this.envs.snapshot(),
+      metricsSize: this.store.metricsSize(),
+    };
+    await writeDirAtomic(dir, async (tmp) => {
+      await this.agent.save(path.join(tmp, 'agent'));
+      writeJsonAtomic(path.join(tmp, 'loop.json'), loop);
+    });
+    this.store.setLatestCheckpoint({ step: s.step, dir: name });
+    this.emit({ type: 'checkpoint', step: s.step, path: path.relative(this.store.dir, dir), time: this.time() });
+  }
+
+  close(): void {
+    this.envs.close();
+    for (const sink of this.sinks) void sink.close?.();
+  }
+}
+
+/**
+ * Runs `episodes` greedy episodes side by side (sub-env j seeded `seed + j`) and returns their returns and
+ * lengths. Sub-envs that finish early keep stepping without being counted. Envs without a time limit are
+ * cut at `maxSteps` (a greedy policy can loop forever, e.g. walking into CliffWalking's wall).
+ */
+export function evaluateGreedy(
+  agent: Pick<Agent, 'act'>,
+  envId: string,
+  envKwargs: Record<string, unknown>,
+  episodes: number,
+  seed: number,
+  maxSteps = 10_000,
+): { returns: number[]; lengths: number[] } {
+  const envs = makeVec(envId, episodes, { ...envKwargs, autoresetMode: 'same-step' });
+  const nActions = (envs.singleActionSpace as unknown as { n: number }).n;
+  let [obs, infos] = envs.reset({ seed });
+  const returns = new Array<number>(episodes).fill(0);
+  const lengths = new Array<number>(episodes).fill(0);
+  const done = new Uint8Array(episodes);
+  let remaining = episodes;
+  for (let t = 0; remaining > 0 && t < maxSteps; t++) {
+    const actions = agent.act(obs, episodes, false, batchedActionMasks(infos, episodes, nActions));
+    const [next, rewards, terminations, truncations, stepInfos] = envs.step(actions);
+    for (let j = 0; j < episodes; j++) {
+      if (done[j]) continue;
+      returns[j]! += rewards[j]!;
+      lengths[j]! += 1;
+      if (terminations[j] || truncations[j]) {
+        done[j] = 1;
+        remaining--;
+      }
+    }
+    obs = next;
+    infos = stepInfos;
+  }
+  envs.close();
+  return { returns, lengths };
+}
+
+/** Whether a directory holds a finished or resumable run. */
+export function isRunDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'config.json'));
+}
