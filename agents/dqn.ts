@@ -208,7 +208,10 @@ export class DQN implements Agent {
       }, this.online.variables);
       const norm = clipByGlobalNorm(grads, c.maxGradNorm);
       this.optimizer.applyGradients(grads);
-      return tf.stack([value, meanQ!, norm]);
+      const stats = tf.stack([value, meanQ!, norm]);
+      // meanQ was kept out of variableGrads' own scope; it is not tracked by this tidy either.
+      (meanQ as tf.Scalar | null)?.dispose();
+      return stats;
     });
     const [loss, meanQ, norm] = result.dataSync();
     result.dispose();

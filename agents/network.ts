@@ -225,16 +225,34 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
     manifest.push({ name: w.name, shape: w.tensor.shape, offset });
     offset += arrays[i]!.length;
   });
+  // getWeights() makes a fresh tensor for the step count; the moments are the optimizer's own variables.
+  for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(bin.buffer));
-  writeFileAtomic(path.join(dir, 'optimizer.json'), JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: manifest }, null, 2) + '\n');
+  const powers = adamPowers(optimizer);
+  writeFileAtomic(
+    path.join(dir, 'optimizer.json'),
+    JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: manifest, ...(powers ? { adamPowers: powers.map((p) => p.dataSync()[0]) } : {}) }, null, 2) + '\n',
+  );
 }
 
 export async function loadOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
-  const json = readJson<{ className: string; weights: { name: string; shape: number[]; offset: number }[] }>(path.join(dir, 'optimizer.json'), 'optimizer file');
+  const json = readJson<{ className: string; weights: { name: string; shape: number[]; offset: number }[]; adamPowers?: number[] }>(path.join(dir, 'optimizer.json'), 'optimizer file');
   if (json.className !== optimizer.getClassName()) throw new Error(`optimizer file in ${dir} is for ${json.className}, not ${optimizer.getClassName()}`);
   const raw = fs.readFileSync(path.join(dir, 'optimizer.bin'));
   const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const named = json.weights.map((w) => ({ name: w.name, tensor: tf.tensor(all.slice(w.offset, w.offset + w.shape.reduce((a, b) => a * b, 1)), w.shape) }));
   await optimizer.setWeights(named);
   for (const n of named) n.tensor.dispose();
+  const powers = adamPowers(optimizer);
+  if (powers && json.adamPowers) tf.tidy(() => powers.forEach((p, i) => p.assign(tf.scalar(json.adamPowers![i]!))));
+}
+
+/**
+ * Adam's running powers β1^t and β2^t. tfjs accumulates them by repeated float32 multiplication but
+ * recomputes them with pow() in setWeights, which differs in the last bits; saving and restoring them keeps
+ * a resumed run bit-identical to an uninterrupted one. (They are private fields of tfjs's AdamOptimizer.)
+ */
+function adamPowers(optimizer: tf.Optimizer): [tf.Variable, tf.Variable] | null {
+  const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? [o.accBeta1, o.accBeta2] : null;
 }

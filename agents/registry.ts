@@ -4,6 +4,8 @@
  */
 import type { Agent, AgentSetup } from './agent.js';
 import { DQN, DQN_DEFAULTS, type DQNConfig } from './dqn.js';
+import { Reinforce, REINFORCE_DEFAULTS, type ReinforceConfig } from './reinforce.js';
+import { A2C, A2C_DEFAULTS, type A2CConfig } from './a2c.js';
 
 export interface TrainDefaults {
   envId?: string;
@@ -62,6 +64,32 @@ export const AGENTS: Record<string, AgentEntry> = {
       },
     },
     create: (setup, config) => new DQN(setup, config as unknown as DQNConfig),
+  },
+  reinforce: {
+    description: 'REINFORCE: Monte-Carlo policy gradient with an optional learned baseline, return normalisation and entropy bonus',
+    defaults: REINFORCE_DEFAULTS,
+    presets: {
+      cartpole: {
+        description: 'SLM Lab-like: 128-128 tanh, Adam 2e-3, gamma 0.99, learned baseline, normalised advantages, entropy 0.001, update every >= 512 steps of finished episodes',
+        envs: ['CartPole-v1'],
+        config: {},
+        train: { steps: 300_000, evalEvery: 10_000, evalEpisodes: 10 },
+      },
+    },
+    create: (setup, config) => new Reinforce(setup, config as unknown as ReinforceConfig),
+  },
+  a2c: {
+    description: 'A2C: synchronous advantage actor-critic on a vector env, GAE(lambda), separate actor and critic MLPs',
+    defaults: A2C_DEFAULTS,
+    presets: {
+      cartpole: {
+        description: 'rl-zoo-like: 8 envs, n_steps 5, 64-64 tanh, RMSprop 7e-4, vf 0.5, ent 0, max grad norm 0.5',
+        envs: ['CartPole-v1'],
+        config: {},
+        train: { steps: 200_000, evalEvery: 10_000, evalEpisodes: 10 },
+      },
+    },
+    create: (setup, config) => new A2C(setup, config as unknown as A2CConfig),
   },
 };
 

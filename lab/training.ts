@@ -212,31 +212,34 @@ export class Trainer {
       this.obs = next;
       this.masks = batchedActionMasks(infos, n, this.nActions);
 
+      // Schedules advance before the work they trigger, so a checkpoint records the next due steps.
       if (s.step >= s.nextLog) {
-        this.logUpdate();
         s.nextLog += this.logEvery;
+        this.logUpdate();
       }
       if (s.step >= s.nextEval) {
-        this.evaluate();
         s.nextEval += c.evalEvery;
+        this.evaluate();
       }
       if (s.step >= s.nextCheckpoint) {
-        await this.checkpoint();
         s.nextCheckpoint += c.checkpointEvery;
+        await this.checkpoint();
       }
       if (this.shouldStop()) {
         stopped = true;
         break;
       }
     }
-    if (s.statCount > 0) this.logUpdate();
+    // A stop (Ctrl-C) only checkpoints, so that a resumed run logs exactly what an uninterrupted one would.
+    if (!stopped && s.statCount > 0) this.logUpdate();
     if (!stopped && c.evalEvery > 0 && this.lastEvalStep !== s.step) this.evaluate();
-    await this.checkpoint();
+    if (this.lastCheckpointStep !== s.step) await this.checkpoint();
     this.agent.savePolicy(path.join(this.store.dir, 'policy'));
     return { steps: s.step, episodes: s.episodes, lastEval: this.lastEval, stopped };
   }
 
   private lastEvalStep = -1;
+  private lastCheckpointStep = -1;
 
   private logUpdate(): void {
     const s = this.state;
@@ -285,7 +288,9 @@ export class Trainer {
     const s = this.state;
     const name = checkpointName(s.step);
     const dir = path.join(this.store.checkpointsDir, name);
-    // Everything emitted so far is on disk before its size is recorded.
+    // The event goes into metrics.jsonl first and is flushed, so the size recorded below includes it: a run
+    // resumed from this checkpoint keeps the line, one resumed from an older checkpoint cuts it.
+    this.emit({ type: 'checkpoint', step: s.step, path: path.relative(this.store.dir, dir), time: this.time() });
     this.store.close();
     const loop: SavedLoopState = {
       ...s,
@@ -300,7 +305,7 @@ export class Trainer {
       writeJsonAtomic(path.join(tmp, 'loop.json'), loop);
     });
     this.store.setLatestCheckpoint({ step: s.step, dir: name });
-    this.emit({ type: 'checkpoint', step: s.step, path: path.relative(this.store.dir, dir), time: this.time() });
+    this.lastCheckpointStep = s.step;
   }
 
   close(): void {

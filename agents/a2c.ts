@@ -1,0 +1,305 @@
+/**
+ * A2C, synchronous advantage actor-critic (Mnih et al. 2016), as Stable-Baselines3 and CleanRL run it,
+ * readable top to bottom:
+ *
+ *   act:      sample a ~ π(·|s) on every sub-env with the agent's seeded RNG (greedy: argmax); masked actions
+ *             get a logit of −1e9, when sampling and in the loss
+ *   observe:  store the vector step in a rollout of `nSteps` steps × `numEnvs` sub-envs; when it is full, update
+ *   update:   V(s_t) and V(s'_t) from the critic, where s'_t is the true next observation (the final one for
+ *             sub-envs whose episode ended), then GAE(λ):
+ *               δ_t = r_t + γ (1 − terminated_t) V(s'_t) − V(s_t)
+ *               A_t = δ_t + γ λ (1 − done_t) A_{t+1},   done = terminated or truncated
+ *             so truncated episodes bootstrap from V(final obs) and terminated ones do not; λ = 1 gives the
+ *             n-step returns of the original A2C. Returns R_t = A_t + V(s_t). One optimizer step on
+ *               loss = −mean(A_t log π(a_t|s_t)) + vfCoef · mean((V(s_t) − R_t)²) − entCoef · mean(H[π(·|s_t)])
+ *             with the global gradient norm clipped to `maxGradNorm`.
+ *
+ * Actor and critic are separate MLPs (SB3's MlpPolicy: no shared layers) trained by one optimizer on the
+ * summed loss; separate networks keep the policy network a plain logits network for `savePolicy` and avoid
+ * balancing the two losses inside shared features. The actor's output layer starts small (×0.01, as
+ * CleanRL's orthogonal init with std 0.01), so the first policy is close to uniform.
+ */
+import path from 'node:path';
+import { tf } from '../lab/compute.js';
+import { Rng, type TypedArray } from '../envs/index.js';
+import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
+import { Network, loadOptimizer, saveOptimizer } from './network.js';
+import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
+import { clipByGlobalNorm } from './dqn.js';
+import { categoricalTerms, chooseActions, forward, maskBias, policyProbabilities, policySpec, standardize } from './reinforce.js';
+import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
+
+export interface A2CConfig {
+  /** Sub-envs stepped side by side. */
+  numEnvs: number;
+  /** Vector steps per rollout (one update per rollout of nSteps × numEnvs transitions). */
+  nSteps: number;
+  gamma: number;
+  /** GAE λ (1: n-step returns, as the original A2C). */
+  gaeLambda: number;
+  /** Hidden layer sizes of the actor and of the critic (separate MLPs). */
+  hidden: number[];
+  activation: 'tanh' | 'relu';
+  optimizer: 'rmsprop' | 'adam';
+  learningRate: number;
+  /** RMSprop: decay of the squared-gradient average (SB3's alpha) and ε inside the square root. Adam: ε. */
+  rmspropDecay: number;
+  epsilon: number;
+  /** Anneal the learning rate linearly to 0 over the run (SB3's `lin_` schedules). */
+  linearLrDecay: boolean;
+  vfCoef: number;
+  entCoef: number;
+  maxGradNorm: number | null;
+  /** Standardise advantages over each rollout. */
+  normalizeAdvantage: boolean;
+}
+
+export const A2C_DEFAULTS: A2CConfig = {
+  numEnvs: 8,
+  nSteps: 5,
+  gamma: 0.99,
+  gaeLambda: 1,
+  hidden: [64, 64],
+  activation: 'tanh',
+  optimizer: 'rmsprop',
+  learningRate: 7e-4,
+  rmspropDecay: 0.99,
+  epsilon: 1e-5,
+  linearLrDecay: false,
+  vfCoef: 0.5,
+  entCoef: 0,
+  maxGradNorm: 0.5,
+  normalizeAdvantage: false,
+};
+
+/**
+ * GAE(λ) over a time-major rollout (index t · numEnvs + i). `nextValues` are V of the true next observations
+ * (final observations where an episode ended). Returns advantages and critic targets R = A + V.
+ */
+export function generalizedAdvantages(
+  rollout: {
+    rewards: ArrayLike<number>;
+    values: ArrayLike<number>;
+    nextValues: ArrayLike<number>;
+    terminations: ArrayLike<number>;
+    truncations: ArrayLike<number>;
+  },
+  numEnvs: number,
+  nSteps: number,
+  gamma: number,
+  lambda: number,
+): { advantages: Float32Array; returns: Float32Array } {
+  const { rewards, values, nextValues, terminations, truncations } = rollout;
+  const advantages = new Float32Array(numEnvs * nSteps);
+  const returns = new Float32Array(numEnvs * nSteps);
+  for (let i = 0; i < numEnvs; i++) {
+    let next = 0;
+    for (let t = nSteps - 1; t >= 0; t--) {
+      const j = t * numEnvs + i;
+      const done = terminations[j] || truncations[j];
+      const delta = rewards[j]! + (terminations[j] ? 0 : gamma * nextValues[j]!) - values[j]!;
+      next = delta + (done ? 0 : gamma * lambda * next);
+      advantages[j] = next;
+      returns[j] = next + values[j]!;
+    }
+  }
+  return { advantages, returns };
+}
+
+/** The rollout in progress, as plain arrays (saved as JSON with checkpoints). */
+interface Rollout {
+  /** Vector steps stored so far. */
+  t: number;
+  obs: number[];
+  nextObs: number[];
+  actions: number[];
+  rewards: number[];
+  terminations: number[];
+  truncations: number[];
+  /** Action masks (k per transition, 1 = allowed; all ones when the env gives none). */
+  masks: number[];
+}
+
+const emptyRollout = (): Rollout => ({ t: 0, obs: [], nextObs: [], actions: [], rewards: [], terminations: [], truncations: [], masks: [] });
+
+export class A2C implements Agent {
+  readonly name = 'a2c';
+  readonly numEnvs: number;
+  readonly config: A2CConfig;
+  private readonly encoder: ObservationEncoder;
+  private readonly nActions: number;
+  private readonly actor: Network;
+  private readonly critic: Network;
+  private readonly optimizer: tf.Optimizer;
+  private readonly totalSteps: number;
+  private rng: Rng;
+  private rollout: Rollout = emptyRollout();
+  /** Masks of the last exploring `act` call (they belong to the step `observe` receives next). */
+  private lastMasks: Int8Array | null = null;
+  private updates = 0;
+  private lastEntropy: number | null = null;
+
+  constructor(setup: AgentSetup, config: A2CConfig) {
+    this.config = config;
+    this.numEnvs = config.numEnvs;
+    this.encoder = observationEncoder(setup.observationSpace);
+    this.nActions = discreteActions(setup.actionSpace);
+    this.totalSteps = setup.totalSteps;
+    this.rng = new Rng(setup.seed);
+    this.actor = new Network(policySpec(this.encoder, config.hidden, this.nActions, config.activation, 0.01), this.rng);
+    this.critic = new Network(policySpec(this.encoder, config.hidden, 1, config.activation), this.rng);
+    this.optimizer =
+      config.optimizer === 'rmsprop'
+        ? tf.train.rmsprop(config.learningRate, config.rmspropDecay, 0, config.epsilon)
+        : tf.train.adam(config.learningRate, 0.9, 0.999, config.epsilon);
+  }
+
+  /** Action probabilities for `n` raw observation rows (masked actions get 0). */
+  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): Float32Array {
+    return policyProbabilities(this.actor, this.encoder, obs, n, maskBias(actionMasks, n, this.nActions));
+  }
+
+  /** The critic's V(s) for `n` raw observation rows. */
+  values(obs: ArrayLike<number>, n: number): Float32Array {
+    return forward(this.critic, this.encoder, obs, n);
+  }
+
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
+    const k = this.nActions;
+    if (explore) this.lastMasks = actionMasks ? Int8Array.from(actionMasks.subarray(0, n * k)) : null;
+    const bias = maskBias(actionMasks, n, k);
+    const probs = policyProbabilities(this.actor, this.encoder, obs, n, bias);
+    return chooseActions(probs, n, k, explore ? this.rng : null, bias);
+  }
+
+  observe(batch: StepBatch, step: number): UpdateStats | null {
+    const r = this.rollout;
+    const n = batch.actions.length;
+    const w = this.encoder.rawWidth;
+    const k = this.nActions;
+    for (let j = 0; j < n * w; j++) {
+      r.obs.push(batch.obs[j]!);
+      r.nextObs.push(batch.nextObs[j]!);
+    }
+    for (let i = 0; i < n; i++) {
+      r.actions.push(batch.actions[i]!);
+      r.rewards.push(batch.rewards[i]!);
+      r.terminations.push(batch.terminations[i]!);
+      r.truncations.push(batch.truncations[i]!);
+      for (let a = 0; a < k; a++) r.masks.push(this.lastMasks ? this.lastMasks[i * k + a]! : 1);
+    }
+    r.t++;
+    if (r.t < this.config.nSteps) return null;
+    this.rollout = emptyRollout();
+    return this.update(r, n, step);
+  }
+
+  private update(r: Rollout, numEnvs: number, step: number): UpdateStats {
+    const c = this.config;
+    const k = this.nActions;
+    const n = r.actions.length;
+    // V(s_t) and V(s'_t) in one forward pass, with the parameters that collected the rollout.
+    const both = this.values(r.obs.concat(r.nextObs), 2 * n);
+    const values = both.subarray(0, n);
+    const nextValues = both.subarray(n);
+    const { advantages, returns } = generalizedAdvantages({ ...r, values, nextValues }, numEnvs, r.t, c.gamma, c.gaeLambda);
+    if (c.normalizeAdvantage) standardize(advantages);
+    const bias = maskBias(r.masks, n, k);
+    if (c.linearLrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate = c.learningRate * Math.max(0, 1 - step / this.totalSteps);
+
+    const x = this.encoder.encode(r.obs, n);
+    const result = tf.tidy(() => {
+      const input = tf.tensor(x, [n, ...this.encoder.inputShape]);
+      const actions = tf.tensor1d(r.actions, 'int32');
+      const adv = tf.tensor1d(advantages);
+      const target = tf.tensor1d(returns);
+      const biasT = bias ? tf.tensor2d(bias, [n, k]) : null;
+      const kept: tf.Tensor[] = [];
+      const { grads } = tf.variableGrads(
+        () => {
+          const { logProb, entropy } = categoricalTerms(this.actor.apply(input), actions, k, biasT);
+          const policyLoss = tf.neg(tf.mean(tf.mul(logProb, adv)));
+          const valueLoss = tf.mean(tf.square(tf.sub(tf.reshape(this.critic.apply(input), [n]), target)));
+          const meanEntropy = tf.mean(entropy);
+          kept.push(tf.keep(policyLoss), tf.keep(valueLoss), tf.keep(meanEntropy));
+          return tf.addN([policyLoss, tf.mul(valueLoss, c.vfCoef), tf.mul(meanEntropy, -c.entCoef)]) as tf.Scalar;
+        },
+        [...this.actor.variables, ...this.critic.variables],
+      );
+      const norm = clipByGlobalNorm(grads, c.maxGradNorm);
+      this.optimizer.applyGradients(grads);
+      const out = tf.stack([...kept, norm]);
+      for (const t of kept) t.dispose();
+      return out;
+    });
+    const [policyLoss, valueLoss, entropy, gradNorm] = result.dataSync();
+    result.dispose();
+    this.updates++;
+    this.lastEntropy = entropy!;
+    return { policyLoss: policyLoss!, valueLoss: valueLoss!, entropy: entropy!, gradNorm: gradNorm!, explainedVariance: explainedVariance(values, returns) };
+  }
+
+  status(): Record<string, number> {
+    return { ...(this.lastEntropy !== null ? { entropy: this.lastEntropy } : {}), updates: this.updates };
+  }
+
+  async save(dir: string): Promise<void> {
+    this.actor.save(path.join(dir, 'policy'));
+    this.critic.save(path.join(dir, 'value'));
+    await saveOptimizer(this.optimizer, path.join(dir, 'optimizer'));
+    writeJsonAtomic(path.join(dir, 'agent.json'), {
+      name: this.name,
+      updates: this.updates,
+      lastEntropy: this.lastEntropy,
+      rng: this.rng.toJSON(),
+      lastMasks: this.lastMasks ? Array.from(this.lastMasks) : null,
+      rollout: this.rollout,
+    });
+  }
+
+  async load(dir: string): Promise<void> {
+    this.actor.setWeights(Network.read(path.join(dir, 'policy')).values);
+    this.critic.setWeights(Network.read(path.join(dir, 'value')).values);
+    await loadOptimizer(this.optimizer, path.join(dir, 'optimizer'));
+    const state = readJson<{ updates: number; lastEntropy: number | null; rng: ReturnType<Rng['toJSON']>; lastMasks: number[] | null; rollout: Rollout }>(
+      path.join(dir, 'agent.json'),
+      'agent state',
+    );
+    this.updates = state.updates;
+    this.lastEntropy = state.lastEntropy;
+    this.rng = Rng.fromJSON(state.rng);
+    this.lastMasks = state.lastMasks ? Int8Array.from(state.lastMasks) : null;
+    this.rollout = state.rollout;
+  }
+
+  /** The actor: its argmax over logits is the greedy action. */
+  savePolicy(dir: string): void {
+    this.actor.save(dir);
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.critic.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+/** 1 − Var[R − V] / Var[R]: how much of the return variance the critic explains (SB3's explained_variance). */
+function explainedVariance(values: ArrayLike<number>, returns: ArrayLike<number>): number {
+  const n = returns.length;
+  let mr = 0;
+  let md = 0;
+  for (let i = 0; i < n; i++) {
+    mr += returns[i]!;
+    md += returns[i]! - values[i]!;
+  }
+  mr /= n;
+  md /= n;
+  let vr = 0;
+  let vd = 0;
+  for (let i = 0; i < n; i++) {
+    vr += (returns[i]! - mr) ** 2;
+    vd += (returns[i]! - values[i]! - md) ** 2;
+  }
+  return vr === 0 ? 0 : 1 - vd / vr;
+}
