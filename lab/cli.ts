@@ -149,7 +149,7 @@ export function buildCli(): Command {
         console.log(`run ${runDir}`);
         console.log(`${config.agent}${config.preset ? ` (preset ${config.preset})` : ''} on ${config.envId}, seed ${config.seed}, ${config.steps.toLocaleString('en-US')} steps${config.episodes ? ` or ${config.episodes} episodes` : ''}`);
         console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
-        progress.sink = new ProgressSink(config.steps);
+        progress.sink = new ProgressSink(config.steps, config.episodes);
       };
       const sinks = [{ handle: (e: Parameters<ProgressSink['handle']>[0]) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
       let stop = false;

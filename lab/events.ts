@@ -28,6 +28,8 @@ export interface EvalEvent {
   maxReturn: number;
   meanLength: number;
   returns: number[];
+  /** Wall-clock seconds the evaluation itself took. */
+  seconds: number;
   time: number;
 }
 

@@ -16,6 +16,8 @@ export class ProgressSink implements EventSink {
 
   constructor(
     private readonly totalSteps: number,
+    /** An episode budget, when the run has one (the bar then counts episodes). */
+    private readonly totalEpisodes: number | null = null,
     private readonly out: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean }) = process.stdout,
     private readonly plainEverySeconds = 5,
   ) {
@@ -51,7 +53,8 @@ export class ProgressSink implements EventSink {
   }
 
   private text(): string {
-    const pct = Math.min(100, (100 * this.step) / this.totalSteps);
+    const byEpisodes = this.totalEpisodes !== null;
+    const pct = Math.min(100, byEpisodes ? (100 * this.episodes) / this.totalEpisodes! : (100 * this.step) / this.totalSteps);
     const width = 20;
     const filled = Math.round((pct / 100) * width);
     const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? '>' : '') + ' '.repeat(width - filled);
@@ -60,10 +63,12 @@ export class ProgressSink implements EventSink {
       .filter((k) => this.status[k] !== undefined)
       .map((k) => `${k === 'epsilon' ? 'ε' : 'entropy'} ${this.status[k]!.toFixed(3)}`)
       .join(' | ');
-    const eta = this.sps > 0 ? `ETA ${Math.round((this.totalSteps - this.step) / this.sps)}s` : '';
+    const eta = this.sps > 0 && !byEpisodes ? `ETA ${Math.round((this.totalSteps - this.step) / this.sps)}s` : '';
     return [
-      `step ${this.step.toLocaleString('en-US')}/${this.totalSteps.toLocaleString('en-US')} [${bar}] ${pct.toFixed(0)}%`,
-      `episodes ${this.episodes}`,
+      byEpisodes
+        ? `episode ${this.episodes}/${this.totalEpisodes} [${bar}] ${pct.toFixed(0)}%`
+        : `step ${this.step.toLocaleString('en-US')}/${this.totalSteps.toLocaleString('en-US')} [${bar}] ${pct.toFixed(0)}%`,
+      byEpisodes ? `steps ${this.step.toLocaleString('en-US')}` : `episodes ${this.episodes}`,
       `return(20) ${mean}`,
       `eval ${this.lastEval === null ? '-' : this.lastEval.toFixed(1)}`,
       extra,

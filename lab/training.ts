@@ -265,6 +265,7 @@ export class Trainer {
   /** Greedy episodes on seeds evalSeed + j, all run side by side in one vector env. */
   evaluate(): void {
     const c = this.config;
+    const started = performance.now();
     const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed);
     const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
     const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
@@ -280,6 +281,7 @@ export class Trainer {
       maxReturn: Math.max(...returns),
       meanLength: lengths.reduce((a, b) => a + b, 0) / lengths.length,
       returns,
+      seconds: Math.round(performance.now() - started) / 1000,
       time: this.time(),
     });
   }

@@ -29,7 +29,7 @@ const SMALL_DQN = {
 /** Metrics without wall-clock fields, which legitimately differ between runs. */
 function deterministicPart(events: TrainEvent[]): unknown[] {
   return events.map((e) => {
-    const { time: _t, ...rest } = e as TrainEvent & { time?: number };
+    const { time: _t, seconds: _d, ...rest } = e as TrainEvent & { time?: number; seconds?: number };
     if (rest.type === 'update') {
       const { sps: _s, ...u } = rest;
       return u;
