@@ -16,7 +16,8 @@ import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
-import { Network, convSpec, loadOptimizer, mlpSpec, saveOptimizer } from './network.js';
+import { Network, convSpec, mlpSpec } from './network.js';
+import { FusedAdam } from '../lab/optim.js';
 import { ReplayBuffer, type ReplaySample } from './replay_buffer.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
@@ -25,6 +26,8 @@ export interface DQNConfig {
   /** Hidden layer sizes of the Q-network (MLP; for [H, W, C] observations they follow two conv layers). */
   hidden: number[];
   learningRate: number;
+  /** Adam's ε (PyTorch/SB3 1e-8, Keras 1e-7). */
+  adamEpsilon: number;
   gamma: number;
   bufferSize: number;
   batchSize: number;
@@ -57,6 +60,7 @@ export interface DQNConfig {
 export const DQN_DEFAULTS: DQNConfig = {
   hidden: [256, 256],
   learningRate: 2.3e-3,
+  adamEpsilon: 1e-8,
   gamma: 0.99,
   bufferSize: 100_000,
   batchSize: 64,
@@ -82,7 +86,7 @@ export class DQN implements Agent {
   private readonly nActions: number;
   private readonly online: Network;
   private readonly target: Network | null;
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: FusedAdam;
   private readonly buffer: ReplayBuffer;
   private rng: Rng;
   private readonly totalSteps: number;
@@ -101,7 +105,7 @@ export class DQN implements Agent {
       : mlpSpec(this.encoder.inputSize, config.hidden, this.nActions, 'relu');
     this.online = new Network(spec, this.rng);
     this.target = config.targetUpdateInterval > 0 ? new Network(spec, this.online.getWeights()) : null;
-    this.optimizer = tf.train.adam(config.learningRate);
+    this.optimizer = new FusedAdam(this.online.variables, { learningRate: config.learningRate, epsilon: config.adamEpsilon });
     this.buffer = new ReplayBuffer(config.bufferSize, this.encoder.rawWidth);
     this.epsilon = config.exploration.initial;
   }
@@ -188,6 +192,7 @@ export class DQN implements Agent {
   private gradientStep(batch: ReplaySample, n: number): [loss: number, meanQ: number, gradNorm: number] {
     const c = this.config;
     const shape = [n, ...this.encoder.inputShape];
+    let norm = 0;
     const result = tf.tidy(() => {
       const obs = tf.tensor(this.encoder.encode(batch.obs, n), shape);
       const nextObs = tf.tensor(this.encoder.encode(batch.nextObs, n), shape);
@@ -200,23 +205,22 @@ export class DQN implements Agent {
       const notDone = tf.sub(1, tf.tensor1d(batch.dones));
       // Computed outside variableGrads, so y is a constant for the gradient (no gradient through the target).
       const y = tf.add(tf.tensor1d(batch.rewards), tf.mul(tf.mul(notDone, c.gamma), nextValue));
-      let meanQ: tf.Scalar | null = null;
+      let meanQ: tf.Tensor | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const q = tf.sum(tf.mul(this.online.apply(obs), actionMask), 1);
-        meanQ = tf.keep(tf.mean(q)) as tf.Scalar;
-        return (c.loss === 'huber' ? tf.losses.huberLoss(y, q) : tf.losses.meanSquaredError(y, q)) as tf.Scalar;
+        // variableGrads disposes what its function creates; keep the mean Q for logging.
+        meanQ = tf.keep(tf.mean(q));
+        return c.loss === 'huber' ? huberLoss(q, y) : (tf.losses.meanSquaredError(y, q) as tf.Scalar);
       }, this.online.variables);
-      const norm = clipByGlobalNorm(grads, c.maxGradNorm);
-      this.optimizer.applyGradients(grads);
-      const stats = tf.stack([value, meanQ!, norm]);
-      // meanQ was kept out of variableGrads' own scope; it is not tracked by this tidy either.
-      (meanQ as tf.Scalar | null)?.dispose();
+      norm = this.optimizer.apply(this.online.variables.map((v) => grads[v.name]!), c.maxGradNorm);
+      const stats = tf.stack([value, meanQ!]);
+      (meanQ as tf.Tensor | null)?.dispose();
       return stats;
     });
-    const [loss, meanQ, norm] = result.dataSync();
+    const [loss, meanQ] = result.dataSync();
     result.dispose();
     this.updates++;
-    return [loss!, meanQ!, norm!];
+    return [loss!, meanQ!, norm];
   }
 
   /**
@@ -242,7 +246,7 @@ export class DQN implements Agent {
         // Keras' target_f: the prediction with the chosen action's entry replaced by the target (a constant).
         const targetF = tf.add(tf.mul(this.online.apply(x), tf.sub(1, mask)), tf.mul(mask, target));
         const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(targetF, this.online.apply(x)) as tf.Scalar, this.online.variables);
-        this.optimizer.applyGradients(grads);
+        this.optimizer.apply(this.online.variables.map((v) => grads[v.name]!));
         return value;
       });
       lossSum += loss.dataSync()[0]!;
@@ -259,7 +263,7 @@ export class DQN implements Agent {
   async save(dir: string): Promise<void> {
     this.online.save(path.join(dir, 'online'));
     this.target?.save(path.join(dir, 'target'));
-    await saveOptimizer(this.optimizer, path.join(dir, 'optimizer'));
+    this.optimizer.save(path.join(dir, 'optimizer'));
     this.buffer.save(path.join(dir, 'replay'));
     writeJsonAtomic(path.join(dir, 'agent.json'), { name: this.name, epsilon: this.epsilon, updates: this.updates, rng: this.rng.toJSON() });
   }
@@ -267,7 +271,7 @@ export class DQN implements Agent {
   async load(dir: string): Promise<void> {
     this.online.setWeights(Network.read(path.join(dir, 'online')).values);
     if (this.target) this.target.setWeights(Network.read(path.join(dir, 'target')).values);
-    await loadOptimizer(this.optimizer, path.join(dir, 'optimizer'));
+    this.optimizer.load(path.join(dir, 'optimizer'));
     this.buffer.load(path.join(dir, 'replay'));
     const state = readJson<{ epsilon: number; updates: number; rng: ReturnType<Rng['toJSON']> }>(path.join(dir, 'agent.json'), 'agent state');
     this.epsilon = state.epsilon;
@@ -282,9 +286,20 @@ export class DQN implements Agent {
   dispose(): void {
     this.online.dispose();
     this.target?.dispose();
-    this.optimizer.dispose();
   }
 }
+
+/**
+ * Mean Huber loss (δ = 1) of q − y with a hand-written gradient, clip(q − y, −1, 1) / N: the same values as
+ * tf.losses.huberLoss with a third of the kernels, which matters for small networks on wasm.
+ */
+export const huberLoss = tf.customGrad(((q: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const d = tf.sub(q, y);
+  save([d]);
+  const a = tf.abs(d);
+  const value = tf.mean(tf.where(tf.less(a, 1), tf.mul(tf.square(d), 0.5), tf.sub(a, 0.5))) as tf.Scalar;
+  return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, tf.div(tf.clipByValue(saved[0]!, -1, 1), saved[0]!.size)), tf.zerosLike(y)] };
+}) as never) as (q: tf.Tensor, y: tf.Tensor) => tf.Scalar;
 
 /** Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before. */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): tf.Scalar {

@@ -162,8 +162,9 @@ export class Network {
     });
   }
 
+  /** Copies of the weights (never views of a backend's storage). */
   getWeights(): Float32Array[] {
-    return this.variables.map((v) => v.dataSync() as Float32Array);
+    return this.variables.map((v) => (v.dataSync() as Float32Array).slice());
   }
 
   setWeights(values: Float32Array[]): void {
