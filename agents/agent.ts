@@ -16,6 +16,8 @@ export interface StepBatch {
   nextObs: TypedArray;
   terminations: Uint8Array;
   truncations: Uint8Array;
+  /** Legal actions in `nextObs` (rows of 0/1 per action), when the env gives action masks. */
+  nextActionMasks: Int8Array | null;
 }
 
 /** Scalars an update reports (losses, ε, entropy …); the loop averages and logs them. */

@@ -23,8 +23,10 @@ import { discreteActions, observationEncoder, type ObservationEncoder } from './
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
 export interface DQNConfig {
-  /** Hidden layer sizes of the Q-network (MLP; for [H, W, C] observations they follow two conv layers). */
+  /** Hidden dense layer sizes of the Q-network. */
   hidden: number[];
+  /** For [H, W, C] observations: filters of the 3x3 conv layers before the dense ones. */
+  convFilters: number[];
   learningRate: number;
   /** Adam's ε (PyTorch/SB3 1e-8, Keras 1e-7). */
   adamEpsilon: number;
@@ -59,6 +61,7 @@ export interface DQNConfig {
 
 export const DQN_DEFAULTS: DQNConfig = {
   hidden: [256, 256],
+  convFilters: [32, 64],
   learningRate: 2.3e-3,
   adamEpsilon: 1e-8,
   gamma: 0.99,
@@ -101,12 +104,12 @@ export class DQN implements Agent {
     this.totalSteps = setup.totalSteps;
     this.rng = new Rng(setup.seed);
     const spec = this.encoder.image
-      ? convSpec(this.encoder.inputShape, config.hidden, this.nActions)
+      ? convSpec(this.encoder.inputShape, config.convFilters, config.hidden, this.nActions)
       : mlpSpec(this.encoder.inputSize, config.hidden, this.nActions, 'relu');
     this.online = new Network(spec, this.rng);
     this.target = config.targetUpdateInterval > 0 ? new Network(spec, this.online.getWeights()) : null;
     this.optimizer = new FusedAdam(this.online.variables, { learningRate: config.learningRate, epsilon: config.adamEpsilon });
-    this.buffer = new ReplayBuffer(config.bufferSize, this.encoder.rawWidth);
+    this.buffer = new ReplayBuffer(config.bufferSize, this.encoder.rawWidth, this.nActions);
     this.epsilon = config.exploration.initial;
   }
 
@@ -150,7 +153,7 @@ export class DQN implements Agent {
       const truncatedEnd = batch.truncations[i] === 1 && c.truncationIsTerminal;
       const done = batch.terminations[i] === 1 || truncatedEnd;
       const reward = done && c.terminalReward !== null ? c.terminalReward : batch.rewards[i]!;
-      this.buffer.add(batch.obs, batch.actions[i]!, reward, batch.nextObs, done, i);
+      this.buffer.add(batch.obs, batch.actions[i]!, reward, batch.nextObs, done, i, batch.nextActionMasks);
     }
     if (c.exploration.type === 'linear') {
       const { initial, final, fraction } = c.exploration;
@@ -198,9 +201,12 @@ export class DQN implements Agent {
       const nextObs = tf.tensor(this.encoder.encode(batch.nextObs, n), shape);
       const actionMask = tf.oneHot(tf.tensor1d(batch.actions, 'int32'), this.nActions);
       const bootstrapFrom = this.target ?? this.online;
-      const nextQ = bootstrapFrom.apply(nextObs);
+      // Illegal next actions (action masks) are pushed far down so the max ignores them: their Q-values are
+      // never trained, and bootstrapping from them would inflate every target.
+      const illegal = tf.mul(tf.sub(1, tf.tensor(Float32Array.from(batch.nextMasks), [n, this.nActions])), 1e9);
+      const nextQ = tf.sub(bootstrapFrom.apply(nextObs), illegal);
       const nextValue = c.doubleDqn
-        ? tf.sum(tf.mul(nextQ, tf.oneHot(tf.argMax(this.online.apply(nextObs), 1), this.nActions)), 1)
+        ? tf.sum(tf.mul(nextQ, tf.oneHot(tf.argMax(tf.sub(this.online.apply(nextObs), illegal), 1), this.nActions)), 1)
         : tf.max(nextQ, 1);
       const notDone = tf.sub(1, tf.tensor1d(batch.dones));
       // Computed outside variableGrads, so y is a constant for the gradient (no gradient through the target).

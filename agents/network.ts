@@ -36,13 +36,12 @@ export function mlpSpec(inputSize: number, hidden: number[], outputs: number, ac
   };
 }
 
-/** A small conv net for [H, W, C] planes: two 3x3 convs, then dense layers. */
-export function convSpec(inputShape: number[], hidden: number[], outputs: number, outputScale?: number): NetworkSpec {
+/** A small conv net for [H, W, C] planes: 3x3 'same' ReLU convs with the given filter counts, then dense layers. */
+export function convSpec(inputShape: number[], filters: number[], hidden: number[], outputs: number, outputScale?: number): NetworkSpec {
   return {
     inputShape,
     layers: [
-      { type: 'conv2d', filters: 32, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu' },
-      { type: 'conv2d', filters: 64, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu' },
+      ...filters.map((f) => ({ type: 'conv2d' as const, filters: f, kernelSize: 3, strides: 1, padding: 'same' as const, activation: 'relu' as const })),
       { type: 'flatten' },
       ...hidden.map((units) => ({ type: 'dense' as const, units, activation: 'relu' as const })),
       { type: 'dense', units: outputs, activation: 'linear' },

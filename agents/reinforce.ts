@@ -95,7 +95,7 @@ export function maskBias(masks: ArrayLike<number> | null | undefined, n: number,
 
 /** A policy network for the observation space: a conv net for [H, W, C] planes, else an MLP. */
 export function policySpec(encoder: ObservationEncoder, hidden: number[], outputs: number, activation: 'tanh' | 'relu', outputScale?: number): NetworkSpec {
-  return encoder.image ? convSpec(encoder.inputShape, hidden, outputs, outputScale) : mlpSpec(encoder.inputSize, hidden, outputs, activation, outputScale);
+  return encoder.image ? convSpec(encoder.inputShape, [32, 64], hidden, outputs, outputScale) : mlpSpec(encoder.inputSize, hidden, outputs, activation, outputScale);
 }
 
 /** Network outputs for `n` raw observation rows, read back (a [n, outputs] row-major array). */

@@ -14,6 +14,8 @@ export interface ReplaySample {
   rewards: Float32Array;
   nextObs: Float32Array;
   dones: Float32Array;
+  /** Legal actions in nextObs, rows of `nActions` 0/1 values (all 1 for envs without masks). */
+  nextMasks: Int8Array;
   indices: Int32Array;
 }
 
@@ -23,6 +25,7 @@ export class ReplayBuffer {
   readonly actions: Int32Array;
   readonly rewards: Float32Array;
   readonly dones: Uint8Array;
+  readonly nextMasks: Int8Array;
   /** Next row to write. */
   position = 0;
   /** Rows filled so far (≤ capacity). */
@@ -31,6 +34,7 @@ export class ReplayBuffer {
   constructor(
     readonly capacity: number,
     readonly obsWidth: number,
+    readonly nActions = 1,
   ) {
     if (!Number.isSafeInteger(capacity) || capacity <= 0) throw new Error(`replay buffer capacity must be a positive integer, got ${capacity}`);
     this.obs = new Float32Array(capacity * obsWidth);
@@ -38,10 +42,11 @@ export class ReplayBuffer {
     this.actions = new Int32Array(capacity);
     this.rewards = new Float32Array(capacity);
     this.dones = new Uint8Array(capacity);
+    this.nextMasks = new Int8Array(capacity * nActions).fill(1);
   }
 
   /** Adds row `row` of a batch of observations (obs and nextObs are rows of width obsWidth). */
-  add(obs: ArrayLike<number>, action: number, reward: number, nextObs: ArrayLike<number>, done: boolean, row = 0): void {
+  add(obs: ArrayLike<number>, action: number, reward: number, nextObs: ArrayLike<number>, done: boolean, row = 0, nextMasks: ArrayLike<number> | null = null): void {
     const w = this.obsWidth;
     const p = this.position;
     for (let k = 0; k < w; k++) {
@@ -51,6 +56,8 @@ export class ReplayBuffer {
     this.actions[p] = action;
     this.rewards[p] = reward;
     this.dones[p] = done ? 1 : 0;
+    const k = this.nActions;
+    for (let a = 0; a < k; a++) this.nextMasks[p * k + a] = nextMasks ? nextMasks[row * k + a]! : 1;
     this.position = (p + 1) % this.capacity;
     this.size = Math.min(this.size + 1, this.capacity);
   }
@@ -66,6 +73,7 @@ export class ReplayBuffer {
       actions: new Int32Array(batchSize),
       rewards: new Float32Array(batchSize),
       dones: new Float32Array(batchSize),
+      nextMasks: new Int8Array(batchSize * this.nActions),
       indices: new Int32Array(batchSize),
     };
     if (replace) {
@@ -86,13 +94,14 @@ export class ReplayBuffer {
       s.actions[i] = this.actions[r]!;
       s.rewards[i] = this.rewards[r]!;
       s.dones[i] = this.dones[r]!;
+      s.nextMasks.set(this.nextMasks.subarray(r * this.nActions, (r + 1) * this.nActions), i * this.nActions);
     }
     return s;
   }
 
   /** Rows in insertion order, oldest first (the book samples from this deque). */
   save(dir: string): void {
-    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones];
+    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones, this.nextMasks];
     const bytes = parts.reduce((a, p) => a + p.byteLength, 0);
     const bin = new Uint8Array(bytes);
     let offset = 0;
@@ -101,16 +110,21 @@ export class ReplayBuffer {
       offset += p.byteLength;
     }
     writeFileAtomic(path.join(dir, 'replay.bin'), bin);
-    writeFileAtomic(path.join(dir, 'replay.json'), JSON.stringify({ capacity: this.capacity, obsWidth: this.obsWidth, position: this.position, size: this.size }) + '\n');
+    writeFileAtomic(
+      path.join(dir, 'replay.json'),
+      JSON.stringify({ capacity: this.capacity, obsWidth: this.obsWidth, nActions: this.nActions, position: this.position, size: this.size }) + '\n',
+    );
   }
 
   load(dir: string): void {
-    const meta = readJson<{ capacity: number; obsWidth: number; position: number; size: number }>(path.join(dir, 'replay.json'), 'replay buffer file');
-    if (meta.capacity !== this.capacity || meta.obsWidth !== this.obsWidth) {
-      throw new Error(`replay buffer in ${dir} holds ${meta.capacity} rows of width ${meta.obsWidth}, expected ${this.capacity} of width ${this.obsWidth}`);
+    const meta = readJson<{ capacity: number; obsWidth: number; nActions: number; position: number; size: number }>(path.join(dir, 'replay.json'), 'replay buffer file');
+    if (meta.capacity !== this.capacity || meta.obsWidth !== this.obsWidth || meta.nActions !== this.nActions) {
+      throw new Error(
+        `replay buffer in ${dir} holds ${meta.capacity} rows of width ${meta.obsWidth} with ${meta.nActions} actions, expected ${this.capacity} of width ${this.obsWidth} with ${this.nActions}`,
+      );
     }
     const bin = fs.readFileSync(path.join(dir, 'replay.bin'));
-    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones];
+    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones, this.nextMasks];
     const expected = parts.reduce((a, p) => a + p.byteLength, 0);
     if (bin.byteLength !== expected) throw new Error(`replay buffer file in ${dir} has ${bin.byteLength} bytes, expected ${expected}`);
     let offset = 0;

@@ -19,7 +19,10 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTraining } from '../agents/train.js';
+import { evaluateRun, startTraining } from '../agents/train.js';
+import { Network } from '../agents/network.js';
+import { make } from '../envs/index.js';
+import { tf } from '../lab/compute.js';
 import { AGENTS } from '../agents/registry.js';
 import { computeInfo } from '../lab/compute.js';
 import type { EventSink, TrainEvent } from '../lab/events.js';
@@ -147,6 +150,64 @@ if (parts.includes('book')) {
     log(`book seed ${seed}: ${JSON.stringify(perSeed.at(-1))}`);
   }
   report.bookCartPoleV0 = { protocol: '1000 episodes, score = episode length - 1 as the book prints it', seedsWithLast10AtLeast199: perSeed.filter((p) => p.allAtLeast199).length, perSeed };
+}
+
+if (parts.includes('grid')) {
+  const grid: Record<string, unknown> = {};
+  for (const [envId, metric] of [
+    ['FrozenLake-v1', 'success rate'],
+    ['CliffWalking-v1', 'greedy return'],
+    ['Taxi-v4', 'mean return'],
+  ] as const) {
+    const perSeed = [];
+    for (const seed of seeds) {
+      const started = performance.now();
+      const { runDir, result } = await startTraining({ envId, agent: 'dqn', seed, backend, out, checkpointEvery: 0 });
+      // A larger evaluation of the final policy than the training-time one, on other seeds.
+      const final = await evaluateRun(runDir, { episodes: envId === 'CliffWalking-v1' ? 1 : 1000, backend });
+      perSeed.push({ seed, steps: result.steps, lastTrainingEval: result.lastEval?.meanReturn ?? null, final: Math.round(final.meanReturn * 1000) / 1000, seconds: Math.round((performance.now() - started) / 100) / 10 });
+      log(`${envId} seed ${seed}: ${JSON.stringify(perSeed.at(-1))}`);
+    }
+    grid[envId] = { metric, finalEvaluationEpisodes: envId === 'CliffWalking-v1' ? 1 : 1000, perSeed };
+  }
+  report.gridGames = grid;
+}
+
+if (parts.includes('snake')) {
+  const perSeed = [];
+  for (const seed of seeds) {
+    const started = performance.now();
+    const { runDir, result } = await startTraining({ envId: 'Snake-v0', agent: 'dqn', seed, backend, out, checkpointEvery: 0 });
+    const fruit = greedyFruit(path.join(runDir, 'policy'), 100);
+    perSeed.push({ seed, steps: result.steps, meanFruit: fruit.mean, maxFruit: fruit.max, seconds: Math.round((performance.now() - started) / 100) / 10 });
+    log(`snake seed ${seed}: ${JSON.stringify(perSeed.at(-1))}`);
+  }
+  report.snake = { protocol: 'DQN preset snake; fruit eaten per greedy episode over 100 episodes (seeds 2,000,000+)', perSeed };
+}
+
+/** Greedy Snake episodes with a saved Q-network; returns fruit eaten (info.score) per episode. */
+function greedyFruit(modelDir: string, episodes: number): { mean: number; max: number } {
+  const { spec, values } = Network.read(modelDir);
+  const net = new Network(spec, values);
+  const env = make<Float32Array, number>('Snake-v0');
+  const scores: number[] = [];
+  for (let ep = 0; ep < episodes; ep++) {
+    let [obs] = env.reset({ seed: 2_000_000 + ep });
+    let score = 0;
+    for (;;) {
+      const q = tf.tidy(() => net.apply(tf.tensor(obs, [1, ...spec.inputShape])));
+      const values = q.dataSync();
+      q.dispose();
+      const action = values.indexOf(Math.max(...values));
+      const [next, , terminated, truncated, info] = env.step(action);
+      score = info.score as number;
+      obs = next;
+      if (terminated || truncated) break;
+    }
+    scores.push(score);
+  }
+  net.dispose();
+  return { mean: scores.reduce((a, b) => a + b, 0) / episodes, max: Math.max(...scores) };
 }
 
 console.log(JSON.stringify({ ...report, backend: computeInfo(), machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model } }));

@@ -17,8 +17,9 @@
  *   is ignored and it returns the reset observation, reward 0, terminated = truncated = 0. A training loop
  *   must not store the transition from a final observation to that reset observation.
  * - `same-step` (pre-1.0 Gymnasium, SB3 and CleanRL): the ending step resets sub-env i at once; `obs[i]` is the
- *   reset observation, the true final observation is in `infos.finalObs[i]` and its info in
- *   `infos.finalInfo[i]` (masks `_finalObs`, `_finalInfo`).
+ *   reset observation, the true final observation is in `infos.finalObs[i]` (mask `_finalObs`), and the
+ *   final infos are batched like any info under `infos.finalInfo` (e.g. `infos.finalInfo.actionMask[i]`),
+ *   with mask `_finalInfo`.
  * - `disabled`: no autoreset; stepping a finished sub-env is an error; reset it with
  *   `reset({ options: { resetMask } })`.
  */

@@ -163,18 +163,30 @@ export class Trainer {
       const [next, rewards, terminations, truncations, infos] = this.envs.step(actions);
       // The agent learns from the true final observation of sub-envs that just finished.
       let nextObs: TypedArray = next;
-      const finals = infos.finalObs as (ArrayLike<number> | number | null)[] | undefined;
-      if (finals) {
+      const finalMask = infos._finalObs as Uint8Array | undefined;
+      if (finalMask) {
+        const finals = infos.finalObs as ArrayLike<ArrayLike<number> | number>;
         nextObs = next.slice();
         const width = next.length / n;
-        finals.forEach((f, i) => {
-          if (f === null || f === undefined) return;
+        for (let i = 0; i < n; i++) {
+          if (!finalMask[i]) continue;
+          const f = finals[i]!;
           if (typeof f === 'number') nextObs[i] = f;
           else nextObs.set(f, i * width);
-        });
+        }
       }
       s.step += n;
-      this.addStats(this.agent.observe({ obs: this.obs, actions, rewards, nextObs, terminations, truncations }, s.step));
+      const masks = batchedActionMasks(infos, n, this.nActions);
+      let nextActionMasks = masks;
+      const finalInfo = infos.finalInfo as VectorInfo | undefined;
+      const finalMasks = finalInfo?.actionMask as (ArrayLike<number> | null)[] | undefined;
+      if (masks && finalMasks) {
+        // A finished sub-env's next observation is its final one, whose mask is in its final info.
+        nextActionMasks = masks.slice();
+        const has = finalInfo!._actionMask as Uint8Array;
+        for (let i = 0; i < n; i++) if (has[i]) nextActionMasks.set(finalMasks[i]!, i * this.nActions);
+      }
+      this.addStats(this.agent.observe({ obs: this.obs, actions, rewards, nextObs, terminations, truncations, nextActionMasks }, s.step));
 
       if (this.wantsSteps) {
         const frame = this.envs.render()[0];
@@ -210,7 +222,7 @@ export class Trainer {
         this.addStats(this.agent.episodeEnd?.(i, s.step) ?? null);
       }
       this.obs = next;
-      this.masks = batchedActionMasks(infos, n, this.nActions);
+      this.masks = masks;
 
       // Schedules advance before the work they trigger, so a checkpoint records the next due steps.
       if (s.step >= s.nextLog) {

@@ -62,7 +62,7 @@ class Driver {
         });
       }
       this.step += this.n;
-      const st = agent.observe({ obs: this.obs, actions: a, rewards, nextObs, terminations, truncations }, this.step);
+      const st = agent.observe({ obs: this.obs, actions: a, rewards, nextObs, terminations, truncations, nextActionMasks: null }, this.step);
       if (st) stats.push(st);
       this.obs = next;
       this.masks = batchedActionMasks(infos, this.n, this.nActions);

@@ -8,6 +8,31 @@ import { startTraining, resumeTraining, evaluateRun } from '../agents/train.js';
 import { readMetricsFile } from '../lab/run_store.js';
 import { initCompute, tf } from '../lab/compute.js';
 import type { TrainEvent } from '../lab/events.js';
+import { RunStore, type RunConfig } from '../lab/run_store.js';
+import { Trainer } from '../lab/training.js';
+import { Rng, make, type TaxiEnv } from '../envs/index.js';
+import type { Agent } from '../agents/agent.js';
+
+const baseConfig: RunConfig = {
+  runId: 'x',
+  envId: 'CartPole-v1',
+  envKwargs: {},
+  agent: 'stub',
+  preset: null,
+  hyperparameters: {},
+  seed: 0,
+  steps: 1000,
+  episodes: null,
+  numEnvs: 1,
+  evalEvery: 0,
+  evalEpisodes: 1,
+  evalSeed: 1_000_000,
+  checkpointEvery: 0,
+  backend: { requested: 'wasm', backend: 'wasm', reason: 'test', details: {} },
+  versions: { lab: '0', node: process.version, tfjs: '4' },
+  createdAt: new Date(0).toISOString(),
+  command: '',
+};
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-train-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -139,6 +164,57 @@ describe('training runs', () => {
     });
     expect(counts.length).toBeGreaterThanOrEqual(9);
     expect(new Set(counts.slice(1)).size).toBe(1);
+  });
+
+  it('hands agents the true next observation and its action mask, also for finished sub-envs', async () => {
+    // A stub agent on 3 Taxi sub-envs with random legal actions checks every StepBatch it receives.
+    const taxi = make<number, number>('Taxi-v4').unwrapped as TaxiEnv;
+    let previousNext: number[] | null = null;
+    let checkedEnds = 0;
+    const rng = new Rng(0);
+    const agent: Agent = {
+      name: 'stub',
+      config: {},
+      numEnvs: 3,
+      act(obs, n, _explore, masks) {
+        if (previousNext) {
+          // Rows that did not just finish continue from the previous step's next observation.
+          for (let i = 0; i < n; i++) if (previousNext[i]! >= 0) expect(obs[i]).toBe(previousNext[i]);
+        }
+        return Int32Array.from({ length: n }, (_, i) => {
+          const legal = [0, 1, 2, 3, 4, 5].filter((a) => masks![i * 6 + a] === 1);
+          return legal[rng.integer(legal.length)]!;
+        });
+      },
+      observe(batch) {
+        previousNext = [];
+        for (let i = 0; i < 3; i++) {
+          const next = batch.nextObs[i]!;
+          expect(Array.from(batch.nextActionMasks!.subarray(i * 6, i * 6 + 6))).toEqual(Array.from(taxi.actionMask(next)));
+          const ended = batch.terminations[i] || batch.truncations[i];
+          if (batch.terminations[i]) {
+            // A successful drop-off: the passenger is at the destination in the final observation.
+            const [, , passenger, destination] = taxi.decode(next);
+            expect(passenger).toBe(destination);
+            checkedEnds++;
+          }
+          previousNext.push(ended ? -1 : next);
+        }
+        return null;
+      },
+      status: () => ({}),
+      save: async () => {},
+      load: async () => {},
+      savePolicy: () => {},
+      dispose: () => {},
+    };
+    const config = { ...JSON.parse(JSON.stringify(baseConfig)), envId: 'Taxi-v4', numEnvs: 3, steps: 6000, evalEvery: 0, checkpointEvery: 0, runId: 'stub' };
+    const store = RunStore.create(path.join(tmp, 'stub'), config);
+    const trainer = new Trainer({ config, agent, store });
+    trainer.begin();
+    await trainer.run();
+    trainer.close();
+    expect(checkedEnds).toBeGreaterThan(0);
   });
 
   it('rejects bad options with clear errors', async () => {

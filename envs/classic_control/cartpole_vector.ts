@@ -8,7 +8,7 @@
  * integrate the physics of their slice of sub-envs, so results do not depend on the number of threads.
  */
 import { Worker } from 'node:worker_threads';
-import { EnvError, type AutoresetMode, type EnvMetadata, type EnvSnapshot, type Info } from '../core.js';
+import { EnvError, type AutoresetMode, type EnvMetadata, type EnvSnapshot } from '../core.js';
 import type { CartPoleFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
 import { Rng, describeValue } from '../utils/seeding.js';
@@ -344,7 +344,8 @@ export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
     if (finalObs) {
       infos.finalObs = finalObs;
       infos._finalObs = finalMask;
-      infos.finalInfo = finalObs.map((o) => (o ? ({} as Info) : null));
+      // Cart-Pole's infos are empty, so the batched final infos are too (as Gymnasium batches them).
+      infos.finalInfo = {};
       infos._finalInfo = finalMask;
     }
     if (this.copy) return [obs.slice(), rewards.slice(), terminations.slice(), truncations.slice(), infos];
