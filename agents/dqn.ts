@@ -27,6 +27,8 @@ export interface DQNConfig {
   hidden: number[];
   /** For [H, W, C] observations: filters of the 3x3 conv layers before the dense ones. */
   convFilters: number[];
+  /** `auto`: a conv net for [H, W, C] observations, an MLP otherwise; `mlp` flattens planes. */
+  architecture: 'auto' | 'mlp' | 'conv';
   learningRate: number;
   /** Adam's ε (PyTorch/SB3 1e-8, Keras 1e-7). */
   adamEpsilon: number;
@@ -62,6 +64,7 @@ export interface DQNConfig {
 export const DQN_DEFAULTS: DQNConfig = {
   hidden: [256, 256],
   convFilters: [32, 64],
+  architecture: 'auto',
   learningRate: 2.3e-3,
   adamEpsilon: 1e-8,
   gamma: 0.99,
@@ -99,10 +102,11 @@ export class DQN implements Agent {
 
   constructor(setup: AgentSetup, config: DQNConfig) {
     this.config = config;
-    this.encoder = observationEncoder(setup.observationSpace);
+    this.encoder = observationEncoder(setup.observationSpace, config.architecture === 'mlp');
     this.nActions = discreteActions(setup.actionSpace);
     this.totalSteps = setup.totalSteps;
     this.rng = new Rng(setup.seed);
+    if (config.architecture === 'conv' && !this.encoder.image) throw new Error(`dqn: architecture 'conv' needs [height, width, channels] observations, not ${setup.observationSpace}`);
     const spec = this.encoder.image
       ? convSpec(this.encoder.inputShape, config.convFilters, config.hidden, this.nActions)
       : mlpSpec(this.encoder.inputSize, config.hidden, this.nActions, 'relu');

@@ -18,7 +18,8 @@ export interface ObservationEncoder {
   encode(raw: ArrayLike<number>, n: number, out?: Float32Array): Float32Array;
 }
 
-export function observationEncoder(space: Space): ObservationEncoder {
+/** `flatten` feeds [H, W, C] planes to an MLP as one vector. */
+export function observationEncoder(space: Space, flatten = false): ObservationEncoder {
   if (space instanceof Discrete) {
     const size = space.n;
     return {
@@ -35,7 +36,7 @@ export function observationEncoder(space: Space): ObservationEncoder {
   }
   if (space instanceof Box) {
     const size = space.size;
-    const image = space.shape.length === 3;
+    const image = space.shape.length === 3 && !flatten;
     return {
       rawWidth: batchWidth(space),
       inputShape: image ? [...space.shape] : [size],

@@ -169,7 +169,8 @@ export async function evaluateRun(
   const { spec, values } = Network.read(resolved.modelDir);
   const net = new Network(spec, values);
   const probe = make(resolved.envId, resolved.envKwargs);
-  const encoder = observationEncoder(probe.observationSpace);
+  // A policy for planes may be an MLP on the flattened planes: follow the network's input shape.
+  const encoder = observationEncoder(probe.observationSpace, spec.inputShape.length === 1);
   probe.close();
   const nActions = spec.layers.at(-1)!.type === 'dense' ? (spec.layers.at(-1) as { units: number }).units : 0;
   const policy = {
