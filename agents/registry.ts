@@ -48,6 +48,7 @@ export const AGENTS: Record<string, AgentEntry> = {
         config: {
           hidden: [32, 32],
           learningRate: 1e-3,
+          adamEpsilon: 1e-7,
           gamma: 0.95,
           bufferSize: 2000,
           batchSize: 32,
