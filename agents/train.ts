@@ -221,6 +221,12 @@ function resolveModel(target: string, envId?: string): { modelDir: string; envId
     return { modelDir: policyDirOfCheckpoint(target), envId: envId ?? config.envId, envKwargs: config.envKwargs };
   }
   if (fs.existsSync(path.join(target, 'model.json'))) {
+    // <run>/policy or <run>/best_policy: the run says which env.
+    const parent = path.dirname(path.resolve(target));
+    if (fs.existsSync(path.join(parent, 'config.json'))) {
+      const config = RunStore.open(parent).config();
+      return { modelDir: target, envId: envId ?? config.envId, envKwargs: config.envKwargs };
+    }
     if (!envId) throw new Error(`${target} is a bare model: give the environment with --env (known: ${envIds().join(', ')})`);
     return { modelDir: target, envId, envKwargs: {} };
   }

@@ -195,7 +195,7 @@ export function buildCli(): Command {
   program
     .command('eval')
     .description('evaluate the greedy policy of a run, a checkpoint or a saved model')
-    .argument('<path>', 'run directory, checkpoint directory, or model directory (with --env)')
+    .argument('<path>', 'run directory (its final policy), <run>/best_policy, a checkpoint directory, or a model directory (with --env)')
     .option('--episodes <n>', 'episodes', integer(1), 100)
     .option('--seed <n>', 'seed of the first episode (episode j uses seed + j)', integer(0), 2_000_000)
     .option('--env <id>', 'environment (needed for a bare model directory)')

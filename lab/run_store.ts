@@ -7,6 +7,7 @@
  *     checkpoints/latest.json   {"step": N, "dir": "step-000000N"} — written last, atomically
  *     checkpoints/step-…/       agent (networks, optimizer, RNG, replay buffer) + loop state
  *     policy/                   the final greedy policy network (model.json + weights.bin), for `lab eval`
+ *     best_policy/              the policy with the best evaluation so far
  */
 import fs from 'node:fs';
 import path from 'node:path';

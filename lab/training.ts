@@ -41,6 +41,8 @@ interface LoopState {
   metricsSize: number;
   statSums: Record<string, number>;
   statCount: number;
+  /** Best evaluation mean so far (-Infinity before the first; JSON turns that into null). */
+  bestEval: number;
 }
 
 interface SavedLoopState extends LoopState {
@@ -115,6 +117,7 @@ export class Trainer {
       metricsSize: 0,
       statSums: {},
       statCount: 0,
+      bestEval: -Infinity,
     };
   }
 
@@ -129,7 +132,13 @@ export class Trainer {
     this.obs = state.obsType === 'float32' ? Float32Array.from(state.obs) : Int32Array.from(state.obs);
     this.masks = state.masks ? Int8Array.from(state.masks) : null;
     this.store.truncateMetrics(state.metricsSize);
-    this.state = { ...state, nextEval: state.nextEval ?? Infinity, nextCheckpoint: state.nextCheckpoint ?? Infinity };
+    // JSON has no Infinity: schedules that never fire and "no evaluation yet" come back as null.
+    this.state = {
+      ...state,
+      nextEval: state.nextEval ?? Infinity,
+      nextCheckpoint: state.nextCheckpoint ?? Infinity,
+      bestEval: state.bestEval ?? -Infinity,
+    };
   }
 
   get step(): number {
@@ -231,7 +240,7 @@ export class Trainer {
       }
       if (s.step >= s.nextEval) {
         s.nextEval += c.evalEvery;
-        this.evaluate();
+        await this.evaluate();
       }
       if (s.step >= s.nextCheckpoint) {
         s.nextCheckpoint += c.checkpointEvery;
@@ -244,9 +253,9 @@ export class Trainer {
     }
     // A stop (Ctrl-C) only checkpoints, so that a resumed run logs exactly what an uninterrupted one would.
     if (!stopped && s.statCount > 0) this.logUpdate();
-    if (!stopped && c.evalEvery > 0 && this.lastEvalStep !== s.step) this.evaluate();
+    if (!stopped && c.evalEvery > 0 && this.lastEvalStep !== s.step) await this.evaluate();
     if (this.lastCheckpointStep !== s.step) await this.checkpoint();
-    this.agent.savePolicy(path.join(this.store.dir, 'policy'));
+    await writeDirAtomic(path.join(this.store.dir, 'policy'), (tmp) => this.agent.savePolicy(tmp));
     return { steps: s.step, episodes: s.episodes, lastEval: this.lastEval, stopped };
   }
 
@@ -275,7 +284,7 @@ export class Trainer {
   }
 
   /** Greedy episodes on seeds evalSeed + j, all run side by side in one vector env. */
-  evaluate(): void {
+  async evaluate(): Promise<void> {
     const c = this.config;
     const started = performance.now();
     const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed);
@@ -283,6 +292,11 @@ export class Trainer {
     const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
     this.lastEval = { meanReturn: mean, stdReturn: std };
     this.lastEvalStep = this.state.step;
+    // Value-based agents can forget a solved task; keep the best evaluated policy too (as SB3's EvalCallback).
+    if (mean > this.state.bestEval) {
+      this.state.bestEval = mean;
+      await writeDirAtomic(path.join(this.store.dir, 'best_policy'), (tmp) => this.agent.savePolicy(tmp));
+    }
     this.emit({
       type: 'eval',
       step: this.state.step,

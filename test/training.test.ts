@@ -99,6 +99,12 @@ describe('training runs', () => {
     const evaluation = await evaluateRun(runDir, { episodes: 5, backend: 'wasm' });
     expect(evaluation.returns).toHaveLength(5);
     expect(evaluation.meanReturn).toBeGreaterThan(first);
+    // The best evaluated policy is kept, and `lab eval` finds its env from the run.
+    const evals = events.filter((e) => e.type === 'eval') as { meanReturn: number }[];
+    // Re-running the training-time evaluation (same seeds) on it reproduces the best evaluation exactly.
+    const best = await evaluateRun(path.join(runDir, 'best_policy'), { episodes: 5, seed: config.evalSeed, backend: 'wasm' });
+    expect(best.envId).toBe('CartPole-v1');
+    expect(best.meanReturn).toBe(Math.max(...evals.map((e) => e.meanReturn)));
   });
 
   for (const backend of ['wasm', 'cpu'] as const) {
