@@ -26,7 +26,7 @@ import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from './network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import { clipByGlobalNorm } from './dqn.js';
-import { categoricalTerms, chooseActions, forward, maskBias, policyProbabilities, policySpec, standardize } from './reinforce.js';
+import { categoricalTerms, forward, maskBias, policyProbabilities, policySpec, samplePolicy, standardize } from './reinforce.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
 export interface A2CConfig {
@@ -135,7 +135,6 @@ export class A2C implements Agent {
   private rng: Rng;
   private rollout: Rollout = emptyRollout();
   /** Masks of the last exploring `act` call (they belong to the step `observe` receives next). */
-  private lastMasks: Int8Array | null = null;
   private updates = 0;
   private lastEntropy: number | null = null;
 
@@ -165,11 +164,7 @@ export class A2C implements Agent {
   }
 
   act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
-    const k = this.nActions;
-    if (explore) this.lastMasks = actionMasks ? Int8Array.from(actionMasks.subarray(0, n * k)) : null;
-    const bias = maskBias(actionMasks, n, k);
-    const probs = policyProbabilities(this.actor, this.encoder, obs, n, bias);
-    return chooseActions(probs, n, k, explore ? this.rng : null, bias);
+    return samplePolicy(this.actor, this.encoder, obs, n, this.nActions, explore ? this.rng : null, actionMasks);
   }
 
   observe(batch: StepBatch, step: number): UpdateStats | null {
@@ -186,7 +181,7 @@ export class A2C implements Agent {
       r.rewards.push(batch.rewards[i]!);
       r.terminations.push(batch.terminations[i]!);
       r.truncations.push(batch.truncations[i]!);
-      for (let a = 0; a < k; a++) r.masks.push(this.lastMasks ? this.lastMasks[i * k + a]! : 1);
+      for (let a = 0; a < k; a++) r.masks.push(batch.actionMasks ? batch.actionMasks[i * k + a]! : 1);
     }
     r.t++;
     if (r.t < this.config.nSteps) return null;
@@ -252,7 +247,6 @@ export class A2C implements Agent {
       updates: this.updates,
       lastEntropy: this.lastEntropy,
       rng: this.rng.toJSON(),
-      lastMasks: this.lastMasks ? Array.from(this.lastMasks) : null,
       rollout: this.rollout,
     });
   }
@@ -261,14 +255,13 @@ export class A2C implements Agent {
     this.actor.setWeights(Network.read(path.join(dir, 'policy')).values);
     this.critic.setWeights(Network.read(path.join(dir, 'value')).values);
     await loadOptimizer(this.optimizer, path.join(dir, 'optimizer'));
-    const state = readJson<{ updates: number; lastEntropy: number | null; rng: ReturnType<Rng['toJSON']>; lastMasks: number[] | null; rollout: Rollout }>(
+    const state = readJson<{ updates: number; lastEntropy: number | null; rng: ReturnType<Rng['toJSON']>; rollout: Rollout }>(
       path.join(dir, 'agent.json'),
       'agent state',
     );
     this.updates = state.updates;
     this.lastEntropy = state.lastEntropy;
     this.rng = Rng.fromJSON(state.rng);
-    this.lastMasks = state.lastMasks ? Int8Array.from(state.lastMasks) : null;
     this.rollout = state.rollout;
   }
 

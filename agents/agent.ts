@@ -16,7 +16,9 @@ export interface StepBatch {
   nextObs: TypedArray;
   terminations: Uint8Array;
   truncations: Uint8Array;
-  /** Legal actions in `nextObs` (rows of 0/1 per action), when the env gives action masks. */
+  /** Legal actions in `obs` (rows of 0/1 per action, as given to `act`), when the env gives action masks. */
+  actionMasks: Int8Array | null;
+  /** Legal actions in `nextObs`, likewise. */
   nextActionMasks: Int8Array | null;
 }
 

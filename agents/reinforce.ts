@@ -139,6 +139,20 @@ export function chooseActions(probs: Float32Array, n: number, k: number, rng: Rn
   return actions;
 }
 
+/** Actions for `n` observation rows from a logits network: sampled with `rng`, or greedy when it is null. */
+export function samplePolicy(
+  net: Network,
+  encoder: ObservationEncoder,
+  obs: ArrayLike<number>,
+  n: number,
+  k: number,
+  rng: Rng | null,
+  actionMasks?: Int8Array | null,
+): Int32Array {
+  const bias = maskBias(actionMasks, n, k);
+  return chooseActions(policyProbabilities(net, encoder, obs, n, bias), n, k, rng, bias);
+}
+
 /** Mean entropy of the rows of `probs` (in nats). */
 export function meanEntropy(probs: Float32Array, n: number, k: number): number {
   let h = 0;
@@ -210,7 +224,6 @@ export class Reinforce implements Agent {
   private running: Trajectory[];
   private finished: Trajectory[] = [];
   /** Masks of the last exploring `act` call (they belong to the step `observe` receives next). */
-  private lastMasks: Int8Array | null = null;
   private updates = 0;
   private lastEntropy: number | null = null;
 
@@ -234,11 +247,7 @@ export class Reinforce implements Agent {
   }
 
   act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
-    const k = this.nActions;
-    if (explore) this.lastMasks = actionMasks ? Int8Array.from(actionMasks.subarray(0, n * k)) : null;
-    const bias = maskBias(actionMasks, n, k);
-    const probs = policyProbabilities(this.policy, this.encoder, obs, n, bias);
-    return chooseActions(probs, n, k, explore ? this.rng : null, bias);
+    return samplePolicy(this.policy, this.encoder, obs, n, this.nActions, explore ? this.rng : null, actionMasks);
   }
 
   observe(batch: StepBatch, _step: number): UpdateStats | null {
@@ -250,7 +259,7 @@ export class Reinforce implements Agent {
       for (let j = 0; j < w; j++) ep.obs.push(batch.obs[i * w + j]!);
       ep.actions.push(batch.actions[i]!);
       ep.rewards.push(batch.rewards[i]!);
-      for (let a = 0; a < k; a++) ep.masks.push(this.lastMasks ? this.lastMasks[i * k + a]! : 1);
+      for (let a = 0; a < k; a++) ep.masks.push(batch.actionMasks ? batch.actionMasks[i * k + a]! : 1);
       if (!batch.terminations[i] && !batch.truncations[i]) continue;
       if (!batch.terminations[i]) ep.finalObs = Array.from(batch.nextObs.subarray(i * w, (i + 1) * w));
       this.finished.push(ep);
@@ -346,7 +355,6 @@ export class Reinforce implements Agent {
       updates: this.updates,
       lastEntropy: this.lastEntropy,
       rng: this.rng.toJSON(),
-      lastMasks: this.lastMasks ? Array.from(this.lastMasks) : null,
       running: this.running,
       finished: this.finished,
     });
@@ -363,14 +371,12 @@ export class Reinforce implements Agent {
       updates: number;
       lastEntropy: number | null;
       rng: ReturnType<Rng['toJSON']>;
-      lastMasks: number[] | null;
       running: Trajectory[];
       finished: Trajectory[];
     }>(path.join(dir, 'agent.json'), 'agent state');
     this.updates = state.updates;
     this.lastEntropy = state.lastEntropy;
     this.rng = Rng.fromJSON(state.rng);
-    this.lastMasks = state.lastMasks ? Int8Array.from(state.lastMasks) : null;
     this.running = state.running;
     this.finished = state.finished;
   }

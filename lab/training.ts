@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeVec, type TypedArray, type VectorEnv, type VectorInfo } from '../envs/index.js';
-import type { Agent, UpdateStats } from '../agents/agent.js';
+import { makeVec, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
+import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
 import type { EventSink, TrainEvent } from './events.js';
 import { RunStore, checkpointName, type RunConfig } from './run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from './fsutil.js';
@@ -55,6 +55,44 @@ export interface TrainResult {
   episodes: number;
   lastEval: { meanReturn: number; stdReturn: number } | null;
   stopped: boolean;
+}
+
+/**
+ * One vector step as agents learn from it: for sub-envs whose episode just ended, the next observation is
+ * the true final one and its mask comes from the final info (same-step autoreset puts the reset ones in
+ * `obs` and `infos`). Also returns the masks for the next `act` (those of the observations in `next`).
+ */
+export function toStepBatch(
+  obs: TypedArray,
+  actions: Int32Array,
+  actionMasks: Int8Array | null,
+  [next, rewards, terminations, truncations, infos]: VectorStepResult,
+  nActions: number,
+): { batch: StepBatch; masks: Int8Array | null } {
+  const n = actions.length;
+  let nextObs: TypedArray = next;
+  const finalMask = infos._finalObs as Uint8Array | undefined;
+  if (finalMask) {
+    const finals = infos.finalObs as ArrayLike<ArrayLike<number> | number>;
+    nextObs = next.slice();
+    const width = next.length / n;
+    for (let i = 0; i < n; i++) {
+      if (!finalMask[i]) continue;
+      const f = finals[i]!;
+      if (typeof f === 'number') nextObs[i] = f;
+      else nextObs.set(f, i * width);
+    }
+  }
+  const masks = batchedActionMasks(infos, n, nActions);
+  let nextActionMasks = masks;
+  const finalInfo = infos.finalInfo as VectorInfo | undefined;
+  const finalMasks = finalInfo?.actionMask as (ArrayLike<number> | null)[] | undefined;
+  if (masks && finalMasks) {
+    nextActionMasks = masks.slice();
+    const has = finalInfo!._actionMask as Uint8Array;
+    for (let i = 0; i < n; i++) if (has[i]) nextActionMasks.set(finalMasks[i]!, i * nActions);
+  }
+  return { batch: { obs, actions, rewards, nextObs, terminations, truncations, actionMasks, nextActionMasks }, masks };
 }
 
 /** Batched action masks from vector infos (`actionMask` per sub-env), or null when the env gives none. */
@@ -169,33 +207,11 @@ export class Trainer {
     let stopped = false;
     while (s.step < c.steps && s.episodes < episodeBudget) {
       const actions = this.agent.act(this.obs, n, true, this.masks);
-      const [next, rewards, terminations, truncations, infos] = this.envs.step(actions);
-      // The agent learns from the true final observation of sub-envs that just finished.
-      let nextObs: TypedArray = next;
-      const finalMask = infos._finalObs as Uint8Array | undefined;
-      if (finalMask) {
-        const finals = infos.finalObs as ArrayLike<ArrayLike<number> | number>;
-        nextObs = next.slice();
-        const width = next.length / n;
-        for (let i = 0; i < n; i++) {
-          if (!finalMask[i]) continue;
-          const f = finals[i]!;
-          if (typeof f === 'number') nextObs[i] = f;
-          else nextObs.set(f, i * width);
-        }
-      }
+      const result = this.envs.step(actions);
+      const [next, rewards, terminations, truncations] = result;
+      const { batch, masks } = toStepBatch(this.obs, actions, this.masks, result, this.nActions);
       s.step += n;
-      const masks = batchedActionMasks(infos, n, this.nActions);
-      let nextActionMasks = masks;
-      const finalInfo = infos.finalInfo as VectorInfo | undefined;
-      const finalMasks = finalInfo?.actionMask as (ArrayLike<number> | null)[] | undefined;
-      if (masks && finalMasks) {
-        // A finished sub-env's next observation is its final one, whose mask is in its final info.
-        nextActionMasks = masks.slice();
-        const has = finalInfo!._actionMask as Uint8Array;
-        for (let i = 0; i < n; i++) if (has[i]) nextActionMasks.set(finalMasks[i]!, i * this.nActions);
-      }
-      this.addStats(this.agent.observe({ obs: this.obs, actions, rewards, nextObs, terminations, truncations, nextActionMasks }, s.step));
+      this.addStats(this.agent.observe(batch, s.step));
 
       if (this.wantsSteps) {
         const frame = this.envs.render()[0];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeVec, type TypedArray, type VectorEnv } from '../envs/index.js';
 import { initCompute, tf } from '../lab/compute.js';
-import { batchedActionMasks } from '../lab/training.js';
+import { batchedActionMasks, toStepBatch } from '../lab/training.js';
 import { A2C, A2C_DEFAULTS, generalizedAdvantages, type A2CConfig } from '../agents/a2c.js';
 import { REINFORCE_DEFAULTS, Reinforce, discountedReturns, maskBias, type ReinforceConfig } from '../agents/reinforce.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
@@ -49,23 +49,13 @@ class Driver {
       const a = agent.act(this.obs, this.n, true, this.masks);
       actions.push(...a);
       masks.push(this.masks);
-      const [next, rewards, terminations, truncations, infos] = this.envs.step(a);
-      let nextObs: TypedArray = next;
-      const finals = infos.finalObs as (ArrayLike<number> | number | null)[] | undefined;
-      if (finals) {
-        nextObs = next.slice();
-        const width = next.length / this.n;
-        finals.forEach((f, i) => {
-          if (f === null || f === undefined) return;
-          if (typeof f === 'number') nextObs[i] = f;
-          else nextObs.set(f, i * width);
-        });
-      }
+      const result = this.envs.step(a);
+      const { batch, masks: nextMasks } = toStepBatch(this.obs, a, this.masks, result, this.nActions);
       this.step += this.n;
-      const st = agent.observe({ obs: this.obs, actions: a, rewards, nextObs, terminations, truncations, nextActionMasks: null }, this.step);
+      const st = agent.observe(batch, this.step);
       if (st) stats.push(st);
-      this.obs = next;
-      this.masks = batchedActionMasks(infos, this.n, this.nActions);
+      this.obs = result[0];
+      this.masks = nextMasks;
     }
     return { actions, stats, masks };
   }
