@@ -219,7 +219,7 @@ export function buildCli(): Command {
       for (const [name, entry] of Object.entries(AGENTS)) {
         console.log(`${name}: ${entry.description}`);
         for (const [presetName, preset] of Object.entries(agentEntry(name).presets)) {
-          console.log(`  --preset ${presetName.padEnd(10)} ${preset.description}${preset.envs.length ? ` (default for ${preset.envs.join(', ')})` : ''}`);
+          console.log(`  --preset ${presetName.padEnd(13)} ${preset.description}${preset.envs.length ? ` (default for ${preset.envs.join(', ')})` : ''}`);
         }
       }
     });
