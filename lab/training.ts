@@ -36,18 +36,20 @@ interface LoopState {
   nextLog: number;
   episodeReturns: number[];
   episodeLengths: number[];
-  obs: number[];
-  envSnapshot: unknown;
-  metricsSize: number;
   statSums: Record<string, number>;
   statCount: number;
   /** Best evaluation mean so far (-Infinity before the first; JSON turns that into null). */
   bestEval: number;
 }
 
+/** What a checkpoint's loop.json holds: the counters plus what the envs and agent were looking at. */
 interface SavedLoopState extends LoopState {
+  obs: number[];
   obsType: 'float32' | 'int32';
   masks: number[] | null;
+  envSnapshot: unknown;
+  /** Size of metrics.jsonl when the checkpoint was taken (a resume cuts the file back to it). */
+  metricsSize: number;
 }
 
 export interface TrainResult {
@@ -150,9 +152,6 @@ export class Trainer {
       nextLog: this.logEvery,
       episodeReturns: new Array<number>(c.numEnvs).fill(0),
       episodeLengths: new Array<number>(c.numEnvs).fill(0),
-      obs: [],
-      envSnapshot: null,
-      metricsSize: 0,
       statSums: {},
       statCount: 0,
       bestEval: -Infinity,
@@ -172,9 +171,16 @@ export class Trainer {
     this.store.truncateMetrics(state.metricsSize);
     // JSON has no Infinity: schedules that never fire and "no evaluation yet" come back as null.
     this.state = {
-      ...state,
+      step: state.step,
+      episodes: state.episodes,
+      updates: state.updates,
       nextEval: state.nextEval ?? Infinity,
       nextCheckpoint: state.nextCheckpoint ?? Infinity,
+      nextLog: state.nextLog,
+      episodeReturns: state.episodeReturns,
+      episodeLengths: state.episodeLengths,
+      statSums: state.statSums,
+      statCount: state.statCount,
       bestEval: state.bestEval ?? -Infinity,
     };
   }
