@@ -15,3 +15,6 @@ export { FrozenLakeEnv, MAPS as FROZEN_LAKE_MAPS, generateRandomMap, type Frozen
 export { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';
 export { TaxiEnv, TAXI_MAP, TAXI_DEPOTS, encodeTaxiState, decodeTaxiState, type TaxiOptions } from './toy_text/taxi.js';
 export { SnakeEnv, SnakeAction, SnakeHeading, type SnakeOptions, type SnakeState, type SnakeCell } from './snake.js';
+export * from './go/board.js';
+export { GoEnv, GoVsOpponentEnv, GO_OPPONENTS, randomOpponent, type GoOpponent, type GoOptions, type GoVsOpponentOptions } from './go/go_env.js';
+export { toSgf, fromSgf, sgfResult, SgfError } from './go/sgf.js';

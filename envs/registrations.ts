@@ -9,6 +9,7 @@ import { FrozenLakeEnv, type FrozenLakeOptions } from './toy_text/frozen_lake.js
 import { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';
 import { TaxiEnv, type TaxiOptions } from './toy_text/taxi.js';
 import { SnakeEnv, type SnakeOptions } from './snake.js';
+import { GO_REGISTRATIONS, GoVsOpponentEnv, type GoVsOpponentOptions } from './go/go_env.js';
 
 for (const [id, maxEpisodeSteps, rewardThreshold] of [
   ['CartPole-v0', 200, 195],
@@ -68,3 +69,8 @@ register({
   // No TimeLimit: eating resets the starvation counter (maxStepsWithoutFruit), which truncates idle snakes.
   description: 'Classic Snake on a 9x9 board with relative actions (turn left, straight, turn right).',
 });
+
+// Go-lite against a random opponent; the two-player GoEnv (self-play, GTP) is exported from envs/index.ts.
+for (const r of GO_REGISTRATIONS) {
+  register({ id: r.id, entryPoint: (kwargs) => new GoVsOpponentEnv(kwargs as GoVsOpponentOptions), kwargs: r.kwargs, description: r.description });
+}

@@ -11,7 +11,18 @@ const EXPECTED_SPECS: Record<string, { maxEpisodeSteps?: number; rewardThreshold
   'Taxi-v3': { maxEpisodeSteps: 200, rewardThreshold: 8 },
   'Taxi-v4': { maxEpisodeSteps: 200, rewardThreshold: 8 },
   'Snake-v0': {},
+  'GoLite-5x5-v0': {},
+  'GoLite-7x7-v0': {},
+  'GoLite-9x9-v0': {},
 };
+
+/** A deterministic action for step t: the (t mod count)-th legal action (all actions legal without a mask). */
+function pick(env: Env, info: Info, t: number): number {
+  const n = (env.actionSpace as unknown as { n: number }).n;
+  const mask = info.actionMask as Int8Array | undefined;
+  const legal = Array.from({ length: n }, (_, a) => a).filter((a) => !mask || mask[a] === 1);
+  return legal[t % legal.length]!;
+}
 
 /** Plays `steps` random (mask-respecting) actions, resetting at episode ends; returns a trace. */
 function trace(env: Env, seed: number, steps: number): unknown[] {
@@ -63,45 +74,58 @@ describe('every registered env', () => {
 
     it(`${id}: snapshot() mid-episode, restored into a fresh env through JSON, continues bit for bit`, () => {
       const env = make(id);
-      env.actionSpace.seed(3);
-      env.reset({ seed: 5 });
+      let info = env.reset({ seed: 5 })[1];
       for (let t = 0; t < 7; t++) {
-        const [, , terminated, truncated] = env.step(env.actionSpace.sample());
-        if (terminated || truncated) env.reset();
+        const r = env.step(pick(env, info, t));
+        info = r[4];
+        if (r[2] || r[3]) info = env.reset()[1];
       }
       const snap = JSON.parse(JSON.stringify(env.snapshot()));
-      const actions = Array.from({ length: 300 }, () => env.actionSpace.sample());
       const plain = (obs: unknown) => (ArrayBuffer.isView(obs) ? Array.from(obs as Float32Array) : obs);
-      const continueFrom = (e: typeof env) =>
-        actions.map((a) => {
-          const [obs, r, term, trunc] = e.step(a);
+      const continueFrom = (e: typeof env, startInfo: Info) => {
+        let current = startInfo;
+        return Array.from({ length: 300 }, (_, t) => {
+          const [obs, r, term, trunc, stepInfo] = e.step(pick(e, current, t));
+          current = stepInfo;
           const out = [plain(obs), r, term, trunc];
-          if (term || trunc) out.push(plain(e.reset()[0]));
+          if (term || trunc) {
+            const [resetObs, resetInfo] = e.reset();
+            current = resetInfo;
+            out.push(plain(resetObs));
+          }
           return out;
         });
-      const expected = continueFrom(env);
+      };
+      const expected = continueFrom(env, info);
       const fresh = make(id);
       fresh.restore(snap);
-      expect(continueFrom(fresh)).toEqual(expected);
+      expect(continueFrom(fresh, info)).toEqual(expected);
     });
 
     it(`${id}: a sync vector env reproduces the single env sub-env by sub-env`, () => {
       const n = 3;
       const envs = makeVec(id, n, { vectorizationMode: 'sync', autoresetMode: 'same-step' });
       const singles = Array.from({ length: n }, () => make(id));
-      const [obs] = envs.reset({ seed: 100 });
+      const [obs, firstInfos] = envs.reset({ seed: 100 });
+      let infos = firstInfos;
       const width = obs.length / n;
-      singles.forEach((e, i) => {
-        const [o] = e.reset({ seed: 100 + i });
+      const singleInfos = singles.map((e, i) => {
+        const [o, info] = e.reset({ seed: 100 + i });
         expect(Array.from(obs.subarray(i * width, (i + 1) * width))).toEqual(ArrayBuffer.isView(o) ? Array.from(o as Float32Array) : [o]);
+        return info;
       });
       for (let t = 0; t < 200; t++) {
-        const actions = Array.from({ length: n }, (_, i) => (t + i) % (envs.singleActionSpace as unknown as { n: number }).n);
-        const [vObs, rewards, terms, truncs] = envs.step(actions);
+        const actions = singles.map((e, i) => pick(e, singleInfos[i]!, t + i));
+        // The vector env reports the same legal moves as the single envs.
+        const masks = infos.actionMask as (ArrayLike<number> | null)[] | undefined;
+        singleInfos.forEach((si, i) => si.actionMask && expect(Array.from(masks![i]!)).toEqual(Array.from(si.actionMask as Int8Array)));
+        const [vObs, rewards, terms, truncs, stepInfos] = envs.step(actions);
+        infos = stepInfos;
         singles.forEach((e, i) => {
-          let [o, r, term, trunc] = e.step(actions[i]);
+          let [o, r, term, trunc, info] = e.step(actions[i]);
           expect([rewards[i], terms[i], truncs[i]]).toEqual([r, term ? 1 : 0, trunc ? 1 : 0]);
-          if (term || trunc) o = e.reset()[0];
+          if (term || trunc) [o, info] = e.reset();
+          singleInfos[i] = info;
           expect(Array.from(vObs.subarray(i * width, (i + 1) * width))).toEqual(ArrayBuffer.isView(o) ? Array.from(o as Float32Array) : [o]);
         });
       }
