@@ -1,12 +1,14 @@
 /**
  * Go-lite rules-engine speed: uniformly random playouts (random legal moves, pass only when nothing else is
  * legal, until two passes or the 2·N² move cap, then a Tromp-Taylor count) per second on one core, on 5x5,
- * 7x7 and 9x9. Prints one JSON line.
+ * 7x7 and 9x9; and UCT search speed (`MctsPlayer` simulations per second: selection, expansion, one
+ * eye-avoiding random rollout and backpropagation each) from the empty 7x7 and 9x9 boards. Prints one JSON line.
  *
  *   node --import tsx bench/go.ts            # about 2 s per size
  *   node --import tsx bench/go.ts --quick
  */
 import { GoBoard } from '../envs/go/board.js';
+import { MctsPlayer } from '../agents/go/mcts.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 0.4 : 2;
@@ -54,6 +56,17 @@ function bench(size: number): { playoutsPerSec: number; movesPerPlayout: number;
   };
 }
 
+/** One time-limited MCTS search from the empty board (after a short warm-up search). */
+function benchMcts(size: number): { simulationsPerSec: number; simulations: number } {
+  const board = new GoBoard(size);
+  new MctsPlayer({ simulations: 1_000_000_000, timeLimitMs: 300, seed: 1 }).search(board);
+  const r = new MctsPlayer({ simulations: 1_000_000_000, timeLimitMs: SECONDS * 1000, seed: 2 }).search(board);
+  return { simulationsPerSec: Math.round((r.simulations / r.elapsedMs) * 1000), simulations: r.simulations };
+}
+
 const result: Record<string, unknown> = { bench: 'go-random-playouts', node: process.version };
 for (const size of [5, 7, 9]) result[`${size}x${size}`] = bench(size);
+const mcts: Record<string, unknown> = {};
+for (const size of [7, 9]) mcts[`${size}x${size}`] = benchMcts(size);
+result.mcts = mcts;
 console.log(JSON.stringify(result));
