@@ -12,6 +12,8 @@ import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
 import { ProgressSink } from './progress.js';
 import type { RunConfig } from './run_store.js';
 import { readFileSync } from 'node:fs';
+import { GtpEngine } from '../agents/go/gtp_engine.js';
+import { distinctNames, formatMatch, makePlayer, playMatch } from '../agents/go/match.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -221,6 +223,67 @@ export function buildCli(): Command {
         for (const [presetName, preset] of Object.entries(agentEntry(name).presets)) {
           console.log(`  --preset ${presetName.padEnd(13)} ${preset.description}${preset.envs.length ? ` (default for ${preset.envs.join(', ')})` : ''}`);
         }
+      }
+    });
+
+  program
+    .command('gtp')
+    .description('serve a Go agent over GTP v2 on stdin/stdout (for GoGui, Sabaki, twogtp, `lab match`)')
+    .addOption(new Option('--agent <name>', 'agent').choices(['random', 'mcts']).default('random'))
+    .option('--size <n>', 'initial board size (the controller may change it with boardsize)', integer(5), 7)
+    .option('--komi <k>', 'initial komi (default: 24 on 5x5, 9 on 7x7, 7 on 9x9, else 7.5)', Number)
+    .option('--sims <n>', 'MCTS simulations per move', integer(1))
+    .option('--seed <n>', "seed of the agent's randomness", integer(0), 0)
+    .action(async (opts: { agent: string; size: number; komi?: number; sims?: number; seed: number }) => {
+      if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
+      const player = await makePlayer(opts.agent, { seed: opts.seed, ...(opts.sims !== undefined ? { sims: opts.sims } : {}) });
+      const engine = new GtpEngine(player, { size: opts.size, ...(opts.komi !== undefined ? { komi: opts.komi } : {}) });
+      try {
+        await engine.serve(process.stdin, process.stdout);
+      } finally {
+        await player.close?.();
+      }
+    });
+
+  program
+    .command('match')
+    .description('play Go games between two players (colours alternating) and report win rates with 95% intervals and Elo')
+    .argument('<a>', 'player A: random, mcts, gnugo or gnugo:<level>')
+    .argument('<b>', 'player B: random, mcts, gnugo or gnugo:<level>')
+    .option('--games <n>', 'number of games (A is Black in games 1, 3, 5, ...)', integer(1), 10)
+    .option('--size <n>', 'board size (5 to 19)', integer(5), 7)
+    .option('--komi <k>', 'komi (default: 24 on 5x5, 9 on 7x7, 7 on 9x9, else 7.5)', Number)
+    .option('--level <n>', 'GnuGo level for a plain `gnugo` player', integer(0), 1)
+    .option('--sims <n>', 'MCTS simulations per move', integer(1))
+    .option('--seed <n>', "match seed: player A's seed (B uses seed + 1)", integer(0), 0)
+    .option('--sgf <dir>', 'write each game as an SGF file into this directory')
+    .option('--json', 'print JSON')
+    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; seed: number; sgf?: string; json?: boolean }) => {
+      if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
+      if (opts.komi !== undefined && !Number.isFinite(opts.komi)) throw new Error('--komi must be a number');
+      const common = { level: opts.level, ...(opts.sims !== undefined ? { sims: opts.sims } : {}) };
+      const playerA = await makePlayer(a, { ...common, seed: opts.seed });
+      let playerB;
+      try {
+        playerB = await makePlayer(b, { ...common, seed: opts.seed + 1 });
+      } catch (e) {
+        await playerA.close?.();
+        throw e;
+      }
+      const [pa, pb] = distinctNames(playerA, playerB);
+      try {
+        const result = await playMatch(pa, pb, {
+          games: opts.games,
+          size: opts.size,
+          seed: opts.seed,
+          ...(opts.komi !== undefined ? { komi: opts.komi } : {}),
+          ...(opts.sgf ? { sgfDir: opts.sgf } : {}),
+          ...(opts.json ? {} : { onGame: (g) => console.log(`game ${g.game + 1}: ${g.black} (B) vs ${g.white} (W): ${g.result} in ${g.moves} moves${g.sgfPath ? `  ${g.sgfPath}` : ''}`) }),
+        });
+        console.log(opts.json ? JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) : formatMatch(result));
+      } finally {
+        await playerA.close?.();
+        await playerB.close?.();
       }
     });
 

@@ -1,0 +1,254 @@
+/**
+ * Matches between two Go players, with colours alternating (A is Black in games 0, 2, 4, …), Tromp-Taylor
+ * scoring on a GoBoard (games end on two passes or the 2·N² move cap), optional SGF records, and a summary
+ * with a 95% Wilson interval on the win rate and an Elo-difference estimate.
+ *
+ *   const r = await playMatch(new GnuGoPlayer({ level: 1 }), new RandomPlayer({ seed: 1 }), { games: 10, size: 7 });
+ *   console.log(formatMatch(r));
+ *
+ * Statistics (draws count half a win):
+ *   score p = (wins + draws/2) / games.
+ *   Wilson 95% interval (z = 1.959964): centre = (p + z²/2n) / (1 + z²/n),
+ *     half-width = z / (1 + z²/n) · sqrt(p(1−p)/n + z²/4n²).
+ *   Elo difference (logistic Elo model, expected score p = 1 / (1 + 10^(−D/400))):
+ *     D = −400 · log10(1/p − 1); ±Infinity at p = 1 / 0.
+ *   Its 95% interval is the Elo of the Wilson bounds (the map is monotone).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BLACK, GoBoard, defaultKomi, toGtp } from '../../envs/go/board.js';
+import { sgfResult, toSgf } from '../../envs/go/sgf.js';
+import type { GoPlayer } from './player.js';
+
+export const Z95 = 1.959964;
+
+export interface MatchOptions {
+  games: number;
+  size: number;
+  /** Default: the Go-lite default for the size. */
+  komi?: number;
+  /**
+   * The match seed, recorded in results and SGF comments. The runner itself draws no random numbers: players
+   * carry their own seeds (the CLI derives them from this one).
+   */
+  seed?: number;
+  /** Directory for one SGF per game (game-001.sgf, …); created if missing. */
+  sgfDir?: string;
+  /** Called after each game (progress output). */
+  onGame?: (game: GameResult) => void;
+}
+
+export interface GameResult {
+  /** 0-based game index. */
+  game: number;
+  black: string;
+  white: string;
+  /** Whether player A had Black. */
+  aIsBlack: boolean;
+  /** 'A', 'B' or 'draw'. */
+  winner: 'A' | 'B' | 'draw';
+  /** RE-style result: "B+3.5", "W+9", "0". */
+  result: string;
+  /** Black's margin: black area − white area − komi. */
+  margin: number;
+  moves: number;
+  sgfPath?: string;
+}
+
+export interface PlayerSummary {
+  name: string;
+  wins: number;
+  losses: number;
+  draws: number;
+  /** (wins + draws/2) / games. */
+  winRate: number;
+  /** 95% Wilson interval on winRate. */
+  winRateCi: [number, number];
+  /** Elo difference against the other player. */
+  elo: number;
+  /** 95% interval on elo (from winRateCi). */
+  eloCi: [number, number];
+}
+
+export interface MatchResult {
+  games: GameResult[];
+  size: number;
+  komi: number;
+  seed: number | null;
+  a: PlayerSummary;
+  b: PlayerSummary;
+}
+
+/** 95% (by default) Wilson score interval for `successes` (may be fractional: draws count half) out of `n`. */
+export function wilsonInterval(successes: number, n: number, z: number = Z95): [number, number] {
+  if (!(n > 0)) return [0, 1];
+  const p = successes / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  // Exact at the ends (the formula gives 0 / 1 there up to rounding).
+  return [successes <= 0 ? 0 : Math.max(0, centre - half), successes >= n ? 1 : Math.min(1, centre + half)];
+}
+
+/** Elo difference for an expected score p: −400·log10(1/p − 1) (−Infinity at 0, +Infinity at 1). */
+export function eloFromScore(p: number): number {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  const d = -400 * Math.log10(1 / p - 1);
+  return d === 0 ? 0 : d; // no −0 at p = 0.5
+}
+
+function summarise(name: string, wins: number, losses: number, draws: number): PlayerSummary {
+  const n = wins + losses + draws;
+  const s = wins + draws / 2;
+  const winRate = n > 0 ? s / n : NaN;
+  const winRateCi = wilsonInterval(s, n);
+  return { name, wins, losses, draws, winRate, winRateCi, elo: eloFromScore(winRate), eloCi: [eloFromScore(winRateCi[0]), eloFromScore(winRateCi[1])] };
+}
+
+function withPlayerNames(sgf: string, black: string, white: string): string {
+  const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/]/g, '\\]');
+  return sgf.replace('RU[Chinese]', `RU[Chinese]PB[${esc(black)}]PW[${esc(white)}]`);
+}
+
+/** Plays one game to the end; the players see clones of the board. Throws if a player returns an illegal move. */
+export async function playGame(black: GoPlayer, white: GoPlayer, size: number, komi: number = defaultKomi(size)): Promise<GoBoard> {
+  const board = new GoBoard(size, komi);
+  while (!board.isOver) {
+    const player = board.toPlay === BLACK ? black : white;
+    const move = await player.genmove(board.clone());
+    if (!board.isLegal(move)) {
+      throw new Error(`${player.name} (${board.toPlay === BLACK ? 'black' : 'white'}) chose an illegal move ${toGtp(move, size)} at move ${board.moveNumber + 1}: ${board.illegalReason(move)}`);
+    }
+    board.play(move);
+  }
+  return board;
+}
+
+/** Plays `games` games between A and B, alternating colours, and summarises them. Does not close the players. */
+export async function playMatch(playerA: GoPlayer, playerB: GoPlayer, options: MatchOptions): Promise<MatchResult> {
+  const { games, size } = options;
+  if (!Number.isInteger(games) || games < 1) throw new Error(`playMatch: games must be a positive integer, got ${games}`);
+  if (!Number.isInteger(size) || size < 5 || size > 19) throw new Error(`playMatch: size must be an integer from 5 to 19, got ${size}`);
+  const komi = options.komi ?? defaultKomi(size);
+  if (options.sgfDir) mkdirSync(options.sgfDir, { recursive: true });
+  const results: GameResult[] = [];
+  let aWins = 0;
+  let bWins = 0;
+  let draws = 0;
+  for (let g = 0; g < games; g++) {
+    const aIsBlack = g % 2 === 0;
+    const black = aIsBlack ? playerA : playerB;
+    const white = aIsBlack ? playerB : playerA;
+    const board = await playGame(black, white, size, komi);
+    const { margin } = board.score();
+    const winner: GameResult['winner'] = margin === 0 ? 'draw' : margin > 0 === aIsBlack ? 'A' : 'B';
+    if (winner === 'A') aWins++;
+    else if (winner === 'B') bWins++;
+    else draws++;
+    const game: GameResult = { game: g, black: black.name, white: white.name, aIsBlack, winner, result: sgfResult(board), margin, moves: board.moveNumber };
+    if (options.sgfDir) {
+      const path = join(options.sgfDir, `game-${String(g + 1).padStart(3, '0')}.sgf`);
+      const comment = `game ${g + 1} of ${games}${options.seed !== undefined ? `, match seed ${options.seed}` : ''}`;
+      writeFileSync(path, withPlayerNames(toSgf(board, { comment }), black.name, white.name));
+      game.sgfPath = path;
+    }
+    results.push(game);
+    options.onGame?.(game);
+  }
+  return {
+    games: results,
+    size,
+    komi,
+    seed: options.seed ?? null,
+    a: summarise(playerA.name, aWins, bWins, draws),
+    b: summarise(playerB.name, bWins, aWins, draws),
+  };
+}
+
+function fmtElo(x: number): string {
+  if (x === Infinity) return '+inf';
+  if (x === -Infinity) return '-inf';
+  const r = Math.round(x);
+  return `${r > 0 ? '+' : ''}${r}`;
+}
+
+/** A text table: player, W/L/D, win rate [95% CI], Elo vs the other [95% CI]. */
+export function formatMatch(r: MatchResult): string {
+  const rows = [r.a, r.b].map((s) => [
+    s.name,
+    `${s.wins}`,
+    `${s.losses}`,
+    `${s.draws}`,
+    `${(100 * s.winRate).toFixed(1)}% [${(100 * s.winRateCi[0]).toFixed(1)}, ${(100 * s.winRateCi[1]).toFixed(1)}]`,
+    `${fmtElo(s.elo)} [${fmtElo(s.eloCi[0])}, ${fmtElo(s.eloCi[1])}]`,
+  ]);
+  const header = ['player', 'wins', 'losses', 'draws', 'win rate [95% CI]', 'Elo vs other [95% CI]'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [
+    `${r.games.length} games on ${r.size}x${r.size}, komi ${r.komi}, colours alternating (Tromp-Taylor area scoring)`,
+    line(header),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+export interface PlayerSpecOptions {
+  /** Seed for the player's own randomness (random, mcts) or GnuGo's --seed. */
+  seed?: number;
+  /** MCTS simulations per move. */
+  sims?: number;
+  /** GnuGo level when the spec is plain `gnugo` (default 1). */
+  level?: number;
+}
+
+export const PLAYER_KINDS = ['random', 'mcts', 'gnugo', 'gnugo:<level>'] as const;
+
+/**
+ * Loads `MctsPlayer` from ./mcts.js (written separately); a clear error if that module or class is missing.
+ * The specifier is a variable so this file does not depend on the module's types at compile time.
+ */
+export async function loadMctsPlayer(options: { simulations?: number; seed?: number }): Promise<GoPlayer> {
+  const specifier = './mcts.js';
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(specifier)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`the mcts agent is not available: could not load agents/go/mcts.ts (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const Ctor = mod['MctsPlayer'];
+  if (typeof Ctor !== 'function') throw new Error('the mcts agent is not available: agents/go/mcts.ts does not export a class MctsPlayer');
+  const player = new (Ctor as new (o: { simulations?: number; seed?: number }) => GoPlayer)(options);
+  if (typeof player.genmove !== 'function') throw new Error('the mcts agent is not available: MctsPlayer has no genmove method');
+  return player;
+}
+
+/** Builds a player from a CLI spec: `random`, `mcts`, `gnugo` or `gnugo:<level>`. */
+export async function makePlayer(spec: string, options: PlayerSpecOptions = {}): Promise<GoPlayer> {
+  const seed = options.seed ?? 0;
+  if (spec === 'random') {
+    const { RandomPlayer } = await import('./random_player.js');
+    return new RandomPlayer({ seed });
+  }
+  if (spec === 'mcts') return loadMctsPlayer({ seed, ...(options.sims !== undefined ? { simulations: options.sims } : {}) });
+  const g = /^gnugo(?::(\d+))?$/.exec(spec);
+  if (g) {
+    const level = g[1] !== undefined ? Number(g[1]) : (options.level ?? 1);
+    const { GnuGoPlayer, gnugoAvailable, GNUGO_PATH } = await import('./gnugo.js');
+    if (!gnugoAvailable()) throw new Error(`player '${spec}': ${GNUGO_PATH} not found (install GNU Go: apt-get install gnugo)`);
+    return new GnuGoPlayer({ level, seed });
+  }
+  throw new Error(`unknown player '${spec}' (expected one of ${PLAYER_KINDS.join(', ')})`);
+}
+
+/** When both players have the same name (random vs random), wraps them as "name (A)" / "name (B)". */
+export function distinctNames(a: GoPlayer, b: GoPlayer): [GoPlayer, GoPlayer] {
+  if (a.name !== b.name) return [a, b];
+  const wrap = (p: GoPlayer, tag: string): GoPlayer => ({
+    name: `${p.name} (${tag})`,
+    genmove: (board) => p.genmove(board),
+    close: () => p.close?.(),
+  });
+  return [wrap(a, 'A'), wrap(b, 'B')];
+}
