@@ -25,7 +25,7 @@ import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from './network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
-import { clipByGlobalNorm } from './dqn.js';
+import { clipByGlobalNorm } from '../lab/optim.js';
 import { categoricalTerms, forward, maskBias, policyProbabilities, policySpec, samplePolicy, standardize } from './reinforce.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
@@ -134,7 +134,6 @@ export class A2C implements Agent {
   private readonly totalSteps: number;
   private rng: Rng;
   private rollout: Rollout = emptyRollout();
-  /** Masks of the last exploring `act` call (they belong to the step `observe` receives next). */
   private updates = 0;
   private lastEntropy: number | null = null;
 

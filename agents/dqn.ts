@@ -310,13 +310,3 @@ export const huberLoss = tf.customGrad(((q: tf.Tensor, y: tf.Tensor, save: tf.Gr
   const value = tf.mean(tf.where(tf.less(a, 1), tf.mul(tf.square(d), 0.5), tf.sub(a, 0.5))) as tf.Scalar;
   return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, tf.div(tf.clipByValue(saved[0]!, -1, 1), saved[0]!.size)), tf.zerosLike(y)] };
 }) as never) as (q: tf.Tensor, y: tf.Tensor) => tf.Scalar;
-
-/** Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before. */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): tf.Scalar {
-  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-  if (maxNorm !== null) {
-    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-    for (const k of Object.keys(grads)) grads[k] = tf.mul(grads[k]!, scale);
-  }
-  return norm;
-}

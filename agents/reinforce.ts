@@ -25,7 +25,7 @@ import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, convSpec, loadOptimizer, mlpSpec, saveOptimizer, type NetworkSpec } from './network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
-import { clipByGlobalNorm } from './dqn.js';
+import { clipByGlobalNorm } from '../lab/optim.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
 export interface ReinforceConfig {
@@ -223,7 +223,6 @@ export class Reinforce implements Agent {
   private rng: Rng;
   private running: Trajectory[];
   private finished: Trajectory[] = [];
-  /** Masks of the last exploring `act` call (they belong to the step `observe` receives next). */
   private updates = 0;
   private lastEntropy: number | null = null;
 

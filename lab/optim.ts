@@ -122,3 +122,13 @@ export class FusedAdam {
     this.step = meta.step;
   }
 }
+
+/** Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before. */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): tf.Scalar {
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+  if (maxNorm !== null) {
+    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+    for (const k of Object.keys(grads)) grads[k] = tf.mul(grads[k]!, scale);
+  }
+  return norm;
+}

@@ -114,13 +114,9 @@ export class RunStore implements EventSink {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
   }
-
-  /** Parsed metrics; a partial last line (from a crash) is skipped, a malformed line elsewhere is an error. */
-  readMetrics(): TrainEvent[] {
-    return readMetricsFile(this.metricsFile);
-  }
 }
 
+/** Parsed metrics.jsonl; a partial last line (from a crash) is skipped, a malformed line elsewhere is an error. */
 export function readMetricsFile(file: string): TrainEvent[] {
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');

@@ -8,7 +8,6 @@
  * of metrics.jsonl at that moment. Resuming restores all of it and cuts metrics.jsonl back to that size, so
  * the metrics that follow equal those of an uninterrupted run.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { makeVec, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
@@ -401,9 +400,4 @@ export function evaluateGreedy(
   }
   envs.close();
   return { returns, lengths };
-}
-
-/** Whether a directory holds a finished or resumable run. */
-export function isRunDir(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'config.json'));
 }
