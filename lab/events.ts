@@ -61,6 +61,11 @@ export interface StepEvent {
   action: number;
   reward: number;
   episodeReturn: number;
+  /** The step ended the episode of sub-env 0. */
+  terminated: boolean;
+  truncated: boolean;
+  /** Wall-clock ms (Date.now()) of the step: the viewer measures latency with it. */
+  t: number;
   frame: RenderFrame | null;
 }
 

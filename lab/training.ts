@@ -105,12 +105,15 @@ export function batchedActionMasks(infos: VectorInfo, n: number, nActions: numbe
   return out;
 }
 
+/** Longest stretch (ms) the loop runs without letting the event loop turn. */
+const YIELD_MS = 10;
+
 export class Trainer {
   readonly config: RunConfig;
   readonly agent: Agent;
   readonly store: RunStore;
   private readonly sinks: EventSink[];
-  private readonly wantsSteps: boolean;
+  private lastYield = performance.now();
   private readonly logEvery: number;
   private readonly envs: VectorEnv;
   private readonly nActions: number;
@@ -128,7 +131,6 @@ export class Trainer {
     this.agent = options.agent;
     this.store = options.store;
     this.sinks = [options.store, ...(options.sinks ?? [])];
-    this.wantsSteps = this.sinks.some((s) => s.wantsSteps);
     this.logEvery = options.logEvery ?? 1000;
     this.shouldStop = options.shouldStop ?? (() => false);
     const c = this.config;
@@ -188,6 +190,11 @@ export class Trainer {
     return this.state.step;
   }
 
+  private wantsSteps(): boolean {
+    for (const sink of this.sinks) if (sink.wantsSteps) return true;
+    return false;
+  }
+
   private emit(event: TrainEvent): void {
     for (const s of this.sinks) s.handle(event);
   }
@@ -218,7 +225,8 @@ export class Trainer {
       s.step += n;
       this.addStats(this.agent.observe(batch, s.step));
 
-      if (this.wantsSteps) {
+      // Asked per step: a live sink wants frames only while somebody watches.
+      if (this.wantsSteps()) {
         const frame = this.envs.render()[0];
         this.emit({
           type: 'step',
@@ -228,6 +236,9 @@ export class Trainer {
           action: actions[0]!,
           reward: rewards[0]!,
           episodeReturn: s.episodeReturns[0]! + rewards[0]!,
+          terminated: terminations[0] === 1,
+          truncated: truncations[0] === 1,
+          t: Date.now(),
           frame: typeof frame === 'object' ? frame : null,
         });
       }
@@ -266,6 +277,11 @@ export class Trainer {
       if (s.step >= s.nextCheckpoint) {
         s.nextCheckpoint += c.checkpointEvery;
         await this.checkpoint();
+      }
+      // The loop is synchronous between evaluations; give sockets and signal handlers a turn now and then.
+      if (performance.now() - this.lastYield > YIELD_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
       }
       if (this.shouldStop()) {
         stopped = true;

@@ -1,0 +1,489 @@
+/**
+ * The live protocol: every message between the lab server, the trainers that publish to it (`lab train --live`)
+ * and the browser viewer, with the schemas the server validates inbound payloads against.
+ *
+ * One source of truth shared by server, publisher and viewer, so it imports nothing from Node or the DOM
+ * (only types from the envs and the event definitions).
+ *
+ *   trainer ──/publish──▶ server ──/live──▶ viewer
+ *     publisher:hello / :events / :end        run:frames / run:metrics / runs:changed
+ *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
+ */
+import type { RenderFrame } from '../envs/frames.js';
+import type { CheckpointEvent, EpisodeEvent, EvalEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
+
+export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent };
+
+export const PROTOCOL_VERSION = 1;
+/** Socket.io namespace of viewers. */
+export const LIVE_NAMESPACE = '/live';
+/** Socket.io namespace of trainers publishing a run. */
+export const PUBLISH_NAMESPACE = '/publish';
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+/** Most messages of frames per second a viewer (or the server, from a publisher) receives for one run. */
+export const MAX_FRAME_MESSAGES_PER_SECOND = 60;
+/** Most events in one publisher batch (a batch is one socket message). */
+export const MAX_EVENTS_PER_BATCH = 4000;
+
+/** Run ids are also directory names: letters, digits, `.`, `_`, `-`, no leading dot. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+
+// ---------------------------------------------------------------------------------------------------------
+// Shapes
+
+/** Which viewer family draws a run: RL episodes, GAN sample grids (more may register). */
+export type RunKind = 'rl' | 'gan';
+
+/**
+ * starting: launched by the server, trainer not connected yet; running; done; stopped (on request);
+ * failed (error or crash); lost (a CLI publisher disconnected mid-run); stored (found on disk, not live).
+ */
+export type RunStatus = 'starting' | 'running' | 'done' | 'stopped' | 'failed' | 'lost' | 'stored';
+
+/** What a publisher announces about its run. */
+export interface RunInfo {
+  runId: string;
+  kind: RunKind;
+  envId: string;
+  agent: string;
+  preset: string | null;
+  seed: number;
+  /** Env-step budget. */
+  steps: number;
+  episodes: number | null;
+  numEnvs: number;
+  backend: string;
+  /** The env's render fps: real-time playback speed. */
+  fps: number;
+  /** Absolute path of the run directory (on the trainer's machine). */
+  runDir: string;
+  /** Step the run (re)starts from: 0, or the checkpoint a resumed run continues. */
+  startStep: number;
+  hyperparameters: Record<string, unknown>;
+}
+
+/** A run as the viewer lists it. */
+export interface RunSummary extends Omit<RunInfo, 'runDir' | 'hyperparameters' | 'startStep'> {
+  status: RunStatus;
+  /** server: started from the viewer; cli: `lab train --live`; disk: a run directory found in the runs dir. */
+  origin: 'server' | 'cli' | 'disk';
+  /** Env steps done. */
+  step: number;
+  episodesDone: number;
+  lastReturn: number | null;
+  /** Mean return of the last (up to) 100 episodes. */
+  meanReturn: number | null;
+  lastEval: number | null;
+  sps: number | null;
+  /** Exploration figure the HUD shows (ε for DQN, policy entropy for REINFORCE / A2C), when known. */
+  exploration: { name: string; value: number } | null;
+  watchers: number;
+  createdAt: string;
+  error: string | null;
+}
+
+/** One env step of sub-env 0, as streamed (a step event without its tag). */
+export type StepFrame = Omit<StepEvent, 'type'>;
+
+export interface EpisodePoint {
+  step: number;
+  episode: number;
+  return: number;
+  length: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  meanReturn: number;
+  stdReturn: number;
+  minReturn: number;
+  maxReturn: number;
+}
+
+export interface UpdatePoint {
+  step: number;
+  sps: number;
+  stats: Record<string, number>;
+}
+
+/** Learning curves of a run so far. */
+export interface RunHistory {
+  episodes: EpisodePoint[];
+  evals: EvalPoint[];
+  updates: UpdatePoint[];
+}
+
+export interface CatalogEnv {
+  id: string;
+  fps: number;
+  /** Renderer family of its frames ('cartpole', 'frozenlake', …). */
+  frameKind: RenderFrame['kind'] | null;
+  nActions: number | null;
+}
+
+export interface CatalogAgent {
+  name: string;
+  description: string;
+  /** Named presets and the env each was tuned for. */
+  presets: { name: string; envId: string | null; description: string }[];
+}
+
+export interface Catalog {
+  envs: CatalogEnv[];
+  agents: CatalogAgent[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Messages
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
+export type AckFn<T extends object = object> = (response: Ack<T>) => void;
+
+export interface HelloPayload {
+  protocol: number;
+  run: RunInfo;
+}
+export interface EventsPayload {
+  runId: string;
+  events: TrainEvent[];
+  /** Step frames the publisher dropped since its last batch (buffer full while disconnected or too fast). */
+  dropped?: number;
+}
+export interface EndPayload {
+  runId: string;
+  status: 'done' | 'stopped' | 'failed';
+  error?: string;
+}
+export interface WatchOrder {
+  runId: string;
+  /** Somebody watches: send step frames. */
+  watching: boolean;
+  /** Send the steps of every k-th episode only. */
+  frameEvery: number;
+}
+
+export interface RunRef {
+  runId: string;
+}
+export interface StartRunRequest {
+  envId: string;
+  agent: string;
+  preset?: string;
+  seed?: number;
+  steps?: number;
+}
+export interface FramesMessage {
+  runId: string;
+  frames: StepFrame[];
+  /** Frames not delivered to this viewer (slow connection, or dropped upstream) since the last message. */
+  dropped: number;
+}
+export interface MetricsMessage {
+  runId: string;
+  episodes: EpisodePoint[];
+  evals: EvalPoint[];
+  updates: UpdatePoint[];
+}
+export interface ErrorMessage {
+  event: string;
+  error: string;
+}
+
+/** Trainer → server. */
+export interface PublisherToServer {
+  'publisher:hello': (payload: HelloPayload, ack?: AckFn<{ watch: WatchOrder }>) => void;
+  'publisher:events': (payload: EventsPayload, ack?: AckFn) => void;
+  'publisher:end': (payload: EndPayload, ack?: AckFn) => void;
+}
+/** Server → trainer. */
+export interface ServerToPublisher {
+  'publisher:watch': (order: WatchOrder) => void;
+  'publisher:stop': (ref: RunRef) => void;
+  'lab:error': (message: ErrorMessage) => void;
+}
+/** Viewer → server. */
+export interface ViewerToServer {
+  'runs:list': (payload: Record<string, never> | undefined, ack: AckFn<{ runs: RunSummary[] }>) => void;
+  'run:watch': (payload: RunRef, ack: AckFn<{ run: RunSummary; history: RunHistory; frames: StepFrame[] }>) => void;
+  'run:unwatch': (payload: RunRef, ack?: AckFn) => void;
+  'run:start': (payload: StartRunRequest, ack: AckFn<{ run: RunSummary }>) => void;
+  'run:stop': (payload: RunRef, ack?: AckFn) => void;
+}
+/** Server → viewer. */
+export interface ServerToViewer {
+  'runs:changed': (payload: { runs: RunSummary[] }) => void;
+  'run:frames': (message: FramesMessage) => void;
+  'run:metrics': (message: MetricsMessage) => void;
+  'lab:error': (message: ErrorMessage) => void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schemas: small validators that name the offending field ("events[3].frame.kind: expected one of …").
+
+export type Check<T> = (value: unknown, path: string) => T;
+
+export class SchemaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaError';
+  }
+}
+
+function fail(path: string, what: string, value: unknown): never {
+  const shown = value === undefined ? 'nothing' : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+  throw new SchemaError(`${path || 'payload'}: expected ${what}, got ${shown}`);
+}
+
+export const s = {
+  string(opts: { max?: number; pattern?: RegExp } = {}): Check<string> {
+    const max = opts.max ?? 10_000;
+    return (v, p) => {
+      if (typeof v !== 'string') fail(p, 'a string', v);
+      if (v.length > max) fail(p, `at most ${max} characters`, v);
+      if (opts.pattern && !opts.pattern.test(v)) fail(p, `a string matching ${opts.pattern}`, v);
+      return v;
+    };
+  },
+  number(opts: { min?: number; max?: number } = {}): Check<number> {
+    return (v, p) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(p, 'a finite number', v);
+      if (opts.min !== undefined && v < opts.min) fail(p, `a number ≥ ${opts.min}`, v);
+      if (opts.max !== undefined && v > opts.max) fail(p, `a number ≤ ${opts.max}`, v);
+      return v;
+    };
+  },
+  /** Numbers that may be NaN/±Infinity on the trainer side arrive as null over JSON. */
+  numberOrNull(): Check<number | null> {
+    return (v, p) => {
+      if (v === null) return null;
+      if (typeof v !== 'number') fail(p, 'a number or null', v);
+      return v;
+    };
+  },
+  int(opts: { min?: number; max?: number } = {}): Check<number> {
+    return (v, p) => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(p, 'an integer', v);
+      if (opts.min !== undefined && v < opts.min) fail(p, `an integer ≥ ${opts.min}`, v);
+      if (opts.max !== undefined && v > opts.max) fail(p, `an integer ≤ ${opts.max}`, v);
+      return v;
+    };
+  },
+  boolean(): Check<boolean> {
+    return (v, p) => {
+      if (typeof v !== 'boolean') fail(p, 'true or false', v);
+      return v;
+    };
+  },
+  literal<T extends string | number | boolean>(...values: T[]): Check<T> {
+    return (v, p) => {
+      if (!values.includes(v as T)) fail(p, `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, v);
+      return v as T;
+    };
+  },
+  nullable<T>(check: Check<T>): Check<T | null> {
+    return (v, p) => (v === null ? null : check(v, p));
+  },
+  optional<T>(check: Check<T>): Check<T | undefined> {
+    return (v, p) => (v === undefined ? undefined : check(v, p));
+  },
+  array<T>(check: Check<T>, opts: { max?: number; min?: number } = {}): Check<T[]> {
+    const max = opts.max ?? 100_000;
+    return (v, p) => {
+      if (!Array.isArray(v)) fail(p, 'an array', v);
+      if (v.length > max) throw new SchemaError(`${p || 'payload'}: expected at most ${max} items, got ${v.length}`);
+      if (opts.min !== undefined && v.length < opts.min) throw new SchemaError(`${p || 'payload'}: expected at least ${opts.min} items, got ${v.length}`);
+      return v.map((x, i) => check(x, `${p}[${i}]`));
+    };
+  },
+  /** Plain JSON data of bounded size (frames, hyperparameters): checked for shape, not for meaning. */
+  json(opts: { maxDepth?: number; maxItems?: number } = {}): Check<unknown> {
+    const maxDepth = opts.maxDepth ?? 6;
+    const maxItems = opts.maxItems ?? 20_000;
+    return (v, p) => {
+      let items = 0;
+      const walk = (x: unknown, depth: number, at: string): void => {
+        if (++items > maxItems) throw new SchemaError(`${at || 'payload'}: too large (more than ${maxItems} values)`);
+        if (x === null || typeof x === 'string' || typeof x === 'boolean') return;
+        if (typeof x === 'number') return;
+        if (depth >= maxDepth) throw new SchemaError(`${at || 'payload'}: nested deeper than ${maxDepth} levels`);
+        if (Array.isArray(x)) {
+          x.forEach((y, i) => walk(y, depth + 1, `${at}[${i}]`));
+          return;
+        }
+        if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+          for (const [k, y] of Object.entries(x)) walk(y, depth + 1, `${at}.${k}`);
+          return;
+        }
+        fail(at, 'plain JSON data', x);
+      };
+      walk(v, 0, p);
+      return v;
+    };
+  },
+  object<T extends object>(shape: { [K in keyof T]: Check<T[K]> }, opts: { allowExtra?: boolean } = {}): Check<T> {
+    return (v, p) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(p, 'an object', v);
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(shape)) {
+        const checked = (shape as Record<string, Check<unknown>>)[key]!((v as Record<string, unknown>)[key], p ? `${p}.${key}` : key);
+        if (checked !== undefined) out[key] = checked;
+      }
+      if (!opts.allowExtra) {
+        for (const key of Object.keys(v)) if (!(key in shape)) throw new SchemaError(`${p ? `${p}.${key}` : key}: unknown field`);
+      }
+      return out as T;
+    };
+  },
+  /** Picks the schema by a discriminating string field. */
+  tagged<T>(tag: string, variants: Record<string, Check<T>>): Check<T> {
+    return (v, p) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(p, 'an object', v);
+      const kind = (v as Record<string, unknown>)[tag];
+      const check = typeof kind === 'string' && Object.prototype.hasOwnProperty.call(variants, kind) ? variants[kind] : undefined;
+      if (!check) fail(p ? `${p}.${tag}` : tag, `one of ${Object.keys(variants).map((x) => JSON.stringify(x)).join(', ')}`, kind);
+      return check(v, p);
+    };
+  },
+};
+
+const FRAME_KINDS = ['cartpole', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go'] as const;
+const runId = s.string({ pattern: RUN_ID_PATTERN });
+const step = s.int({ min: 0 });
+const time = s.number({ min: 0 });
+
+export const frameSchema: Check<RenderFrame> = (v, p) => {
+  const json = s.json({ maxDepth: 4, maxItems: 2000 })(v, p);
+  s.object({ kind: s.literal(...FRAME_KINDS) }, { allowExtra: true })(json, p);
+  return json as RenderFrame;
+};
+
+export const runInfoSchema = s.object<RunInfo>({
+  runId,
+  kind: s.literal('rl', 'gan'),
+  envId: s.string({ max: 200 }),
+  agent: s.string({ max: 100 }),
+  preset: s.nullable(s.string({ max: 100 })),
+  seed: s.int({ min: 0 }),
+  steps: s.int({ min: 1 }),
+  episodes: s.nullable(s.int({ min: 1 })),
+  numEnvs: s.int({ min: 1, max: 1_000_000 }),
+  backend: s.string({ max: 50 }),
+  fps: s.number({ min: 0.1, max: 1000 }),
+  runDir: s.string({ max: 4096 }),
+  startStep: step,
+  hyperparameters: s.json({ maxDepth: 4, maxItems: 1000 }) as Check<Record<string, unknown>>,
+});
+
+export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', {
+  step: s.object<StepEvent>({
+    type: s.literal('step'),
+    step,
+    episode: s.int({ min: 1 }),
+    episodeStep: s.int({ min: 1 }),
+    action: s.int({ min: 0 }),
+    reward: s.number(),
+    episodeReturn: s.number(),
+    terminated: s.boolean(),
+    truncated: s.boolean(),
+    t: time,
+    frame: s.nullable(frameSchema),
+  }) as Check<TrainEvent>,
+  episode: s.object<EpisodeEvent>({
+    type: s.literal('episode'),
+    step,
+    episode: s.int({ min: 1 }),
+    envIndex: s.int({ min: 0 }),
+    return: s.number(),
+    length: s.int({ min: 1 }),
+    terminated: s.boolean(),
+    truncated: s.boolean(),
+    time,
+  }) as Check<TrainEvent>,
+  eval: s.object<EvalEvent>({
+    type: s.literal('eval'),
+    step,
+    episodes: s.int({ min: 1 }),
+    meanReturn: s.number(),
+    stdReturn: s.number(),
+    minReturn: s.number(),
+    maxReturn: s.number(),
+    meanLength: s.number(),
+    returns: s.array(s.number(), { max: 100_000 }),
+    seconds: time,
+    time,
+  }) as Check<TrainEvent>,
+  update: s.object<UpdateEvent>({
+    type: s.literal('update'),
+    step,
+    updates: s.int({ min: 0 }),
+    stats: s.json({ maxDepth: 1, maxItems: 200 }) as Check<Record<string, number>>,
+    sps: s.number({ min: 0 }),
+    time,
+  }) as Check<TrainEvent>,
+  checkpoint: s.object<CheckpointEvent>({
+    type: s.literal('checkpoint'),
+    step,
+    path: s.string({ max: 4096 }),
+    time,
+  }) as Check<TrainEvent>,
+});
+
+export const schemas = {
+  'publisher:hello': s.object<HelloPayload>({ protocol: s.int(), run: runInfoSchema }),
+  'publisher:events': s.object<EventsPayload>({
+    runId,
+    events: s.array(trainEventSchema, { max: MAX_EVENTS_PER_BATCH }),
+    dropped: s.optional(s.int({ min: 0 })) as Check<number>,
+  }),
+  'publisher:end': s.object<EndPayload>({
+    runId,
+    status: s.literal('done', 'stopped', 'failed'),
+    error: s.optional(s.string({ max: 10_000 })) as Check<string>,
+  }),
+  'runs:list': ((v, p) => (v === undefined || v === null ? {} : s.object({})(v, p))) as Check<Record<string, never>>,
+  'run:watch': s.object<RunRef>({ runId }),
+  'run:unwatch': s.object<RunRef>({ runId }),
+  'run:stop': s.object<RunRef>({ runId }),
+  'run:start': s.object<StartRunRequest>({
+    envId: s.string({ max: 200 }),
+    agent: s.string({ max: 100 }),
+    preset: s.optional(s.string({ max: 100 })) as Check<string>,
+    seed: s.optional(s.int({ min: 0, max: 2 ** 31 - 1 })) as Check<number>,
+    steps: s.optional(s.int({ min: 1, max: 1e9 })) as Check<number>,
+  }),
+} satisfies Record<string, Check<unknown>>;
+
+export type ValidatedEvent = keyof typeof schemas;
+
+/** Validates a payload; returns the checked value or the error message. */
+export function validate<E extends ValidatedEvent>(event: E, payload: unknown): { ok: true; value: ReturnType<(typeof schemas)[E]> } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: schemas[event](payload, '') as ReturnType<(typeof schemas)[E]> };
+  } catch (e) {
+    if (e instanceof SchemaError) return { ok: false, error: `${event}: ${e.message}` };
+    throw e;
+  }
+}
+
+/** Converts a step event into the frame the viewer receives. */
+export function toStepFrame(e: StepEvent): StepFrame {
+  const { type: _type, ...frame } = e;
+  return frame;
+}
+
+/** HTTP API paths (GET, JSON). */
+export const API = {
+  health: '/api/health',
+  catalog: '/api/catalog',
+  runs: '/api/runs',
+  run: (runId: string) => `/api/runs/${encodeURIComponent(runId)}`,
+  runHistory: (runId: string) => `/api/runs/${encodeURIComponent(runId)}/history`,
+} as const;
+
+export interface HealthResponse {
+  ok: true;
+  version: string;
+  protocol: number;
+  runsDir: string;
+}
