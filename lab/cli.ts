@@ -10,7 +10,11 @@ import { AGENTS, agentEntry } from '../agents/registry.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
 import { ProgressSink } from './progress.js';
-import type { RunConfig } from './run_store.js';
+import { RunStore, type RunConfig } from './run_store.js';
+import type { EventSink } from './events.js';
+import { LivePublisher } from './publisher.js';
+import { DEFAULT_HOST, DEFAULT_PORT, RUN_ID_PATTERN, type RunInfo } from './protocol.js';
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
 import { distinctNames, formatMatch, makePlayer, playMatch } from '../agents/go/match.js';
@@ -145,16 +149,33 @@ export function buildCli(): Command {
     .option('--set <key=value>', 'override a hyperparameter, repeatable (e.g. --set learningRate=0.001)', keyValue)
     .option('--kw <key=value>', 'environment option, repeatable', keyValue)
     .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options are taken from the run)')
+    .option('--run-id <id>', 'name of the run directory (default: <env>-<agent>[-<preset>]-s<seed>-<time>)')
+    .option('--live [url]', `publish the run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)
+    .option('--live-every <k>', 'stream the steps of every k-th episode only', integer(1), 1)
     .action(async (opts: TrainCliOptions) => {
+      if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
+      let stop = false;
       const progress: { sink: ProgressSink | null } = { sink: null };
+      const live = opts.live
+        ? new LivePublisher({
+            url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
+            frameEvery: opts.liveEvery,
+            onStop: () => {
+              if (!stop) console.log('\nstopping (asked by the viewer): writing a checkpoint');
+              stop = true;
+            },
+            onNotice: (m) => console.log(`live: ${m}`),
+          })
+        : null;
       const onStart = (config: RunConfig, runDir: string) => {
         console.log(`run ${runDir}`);
         console.log(`${config.agent}${config.preset ? ` (preset ${config.preset})` : ''} on ${config.envId}, seed ${config.seed}, ${config.steps.toLocaleString('en-US')} steps${config.episodes ? ` or ${config.episodes} episodes` : ''}`);
         console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
         progress.sink = new ProgressSink(config.steps, config.episodes);
+        live?.begin(runInfo(config, runDir));
       };
-      const sinks = [{ handle: (e: Parameters<ProgressSink['handle']>[0]) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
-      let stop = false;
+      const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
+      if (live) sinks.push(live);
       const onSignal = () => {
         if (stop) process.exit(130);
         stop = true;
@@ -174,6 +195,7 @@ export function buildCli(): Command {
               ...(opts.evalEvery !== undefined ? { evalEvery: opts.evalEvery } : {}),
               ...(opts.evalEpisodes ? { evalEpisodes: opts.evalEpisodes } : {}),
               ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
+              ...(opts.runId ? { runId: opts.runId } : {}),
               backend: opts.backend,
               out: opts.out,
               overrides: opts.set ?? {},
@@ -184,14 +206,51 @@ export function buildCli(): Command {
               onStart,
             });
         const { result } = outcome;
+        await live?.end(result.stopped ? 'stopped' : 'done');
         console.log(
           `${result.stopped ? 'stopped' : 'done'}: ${result.steps.toLocaleString('en-US')} steps, ${result.episodes} episodes` +
             (result.lastEval ? `, final greedy eval ${result.lastEval.meanReturn.toFixed(1)} ± ${result.lastEval.stdReturn.toFixed(1)}` : ''),
         );
         console.log(`run directory: ${outcome.runDir}  (evaluate: npx lab eval ${outcome.runDir}; resume: npx lab train --resume ${outcome.runDir})`);
+      } catch (e) {
+        await live?.end('failed', e instanceof Error ? e.message : String(e));
+        throw e;
       } finally {
         process.off('SIGINT', onSignal);
       }
+    });
+
+  program
+    .command('serve')
+    .description('the live viewer: a web server that trains agents and streams their episodes to the browser')
+    .option('--host <host>', 'address to bind (loopback by default; anything else lets others on the network start runs)', DEFAULT_HOST)
+    .option('--port <n>', 'port', integer(0), DEFAULT_PORT)
+    .option('--runs <dir>', 'runs directory (where runs started from the viewer are written, and stored runs are listed from)', 'runs')
+    .option('--no-demo', 'do not start the demo run (DQN on CartPole-v1)')
+    .option('--demo-steps <n>', 'env steps of the demo run', integer(1), 50_000)
+    .action(async (opts: { host: string; port: number; runs: string; demo: boolean; demoSteps: number }) => {
+      const { startLabServer, isLoopback, VIEWER_DIST } = await import('../server/app.js');
+      const { ensureViewerBuilt } = await import('../server/viewer_build.js');
+      await ensureViewerBuilt(VIEWER_DIST, (m) => console.log(m));
+      const server = await startLabServer({ host: opts.host, port: opts.port, runsDir: opts.runs, log: (m) => console.log(m) });
+      console.log(`lab viewer: ${server.url}  (runs in ${path.resolve(opts.runs)}; Ctrl-C to stop)`);
+      if (!isLoopback(server.host)) console.warn(`warning: listening on ${server.host}: anyone who can reach this address can start training runs`);
+      console.log(`publish a training run from another terminal: npx lab train --env CartPole-v1 --agent a2c --live ${server.url}`);
+      if (opts.demo) {
+        const started = server.hub.start({ envId: 'CartPole-v1', agent: 'dqn', seed: 0, steps: opts.demoSteps });
+        if (started.ok) console.log(`demo run: ${started.run.runId} (DQN learning CartPole-v1; open the page to watch)`);
+      }
+      await new Promise<void>((resolve) => {
+        let closing = false;
+        const shutdown = () => {
+          if (closing) process.exit(130);
+          closing = true;
+          console.log('\nshutting down: stopping runs (they write a checkpoint first)');
+          void server.close().then(resolve);
+        };
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      });
     });
 
   program
@@ -305,6 +364,39 @@ interface TrainCliOptions {
   set?: Record<string, unknown>;
   kw?: Record<string, unknown>;
   resume?: string;
+  runId?: string;
+  live?: string | true;
+  liveEvery: number;
+}
+
+const DEFAULT_LIVE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+
+/** What a publisher announces: the run's identity and how to play its frames. */
+function runInfo(config: RunConfig, runDir: string): RunInfo {
+  let fps = 30;
+  try {
+    const probe = make(config.envId, config.envKwargs);
+    fps = probe.metadata.renderFps;
+    probe.close();
+  } catch {
+    // the trainer itself will report a broken env
+  }
+  return {
+    runId: config.runId,
+    kind: 'rl',
+    envId: config.envId,
+    agent: config.agent,
+    preset: config.preset,
+    seed: config.seed,
+    steps: config.steps,
+    episodes: config.episodes,
+    numEnvs: config.numEnvs,
+    backend: config.backend.backend,
+    fps,
+    runDir: path.resolve(runDir),
+    startStep: RunStore.open(runDir).latestCheckpoint()?.step ?? 0,
+    hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
+  };
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {

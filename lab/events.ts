@@ -56,6 +56,7 @@ export interface CheckpointEvent {
 export interface StepEvent {
   type: 'step';
   step: number;
+  /** Episode number of sub-env 0 (1, 2, …); equal to the run's episode count when there is one env. */
   episode: number;
   episodeStep: number;
   action: number;

@@ -35,6 +35,8 @@ interface LoopState {
   nextLog: number;
   episodeReturns: number[];
   episodeLengths: number[];
+  /** Finished episodes of sub-env 0: the live viewer follows sub-env 0 and numbers its episodes. */
+  envZeroEpisodes: number;
   statSums: Record<string, number>;
   statCount: number;
   /** Best evaluation mean so far (-Infinity before the first; JSON turns that into null). */
@@ -153,6 +155,7 @@ export class Trainer {
       nextLog: this.logEvery,
       episodeReturns: new Array<number>(c.numEnvs).fill(0),
       episodeLengths: new Array<number>(c.numEnvs).fill(0),
+      envZeroEpisodes: 0,
       statSums: {},
       statCount: 0,
       bestEval: -Infinity,
@@ -180,6 +183,7 @@ export class Trainer {
       nextLog: state.nextLog,
       episodeReturns: state.episodeReturns,
       episodeLengths: state.episodeLengths,
+      envZeroEpisodes: state.envZeroEpisodes ?? 0,
       statSums: state.statSums,
       statCount: state.statCount,
       bestEval: state.bestEval ?? -Infinity,
@@ -231,7 +235,7 @@ export class Trainer {
         this.emit({
           type: 'step',
           step: s.step,
-          episode: s.episodes + 1,
+          episode: s.envZeroEpisodes + 1,
           episodeStep: s.episodeLengths[0]! + 1,
           action: actions[0]!,
           reward: rewards[0]!,
@@ -247,6 +251,7 @@ export class Trainer {
         s.episodeLengths[i]! += 1;
         if (!terminations[i] && !truncations[i]) continue;
         s.episodes++;
+        if (i === 0) s.envZeroEpisodes++;
         this.emit({
           type: 'episode',
           step: s.step,

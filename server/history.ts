@@ -1,0 +1,82 @@
+/**
+ * Learning curves of a run, from live events or from metrics.jsonl, kept bounded: past a limit the older
+ * points are thinned to every other one (the curve keeps its shape, memory stays flat on long runs).
+ */
+import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, TrainEvent, UpdatePoint } from '../lab/protocol.js';
+
+export class Curve<T> {
+  points: T[] = [];
+  private stride = 1;
+  private skipped = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(point: T): boolean {
+    if (this.skipped++ % this.stride !== 0) return false;
+    this.points.push(point);
+    if (this.points.length >= this.limit) {
+      this.points = this.points.filter((_, i) => i % 2 === 0);
+      this.stride *= 2;
+      this.skipped = 1;
+    }
+    return true;
+  }
+}
+
+export class HistoryBuffer {
+  readonly episodes = new Curve<EpisodePoint>(20_000);
+  readonly evals = new Curve<EvalPoint>(5_000);
+  readonly updates = new Curve<UpdatePoint>(5_000);
+  /** Returns of the last 100 episodes (not thinned): the HUD's recent mean. */
+  readonly recent: number[] = [];
+  episodesDone = 0;
+  lastStep = 0;
+  lastEval: number | null = null;
+  sps: number | null = null;
+  lastStats: Record<string, number> = {};
+
+  /** Adds events; returns the points that are new (to stream to watchers). */
+  add(events: readonly TrainEvent[]): Omit<MetricsMessage, 'runId'> {
+    const out: Omit<MetricsMessage, 'runId'> = { episodes: [], evals: [], updates: [] };
+    for (const e of events) {
+      if (e.type === 'step') continue;
+      this.lastStep = Math.max(this.lastStep, e.step);
+      if (e.type === 'episode') {
+        this.episodesDone = Math.max(this.episodesDone, e.episode);
+        this.recent.push(e.return);
+        if (this.recent.length > 100) this.recent.shift();
+        const p: EpisodePoint = { step: e.step, episode: e.episode, return: e.return, length: e.length };
+        if (this.episodes.push(p)) out.episodes.push(p);
+      } else if (e.type === 'eval') {
+        this.lastEval = e.meanReturn;
+        const p: EvalPoint = { step: e.step, meanReturn: e.meanReturn, stdReturn: e.stdReturn, minReturn: e.minReturn, maxReturn: e.maxReturn };
+        if (this.evals.push(p)) out.evals.push(p);
+      } else if (e.type === 'update') {
+        this.sps = e.sps;
+        this.lastStats = e.stats;
+        const p: UpdatePoint = { step: e.step, sps: e.sps, stats: e.stats };
+        if (this.updates.push(p)) out.updates.push(p);
+      }
+    }
+    return out;
+  }
+
+  get meanReturn(): number | null {
+    return this.recent.length ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : null;
+  }
+
+  get lastReturn(): number | null {
+    return this.recent.length ? this.recent[this.recent.length - 1]! : null;
+  }
+
+  /** The HUD's exploration figure: ε for value-based agents, policy entropy for policy-gradient ones. */
+  get exploration(): { name: string; value: number } | null {
+    if (typeof this.lastStats.epsilon === 'number') return { name: 'ε', value: this.lastStats.epsilon };
+    if (typeof this.lastStats.entropy === 'number') return { name: 'entropy', value: this.lastStats.entropy };
+    return null;
+  }
+
+  snapshot(): RunHistory {
+    return { episodes: [...this.episodes.points], evals: [...this.evals.points], updates: [...this.updates.points] };
+  }
+}

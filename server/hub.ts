@@ -1,0 +1,501 @@
+/**
+ * The live hub: runs known to the server, their publishers (trainers) and watchers (viewers).
+ *
+ * Frames flow publisher → hub → watchers. Each watcher gets at most 60 frame messages per second; a watcher
+ * whose connection is backed up gets its frames dropped (and counted), never queued without bound, so one
+ * slow browser costs neither the server nor the trainer anything.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Namespace, Socket } from 'socket.io';
+import {
+  MAX_FRAME_MESSAGES_PER_SECOND,
+  PROTOCOL_VERSION,
+  validate,
+  toStepFrame,
+  type Ack,
+  type EndPayload,
+  type EventsPayload,
+  type HelloPayload,
+  type PublisherToServer,
+  type RunHistory,
+  type RunInfo,
+  type RunSummary,
+  type ServerToPublisher,
+  type ServerToViewer,
+  type StartRunRequest,
+  type StepFrame,
+  type ValidatedEvent,
+  type ViewerToServer,
+} from '../lab/protocol.js';
+import { HistoryBuffer } from './history.js';
+import { DiskRuns } from './disk_runs.js';
+import { checkStartRequest, envFps } from './catalog.js';
+import { launchTrainer, type Launched } from './launcher.js';
+
+type ViewerSocket = Socket<ViewerToServer, ServerToViewer>;
+type PublisherSocket = Socket<PublisherToServer, ServerToPublisher>;
+
+type AnyAck = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string };
+
+const FLUSH_MS = 1000 / MAX_FRAME_MESSAGES_PER_SECOND;
+/** Frames waiting for one watcher; older ones are dropped past this. */
+const MAX_PENDING_FRAMES = 1000;
+/** Engine.io packets queued on a watcher's connection beyond which it counts as slow. */
+const SLOW_CLIENT_PACKETS = 16;
+/** Frames of the current episode kept for a viewer that starts watching mid-episode. */
+const MAX_EPISODE_FRAMES = 2000;
+/** Most runs started from the viewer that may train at once. */
+const MAX_SERVER_RUNS = 4;
+
+interface Watcher {
+  socket: ViewerSocket;
+  pending: StepFrame[];
+  dropped: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  lastSent: number;
+}
+
+interface LiveRun {
+  summary: RunSummary;
+  info: RunInfo | null;
+  history: HistoryBuffer;
+  episodeFrames: StepFrame[];
+  publisher: PublisherSocket | null;
+  watchers: Map<string, Watcher>;
+  launched: Launched | null;
+}
+
+export interface HubOptions {
+  runsDir: string;
+  /** URL trainers started by the server publish to. */
+  serverUrl: () => string;
+  /** Extra `lab train` arguments for runs started from the viewer. */
+  trainerArgs?: string[];
+  log?: (message: string) => void;
+}
+
+export class Hub {
+  private readonly runs = new Map<string, LiveRun>();
+  readonly disk: DiskRuns;
+  private changedTimer: ReturnType<typeof setTimeout> | null = null;
+  private viewers: Namespace<ViewerToServer, ServerToViewer> | null = null;
+  private closing = false;
+  /** Counters the tests and the benchmark read. */
+  readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, rejected: 0 };
+
+  constructor(private readonly options: HubOptions) {
+    this.disk = new DiskRuns(options.runsDir);
+  }
+
+  // ------------------------------------------------------------------------------------------ viewers
+
+  attachViewers(ns: Namespace<ViewerToServer, ServerToViewer>): void {
+    this.viewers = ns;
+    ns.on('connection', (socket) => {
+      const handle = this.handler(socket);
+      handle('runs:list', (_v, reply) => reply({ ok: true, runs: this.list() }));
+      handle('run:watch', ({ runId }, reply) => reply(this.watch(socket, runId)));
+      handle('run:unwatch', ({ runId }, reply) => {
+        this.unwatch(socket, runId);
+        reply({ ok: true });
+      });
+      handle('run:start', (request, reply) => reply(this.start(request)));
+      handle('run:stop', ({ runId }, reply) => reply(this.stop(runId)));
+      socket.on('disconnect', () => {
+        for (const [runId, run] of this.runs) if (run.watchers.has(socket.id)) this.unwatch(socket, runId);
+      });
+    });
+  }
+
+  attachPublishers(ns: Namespace<PublisherToServer, ServerToPublisher>): void {
+    ns.on('connection', (socket) => {
+      const handle = this.handler(socket);
+      handle('publisher:hello', (payload, reply) => reply(this.hello(socket, payload)));
+      handle('publisher:events', (payload, reply) => reply(this.events(socket, payload)));
+      handle('publisher:end', (payload, reply) => reply(this.end(socket, payload)));
+      socket.on('disconnect', () => this.publisherGone(socket));
+    });
+  }
+
+  /**
+   * Registers validated handlers on a socket: every payload is checked against its schema; a bad one is
+   * answered with an error acknowledgement (or a `lab:error` event when the sender gave no callback).
+   * Unknown events are refused the same way.
+   */
+  private handler(socket: Socket) {
+    const known = new Set<string>();
+    let errorBudget = 20;
+    let budgetTime = Date.now();
+    const refuse = (event: string, error: string, ack: unknown) => {
+      this.stats.rejected++;
+      if (typeof ack === 'function') {
+        (ack as (r: Ack) => void)({ ok: false, error });
+        return;
+      }
+      // Error events without a callback are rate-limited: a flood of junk must not be echoed back in full.
+      const now = Date.now();
+      if (now - budgetTime > 1000) {
+        errorBudget = 20;
+        budgetTime = now;
+      }
+      if (errorBudget-- > 0) socket.emit('lab:error', { event: String(event).slice(0, 100), error });
+    };
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event !== 'string' || !known.has(event)) refuse(String(event), `unknown event ${JSON.stringify(String(event).slice(0, 100))}`, args[args.length - 1]);
+    });
+    return <E extends ValidatedEvent>(event: E, fn: (value: ReturnType<typeof validate<E>> extends { ok: true; value: infer V } ? V : never, reply: (r: AnyAck) => void) => void) => {
+      known.add(event);
+      socket.on(event as string, (...args: unknown[]) => {
+        const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (r: Ack) => void) : null;
+        const reply = (r: AnyAck) => {
+          if (r.ok) ack?.(r);
+          else refuse(event, r.error, ack);
+        };
+        if (args.length > 1) return refuse(event, `${event}: expected one payload, got ${args.length}`, ack);
+        const checked = validate(event, args[0]);
+        if (!checked.ok) return refuse(event, checked.error, ack);
+        try {
+          fn(checked.value as never, reply);
+        } catch (e) {
+          reply({ ok: false, error: `${event}: ${e instanceof Error ? e.message : String(e)}` });
+        }
+      });
+    };
+  }
+
+  list(): RunSummary[] {
+    const live = [...this.runs.values()].map((r) => r.summary);
+    const liveIds = new Set(live.map((r) => r.runId));
+    const stored = this.disk.list().filter((r) => !liveIds.has(r.runId));
+    const all = [...live, ...stored];
+    const rank = (r: RunSummary) => (r.status === 'running' || r.status === 'starting' ? 0 : r.origin === 'disk' ? 2 : 1);
+    return all.sort((a, b) => rank(a) - rank(b) || b.createdAt.localeCompare(a.createdAt));
+  }
+
+  summary(runId: string): RunSummary | null {
+    return this.runs.get(runId)?.summary ?? this.disk.summary(runId);
+  }
+
+  history(runId: string): RunHistory | null {
+    const live = this.runs.get(runId);
+    return live ? live.history.snapshot() : this.disk.history(runId);
+  }
+
+  private watch(socket: ViewerSocket, runId: string): Ack<{ run: RunSummary; history: RunHistory; frames: StepFrame[] }> {
+    const run = this.runs.get(runId);
+    if (!run) {
+      const stored = this.disk.summary(runId);
+      if (!stored) return { ok: false, error: `run:watch: no run ${JSON.stringify(runId)}` };
+      return { ok: true, run: stored, history: this.disk.history(runId)!, frames: [] };
+    }
+    if (!run.watchers.has(socket.id)) {
+      run.watchers.set(socket.id, { socket, pending: [], dropped: 0, timer: null, lastSent: 0 });
+      void socket.join(room(runId));
+      run.summary.watchers = run.watchers.size;
+      if (run.watchers.size === 1) this.sendWatchOrder(run);
+      this.changed();
+    }
+    return { ok: true, run: run.summary, history: run.history.snapshot(), frames: [...run.episodeFrames] };
+  }
+
+  private unwatch(socket: ViewerSocket, runId: string): void {
+    const run = this.runs.get(runId);
+    const w = run?.watchers.get(socket.id);
+    if (!run || !w) return;
+    if (w.timer) clearTimeout(w.timer);
+    run.watchers.delete(socket.id);
+    void socket.leave(room(runId));
+    run.summary.watchers = run.watchers.size;
+    if (run.watchers.size === 0) this.sendWatchOrder(run);
+    this.changed();
+  }
+
+  private sendWatchOrder(run: LiveRun): void {
+    run.publisher?.emit('publisher:watch', { runId: run.summary.runId, watching: run.watchers.size > 0, frameEvery: 1 });
+  }
+
+  // ------------------------------------------------------------------------------------------ runs from the viewer
+
+  start(request: StartRunRequest): Ack<{ run: RunSummary }> {
+    if (this.closing) return { ok: false, error: 'run:start: the server is shutting down' };
+    const active = [...this.runs.values()].filter((r) => r.launched && (r.summary.status === 'running' || r.summary.status === 'starting')).length;
+    if (active >= MAX_SERVER_RUNS) return { ok: false, error: `run:start: ${active} runs are already training; stop one first` };
+    const checked = checkStartRequest(request);
+    const seed = request.seed ?? 0;
+    const runId = this.newRunId(`${checked.envId}-${request.agent}${checked.preset ? `-${checked.preset}` : ''}-s${seed}`);
+    fs.mkdirSync(this.options.runsDir, { recursive: true });
+    const launched = launchTrainer({
+      runId,
+      envId: checked.envId,
+      agent: request.agent,
+      preset: checked.preset,
+      seed,
+      steps: request.steps ?? null,
+      runsDir: path.resolve(this.options.runsDir),
+      serverUrl: this.options.serverUrl(),
+      ...(this.options.trainerArgs ? { extraArgs: this.options.trainerArgs } : {}),
+    });
+    const run: LiveRun = {
+      summary: {
+        runId,
+        kind: 'rl',
+        envId: checked.envId,
+        agent: request.agent,
+        preset: checked.preset,
+        seed,
+        steps: checked.steps,
+        episodes: null,
+        numEnvs: 1,
+        backend: '',
+        fps: envFps(checked.envId),
+        status: 'starting',
+        origin: 'server',
+        step: 0,
+        episodesDone: 0,
+        lastReturn: null,
+        meanReturn: null,
+        lastEval: null,
+        sps: null,
+        exploration: null,
+        watchers: 0,
+        createdAt: new Date().toISOString(),
+        error: null,
+      },
+      info: null,
+      history: new HistoryBuffer(),
+      episodeFrames: [],
+      publisher: null,
+      watchers: new Map(),
+      launched,
+    };
+    this.runs.set(runId, run);
+    launched.child.on('exit', (code, signal) => {
+      const s = run.summary;
+      if (s.status === 'starting' || s.status === 'running' || s.status === 'lost') {
+        if (code === 0) s.status = 'done';
+        else {
+          s.status = 'failed';
+          s.error = `trainer exited with ${signal ?? `code ${code}`}${launched.tail() ? `:\n${launched.tail()}` : ''}`;
+        }
+      }
+      run.launched = null;
+      this.changed();
+    });
+    launched.child.on('error', (err) => {
+      run.summary.status = 'failed';
+      run.summary.error = `could not start the trainer: ${err.message}`;
+      this.changed();
+    });
+    this.options.log?.(`started ${runId}`);
+    this.changed();
+    return { ok: true, run: run.summary };
+  }
+
+  private newRunId(base: string): string {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+    let id = `${base}-${stamp}`;
+    for (let i = 2; this.runs.has(id) || fs.existsSync(path.join(this.options.runsDir, id)); i++) id = `${base}-${stamp}-${i}`;
+    return id;
+  }
+
+  stop(runId: string): Ack {
+    const run = this.runs.get(runId);
+    if (!run) return { ok: false, error: `run:stop: no live run ${JSON.stringify(runId)}` };
+    if (run.summary.status !== 'running' && run.summary.status !== 'starting') return { ok: false, error: `run:stop: run ${runId} is not training (${run.summary.status})` };
+    // The trainer checkpoints and ends; a process that has not connected yet is interrupted the same way.
+    if (run.publisher) run.publisher.emit('publisher:stop', { runId });
+    else if (run.launched) run.launched.child.kill('SIGINT');
+    else return { ok: false, error: `run:stop: run ${runId} has no trainer connected` };
+    return { ok: true };
+  }
+
+  // ------------------------------------------------------------------------------------------ publishers
+
+  private hello(socket: PublisherSocket, { protocol, run: info }: HelloPayload): Ack<{ watch: { runId: string; watching: boolean; frameEvery: number } }> {
+    if (protocol !== PROTOCOL_VERSION) return { ok: false, error: `publisher:hello: protocol ${protocol} is not supported (server speaks ${PROTOCOL_VERSION})` };
+    let run = this.runs.get(info.runId);
+    if (run?.publisher && run.publisher.id !== socket.id && run.publisher.connected) return { ok: false, error: `publisher:hello: run ${info.runId} is already being published` };
+    if (!run) {
+      run = {
+        summary: {
+          runId: info.runId,
+          kind: info.kind,
+          envId: info.envId,
+          agent: info.agent,
+          preset: info.preset,
+          seed: info.seed,
+          steps: info.steps,
+          episodes: info.episodes,
+          numEnvs: info.numEnvs,
+          backend: info.backend,
+          fps: info.fps,
+          status: 'running',
+          origin: 'cli',
+          step: info.startStep,
+          episodesDone: 0,
+          lastReturn: null,
+          meanReturn: null,
+          lastEval: null,
+          sps: null,
+          exploration: null,
+          watchers: 0,
+          createdAt: new Date().toISOString(),
+          error: null,
+        },
+        info,
+        history: new HistoryBuffer(),
+        episodeFrames: [],
+        publisher: null,
+        watchers: new Map(),
+        launched: null,
+      };
+      this.runs.set(info.runId, run);
+      // A resumed run continues its curves: start from what its run directory already holds.
+      const stored = info.startStep > 0 ? this.disk.history(info.runId) : null;
+      if (stored) run.history.add([...stored.episodes.map((e) => ({ type: 'episode' as const, ...e, envIndex: 0, terminated: false, truncated: false, time: 0 })), ...stored.evals.map((e) => ({ type: 'eval' as const, ...e, episodes: 1, meanLength: 0, returns: [], seconds: 0, time: 0 }))].sort((a, b) => a.step - b.step));
+    }
+    run.info = info;
+    run.publisher = socket;
+    socket.data.runId = info.runId;
+    Object.assign(run.summary, { status: 'running', steps: info.steps, episodes: info.episodes, numEnvs: info.numEnvs, backend: info.backend, fps: info.fps, error: null });
+    this.options.log?.(`publisher connected: ${info.runId}`);
+    this.changed();
+    return { ok: true, watch: { runId: info.runId, watching: run.watchers.size > 0, frameEvery: 1 } };
+  }
+
+  private ownRun(socket: PublisherSocket, runId: string, event: string): LiveRun {
+    const run = this.runs.get(runId);
+    if (!run || run.publisher !== socket) throw new Error(`this connection did not announce run ${JSON.stringify(runId)} (send ${'publisher:hello'} first)`);
+    void event;
+    return run;
+  }
+
+  private events(socket: PublisherSocket, payload: EventsPayload): Ack {
+    const run = this.ownRun(socket, payload.runId, 'publisher:events');
+    const frames: StepFrame[] = [];
+    for (const e of payload.events) if (e.type === 'step') frames.push(toStepFrame(e));
+    const fresh = run.history.add(payload.events);
+    const s = run.summary;
+    s.step = Math.max(s.step, run.history.lastStep, frames.length ? frames[frames.length - 1]!.step : 0);
+    s.episodesDone = run.history.episodesDone;
+    s.lastReturn = run.history.lastReturn;
+    s.meanReturn = run.history.meanReturn;
+    s.lastEval = run.history.lastEval;
+    s.sps = run.history.sps;
+    s.exploration = run.history.exploration;
+    if (fresh.episodes.length || fresh.evals.length || fresh.updates.length) {
+      this.viewers?.to(room(s.runId)).emit('run:metrics', { runId: s.runId, ...fresh });
+      this.changed();
+    }
+    if (frames.length || payload.dropped) this.deliverFrames(run, frames, payload.dropped ?? 0);
+    return { ok: true };
+  }
+
+  private deliverFrames(run: LiveRun, frames: StepFrame[], droppedUpstream: number): void {
+    this.stats.framesIn += frames.length;
+    for (const f of frames) {
+      if (f.episodeStep === 1 || (run.episodeFrames.length && run.episodeFrames[run.episodeFrames.length - 1]!.episode !== f.episode)) run.episodeFrames = [];
+      if (run.episodeFrames.length < MAX_EPISODE_FRAMES) run.episodeFrames.push(f);
+    }
+    for (const w of run.watchers.values()) {
+      w.pending.push(...frames);
+      w.dropped += droppedUpstream;
+      const excess = w.pending.length - MAX_PENDING_FRAMES;
+      if (excess > 0) {
+        w.pending.splice(0, excess);
+        w.dropped += excess;
+        this.stats.framesDropped += excess;
+      }
+      this.scheduleFlush(run, w);
+    }
+  }
+
+  private scheduleFlush(run: LiveRun, w: Watcher): void {
+    if (w.timer) return;
+    const wait = Math.max(0, w.lastSent + FLUSH_MS - performance.now());
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      this.flushWatcher(run, w);
+    }, wait);
+  }
+
+  private flushWatcher(run: LiveRun, w: Watcher): void {
+    if (!w.pending.length && !w.dropped) return;
+    if (!w.socket.connected) return;
+    const queued = (w.socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+    if (queued > SLOW_CLIENT_PACKETS) {
+      // A slow client: drop what waits and try again a tick later rather than queue without bound.
+      this.stats.framesDropped += w.pending.length;
+      w.dropped += w.pending.length;
+      w.pending = [];
+      w.lastSent = performance.now();
+      this.scheduleFlush(run, w);
+      return;
+    }
+    w.lastSent = performance.now();
+    const frames = w.pending;
+    w.pending = [];
+    this.stats.framesOut += frames.length;
+    w.socket.emit('run:frames', { runId: run.summary.runId, frames, dropped: w.dropped });
+    w.dropped = 0;
+  }
+
+  private end(socket: PublisherSocket, payload: EndPayload): Ack {
+    const run = this.ownRun(socket, payload.runId, 'publisher:end');
+    run.summary.status = payload.status;
+    run.summary.error = payload.error ?? null;
+    this.options.log?.(`run ${payload.runId} ${payload.status}`);
+    this.changed();
+    return { ok: true };
+  }
+
+  private publisherGone(socket: PublisherSocket): void {
+    const runId = socket.data.runId as string | undefined;
+    const run = runId ? this.runs.get(runId) : undefined;
+    if (!run || run.publisher !== socket) return;
+    run.publisher = null;
+    // A server-started trainer's exit decides its status; a CLI run that vanished mid-run is lost (until it reconnects).
+    if (run.summary.status === 'running' && !run.launched) {
+      run.summary.status = 'lost';
+      this.changed();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ housekeeping
+
+  /** Tells every viewer the run list changed, at most twice a second. */
+  private changed(): void {
+    if (this.changedTimer || !this.viewers) return;
+    this.changedTimer = setTimeout(() => {
+      this.changedTimer = null;
+      this.viewers?.emit('runs:changed', { runs: this.list() });
+    }, 500);
+  }
+
+  /** Stops every trainer the server started (they checkpoint first) and waits for them, at most `timeoutMs`. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    if (this.changedTimer) clearTimeout(this.changedTimer);
+    this.changedTimer = null;
+    for (const run of this.runs.values()) for (const w of run.watchers.values()) if (w.timer) clearTimeout(w.timer);
+    const children = [...this.runs.values()].map((r) => r.launched?.child).filter((c) => c && c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            const kill = setTimeout(() => child!.kill('SIGKILL'), timeoutMs);
+            child!.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            child!.kill('SIGINT');
+          }),
+      ),
+    );
+  }
+}
+
+function room(runId: string): string {
+  return `run:${runId}`;
+}

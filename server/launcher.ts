@@ -1,0 +1,56 @@
+/**
+ * Runs started from the viewer: each is a `lab train … --live <server>` child process, so a run started in
+ * the browser trains, stores and publishes exactly like one started from a terminal (and a slow training
+ * step never blocks the server's event loop).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const LAB_BIN = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
+
+export interface LaunchSpec {
+  runId: string;
+  envId: string;
+  agent: string;
+  preset: string | null;
+  seed: number;
+  steps: number | null;
+  runsDir: string;
+  serverUrl: string;
+  /** Extra `lab train` arguments (tests use small budgets and --eval-every). */
+  extraArgs?: string[];
+}
+
+export interface Launched {
+  child: ChildProcess;
+  /** The last lines the trainer printed (stdout and stderr), for a failed run's error message. */
+  tail: () => string;
+}
+
+export function launchTrainer(spec: LaunchSpec): Launched {
+  const args = [
+    LAB_BIN,
+    'train',
+    '--env', spec.envId,
+    '--agent', spec.agent,
+    ...(spec.preset ? ['--preset', spec.preset] : []),
+    '--seed', String(spec.seed),
+    ...(spec.steps ? ['--steps', String(spec.steps)] : []),
+    '--out', spec.runsDir,
+    '--run-id', spec.runId,
+    '--live', spec.serverUrl,
+    ...(spec.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      lines.push(line);
+      if (lines.length > 40) lines.shift();
+    }
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  return { child, tail: () => lines.join('\n') };
+}

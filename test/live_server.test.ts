@@ -1,0 +1,343 @@
+/**
+ * The live server over real sockets (socket.io-client): publishers announce runs and stream events, viewers
+ * watch them; frames arrive in order and throttled, bad payloads are refused with error acks, junk floods
+ * don't hurt, and a run started from the viewer trains in a `lab train --live` child process.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { startLabServer, type LabServer } from '../server/app.js';
+import { LivePublisher } from '../lab/publisher.js';
+import {
+  LIVE_NAMESPACE,
+  PROTOCOL_VERSION,
+  PUBLISH_NAMESPACE,
+  validate,
+  type FramesMessage,
+  type MetricsMessage,
+  type RunInfo,
+  type RunSummary,
+  type StepEvent,
+  type TrainEvent,
+} from '../lab/protocol.js';
+
+let server: LabServer;
+let runsDir: string;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-live-'));
+  server = await startLabServer({ port: 0, runsDir, trainerArgs: ['--eval-every', '1000', '--eval-episodes', '2', '--checkpoint-every', '0'] });
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await server.close();
+  fs.rmSync(runsDir, { recursive: true, force: true });
+});
+
+async function connect(namespace: string): Promise<Socket> {
+  const socket = io(server.url + namespace, { transports: ['websocket'], forceNew: true });
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+function info(runId: string, over: Partial<RunInfo> = {}): RunInfo {
+  return {
+    runId,
+    kind: 'rl',
+    envId: 'CartPole-v1',
+    agent: 'dqn',
+    preset: 'zoo',
+    seed: 3,
+    steps: 1000,
+    episodes: null,
+    numEnvs: 1,
+    backend: 'wasm',
+    fps: 50,
+    runDir: path.join(runsDir, runId),
+    startStep: 0,
+    hyperparameters: { gamma: 0.99 },
+    ...over,
+  };
+}
+
+/** A CartPole-like stream: episodes of `length` steps with frames and episode events, as a trainer emits them. */
+function fakeEpisodes(episodes: number, length: number, firstStep = 0): TrainEvent[] {
+  const out: TrainEvent[] = [];
+  let step = firstStep;
+  for (let ep = 1; ep <= episodes; ep++) {
+    for (let k = 1; k <= length; k++) {
+      step++;
+      const last = k === length;
+      out.push({
+        type: 'step',
+        step,
+        episode: ep,
+        episodeStep: k,
+        action: k % 2,
+        reward: 1,
+        episodeReturn: k,
+        terminated: last,
+        truncated: false,
+        t: Date.now(),
+        frame: { kind: 'cartpole', x: k / 100, xDot: 0, theta: 0.01 * k, thetaDot: 0, xThreshold: 2.4, thetaThreshold: 0.2095, poleHalfLength: 0.5, lastAction: k % 2 },
+      });
+    }
+    out.push({ type: 'episode', step, episode: ep, envIndex: 0, return: length, length, terminated: true, truncated: false, time: step / 1000 });
+  }
+  return out;
+}
+
+async function until<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('lab server', () => {
+  it('binds to loopback by default and answers the HTTP API', async () => {
+    expect(server.host).toBe('127.0.0.1');
+    const health = await (await fetch(`${server.url}/api/health`)).json();
+    expect(health).toMatchObject({ ok: true, protocol: PROTOCOL_VERSION });
+    const catalog = await (await fetch(`${server.url}/api/catalog`)).json();
+    const cartpole = catalog.envs.find((e: { id: string }) => e.id === 'CartPole-v1');
+    expect(cartpole).toEqual({ id: 'CartPole-v1', fps: 50, frameKind: 'cartpole', nActions: 2 });
+    expect(catalog.envs.find((e: { id: string }) => e.id === 'GoLite-7x7-v0').frameKind).toBe('go');
+    expect(catalog.agents.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['dqn', 'a2c', 'reinforce']));
+    expect((await fetch(`${server.url}/api/runs/nope`)).status).toBe(404);
+    expect((await fetch(`${server.url}/api/runs/..%2F..%2Fetc`)).status).toBe(404);
+    expect((await fetch(`${server.url}/api/nothing`)).status).toBe(404);
+  });
+
+  it('streams a published run to a watcher: ordered frames, episode ends, throttled messages', async () => {
+    const pub = await connect(PUBLISH_NAMESPACE);
+    const viewer = await connect(LIVE_NAMESPACE);
+    const watchOrders: unknown[] = [];
+    pub.on('publisher:watch', (o) => watchOrders.push(o));
+    const hello = await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('fake-ordered') });
+    expect(hello).toEqual({ ok: true, watch: { runId: 'fake-ordered', watching: false, frameEvery: 1 } });
+
+    const frames: FramesMessage[] = [];
+    const metrics: MetricsMessage[] = [];
+    const arrivals: number[] = [];
+    viewer.on('run:frames', (m: FramesMessage) => {
+      frames.push(m);
+      arrivals.push(performance.now());
+    });
+    viewer.on('run:metrics', (m: MetricsMessage) => metrics.push(m));
+    const watched = await viewer.emitWithAck('run:watch', { runId: 'fake-ordered' });
+    expect(watched.ok).toBe(true);
+    expect(watched.run.status).toBe('running');
+    expect(watched.run.origin).toBe('cli');
+    await until(() => watchOrders.length > 0, 2000, 'watch order');
+    expect(watchOrders[0]).toEqual({ runId: 'fake-ordered', watching: true, frameEvery: 1 });
+
+    // 20 episodes of 100 steps in 40 batches, some paced like a LivePublisher (60/s), some in bursts.
+    const events = fakeEpisodes(20, 100);
+    for (let i = 0; i < events.length; i += 53) {
+      pub.emit('publisher:events', { runId: 'fake-ordered', events: events.slice(i, i + 53) });
+      if (i % 4 === 0) await new Promise((r) => setTimeout(r, 17));
+    }
+    await until(() => metrics.reduce((n, m) => n + m.episodes.length, 0) === 20 && frames.reduce((n, m) => n + m.frames.length + m.dropped, 0) === 2000, 10_000, 'all frames');
+
+    const all = frames.flatMap((m) => m.frames);
+    expect(frames.every((m) => m.runId === 'fake-ordered' && m.dropped === 0)).toBe(true);
+    expect(all.map((f) => f.step)).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
+    expect(all[99]).toMatchObject({ episode: 1, episodeStep: 100, terminated: true, episodeReturn: 100 });
+    expect(all[100]).toMatchObject({ episode: 2, episodeStep: 1, terminated: false });
+    expect(all[5]!.frame).toMatchObject({ kind: 'cartpole', x: 0.06, theta: 0.06 });
+    const episodes = metrics.flatMap((m) => m.episodes);
+    expect(episodes.map((e) => e.episode)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(episodes[19]).toEqual({ step: 2000, episode: 20, return: 100, length: 100 });
+    // ≤ 60 messages per second: consecutive frame messages are at least ~1/60 s apart.
+    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 1]!).toBeGreaterThan(1000 / 60 - 6);
+    expect(frames.length).toBeLessThan(40);
+
+    // A late watcher gets the curves so far and the current episode's frames.
+    const late = await connect(LIVE_NAMESPACE);
+    const lateWatch = await late.emitWithAck('run:watch', { runId: 'fake-ordered' });
+    expect(lateWatch.history.episodes).toHaveLength(20);
+    expect(lateWatch.frames.map((f: StepEvent) => f.episodeStep)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(lateWatch.run.episodesDone).toBe(20);
+    expect(lateWatch.run.meanReturn).toBe(100);
+
+    expect(await pub.emitWithAck('publisher:end', { runId: 'fake-ordered', status: 'done' })).toEqual({ ok: true });
+    const listed = await viewer.emitWithAck('runs:list', {});
+    expect(listed.runs.find((r: RunSummary) => r.runId === 'fake-ordered').status).toBe('done');
+  });
+
+  it('drops frames past the per-watcher bound instead of queueing them', async () => {
+    const pub = await connect(PUBLISH_NAMESPACE);
+    const viewer = await connect(LIVE_NAMESPACE);
+    await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('fake-flood') });
+    let received = 0;
+    let dropped = 0;
+    let messages = 0;
+    viewer.on('run:frames', (m: FramesMessage) => {
+      messages++;
+      received += m.frames.length;
+      dropped += m.dropped;
+    });
+    await viewer.emitWithAck('run:watch', { runId: 'fake-flood' });
+    // 30 000 frames in one burst: far more than a viewer can be sent in the same instant.
+    const events = fakeEpisodes(100, 300).filter((e) => e.type === 'step');
+    for (let i = 0; i < events.length; i += 1000) pub.emit('publisher:events', { runId: 'fake-flood', events: events.slice(i, i + 1000) });
+    await until(() => received + dropped === 30_000, 10_000, 'frames accounted for');
+    expect(dropped).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(1000 * messages);
+    expect(server.hub.stats.framesDropped).toBeGreaterThanOrEqual(dropped);
+  });
+
+  it('refuses invalid payloads with error acknowledgements that name the problem', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const pub = await connect(PUBLISH_NAMESPACE);
+    const cases: [Socket, string, unknown, RegExp][] = [
+      [viewer, 'run:watch', {}, /run:watch: runId: expected a string, got nothing/],
+      [viewer, 'run:watch', { runId: '../etc' }, /runId: expected a string matching/],
+      [viewer, 'run:watch', { runId: 'x', extra: 1 }, /extra: unknown field/],
+      [viewer, 'run:watch', 'CartPole', /expected an object/],
+      [viewer, 'run:watch', { runId: 'does-not-exist' }, /no run "does-not-exist"/],
+      [viewer, 'run:start', { envId: 'CartPole-v9', agent: 'dqn' }, /CartPole-v9/],
+      [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'ppo' }, /ppo/],
+      [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'dqn', preset: 'fast' }, /no preset 'fast'/],
+      [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'dqn', seed: -1 }, /seed: expected an integer ≥ 0/],
+      [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'dqn', steps: 1.5 }, /steps: expected an integer/],
+      [viewer, 'run:stop', { runId: 'nope' }, /no live run "nope"/],
+      [viewer, 'frobnicate', {}, /unknown event "frobnicate"/],
+      [pub, 'publisher:hello', { protocol: 99, run: info('p') }, /protocol 99 is not supported/],
+      [pub, 'publisher:hello', { protocol: 1, run: { ...info('p'), fps: 'fast' } }, /run\.fps: expected a finite number, got "fast"/],
+      [pub, 'publisher:events', { runId: 'never-announced', events: [] }, /did not announce run "never-announced"/],
+    ];
+    for (const [socket, event, payload, expected] of cases) {
+      const ack = await socket.timeout(2000).emitWithAck(event, payload);
+      expect(ack.ok, `${event} ${JSON.stringify(payload)}`).toBe(false);
+      expect(ack.error).toMatch(expected);
+    }
+    // Without a callback the refusal comes as a lab:error event.
+    const errors: { event: string; error: string }[] = [];
+    viewer.on('lab:error', (m) => errors.push(m));
+    viewer.emit('run:watch', { runId: 42 });
+    await until(() => errors.length === 1, 2000, 'lab:error');
+    expect(errors[0]).toEqual({ event: 'run:watch', error: 'run:watch: runId: expected a string, got number' });
+
+    // Bad events inside a batch refuse the whole batch, naming the event.
+    await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('fake-bad-events') });
+    const good = fakeEpisodes(1, 3);
+    const bad = [...good.slice(0, 2), { ...good[2], frame: { kind: 'tetris' } }];
+    const ack = await pub.emitWithAck('publisher:events', { runId: 'fake-bad-events', events: bad });
+    expect(ack).toEqual({ ok: false, error: expect.stringMatching(/events\[2\]\.frame\.kind: expected one of "cartpole"/) });
+  });
+
+  it('survives 10 000 malformed messages and still serves', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const errors: unknown[] = [];
+    viewer.on('lab:error', (m) => errors.push(m));
+    const before = server.hub.stats.rejected;
+    const junk: [string, unknown][] = [
+      ['run:watch', null],
+      ['run:watch', { runId: { $gt: '' } }],
+      ['run:start', { envId: 'x'.repeat(5000), agent: 1 }],
+      ['run:stop', [1, 2, 3]],
+      ['runs:list', 'all'],
+      ['__proto__', { polluted: true }],
+      ['constructor', {}],
+      ['run:start', { envId: 'CartPole-v1', agent: 'dqn', __proto__: { steps: 5 }, seed: 'NaN' }],
+    ];
+    for (let i = 0; i < 10_000; i++) {
+      const [event, payload] = junk[i % junk.length]!;
+      viewer.emit(event, payload);
+    }
+    const listed = await viewer.timeout(10_000).emitWithAck('runs:list', {});
+    expect(listed.ok).toBe(true);
+    await until(() => server.hub.stats.rejected - before === 10_000, 10_000, 'all rejected');
+    // Refusals without a callback are rate-limited, not echoed 10 000 times.
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.length).toBeLessThan(200);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+    expect(viewer.connected).toBe(true);
+  });
+
+  it('a LivePublisher sends frames only while watched, and honours stop requests', async () => {
+    let stopped = false;
+    const publisher = new LivePublisher({ url: server.url, onStop: () => (stopped = true) });
+    expect(publisher.wantsSteps).toBe(false);
+    publisher.begin(info('publisher-unit'));
+    await until(() => server.hub.summary('publisher-unit')?.status === 'running', 5000, 'hello');
+    expect(publisher.wantsSteps).toBe(false);
+    const events = fakeEpisodes(3, 50);
+    for (const e of events.slice(0, 50)) publisher.handle(e); // nobody watches: frames are not even buffered
+    const viewer = await connect(LIVE_NAMESPACE);
+    const frames: FramesMessage[] = [];
+    viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
+    await viewer.emitWithAck('run:watch', { runId: 'publisher-unit' });
+    await until(() => publisher.wantsSteps, 2000, 'watch order');
+    for (const e of events.slice(50)) publisher.handle(e);
+    await until(() => frames.reduce((n, m) => n + m.frames.length, 0) === 100, 5000, 'frames');
+    expect(frames.flatMap((m) => m.frames).map((f) => f.episode)).toEqual([...Array(50).fill(2), ...Array(50).fill(3)]);
+    expect(server.hub.summary('publisher-unit')!.episodesDone).toBe(3);
+
+    expect((await viewer.emitWithAck('run:stop', { runId: 'publisher-unit' })).ok).toBe(true);
+    await until(() => stopped, 2000, 'stop request');
+    await publisher.end('stopped');
+    await until(() => server.hub.summary('publisher-unit')?.status === 'stopped', 2000, 'stopped');
+    await viewer.emitWithAck('run:unwatch', { runId: 'publisher-unit' });
+  });
+
+  it('marks a CLI run lost when its publisher vanishes mid-run', async () => {
+    const pub = await connect(PUBLISH_NAMESPACE);
+    await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('fake-lost') });
+    pub.disconnect();
+    await until(() => server.hub.summary('fake-lost')?.status === 'lost', 3000, 'lost');
+  });
+
+  it('starts a run from the viewer: a lab train --live child trains, streams and stores it', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const started = await viewer.emitWithAck('run:start', { envId: 'CartPole-v1', agent: 'a2c', seed: 7, steps: 4000 });
+    expect(started.ok).toBe(true);
+    const runId: string = started.run.runId;
+    expect(runId).toMatch(/^CartPole-v1-a2c-cartpole-s7-\d{8}-\d{6}$/);
+    expect(started.run).toMatchObject({ status: 'starting', origin: 'server', fps: 50, steps: 4000 });
+    const frames: FramesMessage[] = [];
+    const metrics: MetricsMessage[] = [];
+    viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
+    viewer.on('run:metrics', (m: MetricsMessage) => metrics.push(m));
+    await viewer.emitWithAck('run:watch', { runId });
+    const final = await until(() => {
+      const s = server.hub.summary(runId);
+      return s && s.status !== 'starting' && s.status !== 'running' ? s : null;
+    }, 60_000, 'the run to finish');
+    expect(final.error).toBeNull();
+    expect(final.status).toBe('done');
+    expect(final.step).toBe(4000);
+    expect(final.backend).toBe('wasm');
+    const all = frames.flatMap((m) => m.frames);
+    expect(all.length).toBeGreaterThan(100);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.step).toBeGreaterThan(all[i - 1]!.step);
+    for (const f of all) expect(validate('publisher:events', { runId, events: [{ type: 'step', ...f }] }).ok).toBe(true);
+    // Episode ends arrive as curve points, matching the run's metrics.jsonl.
+    const episodes = metrics.flatMap((m) => m.episodes);
+    const stored = fs.readFileSync(path.join(runsDir, runId, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'episode');
+    expect(episodes.length).toBeGreaterThan(10);
+    expect(episodes).toEqual(stored.slice(0, episodes.length).map((e) => ({ step: e.step, episode: e.episode, return: e.return, length: e.length })));
+    expect(metrics.flatMap((m) => m.evals).length).toBeGreaterThanOrEqual(1);
+    // Frames follow sub-env 0: a frame that ends its k-th episode carries that episode's return.
+    const envZero = stored.filter((e) => e.envIndex === 0);
+    const ends = all.filter((f) => f.terminated || f.truncated);
+    expect(ends.length).toBeGreaterThan(3);
+    for (const f of ends) expect(f.episodeReturn).toBe(envZero[f.episode - 1].return);
+    // The finished run is also listed from disk after the server forgets it.
+    expect(server.hub.disk.summary(runId)).toMatchObject({ status: 'stored', step: 4000, envId: 'CartPole-v1' });
+  }, 90_000);
+});
