@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { LivePublisher } from '../lab/publisher.js';
@@ -23,6 +26,8 @@ import {
   type TrainEvent,
 } from '../lab/protocol.js';
 
+const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
+const run = promisify(execFile);
 let server: LabServer;
 let runsDir: string;
 const sockets: Socket[] = [];
@@ -95,10 +100,10 @@ function fakeEpisodes(episodes: number, length: number, firstStep = 0): TrainEve
   return out;
 }
 
-async function until<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+async function until<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -340,4 +345,27 @@ describe('lab server', () => {
     // The finished run is also listed from disk after the server forgets it.
     expect(server.hub.disk.summary(runId)).toMatchObject({ status: 'stored', step: 4000, envId: 'CartPole-v1' });
   }, 90_000);
+
+  it('lab train --live publishes a CLI run; without a server it trains anyway; a bad URL is refused', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const out = path.join(runsDir, 'cli');
+    const cli = run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--agent', 'reinforce', '--steps', '3000', '--eval-every', '0', '--out', out, '--run-id', 'cli-published', '--live', server.url], { encoding: 'utf8' });
+    const seen = await until(async () => {
+      const r = (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'cli-published');
+      return r ?? null;
+    }, 30_000, 'the CLI run to appear');
+    expect(seen).toMatchObject({ origin: 'cli', agent: 'reinforce', envId: 'CartPole-v1', steps: 3000 });
+    const { stdout } = await cli;
+    expect(stdout).toContain(`live: publishing to ${server.url}`);
+    await until(() => server.hub.summary('cli-published')?.status === 'done', 5000, 'done');
+    expect(server.hub.summary('cli-published')!.step).toBe(3000);
+
+    const offline = await run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--agent', 'reinforce', '--steps', '500', '--eval-every', '0', '--out', out, '--live', 'http://127.0.0.1:9'], { encoding: 'utf8' });
+    expect(offline.stdout).toMatch(/live: no lab server at http:\/\/127\.0\.0\.1:9 .*training goes on/);
+    expect(offline.stdout).toMatch(/done: 500 steps/);
+
+    const bad = await run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--steps', '10', '--out', out, '--live', 'ftp://x'], { encoding: 'utf8' }).catch((e: { stderr: string; code: number }) => e);
+    expect((bad as { code: number }).code).not.toBe(0);
+    expect((bad as { stderr: string }).stderr).toMatch(/--live: expected an http\(s\) URL, got ftp:\/\/x/);
+  }, 60_000);
 });

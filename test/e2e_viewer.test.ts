@@ -1,0 +1,146 @@
+/**
+ * End to end in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): the built
+ * viewer served by the lab server; start a Cart-Pole run from the New-run form, see frames arrive, and check
+ * the pixels of the canvas where the cart and the pole are drawn. Saves a screenshot (test-results/viewer.png;
+ * with UPDATE_SCREENSHOTS=1 also docs/viewer.png, the one the README shows).
+ *
+ * Needs the built viewer (npm test builds it) and Chromium; without Chromium the test is skipped, unless
+ * LAB_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a failure.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
+import type { StepFrame } from '../lab/protocol.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = fs.existsSync(CHROMIUM);
+const required = process.env.LAB_REQUIRE_BROWSER === '1';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+interface Probe {
+  kind: string;
+  points: Record<string, [number, number]>;
+  colors: Record<string, [number, number, number]>;
+  background: [number, number, number];
+}
+
+interface LabHook {
+  watchedRunId: string | null;
+  framesReceived: number;
+  drawn: number;
+  lastFrame: StepFrame | null;
+  stageProbe(): Probe;
+}
+
+declare global {
+  interface Window {
+    __lab: LabHook;
+  }
+}
+
+function pixel(png: PNG, x: number, y: number): [number, number, number] {
+  const i = (Math.round(y) * png.width + Math.round(x)) * 4;
+  return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
+}
+
+function close(a: [number, number, number], b: [number, number, number], tolerance = 12): boolean {
+  return a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
+}
+
+describe.skipIf(!haveBrowser && !required)('viewer in headless Chromium', () => {
+  let server: LabServer;
+  let browser: Browser;
+  let page: Page;
+  let runsDir: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+    if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
+    server = await startLabServer({ port: 0, runsDir, trainerArgs: ['--eval-every', '2000', '--eval-episodes', '3'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1 });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it('starts a Cart-Pole run from the UI and draws the cart where the frames put it', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('new-run-form').waitFor();
+    await page.getByTestId('env-select').selectOption('CartPole-v1');
+    await page.getByTestId('agent-select').selectOption('dqn');
+    await page.getByTestId('seed-input').fill('3');
+    await page.getByTestId('steps-input').fill('30000');
+    await page.getByTestId('start-run').click();
+
+    // The run appears in the list, is watched, and frames arrive and are drawn.
+    const item = page.getByTestId('run-item').first();
+    await item.waitFor();
+    await page.waitForFunction(() => window.__lab?.watchedRunId !== null, null, { timeout: 15_000 });
+    const runId = await page.evaluate(() => window.__lab.watchedRunId);
+    expect(runId).toMatch(/^CartPole-v1-dqn-zoo-s3-/);
+    await page.waitForFunction(() => window.__lab.framesReceived > 100 && window.__lab.drawn > 30, null, { timeout: 30_000 });
+    await page.waitForFunction((id) => document.querySelector(`[data-testid=run-item][data-run-id="${id}"]`)?.getAttribute('data-status') === 'running', runId, { timeout: 10_000 });
+
+    // Let the curves fill a little, then freeze the picture and compare pixels with what the frame says.
+    await page.waitForTimeout(4000);
+    await page.getByTestId('play-pause').click();
+    await page.waitForTimeout(300);
+    const { frame, probe } = await page.evaluate(() => ({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() }));
+    expect(frame?.frame?.kind).toBe('cartpole');
+    expect(probe.kind).toBe('cartpole');
+    const stage = page.getByTestId('stage');
+    const shot = PNG.sync.read(await stage.screenshot());
+    const cart = probe.points.cart!;
+    const tip = probe.points.poleTip!;
+    expect(close(pixel(shot, cart[0], cart[1]), probe.colors.cart!), `cart pixel ${pixel(shot, cart[0], cart[1])} vs ${probe.colors.cart}`).toBe(true);
+    // The pole: sample a point 70% of the way from the cart towards the tip (clear of the tip's rounding).
+    const onPole: [number, number] = [cart[0] + 0.7 * (tip[0] - cart[0]), cart[1] + 0.7 * (tip[1] - cart[1])];
+    const near = [-1, 0, 1].flatMap((dx) => [-1, 0, 1].map((dy) => pixel(shot, onPole[0] + dx, onPole[1] + dy)));
+    expect(near.some((p) => close(p, probe.colors.pole!)), `pole pixels ${JSON.stringify(near)} vs ${probe.colors.pole}`).toBe(true);
+    // Above the pole tip is background.
+    expect(close(pixel(shot, tip[0], Math.max(2, tip[1] - 30)), probe.background)).toBe(true);
+    // The cart sits where the frame's x says: its offset from the stage centre has the frame's sign and scale.
+    const x = (frame!.frame as { x: number }).x;
+    const halfTrack = Math.abs(probe.points.limitRight![0] - probe.points.limitLeft![0]) / 2;
+    const centre = (probe.points.limitRight![0] + probe.points.limitLeft![0]) / 2;
+    expect(cart[0] - centre).toBeCloseTo((x / 2.4) * halfTrack, 0);
+    // The pole leans the way theta says (positive: right).
+    const theta = (frame!.frame as { theta: number }).theta;
+    if (Math.abs(theta) > 0.01) expect(Math.sign(tip[0] - cart[0])).toBe(Math.sign(theta));
+
+    // The HUD shows the frame's episode and step.
+    expect(await page.getByTestId('hud-episode').textContent()).toContain(String(frame!.episode));
+    expect(await page.getByTestId('hud-step').textContent()).toContain(String(frame!.episodeStep));
+
+    // Screenshot of the whole page for people (and the README).
+    await page.getByTestId('play-pause').click();
+    await page.waitForTimeout(1500);
+    fs.mkdirSync('test-results', { recursive: true });
+    const full = await page.screenshot();
+    fs.writeFileSync('test-results/viewer.png', full);
+    if (process.env.UPDATE_SCREENSHOTS === '1') {
+      fs.mkdirSync('docs', { recursive: true });
+      fs.writeFileSync('docs/viewer.png', full);
+    }
+
+    // Stop from the UI: the trainer checkpoints and the run ends as stopped.
+    await page.getByTestId('stop-run').click();
+    await page.waitForFunction((id) => document.querySelector(`[data-testid=run-item][data-run-id="${id}"]`)?.getAttribute('data-status') === 'stopped', runId, { timeout: 30_000 });
+    expect(fs.existsSync(path.join(runsDir, runId!, 'checkpoints', 'latest.json'))).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+});
