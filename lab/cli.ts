@@ -152,6 +152,7 @@ export function buildCli(): Command {
     .option('--run-id <id>', 'name of the run directory (default: <env>-<agent>[-<preset>]-s<seed>-<time>)')
     .option('--live [url]', `publish the run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)
     .option('--live-every <k>', 'stream the steps of every k-th episode only', integer(1), 1)
+    .option('--live-fps <n>', 'most frames per second streamed while watched (whole episodes are skipped to stay within it)', integer(1), 300)
     .action(async (opts: TrainCliOptions) => {
       if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
       let stop = false;
@@ -160,6 +161,7 @@ export function buildCli(): Command {
         ? new LivePublisher({
             url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
             frameEvery: opts.liveEvery,
+            maxFramesPerSecond: opts.liveFps,
             onStop: () => {
               if (!stop) console.log('\nstopping (asked by the viewer): writing a checkpoint');
               stop = true;
@@ -184,7 +186,7 @@ export function buildCli(): Command {
       process.on('SIGINT', onSignal);
       try {
         const outcome = opts.resume
-          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop, onStart })
+          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop || (live?.stopRequested ?? false), onStart })
           : await startTraining({
               agent: opts.agent,
               seed: opts.seed,
@@ -201,7 +203,7 @@ export function buildCli(): Command {
               overrides: opts.set ?? {},
               envKwargs: opts.kw ?? {},
               sinks,
-              shouldStop: () => stop,
+              shouldStop: () => stop || (live?.stopRequested ?? false),
               command: ['lab', ...process.argv.slice(2)].join(' '),
               onStart,
             });
@@ -367,6 +369,7 @@ interface TrainCliOptions {
   runId?: string;
   live?: string | true;
   liveEvery: number;
+  liveFps: number;
 }
 
 const DEFAULT_LIVE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;

@@ -39,7 +39,7 @@ type PublisherSocket = Socket<PublisherToServer, ServerToPublisher>;
 type AnyAck = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string };
 
 const FLUSH_MS = 1000 / MAX_FRAME_MESSAGES_PER_SECOND;
-/** Frames waiting for one watcher; older ones are dropped past this. */
+/** Frames waiting for the next flush; older ones are dropped past this. */
 const MAX_PENDING_FRAMES = 1000;
 /** Engine.io packets queued on a watcher's connection beyond which it counts as slow. */
 const SLOW_CLIENT_PACKETS = 16;
@@ -50,10 +50,8 @@ const MAX_SERVER_RUNS = 4;
 
 interface Watcher {
   socket: ViewerSocket;
-  pending: StepFrame[];
+  /** Frames this watcher missed since its last message. */
   dropped: number;
-  timer: ReturnType<typeof setTimeout> | null;
-  lastSent: number;
 }
 
 interface LiveRun {
@@ -63,6 +61,10 @@ interface LiveRun {
   episodeFrames: StepFrame[];
   publisher: PublisherSocket | null;
   watchers: Map<string, Watcher>;
+  /** Frames waiting for the next flush to the watchers. */
+  pending: StepFrame[];
+  flushTimer: ReturnType<typeof setTimeout> | null;
+  lastFlush: number;
   launched: Launched | null;
 }
 
@@ -190,7 +192,7 @@ export class Hub {
       return { ok: true, run: stored, history: this.disk.history(runId)!, frames: [] };
     }
     if (!run.watchers.has(socket.id)) {
-      run.watchers.set(socket.id, { socket, pending: [], dropped: 0, timer: null, lastSent: 0 });
+      run.watchers.set(socket.id, { socket, dropped: 0 });
       void socket.join(room(runId));
       run.summary.watchers = run.watchers.size;
       if (run.watchers.size === 1) this.sendWatchOrder(run);
@@ -203,7 +205,6 @@ export class Hub {
     const run = this.runs.get(runId);
     const w = run?.watchers.get(socket.id);
     if (!run || !w) return;
-    if (w.timer) clearTimeout(w.timer);
     run.watchers.delete(socket.id);
     void socket.leave(room(runId));
     run.summary.watchers = run.watchers.size;
@@ -267,6 +268,9 @@ export class Hub {
       episodeFrames: [],
       publisher: null,
       watchers: new Map(),
+      pending: [],
+      flushTimer: null,
+      lastFlush: 0,
       launched,
     };
     this.runs.set(runId, run);
@@ -348,6 +352,9 @@ export class Hub {
         episodeFrames: [],
         publisher: null,
         watchers: new Map(),
+        pending: [],
+        flushTimer: null,
+        lastFlush: 0,
         launched: null,
       };
       this.runs.set(info.runId, run);
@@ -398,47 +405,55 @@ export class Hub {
       if (f.episodeStep === 1 || (run.episodeFrames.length && run.episodeFrames[run.episodeFrames.length - 1]!.episode !== f.episode)) run.episodeFrames = [];
       if (run.episodeFrames.length < MAX_EPISODE_FRAMES) run.episodeFrames.push(f);
     }
-    for (const w of run.watchers.values()) {
-      w.pending.push(...frames);
-      w.dropped += droppedUpstream;
-      const excess = w.pending.length - MAX_PENDING_FRAMES;
-      if (excess > 0) {
-        w.pending.splice(0, excess);
-        w.dropped += excess;
-        this.stats.framesDropped += excess;
-      }
-      this.scheduleFlush(run, w);
+    if (run.watchers.size === 0) return;
+    run.pending.push(...frames);
+    for (const w of run.watchers.values()) w.dropped += droppedUpstream;
+    const excess = run.pending.length - MAX_PENDING_FRAMES;
+    if (excess > 0) {
+      run.pending.splice(0, excess);
+      for (const w of run.watchers.values()) w.dropped += excess;
+      this.stats.framesDropped += excess * run.watchers.size;
     }
+    this.scheduleFlush(run);
   }
 
-  private scheduleFlush(run: LiveRun, w: Watcher): void {
-    if (w.timer) return;
-    const wait = Math.max(0, w.lastSent + FLUSH_MS - performance.now());
-    w.timer = setTimeout(() => {
-      w.timer = null;
-      this.flushWatcher(run, w);
+  private scheduleFlush(run: LiveRun): void {
+    if (run.flushTimer) return;
+    const wait = Math.max(0, run.lastFlush + FLUSH_MS - performance.now());
+    run.flushTimer = setTimeout(() => {
+      run.flushTimer = null;
+      this.flushFrames(run);
     }, wait);
   }
 
-  private flushWatcher(run: LiveRun, w: Watcher): void {
-    if (!w.pending.length && !w.dropped) return;
-    if (!w.socket.connected) return;
-    const queued = (w.socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
-    if (queued > SLOW_CLIENT_PACKETS) {
-      // A slow client: drop what waits and try again a tick later rather than queue without bound.
-      this.stats.framesDropped += w.pending.length;
-      w.dropped += w.pending.length;
-      w.pending = [];
-      w.lastSent = performance.now();
-      this.scheduleFlush(run, w);
-      return;
+  /**
+   * Sends the waiting frames to the run's watchers, at most 60 times a second. Watchers with the same drop
+   * count get one broadcast (encoded once); a watcher whose connection is backed up is skipped and its
+   * frames counted as dropped, so it never queues without bound.
+   */
+  private flushFrames(run: LiveRun): void {
+    const frames = run.pending;
+    run.pending = [];
+    run.lastFlush = performance.now();
+    const groups = new Map<number, string[]>();
+    for (const [id, w] of run.watchers) {
+      if (!w.socket.connected) continue;
+      const queued = (w.socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+      if (queued > SLOW_CLIENT_PACKETS) {
+        w.dropped += frames.length;
+        this.stats.framesDropped += frames.length;
+        continue;
+      }
+      if (frames.length === 0 && w.dropped === 0) continue;
+      const group = groups.get(w.dropped) ?? [];
+      group.push(id);
+      groups.set(w.dropped, group);
+      w.dropped = 0;
     }
-    w.lastSent = performance.now();
-    const frames = w.pending;
-    w.pending = [];
-    this.stats.framesOut += frames.length;
-    w.socket.emit('run:frames', { runId: run.summary.runId, frames, dropped: w.dropped });
-    w.dropped = 0;
+    for (const [dropped, ids] of groups) {
+      this.stats.framesOut += frames.length * ids.length;
+      this.viewers?.to(ids).emit('run:frames', { runId: run.summary.runId, frames, dropped });
+    }
   }
 
   private end(socket: PublisherSocket, payload: EndPayload): Ack {
@@ -478,7 +493,7 @@ export class Hub {
     this.closing = true;
     if (this.changedTimer) clearTimeout(this.changedTimer);
     this.changedTimer = null;
-    for (const run of this.runs.values()) for (const w of run.watchers.values()) if (w.timer) clearTimeout(w.timer);
+    for (const run of this.runs.values()) if (run.flushTimer) clearTimeout(run.flushTimer);
     const children = [...this.runs.values()].map((r) => r.launched?.child).filter((c) => c && c.exitCode === null && c.signalCode === null);
     await Promise.all(
       children.map(

@@ -36,11 +36,8 @@ interface LabHook {
   stageProbe(): Probe;
 }
 
-declare global {
-  interface Window {
-    __lab: LabHook;
-  }
-}
+/** Runs in the page: the root tsconfig has no DOM types, so page code is written as strings. */
+const statusOf = (runId: string) => `document.querySelector('[data-testid=run-item][data-run-id="${runId}"]')?.getAttribute('data-status')`;
 
 function pixel(png: PNG, x: number, y: number): [number, number, number] {
   const i = (Math.round(y) * png.width + Math.round(x)) * 4;
@@ -89,17 +86,17 @@ describe.skipIf(!haveBrowser && !required)('viewer in headless Chromium', () => 
     // The run appears in the list, is watched, and frames arrive and are drawn.
     const item = page.getByTestId('run-item').first();
     await item.waitFor();
-    await page.waitForFunction(() => window.__lab?.watchedRunId !== null, null, { timeout: 15_000 });
-    const runId = await page.evaluate(() => window.__lab.watchedRunId);
+    await page.waitForFunction('window.__lab && window.__lab.watchedRunId !== null', null, { timeout: 15_000 });
+    const runId = (await page.evaluate('window.__lab.watchedRunId')) as LabHook['watchedRunId'];
     expect(runId).toMatch(/^CartPole-v1-dqn-zoo-s3-/);
-    await page.waitForFunction(() => window.__lab.framesReceived > 100 && window.__lab.drawn > 30, null, { timeout: 30_000 });
-    await page.waitForFunction((id) => document.querySelector(`[data-testid=run-item][data-run-id="${id}"]`)?.getAttribute('data-status') === 'running', runId, { timeout: 10_000 });
+    await page.waitForFunction('window.__lab.framesReceived > 100 && window.__lab.drawn > 30', null, { timeout: 30_000 });
+    await page.waitForFunction(`${statusOf(runId!)} === 'running'`, null, { timeout: 10_000 });
 
     // Let the curves fill a little, then freeze the picture and compare pixels with what the frame says.
     await page.waitForTimeout(4000);
     await page.getByTestId('play-pause').click();
     await page.waitForTimeout(300);
-    const { frame, probe } = await page.evaluate(() => ({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() }));
+    const { frame, probe } = (await page.evaluate('({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() })')) as { frame: LabHook['lastFrame']; probe: Probe };
     expect(frame?.frame?.kind).toBe('cartpole');
     expect(probe.kind).toBe('cartpole');
     const stage = page.getByTestId('stage');
@@ -139,7 +136,7 @@ describe.skipIf(!haveBrowser && !required)('viewer in headless Chromium', () => 
 
     // Stop from the UI: the trainer checkpoints and the run ends as stopped.
     await page.getByTestId('stop-run').click();
-    await page.waitForFunction((id) => document.querySelector(`[data-testid=run-item][data-run-id="${id}"]`)?.getAttribute('data-status') === 'stopped', runId, { timeout: 30_000 });
+    await page.waitForFunction(`${statusOf(runId!)} === 'stopped'`, null, { timeout: 30_000 });
     expect(fs.existsSync(path.join(runsDir, runId!, 'checkpoints', 'latest.json'))).toBe(true);
     expect(consoleErrors).toEqual([]);
   }, 120_000);
