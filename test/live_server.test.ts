@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
@@ -369,4 +369,32 @@ describe('lab server', () => {
     expect((bad as { code: number }).code).not.toBe(0);
     expect((bad as { stderr: string }).stderr).toMatch(/--live: expected an http\(s\) URL, got ftp:\/\/x/);
   }, 60_000);
+
+  it('lab serve starts the demo run, serves the viewer, and stops its runs cleanly on Ctrl-C', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-serve-'));
+    const child = spawn(process.execPath, [LAB, 'serve', '--port', '0', '--runs', dir, '--demo-steps', '200000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      const url = await until(() => /lab viewer: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 60_000, 'the server URL');
+      const demo = await until(async () => {
+        const runs = (await (await fetch(`${url}/api/runs`)).json()) as RunSummary[];
+        return runs.find((r) => r.status === 'running' && r.step > 0);
+      }, 60_000, 'the demo run to train');
+      expect(demo).toMatchObject({ envId: 'CartPole-v1', agent: 'dqn', preset: 'zoo', origin: 'server' });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code, out).toBe(0);
+      expect(out).toContain('shutting down');
+      // The demo trainer was interrupted like Ctrl-C in a terminal: it wrote a checkpoint to resume from.
+      expect(fs.existsSync(path.join(dir, demo.runId, 'checkpoints', 'latest.json'))).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
