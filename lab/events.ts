@@ -2,7 +2,7 @@
  * Events of a training run: the one type that every sink consumes (the run store writes them to
  * metrics.jsonl, the progress line prints them, the live server streams them).
  */
-import type { RenderFrame } from '../envs/index.js';
+import type { RenderFrame } from '../envs/frames.js';
 
 export interface EpisodeEvent {
   type: 'episode';

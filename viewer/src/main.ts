@@ -1,0 +1,22 @@
+/**
+ * Entry point of the viewer: registers renderers and views, installs the test hooks, starts the app.
+ *
+ * Layout of src/:
+ *   core/        the app (connection, runs list, watched run), run-view registry, `window.__lab` hooks
+ *   net/         socket.io connection to the lab server's /live namespace and the HTTP API
+ *   model/       pure TypeScript (no DOM, no Pixi; unit-tested in Node): playback, geometry, charts, formatting
+ *   stage/       the Pixi application and the frame-renderer registry
+ *   renderers/   one file per frame kind, each calling registerFrameRenderer(kind, factory)
+ *   views/       one file per run kind ('rl', later 'gan'), each calling registerRunView(kind, factory)
+ *   ui/          DOM components: new-run form, runs list, learning-curve charts
+ * Files under renderers/ and views/ are picked up by plugins.ts, so adding one is a one-file change.
+ */
+import './style.css';
+import './plugins.js';
+import { App } from './core/app.js';
+import { installHooks } from './core/hooks.js';
+
+installHooks();
+const root = document.getElementById('app');
+if (!root) throw new Error('viewer: #app element missing');
+new App(root);

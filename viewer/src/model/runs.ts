@@ -1,0 +1,110 @@
+/** Run-list logic: status presentation, ordering, which run to watch on load, the URL hash (pure, no DOM). */
+import type { RunStatus, RunSummary } from '../../../lab/protocol.js';
+import { formatCount, formatRate, formatReturn } from './format.js';
+
+export interface StatusMeta {
+  label: string;
+  /** CSS colour of the status dot. */
+  color: string;
+  /** A trainer is (or is about to be) producing steps. */
+  active: boolean;
+}
+
+export const STATUS_META: Record<RunStatus, StatusMeta> = {
+  starting: { label: 'starting', color: '#e3b341', active: true },
+  running: { label: 'running', color: '#3fb950', active: true },
+  done: { label: 'done', color: '#58a6ff', active: false },
+  stopped: { label: 'stopped', color: '#8b949e', active: false },
+  failed: { label: 'failed', color: '#f85149', active: false },
+  lost: { label: 'lost', color: '#f0883e', active: false },
+  stored: { label: 'stored', color: '#a371f7', active: false },
+};
+
+export function statusMeta(status: string): StatusMeta {
+  return (STATUS_META as Record<string, StatusMeta>)[status] ?? { label: status, color: '#8b949e', active: false };
+}
+
+export function isActive(run: Pick<RunSummary, 'status'>): boolean {
+  return statusMeta(run.status).active;
+}
+
+/** Newest first (by creation time, then id), so a run just started appears on top. */
+export function sortRuns(runs: readonly RunSummary[]): RunSummary[] {
+  return [...runs].sort((a, b) => {
+    const ta = Date.parse(a.createdAt);
+    const tb = Date.parse(b.createdAt);
+    const da = Number.isFinite(ta) ? ta : 0;
+    const db = Number.isFinite(tb) ? tb : 0;
+    if (db !== da) return db - da;
+    return a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
+  });
+}
+
+/**
+ * The run to watch when the page loads: the one named in the URL hash when it exists, else the first
+ * running (or starting) run in list order, else none.
+ */
+export function pickAutoWatch(runs: readonly RunSummary[], hashRunId: string | null): string | null {
+  if (hashRunId && runs.some((r) => r.runId === hashRunId)) return hashRunId;
+  const sorted = sortRuns(runs);
+  return (sorted.find((r) => r.status === 'running') ?? sorted.find((r) => r.status === 'starting'))?.runId ?? null;
+}
+
+/** `#run=<id>` → id (also accepts `#<id>` forms with other keys, `&` separated). */
+export function parseRunHash(hash: string): string | null {
+  const body = hash.startsWith('#') ? hash.slice(1) : hash;
+  for (const part of body.split('&')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq) !== 'run') continue;
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1));
+    } catch {
+      return null;
+    }
+    return value.length > 0 ? value : null;
+  }
+  return null;
+}
+
+export function formatRunHash(runId: string | null): string {
+  return runId ? `#run=${encodeURIComponent(runId)}` : '';
+}
+
+/** Fraction of the step budget done, 0…1. */
+export function runProgress(run: Pick<RunSummary, 'step' | 'steps' | 'status'>): number {
+  if (run.status === 'done') return 1;
+  if (!(run.steps > 0)) return 0;
+  return Math.min(1, Math.max(0, run.step / run.steps));
+}
+
+/** "dqn · zoo" or "a2c" (no preset). */
+export function agentLabel(run: Pick<RunSummary, 'agent' | 'preset'>): string {
+  return run.preset ? `${run.agent} · ${run.preset}` : run.agent;
+}
+
+/** The return figure a list row shows: the last greedy evaluation when there is one, else the running mean. */
+export function headlineReturn(run: Pick<RunSummary, 'lastEval' | 'meanReturn' | 'lastReturn'>): { label: string; value: string } | null {
+  if (run.lastEval !== null && run.lastEval !== undefined) return { label: 'eval', value: formatReturn(run.lastEval) };
+  if (run.meanReturn !== null && run.meanReturn !== undefined) return { label: 'mean', value: formatReturn(run.meanReturn) };
+  if (run.lastReturn !== null && run.lastReturn !== undefined) return { label: 'last', value: formatReturn(run.lastReturn) };
+  return null;
+}
+
+/** "12.3k / 50k steps". */
+export function progressLabel(run: Pick<RunSummary, 'step' | 'steps'>): string {
+  return `${formatCount(run.step)} / ${formatCount(run.steps)}`;
+}
+
+export function spsLabel(run: Pick<RunSummary, 'sps' | 'status'>): string {
+  return isActive(run) ? formatRate(run.sps) : '';
+}
+
+/** Exploration as the HUD shows it: "ε 0.052", "entropy 0.61". */
+export function explorationLabel(run: Pick<RunSummary, 'exploration'> | null): { name: string; value: number } | null {
+  const e = run?.exploration;
+  if (!e) return null;
+  const name = e.name === 'epsilon' ? 'ε' : e.name;
+  return { name, value: e.value };
+}

@@ -1,0 +1,301 @@
+/**
+ * The RL run view: HUD, the live stage with playback controls, and the learning curves.
+ */
+import type { FramesMessage, MetricsMessage, RunSummary, StepFrame } from '../../../lab/protocol.js';
+import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
+import { formatCount, formatLatency, formatNumber, formatRate } from '../model/format.js';
+import { FrameBuffer, parseSpeed, Player, type Speed } from '../model/playback.js';
+import { explorationLabel, isActive } from '../model/runs.js';
+import type { WatchResult } from '../net/connection.js';
+import type { Stage } from '../stage/stage.js';
+import { Curves } from '../ui/curves.js';
+import { h, icon, ICONS, setAttr, setText } from '../ui/dom.js';
+
+const ENDED_TITLES: Record<string, string> = {
+  done: 'This run has finished',
+  stopped: 'This run was stopped',
+  failed: 'This run failed',
+  lost: 'This run lost its trainer',
+  stored: 'This run is stored on disk',
+};
+
+/** Frames kept for playback. */
+const BUFFER_FRAMES = 20_000;
+
+interface HudCell {
+  root: HTMLElement;
+  value: HTMLElement;
+  label: HTMLElement;
+}
+
+function hudCell(name: string, testid?: string, extraClass = ''): HudCell {
+  const label = h('div', { class: 'hud-label', text: name });
+  const value = h('div', { class: 'hud-value', text: '—', ...(testid ? { testid } : {}) });
+  return { root: h('div', { class: `hud-cell ${extraClass}` }, label, value), value, label };
+}
+
+/** Plain ASCII numbers in the HUD (a test may parse them). */
+function plain(v: number, decimals = 2): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toFixed(decimals)));
+}
+
+class RlView implements RunView {
+  private run: RunSummary;
+  private readonly root: HTMLElement;
+  private readonly stageEl: HTMLElement;
+  private readonly overlay: HTMLElement;
+  private readonly overlayTitle: HTMLElement;
+  private readonly overlayText: HTMLElement;
+  private readonly hud: Record<'episode' | 'step' | 'ret' | 'explore' | 'sps' | 'dropped' | 'latency', HudCell>;
+  private readonly playBtn: HTMLButtonElement;
+  private readonly stepBtn: HTMLButtonElement;
+  private readonly speedSelect: HTMLSelectElement;
+  private readonly playStatus: HTMLElement;
+  private readonly curves = new Curves();
+  private readonly player = new Player(new FrameBuffer(BUFFER_FRAMES));
+  private stage: Stage | null = null;
+  private untick: (() => void) | null = null;
+  private dropped = 0;
+  private loaded = false;
+  private lastHudAt = 0;
+  private destroyed = false;
+  private readonly onKey = (e: KeyboardEvent) => this.key(e);
+
+  constructor(
+    private readonly ctx: RunViewContext,
+    run: RunSummary,
+  ) {
+    this.run = run;
+    this.player.fps = run.fps > 0 ? run.fps : 30;
+
+    this.hud = {
+      episode: hudCell('EPISODE', 'hud-episode'),
+      step: hudCell('STEP', 'hud-step'),
+      ret: hudCell('RETURN', 'hud-return'),
+      explore: hudCell('EXPLORATION'),
+      sps: hudCell('TRAINING'),
+      dropped: hudCell('DROPPED'),
+      latency: hudCell('LATENCY'),
+    };
+    const hudEl = h('div', { class: 'hud panel' }, ...Object.values(this.hud).map((c) => c.root));
+
+    this.overlayTitle = h('div', { class: 'stage-message-title' });
+    this.overlayText = h('div', { class: 'stage-message-text' });
+    this.overlay = h('div', { class: 'stage-message' }, h('div', { class: 'spinner' }), this.overlayTitle, this.overlayText);
+    this.stageEl = h('div', { class: 'stage', testid: 'stage' }, this.overlay);
+
+    this.playBtn = h('button', { class: 'btn btn-icon', testid: 'play-pause', title: 'Pause (space)', attrs: { type: 'button', 'aria-label': 'Pause' }, on: { click: () => this.togglePause() } });
+    this.stepBtn = h('button', { class: 'btn btn-icon', testid: 'step-once', title: 'Step one frame (→)', attrs: { type: 'button', 'aria-label': 'Step one frame' }, on: { click: () => this.stepOnce() } }, icon(ICONS.step));
+    this.speedSelect = h(
+      'select',
+      { class: 'select', testid: 'speed-select', attrs: { 'aria-label': 'Playback speed' }, on: { change: () => this.setSpeed(this.speedSelect.value) } },
+      ...(['live', '1', '2', '4', '16'] as const).map((v) => h('option', { attrs: { value: v }, text: v === 'live' ? 'Live' : v === '1' ? 'Real time' : `${v}×` })),
+    );
+    this.playStatus = h('div', { class: 'playback-status' });
+    const controls = h('div', { class: 'playback' }, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }));
+
+    this.root = h('section', { class: 'rl-view' }, hudEl, h('div', { class: 'stage-card panel' }, this.stageEl, controls), this.curves.el);
+    ctx.container.append(this.root);
+    document.addEventListener('keydown', this.onKey);
+    this.renderControls();
+    this.renderSummary();
+    this.showOverlay();
+
+    void ctx.stage().then((stage) => {
+      if (this.destroyed) return;
+      this.stage = stage;
+      stage.clear();
+      stage.attach(this.stageEl);
+      this.untick = stage.onTick((dt) => this.tick(dt));
+    });
+  }
+
+  load(data: WatchResult): void {
+    this.run = data.run;
+    this.player.fps = data.run.fps > 0 ? data.run.fps : 30;
+    this.player.reset();
+    this.stage?.clear();
+    this.dropped = 0;
+    this.loaded = true;
+    this.ctx.hooks.framesReceived += data.frames.length;
+    this.player.push(data.frames);
+    this.curves.load(data.history);
+    this.renderSummary();
+    this.showOverlay();
+  }
+
+  update(run: RunSummary): void {
+    this.run = run;
+    if (run.fps > 0) this.player.fps = run.fps;
+    this.renderSummary();
+    this.showOverlay();
+  }
+
+  frames(m: FramesMessage): void {
+    this.ctx.hooks.framesReceived += m.frames.length;
+    this.dropped += m.dropped;
+    this.player.push(m.frames);
+  }
+
+  metrics(m: MetricsMessage): void {
+    this.curves.append(m.episodes, m.evals, m.updates);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    document.removeEventListener('keydown', this.onKey);
+    this.untick?.();
+    if (this.stage) {
+      this.stage.clear();
+      this.stage.detach();
+    }
+    this.curves.destroy();
+    this.root.remove();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  private tick(dtMs: number): void {
+    const p = this.player;
+    const frame = p.tick(dtMs);
+    const speed = p.speed;
+    const tweenMs = speed === 'live' ? 0 : Math.min(160, (0.75 * 1000) / (p.fps * speed));
+    if (this.stage!.show(frame, tweenMs) && frame) {
+      this.ctx.hooks.drawn++;
+      this.ctx.hooks.lastFrame = frame;
+      this.renderFrameHud(frame);
+      if (this.overlay.classList.contains('visible') || this.stage!.missingKind) this.showOverlay();
+    }
+    const now = performance.now();
+    if (now - this.lastHudAt > 120) {
+      this.lastHudAt = now;
+      this.renderLatency(frame);
+      this.renderStatus();
+    }
+  }
+
+  private renderFrameHud(f: StepFrame): void {
+    setText(this.hud.episode.value, String(f.episode));
+    setText(this.hud.step.value, String(f.episodeStep));
+    setText(this.hud.ret.value, plain(f.episodeReturn));
+    this.hud.ret.root.classList.toggle('hud-ended', f.terminated || f.truncated);
+  }
+
+  private renderLatency(frame: StepFrame | null): void {
+    const live = this.player.speed === 'live' && !this.player.paused && isActive(this.run);
+    setText(this.hud.latency.value, live && frame ? formatLatency(Date.now() - frame.t) : '—');
+    setText(this.hud.dropped.value, formatCount(this.dropped));
+  }
+
+  private renderSummary(): void {
+    const r = this.run;
+    const e = explorationLabel(r);
+    setText(this.hud.explore.label, e ? (e.name === 'ε' ? 'ε' : e.name.toUpperCase()) : 'EXPLORATION');
+    setText(this.hud.explore.value, e ? formatNumber(e.value, 3) : '—');
+    setText(this.hud.sps.value, isActive(r) ? formatRate(r.sps) : '—');
+  }
+
+  private renderStatus(): void {
+    const s = this.player.status();
+    const f = s.frame;
+    let text = '';
+    if (f) {
+      const training = s.newest && s.newest.episode !== f.episode ? ` (training at ${s.newest.episode})` : '';
+      if (s.paused) text = `paused · episode ${f.episode}, step ${f.episodeStep}${training}`;
+      else if (s.mode === 'live') text = isActive(this.run) ? `live · episode ${f.episode}` : `last frames · episode ${f.episode}`;
+      else text = `episode ${f.episode}${training}${s.waiting ? ' · waiting for frames' : ''}`;
+    }
+    setText(this.playStatus, text);
+  }
+
+  private renderControls(): void {
+    const paused = this.player.paused;
+    this.playBtn.replaceChildren(icon(paused ? ICONS.play : ICONS.pause));
+    setAttr(this.playBtn, 'aria-label', paused ? 'Play' : 'Pause');
+    this.playBtn.title = paused ? 'Play (space)' : 'Pause (space)';
+    setAttr(this.playBtn, 'data-state', paused ? 'paused' : 'playing');
+    this.stepBtn.disabled = !paused;
+    const v = this.player.speed === 'live' ? 'live' : String(this.player.speed);
+    if (this.speedSelect.value !== v) this.speedSelect.value = v;
+    const fps = this.player.fps;
+    const rt = this.speedSelect.querySelector<HTMLOptionElement>('option[value="1"]');
+    if (rt) rt.textContent = `Real time (${formatNumber(fps, 3)} fps)`;
+  }
+
+  private showOverlay(): void {
+    let title = '';
+    let text = '';
+    let busy = false;
+    const hasFrame = this.player.buffer.size > 0;
+    const drawnKind = this.stage?.missingKind ?? null;
+    if (!this.loaded) {
+      title = 'Connecting to the run…';
+      busy = true;
+    } else if (drawnKind) {
+      title = `No renderer for “${drawnKind}” frames`;
+      text = 'The curves below still update.';
+    } else if (hasFrame && this.player.current()?.frame === null) {
+      title = 'This environment sends no render frames';
+      text = 'Episodes, returns and curves still update.';
+    } else if (!hasFrame) {
+      if (this.run.status === 'starting') {
+        title = 'Starting the trainer…';
+        busy = true;
+      } else if (isActive(this.run)) {
+        title = 'Waiting for the first frames…';
+        busy = true;
+      } else {
+        title = ENDED_TITLES[this.run.status] ?? `This run is ${this.run.status}`;
+        text = 'No live frames to show; its learning curves are below.';
+      }
+    }
+    this.overlay.classList.toggle('visible', title !== '');
+    this.overlay.classList.toggle('busy', busy);
+    setText(this.overlayTitle, title);
+    setText(this.overlayText, text);
+  }
+
+  private togglePause(): void {
+    this.player.togglePause();
+    this.renderControls();
+    this.renderStatus();
+  }
+
+  private stepOnce(): void {
+    const f = this.player.step();
+    this.renderControls();
+    if (f && this.stage?.show(f, 0)) {
+      this.ctx.hooks.drawn++;
+      this.ctx.hooks.lastFrame = f;
+      this.renderFrameHud(f);
+    }
+    this.renderStatus();
+  }
+
+  private setSpeed(value: string): void {
+    const speed: Speed | null = parseSpeed(value);
+    if (speed === null) return;
+    this.player.setSpeed(speed);
+    this.renderControls();
+    this.renderStatus();
+  }
+
+  private key(e: KeyboardEvent): void {
+    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+    const t = e.target as HTMLElement | null;
+    const tag = t?.tagName ?? '';
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || t?.isContentEditable) return;
+    if (e.key === ' ' || e.code === 'Space') {
+      if (tag === 'BUTTON') return; // the focused button handles space itself
+      e.preventDefault();
+      this.togglePause();
+    } else if (e.key === 'ArrowRight') {
+      e.preventDefault();
+      this.stepOnce();
+    }
+  }
+}
+
+registerRunView('rl', (ctx, run) => new RlView(ctx, run));
