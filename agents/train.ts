@@ -10,6 +10,7 @@ import { initCompute, type BackendChoice } from '../lab/compute.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from '../lab/training.js';
 import type { EventSink } from '../lab/events.js';
+import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
 import { tf } from '../lab/compute.js';
 import { Network } from './network.js';
 import { observationEncoder } from './encoding.js';
@@ -34,6 +35,8 @@ export interface StartOptions {
   backend?: BackendChoice;
   overrides?: Record<string, unknown>;
   envKwargs?: Record<string, unknown>;
+  /** Replay logs to write (defaults: every evaluation episode, training episodes on the capped cubic schedule). */
+  replays?: Partial<ReplayConfig>;
   sinks?: EventSink[];
   command?: string;
   shouldStop?: () => boolean;
@@ -73,6 +76,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
   const evalEpisodes = positiveInt(options.evalEpisodes ?? train.evalEpisodes ?? 10, 'evalEpisodes');
   const checkpointEvery = positiveInt(options.checkpointEvery ?? 10_000, 'checkpointEvery', true);
   const envKwargs = { ...(train.envKwargs ?? {}), ...(options.envKwargs ?? {}) };
+  const replays = resolveReplayConfig(options.replays);
 
   const compute = await initCompute(options.backend ?? 'auto');
   const numEnvs = typeof hyperparameters.numEnvs === 'number' ? hyperparameters.numEnvs : 1;
@@ -91,6 +95,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     evalEpisodes,
     evalSeed: 1_000_000,
     checkpointEvery,
+    replays,
     backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason, details: compute.details },
     versions: { lab: LAB_VERSION, node: process.version, tfjs: compute.tfjsVersion },
     createdAt: new Date().toISOString(),

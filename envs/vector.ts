@@ -191,6 +191,57 @@ export abstract class VectorEnv<Obs extends TypedArray = TypedArray> {
     throw new EnvError(`${this.constructor.name} does not support restore()`);
   }
 
+  /**
+   * Sub-env i's state as a single-env snapshot: the JSON that `make(spec.id, { ...spec.kwargs,
+   * maxEpisodeSteps })` produces after the same history, so that a fresh env built that way `restore()`s it
+   * and steps on bit for bit (replay logs start training episodes from it).
+   */
+  snapshotEnv(_i: number): EnvSnapshot {
+    throw new EnvError(`${this.constructor.name} does not support snapshotEnv()`);
+  }
+
+  /** `render()` of sub-env i alone. */
+  renderEnv(i: number): RenderFrame | string {
+    this.checkIndex(i);
+    return this.render()[i]!;
+  }
+
+  private finalWatch: Uint8Array | null = null;
+  private finalSnapshots: (EnvSnapshot | null)[] = [];
+
+  /**
+   * Same-step autoreset resets a finished sub-env inside `step()`, so its final state is gone when the step
+   * returns. While watched, the step that ends sub-env i keeps `snapshotEnv(i)` of the final state (taken
+   * just before the reset) for `takeFinalSnapshot(i)`. Costs nothing for unwatched sub-envs.
+   */
+  watchFinalState(i: number, on = true): void {
+    this.checkIndex(i);
+    this.finalWatch ??= new Uint8Array(this.numEnvs);
+    this.finalWatch[i] = on ? 1 : 0;
+    if (!on) this.finalSnapshots[i] = null;
+  }
+
+  /** The final-state snapshot kept for a watched sub-env by the last step that ended it (then forgotten). */
+  takeFinalSnapshot(i: number): EnvSnapshot | null {
+    const s = this.finalSnapshots[i] ?? null;
+    this.finalSnapshots[i] = null;
+    return s;
+  }
+
+  /** The kept final-state snapshot of sub-env i without forgetting it (another reader may take it after). */
+  peekFinalSnapshot(i: number): EnvSnapshot | null {
+    return this.finalSnapshots[i] ?? null;
+  }
+
+  /** Subclasses call this just before a same-step autoreset of sub-env i. */
+  protected keepFinalState(i: number): void {
+    if (this.finalWatch !== null && this.finalWatch[i] === 1) this.finalSnapshots[i] = this.snapshotEnv(i);
+  }
+
+  protected checkIndex(i: number): void {
+    if (!Number.isSafeInteger(i) || i < 0 || i >= this.numEnvs) throw new EnvError(`${this.name}: sub-env index must be an integer from 0 to ${this.numEnvs - 1}, got ${describeValue(i)}`);
+  }
+
   /** Throws an error naming the sub-env, action and space unless `actions` is a valid batch. */
   protected checkActions(actions: ArrayLike<number>): void {
     const width = batchWidth(this.singleActionSpace);
@@ -314,6 +365,7 @@ export class SyncVectorEnv<Obs extends TypedArray = TypedArray> extends VectorEn
       this.terminations[i] = terminated ? 1 : 0;
       this.truncations[i] = truncated ? 1 : 0;
       if ((terminated || truncated) && mode === 'same-step') {
+        this.keepFinalState(i);
         const [resetObs, resetInfo] = env.reset();
         addInfo(infos, { finalObs: obs, finalInfo: info }, i, this.numEnvs);
         addInfo(infos, resetInfo, i, this.numEnvs);
@@ -331,8 +383,19 @@ export class SyncVectorEnv<Obs extends TypedArray = TypedArray> extends VectorEn
     return this.envs.map((e) => e.render());
   }
 
+  override renderEnv(i: number): RenderFrame | string {
+    this.checkIndex(i);
+    return this.envs[i]!.render();
+  }
+
   override snapshot(): EnvSnapshot {
     return { envs: this.envs.map((e) => e.snapshot()), ended: Array.from(this.ended), hasReset: this.hasReset };
+  }
+
+  /** The sub-envs are `make()` envs, so their own snapshot is the single-env one. */
+  override snapshotEnv(i: number): EnvSnapshot {
+    this.checkIndex(i);
+    return this.envs[i]!.snapshot();
   }
 
   override restore(snapshot: EnvSnapshot): void {
@@ -459,6 +522,22 @@ export class VectorRecordEpisodeStatistics<Obs extends TypedArray = TypedArray> 
 
   render(): (RenderFrame | string)[] {
     return this.env.render();
+  }
+
+  override renderEnv(i: number): RenderFrame | string {
+    return this.env.renderEnv(i);
+  }
+
+  override snapshotEnv(i: number): EnvSnapshot {
+    return this.env.snapshotEnv(i);
+  }
+
+  override watchFinalState(i: number, on = true): void {
+    this.env.watchFinalState(i, on);
+  }
+
+  override takeFinalSnapshot(i: number): EnvSnapshot | null {
+    return this.env.takeFinalSnapshot(i);
   }
 
   override close(): void {

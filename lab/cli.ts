@@ -18,6 +18,9 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
 import { distinctNames, formatMatch, makePlayer, playMatch } from '../agents/go/match.js';
+import { registerCompareCommand } from './cli_compare.js';
+import { registerReplayCommands } from './cli_replay.js';
+import { parseTrainSchedule, type TrainSchedule } from './replay.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -153,6 +156,10 @@ export function buildCli(): Command {
     .option('--live [url]', `publish the run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)
     .option('--live-every <k>', 'stream the steps of every k-th episode only', integer(1), 1)
     .option('--live-fps <n>', 'most frames per second streamed while watched (whole episodes are skipped to stay within it)', integer(1), 300)
+    .option('--record-train <schedule>', 'replay logs of training episodes (sub-env 0): cubic (0, 1, 8, 27, …, then every 1000th), none, all or every:N', (v: string) => parseTrainSchedule(v))
+    .option('--record-frames', 'store render() frames in replay logs (otherwise regenerated on demand)')
+    .option('--record-obs', 'store observations in replay logs')
+    .option('--no-record-eval', 'no replay logs of evaluation episodes')
     .action(async (opts: TrainCliOptions) => {
       if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
       let stop = false;
@@ -202,6 +209,7 @@ export function buildCli(): Command {
               out: opts.out,
               overrides: opts.set ?? {},
               envKwargs: opts.kw ?? {},
+              replays: { eval: opts.recordEval, frames: opts.recordFrames === true, obs: opts.recordObs === true, ...(opts.recordTrain ? { train: opts.recordTrain } : {}) },
               sinks,
               shouldStop: () => stop || (live?.stopRequested ?? false),
               command: ['lab', ...process.argv.slice(2)].join(' '),
@@ -348,6 +356,8 @@ export function buildCli(): Command {
       }
     });
 
+  registerReplayCommands(program);
+  registerCompareCommand(program);
   return program;
 }
 
@@ -370,6 +380,10 @@ interface TrainCliOptions {
   live?: string | true;
   liveEvery: number;
   liveFps: number;
+  recordTrain?: TrainSchedule;
+  recordFrames?: boolean;
+  recordObs?: boolean;
+  recordEval: boolean;
 }
 
 const DEFAULT_LIVE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;

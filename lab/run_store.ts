@@ -8,11 +8,13 @@
  *     checkpoints/step-…/       agent (networks, optimizer, RNG, replay buffer) + loop state
  *     policy/                   the final greedy policy network (model.json + weights.bin), for `lab eval`
  *     best_policy/              the policy with the best evaluation so far
+ *     replays/                  replay logs of recorded episodes (lab/replay.ts)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EventSink, TrainEvent } from './events.js';
 import { readJson, writeJsonAtomic } from './fsutil.js';
+import type { ReplayConfig } from './replay.js';
 
 export interface RunConfig {
   runId: string;
@@ -32,6 +34,8 @@ export interface RunConfig {
   /** Evaluation episode j is seeded evalSeed + j, the same at every evaluation. */
   evalSeed: number;
   checkpointEvery: number;
+  /** Which episodes get replay logs; run directories from before replay logs lack it (defaults apply). */
+  replays?: ReplayConfig;
   backend: { requested: string; backend: string; reason: string; details: Record<string, unknown> };
   versions: { lab: string; node: string; tfjs: string };
   createdAt: string;

@@ -7,13 +7,29 @@
  * (physics state and RNGs of every sub-env), the current observations and the loop's counters, plus the size
  * of metrics.jsonl at that moment. Resuming restores all of it and cuts metrics.jsonl back to that size, so
  * the metrics that follow equal those of an uninterrupted run.
+ *
+ * Replay logs (lab/replay.ts) go to <runDir>/replays/: every evaluation episode, and the training episodes of
+ * sub-env 0 that the schedule picks. A training episode that is in progress at a checkpoint is not recorded
+ * after a resume from that checkpoint (its start state is not kept in checkpoints); the next one is.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { makeVec, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
+import { make, makeVec, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
 import type { EventSink, TrainEvent } from './events.js';
 import { RunStore, checkpointName, type RunConfig } from './run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from './fsutil.js';
+import {
+  REPLAYS_DIR,
+  VectorReplayRecorder,
+  evalReplayName,
+  replayEnvKwargs,
+  resolveReplayConfig,
+  shouldRecordTrain,
+  trainReplayName,
+  type ReplayConfig,
+  type ReplayMeta,
+} from './replay.js';
 
 export interface TrainerOptions {
   config: RunConfig;
@@ -127,6 +143,10 @@ export class Trainer {
   private lastLogStep = 0;
   private lastEval: TrainResult['lastEval'] = null;
   private readonly shouldStop: () => boolean;
+  private readonly replays: ReplayConfig;
+  private readonly replayMeta: ReplayMeta;
+  /** Records training episodes of sub-env 0 (null when the schedule records none). */
+  private readonly trainRecorder: VectorReplayRecorder | null;
 
   constructor(options: TrainerOptions) {
     this.config = options.config;
@@ -138,6 +158,36 @@ export class Trainer {
     const c = this.config;
     this.envs = makeVec(c.envId, c.numEnvs, { ...c.envKwargs, autoresetMode: 'same-step' });
     this.nActions = (this.envs.singleActionSpace as unknown as { n: number }).n;
+    this.replays = resolveReplayConfig(c.replays);
+    this.replayMeta = {
+      runId: c.runId,
+      envId: c.envId,
+      envKwargs: replayEnvKwargs(c.envKwargs),
+      maxEpisodeSteps: this.envs.spec?.maxEpisodeSteps ?? null,
+      agent: c.agent,
+      preset: c.preset,
+      labVersion: c.versions.lab,
+      frames: this.replays.frames,
+      obs: this.replays.obs,
+    };
+    this.trainRecorder = this.replays.train === 'none' ? null : new VectorReplayRecorder(this.envs, this.replayMeta);
+  }
+
+  get replaysDir(): string {
+    return path.join(this.store.dir, REPLAYS_DIR);
+  }
+
+  /** Sub-env 0 has just been reset: record its new episode if the schedule says so. */
+  private startTrainEpisode(obs: TypedArray): void {
+    const rec = this.trainRecorder;
+    const s = this.state;
+    if (rec === null || !shouldRecordTrain(this.replays.train, s.envZeroEpisodes)) return;
+    rec.begin(
+      0,
+      path.join(this.replaysDir, trainReplayName(s.envZeroEpisodes)),
+      { mode: 'train', episode: s.envZeroEpisodes, seed: null, withState: true, checkpointStep: s.step, startStep: s.step },
+      obs,
+    );
   }
 
   /** Starts from scratch: reset with the run seed (sub-env i gets seed + i). */
@@ -160,6 +210,7 @@ export class Trainer {
       statCount: 0,
       bestEval: -Infinity,
     };
+    this.startTrainEpisode(obs);
   }
 
   /** Continues from the latest checkpoint of the run directory. */
@@ -188,10 +239,28 @@ export class Trainer {
       statCount: state.statCount,
       bestEval: state.bestEval ?? -Infinity,
     };
+    // Temporary files of replay logs that a killed process was writing (never complete logs).
+    if (fs.existsSync(this.replaysDir)) {
+      for (const f of fs.readdirSync(this.replaysDir)) {
+        if (/^\..+\.jsonl\.gz\.tmp-/.test(f)) fs.rmSync(path.join(this.replaysDir, f), { force: true });
+      }
+    }
   }
 
   get step(): number {
     return this.state.step;
+  }
+
+  /** Sub-env 0's final states are kept for live frames (see `watchFinalState`). */
+  private watchingFinal = false;
+  private scratchEnv: Env | null = null;
+
+  /** render() of a single env restored to a sub-env's snapshot (its final state, already autoreset). */
+  private renderSnapshot(snapshot: EnvSnapshot): RenderFrame | string {
+    const c = this.config;
+    this.scratchEnv ??= make(c.envId, { ...c.envKwargs, maxEpisodeSteps: this.envs.spec?.maxEpisodeSteps ?? null, renderMode: 'json' });
+    this.scratchEnv.restore(snapshot);
+    return this.scratchEnv.render();
   }
 
   private wantsSteps(): boolean {
@@ -222,16 +291,23 @@ export class Trainer {
     const episodeBudget = c.episodes ?? Infinity;
     let stopped = false;
     while (s.step < c.steps && s.episodes < episodeBudget) {
+      const live = this.wantsSteps();
+      // (The recorder switches watching off when it finishes a log, so a live viewer switches it on each step.)
+      if (live) this.envs.watchFinalState(0, true);
+      else if (this.watchingFinal) this.envs.watchFinalState(0, this.trainRecorder?.isRecording(0) ?? false);
+      this.watchingFinal = live;
       const actions = this.agent.act(this.obs, n, true, this.masks);
       const result = this.envs.step(actions);
       const [next, rewards, terminations, truncations] = result;
       const { batch, masks } = toStepBatch(this.obs, actions, this.masks, result, this.nActions);
       s.step += n;
       this.addStats(this.agent.observe(batch, s.step));
-
       // Asked per step: a live sink wants frames only while somebody watches.
-      if (this.wantsSteps()) {
-        const frame = this.envs.render()[0];
+      if (live) {
+        // The step that ends sub-env 0's episode shows its final state, not the autoreset one.
+        const ended = terminations[0] === 1 || truncations[0] === 1;
+        const final = ended ? this.envs.peekFinalSnapshot(0) : null;
+        const frame = final ? this.renderSnapshot(final) : this.envs.renderEnv(0);
         this.emit({
           type: 'step',
           step: s.step,
@@ -246,12 +322,18 @@ export class Trainer {
           frame: typeof frame === 'object' ? frame : null,
         });
       }
+      const rec = this.trainRecorder;
+      if (rec !== null && rec.isRecording(0)) rec.step(0, actions[0]!, rewards[0]!, terminations[0] === 1, truncations[0] === 1, next, result[4]);
       for (let i = 0; i < n; i++) {
         s.episodeReturns[i]! += rewards[i]!;
         s.episodeLengths[i]! += 1;
         if (!terminations[i] && !truncations[i]) continue;
         s.episodes++;
-        if (i === 0) s.envZeroEpisodes++;
+        if (i === 0) {
+          s.envZeroEpisodes++;
+          // Same-step autoreset: sub-env 0 already started its next episode.
+          this.startTrainEpisode(next);
+        }
         this.emit({
           type: 'episode',
           step: s.step,
@@ -329,7 +411,8 @@ export class Trainer {
   async evaluate(): Promise<void> {
     const c = this.config;
     const started = performance.now();
-    const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed);
+    const record = this.replays.eval ? { dir: this.replaysDir, meta: this.replayMeta, checkpointStep: this.state.step } : undefined;
+    const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record);
     const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
     const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
     this.lastEval = { meanReturn: mean, stdReturn: std };
@@ -379,15 +462,27 @@ export class Trainer {
   }
 
   close(): void {
+    this.trainRecorder?.close();
+    this.scratchEnv?.close();
     this.envs.close();
     for (const sink of this.sinks) void sink.close?.();
   }
 }
 
+/** Where and how `evaluateGreedy` writes a replay log per episode. */
+export interface EvalRecording {
+  dir: string;
+  /** Header fields of the run (the time limit is taken from the env). */
+  meta: ReplayMeta;
+  /** Training step at which the evaluated policy was taken. */
+  checkpointStep: number;
+}
+
 /**
  * Runs `episodes` greedy episodes side by side (sub-env j seeded `seed + j`) and returns their returns and
  * lengths. Sub-envs that finish early keep stepping without being counted. Envs without a time limit are
- * cut at `maxSteps` (a greedy policy can loop forever, e.g. walking into CliffWalking's wall).
+ * cut at `maxSteps` (a greedy policy can loop forever, e.g. walking into CliffWalking's wall). With `record`,
+ * episode j is written to `<dir>/eval-s<checkpointStep>-e<j>.jsonl.gz`.
  */
 export function evaluateGreedy(
   agent: Pick<Agent, 'act'>,
@@ -396,6 +491,7 @@ export function evaluateGreedy(
   episodes: number,
   seed: number,
   maxSteps = 10_000,
+  record?: EvalRecording,
 ): { returns: number[]; lengths: number[] } {
   const envs = makeVec(envId, episodes, { ...envKwargs, autoresetMode: 'same-step' });
   const nActions = (envs.singleActionSpace as unknown as { n: number }).n;
@@ -404,21 +500,35 @@ export function evaluateGreedy(
   const lengths = new Array<number>(episodes).fill(0);
   const done = new Uint8Array(episodes);
   let remaining = episodes;
-  for (let t = 0; remaining > 0 && t < maxSteps; t++) {
-    const actions = agent.act(obs, episodes, false, batchedActionMasks(infos, episodes, nActions));
-    const [next, rewards, terminations, truncations, stepInfos] = envs.step(actions);
-    for (let j = 0; j < episodes; j++) {
-      if (done[j]) continue;
-      returns[j]! += rewards[j]!;
-      lengths[j]! += 1;
-      if (terminations[j] || truncations[j]) {
-        done[j] = 1;
-        remaining--;
+  const recorder = record ? new VectorReplayRecorder(envs, { ...record.meta, maxEpisodeSteps: envs.spec?.maxEpisodeSteps ?? null }) : null;
+  try {
+    if (recorder) {
+      for (let j = 0; j < episodes; j++) {
+        const file = path.join(record!.dir, evalReplayName(record!.checkpointStep, j));
+        recorder.begin(j, file, { mode: 'eval', episode: j, seed: seed + j, withState: false, checkpointStep: record!.checkpointStep, startStep: null }, obs);
       }
     }
-    obs = next;
-    infos = stepInfos;
+    for (let t = 0; remaining > 0 && t < maxSteps; t++) {
+      const actions = agent.act(obs, episodes, false, batchedActionMasks(infos, episodes, nActions));
+      const [next, rewards, terminations, truncations, stepInfos] = envs.step(actions);
+      for (let j = 0; j < episodes; j++) {
+        if (done[j]) continue;
+        returns[j]! += rewards[j]!;
+        lengths[j]! += 1;
+        recorder?.step(j, actions[j]!, rewards[j]!, terminations[j] === 1, truncations[j] === 1, next, stepInfos);
+        if (terminations[j] || truncations[j]) {
+          done[j] = 1;
+          remaining--;
+        }
+      }
+      obs = next;
+      infos = stepInfos;
+    }
+    // Episodes cut at maxSteps: logged as they stand, with neither end flag set.
+    if (recorder) for (let j = 0; j < episodes; j++) if (!done[j]) recorder.finishUnended(j);
+  } finally {
+    recorder?.close();
+    envs.close();
   }
-  envs.close();
   return { returns, lengths };
 }

@@ -330,6 +330,7 @@ export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
       } else {
         // ENDED_NOW
         if (mode === 'same-step') {
+          this.keepFinalState(i);
           finalObs ??= new Array<Float32Array | null>(n).fill(null);
           finalMask ??= new Uint8Array(n);
           finalObs[i] = obs.slice(4 * i, 4 * i + 4);
@@ -381,6 +382,32 @@ export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
     const { x, xDot, theta, thetaDot, steps, actions } = this.b;
     // b.actions holds the last action of every sub-env; right after a reset (0 steps) there is none.
     return Array.from({ length: this.numEnvs }, (_, i) => cartPoleFrame(x[i]!, xDot[i]!, theta[i]!, thetaDot[i]!, steps[i] === 0 ? null : actions[i]!));
+  }
+
+  override renderEnv(i: number): CartPoleFrame {
+    if (!this.hasReset) throw new EnvError(`${this.name}: call reset() before render()`);
+    this.checkIndex(i);
+    const { x, xDot, theta, thetaDot, steps, actions } = this.b;
+    return cartPoleFrame(x[i]!, xDot[i]!, theta[i]!, thetaDot[i]!, steps[i] === 0 ? null : actions[i]!);
+  }
+
+  /**
+   * Sub-env i as `make('CartPole-v1', { maxEpisodeSteps })` would hold it: TimeLimit (steps taken, when
+   * there is a limit) around OrderEnforcing around the CartPoleEnv (float64 state, steps beyond
+   * termination, last action, RNG); EnvChecker keeps no state. The key order follows those snapshots.
+   */
+  override snapshotEnv(i: number): EnvSnapshot {
+    this.checkIndex(i);
+    const { x, xDot, theta, thetaDot, steps, actions, ended, terminations } = this.b;
+    const core: EnvSnapshot = {
+      state: this.hasReset ? [x[i]!, xDot[i]!, theta[i]!, thetaDot[i]!] : null,
+      // The single env counts steps beyond termination from 0 once it has terminated (reset clears it).
+      stepsBeyondTerminated: this.hasReset && ended[i] !== RUNNING && terminations[i] === 1 ? 0 : null,
+      lastAction: this.hasReset && steps[i] !== 0 ? actions[i]! : null,
+      rng: this.rngs[i]!.toJSON(),
+    };
+    const ordered: EnvSnapshot = { hasReset: this.hasReset, inner: core };
+    return this.maxEpisodeSteps === null ? ordered : { elapsed: steps[i]!, inner: ordered };
   }
 
   override snapshot(): EnvSnapshot {

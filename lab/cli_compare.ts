@@ -1,0 +1,102 @@
+/**
+ * `lab compare <runDir…>`: groups runs (an agent over several seeds), prints their final evaluation returns
+ * as IQM and mean with stratified-bootstrap confidence intervals, and writes learning curves as PNG and SVG.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRun, parseGroupBy, resolveRunDirs, type CompareOptions } from './compare.js';
+import { renderPng, renderSvg } from './plot.js';
+
+function integerAtLeast(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError(`expected a number between 0 and 1, got '${value}'`);
+  return n;
+}
+
+function groupByOption(value: string): CompareOptions['groupBy'] {
+  try {
+    return parseGroupBy(value);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+interface CompareCliOptions {
+  groupBy: CompareOptions['groupBy'];
+  reps: number;
+  seed: number;
+  confidence: number;
+  curve: CompareOptions['curve'];
+  window?: number;
+  normalize: CompareOptions['normalize'];
+  out?: string;
+  plot: boolean;
+  json?: boolean;
+}
+
+export interface CompareCommandResult {
+  text: string;
+  files: { png: string; svg: string } | null;
+}
+
+/** The command's work without the process around it: returns what it prints and the files it wrote. */
+export function runCompare(paths: string[], opts: CompareCliOptions): CompareCommandResult {
+  const dirs = resolveRunDirs(paths);
+  if (dirs.length < 2) throw new Error(`lab compare needs at least 2 runs, got ${dirs.length} (${dirs.join(', ')})`);
+  const runs = dirs.map((d) => loadRun(d));
+  const result = compareRuns(runs, {
+    groupBy: opts.groupBy,
+    reps: opts.reps,
+    seed: opts.seed,
+    confidence: opts.confidence,
+    curve: opts.curve,
+    normalize: opts.normalize,
+    ...(opts.window !== undefined ? { window: opts.window } : {}),
+  });
+  let files: CompareCommandResult['files'] = null;
+  if (opts.plot) {
+    const out = path.resolve(opts.out ?? `compare-${timestamp()}`);
+    fs.mkdirSync(out, { recursive: true });
+    const panels = curvePanels(result);
+    files = { png: path.join(out, 'compare.png'), svg: path.join(out, 'compare.svg') };
+    fs.writeFileSync(files.png, renderPng(panels));
+    fs.writeFileSync(files.svg, renderSvg(panels));
+  }
+  const text = opts.json
+    ? JSON.stringify({ ...result, files }, null, 2)
+    : formatCompare(result) + (files ? `\n\nLearning curves: ${files.png}\n                 ${files.svg}` : '');
+  return { text, files };
+}
+
+export function registerCompareCommand(program: Command): void {
+  program
+    .command('compare')
+    .description('compare groups of runs (an agent over several seeds): IQM and mean of final evaluation returns with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG')
+    .argument('<runDirs...>', 'run directories, or directories holding run directories (e.g. runs/)')
+    .option('--group-by <key>', 'how runs are grouped: agent-preset (e.g. dqn/zoo), agent, preset, env or hyper:<name>', groupByOption, DEFAULT_COMPARE_OPTIONS.groupBy)
+    .option('--reps <n>', 'bootstrap resamples per interval', integerAtLeast(1), DEFAULT_COMPARE_OPTIONS.reps)
+    .option('--seed <n>', 'seed of the bootstrap resampling', integerAtLeast(0), DEFAULT_COMPARE_OPTIONS.seed)
+    .option('--confidence <p>', 'confidence level of the intervals', probability, DEFAULT_COMPARE_OPTIONS.confidence)
+    .addOption(new Option('--curve <kind>', 'learning curves from greedy evaluations or from training episode returns (moving average)').choices(['eval', 'episodes']).default('eval'))
+    .option('--window <steps>', 'moving-average window in env steps for --curve episodes (default: about 1/25 of the longest run)', integerAtLeast(1))
+    .addOption(new Option('--normalize <how>', "aggregate over several envs: raw returns, or each env's returns divided by its reward threshold").choices(['none', 'threshold']).default('none'))
+    .option('--out <dir>', 'directory for compare.png and compare.svg (default: ./compare-<time>)')
+    .option('--no-plot', 'do not write the learning-curve images')
+    .option('--json', 'print JSON (groups, scores, estimates, intervals, curves, pairs, notes)')
+    .action((paths: string[], opts: CompareCliOptions) => {
+      console.log(runCompare(paths, opts).text);
+    });
+}
