@@ -26,6 +26,7 @@ import {
 } from '../lab/protocol.js';
 import { Hub } from './hub.js';
 import { catalog } from './catalog.js';
+import { BadRequest, NotFound, ReplayStore } from './replays_api.js';
 import { LAB_VERSION } from '../agents/train.js';
 
 export const VIEWER_DIST = fileURLToPath(new URL('../viewer/dist', import.meta.url));
@@ -86,6 +87,36 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
     const history = RUN_ID_PATTERN.test(runId) ? hub.history(runId) : null;
     if (!history) return void res.status(404).json({ error: `no run ${JSON.stringify(runId.slice(0, 200))}` });
     res.json(history);
+  });
+  const replays = new ReplayStore(hub.disk);
+  const fail = (res: express.Response, e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof NotFound) res.status(404).json({ error: message });
+    else if (e instanceof BadRequest) res.status(400).json({ error: message });
+    else res.status(500).json({ error: message });
+  };
+  const query = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  app.get(API.replays, (req, res) => {
+    try {
+      res.json(replays.list({ env: query(req.query.env), agent: query(req.query.agent), run: query(req.query.run), mode: query(req.query.mode) }));
+    } catch (e) {
+      fail(res, e);
+    }
+  });
+  app.get('/api/runs/:runId/replays/:name', (req, res) => {
+    try {
+      res.json(replays.detail(String(req.params.runId), String(req.params.name)));
+    } catch (e) {
+      fail(res, e);
+    }
+  });
+  app.get(API.compare, (req, res) => {
+    try {
+      const ids = (query(req.query.runs) ?? '').split(',').filter((s) => s !== '');
+      res.json(replays.compare(ids, { groupBy: query(req.query.groupBy), curve: query(req.query.curve) }));
+    } catch (e) {
+      fail(res, e);
+    }
   });
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'unknown API path' });
