@@ -17,7 +17,9 @@ import { DEFAULT_HOST, DEFAULT_PORT, RUN_ID_PATTERN, type RunInfo } from './prot
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
-import { distinctNames, formatMatch, makePlayer, playMatch } from '../agents/go/match.js';
+import { distinctNames, formatMatch, makePlayer, playMatch, type GameResult } from '../agents/go/match.js';
+import { MatchPublisher } from '../agents/go/match_live.js';
+import type { GoBoard } from '../envs/go/board.js';
 import { registerCompareCommand } from './cli_compare.js';
 import { registerReplayCommands } from './cli_replay.js';
 import { parseTrainSchedule, type TrainSchedule } from './replay.js';
@@ -327,7 +329,8 @@ export function buildCli(): Command {
     .option('--seed <n>', "match seed: player A's seed (B uses seed + 1)", integer(0), 0)
     .option('--sgf <dir>', 'write each game as an SGF file into this directory')
     .option('--json', 'print JSON')
-    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; seed: number; sgf?: string; json?: boolean }) => {
+    .option('--live [url]', `show the games live in the viewer of a lab server (default ${DEFAULT_LIVE_URL})`)
+    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; seed: number; sgf?: string; json?: boolean; live?: string | true }) => {
       if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
       if (opts.komi !== undefined && !Number.isFinite(opts.komi)) throw new Error('--komi must be a number');
       const common = { level: opts.level, ...(opts.sims !== undefined ? { sims: opts.sims } : {}) };
@@ -340,16 +343,22 @@ export function buildCli(): Command {
         throw e;
       }
       const [pa, pb] = distinctNames(playerA, playerB);
+      const live = opts.live ? new MatchPublisher(opts.live === true ? DEFAULT_LIVE_URL : opts.live, pa.name, pb.name, opts, (m) => !opts.json && console.log(`live: ${m}`)) : null;
       try {
         const result = await playMatch(pa, pb, {
+          ...(live ? { onMove: (board: GoBoard, game: number) => live.move(board, game), onGame: (g: GameResult) => { live.game(g); if (!opts.json) console.log(`game ${g.game + 1}: ${g.black} (B) vs ${g.white} (W): ${g.result} in ${g.moves} moves${g.sgfPath ? `  ${g.sgfPath}` : ''}`); } } : {}),
           games: opts.games,
           size: opts.size,
           seed: opts.seed,
           ...(opts.komi !== undefined ? { komi: opts.komi } : {}),
           ...(opts.sgf ? { sgfDir: opts.sgf } : {}),
-          ...(opts.json ? {} : { onGame: (g) => console.log(`game ${g.game + 1}: ${g.black} (B) vs ${g.white} (W): ${g.result} in ${g.moves} moves${g.sgfPath ? `  ${g.sgfPath}` : ''}`) }),
+          ...(opts.json || live ? {} : { onGame: (g: GameResult) => console.log(`game ${g.game + 1}: ${g.black} (B) vs ${g.white} (W): ${g.result} in ${g.moves} moves${g.sgfPath ? `  ${g.sgfPath}` : ''}`) }),
         });
+        await live?.end('done');
         console.log(opts.json ? JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) : formatMatch(result));
+      } catch (e) {
+        await live?.end('failed', e instanceof Error ? e.message : String(e));
+        throw e;
       } finally {
         await playerA.close?.();
         await playerB.close?.();

@@ -422,4 +422,29 @@ describe('lab server', () => {
       }
     }
   }, 60_000);
+
+  it('lab match --live shows the games: one episode per game, a Go frame per move', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const child = run(process.execPath, [LAB, 'match', 'mcts', 'random', '--games', '3', '--size', '5', '--sims', '3000', '--seed', '1', '--live', server.url], { encoding: 'utf8' });
+    const match = await until(async () => (await viewer.emitWithAck('runs:list', {})).runs.find((r: RunSummary) => r.runId.startsWith('match-mcts-3000-vs-random-5x5-')), 30_000, 'the match to appear');
+    expect(match).toMatchObject({ envId: 'GoLite-5x5-v0', agent: 'mcts-3000 vs random', episodes: 3, fps: 2 });
+    const frames: FramesMessage[] = [];
+    viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
+    await viewer.emitWithAck('run:watch', { runId: match.runId });
+    const { stdout } = await child;
+    await until(() => server.hub.summary(match.runId)?.status === 'done', 5000, 'done');
+    expect(stdout).toMatch(/game 3: /);
+    const history = server.hub.history(match.runId)!;
+    expect(history.episodes.map((e) => e.episode)).toEqual([1, 2, 3]);
+    for (const e of history.episodes) expect([1, 0, -1]).toContain(e.return);
+    const all = frames.flatMap((m) => m.frames);
+    expect(all.length).toBeGreaterThan(5);
+    for (const f of all) {
+      expect(f.frame).toMatchObject({ kind: 'go', size: 5, komi: 24 });
+      const stones = [...(f.frame as { board: string }).board].filter((c) => c !== '.').length;
+      expect(stones).toBeLessThanOrEqual(f.episodeStep);
+    }
+    for (let i = 1; i < all.length; i++) expect(all[i]!.step).toBeGreaterThan(all[i - 1]!.step);
+    expect(all.filter((f) => f.terminated).length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 });

@@ -36,6 +36,8 @@ export interface MatchOptions {
   sgfDir?: string;
   /** Called after each game (progress output). */
   onGame?: (game: GameResult) => void;
+  /** Called after every move with the position (0-based game index): live viewers follow the games. */
+  onMove?: (board: GoBoard, game: number) => void;
 }
 
 export interface GameResult {
@@ -113,7 +115,7 @@ function withPlayerNames(sgf: string, black: string, white: string): string {
 }
 
 /** Plays one game to the end; the players see clones of the board. Throws if a player returns an illegal move. */
-export async function playGame(black: GoPlayer, white: GoPlayer, size: number, komi: number = defaultKomi(size)): Promise<GoBoard> {
+export async function playGame(black: GoPlayer, white: GoPlayer, size: number, komi: number = defaultKomi(size), onMove?: (board: GoBoard) => void): Promise<GoBoard> {
   const board = new GoBoard(size, komi);
   while (!board.isOver) {
     const player = board.toPlay === BLACK ? black : white;
@@ -122,6 +124,7 @@ export async function playGame(black: GoPlayer, white: GoPlayer, size: number, k
       throw new Error(`${player.name} (${board.toPlay === BLACK ? 'black' : 'white'}) chose an illegal move ${toGtp(move, size)} at move ${board.moveNumber + 1}: ${board.illegalReason(move)}`);
     }
     board.play(move);
+    onMove?.(board);
   }
   return board;
 }
@@ -141,7 +144,7 @@ export async function playMatch(playerA: GoPlayer, playerB: GoPlayer, options: M
     const aIsBlack = g % 2 === 0;
     const black = aIsBlack ? playerA : playerB;
     const white = aIsBlack ? playerB : playerA;
-    const board = await playGame(black, white, size, komi);
+    const board = await playGame(black, white, size, komi, options.onMove ? (b) => options.onMove!(b, g) : undefined);
     const { margin } = board.score();
     const winner: GameResult['winner'] = margin === 0 ? 'draw' : margin > 0 === aIsBlack ? 'A' : 'B';
     if (winner === 'A') aWins++;

@@ -215,19 +215,24 @@ export class GoEnv extends Env<Float32Array, number> {
       }
       return `${b.toString()}\n${status}`;
     }
-    let board = '';
-    for (let i = 0; i < b.area; i++) board += '.XO'[b.cells[i]!];
-    const lm = b.lastMove;
-    return {
-      kind: 'go',
-      size: this.size,
-      board,
-      toPlay: colorName(b.toPlay),
-      lastMove: lm < 0 ? null : lm === b.area ? 'pass' : [Math.floor(lm / this.size), lm % this.size],
-      captures: { ...b.capturesBy },
-      komi: this.komi,
-    };
+    return goFrame(b, this.komi);
   }
+}
+
+/** The viewer's frame of a board position (also used to stream matches that run outside an env). */
+export function goFrame(b: GoBoard, komi: number): GoFrame {
+  let board = '';
+  for (let i = 0; i < b.area; i++) board += '.XO'[b.cells[i]!];
+  const lm = b.lastMove;
+  return {
+    kind: 'go',
+    size: b.size,
+    board,
+    toPlay: colorName(b.toPlay),
+    lastMove: lm < 0 ? null : lm === b.area ? 'pass' : [Math.floor(lm / b.size), lm % b.size],
+    captures: { ...b.capturesBy },
+    komi,
+  };
 }
 
 export class GoVsOpponentEnv extends Env<Float32Array, number> {
