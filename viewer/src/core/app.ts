@@ -1,268 +1,127 @@
 /**
- * The app: connection, runs list, new-run form, the watched run (one at a time) and its view.
+ * The app: the top bar (brand, navigation, connection), the hash router, and the page on screen.
+ *
+ * The Live page lives for the whole session (hidden while another page shows); the other pages are built
+ * for their route and destroyed when the route leaves them, unless they can follow the new route in place.
  */
-import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../lab/protocol.js';
-import { agentLabel, formatRunHash, isActive, parseRunHash, pickAutoWatch, statusMeta } from '../model/runs.js';
-import { fetchCatalog, LabConnection, type ConnectionState } from '../net/connection.js';
-import { Stage } from '../stage/stage.js';
-import { h, icon, ICONS, setText } from '../ui/dom.js';
-import { NewRunForm } from '../ui/new_run_form.js';
-import { RunList } from '../ui/run_list.js';
-import { hooks, setProbeSource } from './hooks.js';
-import { runViewFor, type RunView } from './run_views.js';
+import { formatRoute, parseRoute, sectionOf, type Route } from '../model/routes.js';
+import { LabConnection, type ConnectionState } from '../net/connection.js';
+import { ROUTE_RECORDED } from './nav.js';
+import { ComparePage } from '../pages/compare.js';
+import { LivePage } from '../pages/live.js';
+import { ReplayPlayerPage } from '../pages/player.js';
+import { ReplaysPage } from '../pages/replays.js';
+import { h, icon, setText } from '../ui/dom.js';
+
+/** A page other than Live. */
+export interface Page {
+  readonly el: HTMLElement;
+  /** Follows a new route of the same page in place; false: the app builds the page anew. */
+  update(route: Route): boolean;
+  destroy(): void;
+}
+
+const NAV_ICONS = {
+  live: ['M3 12h3.5l2.5-6 4 12 2.5-6H21'],
+  replays: ['M4 5h16v14H4z', 'M10 9v6l5-3z'],
+  compare: ['M4 19V9', 'M10 19V5', 'M16 19v-7', 'M20 19H3'],
+};
+
+type Section = 'live' | 'replays' | 'compare';
 
 export class App {
   private readonly conn = new LabConnection();
-  private runs: RunSummary[] = [];
-  private catalog: Catalog | null = null;
-  private watched: string | null = null;
-  private view: RunView | null = null;
-  private viewKind: string | null = null;
-  private watchToken = 0;
-  private stagePromise: Promise<Stage> | null = null;
-  private listedOnce = false;
-  private emptyKey = '';
-
-  private readonly form: NewRunForm;
-  private readonly list: RunList;
-  private readonly banner: HTMLElement;
+  private readonly live: LivePage;
+  private readonly body: HTMLElement;
+  private readonly nav: Record<Section, HTMLAnchorElement>;
   private readonly connDot: HTMLElement;
   private readonly connText: HTMLElement;
-  private readonly header: HTMLElement;
-  private readonly title: HTMLElement;
-  private readonly subtitle: HTMLElement;
-  private readonly pill: HTMLElement;
-  private readonly stopBtn: HTMLButtonElement;
-  private readonly headerError: HTMLElement;
-  private readonly host: HTMLElement;
-  private readonly empty: HTMLElement;
+  private page: Page | null = null;
+  private pageName: Route['page'] | null = null;
+  /** The last route of each section: the tabs lead back to it. */
+  private readonly lastHash: Record<Section, string> = { live: '#/live', replays: '#/replays', compare: '#/compare' };
 
   constructor(root: HTMLElement) {
-    this.form = new NewRunForm((req) => this.startRun(req));
-    this.list = new RunList((id) => void this.watch(id));
+    const tab = (section: Section, label: string) =>
+      h('a', { class: 'nav-tab', testid: `nav-${section}`, attrs: { href: this.lastHash[section] } }, icon(NAV_ICONS[section], 'icon nav-icon'), h('span', { text: label }));
+    this.nav = { live: tab('live', 'Live'), replays: tab('replays', 'Replays'), compare: tab('compare', 'Compare') };
     this.connDot = h('span', { class: 'conn-dot' });
     this.connText = h('span', { class: 'conn-text', text: 'connecting' });
-    const brand = h(
+    const topbar = h(
       'header',
-      { class: 'brand' },
-      h('div', { class: 'logo', attrs: { 'aria-hidden': 'true' } }),
-      h('div', { class: 'brand-text' }, h('div', { class: 'brand-name', text: 'RL Lab' }), h('div', { class: 'brand-sub', text: 'live training viewer' })),
-      h('div', { class: 'conn' }, this.connDot, this.connText),
+      { class: 'topbar' },
+      h(
+        'a',
+        { class: 'brand', attrs: { href: '#/live', 'aria-label': 'RL Lab: live runs' } },
+        h('div', { class: 'logo', attrs: { 'aria-hidden': 'true' } }),
+        h('div', { class: 'brand-text' }, h('div', { class: 'brand-name', text: 'RL Lab' }), h('div', { class: 'brand-sub', text: 'training viewer' })),
+      ),
+      h('nav', { class: 'nav', attrs: { 'aria-label': 'Pages' } }, this.nav.live, this.nav.replays, this.nav.compare),
+      h('div', { class: 'conn', title: 'Connection to the lab server' }, this.connDot, this.connText),
     );
-    const sidebar = h('aside', { class: 'sidebar' }, brand, h('div', { class: 'sidebar-scroll' }, this.form.el, this.list.el));
-
-    this.banner = h('div', { class: 'banner', attrs: { role: 'status', hidden: '' } }, h('span', { class: 'spinner spinner-small' }), h('span', { text: 'Connection to the lab server lost — reconnecting…' }));
-    this.title = h('h1', { class: 'run-title' });
-    this.subtitle = h('div', { class: 'run-subtitle' });
-    this.pill = h('span', { class: 'pill' });
-    this.stopBtn = h('button', { class: 'btn btn-danger', testid: 'stop-run', attrs: { type: 'button', hidden: '' }, on: { click: () => void this.stopRun() } }, icon(ICONS.stop), h('span', { text: 'Stop' }));
-    this.headerError = h('div', { class: 'run-error' });
-    this.header = h(
-      'header',
-      { class: 'run-header', attrs: { hidden: '' } },
-      h('div', { class: 'run-heading' }, h('div', { class: 'run-title-line' }, this.title, this.pill), this.subtitle),
-      h('div', { class: 'run-actions' }, this.stopBtn),
-    );
-    this.host = h('div', { class: 'view-host' });
-    this.empty = h('div', { class: 'empty-state' });
-    const main = h('main', { class: 'main' }, this.banner, this.header, this.headerError, this.host, this.empty);
-    root.replaceChildren(h('div', { class: 'app' }, sidebar, main));
-
-    const s = this.conn.socket;
-    s.on('runs:changed', ({ runs }) => this.setRuns(runs));
-    s.on('run:frames', (m: FramesMessage) => {
-      if (m.runId === this.watched) this.view?.frames(m);
-    });
-    s.on('run:metrics', (m: MetricsMessage) => {
-      if (m.runId === this.watched) this.view?.metrics(m);
-    });
-    s.on('lab:error', (m) => console.warn(`lab server: ${m.event}: ${m.error}`));
-    this.conn.onState((state, first) => this.connectionChanged(state, first));
-    window.addEventListener('hashchange', () => {
-      const id = parseRunHash(location.hash);
-      if (id && id !== this.watched) void this.watch(id);
-    });
-    this.renderEmpty();
-    void this.loadCatalog();
+    this.body = h('div', { class: 'shell-body' });
+    root.replaceChildren(h('div', { class: 'shell' }, topbar, this.body));
+    this.live = new LivePage(this.body, this.conn);
+    this.conn.onState((state) => this.connectionChanged(state));
+    window.addEventListener('hashchange', () => this.route());
+    window.addEventListener(ROUTE_RECORDED, () => this.noteRoute(parseRoute(location.hash)));
+    this.route();
   }
 
-  // -------------------------------------------------------------------------------------------------
-  // Connection
+  /** Marks the route's tab as current; the tabs lead back to where their section was left. */
+  private noteRoute(route: Route): void {
+    const section = sectionOf(route.page);
+    for (const [name, a] of Object.entries(this.nav) as [Section, HTMLAnchorElement][]) {
+      const current = name === section;
+      a.classList.toggle('active', current);
+      if (current) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    // The Replays tab leads back to the list (with its filters), not to a player.
+    if (route.page === 'replays' || route.page === 'compare') this.lastHash[route.page] = formatRoute(route);
+    for (const s of ['replays', 'compare'] as const) this.nav[s].setAttribute('href', this.lastHash[s]);
+  }
 
-  private connectionChanged(state: ConnectionState, first: boolean): void {
+  private connectionChanged(state: ConnectionState): void {
     this.connDot.dataset.state = state;
     setText(this.connText, state === 'connected' ? 'connected' : state === 'connecting' ? 'connecting' : 'offline');
-    if (state === 'disconnected') this.banner.removeAttribute('hidden');
-    if (state !== 'connected') return;
-    this.banner.setAttribute('hidden', '');
-    if (!this.catalog) void this.loadCatalog();
-    void this.conn
-      .listRuns()
-      .then((runs) => {
-        this.setRuns(runs);
-        if (first || !this.listedOnce) {
-          this.listedOnce = true;
-          const id = pickAutoWatch(runs, parseRunHash(location.hash));
-          if (id) void this.watch(id);
-        } else if (this.watched) {
-          // After a reconnect the server no longer knows what this socket watched.
-          void this.watch(this.watched, true);
-        }
-      })
-      .catch((err: Error) => console.warn(`runs:list: ${err.message}`));
   }
 
-  private async loadCatalog(): Promise<void> {
-    try {
-      this.catalog = await fetchCatalog();
-      this.form.setCatalog(this.catalog);
-    } catch (err) {
-      console.warn(`catalog: ${(err as Error).message}`);
-      // Retried on the next (re)connect.
-    }
-  }
+  /** Shows the page of `location.hash`. */
+  private route(): void {
+    const route = parseRoute(location.hash);
+    const section = sectionOf(route.page);
+    this.noteRoute(route);
 
-  // -------------------------------------------------------------------------------------------------
-  // Runs
-
-  private setRuns(runs: RunSummary[]): void {
-    this.runs = runs;
-    this.list.render(runs, this.watched);
-    const run = this.watchedRun();
-    if (run) {
-      this.view?.update(run);
-      this.renderHeader(run);
-    }
-    this.renderEmpty();
-  }
-
-  private watchedRun(): RunSummary | undefined {
-    return this.watched ? this.runs.find((r) => r.runId === this.watched) : undefined;
-  }
-
-  /** Watches `runId` (unwatching the previous run); `again` re-watches the same run after a reconnect. */
-  async watch(runId: string, again = false): Promise<void> {
-    if (runId === this.watched && !again) return;
-    const prev = this.watched;
-    if (prev && prev !== runId) this.conn.unwatch(prev);
-    this.watched = runId;
-    hooks.watchedRunId = runId;
-    if (parseRunHash(location.hash) !== runId) history.replaceState(null, '', `${location.pathname}${location.search}${formatRunHash(runId)}`);
-    this.list.render(this.runs, runId);
-    setText(this.headerError, '');
-    const token = ++this.watchToken;
-    const known = this.runs.find((r) => r.runId === runId);
-    if (!again) {
-      hooks.framesReceived = 0;
-      hooks.lastFrame = null;
-      if (known) this.mountView(known);
-      else this.unmountView();
-    }
-    if (known) this.renderHeader(known);
-    this.renderEmpty();
-    try {
-      const result = await this.conn.watch(runId);
-      if (token !== this.watchToken) return;
-      if (!this.view || this.viewKind !== result.run.kind) this.mountView(result.run);
-      this.view?.load(result);
-      this.renderHeader(result.run);
-      this.renderEmpty();
-    } catch (err) {
-      if (token !== this.watchToken) return;
-      setText(this.headerError, `Could not watch ${runId}: ${(err as Error).message}`);
-    }
-  }
-
-  private mountView(run: RunSummary): void {
-    this.unmountView();
-    const factory = runViewFor(run.kind);
-    this.viewKind = run.kind;
-    if (!factory) {
-      this.host.replaceChildren(h('div', { class: 'empty-card' }, h('div', { class: 'empty-title', text: `No viewer for “${run.kind}” runs` }), h('div', { class: 'empty-text', text: 'This build of the viewer has no view registered for this kind of run.' })));
+    if (route.page === 'live') {
+      this.closePage();
+      this.live.show(route.runId);
       return;
     }
-    this.view = factory({ container: this.host, stage: () => this.stage(), hooks }, run);
+    this.live.hide();
+    if (this.page && this.pageName === route.page && this.page.update(route)) return;
+    this.closePage();
+    this.pageName = route.page;
+    document.title = `${section === 'compare' ? 'Compare' : 'Replays'} — RL Lab`;
+    this.page = this.buildPage(route);
+    this.body.append(this.page.el);
   }
 
-  private unmountView(): void {
-    this.view?.destroy();
-    this.view = null;
-    this.viewKind = null;
-    this.host.replaceChildren();
-  }
-
-  private stage(): Promise<Stage> {
-    if (!this.stagePromise) {
-      this.stagePromise = Stage.create();
-      void this.stagePromise.then((s) => setProbeSource(() => s.probe()));
-    }
-    return this.stagePromise;
-  }
-
-  private async startRun(request: StartRunRequest): Promise<void> {
-    const run = await this.conn.start(request);
-    if (!this.runs.some((r) => r.runId === run.runId)) this.setRuns([...this.runs, run]);
-    await this.watch(run.runId);
-  }
-
-  private async stopRun(): Promise<void> {
-    const id = this.watched;
-    if (!id) return;
-    this.stopBtn.disabled = true;
-    try {
-      await this.conn.stop(id);
-    } catch (err) {
-      setText(this.headerError, `Could not stop ${id}: ${(err as Error).message}`);
-    } finally {
-      this.stopBtn.disabled = false;
+  private buildPage(route: Exclude<Route, { page: 'live' }>): Page {
+    switch (route.page) {
+      case 'replays':
+        return new ReplaysPage(route);
+      case 'replay':
+      case 'side-by-side':
+        return new ReplayPlayerPage(route);
+      case 'compare':
+        return new ComparePage(route);
     }
   }
 
-  // -------------------------------------------------------------------------------------------------
-  // Rendering
-
-  private renderHeader(run: RunSummary): void {
-    this.header.removeAttribute('hidden');
-    setText(this.title, run.envId);
-    const meta = statusMeta(run.status);
-    setText(this.pill, meta.label);
-    this.pill.style.setProperty('--pill', meta.color);
-    this.pill.classList.toggle('pulse', isActive(run));
-    const parts = [agentLabel(run), `seed ${run.seed}`, run.numEnvs > 1 ? `${run.numEnvs} envs` : '', run.backend, run.runId].filter(Boolean);
-    setText(this.subtitle, parts.join('  ·  '));
-    const active = run.status === 'running' || run.status === 'starting';
-    if (active) this.stopBtn.removeAttribute('hidden');
-    else this.stopBtn.setAttribute('hidden', '');
-    if (run.error) setText(this.headerError, run.error);
-    document.title = `${run.envId} · ${agentLabel(run)} — RL Lab`;
-  }
-
-  private renderEmpty(): void {
-    const watching = this.watched !== null;
-    this.empty.style.display = watching ? 'none' : '';
-    this.host.style.display = watching ? '' : 'none';
-    if (!watching) this.header.setAttribute('hidden', '');
-    if (watching) return;
-    const offline = this.conn.state !== 'connected' && !this.listedOnce;
-    const none = this.runs.length === 0;
-    const title = offline ? 'Connecting to the lab server…' : none ? 'No runs yet' : 'Pick a run to watch';
-    const key = `${title}|${offline}`;
-    if (this.emptyKey === key) return;
-    this.emptyKey = key;
-    const text = offline
-      ? `Waiting for ${location.host || 'the server'} (${API.health}).`
-      : none
-        ? 'Choose an environment and an agent under New run on the left and press Start: training plays here live, the current episode on the stage and the learning curves below it.'
-        : 'Click a run in the list to watch it live, with its learning curves.';
-    this.empty.replaceChildren(
-      h(
-        'div',
-        { class: 'empty-card' },
-        h('div', { class: `empty-art ${none && !offline ? 'empty-art-point' : ''}`, attrs: { 'aria-hidden': 'true' } }),
-        h('div', { class: 'empty-title', text: title }),
-        h('div', { class: 'empty-text', text }),
-        !offline ? h('div', { class: 'empty-keys' }, h('kbd', { text: 'space' }), ' pause / play   ', h('kbd', { text: '→' }), ' single step') : null,
-      ),
-    );
+  private closePage(): void {
+    this.page?.destroy();
+    this.page = null;
+    this.pageName = null;
   }
 }

@@ -1,5 +1,8 @@
-/** `window.__lab`: the state an end-to-end test reads (watched run, frames received and drawn, a stage probe). */
-import type { StepFrame } from '../../../lab/protocol.js';
+/**
+ * `window.__lab`: the state an end-to-end test reads (watched run, frames received and drawn, a stage probe;
+ * the replay panes on screen with the step and frame each one shows).
+ */
+import type { RenderFrame, StepFrame } from '../../../lab/protocol.js';
 import { rgb, STAGE } from '../model/palette.js';
 import type { StageProbe } from '../stage/stage.js';
 
@@ -13,6 +16,19 @@ export interface LabHooks {
   drawn: number;
   /** Key points (CSS px, relative to the stage canvas's top-left) and colours of the drawn frame. */
   stageProbe(): StageProbe;
+  /** The replay player (one pane) or side-by-side replay (two panes) on screen; no panes elsewhere. */
+  replay: { panes: ReplayPaneHook[] };
+}
+
+export interface ReplayPaneHook {
+  runId: string;
+  name: string;
+  /** Frame index drawn: 0 after the reset, k after step k (-1 before the first draw). */
+  step: number;
+  /** The render frame drawn (a string for text-only envs; null before the first draw). */
+  frame: RenderFrame | string | null;
+  /** Key points of the pane's stage (CSS px from its canvas's top-left) and their colours. */
+  probe(): StageProbe;
 }
 
 declare global {
@@ -35,10 +51,16 @@ export const hooks: LabHooks = {
   drawn: 0,
   stageProbe(): StageProbe {
     if (probeSource) return probeSource();
-    const background = rgb(STAGE.background);
-    return { kind: '', points: {}, colors: { background }, background };
+    return emptyProbe();
   },
+  replay: { panes: [] },
 };
+
+/** The probe of a stage that draws nothing. */
+export function emptyProbe(): StageProbe {
+  const background = rgb(STAGE.background);
+  return { kind: '', points: {}, colors: { background }, background };
+}
 
 export function installHooks(): void {
   window.__lab = hooks;

@@ -30,7 +30,10 @@ export interface BandSeries {
   xs: readonly number[];
   lo: readonly number[];
   hi: readonly number[];
+  /** Fill opacity (default 0.18). */
   alpha?: number;
+  /** Also stroke the band's lower and upper edges with thin lines (a confidence band stays readable where bands overlap). */
+  edges?: boolean;
 }
 export type Series = PointSeries | LineSeries | BandSeries;
 
@@ -225,6 +228,18 @@ export class Chart {
       ctx.closePath();
     }
     ctx.fill();
+    if (s.edges && n > 1) {
+      ctx.globalAlpha = Math.min(1, (s.alpha ?? 0.18) * 2.5);
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = 1;
+      ctx.lineJoin = 'round';
+      for (const edge of [s.lo, s.hi]) {
+        ctx.beginPath();
+        ctx.moveTo(x(s.xs[0]!), y(edge[0]!));
+        for (let i = 1; i < n; i++) ctx.lineTo(x(s.xs[i]!), y(edge[i]!));
+        ctx.stroke();
+      }
+    }
     ctx.globalAlpha = 1;
   }
 
