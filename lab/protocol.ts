@@ -9,7 +9,7 @@
  *     publisher:hello / :events / :end        run:frames / run:metrics / runs:changed
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
-import type { RenderFrame } from '../envs/frames.js';
+import type { GoFrame, RenderFrame } from '../envs/frames.js';
 import type { CheckpointEvent, EpisodeEvent, EvalEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
 export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent };
@@ -135,6 +135,53 @@ export interface Catalog {
   agents: CatalogAgent[];
 }
 
+/** Opponents a person can play Go against in the viewer (GTP engines run by the server). */
+export const GO_OPPONENTS = ['random', 'mcts', 'gnugo'] as const;
+export type GoOpponentKind = (typeof GO_OPPONENTS)[number];
+
+/** A Go game between a person in the viewer and an agent. */
+export interface GoGameState {
+  gameId: string;
+  size: number;
+  komi: number;
+  opponent: string;
+  humanColor: 'black' | 'white';
+  frame: GoFrame;
+  /** Moves played (passes included). */
+  moves: number;
+  /** The agent is choosing its move. */
+  thinking: boolean;
+  /** Points (row·N + col, pass = N²) the person may play now; empty when it is not their turn. */
+  legal: number[];
+  over: boolean;
+  /** SGF-style result once over: "B+3.5", "W+R" (resignation), "0" (draw). */
+  result: string | null;
+  /** Area score at the end (not after a resignation). */
+  score: { black: number; white: number; komi: number; margin: number } | null;
+  /** The game as SGF once over. */
+  sgf: string | null;
+  error: string | null;
+}
+
+export interface GoNewRequest {
+  size: number;
+  opponent: GoOpponentKind;
+  humanColor: 'black' | 'white';
+  /** MCTS simulations per move (mcts). */
+  sims?: number;
+  /** GnuGo level 0–10 (gnugo). */
+  level?: number;
+  komi?: number;
+}
+export interface GoPlayRequest {
+  gameId: string;
+  /** row·N + col, or N² to pass. */
+  move: number;
+}
+export interface GoRef {
+  gameId: string;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Messages
 
@@ -210,12 +257,18 @@ export interface ViewerToServer {
   'run:unwatch': (payload: RunRef, ack?: AckFn) => void;
   'run:start': (payload: StartRunRequest, ack: AckFn<{ run: RunSummary }>) => void;
   'run:stop': (payload: RunRef, ack?: AckFn) => void;
+  'go:new': (payload: GoNewRequest, ack: AckFn<{ game: GoGameState }>) => void;
+  'go:play': (payload: GoPlayRequest, ack: AckFn<{ game: GoGameState }>) => void;
+  'go:resign': (payload: GoRef, ack?: AckFn<{ game: GoGameState }>) => void;
+  'go:close': (payload: GoRef, ack?: AckFn) => void;
 }
 /** Server → viewer. */
 export interface ServerToViewer {
   'runs:changed': (payload: { runs: RunSummary[] }) => void;
   'run:frames': (message: FramesMessage) => void;
   'run:metrics': (message: MetricsMessage) => void;
+  /** A Go game changed (the agent moved, or the game ended). */
+  'go:state': (payload: { game: GoGameState }) => void;
   'lab:error': (message: ErrorMessage) => void;
 }
 
@@ -453,6 +506,17 @@ export const schemas = {
     seed: s.optional(s.int({ min: 0, max: 2 ** 31 - 1 })) as Check<number>,
     steps: s.optional(s.int({ min: 1, max: 1e9 })) as Check<number>,
   }),
+  'go:new': s.object<GoNewRequest>({
+    size: s.int({ min: 5, max: 19 }),
+    opponent: s.literal(...GO_OPPONENTS),
+    humanColor: s.literal('black', 'white'),
+    sims: s.optional(s.int({ min: 1, max: 200_000 })) as Check<number>,
+    level: s.optional(s.int({ min: 0, max: 10 })) as Check<number>,
+    komi: s.optional(s.number({ min: -400, max: 400 })) as Check<number>,
+  }),
+  'go:play': s.object<GoPlayRequest>({ gameId: s.string({ max: 100 }), move: s.int({ min: 0, max: 361 }) }),
+  'go:resign': s.object<GoRef>({ gameId: s.string({ max: 100 }) }),
+  'go:close': s.object<GoRef>({ gameId: s.string({ max: 100 }) }),
 } satisfies Record<string, Check<unknown>>;
 
 export type ValidatedEvent = keyof typeof schemas;

@@ -32,6 +32,7 @@ import { HistoryBuffer } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkStartRequest, envFps } from './catalog.js';
 import { launchTrainer, type Launched } from './launcher.js';
+import { GoGames } from './go_games.js';
 
 type ViewerSocket = Socket<ViewerToServer, ServerToViewer>;
 type PublisherSocket = Socket<PublisherToServer, ServerToPublisher>;
@@ -83,6 +84,8 @@ export class Hub {
   private changedTimer: ReturnType<typeof setTimeout> | null = null;
   private viewers: Namespace<ViewerToServer, ServerToViewer> | null = null;
   private closing = false;
+  /** Go games between people in the viewer and agents. */
+  readonly go = new GoGames();
   /** Counters the tests and the benchmark read. */
   readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, rejected: 0 };
 
@@ -104,7 +107,15 @@ export class Hub {
       });
       handle('run:start', (request, reply) => reply(this.start(request)));
       handle('run:stop', ({ runId }, reply) => reply(this.stop(runId)));
+      handle('go:new', (request, reply) => reply({ ok: true, game: this.go.create(socket, request) }));
+      handle('go:play', ({ gameId, move }, reply) => reply({ ok: true, game: this.go.play(socket, gameId, move) }));
+      handle('go:resign', ({ gameId }, reply) => reply({ ok: true, game: this.go.resign(socket, gameId) }));
+      handle('go:close', ({ gameId }, reply) => {
+        this.go.close(socket, gameId);
+        reply({ ok: true });
+      });
       socket.on('disconnect', () => {
+        this.go.dropOwner(socket);
         for (const [runId, run] of this.runs) if (run.watchers.has(socket.id)) this.unwatch(socket, runId);
       });
     });
@@ -491,6 +502,7 @@ export class Hub {
   /** Stops every trainer the server started (they checkpoint first) and waits for them, at most `timeoutMs`. */
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
+    await this.go.closeAll();
     if (this.changedTimer) clearTimeout(this.changedTimer);
     this.changedTimer = null;
     for (const run of this.runs.values()) if (run.flushTimer) clearTimeout(run.flushTimer);

@@ -33,24 +33,23 @@ export function gnugoAvailable(path: string = GNUGO_PATH): boolean {
   return existsSync(path);
 }
 
-export class GnuGoPlayer implements GoPlayer {
-  readonly name: string;
-  readonly level: number;
-  readonly seed: number;
-  private readonly path: string;
-  private readonly timeoutMs: number;
+/**
+ * Any GTP engine as a GoPlayer: started on the first `genmove`, kept in step with the board by replaying
+ * `board.moves` (see the file comment). GnuGo is one; `lab gtp` (our own agents in a child process) another.
+ */
+export class GtpPlayer implements GoPlayer {
   private client: GtpClient | null = null;
-  /** GnuGo's game: size, komi and moves played there. */
+  /** The engine's game: size, komi and moves played there. */
   private synced: { size: number; komi: number; moves: number[] } | null = null;
 
-  constructor(options: GnuGoOptions = {}) {
-    this.level = options.level ?? 1;
-    if (!Number.isInteger(this.level) || this.level < 0 || this.level > 10) throw new Error(`GnuGoPlayer: level must be an integer from 0 to 10, got ${this.level}`);
-    this.seed = options.seed ?? 0;
-    this.path = options.path ?? GNUGO_PATH;
-    this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.name = options.name ?? `gnugo-${this.level}`;
-  }
+  constructor(
+    readonly name: string,
+    private readonly command: string,
+    private readonly args: readonly string[],
+    private readonly timeoutMs = 60_000,
+    /** What to tell a user whose machine lacks the program. */
+    private readonly installHint = '',
+  ) {}
 
   /** The GTP connection (started on first use). */
   gtp(): GtpClient {
@@ -59,12 +58,8 @@ export class GnuGoPlayer implements GoPlayer {
       this.synced = null;
     }
     if (!this.client) {
-      if (!existsSync(this.path)) throw new Error(`GnuGoPlayer: ${this.path} not found (install GNU Go: apt-get install gnugo)`);
-      this.client = new GtpClient(
-        this.path,
-        ['--mode', 'gtp', '--level', String(this.level), '--seed', String(this.seed), '--chinese-rules', '--positional-superko', '--capture-all-dead', '--never-resign'],
-        { timeoutMs: this.timeoutMs },
-      );
+      if (!existsSync(this.command)) throw new Error(`${this.name}: ${this.command} not found${this.installHint ? ` (${this.installHint})` : ''}`);
+      this.client = new GtpClient(this.command, this.args, { timeoutMs: this.timeoutMs });
     }
     return this.client;
   }
@@ -73,7 +68,7 @@ export class GnuGoPlayer implements GoPlayer {
     const gtp = this.gtp();
     const moves = board.moves;
     if (moves.length === 0 && (board.toPlay !== BLACK || board.cells.some((v) => v !== 0))) {
-      throw new Error('GnuGoPlayer: the board was set up by hand (no move list); GnuGo can only follow games played from the empty board');
+      throw new Error(`${this.name}: the board was set up by hand (no move list); a GTP engine can only follow games played from the empty board`);
     }
     const N = board.size;
     const s = this.synced;
@@ -94,7 +89,7 @@ export class GnuGoPlayer implements GoPlayer {
     this.synced.moves.push(move);
     if (!board.isLegal(move)) {
       this.synced = null;
-      throw new Error(`GnuGoPlayer: GnuGo chose ${reply.toUpperCase()}, which is illegal on our board`);
+      throw new Error(`${this.name}: the engine chose ${reply.toUpperCase()}, which is illegal on our board`);
     }
     return move;
   }
@@ -104,5 +99,26 @@ export class GnuGoPlayer implements GoPlayer {
     this.client = null;
     this.synced = null;
     if (c) await c.close();
+  }
+}
+
+export class GnuGoPlayer extends GtpPlayer {
+  readonly level: number;
+  readonly seed: number;
+
+  constructor(options: GnuGoOptions = {}) {
+    const level = options.level ?? 1;
+    if (!Number.isInteger(level) || level < 0 || level > 10) throw new Error(`GnuGoPlayer: level must be an integer from 0 to 10, got ${level}`);
+    const seed = options.seed ?? 0;
+    const path = options.path ?? GNUGO_PATH;
+    super(
+      options.name ?? `gnugo-${level}`,
+      path,
+      ['--mode', 'gtp', '--level', String(level), '--seed', String(seed), '--chinese-rules', '--positional-superko', '--capture-all-dead', '--never-resign'],
+      options.timeoutMs ?? 60_000,
+      'install GNU Go: apt-get install gnugo',
+    );
+    this.level = level;
+    this.seed = seed;
   }
 }
