@@ -70,7 +70,22 @@ export interface StepEvent {
   frame: RenderFrame | null;
 }
 
-export type TrainEvent = EpisodeEvent | EvalEvent | UpdateEvent | CheckpointEvent | StepEvent;
+/**
+ * A grid of generated images (GAN runs): `count` greyscale images of `height`×`width`, row-major, one byte per
+ * pixel (0 background … 255 ink), concatenated and base64-encoded so the event stays plain JSON.
+ */
+export interface SamplesEvent {
+  type: 'samples';
+  /** Training iteration the samples were drawn at (GAN runs count iterations where RL runs count env steps). */
+  step: number;
+  count: number;
+  width: number;
+  height: number;
+  pixels: string;
+  time: number;
+}
+
+export type TrainEvent = EpisodeEvent | EvalEvent | UpdateEvent | CheckpointEvent | StepEvent | SamplesEvent;
 
 export interface EventSink {
   /** True when the sink wants `step` events (they cost a render per step). */

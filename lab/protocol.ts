@@ -10,9 +10,9 @@
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
 import type { GoFrame, RenderFrame } from '../envs/frames.js';
-import type { CheckpointEvent, EpisodeEvent, EvalEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
+import type { CheckpointEvent, EpisodeEvent, EvalEvent, SamplesEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
-export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent };
+export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent };
 export type { CompareResult, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -253,7 +253,7 @@ export interface ServerToPublisher {
 /** Viewer → server. */
 export interface ViewerToServer {
   'runs:list': (payload: Record<string, never> | undefined, ack: AckFn<{ runs: RunSummary[] }>) => void;
-  'run:watch': (payload: RunRef, ack: AckFn<{ run: RunSummary; history: RunHistory; frames: StepFrame[] }>) => void;
+  'run:watch': (payload: RunRef, ack: AckFn<{ run: RunSummary; history: RunHistory; frames: StepFrame[]; samples: SamplesEvent | null }>) => void;
   'run:unwatch': (payload: RunRef, ack?: AckFn) => void;
   'run:start': (payload: StartRunRequest, ack: AckFn<{ run: RunSummary }>) => void;
   'run:stop': (payload: RunRef, ack?: AckFn) => void;
@@ -267,6 +267,8 @@ export interface ServerToViewer {
   'runs:changed': (payload: { runs: RunSummary[] }) => void;
   'run:frames': (message: FramesMessage) => void;
   'run:metrics': (message: MetricsMessage) => void;
+  /** The newest sample grid of a watched GAN run. */
+  'run:samples': (message: { runId: string; samples: SamplesEvent }) => void;
   /** A Go game changed (the agent moved, or the game ended). */
   'go:state': (payload: { game: GoGameState }) => void;
   'lab:error': (message: ErrorMessage) => void;
@@ -473,6 +475,15 @@ export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', 
     updates: s.int({ min: 0 }),
     stats: s.json({ maxDepth: 1, maxItems: 200 }) as Check<Record<string, number>>,
     sps: s.number({ min: 0 }),
+    time,
+  }) as Check<TrainEvent>,
+  samples: s.object<SamplesEvent>({
+    type: s.literal('samples'),
+    step,
+    count: s.int({ min: 1, max: 256 }),
+    width: s.int({ min: 1, max: 256 }),
+    height: s.int({ min: 1, max: 256 }),
+    pixels: s.string({ max: 4 * 256 * 256 * 64, pattern: /^[A-Za-z0-9+/]*={0,2}$/ }),
     time,
   }) as Check<TrainEvent>,
   checkpoint: s.object<CheckpointEvent>({

@@ -21,6 +21,7 @@ import {
   type RunHistory,
   type RunInfo,
   type RunSummary,
+  type SamplesEvent,
   type ServerToPublisher,
   type ServerToViewer,
   type StartRunRequest,
@@ -64,6 +65,8 @@ interface LiveRun {
   watchers: Map<string, Watcher>;
   /** Frames waiting for the next flush to the watchers. */
   pending: StepFrame[];
+  /** The newest sample grid (GAN runs). */
+  samples: SamplesEvent | null;
   flushTimer: ReturnType<typeof setTimeout> | null;
   lastFlush: number;
   launched: Launched | null;
@@ -195,12 +198,12 @@ export class Hub {
     return live ? live.history.snapshot() : this.disk.history(runId);
   }
 
-  private watch(socket: ViewerSocket, runId: string): Ack<{ run: RunSummary; history: RunHistory; frames: StepFrame[] }> {
+  private watch(socket: ViewerSocket, runId: string): Ack<{ run: RunSummary; history: RunHistory; frames: StepFrame[]; samples: SamplesEvent | null }> {
     const run = this.runs.get(runId);
     if (!run) {
       const stored = this.disk.summary(runId);
       if (!stored) return { ok: false, error: `run:watch: no run ${JSON.stringify(runId)}` };
-      return { ok: true, run: stored, history: this.disk.history(runId)!, frames: [] };
+      return { ok: true, run: stored, history: this.disk.history(runId)!, frames: [], samples: null };
     }
     if (!run.watchers.has(socket.id)) {
       run.watchers.set(socket.id, { socket, dropped: 0 });
@@ -209,7 +212,7 @@ export class Hub {
       if (run.watchers.size === 1) this.sendWatchOrder(run);
       this.changed();
     }
-    return { ok: true, run: run.summary, history: run.history.snapshot(), frames: [...run.episodeFrames] };
+    return { ok: true, run: run.summary, history: run.history.snapshot(), frames: [...run.episodeFrames], samples: run.samples };
   }
 
   private unwatch(socket: ViewerSocket, runId: string): void {
@@ -280,6 +283,7 @@ export class Hub {
       publisher: null,
       watchers: new Map(),
       pending: [],
+      samples: null,
       flushTimer: null,
       lastFlush: 0,
       launched,
@@ -364,6 +368,7 @@ export class Hub {
         publisher: null,
         watchers: new Map(),
         pending: [],
+        samples: null,
         flushTimer: null,
         lastFlush: 0,
         launched: null,
@@ -392,7 +397,15 @@ export class Hub {
   private events(socket: PublisherSocket, payload: EventsPayload): Ack {
     const run = this.ownRun(socket, payload.runId, 'publisher:events');
     const frames: StepFrame[] = [];
-    for (const e of payload.events) if (e.type === 'step') frames.push(toStepFrame(e));
+    let samples: SamplesEvent | null = null;
+    for (const e of payload.events) {
+      if (e.type === 'step') frames.push(toStepFrame(e));
+      else if (e.type === 'samples' && (!samples || e.step >= samples.step)) samples = e;
+    }
+    if (samples) {
+      run.samples = samples;
+      this.viewers?.to(room(run.summary.runId)).emit('run:samples', { runId: run.summary.runId, samples });
+    }
     const fresh = run.history.add(payload.events);
     const s = run.summary;
     s.step = Math.max(s.step, run.history.lastStep, frames.length ? frames[frames.length - 1]!.step : 0);

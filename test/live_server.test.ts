@@ -447,4 +447,26 @@ describe('lab server', () => {
     for (let i = 1; i < all.length; i++) expect(all[i]!.step).toBeGreaterThan(all[i - 1]!.step);
     expect(all.filter((f) => f.terminated).length).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it('relays GAN sample grids: to watchers as they come, and the newest to a late watcher', async () => {
+    const pub = await connect(PUBLISH_NAMESPACE);
+    const viewer = await connect(LIVE_NAMESPACE);
+    await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('gan-samples', { kind: 'gan', envId: 'quickdraw:apple', agent: 'gan', preset: 'fast', fps: 2 }) });
+    const got: { runId: string; samples: { step: number; pixels: string } }[] = [];
+    viewer.on('run:samples', (m) => got.push(m));
+    await viewer.emitWithAck('run:watch', { runId: 'gan-samples' });
+    const grid = (step: number) => ({ type: 'samples', step, count: 4, width: 28, height: 28, pixels: Buffer.alloc(4 * 784, step % 256).toString('base64'), time: step / 10 });
+    const update = { type: 'update', step: 10, updates: 10, stats: { dLoss: 0.7, gLoss: 0.9 }, sps: 5, time: 1 };
+    expect(await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: [update, grid(10), grid(20)] })).toEqual({ ok: true });
+    await until(() => got.length === 1, 3000, 'samples');
+    expect(got[0]!.samples.step).toBe(20);
+    expect(Buffer.from(got[0]!.samples.pixels, 'base64')).toEqual(Buffer.alloc(4 * 784, 20));
+    const late = await connect(LIVE_NAMESPACE);
+    const ack = await late.emitWithAck('run:watch', { runId: 'gan-samples' });
+    expect(ack.run.kind).toBe('gan');
+    expect(ack.samples.step).toBe(20);
+    expect(ack.history.updates[0].stats).toEqual({ dLoss: 0.7, gLoss: 0.9 });
+    const bad = await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: [{ ...grid(30), pixels: 'not base64!' }] });
+    expect(bad.error).toMatch(/events\[0\]\.pixels: expected a string matching/);
+  });
 });
