@@ -1,13 +1,15 @@
 /**
- * The app: the top bar (brand, navigation, connection), the hash router, and the page on screen.
+ * The app: the top bar (brand, navigation, connection), the hash router, and the page on screen (Live,
+ * Replays, Compare, Play Go).
  *
  * The Live page lives for the whole session (hidden while another page shows); the other pages are built
  * for their route and destroyed when the route leaves them, unless they can follow the new route in place.
  */
-import { formatRoute, parseRoute, sectionOf, type Route } from '../model/routes.js';
+import { formatRoute, parseRoute, sectionOf, type Route, type Section } from '../model/routes.js';
 import { LabConnection, type ConnectionState } from '../net/connection.js';
 import { ROUTE_RECORDED } from './nav.js';
 import { ComparePage } from '../pages/compare.js';
+import { GoPage } from '../pages/go.js';
 import { LivePage } from '../pages/live.js';
 import { ReplayPlayerPage } from '../pages/player.js';
 import { ReplaysPage } from '../pages/replays.js';
@@ -25,9 +27,11 @@ const NAV_ICONS = {
   live: ['M3 12h3.5l2.5-6 4 12 2.5-6H21'],
   replays: ['M4 5h16v14H4z', 'M10 9v6l5-3z'],
   compare: ['M4 19V9', 'M10 19V5', 'M16 19v-7', 'M20 19H3'],
+  // A stone on an intersection.
+  go: ['M12 3v4.5', 'M12 16.5V21', 'M3 12h4.5', 'M16.5 12H21', 'M7.5 12a4.5 4.5 0 1 0 9 0a4.5 4.5 0 1 0 -9 0'],
 };
 
-type Section = 'live' | 'replays' | 'compare';
+const PAGE_TITLES: Record<Exclude<Section, 'live'>, string> = { replays: 'Replays', compare: 'Compare', go: 'Play Go' };
 
 export class App {
   private readonly conn = new LabConnection();
@@ -39,12 +43,12 @@ export class App {
   private page: Page | null = null;
   private pageName: Route['page'] | null = null;
   /** The last route of each section: the tabs lead back to it. */
-  private readonly lastHash: Record<Section, string> = { live: '#/live', replays: '#/replays', compare: '#/compare' };
+  private readonly lastHash: Record<Section, string> = { live: '#/live', replays: '#/replays', compare: '#/compare', go: '#/go' };
 
   constructor(root: HTMLElement) {
     const tab = (section: Section, label: string) =>
       h('a', { class: 'nav-tab', testid: `nav-${section}`, attrs: { href: this.lastHash[section] } }, icon(NAV_ICONS[section], 'icon nav-icon'), h('span', { text: label }));
-    this.nav = { live: tab('live', 'Live'), replays: tab('replays', 'Replays'), compare: tab('compare', 'Compare') };
+    this.nav = { live: tab('live', 'Live'), replays: tab('replays', 'Replays'), compare: tab('compare', 'Compare'), go: tab('go', 'Go') };
     this.connDot = h('span', { class: 'conn-dot' });
     this.connText = h('span', { class: 'conn-text', text: 'connecting' });
     const topbar = h(
@@ -56,7 +60,7 @@ export class App {
         h('div', { class: 'logo', attrs: { 'aria-hidden': 'true' } }),
         h('div', { class: 'brand-text' }, h('div', { class: 'brand-name', text: 'RL Lab' }), h('div', { class: 'brand-sub', text: 'training viewer' })),
       ),
-      h('nav', { class: 'nav', attrs: { 'aria-label': 'Pages' } }, this.nav.live, this.nav.replays, this.nav.compare),
+      h('nav', { class: 'nav', attrs: { 'aria-label': 'Pages' } }, this.nav.live, this.nav.replays, this.nav.compare, this.nav.go),
       h('div', { class: 'conn', title: 'Connection to the lab server' }, this.connDot, this.connText),
     );
     this.body = h('div', { class: 'shell-body' });
@@ -77,9 +81,9 @@ export class App {
       if (current) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
-    // The Replays tab leads back to the list (with its filters), not to a player.
-    if (route.page === 'replays' || route.page === 'compare') this.lastHash[route.page] = formatRoute(route);
-    for (const s of ['replays', 'compare'] as const) this.nav[s].setAttribute('href', this.lastHash[s]);
+    // The Replays tab leads back to the list (with its filters), not to a player; the Go tab to its settings.
+    if (route.page === 'replays' || route.page === 'compare' || route.page === 'go') this.lastHash[route.page] = formatRoute(route);
+    for (const s of ['replays', 'compare', 'go'] as const) this.nav[s].setAttribute('href', this.lastHash[s]);
   }
 
   private connectionChanged(state: ConnectionState): void {
@@ -102,7 +106,7 @@ export class App {
     if (this.page && this.pageName === route.page && this.page.update(route)) return;
     this.closePage();
     this.pageName = route.page;
-    document.title = `${section === 'compare' ? 'Compare' : 'Replays'} — RL Lab`;
+    document.title = `${PAGE_TITLES[section === 'live' ? 'replays' : section]} — RL Lab`;
     this.page = this.buildPage(route);
     this.body.append(this.page.el);
   }
@@ -116,6 +120,8 @@ export class App {
         return new ReplayPlayerPage(route);
       case 'compare':
         return new ComparePage(route);
+      case 'go':
+        return new GoPage(route, this.conn);
     }
   }
 

@@ -1,8 +1,8 @@
 /**
  * `window.__lab`: the state an end-to-end test reads (watched run, frames received and drawn, a stage probe;
- * the replay panes on screen with the step and frame each one shows).
+ * the replay panes on screen with the step and frame each one shows; the Go game on the Play page).
  */
-import type { RenderFrame, StepFrame } from '../../../lab/protocol.js';
+import type { GoGameState, RenderFrame, StepFrame } from '../../../lab/protocol.js';
 import { rgb, STAGE } from '../model/palette.js';
 import type { StageProbe } from '../stage/stage.js';
 
@@ -18,6 +18,15 @@ export interface LabHooks {
   stageProbe(): StageProbe;
   /** The replay player (one pane) or side-by-side replay (two panes) on screen; no panes elsewhere. */
   replay: { panes: ReplayPaneHook[] };
+  /** The Play Go page. */
+  go: GoHook;
+}
+
+export interface GoHook {
+  /** The game on screen (the latest state from an ack or a `go:state` push); null without one. */
+  state: GoGameState | null;
+  /** The centre of a point (row·N + col) in CSS px from the board canvas's top-left; throws before the board is drawn. */
+  pointAt(move: number): [number, number];
 }
 
 export interface ReplayPaneHook {
@@ -54,7 +63,18 @@ export const hooks: LabHooks = {
     return emptyProbe();
   },
   replay: { panes: [] },
+  go: noGoHook(),
 };
+
+/** The Go hook while no Play page is on screen. */
+export function noGoHook(): GoHook {
+  return {
+    state: null,
+    pointAt(): [number, number] {
+      throw new Error('no Go board on screen');
+    },
+  };
+}
 
 /** The probe of a stage that draws nothing. */
 export function emptyProbe(): StageProbe {

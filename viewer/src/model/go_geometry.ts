@@ -65,11 +65,19 @@ export interface GoLayout {
   panel: { x: number; y: number; w: number; h: number; side: 'right' | 'bottom' };
 }
 
-export function goLayout(size: number, width: number, height: number): GoLayout {
-  const pad = 20;
-  const wide = width - height > 220;
+export interface GoLayoutOptions {
+  /** Leave room for the captures/komi panel (default true); without it the board fills the area. */
+  panel?: boolean;
+  /** Space around the board (CSS px, default 20). */
+  pad?: number;
+}
+
+export function goLayout(size: number, width: number, height: number, options: GoLayoutOptions = {}): GoLayout {
+  const pad = options.pad ?? 20;
+  const withPanel = options.panel ?? true;
+  const wide = withPanel && width - height > 220;
   const panelW = wide ? Math.min(240, Math.max(170, width * 0.22)) : 0;
-  const panelH = wide ? 0 : 64;
+  const panelH = wide || !withPanel ? 0 : 64;
   const availW = width - 2 * pad - (wide ? panelW + pad : 0);
   const availH = height - 2 * pad - panelH;
   // Board side = (size - 1) spacings of grid + 2 margins of 1.3 spacings (labels sit in the margin).
@@ -93,7 +101,7 @@ export function goLayout(size: number, width: number, height: number): GoLayout 
   }
   const panel: GoLayout['panel'] = wide
     ? { x: bx + boardSide + pad * 1.5, y: by, w: panelW, h: boardSide, side: 'right' }
-    : { x: bx, y: by + boardSide + 12, w: boardSide, h: panelH - 12, side: 'bottom' };
+    : { x: bx, y: by + boardSide + 12, w: boardSide, h: Math.max(0, panelH - 12), side: 'bottom' };
   return {
     size,
     spacing,
@@ -106,6 +114,21 @@ export function goLayout(size: number, width: number, height: number): GoLayout 
     labelSize,
     panel,
   };
+}
+
+/**
+ * The point (row·N + col) whose intersection is nearest to the CSS pixel (x, y) — within half a spacing of it
+ * on both axes, so each point owns the square around it — or null off the grid (margin, coordinates, outside).
+ */
+export function pointAtPixel(L: Pick<GoLayout, 'size' | 'spacing' | 'x0' | 'y0'>, x: number, y: number): number | null {
+  if (!Number.isFinite(x) || !Number.isFinite(y) || !(L.spacing > 0)) return null;
+  // `|| 0` turns the -0 of Math.round(-0.4) into 0.
+  const col = Math.round((x - L.x0) / L.spacing) || 0;
+  const row = Math.round((y - L.y0) / L.spacing) || 0;
+  // Rounding picks the nearest line on each axis (exactly half-way goes to the higher one); beyond half a
+  // spacing outside the outer lines the nearest line is off the grid.
+  if (row < 0 || col < 0 || row >= L.size || col >= L.size) return null;
+  return row * L.size + col;
 }
 
 /** "B D4" / "W pass" / null: the last move as a caption (the player who made it is the one not to play). */

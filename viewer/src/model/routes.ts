@@ -7,9 +7,11 @@
  *   #/side-by-side?a=<runId>/<name>&b=<runId>/<name>&t=<step>
  *                                                     Two replay logs on one shared timeline
  *   #/compare?runs=<id>,<id>,…&groupBy=…&curve=…      Compare: learning curves and scores of runs
+ *   #/go?size=7&opponent=mcts&color=black&sims=2000   Play Go against an agent (the settings of a new game)
  *
  * Run ids never contain '/' (RUN_ID_PATTERN), so `<runId>/<name>` splits unambiguously.
  */
+import { goQueryEntries, parseGoSettings, type GoSettings } from './go_play.js';
 import { parseRunHash } from './runs.js';
 
 export interface ReplayRef {
@@ -43,13 +45,16 @@ export type Route =
   | { page: 'replays'; filters: ReplayFilters }
   | { page: 'replay'; ref: ReplayRef; step: number | null }
   | { page: 'side-by-side'; a: ReplayRef; b: ReplayRef; step: number | null }
-  | { page: 'compare'; params: CompareParams };
+  | { page: 'compare'; params: CompareParams }
+  | { page: 'go'; settings: GoSettings };
 
 export type PageName = Route['page'];
 
+export type Section = 'live' | 'replays' | 'compare' | 'go';
+
 /** The navigation tab a page belongs to. */
-export function sectionOf(page: PageName): 'live' | 'replays' | 'compare' {
-  return page === 'live' ? 'live' : page === 'compare' ? 'compare' : 'replays';
+export function sectionOf(page: PageName): Section {
+  return page === 'live' ? 'live' : page === 'compare' ? 'compare' : page === 'go' ? 'go' : 'replays';
 }
 
 const GROUP_BYS: readonly CompareGroupBy[] = ['agent-preset', 'agent', 'preset', 'env'];
@@ -150,6 +155,8 @@ export function parseRoute(hash: string): Route {
       const curve = q.get('curve') === 'episodes' ? 'episodes' : 'eval';
       return { page: 'compare', params: { runs, groupBy: g && GROUP_BYS.includes(g) ? g : 'agent-preset', curve } };
     }
+    case 'go':
+      return { page: 'go', settings: parseGoSettings(q) };
     case 'live':
       return { page: 'live', runId: rest[0] || null };
     default:
@@ -187,5 +194,7 @@ export function formatRoute(route: Route): string {
         ['curve', p.curve === 'eval' ? null : p.curve],
       ])}`;
     }
+    case 'go':
+      return `#/go${formatQuery(goQueryEntries(route.settings))}`;
   }
 }

@@ -5,6 +5,8 @@ import {
   LIVE_NAMESPACE,
   type Ack,
   type Catalog,
+  type GoGameState,
+  type GoNewRequest,
   type RunHistory,
   type RunSummary,
   type ServerToViewer,
@@ -66,6 +68,25 @@ export class LabConnection {
 
   stop(runId: string): Promise<void> {
     return this.request<object>('run:stop', { runId }).then(() => undefined);
+  }
+
+  /** Starts a Go game against an agent (the server closes this socket's games when it disconnects). */
+  goNew(request: GoNewRequest): Promise<GoGameState> {
+    return this.request<{ game: GoGameState }>('go:new', request).then((r) => r.game);
+  }
+
+  /** Plays a point (row·N + col) or passes (N²); the agent's reply comes as a `go:state` push. */
+  goPlay(gameId: string, move: number): Promise<GoGameState> {
+    return this.request<{ game: GoGameState }>('go:play', { gameId, move }).then((r) => r.game);
+  }
+
+  goResign(gameId: string): Promise<GoGameState> {
+    return this.request<{ game: GoGameState }>('go:resign', { gameId }).then((r) => r.game);
+  }
+
+  /** Ends a game on the server (its engine stops); fire and forget. */
+  goClose(gameId: string): void {
+    if (this.socket.connected) this.socket.emit('go:close', { gameId }, () => undefined);
   }
 
   /** Emits with an ack and a timeout; rejects with the server's error message when `ok` is false. */

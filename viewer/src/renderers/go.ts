@@ -5,9 +5,14 @@ import { goLayout, lastMoveLabel, parseStones, starPoints, type GoLayout } from 
 import { GO, rgb, STAGE } from '../model/palette.js';
 import { label, place } from '../stage/draw.js';
 import { boardKey } from '../stage/grid_common.js';
-import { registerFrameRenderer, type DrawContext, type FrameRenderer, type Probe } from '../stage/registry.js';
+import { registerFrameRenderer, type DrawContext, type FrameRenderer, type Probe, type StageSize } from '../stage/registry.js';
 
-class GoRenderer implements FrameRenderer<GoFrame> {
+export interface GoRendererOptions {
+  /** Draw the captures/komi/to-play panel beside or below the board (default true); the Play page has its own. */
+  panel?: boolean;
+}
+
+export class GoRenderer implements FrameRenderer<GoFrame> {
   readonly root = new Container();
   private readonly board = new Graphics();
   private readonly stones = new Graphics();
@@ -18,9 +23,12 @@ class GoRenderer implements FrameRenderer<GoFrame> {
   private key = '';
   private frame: GoFrame | null = null;
 
-  constructor() {
+  private readonly withPanel: boolean;
+
+  constructor(options: GoRendererOptions = {}) {
+    this.withPanel = options.panel ?? true;
     this.root.addChild(this.board, this.labels, this.stones, this.panel);
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < (this.withPanel ? 10 : 0); i++) {
       const t = label({ fontSize: 13, fill: STAGE.muted });
       this.panelTexts.push(t);
       this.root.addChild(t);
@@ -28,10 +36,20 @@ class GoRenderer implements FrameRenderer<GoFrame> {
   }
 
   draw(f: GoFrame, ctx: DrawContext): void {
-    const key = boardKey([f.size, ctx.size.width, ctx.size.height]);
+    this.drawFrame(f, ctx.size);
+  }
+
+  /** The layout of the board drawn last (null before the first draw): where each point is on the canvas. */
+  get currentLayout(): GoLayout | null {
+    return this.layout;
+  }
+
+  /** Draws a frame at a stage size (CSS px); `draw` without the step context. */
+  drawFrame(f: GoFrame, size: StageSize): void {
+    const key = boardKey([f.size, size.width, size.height]);
     if (key !== this.key || !this.layout) {
       this.key = key;
-      this.layout = goLayout(f.size, ctx.size.width, ctx.size.height);
+      this.layout = goLayout(f.size, size.width, size.height, { panel: this.withPanel });
       this.drawBoard(this.layout);
     }
     this.frame = f;
@@ -53,7 +71,7 @@ class GoRenderer implements FrameRenderer<GoFrame> {
       const [x, y] = L.point(f.lastMove[0], f.lastMove[1]);
       g.circle(x, y, r * 0.36).stroke({ width: Math.max(2, r * 0.14), color: GO.lastMove });
     }
-    this.drawPanel(f, L);
+    if (this.withPanel) this.drawPanel(f, L);
   }
 
   private drawBoard(L: GoLayout): void {

@@ -21,6 +21,7 @@ export class Stage {
   private observer: ResizeObserver | null = null;
   private host: HTMLElement | null = null;
   private tickers = new Set<(dtMs: number) => void>();
+  private resizers = new Set<(size: StageSize) => void>();
   private readonly reported = new Set<string>();
   /** Set when the frame has no renderer: the kind, for the view to explain. */
   missingKind: string | null = null;
@@ -81,6 +82,20 @@ export class Stage {
     return () => this.tickers.delete(fn);
   }
 
+  /**
+   * Calls `fn(size)` whenever the canvas takes a new size (before that size is first rendered), until the
+   * returned function is called: content a page draws itself (not through `show`) redraws to fit.
+   */
+  onResize(fn: (size: StageSize) => void): () => void {
+    this.resizers.add(fn);
+    return () => this.resizers.delete(fn);
+  }
+
+  /** The canvas size in CSS px. */
+  get size(): StageSize {
+    return { width: this.app.screen.width, height: this.app.screen.height };
+  }
+
   /** Draws `step.frame` (no-op when it is the frame already drawn at this size). */
   show(step: StepFrame | null, tweenMs: number): boolean {
     if (step === this.drawnStep && this.drawnSize.width === this.app.screen.width && this.drawnSize.height === this.app.screen.height) return false;
@@ -139,6 +154,7 @@ export class Stage {
     const step = this.drawnStep;
     this.drawnStep = null;
     if (step) this.show(step, 0);
+    for (const fn of this.resizers) fn({ width: w, height: h });
     this.app.render();
   }
 }
