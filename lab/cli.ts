@@ -22,6 +22,8 @@ import { MatchPublisher } from '../agents/go/match_live.js';
 import type { GoBoard } from '../envs/go/board.js';
 import { registerCompareCommand } from './cli_compare.js';
 import { registerReplayCommands } from './cli_replay.js';
+import { registerGanCommands } from '../gan/cli_gan.js';
+import { registerGanEvalCommands } from '../gan/cli_gan_eval.js';
 import { parseTrainSchedule, type TrainSchedule } from './replay.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -367,6 +369,8 @@ export function buildCli(): Command {
 
   registerReplayCommands(program);
   registerCompareCommand(program);
+  registerGanCommands(program);
+  registerGanEvalCommands(program);
   return program;
 }
 

@@ -1,0 +1,217 @@
+/**
+ * `lab gan`: the GAN command group. `lab gan train …` trains (and `lab gan --category …` with no subcommand
+ * does the same: train is the group's default command); other files add subcommands to the same group
+ * (`lab gan eval`) through `ganCommandGroup(program)`.
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import type { EventSink, TrainEvent } from '../lab/events.js';
+import { GAN_PRESETS, type GanHyperparameters } from './models.js';
+import { resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from './train.js';
+
+function integer(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+/** `--set key=value`, the value parsed as JSON when it can be. */
+function keyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${value}'`);
+  const raw = value.slice(eq + 1);
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // a bare string
+  }
+  return { ...previous, [value.slice(0, eq)]: parsed };
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '-';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * The progress display of `lab gan train`: on a terminal one line redrawn in place (iteration, bar, D and G
+ * losses and accuracies, iterations/s, ETA); otherwise a plain line every few seconds.
+ */
+export class GanProgressSink implements EventSink {
+  private iteration = 0;
+  private stats: Record<string, number> = {};
+  private sps = 0;
+  private lastDraw = -Infinity;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly total: number,
+    private readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+    private readonly plainEverySeconds = 5,
+  ) {
+    this.tty = out.isTTY === true;
+  }
+
+  handle(event: TrainEvent): void {
+    if (event.type !== 'update') return;
+    this.iteration = event.step;
+    this.stats = event.stats;
+    this.sps = event.sps;
+    const now = performance.now();
+    if (now - this.lastDraw < (this.tty ? 100 : this.plainEverySeconds * 1000) && event.step < this.total) return;
+    this.lastDraw = now;
+    this.out.write(this.tty ? `\r\x1b[2K${this.text()}` : `${this.text()}\n`);
+  }
+
+  text(): string {
+    const pct = Math.min(100, (100 * this.iteration) / this.total);
+    const width = 20;
+    const filled = Math.round((pct / 100) * width);
+    const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? '>' : '') + ' '.repeat(width - filled);
+    const f = (k: string, d = 3) => (this.stats[k] === undefined ? '-' : this.stats[k]!.toFixed(d));
+    return [
+      `iter ${this.iteration.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} [${bar}] ${pct.toFixed(0)}%`,
+      `D loss ${f('dLoss')} acc ${f('dAcc', 2)} (real ${f('dAccReal', 2)} fake ${f('dAccFake', 2)})`,
+      `G loss ${f('gLoss')} acc ${f('gAcc', 2)}`,
+      `${this.sps >= 10 ? this.sps.toFixed(0) : this.sps.toFixed(2)} it/s`,
+      this.sps > 0 ? `ETA ${duration((this.total - this.iteration) / this.sps)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' | ');
+  }
+
+  /** A message above the progress line. */
+  line(message: string): void {
+    this.out.write(this.tty ? `\r\x1b[2K${message}\n` : `${message}\n`);
+  }
+
+  close(): void {
+    if (this.tty && this.iteration > 0) this.out.write('\n');
+  }
+}
+
+export interface GanTrainCliOptions {
+  category: string;
+  preset: string;
+  iterations?: number;
+  seed: number;
+  batch?: number;
+  sampleEvery?: number;
+  checkpointEvery?: number;
+  logEvery?: number;
+  limit?: number;
+  data: DataMode;
+  backend: BackendChoice;
+  out: string;
+  runId?: string;
+  resume?: string;
+  set?: Record<string, unknown>;
+}
+
+/** The `lab gan` group, created on first use (so other files can add subcommands in any order). */
+export function ganCommandGroup(program: Command): Command {
+  const existing = program.commands.find((c) => c.name() === 'gan');
+  if (existing) return existing;
+  return program.command('gan').description('GANs on Quick, Draw! doodles: `lab gan train` (the default), and more subcommands');
+}
+
+/** Adds `lab gan train` (the default subcommand of `lab gan`). Returns the `gan` group. */
+export function registerGanCommands(program: Command): Command {
+  const gan = ganCommandGroup(program);
+  const presets = Object.entries(GAN_PRESETS)
+    .map(([name, p]) => `${name} (${p.description})`)
+    .join('; ');
+  gan
+    .command('train', { isDefault: true })
+    .description('train a GAN on a Quick, Draw! category; writes a run directory with sample grids, curves, checkpoints and the generator')
+    .option('--category <name>', 'Quick, Draw! category (shipped offline: apple, bicycle, cat, diamond, fish)', 'apple')
+    .option('--preset <name>', `preset: ${presets}`, 'fast')
+    .option('--iterations <n>', "iteration budget (one discriminator and one adversarial step each; default: the preset's)", integer(1))
+    .option('--seed <n>', 'run seed', integer(0), 0)
+    .option('--batch <n>', "batch size (default: the preset's)", integer(1))
+    .option('--sample-every <n>', 'iterations between fixed-noise sample grids (0: only the final one)', integer(0))
+    .option('--checkpoint-every <n>', 'iterations between checkpoints (0: only at the end)', integer(0))
+    .option('--log-every <n>', 'iterations between loss/accuracy averages (metrics.jsonl, progress)', integer(1))
+    .option('--limit <n>', 'train on the first n images only', integer(1))
+    .addOption(new Option('--data <mode>', "where the images come from: the cache or the shipped subset only ('never' downloads), download when missing, or download again").choices(['never', 'if-missing', 'always']).default('if-missing'))
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .option('--out <dir>', 'directory for run directories', 'runs')
+    .option('--run-id <id>', 'name of the run directory (default: gan-<category>-<preset>-s<seed>-<time>)')
+    .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values, e.g. --set labelNoise=0 --set realLabel=0.9)', keyValue)
+    .option('--resume <runDir>', 'continue a run from its latest checkpoint (options come from the run; --iterations may raise the budget)')
+    .action(async (opts: GanTrainCliOptions) => {
+      await ganTrainCli(opts);
+    });
+  return gan;
+}
+
+/** What `lab gan train` does; `extraSinks` lets a caller add sinks (a live publisher). */
+export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSink[] = []): Promise<GanOutcome> {
+  if (opts.runId !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
+  let stop = false;
+  const progress: { sink: GanProgressSink | null } = { sink: null };
+  const onStart = (config: GanRunConfig, runDir: string) => {
+    const hp = config.hyperparameters;
+    console.log(`run ${runDir}`);
+    console.log(
+      `GAN preset ${config.preset} on '${config.category}' (${config.data.count.toLocaleString('en-US')} images, ${config.data.source}), seed ${config.seed}, ` +
+        `${config.iterations.toLocaleString('en-US')} iterations of batch ${hp.batch}`,
+    );
+    console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
+    progress.sink = new GanProgressSink(config.iterations);
+  };
+  const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }, ...extraSinks];
+  const onSignal = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    progress.sink?.line('stopping: writing a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    const outcome = opts.resume
+      ? await resumeGanTraining(opts.resume, { ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop, onStart })
+      : await startGanTraining({
+          category: opts.category,
+          preset: opts.preset,
+          seed: opts.seed,
+          ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
+          ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
+          ...(opts.sampleEvery !== undefined ? { sampleEvery: opts.sampleEvery } : {}),
+          ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
+          ...(opts.logEvery !== undefined ? { logEvery: opts.logEvery } : {}),
+          ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+          ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
+          ...(opts.set ? { overrides: opts.set as Partial<GanHyperparameters> } : {}),
+          data: opts.data,
+          backend: opts.backend,
+          out: opts.out,
+          sinks,
+          shouldStop: () => stop,
+          command: ['lab', ...process.argv.slice(2)].join(' '),
+          onStart,
+        });
+    const { result, runDir } = outcome;
+    const last = result.last;
+    console.log(
+      `${result.stopped ? 'stopped' : 'done'}: ${result.iterations.toLocaleString('en-US')} iterations in ${duration(result.seconds)}` +
+        (last ? ` (last: D loss ${last.dLoss!.toFixed(3)}, acc ${last.dAcc!.toFixed(2)}; G loss ${last.gLoss!.toFixed(3)})` : ''),
+    );
+    if (!result.stopped) {
+      console.log(`samples:       ${path.join(runDir, 'samples', 'final.png')}  (every grid in ${path.join(runDir, 'samples')})`);
+      console.log(`curves:        ${path.join(runDir, 'curves', 'loss.png')}, ${path.join(runDir, 'curves', 'accuracy.png')}`);
+      console.log(`interpolation: ${path.join(runDir, 'interpolation.png')}`);
+      console.log(`generator:     ${path.join(runDir, 'generator')}`);
+    }
+    console.log(`resume: npx lab gan train --resume ${runDir}${result.stopped ? '' : ' --iterations <more>'}`);
+    return outcome;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

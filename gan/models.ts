@@ -1,0 +1,826 @@
+/**
+ * GAN networks, optimizers, random numbers and presets for 28×28 Quick, Draw! images.
+ *
+ * The networks are written functionally: a spec (a list of layers) plus explicit tf.Variables, applied with
+ * tfjs ops. Weights are drawn from the lab's seeded RNG (Glorot-uniform kernels, zero biases, as Keras does),
+ * dropout masks come from a seeded generator on the CPU and are uploaded, so a run is reproducible on every
+ * backend and resumes exactly. Batch normalisation follows Keras: batch statistics in training (with the
+ * moving averages updated from them), moving statistics in inference. Networks are saved as `model.json` +
+ * `weights.bin` written by the lab itself (like agents/network.ts).
+ *
+ * Presets:
+ *  - `book`: *Deep Learning Illustrated* (Krohn, Beyleveld & Bassens 2019) ch. 12, as its notebook runs on
+ *    Keras 2.2 (RMSprop with time decay and clipvalue, uniform latent, sigmoid output, ReLU, dropout 0.4).
+ *  - `fast`: a CPU-sized DCGAN with the tricks of Chollet's *Deep Learning with Python* §8.5 (LeakyReLU,
+ *    strided convolutions with kernel size divisible by the stride, tanh output, normal latent, label noise,
+ *    dropout in the discriminator).
+ *  - `tiny`: a minute network for tests.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from '../lab/compute.js';
+import { Rng } from '../envs/index.js';
+import { readJson, writeFileAtomic } from '../lab/fsutil.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Random numbers
+
+/**
+ * xoshiro128** (Blackman & Vigna): a fast 32-bit generator for the millions of dropout-mask bits an iteration
+ * needs (Alea through seedrandom is ~5× slower per number). Seeded by splitmix32; the state is four uint32s,
+ * saved in checkpoints.
+ */
+export class BitRng {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+
+  constructor(seed: number) {
+    let x = (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
+    const next = (): number => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** A uniform uint32. */
+  next(): number {
+    const s1 = this.s1;
+    const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return r;
+  }
+
+  /**
+   * An inverted-dropout mask: each element is 0 with probability `rate`, else 1 / (1 − rate) (Keras: x / keep ·
+   * floor(keep + U)). The loop is inlined: masks are millions of elements per iteration.
+   */
+  dropoutMask(size: number, rate: number): Float32Array {
+    const out = new Float32Array(size);
+    const threshold = Math.round(rate * 2 ** 32);
+    const scale = 1 / (1 - rate);
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < size; i++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = r >= threshold ? scale : 0;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    return out;
+  }
+
+  getState(): number[] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  setState(state: readonly number[]): void {
+    if (!Array.isArray(state) || state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+      throw new Error(`invalid mask RNG state ${JSON.stringify(state)}: expected four uint32 values`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v | 0) as [number, number, number, number];
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+export type LatentDistribution = 'uniform' | 'normal';
+export type PixelRange = '0,1' | '-1,1';
+
+/** `n` latent vectors of `dim` values: uniform in [−1, 1) or standard normal. */
+export function sampleLatent(rng: Rng, n: number, dim: number, distribution: LatentDistribution): Float32Array {
+  const out = new Float32Array(n * dim);
+  if (distribution === 'uniform') for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-1, 1);
+  else for (let i = 0; i < out.length; i++) out[i] = rng.normal();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Network specs
+
+export type Activation = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'linear';
+
+export type LayerSpec =
+  | { type: 'dense'; units: number; activation?: Activation }
+  /** 'same' padding, square kernel. */
+  | { type: 'conv2d'; filters: number; kernelSize: number; strides: number; activation?: Activation }
+  /** 'same' padding, square kernel (Keras Conv2DTranspose: output = input × strides). */
+  | { type: 'conv2dTranspose'; filters: number; kernelSize: number; strides: number; activation?: Activation }
+  | { type: 'batchNorm'; momentum: number; epsilon: number }
+  | { type: 'activation'; activation: Activation }
+  | { type: 'dropout'; rate: number }
+  /** Nearest-neighbour upsampling by 2 (Keras UpSampling2D). */
+  | { type: 'upsample' }
+  | { type: 'reshape'; shape: number[] }
+  | { type: 'flatten' };
+
+export interface NetSpec {
+  /** One input without the batch dimension: [latentDim] or [28, 28, 1]. */
+  inputShape: number[];
+  layers: LayerSpec[];
+  /** Negative slope of 'leakyRelu' (default 0.2). */
+  leakyReluAlpha?: number;
+}
+
+interface ParamInfo {
+  name: string;
+  shape: number[];
+  kind: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance';
+  /** Glorot fans of a kernel. */
+  fanIn?: number;
+  fanOut?: number;
+}
+
+/** Output shape of every layer and the parameters a spec implies, checking that it is well formed. */
+export function analyseSpec(spec: NetSpec): { shapes: number[][]; params: ParamInfo[] } {
+  const shapes: number[][] = [];
+  const params: ParamInfo[] = [];
+  let shape = [...spec.inputShape];
+  const fail = (i: number, msg: string): never => {
+    throw new Error(`GAN network layer ${i} (${spec.layers[i]!.type}): ${msg}`);
+  };
+  spec.layers.forEach((layer, i) => {
+    const p = `l${i}`;
+    switch (layer.type) {
+      case 'dense':
+        if (shape.length !== 1) fail(i, `needs a flat input, got [${shape}]`);
+        params.push({ name: `${p}/kernel`, shape: [shape[0]!, layer.units], kind: 'kernel', fanIn: shape[0]!, fanOut: layer.units });
+        params.push({ name: `${p}/bias`, shape: [layer.units], kind: 'bias' });
+        shape = [layer.units];
+        break;
+      case 'conv2d':
+      case 'conv2dTranspose': {
+        if (shape.length !== 3) fail(i, `needs [height, width, channels], got [${shape}]`);
+        const [h, w, c] = shape as [number, number, number];
+        const k = layer.kernelSize;
+        const s = layer.strides;
+        if (layer.type === 'conv2d') {
+          params.push({ name: `${p}/kernel`, shape: [k, k, c, layer.filters], kind: 'kernel', fanIn: k * k * c, fanOut: k * k * layer.filters });
+          shape = [Math.ceil(h / s), Math.ceil(w / s), layer.filters];
+        } else {
+          // Keras keeps a transposed convolution's kernel as [k, k, filters, inputChannels].
+          params.push({ name: `${p}/kernel`, shape: [k, k, layer.filters, c], kind: 'kernel', fanIn: k * k * layer.filters, fanOut: k * k * c });
+          shape = [h * s, w * s, layer.filters];
+        }
+        params.push({ name: `${p}/bias`, shape: [layer.filters], kind: 'bias' });
+        break;
+      }
+      case 'batchNorm': {
+        const c = shape[shape.length - 1]!;
+        params.push({ name: `${p}/gamma`, shape: [c], kind: 'gamma' }, { name: `${p}/beta`, shape: [c], kind: 'beta' });
+        params.push({ name: `${p}/moving_mean`, shape: [c], kind: 'movingMean' }, { name: `${p}/moving_variance`, shape: [c], kind: 'movingVariance' });
+        break;
+      }
+      case 'upsample':
+        if (shape.length !== 3) fail(i, `needs [height, width, channels], got [${shape}]`);
+        shape = [shape[0]! * 2, shape[1]! * 2, shape[2]!];
+        break;
+      case 'reshape': {
+        const from = shape.reduce((a, b) => a * b, 1);
+        const to = layer.shape.reduce((a, b) => a * b, 1);
+        if (from !== to) fail(i, `cannot reshape [${shape}] to [${layer.shape}]`);
+        shape = [...layer.shape];
+        break;
+      }
+      case 'flatten':
+        shape = [shape.reduce((a, b) => a * b, 1)];
+        break;
+      case 'dropout':
+        if (!(layer.rate >= 0 && layer.rate < 1)) fail(i, `rate must be in [0, 1), got ${layer.rate}`);
+        break;
+      case 'activation':
+        break;
+      default:
+        throw new Error(`GAN network layer ${i}: unknown type ${(layer as { type: string }).type}`);
+    }
+    shapes.push([...shape]);
+  });
+  return { shapes, params };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Networks
+
+/** Batch statistics of one batch-norm layer in a training pass, for the moving averages. */
+export interface BatchNormStat {
+  layer: number;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Values per channel that went into the statistics (batch × height × width). */
+  count: number;
+}
+
+export interface ApplyContext {
+  /** Training mode: dropout active (masks from `masks`), batch norm on batch statistics. */
+  training: boolean;
+  /** Source of dropout masks (required in training mode when the net has dropout). */
+  masks?: BitRng;
+  /** When given in training mode, receives each batch-norm layer's statistics (kept tensors: dispose them). */
+  batchStats?: BatchNormStat[];
+}
+
+const FORMAT = 'rl-gan-lab/gan-net@1';
+
+let netCounter = 0;
+
+export class GanNet {
+  readonly spec: NetSpec;
+  /** Trainable parameters (kernels, biases, gammas, betas) in layer order. */
+  readonly trainable: tf.Variable[];
+  /** Batch-norm moving statistics (not trained by gradients). */
+  readonly state: tf.Variable[];
+  readonly outputShape: number[];
+  private readonly info: ParamInfo[];
+  /** Per layer: index into `trainable` of its first parameter, and into `state`. */
+  private readonly trainableAt: number[] = [];
+  private readonly stateAt: number[] = [];
+
+  /** Glorot-uniform kernels, zero biases, unit gammas (Keras' defaults) from `rng`, or the given values. */
+  constructor(spec: NetSpec, init: Rng | Float32Array[]) {
+    this.spec = structuredClone(spec);
+    const { shapes, params } = analyseSpec(spec);
+    this.outputShape = shapes.at(-1) ?? [...spec.inputShape];
+    this.info = params;
+    const values = init instanceof Rng ? initialValues(params, init) : init;
+    if (values.length !== params.length) throw new Error(`GAN network: expected ${params.length} weight arrays, got ${values.length}`);
+    const id = netCounter++;
+    const trainable: tf.Variable[] = [];
+    const state: tf.Variable[] = [];
+    let pi = 0;
+    spec.layers.forEach((layer) => {
+      this.trainableAt.push(trainable.length);
+      this.stateAt.push(state.length);
+      const count = layer.type === 'batchNorm' ? 4 : layer.type === 'dense' || layer.type === 'conv2d' || layer.type === 'conv2dTranspose' ? 2 : 0;
+      for (let k = 0; k < count; k++, pi++) {
+        const p = params[pi]!;
+        const v = values[pi]!;
+        const size = p.shape.reduce((a, b) => a * b, 1);
+        if (v.length !== size) throw new Error(`GAN network: weight ${p.name} has ${v.length} values, expected ${size}`);
+        const isState = p.kind === 'movingMean' || p.kind === 'movingVariance';
+        const variable = tf.variable(tf.tensor(v, p.shape, 'float32'), !isState, `gan${id}/${p.name}`);
+        (isState ? state : trainable).push(variable);
+      }
+    });
+    this.trainable = trainable;
+    this.state = state;
+  }
+
+  get paramCount(): number {
+    return this.trainable.reduce((a, v) => a + v.size, 0);
+  }
+
+  /** Forward pass on a batch [N, ...inputShape]; call inside tf.tidy (or a gradient function). */
+  apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor {
+    const alpha = this.spec.leakyReluAlpha ?? 0.2;
+    let h = x;
+    this.spec.layers.forEach((layer, li) => {
+      const t = this.trainableAt[li]!;
+      switch (layer.type) {
+        case 'dense': {
+          const act = layer.activation ?? 'linear';
+          h = tf.fused.matMul({ a: h as tf.Tensor2D, b: this.trainable[t]! as tf.Tensor2D, bias: this.trainable[t + 1]!, ...(act === 'relu' ? { activation: 'relu' as const } : {}) });
+          if (act !== 'relu') h = activate(h, act, alpha);
+          break;
+        }
+        case 'conv2d': {
+          const act = layer.activation ?? 'linear';
+          h = tf.fused.conv2d({
+            x: h as tf.Tensor4D,
+            filter: this.trainable[t]! as tf.Tensor4D,
+            strides: layer.strides,
+            pad: 'same',
+            bias: this.trainable[t + 1]!,
+            ...(act === 'relu' ? { activation: 'relu' as const } : {}),
+          });
+          if (act !== 'relu') h = activate(h, act, alpha);
+          break;
+        }
+        case 'conv2dTranspose': {
+          const [n, hh, ww] = h.shape as [number, number, number, number];
+          const s = layer.strides;
+          const y = tf.conv2dTranspose(h as tf.Tensor4D, this.trainable[t]! as tf.Tensor4D, [n, hh * s, ww * s, layer.filters], s, 'same');
+          h = activate(tf.add(y, this.trainable[t + 1]!), layer.activation ?? 'linear', alpha);
+          break;
+        }
+        case 'batchNorm': {
+          const gamma = this.trainable[t]!;
+          const beta = this.trainable[t + 1]!;
+          const axes = h.shape.map((_, i) => i).slice(0, -1);
+          if (ctx.training) {
+            const mean = tf.mean(h, axes);
+            const centred = tf.sub(h, mean);
+            const variance = tf.mean(tf.square(centred), axes);
+            h = tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, layer.epsilon))), gamma), beta);
+            if (ctx.batchStats) {
+              const count = h.size / h.shape[h.shape.length - 1]!;
+              ctx.batchStats.push({ layer: li, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
+            }
+          } else {
+            const s = this.stateAt[li]!;
+            const scale = tf.mul(gamma, tf.rsqrt(tf.add(this.state[s + 1]!, layer.epsilon)));
+            h = tf.add(tf.mul(tf.sub(h, this.state[s]!), scale), beta);
+          }
+          break;
+        }
+        case 'activation':
+          h = activate(h, layer.activation, alpha);
+          break;
+        case 'dropout':
+          if (ctx.training && layer.rate > 0) {
+            if (!ctx.masks) throw new Error('GAN network: training mode with dropout needs a mask RNG');
+            h = tf.mul(h, tf.tensor(ctx.masks.dropoutMask(h.size, layer.rate), h.shape, 'float32'));
+          }
+          break;
+        case 'upsample': {
+          const [, hh, ww] = h.shape as [number, number, number, number];
+          h = tf.image.resizeNearestNeighbor(h as tf.Tensor4D, [hh * 2, ww * 2]);
+          break;
+        }
+        case 'reshape':
+          h = tf.reshape(h, [h.shape[0]!, ...layer.shape]);
+          break;
+        case 'flatten':
+          h = tf.reshape(h, [h.shape[0]!, -1]);
+          break;
+      }
+    });
+    return h;
+  }
+
+  /**
+   * Keras' moving averages from a training pass's batch statistics: moving ← m·moving + (1 − m)·batch, the
+   * variance made unbiased first as Keras 2.2 does (× n / (n − (1 + ε))). Disposes the statistics.
+   */
+  updateMovingStats(stats: BatchNormStat[]): void {
+    tf.tidy(() => {
+      for (const st of stats) {
+        const layer = this.spec.layers[st.layer] as Extract<LayerSpec, { type: 'batchNorm' }>;
+        const s = this.stateAt[st.layer]!;
+        const m = layer.momentum;
+        const unbiased = tf.mul(st.variance, st.count / (st.count - (1 + layer.epsilon)));
+        this.state[s]!.assign(tf.add(tf.mul(this.state[s]!, m), tf.mul(st.mean, 1 - m)));
+        this.state[s + 1]!.assign(tf.add(tf.mul(this.state[s + 1]!, m), tf.mul(unbiased, 1 - m)));
+      }
+    });
+    for (const st of stats) {
+      st.mean.dispose();
+      st.variance.dispose();
+    }
+  }
+
+  /** All weights (trainable and state) in the spec's parameter order, as copies. */
+  getWeights(): Float32Array[] {
+    const out: Float32Array[] = [];
+    let t = 0;
+    let s = 0;
+    for (const p of this.info) {
+      const isState = p.kind === 'movingMean' || p.kind === 'movingVariance';
+      const v = isState ? this.state[s++]! : this.trainable[t++]!;
+      out.push((v.dataSync() as Float32Array).slice());
+    }
+    return out;
+  }
+
+  setWeights(values: Float32Array[]): void {
+    if (values.length !== this.info.length) throw new Error(`GAN network: expected ${this.info.length} weight arrays, got ${values.length}`);
+    tf.tidy(() => {
+      let t = 0;
+      let s = 0;
+      this.info.forEach((p, i) => {
+        const isState = p.kind === 'movingMean' || p.kind === 'movingVariance';
+        const v = isState ? this.state[s++]! : this.trainable[t++]!;
+        v.assign(tf.tensor(values[i]!, p.shape, 'float32'));
+      });
+    });
+  }
+
+  dispose(): void {
+    for (const v of [...this.trainable, ...this.state]) v.dispose();
+  }
+
+  /** Writes `model.json` (spec, `meta`, weight manifest) and `weights.bin` (float32, little-endian). */
+  save(dir: string, meta: Record<string, unknown> = {}): void {
+    const weights = this.getWeights();
+    const bin = new Float32Array(weights.reduce((a, w) => a + w.length, 0));
+    const manifest: { name: string; shape: number[]; offset: number; trainable: boolean }[] = [];
+    let offset = 0;
+    weights.forEach((w, i) => {
+      const p = this.info[i]!;
+      bin.set(w, offset);
+      manifest.push({ name: p.name, shape: p.shape, offset, trainable: p.kind !== 'movingMean' && p.kind !== 'movingVariance' });
+      offset += w.length;
+    });
+    writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(bin.buffer));
+    writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify({ format: FORMAT, ...meta, spec: this.spec, weights: manifest, weightsFile: 'weights.bin' }, null, 2) + '\n');
+  }
+
+  /** Reads a saved network's spec, metadata and weights without creating variables. */
+  static read(dir: string): { spec: NetSpec; meta: Record<string, unknown>; values: Float32Array[] } {
+    const file = path.join(dir, 'model.json');
+    const json = readJson<Record<string, unknown> & { format?: string; spec?: NetSpec; weights?: { name: string; shape: number[]; offset: number }[]; weightsFile?: string }>(file, 'model file');
+    if (json.format !== FORMAT || !json.spec || !Array.isArray(json.weights)) throw new Error(`model file ${file} is not a lab GAN network (expected format '${FORMAT}')`);
+    const { params } = analyseSpec(json.spec);
+    const binFile = path.join(dir, json.weightsFile ?? 'weights.bin');
+    const raw = fs.readFileSync(binFile);
+    const total = params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+    if (raw.byteLength !== total * 4) throw new Error(`weights file ${binFile} has ${raw.byteLength} bytes, expected ${total * 4} for this architecture`);
+    if (json.weights.length !== params.length) throw new Error(`model file ${file} lists ${json.weights.length} weights, the architecture has ${params.length}`);
+    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const values = json.weights.map((w) => all.slice(w.offset, w.offset + w.shape.reduce((a, b) => a * b, 1)));
+    const { format: _f, spec, weights: _w, weightsFile: _b, ...meta } = json;
+    return { spec, meta, values };
+  }
+
+  static load(dir: string): GanNet {
+    const { spec, values } = GanNet.read(dir);
+    return new GanNet(spec, values);
+  }
+}
+
+function initialValues(params: ParamInfo[], rng: Rng): Float32Array[] {
+  return params.map((p) => {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    const w = new Float32Array(size);
+    if (p.kind === 'kernel') {
+      const limit = Math.sqrt(6 / (p.fanIn! + p.fanOut!));
+      for (let k = 0; k < size; k++) w[k] = rng.uniform(-limit, limit);
+    } else if (p.kind === 'gamma' || p.kind === 'movingVariance') {
+      w.fill(1);
+    }
+    return w;
+  });
+}
+
+function activate(h: tf.Tensor, a: Activation, alpha: number): tf.Tensor {
+  switch (a) {
+    case 'relu':
+      return tf.relu(h);
+    case 'leakyRelu':
+      return tf.leakyRelu(h, alpha);
+    case 'sigmoid':
+      return tf.sigmoid(h);
+    case 'tanh':
+      return tf.tanh(h);
+    case 'linear':
+      return h;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Losses
+
+/** Keras' fuzz factor: probabilities are clipped to [ε, 1 − ε] before the logarithm. */
+export const KERAS_EPSILON = 1e-7;
+
+/** Mean binary cross-entropy of probabilities `p` [N, 1] against targets `y` [N, 1], Keras style. */
+export function binaryCrossEntropy(p: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  const pc = tf.clipByValue(p, KERAS_EPSILON, 1 - KERAS_EPSILON);
+  return tf.neg(tf.mean(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))))) as tf.Scalar;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Optimizers
+
+export type OptimizerSpec =
+  /** Keras 2.2 RMSprop: a ← ρa + (1 − ρ)g², w ← w − lr_t·g / (√a + ε). */
+  | { type: 'rmsprop'; learningRate: number; rho: number; epsilon: number; decay: number; clipValue: number | null }
+  /** Keras 2.2 Adam: lr_t = lr_decayed·√(1 − β2ᵗ) / (1 − β1ᵗ), w ← w − lr_t·m / (√v + ε). */
+  | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number; decay: number; clipValue: number | null };
+
+/**
+ * RMSprop or Adam with Keras 2.2 semantics in one JS pass over Float32Arrays (as lab/optim.ts does for Adam):
+ * time decay lr_t = lr / (1 + decay · iterations) with iterations counted before the update, and clipvalue
+ * clipping each gradient element to [−c, c]. The state (slots, iteration count) is plain data, saved exactly.
+ */
+export class GanOptimizer {
+  iterations = 0;
+  private readonly slots: Float32Array[][];
+
+  constructor(
+    readonly spec: OptimizerSpec,
+    readonly variables: tf.Variable[],
+  ) {
+    if (!(spec.learningRate > 0)) throw new Error(`optimizer: learningRate must be positive, got ${spec.learningRate}`);
+    const nSlots = spec.type === 'adam' ? 2 : 1;
+    this.slots = Array.from({ length: nSlots }, () => variables.map((v) => new Float32Array(v.size)));
+  }
+
+  /** The learning rate of the next update (after time decay). */
+  get learningRate(): number {
+    return this.spec.learningRate / (1 + this.spec.decay * this.iterations);
+  }
+
+  /** Applies one update from `grads` (one per variable, in order). */
+  apply(grads: tf.Tensor[]): void {
+    if (grads.length !== this.variables.length) throw new Error(`optimizer: expected ${this.variables.length} gradients, got ${grads.length}`);
+    const spec = this.spec;
+    const lr = this.learningRate;
+    const clip = spec.clipValue ?? Infinity;
+    const t = this.iterations + 1;
+    const eps = spec.epsilon;
+    const updated: tf.Tensor[] = [];
+    this.variables.forEach((variable, k) => {
+      const g = grads[k]!.dataSync() as Float32Array;
+      // A copy: on the cpu backend dataSync() returns the tensor's own storage.
+      const w = (variable.dataSync() as Float32Array).slice();
+      if (spec.type === 'rmsprop') {
+        const a = this.slots[0]![k]!;
+        const rho = spec.rho;
+        for (let i = 0; i < w.length; i++) {
+          let gi = g[i]!;
+          gi = gi > clip ? clip : gi < -clip ? -clip : gi;
+          const ai = rho * a[i]! + (1 - rho) * gi * gi;
+          a[i] = ai;
+          w[i] = w[i]! - (lr * gi) / (Math.sqrt(ai) + eps);
+        }
+      } else {
+        const m = this.slots[0]![k]!;
+        const v = this.slots[1]![k]!;
+        const { beta1: b1, beta2: b2 } = spec;
+        const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+        for (let i = 0; i < w.length; i++) {
+          let gi = g[i]!;
+          gi = gi > clip ? clip : gi < -clip ? -clip : gi;
+          const mi = b1 * m[i]! + (1 - b1) * gi;
+          const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          w[i] = w[i]! - (lrT * mi) / (Math.sqrt(vi) + eps);
+        }
+      }
+      const fresh = tf.tensor(w, variable.shape, 'float32');
+      variable.assign(fresh);
+      updated.push(fresh);
+    });
+    tf.dispose(updated);
+    this.iterations++;
+  }
+
+  save(dir: string): void {
+    const parts = this.slots.flat();
+    const bin = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      bin.set(p, offset);
+      offset += p.length;
+    }
+    writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(bin.buffer));
+    writeFileAtomic(
+      path.join(dir, 'optimizer.json'),
+      JSON.stringify({ optimizer: 'GanOptimizer', spec: this.spec, iterations: this.iterations, slots: this.slots.length, sizes: this.variables.map((v) => v.size) }, null, 2) + '\n',
+    );
+  }
+
+  load(dir: string): void {
+    const meta = readJson<{ optimizer: string; spec: OptimizerSpec; iterations: number; slots: number; sizes: number[] }>(path.join(dir, 'optimizer.json'), 'optimizer state');
+    const sizes = this.variables.map((v) => v.size);
+    if (meta.optimizer !== 'GanOptimizer' || meta.spec?.type !== this.spec.type || meta.slots !== this.slots.length || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
+      throw new Error(`optimizer state in ${dir} does not fit this network and optimizer (${meta.spec?.type} sizes ${meta.sizes} vs ${this.spec.type} ${sizes})`);
+    }
+    const raw = fs.readFileSync(path.join(dir, 'optimizer.bin'));
+    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const parts = this.slots.flat();
+    if (all.length !== parts.reduce((a, p) => a + p.length, 0)) throw new Error(`optimizer state file in ${dir} has the wrong size`);
+    let offset = 0;
+    for (const p of parts) {
+      p.set(all.subarray(offset, offset + p.length));
+      offset += p.length;
+    }
+    this.iterations = meta.iterations;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Presets
+
+export interface GanHyperparameters {
+  latentDim: number;
+  latentDistribution: LatentDistribution;
+  /** Pixel scale the generator produces and the real images are mapped to. */
+  pixelRange: PixelRange;
+  generator: NetSpec;
+  discriminator: NetSpec;
+  discriminatorOptimizer: OptimizerSpec;
+  /** The adversarial model's optimizer (it updates the generator only). */
+  generatorOptimizer: OptimizerSpec;
+  batch: number;
+  iterations: number;
+  /** Target of real images for the discriminator (1, or less for one-sided label smoothing). */
+  realLabel: number;
+  /** Uniform noise added to the discriminator's targets: real → realLabel − u·labelNoise, fake → u·labelNoise. */
+  labelNoise: number;
+  /**
+   * How the discriminator step's fakes are made: 'inference' (Keras' generator.predict: moving batch-norm
+   * statistics, no dropout, as the book does) or 'training' (batch statistics and dropout, as PyTorch DCGANs do;
+   * the moving statistics are updated then too).
+   */
+  fakesMode: 'inference' | 'training';
+  /** Iterations between update events (loss averages) and progress. */
+  logEvery: number;
+  /** Iterations between sample grids (and `samples` events). */
+  sampleEvery: number;
+  /** Iterations between checkpoints (0: only at the end). */
+  checkpointEvery: number;
+}
+
+export interface GanPreset {
+  description: string;
+  hyperparameters: GanHyperparameters;
+}
+
+/** *Deep Learning Illustrated* ch. 12 (the notebook generative_adversarial_network.ipynb on Keras 2.2.0). */
+function bookPreset(): GanHyperparameters {
+  const depth = 64;
+  const p = 0.4;
+  return {
+    latentDim: 32,
+    latentDistribution: 'uniform',
+    pixelRange: '0,1',
+    discriminator: {
+      inputShape: [28, 28, 1],
+      layers: [
+        { type: 'conv2d', filters: depth, kernelSize: 5, strides: 2, activation: 'relu' },
+        { type: 'dropout', rate: p },
+        { type: 'conv2d', filters: depth * 2, kernelSize: 5, strides: 2, activation: 'relu' },
+        { type: 'dropout', rate: p },
+        { type: 'conv2d', filters: depth * 4, kernelSize: 5, strides: 2, activation: 'relu' },
+        { type: 'dropout', rate: p },
+        { type: 'conv2d', filters: depth * 8, kernelSize: 5, strides: 1, activation: 'relu' },
+        { type: 'dropout', rate: p },
+        { type: 'flatten' },
+        { type: 'dense', units: 1, activation: 'sigmoid' },
+      ],
+    },
+    generator: {
+      inputShape: [32],
+      layers: [
+        { type: 'dense', units: 7 * 7 * depth },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'relu' },
+        { type: 'reshape', shape: [7, 7, depth] },
+        { type: 'dropout', rate: p },
+        { type: 'upsample' },
+        { type: 'conv2dTranspose', filters: depth / 2, kernelSize: 5, strides: 1 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'relu' },
+        { type: 'upsample' },
+        { type: 'conv2dTranspose', filters: depth / 4, kernelSize: 5, strides: 1 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'relu' },
+        { type: 'conv2dTranspose', filters: depth / 8, kernelSize: 5, strides: 1 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'relu' },
+        { type: 'conv2d', filters: 1, kernelSize: 5, strides: 1, activation: 'sigmoid' },
+      ],
+    },
+    discriminatorOptimizer: { type: 'rmsprop', learningRate: 0.0008, rho: 0.9, epsilon: KERAS_EPSILON, decay: 6e-8, clipValue: 1.0 },
+    generatorOptimizer: { type: 'rmsprop', learningRate: 0.0004, rho: 0.9, epsilon: KERAS_EPSILON, decay: 3e-8, clipValue: 1.0 },
+    batch: 128,
+    iterations: 2000,
+    realLabel: 1,
+    labelNoise: 0,
+    fakesMode: 'inference',
+    logEvery: 10,
+    sampleEvery: 100,
+    checkpointEvery: 500,
+  };
+}
+
+/** A CPU-sized DCGAN with Chollet's tricks; see the README for how it was tuned. */
+function fastPreset(): GanHyperparameters {
+  return {
+    latentDim: 64,
+    latentDistribution: 'normal',
+    pixelRange: '-1,1',
+    discriminator: {
+      inputShape: [28, 28, 1],
+      leakyReluAlpha: 0.2,
+      layers: [
+        { type: 'conv2d', filters: 32, kernelSize: 4, strides: 2, activation: 'leakyRelu' },
+        { type: 'conv2d', filters: 64, kernelSize: 4, strides: 2, activation: 'leakyRelu' },
+        { type: 'flatten' },
+        { type: 'dropout', rate: 0.4 },
+        { type: 'dense', units: 1, activation: 'sigmoid' },
+      ],
+    },
+    generator: {
+      inputShape: [64],
+      leakyReluAlpha: 0.2,
+      layers: [
+        { type: 'dense', units: 7 * 7 * 64 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'leakyRelu' },
+        { type: 'reshape', shape: [7, 7, 64] },
+        { type: 'conv2dTranspose', filters: 32, kernelSize: 4, strides: 2 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'leakyRelu' },
+        { type: 'conv2dTranspose', filters: 1, kernelSize: 4, strides: 2, activation: 'tanh' },
+      ],
+    },
+    discriminatorOptimizer: { type: 'adam', learningRate: 0.0002, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
+    generatorOptimizer: { type: 'adam', learningRate: 0.0002, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
+    batch: 64,
+    iterations: 5000,
+    realLabel: 1,
+    labelNoise: 0.05,
+    fakesMode: 'training',
+    logEvery: 25,
+    sampleEvery: 250,
+    checkpointEvery: 1000,
+  };
+}
+
+/** Minute networks for tests (seconds on the cpu backend). */
+function tinyPreset(): GanHyperparameters {
+  return {
+    latentDim: 8,
+    latentDistribution: 'normal',
+    pixelRange: '-1,1',
+    discriminator: {
+      inputShape: [28, 28, 1],
+      layers: [
+        { type: 'conv2d', filters: 4, kernelSize: 4, strides: 2, activation: 'leakyRelu' },
+        { type: 'dropout', rate: 0.3 },
+        { type: 'conv2d', filters: 8, kernelSize: 4, strides: 2, activation: 'relu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 1, activation: 'sigmoid' },
+      ],
+    },
+    generator: {
+      inputShape: [8],
+      layers: [
+        { type: 'dense', units: 7 * 7 * 8 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'relu' },
+        { type: 'reshape', shape: [7, 7, 8] },
+        { type: 'dropout', rate: 0.2 },
+        { type: 'upsample' },
+        { type: 'conv2dTranspose', filters: 4, kernelSize: 3, strides: 1 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'leakyRelu' },
+        { type: 'conv2dTranspose', filters: 4, kernelSize: 4, strides: 2 },
+        { type: 'activation', activation: 'relu' },
+        { type: 'conv2d', filters: 1, kernelSize: 3, strides: 1, activation: 'tanh' },
+      ],
+    },
+    discriminatorOptimizer: { type: 'rmsprop', learningRate: 0.001, rho: 0.9, epsilon: KERAS_EPSILON, decay: 1e-4, clipValue: 1.0 },
+    generatorOptimizer: { type: 'adam', learningRate: 0.001, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
+    batch: 8,
+    iterations: 20,
+    realLabel: 0.9,
+    labelNoise: 0.05,
+    fakesMode: 'inference',
+    logEvery: 2,
+    sampleEvery: 5,
+    checkpointEvery: 5,
+  };
+}
+
+export const GAN_PRESETS: Record<string, GanPreset> = {
+  book: {
+    description: 'Deep Learning Illustrated ch. 12: ReLU conv discriminator 64-128-256-512, upsampling generator with batch norm, RMSprop, 2000 iterations of batch 128',
+    hyperparameters: bookPreset(),
+  },
+  fast: {
+    description: "a CPU-sized DCGAN with Chollet's tricks (LeakyReLU, strided 4x4 convolutions, tanh, normal latent, label noise, dropout in D)",
+    hyperparameters: fastPreset(),
+  },
+  tiny: {
+    description: 'minute networks for tests and smoke runs',
+    hyperparameters: tinyPreset(),
+  },
+};
+
+export function ganPreset(name: string): GanPreset {
+  const preset = GAN_PRESETS[name];
+  if (!preset) throw new Error(`unknown GAN preset '${name}'; choose one of ${Object.keys(GAN_PRESETS).join(', ')}`);
+  return structuredClone(preset);
+}

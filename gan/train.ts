@@ -1,0 +1,683 @@
+/**
+ * The Quick-Draw GAN trainer: starting, resuming and driving a run, and loading a trained generator.
+ *
+ * One iteration is what the book's loop does once: a discriminator step on `batch` real images (sampled
+ * without replacement) and `batch` fakes (labels 1 and 0), then an adversarial step that trains the generator
+ * through the frozen discriminator towards label 1 (dropout active in both, as in Keras' training mode).
+ *
+ * Run directory (`runs/gan-<category>-<preset>-s<seed>-<time>/`):
+ *   config.json                  preset, hyperparameters, seed, category, data source and count, backend, versions
+ *   metrics.jsonl                update events (loss and accuracy averages every logEvery iterations), samples,
+ *                                checkpoint events
+ *   samples/grid-iter-XXXXXXXX.png  the fixed-noise 8×8 grid every sampleEvery iterations; samples/final.png
+ *   curves/loss.png, curves/accuracy.png
+ *   interpolation.png            latent interpolation strips (slerp for normal latents, linear for uniform)
+ *   generator/, discriminator/   the final networks (model.json + weights.bin)
+ *   checkpoints/latest.json      {"iteration": N, "dir": "iter-XXXXXXXX"}, written last, atomically
+ *   checkpoints/iter-XXXXXXXX/   both networks (with batch-norm moving statistics), both optimizers, RNG
+ *                                states, the metrics offset and the partial logging window
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Rng } from '../envs/index.js';
+import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
+import type { EventSink, TrainEvent, UpdateEvent } from '../lab/events.js';
+import { readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
+import { renderPng, type Panel } from '../lab/plot.js';
+import { readMetricsFile, RunStore } from '../lab/run_store.js';
+import { loadQuickDraw, toFloatImages, type QuickDrawImages } from './data.js';
+import { gridPng, lerp, slerp, toInk, toUnit, IMAGE_PIXELS } from './images.js';
+import {
+  BitRng,
+  GanNet,
+  GanOptimizer,
+  binaryCrossEntropy,
+  ganPreset,
+  sampleLatent,
+  type BatchNormStat,
+  type GanHyperparameters,
+  type LatentDistribution,
+  type PixelRange,
+} from './models.js';
+
+export const LAB_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Fixed-noise sample grid: 8×8. */
+export const GRID_COUNT = 64;
+const GRID_SCALE = 3;
+
+export type DataMode = 'never' | 'if-missing' | 'always';
+
+export interface GanRunConfig {
+  kind: 'gan';
+  runId: string;
+  category: string;
+  preset: string;
+  hyperparameters: GanHyperparameters;
+  seed: number;
+  /** Iteration budget (one discriminator step + one adversarial step each). */
+  iterations: number;
+  data: { category: string; source: string; count: number; limit: number | null; download: DataMode };
+  backend: { requested: string; backend: string; reason: string; details: Record<string, unknown> };
+  versions: { lab: string; node: string; tfjs: string };
+  createdAt: string;
+  command: string;
+}
+
+export interface GanStartOptions {
+  category?: string;
+  preset?: string;
+  seed?: number;
+  iterations?: number;
+  batch?: number;
+  sampleEvery?: number;
+  checkpointEvery?: number;
+  logEvery?: number;
+  /** Use only the first `limit` images. */
+  limit?: number;
+  /** How to get the data (gan/data.ts): 'if-missing' (default) downloads when not cached, else the shipped subset. */
+  data?: DataMode;
+  /** Images to train on instead of loading the category (tests, custom data). */
+  images?: QuickDrawImages;
+  /** Any hyperparameter, replacing the preset's (e.g. { labelNoise: 0 }). */
+  overrides?: Partial<GanHyperparameters>;
+  out?: string;
+  runId?: string;
+  backend?: BackendChoice;
+  sinks?: EventSink[];
+  shouldStop?: () => boolean;
+  command?: string;
+  /** Called once the run directory exists and the backend is chosen. */
+  onStart?: (config: GanRunConfig, runDir: string) => void;
+}
+
+export interface GanResumeOptions {
+  /** Raise (or lower) the iteration budget. */
+  iterations?: number;
+  backend?: BackendChoice;
+  images?: QuickDrawImages;
+  sinks?: EventSink[];
+  shouldStop?: () => boolean;
+  onStart?: (config: GanRunConfig, runDir: string) => void;
+}
+
+export interface GanResult {
+  iterations: number;
+  stopped: boolean;
+  seconds: number;
+  /** The last update event's statistics. */
+  last: Record<string, number> | null;
+}
+
+export interface GanOutcome {
+  runDir: string;
+  config: GanRunConfig;
+  result: GanResult;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+function checkInt(value: number, what: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${what} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+export function iterName(iteration: number): string {
+  return `iter-${String(iteration).padStart(8, '0')}`;
+}
+
+/** Resolves a preset with overrides into the hyperparameters of a run. */
+export function resolveGanHyperparameters(preset: string, options: Pick<GanStartOptions, 'batch' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'overrides'> = {}): GanHyperparameters {
+  const base = ganPreset(preset).hyperparameters;
+  const unknown = Object.keys(options.overrides ?? {}).filter((k) => !(k in base));
+  if (unknown.length) throw new Error(`unknown GAN hyperparameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(base).join(', ')}`);
+  const hp: GanHyperparameters = { ...base, ...structuredClone(options.overrides ?? {}) };
+  if (options.batch !== undefined) hp.batch = options.batch;
+  if (options.sampleEvery !== undefined) hp.sampleEvery = options.sampleEvery;
+  if (options.checkpointEvery !== undefined) hp.checkpointEvery = options.checkpointEvery;
+  if (options.logEvery !== undefined) hp.logEvery = options.logEvery;
+  checkInt(hp.batch, 'batch', 1);
+  checkInt(hp.sampleEvery, 'sampleEvery', 0);
+  checkInt(hp.checkpointEvery, 'checkpointEvery', 0);
+  checkInt(hp.logEvery, 'logEvery', 1);
+  checkInt(hp.latentDim, 'latentDim', 1);
+  if (hp.generator.inputShape.join() !== String(hp.latentDim)) throw new Error(`generator input [${hp.generator.inputShape}] does not match latentDim ${hp.latentDim}`);
+  return hp;
+}
+
+async function loadImages(category: string, mode: DataMode, limit: number | undefined, given?: QuickDrawImages): Promise<QuickDrawImages> {
+  if (given) return given;
+  return loadQuickDraw(category, { download: mode, ...(limit !== undefined ? { limit } : {}) });
+}
+
+/** Creates a run directory and trains in it. */
+export async function startGanTraining(options: GanStartOptions = {}): Promise<GanOutcome> {
+  const presetName = options.preset ?? 'fast';
+  const hp = resolveGanHyperparameters(presetName, options);
+  const category = options.category ?? options.images?.category ?? 'apple';
+  const seed = checkInt(options.seed ?? 0, 'seed', 0);
+  const iterations = checkInt(options.iterations ?? hp.iterations, 'iterations', 1);
+  const mode = options.data ?? 'if-missing';
+  if (options.limit !== undefined) checkInt(options.limit, 'limit', 1);
+  const images = await loadImages(category, mode, options.limit, options.images);
+  const count = Math.min(images.count, options.limit ?? images.count);
+  if (count < hp.batch) throw new Error(`${count} images of '${category}' are fewer than one batch of ${hp.batch}`);
+  const compute = await initCompute(options.backend ?? 'auto');
+  const config: GanRunConfig = {
+    kind: 'gan',
+    runId: options.runId ?? `gan-${category.replace(/[^A-Za-z0-9._-]+/g, '_')}-${presetName}-s${seed}-${timestamp()}`,
+    category,
+    preset: presetName,
+    hyperparameters: hp,
+    seed,
+    iterations,
+    data: { category: images.category, source: images.source, count, limit: options.limit ?? null, download: mode },
+    backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason, details: compute.details },
+    versions: { lab: LAB_VERSION, node: process.version, tfjs: compute.tfjsVersion },
+    createdAt: new Date().toISOString(),
+    command: options.command ?? '',
+  };
+  const dir = path.join(options.out ?? 'runs', config.runId);
+  if (fs.existsSync(dir)) throw new Error(`run directory ${dir} already exists`);
+  fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
+  writeJsonAtomic(path.join(dir, 'config.json'), config);
+  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '');
+  options.onStart?.(config, dir);
+  const trainer = new GanTrainer(config, dir, toFloatImages(images, hp.pixelRange, count), count, options.sinks ?? [], options.shouldStop);
+  try {
+    trainer.initFresh();
+    const result = await trainer.run();
+    return { runDir: dir, config, result };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export function readGanConfig(runDir: string): GanRunConfig {
+  const config = readJson<GanRunConfig>(path.join(runDir, 'config.json'), 'run config');
+  if (config.kind !== 'gan') throw new Error(`${runDir} is not a GAN run (config.json has kind ${JSON.stringify(config.kind)})`);
+  return config;
+}
+
+/** Continues a run from its latest checkpoint, exactly (on the same backend). */
+export async function resumeGanTraining(runDir: string, options: GanResumeOptions = {}): Promise<GanOutcome> {
+  const config = readGanConfig(runDir);
+  if (options.iterations !== undefined) config.iterations = checkInt(options.iterations, 'iterations', 1);
+  const latest = readLatest(runDir);
+  if (!latest) throw new Error(`${runDir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
+  const hp = config.hyperparameters;
+  const images = await loadImages(config.category, config.data.download === 'always' ? 'if-missing' : config.data.download, config.data.limit ?? undefined, options.images);
+  const count = Math.min(images.count, config.data.limit ?? images.count);
+  if (count !== config.data.count || images.source !== config.data.source) {
+    process.emitWarning(`the data differ from the run's (${count} images from ${images.source} vs ${config.data.count} from ${config.data.source}): the run will not match an uninterrupted one`);
+  }
+  const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
+  if (compute.backend !== config.backend.backend) {
+    process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
+  }
+  if (options.iterations !== undefined) writeJsonAtomic(path.join(runDir, 'config.json'), config);
+  options.onStart?.(config, runDir);
+  const trainer = new GanTrainer(config, runDir, toFloatImages(images, hp.pixelRange, count), count, options.sinks ?? [], options.shouldStop);
+  try {
+    trainer.restore(path.join(runDir, 'checkpoints', latest.dir));
+    const result = await trainer.run();
+    return { runDir, config, result };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+interface LatestGanCheckpoint {
+  iteration: number;
+  dir: string;
+}
+
+export function readLatest(runDir: string): LatestGanCheckpoint | null {
+  const file = path.join(runDir, 'checkpoints', 'latest.json');
+  if (!fs.existsSync(file)) return null;
+  return readJson<LatestGanCheckpoint>(file, 'checkpoint pointer');
+}
+
+/** Statistics of one iteration (summed over a logging window, then averaged). */
+const STAT_KEYS = ['dLoss', 'gLoss', 'dAcc', 'dAccReal', 'dAccFake', 'gAcc', 'dReal', 'dFake'] as const;
+type StatKey = (typeof STAT_KEYS)[number];
+
+interface CheckpointState {
+  iteration: number;
+  rng: { data: ReturnType<Rng['toJSON']>; latent: ReturnType<Rng['toJSON']>; masks: number[] };
+  /** Bytes of metrics.jsonl at the checkpoint (cut back to on resume). */
+  metricsSize: number;
+  /** The logging window in progress. */
+  window: { iterations: number; sums: Record<StatKey, number> };
+  /** Training seconds so far (all processes). */
+  seconds: number;
+}
+
+/** Seeds of a run's random streams, all derived from the run seed. */
+function streamSeeds(seed: number): { generator: number; discriminator: number; data: number; latent: number; masks: number; fixed: number; interpolation: number } {
+  const master = new Rng(seed);
+  return {
+    generator: master.spawnSeed(),
+    discriminator: master.spawnSeed(),
+    data: master.spawnSeed(),
+    latent: master.spawnSeed(),
+    masks: master.spawnSeed(),
+    fixed: master.spawnSeed(),
+    interpolation: master.spawnSeed(),
+  };
+}
+
+export class GanTrainer {
+  readonly hp: GanHyperparameters;
+  G!: GanNet;
+  D!: GanNet;
+  optD!: GanOptimizer;
+  optG!: GanOptimizer;
+  iteration = 0;
+  private dataRng!: Rng;
+  private latentRng!: Rng;
+  private masks!: BitRng;
+  private readonly fixedNoise: Float32Array;
+  private readonly store: RunStore;
+  private window = { iterations: 0, sums: zeroSums() };
+  private secondsBefore = 0;
+  private history: UpdateEvent[] = [];
+  private readonly yD: tf.Tensor2D;
+  private readonly yG: tf.Tensor2D;
+  private last: Record<string, number> | null = null;
+
+  constructor(
+    readonly config: GanRunConfig,
+    readonly dir: string,
+    /** count×784 floats in the preset's pixel range. */
+    private readonly images: Float32Array,
+    private readonly count: number,
+    private readonly sinks: EventSink[],
+    private readonly shouldStop?: () => boolean,
+  ) {
+    this.hp = config.hyperparameters;
+    this.store = new RunStore(dir);
+    const seeds = streamSeeds(config.seed);
+    this.fixedNoise = sampleLatent(new Rng(seeds.fixed), GRID_COUNT, this.hp.latentDim, this.hp.latentDistribution);
+    const B = this.hp.batch;
+    this.yD = tf.tensor2d(Array.from({ length: 2 * B }, (_, i) => (i < B ? this.hp.realLabel : 0)), [2 * B, 1]);
+    this.yG = tf.ones([B, 1]);
+  }
+
+  /** New networks and optimizers from the run seed. */
+  initFresh(): void {
+    const seeds = streamSeeds(this.config.seed);
+    this.G = new GanNet(this.hp.generator, new Rng(seeds.generator));
+    this.D = new GanNet(this.hp.discriminator, new Rng(seeds.discriminator));
+    this.optD = new GanOptimizer(this.hp.discriminatorOptimizer, this.D.trainable);
+    this.optG = new GanOptimizer(this.hp.generatorOptimizer, this.G.trainable);
+    this.dataRng = new Rng(seeds.data);
+    this.latentRng = new Rng(seeds.latent);
+    this.masks = new BitRng(seeds.masks);
+    this.iteration = 0;
+  }
+
+  /** Everything from a checkpoint directory; cuts metrics.jsonl back to it. */
+  restore(ckpt: string): void {
+    const state = readJson<CheckpointState>(path.join(ckpt, 'state.json'), 'checkpoint state');
+    const g = GanNet.read(path.join(ckpt, 'generator'));
+    const d = GanNet.read(path.join(ckpt, 'discriminator'));
+    if (JSON.stringify(g.spec) !== JSON.stringify(this.hp.generator) || JSON.stringify(d.spec) !== JSON.stringify(this.hp.discriminator)) {
+      throw new Error(`the networks in ${ckpt} do not match the run's config.json`);
+    }
+    this.G = new GanNet(g.spec, g.values);
+    this.D = new GanNet(d.spec, d.values);
+    this.optD = new GanOptimizer(this.hp.discriminatorOptimizer, this.D.trainable);
+    this.optG = new GanOptimizer(this.hp.generatorOptimizer, this.G.trainable);
+    this.optD.load(path.join(ckpt, 'optimizer-d'));
+    this.optG.load(path.join(ckpt, 'optimizer-g'));
+    this.dataRng = Rng.fromJSON(state.rng.data);
+    this.latentRng = Rng.fromJSON(state.rng.latent);
+    this.masks = new BitRng(0);
+    this.masks.setState(state.rng.masks);
+    this.iteration = state.iteration;
+    this.window = { iterations: state.window.iterations, sums: { ...zeroSums(), ...state.window.sums } };
+    this.secondsBefore = state.seconds;
+    this.store.truncateMetrics(state.metricsSize);
+    this.history = readMetricsFile(this.store.metricsFile).filter((e): e is UpdateEvent => e.type === 'update');
+    this.last = this.history.at(-1)?.stats ?? null;
+  }
+
+  private emit(event: TrainEvent): void {
+    this.store.handle(event);
+    for (const s of this.sinks) s.handle(event);
+  }
+
+  /** Real images of one batch, sampled without replacement (the book's np.random.choice(n, batch, False)). */
+  private realBatch(): Float32Array {
+    const B = this.hp.batch;
+    const out = new Float32Array(B * IMAGE_PIXELS);
+    const chosen = new Set<number>();
+    for (let k = 0; k < B; k++) {
+      let i = this.dataRng.integer(this.count);
+      while (chosen.has(i)) i = this.dataRng.integer(this.count);
+      chosen.add(i);
+      out.set(this.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS), k * IMAGE_PIXELS);
+    }
+    return out;
+  }
+
+  /** Discriminator targets with label noise: real → realLabel − u·noise, fake → u·noise. */
+  private discriminatorTargets(): tf.Tensor2D {
+    const B = this.hp.batch;
+    const noise = this.hp.labelNoise;
+    if (noise === 0) return this.yD;
+    const y = new Float32Array(2 * B);
+    for (let i = 0; i < 2 * B; i++) y[i] = (i < B ? this.hp.realLabel - noise * this.dataRng.random() : noise * this.dataRng.random());
+    return tf.tensor2d(y, [2 * B, 1]);
+  }
+
+  /** Wall-clock milliseconds of the last iteration's two halves (benchmarks). */
+  lastTiming = { discriminatorMs: 0, adversarialMs: 0 };
+
+  /** One discriminator step and one adversarial step; returns the iteration's statistics. */
+  step(): Record<StatKey, number> {
+    const t0 = performance.now();
+    const B = this.hp.batch;
+    const L = this.hp.latentDim;
+    const real = this.realBatch();
+    const z = sampleLatent(this.latentRng, B, L, this.hp.latentDistribution);
+    const genStats: BatchNormStat[] = [];
+    const training = this.hp.fakesMode === 'training';
+    const x = tf.tidy(() => {
+      const fake = this.G.apply(tf.tensor2d(z, [B, L]), training ? { training: true, masks: this.masks, batchStats: genStats } : { training: false });
+      return tf.concat([tf.tensor4d(real, [B, 28, 28, 1]), fake]);
+    });
+    if (training) this.G.updateMovingStats(genStats);
+    const yD = this.discriminatorTargets();
+    const kept: { pD?: tf.Tensor; pG?: tf.Tensor } = {};
+    const d = tf.variableGrads(() => {
+      const p = this.D.apply(x, { training: true, masks: this.masks });
+      kept.pD = tf.keep(p);
+      return binaryCrossEntropy(p, yD);
+    }, this.D.trainable);
+    const dLoss = d.value.dataSync()[0]!;
+    const pd = kept.pD!.dataSync() as Float32Array;
+    this.optD.apply(this.D.trainable.map((v) => d.grads[v.name]!));
+    tf.dispose([x, d.value, kept.pD!, ...Object.values(d.grads)]);
+    if (yD !== this.yD) yD.dispose();
+
+    const t1 = performance.now();
+    const z2 = tf.tensor2d(sampleLatent(this.latentRng, B, L, this.hp.latentDistribution), [B, L]);
+    const stats: BatchNormStat[] = [];
+    const a = tf.variableGrads(() => {
+      const p = this.D.apply(this.G.apply(z2, { training: true, masks: this.masks, batchStats: stats }), { training: true, masks: this.masks });
+      kept.pG = tf.keep(p);
+      return binaryCrossEntropy(p, this.yG);
+    }, this.G.trainable);
+    const gLoss = a.value.dataSync()[0]!;
+    const pg = kept.pG!.dataSync() as Float32Array;
+    this.optG.apply(this.G.trainable.map((v) => a.grads[v.name]!));
+    this.G.updateMovingStats(stats);
+    tf.dispose([z2, a.value, kept.pG!, ...Object.values(a.grads)]);
+    this.lastTiming = { discriminatorMs: t1 - t0, adversarialMs: performance.now() - t1 };
+
+    let realOk = 0;
+    let fakeOk = 0;
+    let dReal = 0;
+    let dFake = 0;
+    let fooled = 0;
+    for (let i = 0; i < B; i++) {
+      if (pd[i]! > 0.5) realOk++;
+      if (pd[B + i]! <= 0.5) fakeOk++;
+      dReal += pd[i]!;
+      dFake += pd[B + i]!;
+      if (pg[i]! > 0.5) fooled++;
+    }
+    this.iteration++;
+    return {
+      dLoss,
+      gLoss,
+      dAcc: (realOk + fakeOk) / (2 * B),
+      dAccReal: realOk / B,
+      dAccFake: fakeOk / B,
+      gAcc: fooled / B,
+      dReal: dReal / B,
+      dFake: dFake / B,
+    };
+  }
+
+  /** Generator output (inference mode) for latents, n×784 in the preset's pixel range. */
+  generate(latents: Float32Array): Float32Array {
+    return generateWith(this.G, latents, this.hp.latentDim);
+  }
+
+  /** The fixed-noise grid as ink bytes (64 images). */
+  fixedGrid(): Uint8Array {
+    return toInk(this.generate(this.fixedNoise), this.hp.pixelRange);
+  }
+
+  private writeSamples(name: string, emit: boolean): void {
+    const ink = this.fixedGrid();
+    writeFileAtomic(path.join(this.dir, 'samples', name), gridPng(ink, GRID_COUNT, { columns: 8, scale: GRID_SCALE }));
+    if (emit) {
+      this.emit({ type: 'samples', step: this.iteration, count: GRID_COUNT, width: 28, height: 28, pixels: Buffer.from(ink.buffer, ink.byteOffset, ink.byteLength).toString('base64'), time: this.elapsed() });
+    }
+  }
+
+  private runStart = 0;
+
+  private elapsed(): number {
+    return this.secondsBefore + (performance.now() - this.runStart) / 1000;
+  }
+
+  /** Writes a checkpoint of the current state and points latest.json at it (last, atomically). */
+  async checkpoint(): Promise<void> {
+    const name = iterName(this.iteration);
+    const ckDir = path.join(this.dir, 'checkpoints');
+    const state: CheckpointState = {
+      iteration: this.iteration,
+      rng: { data: this.dataRng.toJSON(), latent: this.latentRng.toJSON(), masks: this.masks.getState() },
+      metricsSize: this.store.metricsSize(),
+      window: { iterations: this.window.iterations, sums: { ...this.window.sums } },
+      seconds: this.elapsed(),
+    };
+    await writeDirAtomic(path.join(ckDir, name), (tmp) => {
+      this.G.save(path.join(tmp, 'generator'), this.modelMeta('generator'));
+      this.D.save(path.join(tmp, 'discriminator'), this.modelMeta('discriminator'));
+      this.optD.save(path.join(tmp, 'optimizer-d'));
+      this.optG.save(path.join(tmp, 'optimizer-g'));
+      writeJsonAtomic(path.join(tmp, 'state.json'), state);
+    });
+    writeJsonAtomic(path.join(ckDir, 'latest.json'), { iteration: this.iteration, dir: name });
+    // Keep the newest two; the pointer is updated first, so a crash never leaves it dangling.
+    const all = fs.readdirSync(ckDir).filter((f) => /^iter-\d+$/.test(f)).sort();
+    for (const old of all.slice(0, Math.max(0, all.length - 2))) fs.rmSync(path.join(ckDir, old), { recursive: true, force: true });
+    this.emit({ type: 'checkpoint', step: this.iteration, path: path.join(ckDir, name), time: this.elapsed() });
+  }
+
+  private modelMeta(role: 'generator' | 'discriminator'): Record<string, unknown> {
+    return {
+      role,
+      latentDim: this.hp.latentDim,
+      latentDistribution: this.hp.latentDistribution,
+      pixelRange: this.hp.pixelRange,
+      category: this.config.category,
+      preset: this.config.preset,
+      iteration: this.iteration,
+    };
+  }
+
+  /** Trains until the budget or a stop request; writes the outputs. */
+  async run(): Promise<GanResult> {
+    const hp = this.hp;
+    const total = this.config.iterations;
+    this.runStart = performance.now();
+    let windowStart = performance.now();
+    let windowIters = 0;
+    let stopped = false;
+    if (this.iteration === 0 && hp.sampleEvery > 0) this.writeSamples(`grid-${iterName(0)}.png`, true);
+    while (this.iteration < total) {
+      if (this.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
+      const s = this.step();
+      windowIters++;
+      this.window.iterations++;
+      for (const k of STAT_KEYS) this.window.sums[k] += s[k];
+      const it = this.iteration;
+      if (it % hp.logEvery === 0 || it === total) {
+        const n = this.window.iterations;
+        const stats: Record<string, number> = {};
+        for (const k of STAT_KEYS) stats[k] = this.window.sums[k] / n;
+        stats.lrD = this.optD.learningRate;
+        stats.lrG = this.optG.learningRate;
+        const now = performance.now();
+        const event: UpdateEvent = { type: 'update', step: it, updates: it, stats, sps: Math.round((windowIters / ((now - windowStart) / 1000)) * 100) / 100, time: this.elapsed() };
+        this.history.push(event);
+        this.last = stats;
+        this.emit(event);
+        this.window = { iterations: 0, sums: zeroSums() };
+        windowStart = now;
+        windowIters = 0;
+      }
+      if (hp.sampleEvery > 0 && it % hp.sampleEvery === 0) this.writeSamples(`grid-${iterName(it)}.png`, true);
+      if (hp.checkpointEvery > 0 && it % hp.checkpointEvery === 0 && it < total) await this.checkpoint();
+      // Let timers and I/O (live publishers, signals) run now and then.
+      if (it % 4 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await this.checkpoint();
+    this.writeCurves();
+    if (!stopped) {
+      this.writeSamples('final.png', hp.sampleEvery <= 0 || this.iteration % hp.sampleEvery !== 0);
+      this.writeInterpolation();
+      this.G.save(path.join(this.dir, 'generator'), this.modelMeta('generator'));
+      this.D.save(path.join(this.dir, 'discriminator'), this.modelMeta('discriminator'));
+    }
+    return { iterations: this.iteration, stopped, seconds: this.elapsed(), last: this.last };
+  }
+
+  /** curves/loss.png and curves/accuracy.png from the update events. */
+  writeCurves(): void {
+    const points = (key: string) => this.history.map((e) => ({ x: e.step, y: e.stats[key] ?? NaN })).filter((p) => Number.isFinite(p.y));
+    const title = `${this.config.category}, preset ${this.config.preset}, seed ${this.config.seed}`;
+    const loss: Panel = {
+      title: `GAN losses: ${title}`,
+      xLabel: 'iteration',
+      yLabel: 'binary cross-entropy',
+      series: [
+        { name: 'discriminator', color: '#1f77b4', points: points('dLoss') },
+        { name: 'generator (adversarial)', color: '#d62728', points: points('gLoss') },
+      ],
+      note: `averages over ${this.hp.logEvery} iterations`,
+      xSi: true,
+    };
+    const acc: Panel = {
+      title: `GAN accuracies: ${title}`,
+      xLabel: 'iteration',
+      yLabel: 'accuracy',
+      series: [
+        { name: 'D on real', color: '#2ca02c', points: points('dAccReal') },
+        { name: 'D on fake', color: '#ff7f0e', points: points('dAccFake') },
+        { name: 'G fools D', color: '#9467bd', points: points('gAcc') },
+      ],
+      note: `averages over ${this.hp.logEvery} iterations`,
+      xSi: true,
+    };
+    writeFileAtomic(path.join(this.dir, 'curves', 'loss.png'), renderPng([loss], { panelWidth: 1000, panelHeight: 560 }));
+    writeFileAtomic(path.join(this.dir, 'curves', 'accuracy.png'), renderPng([acc], { panelWidth: 1000, panelHeight: 560 }));
+  }
+
+  /** interpolation.png: rows of 10 steps between pairs of latent points. */
+  writeInterpolation(rows = 6, steps = 10): void {
+    const seeds = streamSeeds(this.config.seed);
+    const latents = interpolationLatents(new Rng(seeds.interpolation), rows, steps, this.hp.latentDim, this.hp.latentDistribution);
+    const ink = toInk(this.generate(latents), this.hp.pixelRange);
+    writeFileAtomic(path.join(this.dir, 'interpolation.png'), gridPng(ink, rows * steps, { columns: steps, scale: GRID_SCALE }));
+  }
+
+  dispose(): void {
+    this.store.close();
+    for (const s of this.sinks) void s.close?.();
+    this.G?.dispose();
+    this.D?.dispose();
+    this.yD.dispose();
+    this.yG.dispose();
+  }
+}
+
+function zeroSums(): Record<StatKey, number> {
+  return Object.fromEntries(STAT_KEYS.map((k) => [k, 0])) as Record<StatKey, number>;
+}
+
+/** rows × steps latents: each row walks from one random point to another (slerp when normal, linear when uniform). */
+export function interpolationLatents(rng: Rng, rows: number, steps: number, dim: number, distribution: LatentDistribution): Float32Array {
+  const out = new Float32Array(rows * steps * dim);
+  for (let r = 0; r < rows; r++) {
+    const a = sampleLatent(rng, 1, dim, distribution);
+    const b = sampleLatent(rng, 1, dim, distribution);
+    for (let s = 0; s < steps; s++) {
+      const t = steps === 1 ? 0 : s / (steps - 1);
+      out.set(distribution === 'normal' ? slerp(a, b, t) : lerp(a, b, t), (r * steps + s) * dim);
+    }
+  }
+  return out;
+}
+
+/** Runs a generator in inference mode over latents in chunks; returns n×784 floats (its own pixel range). */
+function generateWith(G: GanNet, latents: Float32Array, dim: number): Float32Array {
+  const n = latents.length / dim;
+  const out = new Float32Array(n * IMAGE_PIXELS);
+  const chunk = 256;
+  for (let i = 0; i < n; i += chunk) {
+    const m = Math.min(chunk, n - i);
+    const y = tf.tidy(() => G.apply(tf.tensor2d(latents.subarray(i * dim, (i + m) * dim), [m, dim]), { training: false }));
+    out.set(y.dataSync() as Float32Array, i * IMAGE_PIXELS);
+    y.dispose();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading a trained generator
+
+export interface LoadedGenerator {
+  latentDim: number;
+  latentDistribution: LatentDistribution;
+  pixelRange: PixelRange;
+  /** Where the weights came from. */
+  source: string;
+  /** n images from latents drawn with `seed`, n×784 floats in [0, 1] (0 background, 1 ink). */
+  sample(n: number, seed?: number): Float32Array;
+  /** Images for given latents (n×latentDim), n×784 floats in [0, 1]. */
+  generate(latents: Float32Array): Float32Array;
+  dispose(): void;
+}
+
+/**
+ * Loads a generator from a run directory (its final `generator/`, else the latest checkpoint's), a checkpoint
+ * directory, or a model directory (model.json + weights.bin). Uses the current tfjs backend (call initCompute
+ * first to choose one).
+ */
+export function loadGenerator(target: string): LoadedGenerator {
+  const candidates = [path.join(target, 'generator'), target];
+  const latest = fs.existsSync(path.join(target, 'config.json')) ? readLatest(target) : null;
+  if (latest) candidates.push(path.join(target, 'checkpoints', latest.dir, 'generator'));
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'model.json')));
+  if (!dir) throw new Error(`no generator found in ${target} (expected model.json in it, in generator/, or a checkpoint)`);
+  const { spec, meta, values } = GanNet.read(dir);
+  if (meta.role !== undefined && meta.role !== 'generator') throw new Error(`${dir} holds a ${String(meta.role)}, not a generator`);
+  const latentDim = Number(meta.latentDim ?? spec.inputShape[0]);
+  const latentDistribution = (meta.latentDistribution ?? 'normal') as LatentDistribution;
+  const pixelRange = (meta.pixelRange ?? '0,1') as PixelRange;
+  const G = new GanNet(spec, values);
+  const generate = (latents: Float32Array): Float32Array => toUnit(generateWith(G, latents, latentDim), pixelRange);
+  return {
+    latentDim,
+    latentDistribution,
+    pixelRange,
+    source: dir,
+    generate,
+    sample: (n, seed = 0) => generate(sampleLatent(new Rng(seed), n, latentDim, latentDistribution)),
+    dispose: () => G.dispose(),
+  };
+}

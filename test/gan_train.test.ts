@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initCompute, tf } from '../lab/compute.js';
+import { readMetricsFile } from '../lab/run_store.js';
+import type { SamplesEvent, TrainEvent } from '../lab/events.js';
+import { Rng } from '../envs/index.js';
+import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
+import { BitRng, GanNet, GanOptimizer, binaryCrossEntropy, ganPreset, type BatchNormStat, type NetSpec } from '../gan/models.js';
+import { interpolationLatents, loadGenerator, readLatest, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
+import { gridPng, readGreyPng, slerp, toInk } from '../gan/images.js';
+import { main } from '../lab/cli.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-gan-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let apples: QuickDrawImages;
+beforeAll(async () => {
+  apples = await loadQuickDraw('apple', { download: 'never', limit: 64 });
+});
+
+/** The tiny preset, small enough for seconds on the cpu backend. */
+function tinyOptions(extra: Partial<GanStartOptions> = {}): GanStartOptions {
+  return { preset: 'tiny', category: 'apple', seed: 3, images: apples, out: tmp, logEvery: 3, sampleEvery: 4, checkpointEvery: 0, ...extra };
+}
+
+function weightsOf(dir: string): Float32Array[] {
+  return GanNet.read(dir).values;
+}
+
+/** Metrics without wall-clock fields. */
+function deterministic(events: TrainEvent[]): unknown[] {
+  return events.map((e) => {
+    const { time: _t, ...rest } = e as TrainEvent & { time: number };
+    if (rest.type === 'update') {
+      const { sps: _s, ...u } = rest;
+      return u;
+    }
+    if (rest.type === 'checkpoint') return { type: 'checkpoint', step: rest.step };
+    return rest;
+  });
+}
+
+describe('book preset', () => {
+  it("has the book's architecture: Keras' parameter counts and shapes", async () => {
+    await initCompute('cpu');
+    const hp = ganPreset('book').hyperparameters;
+    const G = new GanNet(hp.generator, new Rng(0));
+    const D = new GanNet(hp.discriminator, new Rng(1));
+    try {
+      // Keras' summaries: discriminator 4,311,553 parameters; generator 183,713 of which 177,329 trainable.
+      expect(D.paramCount).toBe(4_311_553);
+      expect(G.paramCount).toBe(177_329);
+      expect(G.state.reduce((a, v) => a + v.size, 0)).toBe(6_384);
+      expect(G.outputShape).toEqual([28, 28, 1]);
+      expect(D.outputShape).toEqual([1]);
+      expect(hp.latentDim).toBe(32);
+      expect(hp.latentDistribution).toBe('uniform');
+      expect(hp.discriminatorOptimizer).toEqual({ type: 'rmsprop', learningRate: 0.0008, rho: 0.9, epsilon: 1e-7, decay: 6e-8, clipValue: 1 });
+      expect(hp.generatorOptimizer).toEqual({ type: 'rmsprop', learningRate: 0.0004, rho: 0.9, epsilon: 1e-7, decay: 3e-8, clipValue: 1 });
+      expect([hp.batch, hp.iterations]).toEqual([128, 2000]);
+      const out = tf.tidy(() => G.apply(tf.randomUniform([2, 32], -1, 1), { training: false }));
+      const v = out.dataSync();
+      expect(out.shape).toEqual([2, 28, 28, 1]);
+      expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...v)).toBeLessThanOrEqual(1);
+      out.dispose();
+    } finally {
+      G.dispose();
+      D.dispose();
+    }
+  });
+});
+
+describe('building blocks', () => {
+  it('RMSprop follows Keras 2.2: clipvalue, time decay, epsilon outside the root', async () => {
+    await initCompute('cpu');
+    const w = tf.variable(tf.tensor1d([1, 2, 3]));
+    const opt = new GanOptimizer({ type: 'rmsprop', learningRate: 0.1, rho: 0.9, epsilon: 1e-7, decay: 0.5, clipValue: 1 }, [w]);
+    const expected = [1, 2, 3];
+    const a = [0, 0, 0];
+    const grads = [
+      [0.5, -3, 0],
+      [2, 0.25, -0.1],
+    ];
+    grads.forEach((g, step) => {
+      const lr = 0.1 / (1 + 0.5 * step);
+      g.forEach((gi, i) => {
+        const c = Math.max(-1, Math.min(1, gi));
+        a[i] = 0.9 * a[i]! + 0.1 * c * c;
+        expected[i] = expected[i]! - (lr * c) / (Math.sqrt(a[i]!) + 1e-7);
+      });
+      const gt = tf.tensor1d(g);
+      opt.apply([gt]);
+      gt.dispose();
+    });
+    Array.from(w.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    expect(opt.iterations).toBe(2);
+    expect(opt.learningRate).toBeCloseTo(0.1 / 2, 12);
+    w.dispose();
+  });
+
+  it('batch norm: batch statistics in training, Keras moving averages, moving statistics in inference', async () => {
+    await initCompute('cpu');
+    const spec: NetSpec = { inputShape: [2], layers: [{ type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 }] };
+    const net = new GanNet(spec, new Rng(0));
+    const x = tf.tensor2d([
+      [1, 10],
+      [3, 14],
+      [5, 12],
+      [7, 16],
+    ]);
+    const stats: BatchNormStat[] = [];
+    const y = tf.tidy(() => net.apply(x, { training: true, batchStats: stats }));
+    const yv = y.dataSync();
+    // Column 0: mean 4, biased variance 5.
+    expect(yv[0]).toBeCloseTo((1 - 4) / Math.sqrt(5 + 1e-3), 5);
+    net.updateMovingStats(stats);
+    const [mm, mv] = net.state.map((v) => Array.from(v.dataSync()));
+    expect(mm![0]).toBeCloseTo(0.1 * 4, 6);
+    expect(mm![1]).toBeCloseTo(0.1 * 13, 5);
+    // Keras 2.2 makes the variance unbiased with n / (n − (1 + ε)).
+    expect(mv![0]).toBeCloseTo(0.9 + 0.1 * 5 * (4 / (4 - 1.001)), 5);
+    const yi = tf.tidy(() => net.apply(x, { training: false }));
+    expect(yi.dataSync()[0]).toBeCloseTo((1 - mm![0]!) / Math.sqrt(mv![0]! + 1e-3), 5);
+    tf.dispose([x, y, yi]);
+    net.dispose();
+  });
+
+  it('dropout masks are seeded and resumable; the cross-entropy clips like Keras', async () => {
+    await initCompute('cpu');
+    const a = new BitRng(42);
+    const m1 = a.dropoutMask(10_000, 0.4);
+    const state = a.getState();
+    const m2 = a.dropoutMask(100, 0.4);
+    const b = new BitRng(0);
+    b.setState(state);
+    expect(Array.from(b.dropoutMask(100, 0.4))).toEqual(Array.from(m2));
+    const dropped = m1.filter((v) => v === 0).length / m1.length;
+    expect(dropped).toBeGreaterThan(0.37);
+    expect(dropped).toBeLessThan(0.43);
+    expect(m1.find((v) => v !== 0)).toBeCloseTo(1 / 0.6, 6);
+    const loss = tf.tidy(() => binaryCrossEntropy(tf.tensor2d([[1], [0]]), tf.tensor2d([[0], [1]])).dataSync()[0]!);
+    // Both predictions are clipped (to 1e-7 and to float32's 1 − 1e-7), as Keras does in float32.
+    expect(loss).toBeCloseTo((-Math.log(1e-7) - Math.log(1 - Math.fround(1 - 1e-7))) / 2, 2);
+  });
+
+  it('grids and interpolation', () => {
+    const ink = new Uint8Array(3 * 784);
+    ink[0] = 255;
+    const png = readGreyPng(gridPng(ink, 3, { columns: 2, scale: 2, gap: 1 }));
+    expect([png.width, png.height]).toEqual([2 * 56 + 3, 2 * 56 + 3]);
+    expect(png.grey[1 * png.width + 1]).toBe(0); // the inked pixel, dark
+    expect(png.grey[1 * png.width + 5]).toBe(255); // background, white
+    expect(Array.from(toInk(new Float32Array([-1, 0, 1, 2]), '-1,1'))).toEqual([0, 128, 255, 255]);
+    const p = new Float32Array([1, 0]);
+    const q = new Float32Array([0, 1]);
+    const mid = slerp(p, q, 0.5);
+    expect(mid[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(Math.hypot(mid[0]!, mid[1]!)).toBeCloseTo(1, 6);
+    const lat = interpolationLatents(new Rng(1), 2, 5, 3, 'uniform');
+    expect(lat.length).toBe(2 * 5 * 3);
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
+  it('resumes exactly: 4 + resume + 4 iterations equal 8 straight, bit for bit', async () => {
+    const straight = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `straight-${backend}` }));
+    let calls = 0;
+    const first = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `resumed-${backend}`, shouldStop: () => ++calls > 4 }));
+    expect(first.result).toMatchObject({ iterations: 4, stopped: true });
+    expect(readLatest(first.runDir)).toEqual({ iteration: 4, dir: 'iter-00000004' });
+    const second = await resumeGanTraining(first.runDir, { images: apples });
+    expect(second.result).toMatchObject({ iterations: 8, stopped: false });
+
+    for (const net of ['generator', 'discriminator']) {
+      const a = weightsOf(path.join(straight.runDir, net));
+      const b = weightsOf(path.join(second.runDir, net));
+      expect(b.length).toBe(a.length);
+      a.forEach((w, i) => expect(Buffer.from(b[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true));
+    }
+    for (const opt of ['optimizer-d', 'optimizer-g']) {
+      const a = fs.readFileSync(path.join(straight.runDir, 'checkpoints', 'iter-00000008', opt, 'optimizer.bin'));
+      const b = fs.readFileSync(path.join(second.runDir, 'checkpoints', 'iter-00000008', opt, 'optimizer.bin'));
+      expect(b.equals(a)).toBe(true);
+    }
+    const ma = readMetricsFile(path.join(straight.runDir, 'metrics.jsonl'));
+    const mb = readMetricsFile(path.join(second.runDir, 'metrics.jsonl'));
+    // The resumed run has one more checkpoint event (at the stop); everything else is identical.
+    expect(deterministic(mb.filter((e) => !(e.type === 'checkpoint' && e.step === 4)))).toEqual(deterministic(ma));
+    for (const f of ['samples/final.png', 'samples/grid-iter-00000004.png', 'samples/grid-iter-00000008.png', 'curves/loss.png', 'curves/accuracy.png', 'interpolation.png']) {
+      expect(fs.existsSync(path.join(second.runDir, f)), f).toBe(true);
+    }
+    expect(fs.readFileSync(path.join(second.runDir, 'samples/final.png')).equals(fs.readFileSync(path.join(straight.runDir, 'samples/final.png')))).toBe(true);
+  });
+
+  it('leaks no tensors across iterations and emits update, samples and checkpoint events', async () => {
+    const counts: number[] = [];
+    const events: TrainEvent[] = [];
+    await startGanTraining(
+      tinyOptions({
+        backend,
+        iterations: 6,
+        logEvery: 1,
+        sampleEvery: 2,
+        checkpointEvery: 3,
+        runId: `leak-${backend}`,
+        sinks: [{ handle: (e) => (events.push(e), e.type === 'update' && counts.push(tf.memory().numTensors)) }],
+      }),
+    );
+    expect(counts.length).toBe(6);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    const samples = events.filter((e): e is SamplesEvent => e.type === 'samples');
+    expect(samples.map((e) => e.step)).toEqual([0, 2, 4, 6]);
+    expect(Buffer.from(samples[0]!.pixels, 'base64').length).toBe(64 * 28 * 28);
+    expect(events.filter((e) => e.type === 'checkpoint').map((e) => e.step)).toEqual([3, 6]);
+    const update = events.find((e) => e.type === 'update')!;
+    expect(Object.keys(update.type === 'update' ? update.stats : {})).toEqual(expect.arrayContaining(['dLoss', 'gLoss', 'dAccReal', 'dAccFake', 'gAcc', 'lrD', 'lrG']));
+  });
+});
+
+describe('generator export and CLI', () => {
+  it('loadGenerator samples images in [0, 1], the same for the same seed', async () => {
+    await initCompute('cpu');
+    const run = await startGanTraining(tinyOptions({ backend: 'cpu', iterations: 2, runId: 'export' }));
+    const config = JSON.parse(fs.readFileSync(path.join(run.runDir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ kind: 'gan', preset: 'tiny', category: 'apple', seed: 3, data: { count: 64 } });
+    const g = loadGenerator(run.runDir);
+    try {
+      expect([g.latentDim, g.latentDistribution, g.pixelRange]).toEqual([8, 'normal', '-1,1']);
+      const a = g.sample(5, 7);
+      const b = g.sample(5, 7);
+      expect(a.length).toBe(5 * 784);
+      expect(Array.from(a)).toEqual(Array.from(b));
+      expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...a)).toBeLessThanOrEqual(1);
+    } finally {
+      g.dispose();
+    }
+    // The same generator from a model directory.
+    const h = loadGenerator(path.join(run.runDir, 'generator'));
+    expect(h.source).toBe(path.join(run.runDir, 'generator'));
+    h.dispose();
+  });
+
+  it('`lab gan --category …` trains without a subcommand (train is the default)', async () => {
+    const log = console.log;
+    const lines: string[] = [];
+    console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+    try {
+      const code = await main(['node', 'lab', 'gan', '--category', 'apple', '--preset', 'tiny', '--iterations', '2', '--limit', '16', '--data', 'never', '--backend', 'cpu', '--out', tmp, '--run-id', 'cli-run', '--set', 'batch=4']);
+      expect(code).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(lines.join('\n')).toMatch(/done: 2 iterations/);
+    const config = JSON.parse(fs.readFileSync(path.join(tmp, 'cli-run', 'config.json'), 'utf8'));
+    expect(config.hyperparameters.batch).toBe(4);
+    expect(config.data).toMatchObject({ count: 16, source: 'shipped', download: 'never' });
+    expect(fs.existsSync(path.join(tmp, 'cli-run', 'generator', 'model.json'))).toBe(true);
+  });
+});
