@@ -44,10 +44,9 @@ export function envFps(envId: string): number {
 /** Throws a message naming the problem (unknown env, agent or preset; a preset fixed to another env). */
 export function checkStartRequest(request: StartRunRequest): { envId: string; preset: string | null; steps: number } {
   registration(request.envId);
-  const entry = agentEntry(request.agent);
+  agentEntry(request.agent); // unknown agents fail here, naming the known ones
   const found = findPreset(request.agent, request.envId, request.preset);
   const fixedEnv = found?.preset.train?.envId;
   if (fixedEnv && fixedEnv !== request.envId) throw new Error(`preset '${found!.name}' of ${request.agent} runs on ${fixedEnv}, not ${request.envId}`);
-  void entry;
   return { envId: request.envId, preset: found?.name ?? null, steps: request.steps ?? found?.preset.train?.steps ?? 100_000 };
 }

@@ -387,15 +387,14 @@ export class Hub {
     return { ok: true, watch: { runId: info.runId, watching: run.watchers.size > 0, frameEvery: 1 } };
   }
 
-  private ownRun(socket: PublisherSocket, runId: string, event: string): LiveRun {
+  private ownRun(socket: PublisherSocket, runId: string): LiveRun {
     const run = this.runs.get(runId);
     if (!run || run.publisher !== socket) throw new Error(`this connection did not announce run ${JSON.stringify(runId)} (send ${'publisher:hello'} first)`);
-    void event;
     return run;
   }
 
   private events(socket: PublisherSocket, payload: EventsPayload): Ack {
-    const run = this.ownRun(socket, payload.runId, 'publisher:events');
+    const run = this.ownRun(socket, payload.runId);
     const frames: StepFrame[] = [];
     let samples: SamplesEvent | null = null;
     for (const e of payload.events) {
@@ -481,7 +480,7 @@ export class Hub {
   }
 
   private end(socket: PublisherSocket, payload: EndPayload): Ack {
-    const run = this.ownRun(socket, payload.runId, 'publisher:end');
+    const run = this.ownRun(socket, payload.runId);
     run.summary.status = payload.status;
     run.summary.error = payload.error ?? null;
     this.options.log?.(`run ${payload.runId} ${payload.status}`);
