@@ -7,8 +7,10 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent } from '../lab/events.js';
-import { GAN_PRESETS, type GanHyperparameters } from './models.js';
-import { resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from './train.js';
+import { LivePublisher } from '../lab/publisher.js';
+import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../lab/protocol.js';
+import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from './models.js';
+import { readLatest, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from './train.js';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -113,6 +115,54 @@ export interface GanTrainCliOptions {
   runId?: string;
   resume?: string;
   set?: Record<string, unknown>;
+  /** Publish the run to a lab server (`true`: the default URL). */
+  live?: string | true;
+}
+
+/** A network spec in one line: "dense 392 → batchNorm → leakyRelu → reshape 7x7x8 → …". */
+function describeNet(spec: NetSpec): string {
+  return spec.layers
+    .map((l) => {
+      const o = l as unknown as Record<string, unknown>;
+      const parts = [String(o.type)];
+      if (typeof o.units === 'number') parts.push(String(o.units));
+      if (typeof o.filters === 'number') parts.push(`${o.filters} ${o.kernelSize}x${o.kernelSize}/${o.strides ?? 1}`);
+      if (Array.isArray(o.shape)) parts.push(o.shape.join('x'));
+      if (typeof o.rate === 'number') parts.push(String(o.rate));
+      if (typeof o.activation === 'string' && o.type !== 'activation') parts.push(o.activation);
+      else if (typeof o.activation === 'string') parts[0] = o.activation;
+      return parts.join(' ');
+    })
+    .join(' → ');
+}
+
+/** What `lab gan train --live` announces: a run of kind 'gan' whose steps are iterations. */
+export function ganRunInfo(config: GanRunConfig, runDir: string): RunInfo {
+  const hp = config.hyperparameters;
+  const { generator, discriminator, ...rest } = hp;
+  return {
+    runId: config.runId,
+    kind: 'gan',
+    envId: ganEnvId(config.category),
+    agent: GAN_AGENT,
+    preset: config.preset,
+    seed: config.seed,
+    steps: config.iterations,
+    episodes: null,
+    numEnvs: 1,
+    backend: config.backend.backend,
+    fps: GAN_FPS,
+    runDir: path.resolve(runDir),
+    startStep: readLatest(runDir)?.iteration ?? 0,
+    hyperparameters: {
+      ...(JSON.parse(JSON.stringify(rest)) as Record<string, unknown>),
+      generator: describeNet(generator),
+      discriminator: describeNet(discriminator),
+      category: config.category,
+      images: config.data.count,
+      data: config.data.source,
+    },
+  };
 }
 
 /** The `lab gan` group, created on first use (so other files can add subcommands in any order). */
@@ -146,6 +196,7 @@ export function registerGanCommands(program: Command): Command {
     .option('--run-id <id>', 'name of the run directory (default: gan-<category>-<preset>-s<seed>-<time>)')
     .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values, e.g. --set labelNoise=0 --set realLabel=0.9)', keyValue)
     .option('--resume <runDir>', 'continue a run from its latest checkpoint (options come from the run; --iterations may raise the budget)')
+    .option('--live [url]', `publish the run to a lab server (lab serve): live sample grids and curves in the browser viewer (default ${DEFAULT_LIVE_URL})`)
     .action(async (opts: GanTrainCliOptions) => {
       await ganTrainCli(opts);
     });
@@ -157,6 +208,18 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
   if (opts.runId !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
   let stop = false;
   const progress: { sink: GanProgressSink | null } = { sink: null };
+  const say = (message: string) => (progress.sink ? progress.sink.line(message) : console.log(message));
+  // A malformed URL fails here, before any training; an unreachable server only warns (the run trains and is stored).
+  const live = opts.live
+    ? new LivePublisher({
+        url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
+        onStop: () => {
+          if (!stop) say('stopping (asked by the viewer): writing a checkpoint');
+          stop = true;
+        },
+        onNotice: (m) => say(`live: ${m}`),
+      })
+    : null;
   const onStart = (config: GanRunConfig, runDir: string) => {
     const hp = config.hyperparameters;
     console.log(`run ${runDir}`);
@@ -166,8 +229,10 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
     );
     console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
     progress.sink = new GanProgressSink(config.iterations);
+    live?.begin(ganRunInfo(config, runDir));
   };
-  const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }, ...extraSinks];
+  const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }, ...extraSinks, ...(live ? [live] : [])];
+  const shouldStop = () => stop || (live?.stopRequested ?? false);
   const onSignal = () => {
     if (stop) process.exit(130);
     stop = true;
@@ -176,7 +241,7 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
   process.on('SIGINT', onSignal);
   try {
     const outcome = opts.resume
-      ? await resumeGanTraining(opts.resume, { ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop, onStart })
+      ? await resumeGanTraining(opts.resume, { ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop, onStart })
       : await startGanTraining({
           category: opts.category,
           preset: opts.preset,
@@ -193,11 +258,12 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
           backend: opts.backend,
           out: opts.out,
           sinks,
-          shouldStop: () => stop,
+          shouldStop,
           command: ['lab', ...process.argv.slice(2)].join(' '),
           onStart,
         });
     const { result, runDir } = outcome;
+    await live?.end(result.stopped ? 'stopped' : 'done');
     const last = result.last;
     console.log(
       `${result.stopped ? 'stopped' : 'done'}: ${result.iterations.toLocaleString('en-US')} iterations in ${duration(result.seconds)}` +
@@ -211,6 +277,9 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
     }
     console.log(`resume: npx lab gan train --resume ${runDir}${result.stopped ? '' : ' --iterations <more>'}`);
     return outcome;
+  } catch (e) {
+    await live?.end('failed', e instanceof Error ? e.message : String(e));
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
   }

@@ -13,7 +13,7 @@ import { ProgressSink } from './progress.js';
 import { RunStore, type RunConfig } from './run_store.js';
 import type { EventSink } from './events.js';
 import { LivePublisher } from './publisher.js';
-import { DEFAULT_HOST, DEFAULT_PORT, RUN_ID_PATTERN, type RunInfo } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_LIVE_URL, DEFAULT_PORT, RUN_ID_PATTERN, type RunInfo } from './protocol.js';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
@@ -398,8 +398,6 @@ interface TrainCliOptions {
   recordObs?: boolean;
   recordEval: boolean;
 }
-
-const DEFAULT_LIVE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
 
 /** What a publisher announces: the run's identity and how to play its frames. */
 function runInfo(config: RunConfig, runDir: string): RunInfo {

@@ -22,6 +22,8 @@ export const LIVE_NAMESPACE = '/live';
 export const PUBLISH_NAMESPACE = '/publish';
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
+/** Where `lab train --live` and `lab gan train --live` publish when given no URL (`lab serve`'s default). */
+export const DEFAULT_LIVE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
 /** Most messages of frames per second a viewer (or the server, from a publisher) receives for one run. */
 export const MAX_FRAME_MESSAGES_PER_SECOND = 60;
 /** Most events in one publisher batch (a batch is one socket message). */
@@ -41,6 +43,21 @@ export type RunKind = 'rl' | 'gan';
  * failed (error or crash); lost (a CLI publisher disconnected mid-run); stored (found on disk, not live).
  */
 export type RunStatus = 'starting' | 'running' | 'done' | 'stopped' | 'failed' | 'lost' | 'stored';
+
+/**
+ * GAN runs in the RL-shaped run records: `envId` is `quickdraw:<category>`, `agent` is 'gan', `steps` counts
+ * iterations, and `fps` (no frames to play) is nominal.
+ */
+export const GAN_AGENT = 'gan';
+export const GAN_FPS = 1;
+const GAN_ENV_PREFIX = 'quickdraw:';
+export function ganEnvId(category: string): string {
+  return `${GAN_ENV_PREFIX}${category}`;
+}
+/** The Quick, Draw! category of a GAN run's envId (null for anything else). */
+export function ganCategoryOf(envId: string): string | null {
+  return envId.startsWith(GAN_ENV_PREFIX) ? envId.slice(GAN_ENV_PREFIX.length) : null;
+}
 
 /** What a publisher announces about its run. */
 export interface RunInfo {
@@ -130,9 +147,18 @@ export interface CatalogAgent {
   presets: { name: string; envId: string | null; description: string }[];
 }
 
+/** What the New-run form offers for GAN runs (`lab gan train`). */
+export interface CatalogGan {
+  /** Quick, Draw! categories this server can train on without downloading (shipped or already cached). */
+  categories: string[];
+  presets: { name: string; description: string; iterations: number }[];
+  defaultPreset: string;
+}
+
 export interface Catalog {
   envs: CatalogEnv[];
   agents: CatalogAgent[];
+  gan: CatalogGan;
 }
 
 /** Opponents a person can play Go against in the viewer (GTP engines run by the server). */
@@ -214,13 +240,25 @@ export interface WatchOrder {
 export interface RunRef {
   runId: string;
 }
-export interface StartRunRequest {
+/** Start an RL run (`lab train`); `kind` may be left out. */
+export interface RlStartRequest {
+  kind?: 'rl';
   envId: string;
   agent: string;
   preset?: string;
   seed?: number;
   steps?: number;
 }
+/** Start a GAN run (`lab gan train`) on a Quick, Draw! category. */
+export interface GanStartRequest {
+  kind: 'gan';
+  category: string;
+  preset?: string;
+  seed?: number;
+  /** Iteration budget (default: the preset's). */
+  iterations?: number;
+}
+export type StartRunRequest = RlStartRequest | GanStartRequest;
 export interface FramesMessage {
   runId: string;
   frames: StepFrame[];
@@ -494,6 +532,23 @@ export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', 
   }) as Check<TrainEvent>,
 });
 
+const startSeed = s.optional(s.int({ min: 0, max: 2 ** 31 - 1 })) as Check<number>;
+const rlStartSchema = s.object<RlStartRequest>({
+  kind: s.optional(s.literal('rl')) as Check<'rl'>,
+  envId: s.string({ max: 200 }),
+  agent: s.string({ max: 100 }),
+  preset: s.optional(s.string({ max: 100 })) as Check<string>,
+  seed: startSeed,
+  steps: s.optional(s.int({ min: 1, max: 1e9 })) as Check<number>,
+}) as Check<StartRunRequest>;
+const ganStartSchema = s.object<GanStartRequest>({
+  kind: s.literal('gan'),
+  category: s.string({ max: 100 }),
+  preset: s.optional(s.string({ max: 100 })) as Check<string>,
+  seed: startSeed,
+  iterations: s.optional(s.int({ min: 1, max: 1e7 })) as Check<number>,
+}) as Check<StartRunRequest>;
+
 export const schemas = {
   'publisher:hello': s.object<HelloPayload>({ protocol: s.int(), run: runInfoSchema }),
   'publisher:events': s.object<EventsPayload>({
@@ -510,13 +565,11 @@ export const schemas = {
   'run:watch': s.object<RunRef>({ runId }),
   'run:unwatch': s.object<RunRef>({ runId }),
   'run:stop': s.object<RunRef>({ runId }),
-  'run:start': s.object<StartRunRequest>({
-    envId: s.string({ max: 200 }),
-    agent: s.string({ max: 100 }),
-    preset: s.optional(s.string({ max: 100 })) as Check<string>,
-    seed: s.optional(s.int({ min: 0, max: 2 ** 31 - 1 })) as Check<number>,
-    steps: s.optional(s.int({ min: 1, max: 1e9 })) as Check<number>,
-  }),
+  'run:start': ((v, p) => {
+    // RL requests may leave `kind` out (older viewers); anything else must name a known kind.
+    const kind = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).kind : undefined;
+    return kind === undefined ? rlStartSchema(v, p) : s.tagged<StartRunRequest>('kind', { rl: rlStartSchema, gan: ganStartSchema })(v, p);
+  }) as Check<StartRunRequest>,
   'go:new': s.object<GoNewRequest>({
     size: s.int({ min: 5, max: 19 }),
     opponent: s.literal(...GO_OPPONENTS),

@@ -16,6 +16,13 @@ const flags = new Int32Array(flagsBuffer);
 const FLUSH_MS = 1000 / MAX_FRAME_MESSAGES_PER_SECOND;
 /** Events per message; a Cart-Pole frame is ~250 bytes of JSON, so a batch stays well under 1 MB. */
 const BATCH = 1000;
+/**
+ * Bytes of sample grids (GAN runs: ~67 kB of base64 each) in one message: several grids queued while the
+ * server was away go out over several messages, never one beyond the server's 4 MB message limit.
+ */
+const BATCH_SAMPLE_BYTES = 1_000_000;
+/** Sample grids kept while unsent (the oldest go first): the viewer shows the newest anyway. */
+const MAX_BUFFERED_SAMPLES = 64;
 
 const port = parentPort!;
 const post = (m: FromPublisherWorker) => port.postMessage(m);
@@ -27,6 +34,8 @@ let ended = false;
 let frames: TrainEvent[] = [];
 let events: TrainEvent[] = [];
 let dropped = 0;
+/** Sample grids among `events`. */
+let bufferedSamples = 0;
 let timer: ReturnType<typeof setTimeout> | null = null;
 let lastFlush = 0;
 
@@ -84,7 +93,18 @@ function schedule(): void {
 }
 
 function takeBatch(): TrainEvent[] {
-  return mergeByStep(events.splice(0, BATCH), frames.splice(0, BATCH));
+  let n = 0;
+  let sampleBytes = 0;
+  while (n < events.length && n < BATCH) {
+    const e = events[n]!;
+    if (e.type === 'samples') {
+      if (n > 0 && sampleBytes + e.pixels.length > BATCH_SAMPLE_BYTES) break;
+      sampleBytes += e.pixels.length;
+      bufferedSamples--;
+    }
+    n++;
+  }
+  return mergeByStep(events.splice(0, n), frames.splice(0, BATCH));
 }
 
 function flush(): void {
@@ -110,7 +130,8 @@ async function end(status: 'done' | 'stopped' | 'failed', error: string | undefi
       });
     });
   }
-  else if (!announced) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
+  // A run that failed before it began (bad options, missing data) was never meant to be published.
+  else if (info && !announced) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
   ended = true;
   socket.disconnect();
   post({ kind: 'ended' });
@@ -132,7 +153,15 @@ port.on('message', (m: ToPublisherWorker) => {
           }
           frames.push(e);
         } else {
-          if (events.length >= maxBufferedEvents) events.shift();
+          if (events.length >= maxBufferedEvents && events.shift()!.type === 'samples') bufferedSamples--;
+          if (e.type === 'samples') {
+            bufferedSamples++;
+            if (bufferedSamples > MAX_BUFFERED_SAMPLES) {
+              const oldest = events.findIndex((x) => x.type === 'samples');
+              if (oldest >= 0) events.splice(oldest, 1);
+              bufferedSamples--;
+            }
+          }
           events.push(e);
         }
       }

@@ -40,6 +40,8 @@ export interface LabServerOptions {
   viewerDir?: string;
   /** Extra `lab train` arguments for runs started from the viewer. */
   trainerArgs?: string[];
+  /** Extra `lab gan train` arguments for GAN runs started from the viewer (tests: --backend, small intervals). */
+  ganTrainerArgs?: string[];
   log?: (message: string) => void;
 }
 
@@ -62,7 +64,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
   const runsDir = path.resolve(options.runsDir ?? 'runs');
   const viewerDir = options.viewerDir ?? VIEWER_DIST;
   let url = '';
-  const hub = new Hub({ runsDir, serverUrl: () => url, ...(options.trainerArgs ? { trainerArgs: options.trainerArgs } : {}), ...(options.log ? { log: options.log } : {}) });
+  const hub = new Hub({ runsDir, serverUrl: () => url, ...(options.trainerArgs ? { trainerArgs: options.trainerArgs } : {}), ...(options.ganTrainerArgs ? { ganTrainerArgs: options.ganTrainerArgs } : {}), ...(options.log ? { log: options.log } : {}) });
 
   const app = express();
   app.disable('x-powered-by');

@@ -1,12 +1,20 @@
 /**
  * What the viewer's "New run" form offers: the registered envs (with their render fps and frame kind) and the
- * agents with their presets. Also checks a start request before a trainer process is spawned for it.
+ * agents with their presets; for GAN runs the Quick, Draw! categories at hand and the GAN presets. Also checks
+ * a start request before a trainer process is spawned for it.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { envIds, make, registration } from '../envs/index.js';
 import { AGENTS, agentEntry, findPreset } from '../agents/registry.js';
-import type { Catalog, CatalogEnv, StartRunRequest } from '../lab/protocol.js';
+import type { Catalog, CatalogAgent, CatalogEnv, CatalogGan, GanStartRequest, RlStartRequest } from '../lab/protocol.js';
+import { GAN_PRESETS } from '../gan/models.js';
+import { defaultCacheDir, SHIPPED_CATEGORIES } from '../gan/data.js';
 
-let cached: Catalog | null = null;
+let cached: { envs: CatalogEnv[]; agents: CatalogAgent[] } | null = null;
+
+/** The preset a GAN run started from the viewer uses when the request names none. */
+export const DEFAULT_GAN_PRESET = 'fast';
 
 function describeEnv(id: string): CatalogEnv {
   const env = make(id, { renderMode: 'json' });
@@ -26,6 +34,10 @@ function describeEnv(id: string): CatalogEnv {
 }
 
 export function catalog(): Catalog {
+  return { ...rlCatalog(), gan: ganCatalog() };
+}
+
+function rlCatalog(): { envs: CatalogEnv[]; agents: CatalogAgent[] } {
   cached ??= {
     envs: envIds().map(describeEnv),
     agents: Object.entries(AGENTS).map(([name, entry]) => ({
@@ -37,12 +49,51 @@ export function catalog(): Catalog {
   return cached;
 }
 
+/**
+ * Quick, Draw! categories a GAN run started from the viewer can use without downloading anything: the shipped
+ * subset and whatever `lab gan train` has already cached (read anew each time: a download adds one).
+ */
+export function ganCategories(cacheDir = defaultCacheDir()): string[] {
+  const names = new Set<string>(SHIPPED_CATEGORIES);
+  try {
+    for (const f of fs.readdirSync(cacheDir)) {
+      if (f.endsWith('.npy') && !f.startsWith('.') && fs.statSync(path.join(cacheDir, f)).isFile()) names.add(f.slice(0, -4));
+    }
+  } catch {
+    // no cache yet
+  }
+  return [...names].sort((a, b) => a.localeCompare(b));
+}
+
+export function ganCatalog(): CatalogGan {
+  return {
+    categories: ganCategories(),
+    presets: Object.entries(GAN_PRESETS).map(([name, p]) => ({ name, description: p.description, iterations: p.hyperparameters.iterations })),
+    defaultPreset: DEFAULT_GAN_PRESET,
+  };
+}
+
+/** Checks a GAN start request; the errors name the field (`category: …`, `preset: …`). */
+export function checkGanStartRequest(request: GanStartRequest): { category: string; preset: string; iterations: number } {
+  const categories = ganCategories();
+  if (!categories.includes(request.category)) {
+    throw new Error(
+      `category: ${JSON.stringify(request.category)} is not available on this server (it trains on ${categories.join(', ')}; ` +
+        `download another once from a terminal with npx lab gan train --category <name>)`,
+    );
+  }
+  const preset = request.preset ?? DEFAULT_GAN_PRESET;
+  const found = Object.hasOwn(GAN_PRESETS, preset) ? GAN_PRESETS[preset] : undefined;
+  if (!found) throw new Error(`preset: unknown GAN preset ${JSON.stringify(preset)}; choose one of ${Object.keys(GAN_PRESETS).join(', ')}`);
+  return { category: request.category, preset, iterations: request.iterations ?? found.hyperparameters.iterations };
+}
+
 export function envFps(envId: string): number {
-  return catalog().envs.find((e) => e.id === envId)?.fps ?? 30;
+  return rlCatalog().envs.find((e) => e.id === envId)?.fps ?? 30;
 }
 
 /** Throws a message naming the problem (unknown env, agent or preset; a preset fixed to another env). */
-export function checkStartRequest(request: StartRunRequest): { envId: string; preset: string | null; steps: number } {
+export function checkStartRequest(request: RlStartRequest): { envId: string; preset: string | null; steps: number } {
   registration(request.envId);
   agentEntry(request.agent); // unknown agents fail here, naming the known ones
   const found = findPreset(request.agent, request.envId, request.preset);

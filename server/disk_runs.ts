@@ -1,12 +1,15 @@
 /**
- * Runs found in the runs directory (config.json + metrics.jsonl), listed next to the live ones. Only names
- * that are valid run ids are looked at, and only directly under the runs directory.
+ * Runs found in the runs directory (config.json + metrics.jsonl), listed next to the live ones: RL runs
+ * (`lab train`) and GAN runs (`lab gan train`, config.json with `kind: "gan"`: their curves come from the
+ * update events, their last sample grid from the last samples event). Only names that are valid run ids are
+ * looked at, and only directly under the runs directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../lab/run_store.js';
 import { readMetricsFile } from '../lab/run_store.js';
-import { RUN_ID_PATTERN, type RunHistory, type RunSummary } from '../lab/protocol.js';
+import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, type RunHistory, type RunSummary, type SamplesEvent } from '../lab/protocol.js';
+import type { GanRunConfig } from '../gan/train.js';
 import { HistoryBuffer } from './history.js';
 import { envFps } from './catalog.js';
 
@@ -15,6 +18,8 @@ interface CacheEntry {
   size: number;
   summary: RunSummary;
   history: HistoryBuffer;
+  /** The newest sample grid in metrics.jsonl (GAN runs). */
+  samples: SamplesEvent | null;
 }
 
 export class DiskRuns {
@@ -58,6 +63,11 @@ export class DiskRuns {
     return this.load(runId)?.history.snapshot() ?? null;
   }
 
+  /** The last sample grid a stored GAN run wrote (null for RL runs and GAN runs without one). */
+  samples(runId: string): SamplesEvent | null {
+    return this.load(runId)?.samples ?? null;
+  }
+
   private load(runId: string): CacheEntry | null {
     const dir = this.dirOf(runId);
     if (!dir) return null;
@@ -71,23 +81,20 @@ export class DiskRuns {
     const cached = this.cache.get(runId);
     if (cached && stat && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
     try {
-      const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as RunConfig;
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as RunConfig | GanRunConfig;
       const history = new HistoryBuffer();
-      if (stat) history.add(readMetricsFile(metrics));
-      const summary: RunSummary = {
+      let samples: SamplesEvent | null = null;
+      if (stat) {
+        const events = readMetricsFile(metrics);
+        history.add(events);
+        for (const e of events) if (e.type === 'samples' && (!samples || e.step >= samples.step)) samples = e;
+      }
+      const common = {
         runId,
-        kind: 'rl',
-        envId: config.envId,
-        agent: config.agent,
-        preset: config.preset,
         seed: config.seed,
-        steps: config.steps,
-        episodes: config.episodes,
-        numEnvs: config.numEnvs,
         backend: config.backend?.backend ?? 'unknown',
-        fps: safeFps(config.envId),
-        status: 'stored',
-        origin: 'disk',
+        status: 'stored' as const,
+        origin: 'disk' as const,
         step: history.lastStep,
         episodesDone: history.episodesDone,
         lastReturn: history.lastReturn,
@@ -99,7 +106,16 @@ export class DiskRuns {
         createdAt: config.createdAt,
         error: null,
       };
-      const entry = { mtimeMs: stat?.mtimeMs ?? 0, size: stat?.size ?? 0, summary, history };
+      let summary: RunSummary;
+      if ('kind' in config && config.kind === 'gan') {
+        if (typeof config.category !== 'string' || !(config.iterations >= 1)) return null;
+        summary = { ...common, kind: 'gan', envId: ganEnvId(config.category), agent: GAN_AGENT, preset: config.preset, steps: config.iterations, episodes: null, numEnvs: 1, fps: GAN_FPS };
+      } else {
+        const rl = config as RunConfig;
+        if (typeof rl.envId !== 'string') return null;
+        summary = { ...common, kind: 'rl', envId: rl.envId, agent: rl.agent, preset: rl.preset, steps: rl.steps, episodes: rl.episodes, numEnvs: rl.numEnvs, fps: safeFps(rl.envId) };
+      }
+      const entry = { mtimeMs: stat?.mtimeMs ?? 0, size: stat?.size ?? 0, summary, history, samples };
       this.cache.set(runId, entry);
       return entry;
     } catch {

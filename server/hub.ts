@@ -9,6 +9,9 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { Namespace, Socket } from 'socket.io';
 import {
+  GAN_AGENT,
+  GAN_FPS,
+  ganEnvId,
   MAX_FRAME_MESSAGES_PER_SECOND,
   PROTOCOL_VERSION,
   validate,
@@ -31,8 +34,8 @@ import {
 } from '../lab/protocol.js';
 import { HistoryBuffer } from './history.js';
 import { DiskRuns } from './disk_runs.js';
-import { checkStartRequest, envFps } from './catalog.js';
-import { launchTrainer, type Launched } from './launcher.js';
+import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
+import { launchGanTrainer, launchTrainer, type Launched } from './launcher.js';
 import { GoGames } from './go_games.js';
 
 type ViewerSocket = Socket<ViewerToServer, ServerToViewer>;
@@ -78,6 +81,8 @@ export interface HubOptions {
   serverUrl: () => string;
   /** Extra `lab train` arguments for runs started from the viewer. */
   trainerArgs?: string[];
+  /** Extra `lab gan train` arguments for GAN runs started from the viewer. */
+  ganTrainerArgs?: string[];
   log?: (message: string) => void;
 }
 
@@ -203,7 +208,7 @@ export class Hub {
     if (!run) {
       const stored = this.disk.summary(runId);
       if (!stored) return { ok: false, error: `run:watch: no run ${JSON.stringify(runId)}` };
-      return { ok: true, run: stored, history: this.disk.history(runId)!, frames: [], samples: null };
+      return { ok: true, run: stored, history: this.disk.history(runId)!, frames: [], samples: this.disk.samples(runId) };
     }
     if (!run.watchers.has(socket.id)) {
       run.watchers.set(socket.id, { socket, dropped: 0 });
@@ -236,47 +241,45 @@ export class Hub {
     if (this.closing) return { ok: false, error: 'run:start: the server is shutting down' };
     const active = [...this.runs.values()].filter((r) => r.launched && (r.summary.status === 'running' || r.summary.status === 'starting')).length;
     if (active >= MAX_SERVER_RUNS) return { ok: false, error: `run:start: ${active} runs are already training; stop one first` };
-    const checked = checkStartRequest(request);
     const seed = request.seed ?? 0;
-    const runId = this.newRunId(`${checked.envId}-${request.agent}${checked.preset ? `-${checked.preset}` : ''}-s${seed}`);
-    fs.mkdirSync(this.options.runsDir, { recursive: true });
-    const launched = launchTrainer({
-      runId,
-      envId: checked.envId,
-      agent: request.agent,
-      preset: checked.preset,
-      seed,
-      steps: request.steps ?? null,
-      runsDir: path.resolve(this.options.runsDir),
-      serverUrl: this.options.serverUrl(),
-      ...(this.options.trainerArgs ? { extraArgs: this.options.trainerArgs } : {}),
-    });
-    const run: LiveRun = {
-      summary: {
+    const runsDir = path.resolve(this.options.runsDir);
+    let launched: Launched;
+    let summary: RunSummary;
+    if (request.kind === 'gan') {
+      const checked = checkGanStartRequest(request);
+      const runId = this.newRunId(`gan-${checked.category.replace(/[^A-Za-z0-9._-]+/g, '_')}-${checked.preset}-s${seed}`);
+      fs.mkdirSync(this.options.runsDir, { recursive: true });
+      launched = launchGanTrainer({
         runId,
-        kind: 'rl',
+        category: checked.category,
+        preset: checked.preset,
+        seed,
+        iterations: request.iterations ?? null,
+        runsDir,
+        serverUrl: this.options.serverUrl(),
+        ...(this.options.ganTrainerArgs ? { extraArgs: this.options.ganTrainerArgs } : {}),
+      });
+      summary = newSummary({ runId, kind: 'gan', envId: ganEnvId(checked.category), agent: GAN_AGENT, preset: checked.preset, seed, steps: checked.iterations, fps: GAN_FPS });
+    } else {
+      const checked = checkStartRequest(request);
+      const runId = this.newRunId(`${checked.envId}-${request.agent}${checked.preset ? `-${checked.preset}` : ''}-s${seed}`);
+      fs.mkdirSync(this.options.runsDir, { recursive: true });
+      launched = launchTrainer({
+        runId,
         envId: checked.envId,
         agent: request.agent,
         preset: checked.preset,
         seed,
-        steps: checked.steps,
-        episodes: null,
-        numEnvs: 1,
-        backend: '',
-        fps: envFps(checked.envId),
-        status: 'starting',
-        origin: 'server',
-        step: 0,
-        episodesDone: 0,
-        lastReturn: null,
-        meanReturn: null,
-        lastEval: null,
-        sps: null,
-        exploration: null,
-        watchers: 0,
-        createdAt: new Date().toISOString(),
-        error: null,
-      },
+        steps: request.steps ?? null,
+        runsDir,
+        serverUrl: this.options.serverUrl(),
+        ...(this.options.trainerArgs ? { extraArgs: this.options.trainerArgs } : {}),
+      });
+      summary = newSummary({ runId, kind: 'rl', envId: checked.envId, agent: request.agent, preset: checked.preset, seed, steps: checked.steps, fps: envFps(checked.envId) });
+    }
+    const runId = summary.runId;
+    const run: LiveRun = {
+      summary,
       info: null,
       history: new HistoryBuffer(),
       episodeFrames: [],
@@ -376,7 +379,19 @@ export class Hub {
       this.runs.set(info.runId, run);
       // A resumed run continues its curves: start from what its run directory already holds.
       const stored = info.startStep > 0 ? this.disk.history(info.runId) : null;
-      if (stored) run.history.add([...stored.episodes.map((e) => ({ type: 'episode' as const, ...e, envIndex: 0, terminated: false, truncated: false, time: 0 })), ...stored.evals.map((e) => ({ type: 'eval' as const, ...e, episodes: 1, meanLength: 0, returns: [], seconds: 0, time: 0 }))].sort((a, b) => a.step - b.step));
+      if (stored) {
+        // Only what the checkpoint covers: the trainer cuts metrics.jsonl back to it and writes the rest again.
+        const upTo = <T extends { step: number }>(points: T[]) => points.filter((p) => p.step <= info.startStep);
+        run.history.add(
+          [
+            ...upTo(stored.episodes).map((e) => ({ type: 'episode' as const, ...e, envIndex: 0, terminated: false, truncated: false, time: 0 })),
+            ...upTo(stored.evals).map((e) => ({ type: 'eval' as const, ...e, episodes: 1, meanLength: 0, returns: [], seconds: 0, time: 0 })),
+            ...upTo(stored.updates).map((u) => ({ type: 'update' as const, step: u.step, updates: u.step, stats: u.stats, sps: u.sps, time: 0 })),
+          ].sort((a, b) => a.step - b.step),
+        );
+        const samples = this.disk.samples(info.runId);
+        if (samples && samples.step <= info.startStep) run.samples = samples;
+      }
     }
     run.info = info;
     run.publisher = socket;
@@ -533,6 +548,28 @@ export class Hub {
       ),
     );
   }
+}
+
+/** The summary of a run the server has just launched (its trainer not connected yet). */
+function newSummary(r: Pick<RunSummary, 'runId' | 'kind' | 'envId' | 'agent' | 'preset' | 'seed' | 'steps' | 'fps'>): RunSummary {
+  return {
+    ...r,
+    episodes: null,
+    numEnvs: 1,
+    backend: '',
+    status: 'starting',
+    origin: 'server',
+    step: 0,
+    episodesDone: 0,
+    lastReturn: null,
+    meanReturn: null,
+    lastEval: null,
+    sps: null,
+    exploration: null,
+    watchers: 0,
+    createdAt: new Date().toISOString(),
+    error: null,
+  };
 }
 
 function room(runId: string): string {

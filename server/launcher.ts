@@ -1,7 +1,7 @@
 /**
- * Runs started from the viewer: each is a `lab train … --live <server>` child process, so a run started in
- * the browser trains, stores and publishes exactly like one started from a terminal (and a slow training
- * step never blocks the server's event loop).
+ * Runs started from the viewer: each is a `lab train … --live <server>` (RL) or `lab gan train … --live
+ * <server>` (GAN) child process, so a run started in the browser trains, stores and publishes exactly like one
+ * started from a terminal (and a slow training step never blocks the server's event loop).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,18 @@ export interface LaunchSpec {
   runsDir: string;
   serverUrl: string;
   /** Extra `lab train` arguments (tests use small budgets and --eval-every). */
+  extraArgs?: string[];
+}
+
+export interface GanLaunchSpec {
+  runId: string;
+  category: string;
+  preset: string;
+  seed: number;
+  iterations: number | null;
+  runsDir: string;
+  serverUrl: string;
+  /** Extra `lab gan train` arguments (tests: --backend, --sample-every). */
   extraArgs?: string[];
 }
 
@@ -41,6 +53,32 @@ export function launchTrainer(spec: LaunchSpec): Launched {
     '--live', spec.serverUrl,
     ...(spec.extraArgs ?? []),
   ];
+  return spawnLab(args);
+}
+
+/**
+ * `lab gan train` on a category the server has at hand: `--data never` reads the cache or the shipped subset, so
+ * a click in the browser never starts a download.
+ */
+export function launchGanTrainer(spec: GanLaunchSpec): Launched {
+  const args = [
+    LAB_BIN,
+    'gan',
+    'train',
+    '--category', spec.category,
+    '--preset', spec.preset,
+    '--seed', String(spec.seed),
+    ...(spec.iterations ? ['--iterations', String(spec.iterations)] : []),
+    '--data', 'never',
+    '--out', spec.runsDir,
+    '--run-id', spec.runId,
+    '--live', spec.serverUrl,
+    ...(spec.extraArgs ?? []),
+  ];
+  return spawnLab(args);
+}
+
+function spawnLab(args: string[]): Launched {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {

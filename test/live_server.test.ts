@@ -24,6 +24,7 @@ import {
   type MetricsMessage,
   type RunInfo,
   type RunSummary,
+  type SamplesEvent,
   type StepEvent,
   type TrainEvent,
 } from '../lab/protocol.js';
@@ -36,7 +37,12 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-live-'));
-  server = await startLabServer({ port: 0, runsDir, trainerArgs: ['--eval-every', '1000', '--eval-episodes', '2', '--checkpoint-every', '0'] });
+  server = await startLabServer({
+    port: 0,
+    runsDir,
+    trainerArgs: ['--eval-every', '1000', '--eval-episodes', '2', '--checkpoint-every', '0'],
+    ganTrainerArgs: ['--backend', 'wasm', '--sample-every', '4', '--log-every', '2', '--checkpoint-every', '0'],
+  });
 });
 
 afterAll(async () => {
@@ -469,4 +475,149 @@ describe('lab server', () => {
     const bad = await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: [{ ...grid(30), pixels: 'not base64!' }] });
     expect(bad.error).toMatch(/events\[0\]\.pixels: expected a string matching/);
   });
+
+  it('lab gan train --live publishes a GAN run: sample grids and GAN curves reach a watcher, and it ends done', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const samples: SamplesEvent[] = [];
+    const metrics: MetricsMessage[] = [];
+    viewer.on('run:samples', (m: { runId: string; samples: SamplesEvent }) => m.runId === 'gan-cli' && samples.push(m.samples));
+    viewer.on('run:metrics', (m: MetricsMessage) => m.runId === 'gan-cli' && metrics.push(m));
+    const cli = run(
+      process.execPath,
+      [LAB, 'gan', 'train', '--preset', 'tiny', '--iterations', '40', '--sample-every', '4', '--seed', '2', '--backend', 'wasm', '--data', 'never', '--out', runsDir, '--run-id', 'gan-cli', '--live', server.url],
+      { encoding: 'utf8' },
+    );
+    // Its directory (listed from disk) may show up a moment before the trainer announces it.
+    const seen = await until(async () => (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'gan-cli' && x.origin === 'cli'), 30_000, 'the GAN run to be published');
+    expect(seen).toMatchObject({ kind: 'gan', origin: 'cli', envId: 'quickdraw:apple', agent: 'gan', preset: 'tiny', seed: 2, steps: 40, backend: 'wasm' });
+    const ack = await viewer.emitWithAck('run:watch', { runId: 'gan-cli' });
+    expect(ack.ok).toBe(true);
+    expect(ack.run.kind).toBe('gan');
+    if (ack.samples) samples.unshift(ack.samples);
+    metrics.unshift({ runId: 'gan-cli', episodes: [], evals: [], updates: ack.history.updates });
+    const { stdout } = await cli;
+    expect(stdout).toContain(`live: publishing to ${server.url}`);
+    expect(stdout).toMatch(/done: 40 iterations/);
+    const final = await until(() => (server.hub.summary('gan-cli')?.status === 'done' ? server.hub.summary('gan-cli') : null), 5000, 'done');
+    expect(final.step).toBe(40);
+
+    // Sample grids: 64 images of 28×28 ink bytes each, the same as the run stored, and more than the ack's one.
+    const stored = fs.readFileSync(path.join(runsDir, 'gan-cli', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrainEvent);
+    const storedSamples = new Map(stored.filter((e): e is SamplesEvent => e.type === 'samples').map((e) => [e.step, e]));
+    expect([...storedSamples.keys()]).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+    expect(samples.length).toBeGreaterThan(2);
+    for (const e of samples) {
+      expect({ count: e.count, width: e.width, height: e.height }).toEqual({ count: 64, width: 28, height: 28 });
+      const bytes = Buffer.from(e.pixels, 'base64');
+      expect(bytes.length).toBe(64 * 28 * 28);
+      expect(e.pixels).toBe(storedSamples.get(e.step)!.pixels);
+    }
+    expect(samples.at(-1)!.step).toBe(40);
+    // Not a blank picture: the generator draws some ink and leaves some background.
+    const last = Buffer.from(samples.at(-1)!.pixels, 'base64');
+    expect(Math.max(...last) - Math.min(...last)).toBeGreaterThan(50);
+
+    // Curves: update points with the GAN statistics, every logEvery (2) iterations, as stored.
+    const updates = metrics.flatMap((m) => m.updates);
+    expect(updates.length).toBeGreaterThan(5);
+    for (const u of updates) {
+      expect(Object.keys(u.stats)).toEqual(expect.arrayContaining(['dLoss', 'gLoss', 'dAcc', 'dAccReal', 'dAccFake', 'gAcc', 'dReal', 'dFake', 'lrD', 'lrG']));
+      expect(u.step % 2).toBe(0);
+      for (const k of ['dAcc', 'dAccReal', 'dAccFake', 'gAcc']) expect(u.stats[k]).toBeGreaterThanOrEqual(0);
+    }
+    const storedUpdates = stored.filter((e) => e.type === 'update').map((e) => ({ step: e.step, sps: (e as { sps: number }).sps, stats: (e as { stats: Record<string, number> }).stats }));
+    expect(server.hub.history('gan-cli')!.updates).toEqual(storedUpdates);
+    expect(new Set(updates.map((u) => u.step))).toEqual(new Set(storedUpdates.map((u) => u.step)));
+
+    // Stored on disk, the run is listed as a GAN run with its curves and its last grid.
+    fs.cpSync(path.join(runsDir, 'gan-cli'), path.join(runsDir, 'gan-stored'), { recursive: true });
+    const listed = (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'gan-stored');
+    expect(listed).toMatchObject({ kind: 'gan', origin: 'disk', status: 'stored', envId: 'quickdraw:apple', agent: 'gan', preset: 'tiny', steps: 40, step: 40 });
+    const storedWatch = await viewer.emitWithAck('run:watch', { runId: 'gan-stored' });
+    expect(storedWatch.run.kind).toBe('gan');
+    expect(storedWatch.samples.step).toBe(40);
+    expect(storedWatch.samples.pixels).toBe(storedSamples.get(40)!.pixels);
+    expect(storedWatch.history.updates).toEqual(storedUpdates);
+    const api = (await (await fetch(`${server.url}/api/runs/gan-stored`)).json()) as RunSummary;
+    expect(api.kind).toBe('gan');
+  }, 90_000);
+
+  it('lab gan train --live: an unreachable server only warns and the run is kept; a malformed URL is refused before training', async () => {
+    const out = path.join(runsDir, 'gan-offline');
+    const offline = await run(process.execPath, [LAB, 'gan', 'train', '--preset', 'tiny', '--iterations', '4', '--backend', 'wasm', '--data', 'never', '--out', out, '--run-id', 'gan-off', '--live', 'http://127.0.0.1:9'], { encoding: 'utf8' });
+    expect(offline.stdout).toMatch(/live: no lab server at http:\/\/127\.0\.0\.1:9 .*(training goes on|it was not published)/);
+    expect(offline.stdout).toMatch(/done: 4 iterations/);
+    expect(fs.existsSync(path.join(out, 'gan-off', 'samples', 'final.png'))).toBe(true);
+
+    const bad = await run(process.execPath, [LAB, 'gan', 'train', '--preset', 'tiny', '--iterations', '4', '--data', 'never', '--out', out, '--live', 'ftp://x'], { encoding: 'utf8' }).catch((e: { stderr: string; code: number }) => e);
+    expect((bad as { code: number }).code).not.toBe(0);
+    expect((bad as { stderr: string }).stderr).toMatch(/--live: expected an http\(s\) URL, got ftp:\/\/x/);
+    expect(fs.readdirSync(out)).toEqual(['gan-off']);
+  }, 60_000);
+
+  it('starts a GAN run from the viewer, checks its payload, and stops it with a checkpoint', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const catalog = (await (await fetch(`${server.url}/api/catalog`)).json()) as Catalog;
+    expect(catalog.gan.categories).toEqual(expect.arrayContaining(['apple', 'bicycle', 'cat', 'diamond', 'fish']));
+    expect(catalog.gan.presets.map((p) => p.name)).toEqual(expect.arrayContaining(['book', 'fast', 'tiny']));
+    expect(catalog.gan.defaultPreset).toBe('fast');
+
+    const refused = async (payload: unknown) => {
+      const r = await viewer.emitWithAck('run:start', payload);
+      expect(r.ok).toBe(false);
+      return r.error as string;
+    };
+    expect(await refused({ kind: 'gan', category: 'no such thing' })).toMatch(/^run:start: category: "no such thing" is not available on this server \(it trains on .*apple/);
+    expect(await refused({ kind: 'gan', category: 'apple', preset: 'huge' })).toMatch(/^run:start: preset: unknown GAN preset "huge"; choose one of book, fast, tiny/);
+    expect(await refused({ kind: 'gan', category: 'apple', preset: 'constructor' })).toMatch(/^run:start: preset: unknown GAN preset "constructor"/);
+    expect(await refused({ kind: 'gan', category: 'apple', iterations: 0 })).toMatch(/^run:start: iterations: expected an integer ≥ 1, got number/);
+    expect(await refused({ kind: 'gan', category: 7 })).toMatch(/^run:start: category: expected a string, got number/);
+    expect(await refused({ kind: 'gan', category: 'apple', envId: 'CartPole-v1' })).toMatch(/^run:start: envId: unknown field/);
+    expect(await refused({ kind: 'vae', category: 'apple' })).toMatch(/^run:start: kind: expected one of "rl", "gan", got "vae"/);
+
+    const started = await viewer.emitWithAck('run:start', { kind: 'gan', category: 'apple', preset: 'tiny', seed: 5, iterations: 100_000 });
+    expect(started.ok).toBe(true);
+    const runId: string = started.run.runId;
+    expect(runId).toMatch(/^gan-apple-tiny-s5-\d{8}-\d{6}$/);
+    expect(started.run).toMatchObject({ kind: 'gan', status: 'starting', origin: 'server', envId: 'quickdraw:apple', agent: 'gan', preset: 'tiny', steps: 100_000 });
+    const samples: SamplesEvent[] = [];
+    viewer.on('run:samples', (m: { runId: string; samples: SamplesEvent }) => m.runId === runId && samples.push(m.samples));
+    await viewer.emitWithAck('run:watch', { runId });
+    await until(() => samples.some((e) => e.step >= 8), 60_000, 'sample grids from the server-started run');
+    expect(server.hub.summary(runId)).toMatchObject({ status: 'running', backend: 'wasm' });
+    expect((await viewer.emitWithAck('run:stop', { runId })).ok).toBe(true);
+    const final = await until(() => {
+      const s = server.hub.summary(runId);
+      return s && s.status !== 'starting' && s.status !== 'running' ? s : null;
+    }, 30_000, 'the run to stop');
+    expect(final.status).toBe('stopped');
+    expect(final.error).toBeNull();
+    const latest = JSON.parse(fs.readFileSync(path.join(runsDir, runId, 'checkpoints', 'latest.json'), 'utf8')) as { iteration: number };
+    expect(latest.iteration).toBeGreaterThanOrEqual(8);
+    expect(latest.iteration).toBeLessThan(100_000);
+  }, 90_000);
+
+  it('a publisher splits queued sample grids over messages the server accepts, keeping the newest', async () => {
+    // 100 grids of incompressible bytes (67 kB of base64 each) queued before the server has taken the run:
+    // in one message they would pass the server's 4 MB limit and cost the connection.
+    const publisher = new LivePublisher({ url: server.url });
+    publisher.begin(info('gan-burst', { kind: 'gan', envId: 'quickdraw:apple', agent: 'gan', preset: 'tiny', steps: 100, fps: 1 }));
+    let x = 12345;
+    for (let step = 1; step <= 100; step++) {
+      const bytes = Buffer.alloc(64 * 784);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+      publisher.handle({ type: 'samples', step, count: 64, width: 28, height: 28, pixels: bytes.toString('base64'), time: step });
+    }
+    publisher.handle({ type: 'update', step: 100, updates: 100, stats: { dLoss: 0.5, gLoss: 1 }, sps: 10, time: 100 });
+    const viewer = await connect(LIVE_NAMESPACE);
+    const ack = await until(async () => {
+      const r = await viewer.emitWithAck('run:watch', { runId: 'gan-burst' });
+      return r.ok && r.samples?.step === 100 ? r : null;
+    }, 15_000, 'the newest grid');
+    expect(Buffer.from(ack.samples.pixels, 'base64').length).toBe(64 * 784);
+    expect(ack.history.updates.map((u: { step: number }) => u.step)).toEqual([100]);
+    expect(server.hub.summary('gan-burst')!.status).toBe('running');
+    await publisher.end('done');
+    await until(() => server.hub.summary('gan-burst')?.status === 'done', 3000, 'done');
+  }, 30_000);
 });

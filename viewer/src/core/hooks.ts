@@ -1,8 +1,9 @@
 /**
  * `window.__lab`: the state an end-to-end test reads (watched run, frames received and drawn, a stage probe;
- * the replay panes on screen with the step and frame each one shows; the Go game on the Play page).
+ * the replay panes on screen with the step and frame each one shows; the Go game on the Play page; the sample
+ * grid of a watched GAN run).
  */
-import type { GoGameState, RenderFrame, StepFrame } from '../../../lab/protocol.js';
+import type { GoGameState, RenderFrame, SamplesEvent, StepFrame } from '../../../lab/protocol.js';
 import { rgb, STAGE } from '../model/palette.js';
 import type { StageProbe } from '../stage/stage.js';
 
@@ -20,6 +21,27 @@ export interface LabHooks {
   replay: { panes: ReplayPaneHook[] };
   /** The Play Go page. */
   go: GoHook;
+  /** The GAN run view. */
+  gan: GanHook;
+}
+
+export interface GanHook {
+  /** Iteration of the grid on screen (null before one is drawn). */
+  step: number | null;
+  /** Iteration of the newest grid received. */
+  newestStep: number | null;
+  /** Sample grids received for the watched run (the watch ack's and `run:samples`). */
+  received: number;
+  /** Iterations of the grids in the history strip, oldest first. */
+  history: number[];
+  /** The samples event of the grid on screen, as received. */
+  samples: SamplesEvent | null;
+  /** Update points in the curves. */
+  curvePoints: number;
+  /** The centre of pixel (px, py) of image k in CSS px from the grid canvas's top-left; throws before a grid is drawn. */
+  pointOf(k: number, px: number, py: number): [number, number];
+  /** The grid canvas's RGB at CSS px (x, y) from its top-left. */
+  pixelAt(x: number, y: number): [number, number, number];
 }
 
 export interface GoHook {
@@ -64,7 +86,26 @@ export const hooks: LabHooks = {
   },
   replay: { panes: [] },
   go: noGoHook(),
+  gan: noGanHook(),
 };
+
+/** The GAN hook while no GAN run view is on screen. */
+export function noGanHook(): GanHook {
+  return {
+    step: null,
+    newestStep: null,
+    received: 0,
+    history: [],
+    samples: null,
+    curvePoints: 0,
+    pointOf(): [number, number] {
+      throw new Error('no GAN sample grid on screen');
+    },
+    pixelAt(): [number, number, number] {
+      throw new Error('no GAN sample grid on screen');
+    },
+  };
+}
 
 /** The Go hook while no Play page is on screen. */
 export function noGoHook(): GoHook {

@@ -25,7 +25,10 @@ export interface EnvRuns {
 /** Runs grouped by env (envs alphabetically; within one, by agent label, seed, then id). */
 export function runsByEnv(runs: readonly RunSummary[]): EnvRuns[] {
   const by = new Map<string, RunSummary[]>();
-  for (const r of runs) by.set(r.envId, [...(by.get(r.envId) ?? []), r]);
+  for (const r of runs) {
+    if (r.kind === 'gan') continue; // lab compare scores RL runs (returns), not GANs
+    by.set(r.envId, [...(by.get(r.envId) ?? []), r]);
+  }
   const label = (r: RunSummary) => (r.preset ? `${r.agent}/${r.preset}` : r.agent);
   return [...by.entries()]
     .sort(([a], [b]) => a.localeCompare(b))

@@ -1,5 +1,5 @@
 /** Run-list logic: status presentation, ordering, which run to watch on load, the URL hash (pure, no DOM). */
-import type { RunStatus, RunSummary } from '../../../lab/protocol.js';
+import { ganCategoryOf, type RunStatus, type RunSummary } from '../../../lab/protocol.js';
 import { formatCount, formatRate, formatReturn } from './format.js';
 
 export interface StatusMeta {
@@ -77,6 +77,12 @@ export function runProgress(run: Pick<RunSummary, 'step' | 'steps' | 'status'>):
   if (run.status === 'done') return 1;
   if (!(run.steps > 0)) return 0;
   return Math.min(1, Math.max(0, run.step / run.steps));
+}
+
+/** What a run is about: its env id, or "Quick, Draw! apple" for a GAN run on that category. */
+export function runTitle(run: Pick<RunSummary, 'kind' | 'envId'>): string {
+  const category = run.kind === 'gan' ? ganCategoryOf(run.envId) : null;
+  return category !== null ? `Quick, Draw! ${category}` : run.envId;
 }
 
 /** "dqn · zoo" or "a2c" (no preset). */

@@ -9,6 +9,7 @@ import {
   type GoNewRequest,
   type RunHistory,
   type RunSummary,
+  type SamplesEvent,
   type ServerToViewer,
   type StartRunRequest,
   type StepFrame,
@@ -23,6 +24,8 @@ export interface WatchResult {
   run: RunSummary;
   history: RunHistory;
   frames: StepFrame[];
+  /** The newest sample grid (GAN runs; null for others). */
+  samples: SamplesEvent | null;
 }
 
 const ACK_TIMEOUT_MS = 10_000;

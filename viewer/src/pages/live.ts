@@ -5,7 +5,7 @@
  */
 import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../lab/protocol.js';
 import { formatRoute, NO_FILTERS } from '../model/routes.js';
-import { agentLabel, formatRunHash, isActive, parseRunHash, pickAutoWatch, statusMeta } from '../model/runs.js';
+import { agentLabel, formatRunHash, isActive, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
 import { fetchCatalog, type ConnectionState, type LabConnection } from '../net/connection.js';
 import { sharedStage } from '../stage/pool.js';
 import type { Stage } from '../stage/stage.js';
@@ -78,6 +78,9 @@ export class LivePage {
     });
     s.on('run:metrics', (m: MetricsMessage) => {
       if (m.runId === this.watched) this.view?.metrics(m);
+    });
+    s.on('run:samples', (m) => {
+      if (m.runId === this.watched) this.view?.samples?.(m);
     });
     s.on('lab:error', (m) => console.warn(`lab server: ${m.event}: ${m.error}`));
     this.conn.onState((state, first) => this.connectionChanged(state, first));
@@ -264,7 +267,7 @@ export class LivePage {
 
   private renderHeader(run: RunSummary): void {
     this.header.removeAttribute('hidden');
-    setText(this.title, run.envId);
+    setText(this.title, runTitle(run));
     const meta = statusMeta(run.status);
     setText(this.pill, meta.label);
     this.pill.style.setProperty('--pill', meta.color);
@@ -272,11 +275,14 @@ export class LivePage {
     const parts = [agentLabel(run), `seed ${run.seed}`, run.numEnvs > 1 ? `${run.numEnvs} envs` : '', run.backend, run.runId].filter(Boolean);
     setText(this.subtitle, parts.join('  ·  '));
     this.replaysLink.href = formatRoute({ page: 'replays', filters: { ...NO_FILTERS, run: run.runId } });
+    // GAN runs record no episodes to replay.
+    if (run.kind === 'gan') this.replaysLink.setAttribute('hidden', '');
+    else this.replaysLink.removeAttribute('hidden');
     const active = run.status === 'running' || run.status === 'starting';
     if (active) this.stopBtn.removeAttribute('hidden');
     else this.stopBtn.setAttribute('hidden', '');
     if (run.error) setText(this.headerError, run.error);
-    if (this.active) document.title = `${run.envId} · ${agentLabel(run)} — RL Lab`;
+    if (this.active) document.title = `${runTitle(run)} · ${agentLabel(run)} — RL Lab`;
   }
 
   private renderEmpty(): void {

@@ -51,6 +51,8 @@ export interface ChartOptions {
   formatY?: (v: number, step: number) => string;
   /** The readout for the data x under the pointer (null: none). */
   readout?: (x: number) => Readout | null;
+  /** Values the y axis always spans, with or without data (e.g. [0, 1] for accuracies). */
+  yInclude?: readonly number[];
 }
 
 const MARGIN = { left: 48, right: 16, top: 10, bottom: 24 };
@@ -149,6 +151,10 @@ export class Chart {
       ...this.series.map((s) => (s.type === 'band' ? unionExtent(extent(s.lo), extent(s.hi)) : extent(s.ys))),
     );
     const hasData = xs !== null && ys !== null;
+    if (hasData && this.opts.yInclude) {
+      const wanted = extent(this.opts.yInclude);
+      if (wanted) [ys[0], ys[1]] = [Math.min(ys[0], wanted[0]), Math.max(ys[1], wanted[1])];
+    }
     this.emptyEl.style.display = hasData ? 'none' : '';
     if (!hasData) {
       this.x = this.y = null;

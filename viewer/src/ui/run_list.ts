@@ -1,7 +1,7 @@
 /** The runs list: one row per run (status, env, agent, seed, progress, return, speed); click to watch. */
 import type { RunSummary } from '../../../lab/protocol.js';
 import { formatAge } from '../model/format.js';
-import { agentLabel, headlineReturn, isActive, progressLabel, runProgress, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
+import { agentLabel, headlineReturn, isActive, progressLabel, runProgress, runTitle, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
 import { h, setAttr, setText } from './dom.js';
 
 interface Row {
@@ -96,7 +96,7 @@ export class RunList {
     row.el.classList.toggle('active', isActive(run));
     row.el.title = run.error ? `${run.runId}\n${run.error}` : run.runId;
     row.dot.style.setProperty('--dot', meta.color);
-    setText(row.env, run.envId);
+    setText(row.env, runTitle(run));
     setText(row.status, meta.label);
     row.status.style.color = meta.color;
     const age = formatAge(run.createdAt, now);

@@ -1,0 +1,174 @@
+/**
+ * End to end in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): start a tiny
+ * GAN run from the New-run form, watch its view fill (sample grids, a history strip, loss and accuracy curves,
+ * HUD), check the drawn grid's pixels against the received samples, stop it from the page (it checkpoints).
+ * Saves a screenshot (test-results/gan-live.png; with UPDATE_SCREENSHOTS=1 also docs/gan-live.png).
+ *
+ * Needs the built viewer (npm test builds it) and Chromium; without Chromium the test is skipped, unless
+ * LAB_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a failure.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
+import type { SamplesEvent } from '../lab/protocol.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = fs.existsSync(CHROMIUM);
+const required = process.env.LAB_REQUIRE_BROWSER === '1';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** Runs in the page: the root tsconfig has no DOM types, so page code is written as strings. */
+const statusOf = (runId: string) => `document.querySelector('[data-testid=run-item][data-run-id="${runId}"]')?.getAttribute('data-status')`;
+
+interface GanHook {
+  step: number | null;
+  newestStep: number | null;
+  received: number;
+  history: number[];
+  samples: SamplesEvent | null;
+  curvePoints: number;
+}
+
+const gan = (page: Page) => page.evaluate('({ ...window.__lab.gan })') as Promise<GanHook>;
+
+function grey(png: PNG, x: number, y: number): number {
+  const i = (Math.floor(y) * png.width + Math.floor(x)) * 4;
+  return Math.round((png.data[i]! + png.data[i + 1]! + png.data[i + 2]!) / 3);
+}
+
+/** Image pixels (k, px, py) whose whole 3×3 neighbourhood has ink in [lo, hi]: safe to probe on screen. */
+function solidPixels(ink: Buffer, lo: number, hi: number, side = 28, count = 64): { k: number; px: number; py: number; ink: number }[] {
+  const out: { k: number; px: number; py: number; ink: number }[] = [];
+  for (let k = 0; k < count; k++) {
+    for (let py = 1; py < side - 1; py++) {
+      for (let px = 1; px < side - 1; px++) {
+        let ok = true;
+        for (let dy = -1; dy <= 1 && ok; dy++) for (let dx = -1; dx <= 1 && ok; dx++) {
+          const v = ink[k * side * side + (py + dy) * side + px + dx]!;
+          ok = v >= lo && v <= hi;
+        }
+        if (ok) out.push({ k, px, py, ink: ink[k * side * side + py * side + px]! });
+      }
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!haveBrowser && !required)('GAN run view in headless Chromium', () => {
+  let server: LabServer;
+  let browser: Browser;
+  let page: Page;
+  let runsDir: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+    if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-gan-'));
+    server = await startLabServer({ port: 0, runsDir, ganTrainerArgs: ['--backend', 'wasm', '--sample-every', '10', '--log-every', '5', '--checkpoint-every', '0'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1 });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it('starts a tiny GAN from the form, draws its sample grids and curves live, and stops it', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('new-run-form').waitFor();
+    await page.getByTestId('kind-gan').click();
+    await page.getByTestId('category-select').selectOption('apple');
+    await page.getByTestId('gan-preset-select').selectOption('tiny');
+    await page.getByTestId('seed-input').fill('1');
+    await page.getByTestId('steps-input').fill('5000');
+    await page.getByTestId('start-run').click();
+
+    await page.waitForFunction('window.__lab && window.__lab.watchedRunId !== null', null, { timeout: 15_000 });
+    const runId = (await page.evaluate('window.__lab.watchedRunId')) as string;
+    expect(runId).toMatch(/^gan-apple-tiny-s1-/);
+    await page.waitForFunction(`${statusOf(runId)} === 'running'`, null, { timeout: 30_000 });
+    expect(await page.locator(`[data-testid=run-item][data-run-id="${runId}"] .run-env`).textContent()).toBe('Quick, Draw! apple');
+
+    // Grids arrive and are drawn, the newest followed; the curves fill.
+    await page.waitForFunction('window.__lab.gan.newestStep >= 200 && window.__lab.gan.step === window.__lab.gan.newestStep && window.__lab.gan.curvePoints >= 20', null, { timeout: 90_000 });
+    await page.waitForTimeout(400);
+    fs.mkdirSync('test-results', { recursive: true });
+    const full = await page.screenshot();
+    fs.writeFileSync('test-results/gan-live.png', full);
+    if (process.env.UPDATE_SCREENSHOTS === '1') {
+      fs.mkdirSync('docs', { recursive: true });
+      fs.writeFileSync('docs/gan-live.png', full);
+    }
+    expect(await page.getByTestId('hud-status').textContent()).toBe('running');
+    expect(await page.getByTestId('hud-its').textContent()).toMatch(/\/s$/);
+    expect(await page.getByTestId('hud-dloss').textContent()).toMatch(/^\d/);
+    expect(await page.getByTestId('hud-iteration').textContent()).toMatch(/^[\d,.k]+ \/ 5,000$/);
+    for (const chart of ['chart-gan-loss', 'chart-gan-accuracy']) {
+      await expect(page.getByTestId(chart).locator('.chart-empty').isHidden()).resolves.toBe(true);
+    }
+
+    // Stop from the page: the trainer checkpoints and the run ends as stopped.
+    await page.getByTestId('stop-run').click();
+    await page.waitForFunction(`${statusOf(runId)} === 'stopped'`, null, { timeout: 30_000 });
+    expect(fs.existsSync(path.join(runsDir, runId, 'checkpoints', 'latest.json'))).toBe(true);
+    expect(await page.getByTestId('hud-status').textContent()).toBe('stopped');
+    await page.waitForFunction('window.__lab.gan.step !== null && window.__lab.gan.step === window.__lab.gan.newestStep', null, { timeout: 10_000 });
+
+    // The drawn grid is the received one: the canvas holds 255 − ink at every probed pixel…
+    const hook = await gan(page);
+    expect(hook.samples!.step).toBe(hook.step);
+    expect(hook.history.length).toBeGreaterThanOrEqual(20);
+    expect(hook.history[0]).toBe(0);
+    const ink = Buffer.from(hook.samples!.pixels, 'base64');
+    expect(ink.length).toBe(hook.samples!.count * hook.samples!.width * hook.samples!.height);
+    const probes = [0, 9, 27, 36, 63].flatMap((k) => [[k, 0, 0], [k, 13, 14], [k, 27, 27], [k, 20, 5]] as [number, number, number][]);
+    const onCanvas = (await page.evaluate(`${JSON.stringify(probes)}.map(([k, x, y]) => { const [cx, cy] = window.__lab.gan.pointOf(k, x, y); return window.__lab.gan.pixelAt(cx, cy); })`)) as [number, number, number][];
+    probes.forEach(([k, x, y], i) => expect(onCanvas[i], `image ${k} pixel (${x}, ${y})`).toEqual(Array(3).fill(255 - ink[k * 784 + y * 28 + x]!)));
+
+    // …and on screen a stroke of ink is dark and the background light (neighbourhoods, so a sub-pixel offset does not matter).
+    const canvas = page.getByTestId('gan-grid');
+    const shot = PNG.sync.read(await canvas.screenshot());
+    const box = (await canvas.boundingBox())!;
+    expect(Math.abs(shot.width - box.width)).toBeLessThanOrEqual(1);
+    const dark = solidPixels(ink, 200, 255);
+    const light = solidPixels(ink, 0, 40);
+    expect(dark.length, 'the generator draws solid strokes after 200 iterations').toBeGreaterThan(10);
+    expect(light.length, 'and leaves background').toBeGreaterThan(10);
+    const at = (p: { k: number; px: number; py: number }) => page.evaluate(`window.__lab.gan.pointOf(${p.k}, ${p.px}, ${p.py})`) as Promise<[number, number]>;
+    for (const p of [...dark.filter((_, i) => i % Math.ceil(dark.length / 12) === 0)]) {
+      const [x, y] = await at(p);
+      expect(grey(shot, x, y), `ink ${p.ink} at image ${p.k} (${p.px}, ${p.py})`).toBeLessThan(80);
+    }
+    for (const p of [...light.filter((_, i) => i % Math.ceil(light.length / 12) === 0)]) {
+      const [x, y] = await at(p);
+      expect(grey(shot, x, y), `ink ${p.ink} at image ${p.k} (${p.px}, ${p.py})`).toBeGreaterThan(200);
+    }
+
+    // The history strip: a thumbnail per grid; picking one shows it, "Newest" goes back.
+    expect(await page.getByTestId('gan-thumb').count()).toBe(hook.history.length);
+    await page.getByTestId('gan-thumb').first().click();
+    await page.waitForFunction('window.__lab.gan.step === 0', null, { timeout: 5000 });
+    expect(await page.getByTestId('gan-grid-step').textContent()).toMatch(/^iteration 0 {2}· {2}newest /);
+    await page.getByTestId('gan-live').click();
+    await page.waitForFunction(`window.__lab.gan.step === ${hook.newestStep}`, null, { timeout: 5000 });
+
+    // A stored GAN run opens in the same view, with its curves and last grid.
+    fs.cpSync(path.join(runsDir, runId), path.join(runsDir, 'gan-stored-copy'), { recursive: true });
+    await page.goto(`${server.url}/#run=gan-stored-copy`);
+    await page.reload();
+    await page.waitForFunction(`window.__lab.watchedRunId === 'gan-stored-copy' && window.__lab.gan.step === ${hook.newestStep} && window.__lab.gan.curvePoints >= 20`, null, { timeout: 15_000 });
+    expect(await page.getByTestId('hud-status').textContent()).toBe('stored');
+    expect(consoleErrors).toEqual([]);
+  }, 180_000);
+});
