@@ -91,8 +91,10 @@ export function resolveRunDirs(paths: readonly string[]): string[] {
         .readdirSync(abs, { withFileTypes: true })
         .filter((e) => e.isDirectory() && fs.existsSync(path.join(abs, e.name, 'config.json')))
         .map((e) => path.join(abs, e.name))
+        // A runs/ directory also holds GAN runs (lab gan train): they have no returns to compare.
+        .filter((d) => !isGanRun(d))
         .sort();
-      if (dirs.length === 0) throw new Error(`${p} is not a run directory (no config.json) and holds no run directories`);
+      if (dirs.length === 0) throw new Error(`${p} is not a run directory (no config.json) and holds no RL run directories`);
     }
     for (const d of dirs) {
       if (seen.has(d)) throw new Error(`run directory ${d} is given more than once`);
@@ -101,6 +103,15 @@ export function resolveRunDirs(paths: readonly string[]): string[] {
     }
   }
   return out;
+}
+
+/** Whether a run directory's config.json says it is a GAN run. */
+function isGanRun(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { kind?: unknown }).kind === 'gan';
+  } catch {
+    return false; // loadRun reports the broken file
+  }
 }
 
 /** Reads config.json and metrics.jsonl of one run directory and computes its score. */
@@ -114,6 +125,7 @@ export function loadRun(dir: string): LoadedRun {
     throw new Error(`${configFile}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   if (!isObject(config)) throw new Error(`${configFile}: expected a JSON object`);
+  if ((config as { kind?: unknown }).kind === 'gan') throw new Error(`${dir} is a GAN run: lab compare compares RL runs (judge a GAN with lab gan eval)`);
   if (typeof config.envId !== 'string' || config.envId === '') throw new Error(`${dir}: config.json has no envId, so the run cannot be stratified by env`);
   if (typeof config.agent !== 'string' || config.agent === '') throw new Error(`${dir}: config.json has no agent`);
   const metricsFile = path.join(dir, 'metrics.jsonl');

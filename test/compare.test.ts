@@ -434,7 +434,15 @@ describe('scores and errors', () => {
     const root = path.join(tmp, 'errors');
     fs.mkdirSync(path.join(root, 'empty-dir'), { recursive: true });
     expect(() => resolveRunDirs([path.join(root, 'nope')])).toThrow(/nope: no such file or directory/);
-    expect(() => resolveRunDirs([path.join(root, 'empty-dir')])).toThrow(/empty-dir is not a run directory \(no config\.json\) and holds no run directories/);
+    expect(() => resolveRunDirs([path.join(root, 'empty-dir')])).toThrow(/empty-dir is not a run directory \(no config\.json\) and holds no RL run directories/);
+    // A runs/ directory also holds GAN runs: expanding it skips them; naming one is an error that says why.
+    const withGan = path.join(root, 'with-gan');
+    const rl = writeRun(withGan, { envId: 'CartPole-v1', agent: 'a', seed: 1, evals: [[1, 1]] });
+    const gan = path.join(withGan, 'gan-apple-fast-s0');
+    fs.mkdirSync(gan);
+    fs.writeFileSync(path.join(gan, 'config.json'), JSON.stringify({ kind: 'gan', category: 'apple', preset: 'fast' }));
+    expect(resolveRunDirs([withGan])).toEqual([rl]);
+    expect(() => loadRun(gan)).toThrow(/is a GAN run: lab compare compares RL runs \(judge a GAN with lab gan eval\)/);
     const dup = writeRun(root, { envId: 'CartPole-v1', agent: 'a', seed: 1, evals: [[1, 1]] });
     expect(() => resolveRunDirs([dup, dup])).toThrow(/given more than once/);
     const noMetrics = writeRun(root, { envId: 'CartPole-v1', agent: 'a', seed: 2, evals: [[1, 1]] });
