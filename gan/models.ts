@@ -742,19 +742,25 @@ function fastPreset(): GanHyperparameters {
         { type: 'conv2dTranspose', filters: 32, kernelSize: 4, strides: 2 },
         { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
         { type: 'activation', activation: 'leakyRelu' },
-        { type: 'conv2dTranspose', filters: 1, kernelSize: 4, strides: 2, activation: 'tanh' },
+        // Up to 28×28 with 16 channels, then a 3×3 convolution to the image: the strokes come out sharper and
+        // the FD lower per iteration than from a transposed convolution straight to one channel.
+        { type: 'conv2dTranspose', filters: 16, kernelSize: 4, strides: 2 },
+        { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 },
+        { type: 'activation', activation: 'leakyRelu' },
+        { type: 'conv2d', filters: 1, kernelSize: 3, strides: 1, activation: 'tanh' },
       ],
     },
     discriminatorOptimizer: { type: 'adam', learningRate: 0.0002, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
     generatorOptimizer: { type: 'adam', learningRate: 0.0002, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
     batch: 64,
-    iterations: 5000,
+    // ~9 minutes on wasm on the 2-core reference machine (239 ms per iteration).
+    iterations: 2200,
     realLabel: 1,
     labelNoise: 0.05,
     fakesMode: 'training',
     logEvery: 25,
-    sampleEvery: 250,
-    checkpointEvery: 1000,
+    sampleEvery: 200,
+    checkpointEvery: 500,
   };
 }
 
