@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer } from '../lab/cli_args.js';
 import { Network, type NetworkSpec } from '../agents/network.js';
 import { Rng } from '../envs/index.js';
 import { BACKEND_CHOICES, initCompute, tf, type BackendChoice, type ComputeInfo } from '../lab/compute.js';
@@ -340,14 +341,6 @@ export interface TrainClassifierCliOptions {
   shift: number;
   out: string;
   backend: BackendChoice;
-}
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
-    return n;
-  };
 }
 
 function positive(value: string): number {

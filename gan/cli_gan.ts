@@ -5,34 +5,13 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer, keyValue } from '../lab/cli_args.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent } from '../lab/events.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../lab/protocol.js';
 import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from './models.js';
 import { readLatest, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from './train.js';
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
-    return n;
-  };
-}
-
-/** `--set key=value`, the value parsed as JSON when it can be. */
-function keyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${value}'`);
-  const raw = value.slice(eq + 1);
-  let parsed: unknown = raw;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    // a bare string
-  }
-  return { ...previous, [value.slice(0, eq)]: parsed };
-}
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';

@@ -8,7 +8,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { integer } from '../lab/cli_args.js';
 import { BACKEND_CHOICES, computeInfo, initCompute, type BackendChoice } from '../lab/compute.js';
 import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
 import { ganCommandGroup } from './cli_gan.js';
@@ -176,14 +177,6 @@ export function formatGanEval(r: GanEvalReport): string {
     `  class histogram, real:      ${hist(r.classes.real)}`,
     `FD is the Fréchet distance in classifier features (not Inception FID); half A/B are disjoint halves of the real images.`,
   ].join('\n');
-}
-
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
-    return n;
-  };
 }
 
 interface EvalCliOptions {

@@ -10,6 +10,7 @@ import { AGENTS, agentEntry } from '../agents/registry.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
 import { ProgressSink } from './progress.js';
+import { integer, keyValue } from './cli_args.js';
 import { RunStore, type RunConfig } from './run_store.js';
 import type { EventSink } from './events.js';
 import { LivePublisher } from './publisher.js';
@@ -28,33 +29,10 @@ import { parseTrainSchedule, type TrainSchedule } from './replay.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-function integer(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
-    return n;
-  };
-}
-
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
   return n;
-}
-
-/** `--kw key=value` (value parsed as JSON when it can be: numbers, booleans, arrays). */
-function keyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${value}'`);
-  const key = value.slice(0, eq);
-  const raw = value.slice(eq + 1);
-  let parsed: unknown = raw;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    // a bare string such as mapName=8x8
-  }
-  return { ...previous, [key]: parsed };
 }
 
 export function buildCli(): Command {

@@ -5,16 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { integer } from './cli_args.js';
 import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRun, parseGroupBy, resolveRunDirs, type CompareOptions } from './compare.js';
 import { renderPng, renderSvg } from './plot.js';
-
-function integerAtLeast(min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
-    return n;
-  };
-}
 
 function probability(value: string): number {
   const n = Number(value);
@@ -87,11 +80,11 @@ export function registerCompareCommand(program: Command): void {
     .description('compare groups of runs (an agent over several seeds): IQM and mean of final evaluation returns with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG')
     .argument('<runDirs...>', 'run directories, or directories holding run directories (e.g. runs/)')
     .option('--group-by <key>', 'how runs are grouped: agent-preset (e.g. dqn/zoo), agent, preset, env or hyper:<name>', groupByOption, DEFAULT_COMPARE_OPTIONS.groupBy)
-    .option('--reps <n>', 'bootstrap resamples per interval', integerAtLeast(1), DEFAULT_COMPARE_OPTIONS.reps)
-    .option('--seed <n>', 'seed of the bootstrap resampling', integerAtLeast(0), DEFAULT_COMPARE_OPTIONS.seed)
+    .option('--reps <n>', 'bootstrap resamples per interval', integer(1), DEFAULT_COMPARE_OPTIONS.reps)
+    .option('--seed <n>', 'seed of the bootstrap resampling', integer(0), DEFAULT_COMPARE_OPTIONS.seed)
     .option('--confidence <p>', 'confidence level of the intervals', probability, DEFAULT_COMPARE_OPTIONS.confidence)
     .addOption(new Option('--curve <kind>', 'learning curves from greedy evaluations or from training episode returns (moving average)').choices(['eval', 'episodes']).default('eval'))
-    .option('--window <steps>', 'moving-average window in env steps for --curve episodes (default: about 1/25 of the longest run)', integerAtLeast(1))
+    .option('--window <steps>', 'moving-average window in env steps for --curve episodes (default: about 1/25 of the longest run)', integer(1))
     .addOption(new Option('--normalize <how>', "aggregate over several envs: raw returns, or each env's returns divided by its reward threshold").choices(['none', 'threshold']).default('none'))
     .option('--out <dir>', 'directory for compare.png and compare.svg (default: ./compare-<time>)')
     .option('--no-plot', 'do not write the learning-curve images')
