@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { Rng } from '../envs/index.js';
-import { writeFileAtomic, readJson } from '../lab/fsutil.js';
+import { writeFileAtomic, readJson, writeFloat32Concat } from '../lab/fsutil.js';
 
 export type Activation = 'relu' | 'tanh' | 'linear' | 'elu' | 'sigmoid';
 
@@ -177,16 +177,13 @@ export class Network {
   /** Writes `model.json` (architecture + weight manifest) and `weights.bin` (float32, little-endian). */
   save(dir: string): void {
     const weights = this.getWeights();
-    const total = weights.reduce((a, w) => a + w.length, 0);
-    const bin = new Float32Array(total);
-    const manifest: { name: string; shape: number[]; offset: number }[] = [];
     let offset = 0;
-    weights.forEach((w, i) => {
-      bin.set(w, offset);
-      manifest.push({ name: this.shapes[i]!.name, shape: this.shapes[i]!.shape, offset });
+    const manifest = weights.map((w, i) => {
+      const entry = { name: this.shapes[i]!.name, shape: this.shapes[i]!.shape, offset };
       offset += w.length;
+      return entry;
     });
-    writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(bin.buffer));
+    writeFloat32Concat(path.join(dir, 'weights.bin'), weights);
     writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify({ format: FORMAT, spec: this.spec, weights: manifest, weightsFile: 'weights.bin' }, null, 2) + '\n');
   }
 
@@ -218,16 +215,14 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
   const weights = await optimizer.getWeights();
   const manifest: { name: string; shape: number[]; offset: number }[] = [];
   const arrays = weights.map((w) => w.tensor.dataSync() as Float32Array);
-  const bin = new Float32Array(arrays.reduce((a, w) => a + w.length, 0));
   let offset = 0;
   weights.forEach((w, i) => {
-    bin.set(arrays[i]!, offset);
     manifest.push({ name: w.name, shape: w.tensor.shape, offset });
     offset += arrays[i]!.length;
   });
+  writeFloat32Concat(path.join(dir, 'optimizer.bin'), arrays);
   // getWeights() makes a fresh tensor for the step count; the moments are the optimizer's own variables.
   for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
-  writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(bin.buffer));
   const powers = adamPowers(optimizer);
   writeFileAtomic(
     path.join(dir, 'optimizer.json'),

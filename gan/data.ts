@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fsyncDir } from '../lab/fsutil.js';
 import { IMAGE_SIDE, IMAGE_SIZE, NpyFormatError, readNpy, readNpyHeader } from './npy.js';
 
 export { NpyFormatError, encodeNpy, parseNpy, parseNpyHeader, readNpy, readNpyHeader, type NpyArray, type NpyHeader } from './npy.js';
@@ -127,18 +128,6 @@ function checkLimit(limit: number | undefined): number | undefined {
   if (limit === undefined) return undefined;
   if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
   return limit;
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is atomic regardless.
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

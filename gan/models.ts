@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { Rng } from '../envs/index.js';
-import { readJson, writeFileAtomic } from '../lab/fsutil.js';
+import { readFloat32ConcatInto, readJson, writeFileAtomic, writeFloat32Concat } from '../lab/fsutil.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Random numbers
@@ -429,16 +429,14 @@ export class GanNet {
   /** Writes `model.json` (spec, `meta`, weight manifest) and `weights.bin` (float32, little-endian). */
   save(dir: string, meta: Record<string, unknown> = {}): void {
     const weights = this.getWeights();
-    const bin = new Float32Array(weights.reduce((a, w) => a + w.length, 0));
-    const manifest: { name: string; shape: number[]; offset: number; trainable: boolean }[] = [];
     let offset = 0;
-    weights.forEach((w, i) => {
+    const manifest = weights.map((w, i) => {
       const p = this.info[i]!;
-      bin.set(w, offset);
-      manifest.push({ name: p.name, shape: p.shape, offset, trainable: p.kind !== 'movingMean' && p.kind !== 'movingVariance' });
+      const entry = { name: p.name, shape: p.shape, offset, trainable: p.kind !== 'movingMean' && p.kind !== 'movingVariance' };
       offset += w.length;
+      return entry;
     });
-    writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(bin.buffer));
+    writeFloat32Concat(path.join(dir, 'weights.bin'), weights);
     writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify({ format: FORMAT, ...meta, spec: this.spec, weights: manifest, weightsFile: 'weights.bin' }, null, 2) + '\n');
   }
 
@@ -585,14 +583,7 @@ export class GanOptimizer {
   }
 
   save(dir: string): void {
-    const parts = this.slots.flat();
-    const bin = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let offset = 0;
-    for (const p of parts) {
-      bin.set(p, offset);
-      offset += p.length;
-    }
-    writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(bin.buffer));
+    writeFloat32Concat(path.join(dir, 'optimizer.bin'), this.slots.flat());
     writeFileAtomic(
       path.join(dir, 'optimizer.json'),
       JSON.stringify({ optimizer: 'GanOptimizer', spec: this.spec, iterations: this.iterations, slots: this.slots.length, sizes: this.variables.map((v) => v.size) }, null, 2) + '\n',
@@ -605,15 +596,7 @@ export class GanOptimizer {
     if (meta.optimizer !== 'GanOptimizer' || meta.spec?.type !== this.spec.type || meta.slots !== this.slots.length || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
       throw new Error(`optimizer state in ${dir} does not fit this network and optimizer (${meta.spec?.type} sizes ${meta.sizes} vs ${this.spec.type} ${sizes})`);
     }
-    const raw = fs.readFileSync(path.join(dir, 'optimizer.bin'));
-    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    const parts = this.slots.flat();
-    if (all.length !== parts.reduce((a, p) => a + p.length, 0)) throw new Error(`optimizer state file in ${dir} has the wrong size`);
-    let offset = 0;
-    for (const p of parts) {
-      p.set(all.subarray(offset, offset + p.length));
-      offset += p.length;
-    }
+    if (!readFloat32ConcatInto(path.join(dir, 'optimizer.bin'), this.slots.flat())) throw new Error(`optimizer state file in ${dir} has the wrong size`);
     this.iterations = meta.iterations;
   }
 }

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-function fsyncDir(dir: string): void {
+/** Flushes a directory's entries (after a rename into it), where the filesystem allows. */
+export function fsyncDir(dir: string): void {
   let fd: number | null = null;
   try {
     fd = fs.openSync(dir, 'r');
@@ -75,4 +76,31 @@ export function readJson<T>(file: string, what = 'file'): T {
   } catch (err) {
     throw new Error(`${what} ${file} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Writes float32 arrays one after another (little-endian on the machines Node runs on), atomically. */
+export function writeFloat32Concat(file: string, parts: readonly Float32Array[]): void {
+  const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    all.set(p, offset);
+    offset += p.length;
+  }
+  writeFileAtomic(file, new Uint8Array(all.buffer));
+}
+
+/**
+ * Reads a file written by writeFloat32Concat back into `parts` (their lengths say where each begins); false,
+ * with `parts` untouched, when the file's size does not fit them.
+ */
+export function readFloat32ConcatInto(file: string, parts: readonly Float32Array[]): boolean {
+  const raw = fs.readFileSync(file);
+  if (raw.byteLength !== 4 * parts.reduce((a, p) => a + p.length, 0)) return false;
+  const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  let offset = 0;
+  for (const p of parts) {
+    p.set(all.subarray(offset, offset + p.length));
+    offset += p.length;
+  }
+  return true;
 }

@@ -11,10 +11,9 @@
  * Gradients are first scaled by min(1, maxNorm / (‖g‖ + 1e-6)) when `maxNorm` is set (torch's
  * clip_grad_norm_).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './compute.js';
-import { readJson, writeFileAtomic } from './fsutil.js';
+import { readFloat32ConcatInto, readJson, writeFileAtomic, writeFloat32Concat } from './fsutil.js';
 
 export interface AdamOptions {
   learningRate: number;
@@ -91,14 +90,7 @@ export class FusedAdam {
   }
 
   save(dir: string): void {
-    const parts = [...this.m, ...this.v];
-    const bin = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let offset = 0;
-    for (const p of parts) {
-      bin.set(p, offset);
-      offset += p.length;
-    }
-    writeFileAtomic(path.join(dir, 'adam.bin'), new Uint8Array(bin.buffer));
+    writeFloat32Concat(path.join(dir, 'adam.bin'), [...this.m, ...this.v]);
     writeFileAtomic(
       path.join(dir, 'adam.json'),
       JSON.stringify({ optimizer: 'FusedAdam', step: this.step, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, sizes: this.m.map((a) => a.length) }) + '\n',
@@ -111,14 +103,7 @@ export class FusedAdam {
     if (meta.optimizer !== 'FusedAdam' || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
       throw new Error(`optimizer state in ${dir} does not fit this network (sizes ${meta.sizes} vs ${sizes})`);
     }
-    const raw = fs.readFileSync(path.join(dir, 'adam.bin'));
-    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (all.length !== 2 * sizes.reduce((a, b) => a + b, 0)) throw new Error(`optimizer state file in ${dir} has the wrong size`);
-    let offset = 0;
-    for (const p of [...this.m, ...this.v]) {
-      p.set(all.subarray(offset, offset + p.length));
-      offset += p.length;
-    }
+    if (!readFloat32ConcatInto(path.join(dir, 'adam.bin'), [...this.m, ...this.v])) throw new Error(`optimizer state file in ${dir} has the wrong size`);
     this.step = meta.step;
   }
 }
