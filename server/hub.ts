@@ -341,29 +341,13 @@ export class Hub {
     if (!run) {
       run = {
         summary: {
-          runId: info.runId,
-          kind: info.kind,
-          envId: info.envId,
-          agent: info.agent,
-          preset: info.preset,
-          seed: info.seed,
-          steps: info.steps,
+          ...newSummary(info),
           episodes: info.episodes,
           numEnvs: info.numEnvs,
           backend: info.backend,
-          fps: info.fps,
           status: 'running',
           origin: 'cli',
           step: info.startStep,
-          episodesDone: 0,
-          lastReturn: null,
-          meanReturn: null,
-          lastEval: null,
-          sps: null,
-          exploration: null,
-          watchers: 0,
-          createdAt: new Date().toISOString(),
-          error: null,
         },
         info,
         history: new HistoryBuffer(),
@@ -550,10 +534,17 @@ export class Hub {
   }
 }
 
-/** The summary of a run the server has just launched (its trainer not connected yet). */
+/** The summary of a run the server has just launched (its trainer not connected yet), or the base of one a trainer announces. */
 function newSummary(r: Pick<RunSummary, 'runId' | 'kind' | 'envId' | 'agent' | 'preset' | 'seed' | 'steps' | 'fps'>): RunSummary {
   return {
-    ...r,
+    runId: r.runId,
+    kind: r.kind,
+    envId: r.envId,
+    agent: r.agent,
+    preset: r.preset,
+    seed: r.seed,
+    steps: r.steps,
+    fps: r.fps,
     episodes: null,
     numEnvs: 1,
     backend: '',
