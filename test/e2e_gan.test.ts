@@ -11,18 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
+import { startLabServer, type LabServer } from '../server/app.js';
+import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
 import type { SamplesEvent } from '../lab/protocol.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = fs.existsSync(CHROMIUM);
-const required = process.env.LAB_REQUIRE_BROWSER === '1';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
-/** Runs in the page: the root tsconfig has no DOM types, so page code is written as strings. */
-const statusOf = (runId: string) => `document.querySelector('[data-testid=run-item][data-run-id="${runId}"]')?.getAttribute('data-status')`;
 
 interface GanHook {
   step: number | null;
@@ -58,7 +53,7 @@ function solidPixels(ink: Buffer, lo: number, hi: number, side = 28, count = 64)
   return out;
 }
 
-describe.skipIf(!haveBrowser && !required)('GAN run view in headless Chromium', () => {
+describe.skipIf(skipBrowserTests)('GAN run view in headless Chromium', () => {
   let server: LabServer;
   let browser: Browser;
   let page: Page;
@@ -66,16 +61,10 @@ describe.skipIf(!haveBrowser && !required)('GAN run view in headless Chromium', 
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+    requireBrowserAndViewer();
     runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-gan-'));
     server = await startLabServer({ port: 0, runsDir, ganTrainerArgs: ['--backend', 'wasm', '--sample-every', '10', '--log-every', '5', '--checkpoint-every', '0'] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1 });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    ({ browser, page } = await openPage(consoleErrors));
   }, 60_000);
 
   afterAll(async () => {
@@ -103,13 +92,7 @@ describe.skipIf(!haveBrowser && !required)('GAN run view in headless Chromium', 
     // Grids arrive and are drawn, the newest followed; the curves fill.
     await page.waitForFunction('window.__lab.gan.newestStep >= 200 && window.__lab.gan.step === window.__lab.gan.newestStep && window.__lab.gan.curvePoints >= 20', null, { timeout: 90_000 });
     await page.waitForTimeout(400);
-    fs.mkdirSync('test-results', { recursive: true });
-    const full = await page.screenshot();
-    fs.writeFileSync('test-results/gan-live.png', full);
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      fs.mkdirSync('docs', { recursive: true });
-      fs.writeFileSync('docs/gan-live.png', full);
-    }
+    saveScreenshot('gan-live.png', await page.screenshot(), true);
     expect(await page.getByTestId('hud-status').textContent()).toBe('running');
     expect(await page.getByTestId('hud-its').textContent()).toMatch(/\/s$/);
     expect(await page.getByTestId('hud-dloss').textContent()).toMatch(/^\d/);

@@ -14,17 +14,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
+import { startLabServer, type LabServer } from '../server/app.js';
+import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
 import { LIVE_NAMESPACE, type GoGameState } from '../lab/protocol.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = fs.existsSync(CHROMIUM);
-const required = process.env.LAB_REQUIRE_BROWSER === '1';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
-type RGB = [number, number, number];
 // The renderer's colours (viewer/src/model/palette.ts GO).
 const WOOD: RGB = [0xdc, 0xb3, 0x5c];
 const BLACK: RGB = [0x16, 0x18, 0x1c];
@@ -32,15 +28,6 @@ const WHITE: RGB = [0xf4, 0xf1, 0xea];
 
 /** Page code is written as strings: the root tsconfig has no DOM types. */
 const STATE = 'window.__lab.go.state';
-
-function pixel(png: PNG, x: number, y: number): RGB {
-  const i = (Math.round(y) * png.width + Math.round(x)) * 4;
-  return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
-}
-
-function close(a: RGB, b: RGB, tolerance = 12): boolean {
-  return a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
-}
 
 function mix(a: RGB, b: RGB, t: number): RGB {
   return a.map((v, i) => v + (b[i]! - v) * t) as RGB;
@@ -56,7 +43,7 @@ function headlineOf(result: string): string {
 
 const num = (v: number) => String(Math.round(v * 100) / 100);
 
-describe.skipIf(!haveBrowser && !required)('Play Go in headless Chromium', () => {
+describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
   let server: LabServer;
   let browser: Browser;
   let page: Page;
@@ -64,17 +51,11 @@ describe.skipIf(!haveBrowser && !required)('Play Go in headless Chromium', () =>
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+    requireBrowserAndViewer();
     runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-go-'));
     server = await startLabServer({ port: 0, runsDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1, acceptDownloads: true });
-    page.on('console', (m) => {
-      // A dropped connection (the last test) makes the browser log the failed reconnect attempts.
-      if (m.type() === 'error' && !/WebSocket|ERR_CONNECTION|socket\.io/i.test(m.text())) consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    // A dropped connection (the last test) makes the browser log the failed reconnect attempts.
+    ({ browser, page } = await openPage(consoleErrors, { acceptDownloads: true, ignoreConsole: /WebSocket|ERR_CONNECTION|socket\.io/i }));
   }, 60_000);
 
   afterAll(async () => {
@@ -197,13 +178,7 @@ describe.skipIf(!haveBrowser && !required)('Play Go in headless Chromium', () =>
     // The screenshot for people (and the README).
     await page.mouse.move(5, 5);
     await page.waitForTimeout(200);
-    const full = await page.screenshot();
-    fs.mkdirSync('test-results', { recursive: true });
-    fs.writeFileSync('test-results/go.png', full);
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      fs.mkdirSync('docs', { recursive: true });
-      fs.writeFileSync('docs/go.png', full);
-    }
+    saveScreenshot('go.png', await page.screenshot(), true);
 
     // Download SGF: a file with the server's SGF of the game.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('go-sgf').click()]);

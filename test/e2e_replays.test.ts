@@ -17,16 +17,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
+import { startLabServer, type LabServer } from '../server/app.js';
+import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests } from './browser.js';
 import { API, type ReplayDetail, type ReplaySummary } from '../lab/protocol.js';
 import type { CartPoleFrame } from '../envs/frames.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = fs.existsSync(CHROMIUM);
-const required = process.env.LAB_REQUIRE_BROWSER === '1';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 
@@ -51,32 +48,13 @@ interface PaneState {
 /** Page code is written as strings: the root tsconfig has no DOM types. */
 const PANES = 'window.__lab.replay.panes.map((p) => ({ runId: p.runId, name: p.name, step: p.step, frame: p.frame, probe: p.probe() }))';
 
-function pixel(png: PNG, x: number, y: number): [number, number, number] {
-  const i = (Math.round(y) * png.width + Math.round(x)) * 4;
-  return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
-}
-
-function close(a: [number, number, number], b: [number, number, number], tolerance = 12): boolean {
-  return a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
-}
-
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
-/** Saves a screenshot under test-results/ (and, for the README's, under docs/ with UPDATE_SCREENSHOTS=1). */
-function shot(file: string, png: Buffer, docs = false): void {
-  fs.mkdirSync('test-results', { recursive: true });
-  fs.writeFileSync(path.join('test-results', file), png);
-  if (docs && process.env.UPDATE_SCREENSHOTS === '1') {
-    fs.mkdirSync('docs', { recursive: true });
-    fs.writeFileSync(path.join('docs', file), png);
-  }
-}
-
-describe.skipIf(!haveBrowser && !required)('replays in headless Chromium', () => {
+describe.skipIf(skipBrowserTests)('replays in headless Chromium', () => {
   let server: LabServer;
   let browser: Browser;
   let page: Page;
@@ -86,20 +64,14 @@ describe.skipIf(!haveBrowser && !required)('replays in headless Chromium', () =>
   const RUN_B = 'e2e-reinforce-s1';
 
   beforeAll(async () => {
-    if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+    requireBrowserAndViewer();
     runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-replays-'));
     // Two real training runs; evaluation episodes are recorded by default (runs/<id>/replays/eval-…).
     const train = (agent: string, runId: string) =>
       run(process.execPath, ['bin/lab.mjs', 'train', '--env', 'CartPole-v1', '--agent', agent, '--steps', '20000', '--eval-every', '10000', '--eval-episodes', '2', '--seed', '1', '--run-id', runId, '--out', runsDir], { cwd: ROOT, timeout: 150_000 });
     await Promise.all([train('a2c', RUN_A), train('reinforce', RUN_B)]);
     server = await startLabServer({ port: 0, runsDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1 });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    ({ browser, page } = await openPage(consoleErrors));
   }, 180_000);
 
   afterAll(async () => {
@@ -205,7 +177,7 @@ describe.skipIf(!haveBrowser && !required)('replays in headless Chromium', () =>
     // Two different agents: by step 100 their carts are (almost surely) in different places, and so are the pixels.
     if (Math.abs(xs[0]! - xs[1]!) > 0.05) expect(Math.abs(panes[0]!.probe.points.cart![0] - panes[1]!.probe.points.cart![0])).toBeGreaterThan(2);
 
-    shot('side-by-side.png', await page.screenshot(), true);
+    saveScreenshot('side-by-side.png', await page.screenshot(), true);
 
     // Single steps move both panes together; the position survives a reload (deep link).
     await page.getByTestId('player-step-forward').click();
@@ -239,7 +211,7 @@ describe.skipIf(!haveBrowser && !required)('replays in headless Chromium', () =>
     expect(groups).toEqual(['a2c/cartpole', 'reinforce/cartpole']);
     expect(await page.locator(`[data-testid=compare-run-checkbox][data-run-id="${RUN_A}"]`).isChecked()).toBe(true);
     expect(await page.locator('[data-testid=compare-pairs]').textContent()).toContain('P(');
-    shot('compare.png', await page.screenshot());
+    saveScreenshot('compare.png', await page.screenshot());
 
     // Unchecking one run leaves one: the server refuses, the page says why.
     await page.locator(`[data-testid=compare-run-checkbox][data-run-id="${RUN_B}"]`).uncheck();

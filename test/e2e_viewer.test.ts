@@ -11,15 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
+import { startLabServer, type LabServer } from '../server/app.js';
+import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
 import type { StepFrame } from '../lab/protocol.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = fs.existsSync(CHROMIUM);
-const required = process.env.LAB_REQUIRE_BROWSER === '1';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 interface Probe {
   kind: string;
@@ -36,19 +33,8 @@ interface LabHook {
   stageProbe(): Probe;
 }
 
-/** Runs in the page: the root tsconfig has no DOM types, so page code is written as strings. */
-const statusOf = (runId: string) => `document.querySelector('[data-testid=run-item][data-run-id="${runId}"]')?.getAttribute('data-status')`;
 
-function pixel(png: PNG, x: number, y: number): [number, number, number] {
-  const i = (Math.round(y) * png.width + Math.round(x)) * 4;
-  return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
-}
-
-function close(a: [number, number, number], b: [number, number, number], tolerance = 12): boolean {
-  return a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
-}
-
-describe.skipIf(!haveBrowser && !required)('viewer in headless Chromium', () => {
+describe.skipIf(skipBrowserTests)('viewer in headless Chromium', () => {
   let server: LabServer;
   let browser: Browser;
   let page: Page;
@@ -56,16 +42,10 @@ describe.skipIf(!haveBrowser && !required)('viewer in headless Chromium', () => 
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+    requireBrowserAndViewer();
     runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
     server = await startLabServer({ port: 0, runsDir, trainerArgs: ['--eval-every', '2000', '--eval-episodes', '3'] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1 });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    ({ browser, page } = await openPage(consoleErrors));
   }, 60_000);
 
   afterAll(async () => {
@@ -126,13 +106,7 @@ describe.skipIf(!haveBrowser && !required)('viewer in headless Chromium', () => 
     // Screenshot of the whole page for people (and the README).
     await page.getByTestId('play-pause').click();
     await page.waitForTimeout(1500);
-    fs.mkdirSync('test-results', { recursive: true });
-    const full = await page.screenshot();
-    fs.writeFileSync('test-results/viewer.png', full);
-    if (process.env.UPDATE_SCREENSHOTS === '1') {
-      fs.mkdirSync('docs', { recursive: true });
-      fs.writeFileSync('docs/viewer.png', full);
-    }
+    saveScreenshot('viewer.png', await page.screenshot(), true);
 
     // Stop from the UI: the trainer checkpoints and the run ends as stopped.
     await page.getByTestId('stop-run').click();

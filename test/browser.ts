@@ -1,0 +1,60 @@
+/**
+ * What the browser tests share: Debian's Chromium driven by playwright-core, the skip rule (no Chromium: skip,
+ * unless LAB_REQUIRE_BROWSER=1, set by .ci/run, makes it a failure), a page that collects console errors,
+ * pixel helpers for screenshots and the screenshot files people look at.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { PNG } from 'pngjs';
+import { VIEWER_DIST } from '../server/app.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = fs.existsSync(CHROMIUM);
+/** For describe.skipIf: no browser here and none required. */
+export const skipBrowserTests = !haveBrowser && process.env.LAB_REQUIRE_BROWSER !== '1';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** Fails with what to do when Chromium or the built viewer is missing. */
+export function requireBrowserAndViewer(): void {
+  if (!haveBrowser) throw new Error(`LAB_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  if (!fs.existsSync(path.join(VIEWER_DIST, 'index.html'))) throw new Error('the viewer is not built: run npm run build:viewer (npm test does)');
+}
+
+/**
+ * Chromium with one 1400×860 page at device scale 1; the page's console errors and uncaught exceptions go into
+ * `consoleErrors` (except messages matching `ignoreConsole`).
+ */
+export async function openPage(consoleErrors: string[], options: { acceptDownloads?: boolean; ignoreConsole?: RegExp } = {}): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1, ...(options.acceptDownloads ? { acceptDownloads: true } : {}) });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(options.ignoreConsole?.test(m.text()) ?? false)) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  return { browser, page };
+}
+
+export type RGB = [number, number, number];
+
+export function pixel(png: PNG, x: number, y: number): RGB {
+  const i = (Math.round(y) * png.width + Math.round(x)) * 4;
+  return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
+}
+
+export function close(a: RGB, b: RGB, tolerance = 12): boolean {
+  return a.every((v, i) => Math.abs(v - b[i]!) <= tolerance);
+}
+
+/** Saves a screenshot under test-results/ (and, for the README's, under docs/ with UPDATE_SCREENSHOTS=1). */
+export function saveScreenshot(file: string, png: Buffer, docs = false): void {
+  fs.mkdirSync('test-results', { recursive: true });
+  fs.writeFileSync(path.join('test-results', file), png);
+  if (docs && process.env.UPDATE_SCREENSHOTS === '1') {
+    fs.mkdirSync('docs', { recursive: true });
+    fs.writeFileSync(path.join('docs', file), png);
+  }
+}
+
+/** Runs in the page (the root tsconfig has no DOM types, so page code is a string): a run item's status. */
+export const statusOf = (runId: string) => `document.querySelector('[data-testid=run-item][data-run-id="${runId}"]')?.getAttribute('data-status')`;
