@@ -19,6 +19,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
 import { distinctNames, formatMatch, makePlayer, playMatch, type GameResult } from '../agents/go/match.js';
+import { registerGoCommands } from '../agents/go/cli_go.js';
 import { MatchPublisher } from '../agents/go/match_live.js';
 import type { GoBoard } from '../envs/go/board.js';
 import { registerCompareCommand } from './cli_compare.js';
@@ -280,14 +281,16 @@ export function buildCli(): Command {
   program
     .command('gtp')
     .description('serve a Go agent over GTP v2 on stdin/stdout (for GoGui, Sabaki, twogtp, `lab match`)')
-    .addOption(new Option('--agent <name>', 'agent').choices(['random', 'mcts']).default('random'))
+    .option('--agent <agent>', 'random, mcts, or an AlphaZero agent: a run directory of lab go train (or alphazero:<dir>)', 'random')
     .option('--size <n>', 'initial board size (the controller may change it with boardsize)', integer(5), 7)
     .option('--komi <k>', 'initial komi (default: 24 on 5x5, 9 on 7x7, 7 on 9x9, else 7.5)', Number)
-    .option('--sims <n>', 'MCTS simulations per move', integer(1))
+    .option('--sims <n>', 'MCTS / AlphaZero simulations per move', integer(1))
+    .option('--move-time <s>', 'MCTS / AlphaZero: search for this many seconds per move (with --sims: whichever ends first)', Number)
     .option('--seed <n>', "seed of the agent's randomness", integer(0), 0)
-    .action(async (opts: { agent: string; size: number; komi?: number; sims?: number; seed: number }) => {
+    .action(async (opts: { agent: string; size: number; komi?: number; sims?: number; moveTime?: number; seed: number }) => {
       if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
-      const player = await makePlayer(opts.agent, { seed: opts.seed, ...(opts.sims !== undefined ? { sims: opts.sims } : {}) });
+      if (/^gnugo(:\d+)?$/.test(opts.agent)) throw new Error(`--agent ${opts.agent}: GNU Go is a GTP engine itself; run /usr/games/gnugo --mode gtp`);
+      const player = await makePlayer(opts.agent, { seed: opts.seed, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) });
       const engine = new GtpEngine(player, { size: opts.size, ...(opts.komi !== undefined ? { komi: opts.komi } : {}) });
       try {
         await engine.serve(process.stdin, process.stdout);
@@ -299,21 +302,22 @@ export function buildCli(): Command {
   program
     .command('match')
     .description('play Go games between two players (colours alternating) and report win rates with 95% intervals and Elo')
-    .argument('<a>', 'player A: random, mcts, gnugo or gnugo:<level>')
-    .argument('<b>', 'player B: random, mcts, gnugo or gnugo:<level>')
+    .argument('<a>', 'player A: random, mcts, gnugo, gnugo:<level>, or an AlphaZero run directory (lab go train)')
+    .argument('<b>', 'player B: the same kinds')
     .option('--games <n>', 'number of games (A is Black in games 1, 3, 5, ...)', integer(1), 10)
     .option('--size <n>', 'board size (5 to 19)', integer(5), 7)
     .option('--komi <k>', 'komi (default: 24 on 5x5, 9 on 7x7, 7 on 9x9, else 7.5)', Number)
     .option('--level <n>', 'GnuGo level for a plain `gnugo` player', integer(0), 1)
-    .option('--sims <n>', 'MCTS simulations per move', integer(1))
+    .option('--sims <n>', 'MCTS / AlphaZero simulations per move', integer(1))
+    .option('--move-time <s>', 'MCTS / AlphaZero: search for this many seconds per move (with --sims: whichever ends first)', Number)
     .option('--seed <n>', "match seed: player A's seed (B uses seed + 1)", integer(0), 0)
     .option('--sgf <dir>', 'write each game as an SGF file into this directory')
     .option('--json', 'print JSON')
     .option('--live [url]', `show the games live in the viewer of a lab server (default ${DEFAULT_LIVE_URL})`)
-    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; seed: number; sgf?: string; json?: boolean; live?: string | true }) => {
+    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; moveTime?: number; seed: number; sgf?: string; json?: boolean; live?: string | true }) => {
       if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
       if (opts.komi !== undefined && !Number.isFinite(opts.komi)) throw new Error('--komi must be a number');
-      const common = { level: opts.level, ...(opts.sims !== undefined ? { sims: opts.sims } : {}) };
+      const common = { level: opts.level, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) };
       const playerA = await makePlayer(a, { ...common, seed: opts.seed });
       let playerB;
       try {
@@ -349,7 +353,14 @@ export function buildCli(): Command {
   registerCompareCommand(program);
   registerGanCommands(program);
   registerGanEvalCommands(program);
+  registerGoCommands(program);
   return program;
+}
+
+function moveTimeOption(seconds: number | undefined): { moveTimeMs?: number } {
+  if (seconds === undefined) return {};
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--move-time must be a positive number of seconds, got ${seconds}`);
+  return { moveTimeMs: seconds * 1000 };
 }
 
 interface TrainCliOptions {

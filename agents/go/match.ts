@@ -14,8 +14,8 @@
  *     D = −400 · log10(1/p − 1); ±Infinity at p = 1 / 0.
  *   Its 95% interval is the Elo of the Wilson bounds (the map is monotone).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import fs, { mkdirSync, writeFileSync } from 'node:fs';
+import path, { join } from 'node:path';
 import { BLACK, GoBoard, defaultKomi, toGtp } from '../../envs/go/board.js';
 import { sgfResult, toSgf } from '../../envs/go/sgf.js';
 import type { GoPlayer } from './player.js';
@@ -200,19 +200,21 @@ export function formatMatch(r: MatchResult): string {
 export interface PlayerSpecOptions {
   /** Seed for the player's own randomness (random, mcts) or GnuGo's --seed. */
   seed?: number;
-  /** MCTS simulations per move. */
+  /** MCTS / AlphaZero simulations per move. */
   sims?: number;
+  /** Search time limit per move in milliseconds (MCTS, AlphaZero). */
+  moveTimeMs?: number;
   /** GnuGo level when the spec is plain `gnugo` (default 1). */
   level?: number;
 }
 
-export const PLAYER_KINDS = ['random', 'mcts', 'gnugo', 'gnugo:<level>'] as const;
+export const PLAYER_KINDS = ['random', 'mcts', 'gnugo', 'gnugo:<level>', 'alphazero:<runDir>', '<runDir of lab go train>'] as const;
 
 /**
  * Loads `MctsPlayer` from ./mcts.js (written separately); a clear error if that module or class is missing.
  * The specifier is a variable so this file does not depend on the module's types at compile time.
  */
-export async function loadMctsPlayer(options: { simulations?: number; seed?: number }): Promise<GoPlayer> {
+export async function loadMctsPlayer(options: { simulations?: number; seed?: number; timeLimitMs?: number }): Promise<GoPlayer> {
   const specifier = './mcts.js';
   let mod: Record<string, unknown>;
   try {
@@ -222,19 +224,38 @@ export async function loadMctsPlayer(options: { simulations?: number; seed?: num
   }
   const Ctor = mod['MctsPlayer'];
   if (typeof Ctor !== 'function') throw new Error('the mcts agent is not available: agents/go/mcts.ts does not export a class MctsPlayer');
-  const player = new (Ctor as new (o: { simulations?: number; seed?: number }) => GoPlayer)(options);
+  const player = new (Ctor as new (o: { simulations?: number; seed?: number; timeLimitMs?: number }) => GoPlayer)(options);
   if (typeof player.genmove !== 'function') throw new Error('the mcts agent is not available: MctsPlayer has no genmove method');
   return player;
 }
 
-/** Builds a player from a CLI spec: `random`, `mcts`, `gnugo` or `gnugo:<level>`. */
+/**
+ * Builds a player from a CLI spec: `random`, `mcts`, `gnugo`, `gnugo:<level>`, or an AlphaZero agent as
+ * `alphazero:<dir>` or just `<dir>` (a run directory of `lab go train`, its `agent/` or a checkpoint).
+ * With `moveTimeMs` and no `sims`, MCTS and AlphaZero search until the time is up.
+ */
 export async function makePlayer(spec: string, options: PlayerSpecOptions = {}): Promise<GoPlayer> {
   const seed = options.seed ?? 0;
+  if (options.moveTimeMs !== undefined && !(options.moveTimeMs > 0)) throw new Error(`move time must be positive, got ${options.moveTimeMs} ms`);
+  const timed = options.moveTimeMs !== undefined ? { timeLimitMs: options.moveTimeMs } : {};
+  // A time limit alone means "search until the time is up".
+  const sims = options.sims ?? (options.moveTimeMs !== undefined ? 10_000_000 : undefined);
   if (spec === 'random') {
     const { RandomPlayer } = await import('./random_player.js');
     return new RandomPlayer({ seed });
   }
-  if (spec === 'mcts') return loadMctsPlayer({ seed, ...(options.sims !== undefined ? { simulations: options.sims } : {}) });
+  if (spec === 'mcts') {
+    const player = await loadMctsPlayer({ seed, ...timed, ...(sims !== undefined ? { simulations: sims } : {}) });
+    return options.sims === undefined && options.moveTimeMs !== undefined ? renamed(player, `mcts-${options.moveTimeMs / 1000}s`) : player;
+  }
+  const az = /^alphazero:(.+)$/.exec(spec);
+  if (az || (!/^gnugo(:\d+)?$/.test(spec) && fs.existsSync(spec) && fs.statSync(spec).isDirectory())) {
+    const dir = az ? az[1]! : spec;
+    const { AlphaZeroPlayer } = await import('./alphazero.js');
+    const base = `alphazero:${path.basename(path.resolve(dir))}`;
+    const name = options.sims === undefined && options.moveTimeMs !== undefined ? `${base}-${options.moveTimeMs / 1000}s` : `${base}-${sims ?? 400}`;
+    return AlphaZeroPlayer.load(dir, { name, ...timed, ...(sims !== undefined ? { simulations: sims } : {}) });
+  }
   const g = /^gnugo(?::(\d+))?$/.exec(spec);
   if (g) {
     const level = g[1] !== undefined ? Number(g[1]) : (options.level ?? 1);
@@ -243,6 +264,10 @@ export async function makePlayer(spec: string, options: PlayerSpecOptions = {}):
     return new GnuGoPlayer({ level, seed });
   }
   throw new Error(`unknown player '${spec}' (expected one of ${PLAYER_KINDS.join(', ')})`);
+}
+
+function renamed(player: GoPlayer, name: string): GoPlayer {
+  return { name, genmove: (board) => player.genmove(board), close: () => player.close?.() };
 }
 
 /** When both players have the same name (random vs random), wraps them as "name (A)" / "name (B)". */

@@ -1,0 +1,103 @@
+/**
+ * `lab go train`: AlphaZero-lite self-play training for Go-lite (agents/go/alphazero.ts), one line of
+ * progress per iteration, evaluation match results as they come, Ctrl-C stops with a checkpoint, and
+ * `--resume <runDir>` continues exactly.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer, keyValue } from '../../lab/cli_args.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../lab/compute.js';
+import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome } from './alphazero.js';
+
+interface GoTrainCliOptions {
+  size: number;
+  iterations?: number;
+  minutes?: number;
+  seed: number;
+  set?: Record<string, unknown>;
+  backend: BackendChoice;
+  out: string;
+  runId?: string;
+  checkpointEvery: number;
+  resume?: string;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
+  return n;
+}
+
+export function formatEvent(e: AlphaZeroEvent): string {
+  if (e.type === 'iteration') {
+    return (
+      `iter ${String(e.iteration).padStart(4)}  games ${e.games} (B ${e.blackWins} W ${e.whiteWins} draw ${e.draws}, ${e.meanGameLength.toFixed(1)} moves)  ` +
+      `loss π ${e.policyLoss.toFixed(3)} v ${e.valueLoss.toFixed(3)}  entropy ${e.policyEntropy.toFixed(2)}  buffer ${e.bufferSize}  ` +
+      `self-play ${e.selfPlaySeconds.toFixed(1)} s, train ${e.trainSeconds.toFixed(1)} s  [${formatDuration(e.elapsed)}]`
+    );
+  }
+  if (e.type === 'go-eval') return `  eval vs ${e.opponent}: ${e.wins} won, ${e.losses} lost, ${e.draws} drawn of ${e.games} (score ${(100 * e.score).toFixed(0)}%)`;
+  return `  checkpoint ${e.dir}`;
+}
+
+function formatDuration(s: number): string {
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+}
+
+export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutcome> {
+  if (opts.runId !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
+  let stop = false;
+  const onSignal = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    console.log('stopping after this iteration (writing a checkpoint); Ctrl-C again to quit at once');
+  };
+  process.on('SIGINT', onSignal);
+  const common = {
+    onEvent: (e: AlphaZeroEvent) => console.log(formatEvent(e)),
+    shouldStop: () => stop,
+    checkpointEvery: opts.checkpointEvery,
+    ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
+    ...(opts.minutes !== undefined ? { maxSeconds: opts.minutes * 60 } : {}),
+    command: process.argv.slice(1).join(' '),
+  };
+  try {
+    let outcome: AlphaZeroOutcome;
+    if (opts.resume) {
+      if (opts.set) throw new InvalidArgumentError('--set cannot change a run being resumed (its hyperparameters are in config.json)');
+      console.log(`resuming ${opts.resume}`);
+      outcome = await resumeAlphaZero(opts.resume, { ...common, ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}) });
+    } else {
+      // Checked before the backend starts, so a typo fails at once.
+      const hp = resolveHyperparameters({ size: opts.size, ...opts.set });
+      console.log(`AlphaZero-lite on ${hp.size}x${hp.size} (komi ${hp.komi}), seed ${opts.seed}: ${hp.gamesPerIteration} self-play games of ${hp.simulations} simulations per move, then ${hp.trainSteps} steps of batch ${hp.batchSize}, per iteration`);
+      outcome = await trainAlphaZero({ ...common, hyperparameters: { ...opts.set, size: opts.size }, seed: opts.seed, out: opts.out, backend: opts.backend, ...(opts.runId !== undefined ? { runId: opts.runId } : {}) });
+    }
+    console.log(`${outcome.finished ? 'done' : 'stopped'} after iteration ${outcome.iteration}: ${outcome.dir} (agent in ${outcome.dir}/agent; resume with lab go train --resume ${outcome.dir})`);
+    console.log(`play it: lab match ${outcome.dir} gnugo:10 --games 10 --size ${opts.resume ? '<size>' : opts.size}   or   lab gtp --agent ${outcome.dir}`);
+    return outcome;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+export function registerGoCommands(program: Command): Command {
+  const go = program.command('go').description('Go-lite agents: AlphaZero-lite self-play training (lab go train)');
+  go.command('train', { isDefault: true })
+    .description('train an AlphaZero-lite agent (PUCT + policy-value network) by self-play; writes a run directory with metrics, checkpoints and the agent')
+    .option('--size <n>', 'board size (5 to 19)', integer(5), 7)
+    .option('--iterations <n>', 'iterations (self-play games + training steps each; default 100)', integer(1))
+    .option('--minutes <m>', 'stop (with a checkpoint and the agent) after the first iteration past this wall-clock time', positiveNumber)
+    .option('--seed <n>', 'run seed', integer(0), 0)
+    .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values, e.g. --set simulations=100 --set filters=[64,64,64])', keyValue)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .option('--out <dir>', 'directory for run directories', 'runs')
+    .option('--run-id <id>', 'name of the run directory (default: go<size>-alphazero-s<seed>-<time>)')
+    .option('--checkpoint-every <n>', 'iterations between checkpoints', integer(1), 5)
+    .option('--resume <runDir>', 'continue a run from its latest checkpoint (--iterations may raise the budget)')
+    .action(async (opts: GoTrainCliOptions) => {
+      if (opts.size > 19) throw new InvalidArgumentError(`--size must be from 5 to 19, got ${opts.size}`);
+      await goTrainCli(opts);
+    });
+  return go;
+}
