@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { make, makeVec, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
+import { GoVsOpponentEnv, make, makeVec, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
 import type { EventSink, TrainEvent } from './events.js';
 import { RunStore, checkpointName, type RunConfig } from './run_store.js';
@@ -157,6 +157,7 @@ export class Trainer {
     this.shouldStop = options.shouldStop ?? (() => false);
     const c = this.config;
     this.envs = makeVec(c.envId, c.numEnvs, { ...c.envKwargs, autoresetMode: 'same-step' });
+    attachSelfPlay(this.envs, this.agent);
     this.nActions = (this.envs.singleActionSpace as unknown as { n: number }).n;
     this.replays = resolveReplayConfig(c.replays);
     this.replayMeta = {
@@ -479,6 +480,21 @@ export interface EvalRecording {
 }
 
 /**
+ * Self-play: Go envs made with `opponent: 'self'` get the learning agent as their opponent, sampling its
+ * policy from the opponent's observation (the same exploration as its own moves; the opponent's moves are
+ * not learned from, so with `agentColor: 'random'` the agent learns both colours).
+ */
+export function attachSelfPlay(envs: VectorEnv, agent: Pick<Agent, 'act'>): void {
+  const subEnvs = (envs as unknown as { envs?: Env[] }).envs ?? [];
+  for (const e of subEnvs) {
+    const u = e.unwrapped;
+    if (u instanceof GoVsOpponentEnv && u.attachable) {
+      u.attachOpponent((board, _rng, game) => agent.act(game!.observe(), 1, true, board.legalMask())[0]!);
+    }
+  }
+}
+
+/**
  * Runs `episodes` greedy episodes side by side (sub-env j seeded `seed + j`) and returns their returns and
  * lengths. Sub-envs that finish early keep stepping without being counted. Envs without a time limit are
  * cut at `maxSteps` (a greedy policy can loop forever, e.g. walking into CliffWalking's wall). With `record`,
@@ -493,7 +509,9 @@ export function evaluateGreedy(
   maxSteps = 10_000,
   record?: EvalRecording,
 ): { returns: number[]; lengths: number[] } {
-  const envs = makeVec(envId, episodes, { ...envKwargs, autoresetMode: 'same-step' });
+  // A self-play opponent would be the evaluated agent itself; evaluation plays the random opponent instead.
+  const evalKwargs = envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;
+  const envs = makeVec(envId, episodes, { ...evalKwargs, autoresetMode: 'same-step' });
   const nActions = (envs.singleActionSpace as unknown as { n: number }).n;
   let [obs, infos] = envs.reset({ seed });
   const returns = new Array<number>(episodes).fill(0);

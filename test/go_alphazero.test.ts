@@ -27,6 +27,9 @@ import {
   type AlphaZeroEvent,
 } from '../agents/go/alphazero.js';
 import { makePlayer } from '../agents/go/match.js';
+import { startTraining } from '../agents/train.js';
+import { attachSelfPlay } from '../lab/training.js';
+import { makeVec } from '../envs/index.js';
 import { GtpClient } from '../agents/go/gtp_client.js';
 
 const TINY = { size: 5, filters: [8], hidden: [16], simulations: 8, gamesPerIteration: 2, trainSteps: 3, batchSize: 16, bufferSize: 500, evalEvery: 0 };
@@ -198,5 +201,38 @@ describe('training run', () => {
     } finally {
       await c.close();
     }
+  }, 120_000);
+});
+
+describe('REINFORCE and A2C by self-play (GoVsOpponentEnv with opponent self)', () => {
+  it('attachSelfPlay makes the agent its own opponent, asked with the opponent’s observation and legal moves', () => {
+    const envs = makeVec('GoLite-5x5-v0', 2, { opponent: 'self', agentColor: 'white' });
+    const calls: { colourPlane: number; legal: number; n: number; explore: boolean }[] = [];
+    attachSelfPlay(envs, {
+      act: (obs, n, explore, masks) => {
+        const o = obs as Float32Array;
+        calls.push({ colourPlane: o[o.length - 1]!, legal: masks!.reduce((a, v) => a + v, 0), n, explore });
+        return Int32Array.of(12);
+      },
+    });
+    const [obs] = envs.reset({ seed: 1 });
+    // Each sub-env's opponent (Black) opened in reset, choosing C3 through the agent.
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toEqual({ colourPlane: 1, legal: 26, n: 1, explore: true });
+    const planes = 9;
+    expect(obs[12 * planes + 1]).toBe(1); // the agent (White) sees the opponent's stone on C3
+    envs.close();
+  });
+
+  it('trains A2C on GoLite-5x5 against itself and evaluates against random play', async () => {
+    const out = tmpDir();
+    const run = await startTraining({ envId: 'GoLite-5x5-v0', agent: 'a2c', seed: 1, steps: 600, evalEvery: 600, evalEpisodes: 4, out, runId: 'sp', backend: 'wasm', envKwargs: { opponent: 'self', agentColor: 'random' } });
+    expect(run.config.envKwargs).toEqual({ opponent: 'self', agentColor: 'random' });
+    const lines = fs.readFileSync(path.join(run.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; return?: number; returns?: number[] });
+    const episodes = lines.filter((e) => e.type === 'episode');
+    expect(episodes.length).toBeGreaterThan(5);
+    for (const e of episodes) expect([-1, 0, 1]).toContain(e.return);
+    const evals = lines.filter((e) => e.type === 'eval');
+    expect(evals).toHaveLength(1);
   }, 120_000);
 });

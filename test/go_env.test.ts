@@ -244,6 +244,39 @@ describe('GoVsOpponentEnv', () => {
     expect(copy.board.moves).toEqual(env.board.moves);
   });
 
+  it("plays an attached opponent ('self') that sees its own observation, and draws the colour with agentColor 'random'", () => {
+    const env = new GoVsOpponentEnv({ size: 5, opponent: 'self', agentColor: 'random' });
+    expect(() => env.reset({ seed: 0 }) && env.step(0)).toThrow(/opponent 'self' has no policy attached yet/);
+    const seen: { colourPlane: number; mask: number }[] = [];
+    env.attachOpponent((board, rng, game) => {
+      const obs = game!.observe();
+      seen.push({ colourPlane: obs[obs.length - 1]!, mask: board.legalMask().reduce((a, v) => a + v, 0) });
+      return randomOpponent(board, rng);
+    });
+    const colours = new Set<string>();
+    for (let seed = 0; seed < 8; seed++) {
+      seen.length = 0;
+      const [, info] = env.reset({ seed });
+      colours.add(env.agentColor);
+      // The agent is to move after reset, whatever its colour.
+      expect(info.toPlay).toBe(env.agentColor);
+      if (env.agentColor === 'black') env.step(12);
+      // The opponent plays the other colour: the colour plane is 1 exactly when the opponent is Black.
+      expect(seen.at(-1)!.colourPlane).toBe(env.agentColor === 'white' ? 1 : 0);
+      expect(seen.at(-1)!.mask).toBeGreaterThan(1);
+    }
+    expect(colours).toEqual(new Set(['black', 'white']));
+    // The drawn colour is part of a snapshot.
+    env.reset({ seed: 3 });
+    const snap = env.snapshot();
+    const colour = env.agentColor;
+    for (let seed = 0; seed < 4; seed++) env.reset({ seed });
+    env.restore(snap);
+    expect(env.agentColor).toBe(colour);
+    expect(() => new GoVsOpponentEnv({ size: 5 }).attachOpponent(randomOpponent)).toThrow(/needs an env made with opponent 'self'/);
+    expect(() => new GoVsOpponentEnv({ size: 5, agentColor: 'green' as never })).toThrow(/'black', 'white' or 'random'/);
+  });
+
   it('exports registration facts', () => {
     expect(GO_REGISTRATIONS.map((r) => r.id)).toEqual(['GoLite-5x5-v0', 'GoLite-7x7-v0', 'GoLite-9x9-v0']);
     for (const r of GO_REGISTRATIONS) {

@@ -44,14 +44,20 @@ export interface GoOptions {
   history?: number;
 }
 
-/** Chooses a legal action for `board.toPlay` (the board must not be modified). */
-export type GoOpponent = (board: GoBoard, rng: Rng) => number;
+/**
+ * Chooses a legal action for `board.toPlay` (the board must not be modified). `game` gives the position as
+ * the opponent sees it: `game.observe()` (its observation planes) and `board.legalMask()`.
+ */
+export type GoOpponent = (board: GoBoard, rng: Rng, game?: GoEnv) => number;
 
 export interface GoVsOpponentOptions extends GoOptions {
-  /** The agent's colour (default 'black'); the opponent plays the other. */
-  agentColor?: ColorName;
-  /** 'random' (default) or a policy function. */
-  opponent?: 'random' | GoOpponent;
+  /** The agent's colour (default 'black'), or 'random' to draw it at every reset; the opponent plays the other. */
+  agentColor?: ColorName | 'random';
+  /**
+   * 'random' (default), a policy function, or 'self': a policy attached later with `attachOpponent` — the
+   * training loop attaches the learning agent itself (self-play) or a saved agent.
+   */
+  opponent?: 'random' | 'self' | GoOpponent;
 }
 
 /** Uniform over the legal non-pass moves (ascending order, one `rng.integer` draw); pass only when none. */
@@ -235,10 +241,18 @@ export function goFrame(b: GoBoard, komi: number): GoFrame {
   };
 }
 
+const unattached: GoOpponent = () => {
+  throw new EnvError("GoVsOpponentEnv: opponent 'self' has no policy attached yet (lab train attaches the learning agent; otherwise call attachOpponent(policy))");
+};
+
 export class GoVsOpponentEnv extends Env<Float32Array, number> {
   readonly game: GoEnv;
-  readonly agentColor: ColorName;
-  readonly opponent: GoOpponent;
+  /** The agent's colour in the current game (drawn at reset when the option is 'random'). */
+  agentColor: ColorName;
+  readonly colorChoice: ColorName | 'random';
+  opponent: GoOpponent;
+  /** Whether the opponent is to be attached by the caller (option 'self'). */
+  readonly attachable: boolean;
   readonly observationSpace: Box & Space<Float32Array>;
   readonly actionSpace: Discrete;
 
@@ -246,16 +260,19 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
     super();
     checkOptionNames('GoVsOpponentEnv', options, VS_OPTION_NAMES);
     const { agentColor = 'black', opponent = 'random', ...goOptions } = options;
-    if (agentColor !== 'black' && agentColor !== 'white') {
-      throw new EnvError(`GoVsOpponentEnv: option 'agentColor' must be 'black' or 'white', got ${describeValue(agentColor)}`);
+    if (agentColor !== 'black' && agentColor !== 'white' && agentColor !== 'random') {
+      throw new EnvError(`GoVsOpponentEnv: option 'agentColor' must be 'black', 'white' or 'random', got ${describeValue(agentColor)}`);
     }
-    if (typeof opponent === 'string') {
+    this.attachable = opponent === 'self';
+    if (opponent === 'self') this.opponent = unattached;
+    else if (typeof opponent === 'string') {
       const policy = GO_OPPONENTS[opponent];
-      if (!policy) throw new EnvError(`GoVsOpponentEnv: unknown opponent ${describeValue(opponent)}; known: ${Object.keys(GO_OPPONENTS).join(', ')} (or pass a function (board, rng) => action)`);
+      if (!policy) throw new EnvError(`GoVsOpponentEnv: unknown opponent ${describeValue(opponent)}; known: ${Object.keys(GO_OPPONENTS).join(', ')}, self (or pass a function (board, rng, game) => action)`);
       this.opponent = policy;
     } else if (typeof opponent === 'function') this.opponent = opponent;
-    else throw new EnvError(`GoVsOpponentEnv: option 'opponent' must be 'random' or a function (board, rng) => action, got ${describeValue(opponent)}`);
-    this.agentColor = agentColor;
+    else throw new EnvError(`GoVsOpponentEnv: option 'opponent' must be 'random', 'self' or a function (board, rng, game) => action, got ${describeValue(opponent)}`);
+    this.colorChoice = agentColor;
+    this.agentColor = agentColor === 'random' ? 'black' : agentColor;
     this.game = new GoEnv(goOptions, 'GoVsOpponentEnv');
     this.observationSpace = this.game.observationSpace;
     this.actionSpace = this.game.actionSpace;
@@ -266,8 +283,16 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
     return this.game.board;
   }
 
+  /** Sets the policy of an opponent created as 'self' (the learning agent, a saved agent). */
+  attachOpponent(policy: GoOpponent): void {
+    if (!this.attachable) throw new EnvError("GoVsOpponentEnv: attachOpponent needs an env made with opponent 'self'");
+    if (typeof policy !== 'function') throw new EnvError(`GoVsOpponentEnv: attachOpponent expects a function (board, rng, game) => action, got ${describeValue(policy)}`);
+    this.opponent = policy;
+  }
+
   override reset(args: ResetArgs = {}): ResetResult<Float32Array> {
     super.reset(args);
+    if (this.colorChoice === 'random') this.agentColor = this.npRandom.integer(2) === 0 ? 'black' : 'white';
     const [obs, info] = this.game.reset();
     if (this.agentColor === 'black') return [obs, info];
     const r = this.opponentMove();
@@ -282,7 +307,7 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
   }
 
   private opponentMove(): StepResult<Float32Array> {
-    const action = this.opponent(this.game.board, this.npRandom);
+    const action = this.opponent(this.game.board, this.npRandom, this.game);
     try {
       return this.game.step(action);
     } catch (e) {
@@ -293,12 +318,13 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
 
   /** Snapshot of the game and the RNG; a custom opponent's own state (if any) is not included. */
   override snapshot(): EnvSnapshot {
-    return { game: this.game.snapshot(), rng: this.rngSnapshot() };
+    return { game: this.game.snapshot(), rng: this.rngSnapshot(), agentColor: this.agentColor };
   }
 
   override restore(s: EnvSnapshot): void {
     this.game.restore(s.game as EnvSnapshot);
     this.restoreRng(s.rng as Parameters<Env['restoreRng']>[0]);
+    if (s.agentColor === 'black' || s.agentColor === 'white') this.agentColor = s.agentColor;
   }
 
   render(): GoFrame | string {
