@@ -7,6 +7,8 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { envIds, registration } from '../envs/index.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
+import type { Agent } from './agent.js';
+import type { GoOpponent } from '../envs/index.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from '../lab/training.js';
 import type { EventSink } from '../lab/events.js';
@@ -101,7 +103,15 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     createdAt: new Date().toISOString(),
     command: options.command ?? '',
   };
-  const store = RunStore.create(options.out ?? 'runs', config);
+  // A bad agent:<dir> opponent fails before the run directory exists.
+  const opponent = await loadOpponentFor(envKwargs);
+  let store: RunStore;
+  try {
+    store = RunStore.create(options.out ?? 'runs', config);
+  } catch (e) {
+    opponent?.dispose();
+    throw e;
+  }
   options.onStart?.(config, store.dir);
   const probe = make(envId, envKwargs);
   const agent = entry.create(
@@ -109,7 +119,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     hyperparameters,
   );
   probe.close();
-  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) });
+  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}), ...(opponent ? { goOpponent: opponent.policy } : {}) });
   try {
     trainer.begin();
     const result = await trainer.run();
@@ -117,6 +127,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
   } finally {
     trainer.close();
     agent.dispose();
+    opponent?.dispose();
   }
 }
 
@@ -141,7 +152,8 @@ export async function resumeTraining(
   if (compute.backend !== config.backend.backend) {
     process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
   }
-  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}) });
+  const opponent = await loadOpponentFor(config.envKwargs);
+  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}), ...(opponent ? { goOpponent: opponent.policy } : {}) });
   try {
     await trainer.resume();
     const result = await trainer.run();
@@ -149,6 +161,7 @@ export async function resumeTraining(
   } finally {
     trainer.close();
     agent.dispose();
+    opponent?.dispose();
   }
 }
 
@@ -169,8 +182,27 @@ export async function evaluateRun(
   target: string,
   options: { episodes?: number; seed?: number; backend?: BackendChoice; envId?: string } = {},
 ): Promise<EvalOutcome> {
-  const resolved = resolveModel(target, options.envId);
+  const episodes = positiveInt(options.episodes ?? 100, 'episodes');
   await initCompute(options.backend ?? 'auto');
+  const { policy, resolved, dispose } = loadGreedyPolicy(target, options.envId);
+  const opponent = await loadOpponentFor(resolved.envKwargs);
+  try {
+    const { returns, lengths } = evaluateGreedy(policy, resolved.envId, resolved.envKwargs, episodes, options.seed ?? 2_000_000, undefined, undefined, opponent?.policy);
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
+    return { envId: resolved.envId, source: resolved.modelDir, returns, lengths, meanReturn: mean, stdReturn: std };
+  } finally {
+    dispose();
+    opponent?.dispose();
+  }
+}
+
+/**
+ * The greedy policy of a run directory, checkpoint or model directory (the backend must be initialised):
+ * argmax of the network's outputs over the legal actions.
+ */
+export function loadGreedyPolicy(target: string, envId?: string): { policy: Pick<Agent, 'act'>; resolved: ReturnType<typeof resolveModel>; dispose: () => void } {
+  const resolved = resolveModel(target, envId);
   const { spec, values } = Network.read(resolved.modelDir);
   const net = new Network(spec, values);
   const probe = make(resolved.envId, resolved.envKwargs);
@@ -197,12 +229,15 @@ export async function evaluateRun(
       return actions;
     },
   };
-  const episodes = positiveInt(options.episodes ?? 100, 'episodes');
-  const { returns, lengths } = evaluateGreedy(policy, resolved.envId, resolved.envKwargs, episodes, options.seed ?? 2_000_000);
-  net.dispose();
-  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
-  return { envId: resolved.envId, source: resolved.modelDir, returns, lengths, meanReturn: mean, stdReturn: std };
+  return { policy, resolved, dispose: () => net.dispose() };
+}
+
+/** Loads a Go env's `agent:<dir>` opponent (null for any other opponent). */
+async function loadOpponentFor(envKwargs: Record<string, unknown>): Promise<{ policy: GoOpponent; dispose: () => void } | null> {
+  const spec = envKwargs['opponent'];
+  if (typeof spec !== 'string' || !spec.startsWith('agent:')) return null;
+  const { loadGoOpponent } = await import('./go/opponents.js');
+  return loadGoOpponent(spec.slice('agent:'.length));
 }
 
 function resolveModel(target: string, envId?: string): { modelDir: string; envId: string; envKwargs: Record<string, unknown> } {

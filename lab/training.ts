@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GoVsOpponentEnv, make, makeVec, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
+import { GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
 import type { EventSink, TrainEvent } from './events.js';
 import { RunStore, checkpointName, type RunConfig } from './run_store.js';
@@ -40,6 +40,8 @@ export interface TrainerOptions {
   logEvery?: number;
   /** Stop early (and checkpoint) once this returns true; checked after every vector step. */
   shouldStop?: () => boolean;
+  /** The policy of a Go env's 'agent:<dir>' opponent (loaded by the caller). */
+  goOpponent?: GoOpponent;
 }
 
 interface LoopState {
@@ -143,6 +145,7 @@ export class Trainer {
   private lastLogStep = 0;
   private lastEval: TrainResult['lastEval'] = null;
   private readonly shouldStop: () => boolean;
+  private readonly goOpponent: GoOpponent | undefined;
   private readonly replays: ReplayConfig;
   private readonly replayMeta: ReplayMeta;
   /** Records training episodes of sub-env 0 (null when the schedule records none). */
@@ -157,7 +160,8 @@ export class Trainer {
     this.shouldStop = options.shouldStop ?? (() => false);
     const c = this.config;
     this.envs = makeVec(c.envId, c.numEnvs, { ...c.envKwargs, autoresetMode: 'same-step' });
-    attachSelfPlay(this.envs, this.agent);
+    this.goOpponent = options.goOpponent;
+    attachSelfPlay(this.envs, this.agent, options.goOpponent);
     this.nActions = (this.envs.singleActionSpace as unknown as { n: number }).n;
     this.replays = resolveReplayConfig(c.replays);
     this.replayMeta = {
@@ -413,7 +417,7 @@ export class Trainer {
     const c = this.config;
     const started = performance.now();
     const record = this.replays.eval ? { dir: this.replaysDir, meta: this.replayMeta, checkpointStep: this.state.step } : undefined;
-    const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record);
+    const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record, this.goOpponent);
     const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
     const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
     this.lastEval = { meanReturn: mean, stdReturn: std };
@@ -480,17 +484,20 @@ export interface EvalRecording {
 }
 
 /**
- * Self-play: Go envs made with `opponent: 'self'` get the learning agent as their opponent, sampling its
- * policy from the opponent's observation (the same exploration as its own moves; the opponent's moves are
- * not learned from, so with `agentColor: 'random'` the agent learns both colours).
+ * Go opponents the loop supplies. Self-play: envs made with `opponent: 'self'` get the learning agent as
+ * their opponent, sampling its policy from the opponent's observation (the same exploration as its own
+ * moves; the opponent's moves are not learned from, so with `agentColor: 'random'` the agent learns both
+ * colours). Envs made with `opponent: 'agent:<dir>'` get `saved`, the policy the caller loaded from `<dir>`.
  */
-export function attachSelfPlay(envs: VectorEnv, agent: Pick<Agent, 'act'>): void {
+export function attachSelfPlay(envs: VectorEnv, agent: Pick<Agent, 'act'> | null, saved?: GoOpponent): void {
   const subEnvs = (envs as unknown as { envs?: Env[] }).envs ?? [];
   for (const e of subEnvs) {
     const u = e.unwrapped;
-    if (u instanceof GoVsOpponentEnv && u.attachable) {
-      u.attachOpponent((board, _rng, game) => agent.act(game!.observe(), 1, true, board.legalMask())[0]!);
-    }
+    if (!(u instanceof GoVsOpponentEnv) || !u.attachable) continue;
+    if (u.opponentName === 'self') {
+      if (agent) u.attachOpponent((board, _rng, game) => agent.act(game!.observe(), 1, true, board.legalMask())[0]!);
+    } else if (saved) u.attachOpponent(saved);
+    else throw new Error(`opponent '${u.opponentName}' was not loaded (lab train loads agent:<dir> opponents)`);
   }
 }
 
@@ -508,10 +515,12 @@ export function evaluateGreedy(
   seed: number,
   maxSteps = 10_000,
   record?: EvalRecording,
+  goOpponent?: GoOpponent,
 ): { returns: number[]; lengths: number[] } {
   // A self-play opponent would be the evaluated agent itself; evaluation plays the random opponent instead.
   const evalKwargs = envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;
   const envs = makeVec(envId, episodes, { ...evalKwargs, autoresetMode: 'same-step' });
+  attachSelfPlay(envs, null, goOpponent);
   const nActions = (envs.singleActionSpace as unknown as { n: number }).n;
   let [obs, infos] = envs.reset({ seed });
   const returns = new Array<number>(episodes).fill(0);

@@ -27,7 +27,7 @@ import {
   type AlphaZeroEvent,
 } from '../agents/go/alphazero.js';
 import { makePlayer } from '../agents/go/match.js';
-import { startTraining } from '../agents/train.js';
+import { evaluateRun, startTraining } from '../agents/train.js';
 import { attachSelfPlay } from '../lab/training.js';
 import { makeVec } from '../envs/index.js';
 import { GtpClient } from '../agents/go/gtp_client.js';
@@ -234,5 +234,22 @@ describe('REINFORCE and A2C by self-play (GoVsOpponentEnv with opponent self)', 
     for (const e of episodes) expect([-1, 0, 1]).toContain(e.return);
     const evals = lines.filter((e) => e.type === 'eval');
     expect(evals).toHaveLength(1);
+  }, 120_000);
+
+  it("trains against a saved agent (opponent 'agent:<dir>'), evaluates against it, and names a bad one", async () => {
+    const out = tmpDir();
+    const az = await trainAlphaZero({ hyperparameters: TINY, seed: 2, iterations: 1, out, runId: 'az', backend: 'wasm' });
+    const envKwargs = { opponent: `agent:${az.dir}`, agentColor: 'random' };
+    const run = await startTraining({ envId: 'GoLite-5x5-v0', agent: 'reinforce', seed: 1, steps: 200, evalEvery: 200, evalEpisodes: 2, out, runId: 'vs-az', backend: 'wasm', envKwargs });
+    const lines = fs.readFileSync(path.join(run.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(lines.filter((e) => e.type === 'episode').length).toBeGreaterThan(0);
+    expect(lines.filter((e) => e.type === 'eval')).toHaveLength(1);
+    const ev = await evaluateRun(run.runDir, { episodes: 2 });
+    expect(ev.returns).toHaveLength(2);
+    // A lab train run on Go can be the opponent too.
+    const vsPolicy = await startTraining({ envId: 'GoLite-5x5-v0', agent: 'reinforce', seed: 1, steps: 100, evalEvery: 0, out, runId: 'vs-policy', backend: 'wasm', envKwargs: { opponent: `agent:${run.runDir}` } });
+    expect(vsPolicy.result.steps).toBeGreaterThanOrEqual(100);
+    await expect(startTraining({ envId: 'GoLite-5x5-v0', agent: 'reinforce', seed: 1, steps: 100, out, runId: 'bad', backend: 'wasm', envKwargs: { opponent: `agent:${out}` } })).rejects.toThrow(/opponent agent:.*not an AlphaZero agent nor a lab train run/);
+    expect(fs.existsSync(path.join(out, 'bad'))).toBe(false);
   }, 120_000);
 });

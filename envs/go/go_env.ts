@@ -54,10 +54,11 @@ export interface GoVsOpponentOptions extends GoOptions {
   /** The agent's colour (default 'black'), or 'random' to draw it at every reset; the opponent plays the other. */
   agentColor?: ColorName | 'random';
   /**
-   * 'random' (default), a policy function, or 'self': a policy attached later with `attachOpponent` — the
-   * training loop attaches the learning agent itself (self-play) or a saved agent.
+   * 'random' (default), a policy function, or a policy attached later with `attachOpponent`: 'self' (the
+   * training loop attaches the learning agent: self-play) or 'agent:<dir>' (a saved agent, which `lab train`
+   * loads and attaches: an AlphaZero run of `lab go train` or a `lab train` run on the same Go-lite env).
    */
-  opponent?: 'random' | 'self' | GoOpponent;
+  opponent?: 'random' | 'self' | `agent:${string}` | GoOpponent;
 }
 
 /** Uniform over the legal non-pass moves (ascending order, one `rng.integer` draw); pass only when none. */
@@ -241,9 +242,11 @@ export function goFrame(b: GoBoard, komi: number): GoFrame {
   };
 }
 
-const unattached: GoOpponent = () => {
-  throw new EnvError("GoVsOpponentEnv: opponent 'self' has no policy attached yet (lab train attaches the learning agent; otherwise call attachOpponent(policy))");
-};
+function unattached(label: string): GoOpponent {
+  return () => {
+    throw new EnvError(`GoVsOpponentEnv: opponent '${label}' has no policy attached yet (lab train attaches it; otherwise call attachOpponent(policy))`);
+  };
+}
 
 export class GoVsOpponentEnv extends Env<Float32Array, number> {
   readonly game: GoEnv;
@@ -251,8 +254,10 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
   agentColor: ColorName;
   readonly colorChoice: ColorName | 'random';
   opponent: GoOpponent;
-  /** Whether the opponent is to be attached by the caller (option 'self'). */
+  /** Whether the opponent is to be attached by the caller (option 'self' or 'agent:<dir>'). */
   readonly attachable: boolean;
+  /** The opponent option as given when it is a name ('random', 'self', 'agent:<dir>'); null for a function. */
+  readonly opponentName: string | null;
   readonly observationSpace: Box & Space<Float32Array>;
   readonly actionSpace: Discrete;
 
@@ -263,11 +268,12 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
     if (agentColor !== 'black' && agentColor !== 'white' && agentColor !== 'random') {
       throw new EnvError(`GoVsOpponentEnv: option 'agentColor' must be 'black', 'white' or 'random', got ${describeValue(agentColor)}`);
     }
-    this.attachable = opponent === 'self';
-    if (opponent === 'self') this.opponent = unattached;
+    this.attachable = opponent === 'self' || (typeof opponent === 'string' && /^agent:./.test(opponent));
+    this.opponentName = typeof opponent === 'string' ? opponent : null;
+    if (this.attachable) this.opponent = unattached(opponent as string);
     else if (typeof opponent === 'string') {
       const policy = GO_OPPONENTS[opponent];
-      if (!policy) throw new EnvError(`GoVsOpponentEnv: unknown opponent ${describeValue(opponent)}; known: ${Object.keys(GO_OPPONENTS).join(', ')}, self (or pass a function (board, rng, game) => action)`);
+      if (!policy) throw new EnvError(`GoVsOpponentEnv: unknown opponent ${describeValue(opponent)}; known: ${Object.keys(GO_OPPONENTS).join(', ')}, self, agent:<dir> (or pass a function (board, rng, game) => action)`);
       this.opponent = policy;
     } else if (typeof opponent === 'function') this.opponent = opponent;
     else throw new EnvError(`GoVsOpponentEnv: option 'opponent' must be 'random', 'self' or a function (board, rng, game) => action, got ${describeValue(opponent)}`);
@@ -285,7 +291,7 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
 
   /** Sets the policy of an opponent created as 'self' (the learning agent, a saved agent). */
   attachOpponent(policy: GoOpponent): void {
-    if (!this.attachable) throw new EnvError("GoVsOpponentEnv: attachOpponent needs an env made with opponent 'self'");
+    if (!this.attachable) throw new EnvError("GoVsOpponentEnv: attachOpponent needs an env made with opponent 'self' or 'agent:<dir>'");
     if (typeof policy !== 'function') throw new EnvError(`GoVsOpponentEnv: attachOpponent expects a function (board, rng, game) => action, got ${describeValue(policy)}`);
     this.opponent = policy;
   }

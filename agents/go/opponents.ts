@@ -1,0 +1,47 @@
+/**
+ * Saved agents as the fixed opponent of the single-agent Go envs (`GoVsOpponentEnv`, option
+ * `opponent: 'agent:<dir>'`): an AlphaZero-lite agent (a run directory of `lab go train`, its `agent/` or a
+ * checkpoint; PUCT with `simulations` per move) or the greedy policy of a `lab train` run on a Go-lite env
+ * (its network reads the same observation planes, so the env's size and history must match the run's).
+ */
+import type { GoOpponent } from '../../envs/index.js';
+import { AlphaZeroPlayer, resolveAgentDir } from './alphazero.js';
+
+export interface LoadedOpponent {
+  name: string;
+  policy: GoOpponent;
+  dispose: () => void;
+}
+
+export async function loadGoOpponent(dir: string, options: { simulations?: number } = {}): Promise<LoadedOpponent> {
+  let isAlphaZero = true;
+  try {
+    resolveAgentDir(dir);
+  } catch {
+    isAlphaZero = false;
+  }
+  if (isAlphaZero) {
+    const player = await AlphaZeroPlayer.load(dir, { simulations: options.simulations ?? 64 });
+    return { name: player.name, policy: (board) => player.genmove(board), dispose: () => player.close() };
+  }
+  const { loadGreedyPolicy } = await import('../train.js');
+  let loaded;
+  try {
+    loaded = loadGreedyPolicy(dir);
+  } catch (e) {
+    throw new Error(`opponent agent:${dir}: not an AlphaZero agent nor a lab train run (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const { policy, resolved, dispose } = loaded;
+  if (!resolved.envId.startsWith('GoLite-')) {
+    dispose();
+    throw new Error(`opponent agent:${dir}: that run trained on ${resolved.envId}, not on a Go-lite env`);
+  }
+  return {
+    name: `policy:${dir}`,
+    policy: (board, _rng, game) => {
+      if (!game) throw new Error(`opponent agent:${dir} needs the env's observation`);
+      return policy.act(game.observe(), 1, false, board.legalMask())[0]!;
+    },
+    dispose,
+  };
+}
