@@ -162,8 +162,18 @@ export interface Catalog {
 }
 
 /** Opponents a person can play Go against in the viewer (GTP engines run by the server). */
-export const GO_OPPONENTS = ['random', 'mcts', 'gnugo'] as const;
+export const GO_OPPONENTS = ['random', 'mcts', 'alphazero', 'gnugo'] as const;
 export type GoOpponentKind = (typeof GO_OPPONENTS)[number];
+
+/** A trained AlphaZero-lite agent in the server's runs directory (`lab go train`), as `GET /api/go/agents` lists it. */
+export interface GoAgentInfo {
+  /** The run directory's name; `go:new` names it in `agent`. */
+  runId: string;
+  size: number;
+  komi: number;
+  /** Self-play iterations behind the weights. */
+  iteration: number;
+}
 
 /** A Go game between a person in the viewer and an agent. */
 export interface GoGameState {
@@ -193,8 +203,10 @@ export interface GoNewRequest {
   size: number;
   opponent: GoOpponentKind;
   humanColor: 'black' | 'white';
-  /** MCTS simulations per move (mcts). */
+  /** Simulations per move (mcts, alphazero). */
   sims?: number;
+  /** The AlphaZero agent's run id (alphazero; see GoAgentInfo). */
+  agent?: string;
   /** GnuGo level 0–10 (gnugo). */
   level?: number;
   komi?: number;
@@ -575,6 +587,7 @@ export const schemas = {
     opponent: s.literal(...GO_OPPONENTS),
     humanColor: s.literal('black', 'white'),
     sims: s.optional(s.int({ min: 1, max: 200_000 })) as Check<number>,
+    agent: s.optional(s.string({ pattern: RUN_ID_PATTERN })) as Check<string>,
     level: s.optional(s.int({ min: 0, max: 10 })) as Check<number>,
     komi: s.optional(s.number({ min: -400, max: 400 })) as Check<number>,
   }),
@@ -614,6 +627,8 @@ export const API = {
   replay: (runId: string, name: string) => `/api/runs/${encodeURIComponent(runId)}/replays/${encodeURIComponent(name)}`,
   /** `lab compare` over runs: query `runs` = comma-separated run ids; optional `groupBy`, `curve`. */
   compare: '/api/compare',
+  /** Trained AlphaZero-lite agents a person can play in the viewer (GoAgentInfo[]). */
+  goAgents: '/api/go/agents',
 } as const;
 
 /** Replay log names: `eval-s<step>-e<j>.jsonl.gz` or `train-e<episode>.jsonl.gz`. */

@@ -112,6 +112,9 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       fail(res, e);
     }
   });
+  app.get(API.goAgents, (_req, res) => {
+    res.json(hub.go.agents());
+  });
   app.get(API.compare, (req, res) => {
     try {
       const ids = (query(req.query.runs) ?? '').split(',').filter((s) => s !== '');

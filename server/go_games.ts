@@ -1,9 +1,11 @@
 /**
  * Go games between a person in the viewer and an agent. The rules live here (GoBoard: legality, superko,
- * scoring); the agent is a GTP engine in its own process — `lab gtp --agent random|mcts` or GNU Go — so a
- * slow move never blocks the server's event loop.
+ * scoring); the agent is a GTP engine in its own process — `lab gtp --agent random|mcts|<AlphaZero run>` or
+ * GNU Go — so a slow move never blocks the server's event loop.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'socket.io';
 import { BLACK, GoBoard, defaultKomi, toGtp } from '../envs/go/board.js';
@@ -11,7 +13,8 @@ import { goFrame } from '../envs/go/go_env.js';
 import { sgfResult, toSgf } from '../envs/go/sgf.js';
 import { GnuGoPlayer, GtpPlayer } from '../agents/go/gnugo.js';
 import type { GoPlayer } from '../agents/go/player.js';
-import type { GoGameState, GoNewRequest, ServerToViewer, ViewerToServer } from '../lab/protocol.js';
+import { ALPHAZERO_RUN_KIND, resolveAgentDir } from '../agents/go/alphazero.js';
+import { RUN_ID_PATTERN, type GoAgentInfo, type GoGameState, type GoNewRequest, type ServerToViewer, type ViewerToServer } from '../lab/protocol.js';
 
 const LAB_BIN = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 /** Games one viewer connection may have open, and the server in all. */
@@ -35,9 +38,47 @@ interface Game {
 export class GoGames {
   private readonly games = new Map<string, Game>();
 
+  constructor(private readonly runsDir: string = 'runs') {}
+
+  /** AlphaZero-lite runs with a playable agent (final or latest checkpoint), newest first. */
+  agents(): GoAgentInfo[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.runsDir);
+    } catch {
+      return [];
+    }
+    const out: (GoAgentInfo & { mtime: number })[] = [];
+    for (const runId of names) {
+      if (!RUN_ID_PATTERN.test(runId)) continue;
+      const dir = path.join(this.runsDir, runId);
+      try {
+        const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { kind?: unknown };
+        if (config.kind !== ALPHAZERO_RUN_KIND) continue;
+        const agentDir = resolveAgentDir(dir);
+        const meta = JSON.parse(fs.readFileSync(path.join(agentDir, 'agent.json'), 'utf8')) as { size: number; komi: number; iteration: number };
+        out.push({ runId, size: meta.size, komi: meta.komi, iteration: meta.iteration, mtime: fs.statSync(path.join(agentDir, 'agent.json')).mtimeMs });
+      } catch {
+        // not an AlphaZero run, or one without an agent yet
+      }
+    }
+    out.sort((a, b) => b.mtime - a.mtime);
+    return out.map(({ mtime: _m, ...a }) => a);
+  }
+
   /** Builds the agent: a GTP engine process (started on its first move). */
   private opponent(req: GoNewRequest, seed: number): GoPlayer {
     if (req.opponent === 'gnugo') return new GnuGoPlayer({ level: req.level ?? 5, seed });
+    if (req.opponent === 'alphazero') {
+      const agent = req.agent;
+      if (!agent) throw new Error('choose a trained AlphaZero agent (agent: its run id); train one with lab go train');
+      const info = this.agents().find((a) => a.runId === agent);
+      if (!info) throw new Error(`no AlphaZero agent '${agent}' in ${this.runsDir} (train one with lab go train)`);
+      if (info.size !== req.size) throw new Error(`agent '${agent}' plays ${info.size}×${info.size}, not ${req.size}×${req.size}`);
+      const sims = req.sims ?? 400;
+      const args = [LAB_BIN, 'gtp', '--agent', path.join(this.runsDir, agent), '--size', String(req.size), '--seed', String(seed), '--sims', String(sims)];
+      return new GtpPlayer(`AlphaZero ${agent} · ${sims} sims`, process.execPath, args, 120_000);
+    }
     const args = [LAB_BIN, 'gtp', '--agent', req.opponent, '--size', String(req.size), '--seed', String(seed)];
     if (req.opponent === 'mcts') args.push('--sims', String(req.sims ?? 2000));
     const name = req.opponent === 'mcts' ? `mcts-${req.sims ?? 2000}` : 'random';

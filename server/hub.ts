@@ -93,12 +93,13 @@ export class Hub {
   private viewers: Namespace<ViewerToServer, ServerToViewer> | null = null;
   private closing = false;
   /** Go games between people in the viewer and agents. */
-  readonly go = new GoGames();
+  readonly go: GoGames;
   /** Counters the tests and the benchmark read. */
   readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, rejected: 0 };
 
   constructor(private readonly options: HubOptions) {
     this.disk = new DiskRuns(options.runsDir);
+    this.go = new GoGames(options.runsDir);
   }
 
   // ------------------------------------------------------------------------------------------ viewers

@@ -109,7 +109,7 @@ describe('playing Go against an agent in the viewer', () => {
     expect(after.legal).not.toContain(6);
     expect((await other.emitWithAck('go:play', { gameId: game.gameId, move: 0 })).error).toMatch(/no game/);
     expect((await s.emitWithAck('go:new', { size: 4, opponent: 'random', humanColor: 'black' })).error).toMatch(/size: expected an integer ≥ 5/);
-    expect((await s.emitWithAck('go:new', { size: 7, opponent: 'alphago', humanColor: 'black' })).error).toMatch(/opponent: expected one of "random", "mcts", "gnugo"/);
+    expect((await s.emitWithAck('go:new', { size: 7, opponent: 'alphago', humanColor: 'black' })).error).toMatch(/opponent: expected one of "random", "mcts", "alphazero", "gnugo"/);
     expect((await s.emitWithAck('go:play', { gameId: game.gameId, move: 400 })).error).toMatch(/move: expected an integer ≤ 361/);
     expect((await s.emitWithAck('go:play', { gameId: game.gameId, move: 26 })).error).toMatch(/off the 5x5 board/);
     // Resigning ends the game; the SGF records it.
@@ -138,5 +138,34 @@ describe('playing Go against an agent in the viewer', () => {
     expect(after.error).toBeNull();
     expect(after.moves).toBe(2);
     expect(stones(after)).toBe(after.frame.lastMove === 'pass' ? 1 : 2);
+  }, 60_000);
+});
+
+describe('playing a trained AlphaZero agent', () => {
+  it('lists the runs directory’s agents and plays one; names a missing or mis-sized agent', async () => {
+    const { trainAlphaZero } = await import('../agents/go/alphazero.js');
+    await trainAlphaZero({ hyperparameters: { size: 5, filters: [8], hidden: [16], simulations: 4, gamesPerIteration: 1, trainSteps: 1, batchSize: 8, bufferSize: 200, evalEvery: 0 }, seed: 1, iterations: 1, out: runsDir, runId: 'az5', backend: 'wasm' });
+    fs.mkdirSync(path.join(runsDir, 'not-a-run'));
+    const res = await fetch(`${server.url}/api/go/agents`);
+    expect(await res.json()).toEqual([{ runId: 'az5', size: 5, komi: 24, iteration: 1 }]);
+
+    const s = await viewer();
+    const created = await s.emitWithAck('go:new', { size: 5, opponent: 'alphazero', humanColor: 'white', agent: 'az5', sims: 16 });
+    expect(created.ok, created.error).toBe(true);
+    expect(created.game.opponent).toBe('AlphaZero az5 · 16 sims');
+    const opened = created.game.moves === 1 ? created.game : await nextState(s, created.game.gameId);
+    expect(opened.moves).toBe(1);
+    expect(stones(opened) + (opened.frame.lastMove === 'pass' ? 1 : 0)).toBe(1);
+    await s.emitWithAck('go:close', { gameId: created.game.gameId });
+
+    const missing = await s.emitWithAck('go:new', { size: 5, opponent: 'alphazero', humanColor: 'black', agent: 'nope' });
+    expect(missing).toEqual({ ok: false, error: expect.stringMatching(/no AlphaZero agent 'nope'/) });
+    const wrongSize = await s.emitWithAck('go:new', { size: 7, opponent: 'alphazero', humanColor: 'black', agent: 'az5' });
+    expect(wrongSize).toEqual({ ok: false, error: expect.stringMatching(/plays 5×5, not 7×7/) });
+    const noAgent = await s.emitWithAck('go:new', { size: 5, opponent: 'alphazero', humanColor: 'black' });
+    expect(noAgent).toEqual({ ok: false, error: expect.stringMatching(/choose a trained AlphaZero agent/) });
+    const badId = await s.emitWithAck('go:new', { size: 5, opponent: 'alphazero', humanColor: 'black', agent: '../x' });
+    expect(badId.ok).toBe(false);
+    expect(badId.error).toMatch(/agent/);
   }, 60_000);
 });

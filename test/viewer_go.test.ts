@@ -123,7 +123,9 @@ describe('settings and the #/go route', () => {
   it('parses deep links, falling back to the defaults for anything unknown', () => {
     expect(parseRoute('#/go')).toEqual({ page: 'go', settings: DEFAULT_GO_SETTINGS });
     expect(parseRoute('#/go?size=7&opponent=mcts&color=black')).toEqual({ page: 'go', settings: { ...DEFAULT_GO_SETTINGS, size: 7, opponent: 'mcts', color: 'black' } });
-    expect(parseRoute('#/go?size=5&opponent=gnugo&color=white&level=10')).toEqual({ page: 'go', settings: { size: 5, opponent: 'gnugo', color: 'white', sims: 2000, level: 10 } });
+    expect(parseRoute('#/go?size=5&opponent=gnugo&color=white&level=10')).toEqual({ page: 'go', settings: { ...DEFAULT_GO_SETTINGS, size: 5, opponent: 'gnugo', color: 'white', sims: 2000, level: 10 } });
+    expect(parseRoute('#/go?size=7&opponent=alphazero&sims=1600&agent=go7-alphazero-s1').page === 'go' && parseGoSettings(new Map([['opponent', 'alphazero'], ['sims', '1600'], ['agent', 'go7-alphazero-s1']]))).toMatchObject({ opponent: 'alphazero', azSims: 1600, agent: 'go7-alphazero-s1' });
+    expect(parseGoSettings(new Map([['opponent', 'alphazero'], ['agent', '../etc']])).agent).toBeNull();
     expect(parseRoute('#/go?size=19&opponent=alphago&color=red&sims=3&level=0')).toEqual({ page: 'go', settings: DEFAULT_GO_SETTINGS });
     expect(parseRoute('#/go?opponent=mcts&sims=8000').page).toBe('go');
     expect(parseGoSettings(new Map([['sims', '8000']])).sims).toBe(8000);
@@ -132,19 +134,22 @@ describe('settings and the #/go route', () => {
 
   it('formats settings back to a link that parses to them (strength only for its opponent)', () => {
     const all: GoSettings[] = [
-      { size: 5, opponent: 'random', color: 'black', sims: 2000, level: 5 },
-      { size: 7, opponent: 'mcts', color: 'white', sims: 500, level: 5 },
-      { size: 9, opponent: 'gnugo', color: 'black', sims: 2000, level: 3 },
+      { size: 5, opponent: 'random', color: 'black', sims: 2000, azSims: 400, agent: null, level: 5 },
+      { size: 7, opponent: 'mcts', color: 'white', sims: 500, azSims: 400, agent: null, level: 5 },
+      { size: 9, opponent: 'gnugo', color: 'black', sims: 2000, azSims: 400, agent: null, level: 3 },
+      { size: 7, opponent: 'alphazero', color: 'white', sims: 2000, azSims: 100, agent: 'go7-az', level: 5 },
     ];
     for (const settings of all) expect(parseRoute(formatRoute({ page: 'go', settings }))).toEqual({ page: 'go', settings });
     expect(formatRoute({ page: 'go', settings: all[0]! })).toBe('#/go?size=5&opponent=random&color=black');
     expect(formatRoute({ page: 'go', settings: all[1]! })).toBe('#/go?size=7&opponent=mcts&color=white&sims=500');
     expect(formatRoute({ page: 'go', settings: all[2]! })).toBe('#/go?size=9&opponent=gnugo&color=black&level=3');
+    expect(formatRoute({ page: 'go', settings: all[3]! })).toBe('#/go?size=7&opponent=alphazero&color=white&sims=100&agent=go7-az');
   });
 
   it('builds the go:new request and uses the server’s komi', () => {
-    expect(goNewRequest({ size: 7, opponent: 'mcts', color: 'white', sims: 8000, level: 5 })).toEqual({ size: 7, opponent: 'mcts', humanColor: 'white', sims: 8000 });
-    expect(goNewRequest({ size: 9, opponent: 'gnugo', color: 'black', sims: 2000, level: 1 })).toEqual({ size: 9, opponent: 'gnugo', humanColor: 'black', level: 1 });
+    expect(goNewRequest({ ...DEFAULT_GO_SETTINGS, size: 7, opponent: 'mcts', color: 'white', sims: 8000, level: 5 })).toEqual({ size: 7, opponent: 'mcts', humanColor: 'white', sims: 8000 });
+    expect(goNewRequest({ ...DEFAULT_GO_SETTINGS, size: 9, opponent: 'gnugo', color: 'black', sims: 2000, level: 1 })).toEqual({ size: 9, opponent: 'gnugo', humanColor: 'black', level: 1 });
+    expect(goNewRequest({ ...DEFAULT_GO_SETTINGS, opponent: 'alphazero', azSims: 1600, agent: 'go7-az' })).toEqual({ size: 7, opponent: 'alphazero', humanColor: 'black', sims: 1600, agent: 'go7-az' });
     expect(goNewRequest(DEFAULT_GO_SETTINGS)).toEqual({ size: 7, opponent: 'random', humanColor: 'black' });
     for (let n = 2; n <= 19; n++) expect(defaultKomi(n)).toBe(serverKomi(n));
     expect(emptyGoFrame(5)).toMatchObject({ kind: 'go', size: 5, board: '.'.repeat(25), komi: 24, lastMove: null });

@@ -10,6 +10,8 @@ import { gtpVertex } from './go_geometry.js';
 export const GO_SIZES = [5, 7, 9] as const;
 export type GoBoardSize = (typeof GO_SIZES)[number];
 export const MCTS_SIMS = [500, 2000, 8000] as const;
+/** AlphaZero simulations per move (each one a network evaluation, ~0.1–0.2 ms on a laptop CPU). */
+export const ALPHAZERO_SIMS = [100, 400, 1600] as const;
 export const GNUGO_LEVELS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
 
 export type GoColor = 'black' | 'white';
@@ -20,13 +22,19 @@ export interface GoSettings {
   color: GoColor;
   /** MCTS simulations per move (used when the opponent is MCTS). */
   sims: number;
+  /** AlphaZero simulations per move and the agent's run id (used when the opponent is AlphaZero). */
+  azSims: number;
+  agent: string | null;
   /** GNU Go level (used when the opponent is GNU Go). */
   level: number;
 }
 
-export const DEFAULT_GO_SETTINGS: Readonly<GoSettings> = Object.freeze({ size: 7, opponent: 'random', color: 'black', sims: 2000, level: 5 });
+export const DEFAULT_GO_SETTINGS: Readonly<GoSettings> = Object.freeze({ size: 7, opponent: 'random', color: 'black', sims: 2000, azSims: 400, agent: null, level: 5 });
 
-export const OPPONENT_LABELS: Record<GoOpponentKind, string> = { random: 'Random', mcts: 'MCTS', gnugo: 'GNU Go' };
+export const OPPONENT_LABELS: Record<GoOpponentKind, string> = { random: 'Random', mcts: 'MCTS', alphazero: 'AlphaZero (trained)', gnugo: 'GNU Go' };
+
+/** Run ids as the server accepts them (lab/protocol.ts RUN_ID_PATTERN). */
+const AGENT_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 
 /** The komi the server uses for a board size when the request names none (envs/go/board.ts `defaultKomi`). */
 export function defaultKomi(size: number): number {
@@ -41,41 +49,50 @@ export function parseGoSettings(q: ReadonlyMap<string, string>): GoSettings {
   const color = q.get('color');
   const sims = Number(q.get('sims'));
   const level = Number(q.get('level'));
+  const agent = q.get('agent');
   return {
     size: (GO_SIZES as readonly number[]).includes(size) ? (size as GoBoardSize) : d.size,
     opponent: opponent && GO_OPPONENTS.includes(opponent) ? opponent : d.opponent,
     color: color === 'white' || color === 'black' ? color : d.color,
     sims: (MCTS_SIMS as readonly number[]).includes(sims) ? sims : d.sims,
+    azSims: (ALPHAZERO_SIMS as readonly number[]).includes(sims) ? sims : d.azSims,
+    agent: agent && AGENT_PATTERN.test(agent) ? agent : null,
     level: (GNUGO_LEVELS as readonly number[]).includes(level) ? level : d.level,
   };
 }
 
-/** The query entries of settings: size, opponent and colour always, simulations or level for their opponent. */
+/** The query entries of settings: size, opponent and colour always, simulations, agent or level for their opponent. */
 export function goQueryEntries(s: GoSettings): [string, string | null][] {
   return [
     ['size', String(s.size)],
     ['opponent', s.opponent],
     ['color', s.color],
-    ['sims', s.opponent === 'mcts' ? String(s.sims) : null],
+    ['sims', s.opponent === 'mcts' ? String(s.sims) : s.opponent === 'alphazero' ? String(s.azSims) : null],
+    ['agent', s.opponent === 'alphazero' ? s.agent : null],
     ['level', s.opponent === 'gnugo' ? String(s.level) : null],
   ];
 }
 
 export function sameGoSettings(a: GoSettings, b: GoSettings): boolean {
-  return a.size === b.size && a.opponent === b.opponent && a.color === b.color && a.sims === b.sims && a.level === b.level;
+  return a.size === b.size && a.opponent === b.opponent && a.color === b.color && a.sims === b.sims && a.azSims === b.azSims && a.agent === b.agent && a.level === b.level;
 }
 
 /** The `go:new` request of settings. */
 export function goNewRequest(s: GoSettings): GoNewRequest {
   const req: GoNewRequest = { size: s.size, opponent: s.opponent, humanColor: s.color };
   if (s.opponent === 'mcts') req.sims = s.sims;
+  if (s.opponent === 'alphazero') {
+    req.sims = s.azSims;
+    if (s.agent) req.agent = s.agent;
+  }
   if (s.opponent === 'gnugo') req.level = s.level;
   return req;
 }
 
-/** "Random", "MCTS · 2000 sims", "GNU Go · level 5". */
+/** "Random", "MCTS · 2000 sims", "AlphaZero · 400 sims", "GNU Go · level 5". */
 export function settingsOpponentLabel(s: GoSettings): string {
   if (s.opponent === 'mcts') return `MCTS · ${s.sims} sims`;
+  if (s.opponent === 'alphazero') return `AlphaZero · ${s.azSims} sims`;
   if (s.opponent === 'gnugo') return `GNU Go · level ${s.level}`;
   return OPPONENT_LABELS[s.opponent];
 }

@@ -13,12 +13,14 @@
  */
 import { Container, Graphics } from 'pixi.js';
 import type { GoFrame } from '../../../envs/frames.js';
-import { GO_OPPONENTS, type GoGameState, type GoOpponentKind } from '../../../lab/protocol.js';
+import { API, GO_OPPONENTS, type GoAgentInfo, type GoGameState, type GoOpponentKind } from '../../../lab/protocol.js';
+import { fetchJson } from '../net/api.js';
 import type { Page } from '../core/app.js';
 import { hooks, noGoHook } from '../core/hooks.js';
 import { replaceRoute } from '../core/nav.js';
 import { pointAtPixel, type GoLayout } from '../model/go_geometry.js';
 import {
+  ALPHAZERO_SIMS,
   ackErrorText,
   areaMap,
   colorName,
@@ -108,10 +110,17 @@ export class GoPage implements Page {
   private readonly sizeSelect: HTMLSelectElement;
   private readonly opponentSelect: HTMLSelectElement;
   private readonly simsSelect: HTMLSelectElement;
+  private readonly azSimsSelect: HTMLSelectElement;
+  private readonly agentSelect: HTMLSelectElement;
   private readonly levelSelect: HTMLSelectElement;
   private readonly colorSelect: HTMLSelectElement;
   private readonly simsField: HTMLElement;
+  private readonly azSimsField: HTMLElement;
+  private readonly agentField: HTMLElement;
   private readonly levelField: HTMLElement;
+  /** Trained AlphaZero agents on the server (null until the list arrives; the error when it failed). */
+  private agents: GoAgentInfo[] | null = null;
+  private agentsError = '';
   private readonly komiText: HTMLElement;
   private readonly newBtn: HTMLButtonElement;
   private readonly newErrorEl: HTMLElement;
@@ -171,6 +180,12 @@ export class GoPage implements Page {
       { class: 'select', testid: 'go-sims', attrs: { 'aria-label': 'MCTS simulations per move' }, on: { change: () => this.setSettings({ sims: Number(this.simsSelect.value) }) } },
       ...options(MCTS_SIMS, (n) => `${n.toLocaleString('en-US')} sims`),
     );
+    this.azSimsSelect = h(
+      'select',
+      { class: 'select', testid: 'go-az-sims', attrs: { 'aria-label': 'AlphaZero simulations per move' }, on: { change: () => this.setSettings({ azSims: Number(this.azSimsSelect.value) }) } },
+      ...options(ALPHAZERO_SIMS, (n) => `${n.toLocaleString('en-US')} sims`),
+    );
+    this.agentSelect = h('select', { class: 'select', testid: 'go-agent', attrs: { 'aria-label': 'Trained agent' }, on: { change: () => this.setSettings({ agent: this.agentSelect.value || null }) } });
     this.levelSelect = h(
       'select',
       { class: 'select', testid: 'go-level', attrs: { 'aria-label': 'GNU Go level' }, on: { change: () => this.setSettings({ level: Number(this.levelSelect.value) }) } },
@@ -184,6 +199,8 @@ export class GoPage implements Page {
     );
     this.simsField = field('Strength', this.simsSelect);
     this.levelField = field('Strength', this.levelSelect);
+    this.azSimsField = field('Strength', this.azSimsSelect);
+    this.agentField = field('Agent (lab go train)', this.agentSelect, 'go-agent-field');
     this.komiText = h('div', { class: 'go-komi', testid: 'go-komi' });
     this.newBtn = h('button', { class: 'btn btn-primary', testid: 'go-new', attrs: { type: 'button' }, on: { click: () => void this.newGame() } }, icon(NEW_ICON, 'icon icon-stroke'), h('span', { text: 'New game' }));
     this.newErrorEl = h('div', { class: 'form-error', testid: 'go-new-error', attrs: { role: 'alert' } });
@@ -192,7 +209,8 @@ export class GoPage implements Page {
       { class: 'panel go-card go-setup', attrs: { 'aria-label': 'New game' } },
       h('h2', { class: 'go-card-title', text: 'New game' }),
       h('div', { class: 'field-row' }, field('Board', this.sizeSelect), field('You play', this.colorSelect)),
-      h('div', { class: 'field-row' }, field('Opponent', this.opponentSelect), this.simsField, this.levelField),
+      h('div', { class: 'field-row' }, field('Opponent', this.opponentSelect), this.simsField, this.azSimsField, this.levelField),
+      this.agentField,
       this.komiText,
       this.newBtn,
       this.newErrorEl,
@@ -317,6 +335,24 @@ export class GoPage implements Page {
     document.addEventListener('keydown', this.onKey);
     this.render();
     void this.mountStage();
+    void this.loadAgents();
+  }
+
+  /** The server's trained AlphaZero agents, for the agent select. */
+  private async loadAgents(): Promise<void> {
+    try {
+      this.agents = await fetchJson<GoAgentInfo[]>(API.goAgents);
+      this.agentsError = '';
+    } catch (e) {
+      this.agents = [];
+      this.agentsError = e instanceof Error ? e.message : String(e);
+    }
+    if (!this.destroyed) this.render();
+  }
+
+  /** Agents for the chosen board size. */
+  private agentsForSize(): GoAgentInfo[] {
+    return (this.agents ?? []).filter((a) => a.size === this.settings.size);
   }
 
   update(route: Route): boolean {
@@ -459,6 +495,12 @@ export class GoPage implements Page {
   // -------------------------------------------------------------------------------------------------
   // The game
 
+  /** The agent the settings name if the server has it for this size, else the newest one for the size. */
+  private chosenAgent(): string | null {
+    const agents = this.agentsForSize();
+    return agents.find((a) => a.runId === this.settings.agent)?.runId ?? agents[0]?.runId ?? null;
+  }
+
   private setSettings(change: Partial<GoSettings>): void {
     replaceRoute({ page: 'go', settings: { ...this.settings, ...change } });
   }
@@ -479,7 +521,7 @@ export class GoPage implements Page {
     this.render();
     this.drawBoard();
     try {
-      const game = await this.conn.goNew(goNewRequest(this.settings));
+      const game = await this.conn.goNew(goNewRequest({ ...this.settings, agent: this.settings.opponent === 'alphazero' ? this.chosenAgent() : this.settings.agent }));
       if (this.destroyed || token !== this.newToken) {
         this.conn.goClose(game.gameId);
         return;
@@ -622,12 +664,23 @@ export class GoPage implements Page {
     this.simsSelect.value = String(s.sims);
     this.levelSelect.value = String(s.level);
     this.colorSelect.value = s.color;
+    this.azSimsSelect.value = String(s.azSims);
     this.simsField.hidden = s.opponent !== 'mcts';
+    this.azSimsField.hidden = s.opponent !== 'alphazero';
+    this.agentField.hidden = s.opponent !== 'alphazero';
     this.levelField.hidden = s.opponent !== 'gnugo';
+    const agents = this.agentsForSize();
+    if (s.opponent === 'alphazero') {
+      const placeholder = this.agents === null ? 'loading agents…' : this.agentsError ? `agents unavailable: ${this.agentsError}` : agents.length === 0 ? `no trained ${s.size}×${s.size} agent: run lab go train --size ${s.size}` : null;
+      const opts = placeholder ? [h('option', { text: placeholder, attrs: { value: '' } })] : agents.map((a) => h('option', { text: `${a.runId} (iteration ${a.iteration})`, attrs: { value: a.runId } }));
+      this.agentSelect.replaceChildren(...opts);
+      this.agentSelect.disabled = placeholder !== null;
+      this.agentSelect.value = this.chosenAgent() ?? '';
+    }
     const g = this.game;
     const komi = g && g.size === s.size ? g.komi : defaultKomi(s.size);
     this.komiText.replaceChildren(h('span', { class: 'go-komi-value', text: `Komi ${points(komi)}` }), h('span', { class: 'go-komi-note', text: ` — added to White's area on ${s.size}×${s.size}` }));
-    this.newBtn.disabled = this.starting || this.conn.state !== 'connected';
+    this.newBtn.disabled = this.starting || this.conn.state !== 'connected' || (s.opponent === 'alphazero' && this.chosenAgent() === null);
     this.newBtn.classList.toggle('busy', this.starting);
     setText(this.newErrorEl, this.newError);
   }
