@@ -5,3 +5,7 @@ export type { TrainEvent, EventSink } from './lab/events.js';
 export { startLabServer, type LabServer, type LabServerOptions } from './server/app.js';
 export { LivePublisher, type PublisherOptions } from './lab/publisher.js';
 export * as protocol from './lab/protocol.js';
+export { MctsPlayer, type MctsOptions } from './agents/go/mcts.js';
+export { AlphaZeroPlayer, trainAlphaZero, resumeAlphaZero, resolveHyperparameters as alphaZeroHyperparameters, type AlphaZeroHyperparameters, type AlphaZeroTrainOptions } from './agents/go/alphazero.js';
+export { playMatch, makePlayer, formatMatch, type MatchOptions, type MatchResult } from './agents/go/match.js';
+export type { GoPlayer } from './agents/go/player.js';
