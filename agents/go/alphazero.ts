@@ -820,6 +820,8 @@ export interface AlphaZeroTrainOptions {
   backend?: BackendChoice;
   /** Progress callback (the CLI prints these). */
   onEvent?: (event: AlphaZeroEvent) => void;
+  /** Called once the run directory exists and the backend is chosen (also on resume). */
+  onStart?: (config: AlphaZeroRunConfig, dir: string) => void;
   /** Asked between iterations; true stops with a checkpoint (Ctrl-C). */
   shouldStop?: () => boolean;
   command?: string;
@@ -828,6 +830,7 @@ export interface AlphaZeroTrainOptions {
 export interface AlphaZeroOutcome {
   dir: string;
   iteration: number;
+  size: number;
   /** Whether the iteration budget was reached (false: stopped by time or signal). */
   finished: boolean;
 }
@@ -912,6 +915,7 @@ async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyVal
     elapsedBefore = resume.state.elapsed;
     fs.truncateSync(metricsFile, resume.state.metricsSize);
   }
+  options.onStart?.(config, dir);
   const metricsFd = fs.openSync(metricsFile, 'a');
   const emit = (event: AlphaZeroEvent): void => {
     if (event.type !== 'checkpoint') fs.writeSync(metricsFd, JSON.stringify(event) + '\n');
@@ -992,7 +996,7 @@ async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyVal
     fs.closeSync(metricsFd);
     model.dispose();
   }
-  return { dir, iteration, finished };
+  return { dir, iteration, size: hp.size, finished };
 }
 
 /** Short matches of the greedy agent against random play and UCT (colours alternate). */

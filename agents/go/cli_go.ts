@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { integer, keyValue } from '../../lab/cli_args.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../lab/compute.js';
-import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome } from './alphazero.js';
+import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome, type AlphaZeroRunConfig } from './alphazero.js';
 
 interface GoTrainCliOptions {
   size: number;
@@ -55,6 +55,10 @@ export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutc
   process.on('SIGINT', onSignal);
   const common = {
     onEvent: (e: AlphaZeroEvent) => console.log(formatEvent(e)),
+    onStart: (config: AlphaZeroRunConfig, dir: string) => {
+      console.log(`run ${dir}`);
+      console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
+    },
     shouldStop: () => stop,
     checkpointEvery: opts.checkpointEvery,
     ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
@@ -74,7 +78,7 @@ export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutc
       outcome = await trainAlphaZero({ ...common, hyperparameters: { ...opts.set, size: opts.size }, seed: opts.seed, out: opts.out, backend: opts.backend, ...(opts.runId !== undefined ? { runId: opts.runId } : {}) });
     }
     console.log(`${outcome.finished ? 'done' : 'stopped'} after iteration ${outcome.iteration}: ${outcome.dir} (agent in ${outcome.dir}/agent; resume with lab go train --resume ${outcome.dir})`);
-    console.log(`play it: lab match ${outcome.dir} gnugo:10 --games 10 --size ${opts.resume ? '<size>' : opts.size}   or   lab gtp --agent ${outcome.dir}`);
+    console.log(`play it: lab match ${outcome.dir} gnugo:10 --games 10 --size ${outcome.size} --move-time 1   or   lab gtp --agent ${outcome.dir}   or   the viewer's Go page (lab serve)`);
     return outcome;
   } finally {
     process.off('SIGINT', onSignal);
