@@ -47,6 +47,7 @@ import { Rng } from '../../envs/index.js';
 import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/compute.js';
 import { readFloat32ConcatInto, readJson, writeDirAtomic, writeFileAtomic, writeFloat32Concat, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
+import { readMetricsFile } from '../../lab/run_store.js';
 import { Network, convSpec } from '../network.js';
 import { isOwnEye } from './mcts.js';
 import type { GoPlayer } from './player.js';
@@ -1014,19 +1015,7 @@ async function evaluate(model: PolicyValueNet, hp: AlphaZeroHyperparameters, ite
   return events;
 }
 
-/** Reads a run's metrics.jsonl (a partial last line from a crash is skipped). */
+/** Reads a run's metrics.jsonl (a partial last line from a crash is skipped; same reader as RL runs). */
 export function readAlphaZeroMetrics(dir: string): AlphaZeroEvent[] {
-  const text = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8');
-  const lines = text.split('\n');
-  const out: AlphaZeroEvent[] = [];
-  lines.forEach((line, i) => {
-    if (line === '') return;
-    try {
-      out.push(JSON.parse(line) as AlphaZeroEvent);
-    } catch {
-      if (i !== lines.length - 1) throw new Error(`${dir}/metrics.jsonl: line ${i + 1} is not valid JSON`);
-    }
-  });
-  return out;
+  return readMetricsFile(path.join(dir, 'metrics.jsonl')) as unknown as AlphaZeroEvent[];
 }
-
