@@ -3,6 +3,8 @@
  * `GoVsOpponentEnv` (single agent against a fixed opponent policy played inside `step()`).
  *
  *   const env = new GoVsOpponentEnv({ size: 7 });         // agent = Black, opponent = uniform random
+ *   const sp = new GoVsOpponentEnv({ opponent: 'self', agentColor: 'random' });
+ *   sp.attachOpponent((board, rng, game) => myPolicy(game.observe(), board.legalMask()));   // self-play
  *   let [obs, info] = env.reset({ seed: 0 });
  *   const [next, reward, terminated, truncated, stepInfo] = env.step(24);   // D4 on 7x7
  *
