@@ -228,6 +228,26 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
     expect(await page.getByTestId('go-sgf').isVisible()).toBe(true);
   }, 40_000);
 
+  it('plays a trained AlphaZero agent chosen from the runs directory; says when a size has none', async () => {
+    const { trainAlphaZero } = await import('../agents/go/alphazero.js');
+    await trainAlphaZero({ hyperparameters: { size: 5, filters: [8], hidden: [16], simulations: 4, gamesPerIteration: 1, trainSteps: 1, batchSize: 8, bufferSize: 200, evalEvery: 0 }, seed: 1, iterations: 1, out: runsDir, runId: 'az5-e2e', backend: 'wasm' });
+    await page.goto(`${server.url}/#/go?size=7&opponent=alphazero&color=white`);
+    await page.reload();
+    await page.getByTestId('go-agent').waitFor();
+    await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').textContent.includes('no trained 7×7 agent')`, null, { timeout: 10_000 });
+    expect(await page.getByTestId('go-new').isDisabled()).toBe(true);
+    await page.getByTestId('go-size').selectOption('5');
+    await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').value === 'az5-e2e'`, null, { timeout: 10_000 });
+    expect(await page.getByTestId('go-agent').textContent()).toContain('az5-e2e (iteration 1)');
+    await page.getByTestId('go-az-sims').selectOption('100');
+    await page.waitForFunction(`location.hash.includes('sims=100')`);
+    await page.waitForFunction(`!document.querySelector('[data-testid=go-new]').disabled`, null, { timeout: 10_000 });
+    await page.getByTestId('go-new').click();
+    const game = await yourTurn();
+    expect(game).toMatchObject({ size: 5, humanColor: 'white', moves: 1, opponent: 'AlphaZero az5-e2e · 100 sims' });
+    expect(await page.getByTestId('go-status').textContent()).toContain('AlphaZero az5-e2e');
+  }, 60_000);
+
   it('after a dropped connection says the server ended the game and offers a new one', async () => {
     await page.getByTestId('go-new').click();
     let game = await yourTurn();
