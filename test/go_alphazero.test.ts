@@ -189,6 +189,7 @@ describe('training run', () => {
     await timed.close?.();
     await expect(makePlayer(out)).rejects.toThrow(/holds no AlphaZero agent/);
     await expect(makePlayer('alphazero:/nonexistent/run')).rejects.toThrow(/no such directory/);
+    await expect(makePlayer('runs/typo')).rejects.toThrow(/AlphaZero agent runs\/typo: no such directory/);
 
     const lab = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
     const c = new GtpClient(process.execPath, [lab, 'gtp', '--agent', run.dir, '--size', '7', '--sims', '8'], { timeoutMs: 60_000 });

@@ -249,7 +249,8 @@ export async function makePlayer(spec: string, options: PlayerSpecOptions = {}):
     return options.sims === undefined && options.moveTimeMs !== undefined ? renamed(player, `mcts-${options.moveTimeMs / 1000}s`) : player;
   }
   const az = /^alphazero:(.+)$/.exec(spec);
-  if (az || (!/^gnugo(:\d+)?$/.test(spec) && fs.existsSync(spec) && fs.statSync(spec).isDirectory())) {
+  // A path (it has a separator, or names an existing directory) is an AlphaZero agent.
+  if (az || (!/^gnugo(:\d+)?$/.test(spec) && (/[\\/]/.test(spec) || (fs.existsSync(spec) && fs.statSync(spec).isDirectory())))) {
     const dir = az ? az[1]! : spec;
     const { AlphaZeroPlayer } = await import('./alphazero.js');
     const base = `alphazero:${path.basename(path.resolve(dir))}`;
