@@ -34,7 +34,8 @@
  * search's visit distribution π and the final result z from the mover's point of view in a replay buffer;
  * then `trainSteps` Adam steps on minibatches minimise (z − v)² − πᵀ log p + c‖θ‖², each sample seen through
  * one of the 8 board symmetries drawn at random. Every `evalEvery` iterations the greedy agent plays short
- * matches against random play and against UCT (`MctsPlayer`), which show the progress in metrics.jsonl.
+ * matches against random play and against plain UCT (`MctsPlayer` without RAVE, priors or heuristic
+ * playouts), which show the progress in metrics.jsonl.
  *
  * Determinism: all randomness (noise, move sampling, minibatches, symmetries, initial weights) comes from the
  * run's seeded Rng, so a run is reproducible on one backend, and `--resume` continues an interrupted run
@@ -100,7 +101,7 @@ export interface AlphaZeroHyperparameters {
   evalGames: number;
   /** PUCT simulations of the agent in evaluation games. */
   evalSimulations: number;
-  /** Simulations of the UCT opponent in evaluation games. */
+  /** Simulations of the evaluation games' plain UCT opponent (random rollouts, no RAVE). */
   evalMctsSimulations: number;
 }
 
@@ -1006,7 +1007,9 @@ async function evaluate(model: PolicyValueNet, hp: AlphaZeroHyperparameters, ite
   const { RandomPlayer } = await import('./random_player.js');
   const { MctsPlayer } = await import('./mcts.js');
   const agent = new AlphaZeroPlayer(model, { simulations: hp.evalSimulations, cPuct: hp.cPuct, fpuReduction: hp.fpuReduction, passRule: hp.passRule }, false);
-  const opponents: GoPlayer[] = [new RandomPlayer({ seed: iteration }), new MctsPlayer({ simulations: hp.evalMctsSimulations, seed: iteration })];
+  // Plain UCT (random rollouts, no RAVE): a fixed yardstick that the early agents can already beat sometimes.
+  const uct = new MctsPlayer({ simulations: hp.evalMctsSimulations, seed: iteration, rave: false, priors: false, heuristics: false, reuseTree: false, name: `uct-${hp.evalMctsSimulations}` });
+  const opponents: GoPlayer[] = [new RandomPlayer({ seed: iteration }), uct];
   const events: GoEvalEvent[] = [];
   for (const opponent of opponents) {
     const r = await playMatch(agent, opponent, { games: hp.evalGames, size: hp.size, komi: hp.komi, seed: iteration });
