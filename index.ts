@@ -6,6 +6,7 @@ export { startLabServer, type LabServer, type LabServerOptions } from './server/
 export { LivePublisher, type PublisherOptions } from './lab/publisher.js';
 export * as protocol from './lab/protocol.js';
 export { MctsPlayer, type MctsOptions } from './agents/go/mcts.js';
+export { ParallelMctsPlayer, type ParallelMctsOptions } from './agents/go/mcts_parallel.js';
 export { AlphaZeroPlayer, trainAlphaZero, resumeAlphaZero, resolveHyperparameters as alphaZeroHyperparameters, type AlphaZeroHyperparameters, type AlphaZeroTrainOptions } from './agents/go/alphazero.js';
 export { playMatch, makePlayer, formatMatch, type MatchOptions, type MatchResult } from './agents/go/match.js';
 export type { GoPlayer } from './agents/go/player.js';

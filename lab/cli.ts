@@ -287,10 +287,11 @@ export function buildCli(): Command {
     .option('--sims <n>', 'MCTS / AlphaZero simulations per move', integer(1))
     .option('--move-time <s>', 'MCTS / AlphaZero: search for this many seconds per move (with --sims: whichever ends first)', Number)
     .option('--seed <n>', "seed of the agent's randomness", integer(0), 0)
-    .action(async (opts: { agent: string; size: number; komi?: number; sims?: number; moveTime?: number; seed: number }) => {
+    .option('--threads <n>', 'MCTS: search on n worker threads at once (root parallelisation)', integer(1), 1)
+    .action(async (opts: { agent: string; size: number; komi?: number; sims?: number; moveTime?: number; seed: number; threads: number }) => {
       if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
       if (/^gnugo(:\d+)?$/.test(opts.agent)) throw new Error(`--agent ${opts.agent}: GNU Go is a GTP engine itself; run /usr/games/gnugo --mode gtp`);
-      const player = await makePlayer(opts.agent, { seed: opts.seed, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) });
+      const player = await makePlayer(opts.agent, { seed: opts.seed, threads: opts.threads, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) });
       const engine = new GtpEngine(player, { size: opts.size, ...(opts.komi !== undefined ? { komi: opts.komi } : {}) });
       try {
         await engine.serve(process.stdin, process.stdout);
@@ -311,13 +312,14 @@ export function buildCli(): Command {
     .option('--sims <n>', 'MCTS / AlphaZero simulations per move', integer(1))
     .option('--move-time <s>', 'MCTS / AlphaZero: search for this many seconds per move (with --sims: whichever ends first)', Number)
     .option('--seed <n>', "match seed: player A's seed (B uses seed + 1)", integer(0), 0)
+    .option('--threads <n>', 'MCTS players: search on n worker threads at once (root parallelisation)', integer(1), 1)
     .option('--sgf <dir>', 'write each game as an SGF file into this directory')
     .option('--json', 'print JSON')
     .option('--live [url]', `show the games live in the viewer of a lab server (default ${DEFAULT_LIVE_URL})`)
-    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; moveTime?: number; seed: number; sgf?: string; json?: boolean; live?: string | true }) => {
+    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; moveTime?: number; seed: number; threads: number; sgf?: string; json?: boolean; live?: string | true }) => {
       if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
       if (opts.komi !== undefined && !Number.isFinite(opts.komi)) throw new Error('--komi must be a number');
-      const common = { level: opts.level, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) };
+      const common = { level: opts.level, threads: opts.threads, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) };
       const playerA = await makePlayer(a, { ...common, seed: opts.seed });
       let playerB;
       try {

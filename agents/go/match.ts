@@ -206,6 +206,8 @@ export interface PlayerSpecOptions {
   moveTimeMs?: number;
   /** GnuGo level when the spec is plain `gnugo` (default 1). */
   level?: number;
+  /** MCTS: worker threads searching in parallel (root parallelisation; default 1, the calling thread); other players ignore it. */
+  threads?: number;
 }
 
 export const PLAYER_KINDS = ['random', 'mcts', 'gnugo', 'gnugo:<level>', 'alphazero:<runDir>', '<runDir of lab go train>'] as const;
@@ -244,9 +246,16 @@ export async function makePlayer(spec: string, options: PlayerSpecOptions = {}):
     const { RandomPlayer } = await import('./random_player.js');
     return new RandomPlayer({ seed });
   }
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error(`threads must be an integer from 1 to 64, got ${options.threads}`);
   if (spec === 'mcts') {
+    const timeName = options.sims === undefined && options.moveTimeMs !== undefined ? `mcts-${options.moveTimeMs / 1000}s` : null;
+    if (threads > 1) {
+      const { ParallelMctsPlayer } = await import('./mcts_parallel.js');
+      return ParallelMctsPlayer.create({ threads, seed, ...timed, ...(sims !== undefined ? { simulations: sims } : {}), name: `${timeName ?? `mcts-${sims ?? 1000}`}-t${threads}` });
+    }
     const player = await loadMctsPlayer({ seed, ...timed, ...(sims !== undefined ? { simulations: sims } : {}) });
-    return options.sims === undefined && options.moveTimeMs !== undefined ? renamed(player, `mcts-${options.moveTimeMs / 1000}s`) : player;
+    return timeName ? renamed(player, timeName) : player;
   }
   const az = /^alphazero:(.+)$/.exec(spec);
   // A path (it has a separator, or names an existing directory) is an AlphaZero agent.
