@@ -4,8 +4,8 @@
  * (`lab gan eval`) through `ganCommandGroup(program)`.
  */
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { integer, keyValue } from '../lab/cli_args.js';
+import { Command, Option } from 'commander';
+import { checkRunId, integer, keyValue } from '../lab/cli_args.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent } from '../lab/events.js';
 import { LivePublisher } from '../lab/publisher.js';
@@ -184,7 +184,7 @@ export function registerGanCommands(program: Command): Command {
 
 /** What `lab gan train` does; `extraSinks` lets a caller add sinks (a live publisher). */
 export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSink[] = []): Promise<GanOutcome> {
-  if (opts.runId !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
+  checkRunId(opts.runId);
   let stop = false;
   const progress: { sink: GanProgressSink | null } = { sink: null };
   const say = (message: string) => (progress.sink ? progress.sink.line(message) : console.log(message));

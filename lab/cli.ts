@@ -10,11 +10,11 @@ import { AGENTS, agentEntry } from '../agents/registry.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
 import { ProgressSink } from './progress.js';
-import { integer, keyValue } from './cli_args.js';
+import { checkRunId, integer, keyValue } from './cli_args.js';
 import { RunStore, type RunConfig } from './run_store.js';
 import type { EventSink } from './events.js';
 import { LivePublisher } from './publisher.js';
-import { DEFAULT_HOST, DEFAULT_LIVE_URL, DEFAULT_PORT, RUN_ID_PATTERN, type RunInfo } from './protocol.js';
+import { DEFAULT_HOST, DEFAULT_LIVE_URL, DEFAULT_PORT, type RunInfo } from './protocol.js';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
@@ -144,7 +144,7 @@ export function buildCli(): Command {
     .option('--record-obs', 'store observations in replay logs')
     .option('--no-record-eval', 'no replay logs of evaluation episodes')
     .action(async (opts: TrainCliOptions) => {
-      if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
+      checkRunId(opts.runId);
       let stop = false;
       const progress: { sink: ProgressSink | null } = { sink: null };
       const live = opts.live
@@ -424,7 +424,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode; // commander already printed the message
+    // Commander printed its own errors (bad options, bad option values); an InvalidArgumentError thrown by an
+    // action reaches here unprinted.
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) return err.exitCode;
     process.stderr.write(`lab: error: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }

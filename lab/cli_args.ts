@@ -1,5 +1,6 @@
 /** Argument parsers shared by the `lab` sub-commands (commander's custom option processing). */
 import { InvalidArgumentError } from 'commander';
+import { RUN_ID_PATTERN } from './protocol.js';
 
 /** An option value that must be a safe integer ≥ `min`. */
 export function integer(min: number) {
@@ -22,4 +23,14 @@ export function keyValue(value: string, previous: Record<string, unknown> = {}):
     // a bare string such as mapName=8x8
   }
   return { ...previous, [value.slice(0, eq)]: parsed };
+}
+
+/**
+ * Checks a `--run-id` against the protocol's RUN_ID_PATTERN, so that every run the CLIs create can also be
+ * announced to and listed by the live server.
+ */
+export function checkRunId(runId: string | undefined): void {
+  if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) {
+    throw new InvalidArgumentError(`--run-id: '${runId}' is not a plain name (letters, digits, '.', '_', '-'; not starting with '.' or '-'; at most 200 characters)`);
+  }
 }

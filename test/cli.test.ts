@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { play } from '../lab/play.js';
+import { checkRunId } from '../lab/cli_args.js';
+import { RUN_ID_PATTERN } from '../lab/protocol.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 
@@ -74,5 +76,22 @@ describe('lab command', () => {
     expect(badSeed.stderr).toMatch(/expected an integer >= 0, got '-3'/);
     const badKw = lab('play', 'CartPole-v1', '--kw', 'gravity=3', '--render', 'none');
     expect(badKw.stderr).toMatch(/unknown option 'gravity'/);
+  });
+
+  it('takes only run ids the live server accepts, in every command that creates runs', () => {
+    for (const ok of ['run1', 'gan-apple_s1.b', '_x', 'a'.repeat(200)]) {
+      expect(() => checkRunId(ok)).not.toThrow();
+      expect(RUN_ID_PATTERN.test(ok)).toBe(true);
+    }
+    for (const bad of ['.hidden', '-x', '', 'a/b', '..', 'a b', 'a'.repeat(201)]) {
+      expect(() => checkRunId(bad)).toThrow(/--run-id: .* is not a plain name/);
+      expect(RUN_ID_PATTERN.test(bad)).toBe(false);
+    }
+    expect(() => checkRunId(undefined)).not.toThrow();
+    for (const args of [['gan', 'train', '--preset', 'tiny', '--data', 'never'], ['go', 'train'], ['train', '--env', 'CartPole-v1', '--agent', 'dqn']]) {
+      const r = lab(...args, '--run-id', '.hidden', '--out', '/nonexistent-runs');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/--run-id: '\.hidden' is not a plain name/);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * `--resume <runDir>` continues exactly.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { integer, keyValue } from '../../lab/cli_args.js';
+import { checkRunId, integer, keyValue } from '../../lab/cli_args.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../lab/compute.js';
 import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome, type AlphaZeroRunConfig } from './alphazero.js';
 
@@ -45,7 +45,7 @@ function formatDuration(s: number): string {
 }
 
 export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutcome> {
-  if (opts.runId !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.runId)) throw new InvalidArgumentError(`--run-id: '${opts.runId}' is not a plain name (letters, digits, '.', '_', '-')`);
+  checkRunId(opts.runId);
   let stop = false;
   const onSignal = () => {
     if (stop) process.exit(130);
