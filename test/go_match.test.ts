@@ -90,6 +90,22 @@ describe('playMatch', () => {
     expect(table.split('\n')).toHaveLength(4);
   });
 
+  it("records each player's thinking time per game and over the match", async () => {
+    const slow: GoPlayer = { name: 'slow', genmove: (board: GoBoard) => new Promise((resolve) => setTimeout(() => resolve(board.passMove), 40)) };
+    const quick: GoPlayer = { name: 'quick', genmove: (board: GoBoard) => board.passMove };
+    const r = await playMatch(slow, quick, { games: 2, size: 5, komi: 0 });
+    // Game 1: slow (B) passes, quick (W) passes; game 2: quick (B), slow (W).
+    expect(r.games.map((g) => [g.blackTime.moves, g.whiteTime.moves])).toEqual([[1, 1], [1, 1]]);
+    expect(r.games[0]!.blackTime.max).toBeGreaterThanOrEqual(0.035);
+    expect(r.games[1]!.whiteTime.total).toBeGreaterThanOrEqual(0.035);
+    expect(r.a.moveTime.moves).toBe(2);
+    expect(r.a.moveTime.mean).toBeGreaterThanOrEqual(0.035);
+    expect(r.a.moveTime.max).toBeGreaterThanOrEqual(r.a.moveTime.mean);
+    expect(r.b.moveTime.moves).toBe(2);
+    expect(r.b.moveTime.max).toBeLessThan(r.a.moveTime.max);
+    expect(formatMatch(r).split('\n')[1]).toContain('s/move mean (max)');
+  });
+
   it('counts draws half and attributes wins by colour', async () => {
     const passer = (name: string): GoPlayer => ({ name, genmove: (board: GoBoard) => board.passMove });
     const draws = await playMatch(passer('p'), passer('q'), { games: 2, size: 5, komi: 0 });

@@ -54,7 +54,18 @@ export interface GameResult {
   /** Black's margin: black area − white area − komi. */
   margin: number;
   moves: number;
+  /** Thinking time of each colour's player in this game (wall clock of its genmove calls). */
+  blackTime: MoveTimes;
+  whiteTime: MoveTimes;
   sgfPath?: string;
+}
+
+/** Wall-clock seconds a player spent choosing moves. */
+export interface MoveTimes {
+  moves: number;
+  total: number;
+  /** The longest single move. */
+  max: number;
 }
 
 export interface PlayerSummary {
@@ -70,6 +81,8 @@ export interface PlayerSummary {
   elo: number;
   /** 95% interval on elo (from winRateCi). */
   eloCi: [number, number];
+  /** Seconds per move over the whole match: mean and the longest single move. */
+  moveTime: { moves: number; mean: number; max: number };
 }
 
 export interface MatchResult {
@@ -101,12 +114,19 @@ export function eloFromScore(p: number): number {
   return d === 0 ? 0 : d; // no −0 at p = 0.5
 }
 
-function summarise(name: string, wins: number, losses: number, draws: number): PlayerSummary {
+function summarise(name: string, wins: number, losses: number, draws: number, times: MoveTimes): PlayerSummary {
   const n = wins + losses + draws;
   const s = wins + draws / 2;
   const winRate = n > 0 ? s / n : NaN;
   const winRateCi = wilsonInterval(s, n);
-  return { name, wins, losses, draws, winRate, winRateCi, elo: eloFromScore(winRate), eloCi: [eloFromScore(winRateCi[0]), eloFromScore(winRateCi[1])] };
+  const moveTime = { moves: times.moves, mean: times.moves > 0 ? times.total / times.moves : 0, max: times.max };
+  return { name, wins, losses, draws, winRate, winRateCi, elo: eloFromScore(winRate), eloCi: [eloFromScore(winRateCi[0]), eloFromScore(winRateCi[1])], moveTime };
+}
+
+function addTimes(into: MoveTimes, t: MoveTimes): void {
+  into.moves += t.moves;
+  into.total += t.total;
+  into.max = Math.max(into.max, t.max);
 }
 
 function withPlayerNames(sgf: string, black: string, white: string): string {
@@ -114,12 +134,31 @@ function withPlayerNames(sgf: string, black: string, white: string): string {
   return sgf.replace('RU[Chinese]', `RU[Chinese]PB[${esc(black)}]PW[${esc(white)}]`);
 }
 
-/** Plays one game to the end; the players see clones of the board. Throws if a player returns an illegal move. */
-export async function playGame(black: GoPlayer, white: GoPlayer, size: number, komi: number = defaultKomi(size), onMove?: (board: GoBoard) => void): Promise<GoBoard> {
+/**
+ * Plays one game to the end; the players see clones of the board. Throws if a player returns an illegal move.
+ * With `times`, adds each colour's thinking time (the wall clock of its genmove calls) to it.
+ */
+export async function playGame(
+  black: GoPlayer,
+  white: GoPlayer,
+  size: number,
+  komi: number = defaultKomi(size),
+  onMove?: (board: GoBoard) => void,
+  times?: { black: MoveTimes; white: MoveTimes },
+): Promise<GoBoard> {
   const board = new GoBoard(size, komi);
   while (!board.isOver) {
     const player = board.toPlay === BLACK ? black : white;
-    const move = await player.genmove(board.clone());
+    const position = board.clone();
+    const started = performance.now();
+    const move = await player.genmove(position);
+    if (times) {
+      const seconds = (performance.now() - started) / 1000;
+      const t = board.toPlay === BLACK ? times.black : times.white;
+      t.moves++;
+      t.total += seconds;
+      t.max = Math.max(t.max, seconds);
+    }
     if (!board.isLegal(move)) {
       throw new Error(`${player.name} (${board.toPlay === BLACK ? 'black' : 'white'}) chose an illegal move ${toGtp(move, size)} at move ${board.moveNumber + 1}: ${board.illegalReason(move)}`);
     }
@@ -140,17 +179,23 @@ export async function playMatch(playerA: GoPlayer, playerB: GoPlayer, options: M
   let aWins = 0;
   let bWins = 0;
   let draws = 0;
+  const zero = (): MoveTimes => ({ moves: 0, total: 0, max: 0 });
+  const timesA = zero();
+  const timesB = zero();
   for (let g = 0; g < games; g++) {
     const aIsBlack = g % 2 === 0;
     const black = aIsBlack ? playerA : playerB;
     const white = aIsBlack ? playerB : playerA;
-    const board = await playGame(black, white, size, komi, options.onMove ? (b) => options.onMove!(b, g) : undefined);
+    const times = { black: zero(), white: zero() };
+    const board = await playGame(black, white, size, komi, options.onMove ? (b) => options.onMove!(b, g) : undefined, times);
+    addTimes(aIsBlack ? timesA : timesB, times.black);
+    addTimes(aIsBlack ? timesB : timesA, times.white);
     const { margin } = board.score();
     const winner: GameResult['winner'] = margin === 0 ? 'draw' : margin > 0 === aIsBlack ? 'A' : 'B';
     if (winner === 'A') aWins++;
     else if (winner === 'B') bWins++;
     else draws++;
-    const game: GameResult = { game: g, black: black.name, white: white.name, aIsBlack, winner, result: sgfResult(board), margin, moves: board.moveNumber };
+    const game: GameResult = { game: g, black: black.name, white: white.name, aIsBlack, winner, result: sgfResult(board), margin, moves: board.moveNumber, blackTime: times.black, whiteTime: times.white };
     if (options.sgfDir) {
       const path = join(options.sgfDir, `game-${String(g + 1).padStart(3, '0')}.sgf`);
       const comment = `game ${g + 1} of ${games}${options.seed !== undefined ? `, match seed ${options.seed}` : ''}`;
@@ -165,8 +210,8 @@ export async function playMatch(playerA: GoPlayer, playerB: GoPlayer, options: M
     size,
     komi,
     seed: options.seed ?? null,
-    a: summarise(playerA.name, aWins, bWins, draws),
-    b: summarise(playerB.name, bWins, aWins, draws),
+    a: summarise(playerA.name, aWins, bWins, draws, timesA),
+    b: summarise(playerB.name, bWins, aWins, draws, timesB),
   };
 }
 
@@ -177,7 +222,7 @@ function fmtElo(x: number): string {
   return `${r > 0 ? '+' : ''}${r}`;
 }
 
-/** A text table: player, W/L/D, win rate [95% CI], Elo vs the other [95% CI]. */
+/** A text table: player, W/L/D, win rate [95% CI], Elo vs the other [95% CI], seconds per move (mean, max). */
 export function formatMatch(r: MatchResult): string {
   const rows = [r.a, r.b].map((s) => [
     s.name,
@@ -186,8 +231,9 @@ export function formatMatch(r: MatchResult): string {
     `${s.draws}`,
     `${(100 * s.winRate).toFixed(1)}% [${(100 * s.winRateCi[0]).toFixed(1)}, ${(100 * s.winRateCi[1]).toFixed(1)}]`,
     `${fmtElo(s.elo)} [${fmtElo(s.eloCi[0])}, ${fmtElo(s.eloCi[1])}]`,
+    `${s.moveTime.mean.toFixed(3)} (${s.moveTime.max.toFixed(3)})`,
   ]);
-  const header = ['player', 'wins', 'losses', 'draws', 'win rate [95% CI]', 'Elo vs other [95% CI]'];
+  const header = ['player', 'wins', 'losses', 'draws', 'win rate [95% CI]', 'Elo vs other [95% CI]', 's/move mean (max)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [
