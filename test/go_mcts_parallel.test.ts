@@ -91,7 +91,7 @@ describe('ParallelMctsPlayer', () => {
 
   it('rejects bad options, set-up positions and use after close', async () => {
     await expect(ParallelMctsPlayer.create({ threads: 0 })).rejects.toThrow(/threads must be an integer from 1 to 64, got 0/);
-    await expect(ParallelMctsPlayer.create({ threads: 2, timeLimitMs: 10 })).rejects.toThrow(/timeLimitMs must be more than overheadMs \(15 ms\), got 10/);
+    await expect(ParallelMctsPlayer.create({ threads: 2, timeLimitMs: 40 })).rejects.toThrow(/timeLimitMs must be more than overheadMs \(50 ms\), got 40/);
     await expect(ParallelMctsPlayer.create({ threads: 2, simulations: -5 })).rejects.toThrow(/simulations must be a positive integer, got -5/);
     const player = await ParallelMctsPlayer.create({ threads: 2, simulations: 50, seed: 3 });
     const setUp = GoBoard.fromAscii(['.....', '.X...', '.....', '...O.', '.....']);
