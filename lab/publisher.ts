@@ -9,7 +9,8 @@
  * update summaries) always go out. While the server is away, the worker keeps bounded buffers and drops
  * (and counts) frames beyond them.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { typeScriptWorker } from './ts_worker.js';
 import type { EventSink, TrainEvent } from './events.js';
 import type { RunInfo } from './protocol.js';
 
@@ -76,10 +77,7 @@ export class LivePublisher implements EventSink {
     const flags = new SharedArrayBuffer(4 * 4);
     this.flags = new Int32Array(flags);
     const data: PublisherWorkerData = { url: options.url, flags, maxBufferedFrames: options.maxBufferedFrames ?? 2000, maxBufferedEvents: options.maxBufferedEvents ?? 200_000 };
-    // The worker runs TypeScript too: register tsx inside it before loading the module.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./publisher_worker.ts', import.meta.url).href;
-    this.worker = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true, workerData: data });
+    this.worker = typeScriptWorker(new URL('./publisher_worker.ts', import.meta.url), data);
     this.worker.unref();
     this.worker.on('message', (m: FromPublisherWorker) => {
       if (m.kind === 'notice') this.options.onNotice?.(m.message);

@@ -154,10 +154,7 @@ export async function playGame(
     const move = await player.genmove(position);
     if (times) {
       const seconds = (performance.now() - started) / 1000;
-      const t = board.toPlay === BLACK ? times.black : times.white;
-      t.moves++;
-      t.total += seconds;
-      t.max = Math.max(t.max, seconds);
+      addTimes(board.toPlay === BLACK ? times.black : times.white, { moves: 1, total: seconds, max: seconds });
     }
     if (!board.isLegal(move)) {
       throw new Error(`${player.name} (${board.toPlay === BLACK ? 'black' : 'white'}) chose an illegal move ${toGtp(move, size)} at move ${board.moveNumber + 1}: ${board.illegalReason(move)}`);

@@ -99,6 +99,11 @@ export interface MctsMoveStat {
   winRate: number;
 }
 
+/** The order of root moves: most visits first, then higher win rate, then the lower point index. */
+export function compareMoveStats(x: MctsMoveStat, y: MctsMoveStat): number {
+  return y.visits - x.visits || y.winRate - x.winRate || x.move - y.move;
+}
+
 export interface MctsSearchResult {
   /** The chosen move: a point index or `board.passMove`. */
   move: number;
@@ -328,7 +333,7 @@ export class MctsPlayer implements GoPlayer {
       const n = rs[i * 4 + N]!;
       if (n > 0) children.push({ move: root.moves[i]!, visits: n, winRate: rs[i * 4 + W]! / n });
     }
-    children.sort((x, y) => y.visits - x.visits || y.winRate - x.winRate || x.move - y.move);
+    children.sort(compareMoveStats);
     const best = children[0]!;
     return {
       move: best.move,

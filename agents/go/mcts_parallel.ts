@@ -14,9 +14,10 @@
  * `lab match` and `lab gtp` do). With `timeLimitMs`, the workers get the limit less `overheadMs`, so that the
  * whole `genmove`, round trip and merge included, stays within the limit.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { GoBoard } from '../../envs/go/board.js';
-import type { MctsMoveStat, MctsOptions } from './mcts.js';
+import { typeScriptWorker } from '../../lab/ts_worker.js';
+import { compareMoveStats, type MctsMoveStat, type MctsOptions } from './mcts.js';
 import type { GoPlayer } from './player.js';
 
 export interface ParallelMctsOptions extends MctsOptions {
@@ -61,7 +62,7 @@ export function mergeRootStats(lists: readonly (readonly MctsMoveStat[])[]): Mct
     }
   }
   const merged = [...visits].map(([move, n]) => ({ move, visits: n, winRate: n > 0 ? wins.get(move)! / n : 0 }));
-  merged.sort((x, y) => y.visits - x.visits || y.winRate - x.winRate || x.move - y.move);
+  merged.sort(compareMoveStats);
   return merged;
 }
 
@@ -117,15 +118,12 @@ export class ParallelMctsPlayer implements GoPlayer {
     }
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     const { threads: _t, overheadMs: _o, name: _n, ...mcts } = options;
-    // Workers run TypeScript too: register tsx inside each before loading the worker module.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./mcts_worker.ts', import.meta.url).href;
-    const source = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    const entry = new URL('./mcts_worker.ts', import.meta.url);
     const workers: Worker[] = [];
     try {
       for (let k = 0; k < threads; k++) {
         const workerOptions: MctsOptions = { ...mcts, seed: seed + k, ...(limit !== undefined ? { timeLimitMs: limit - overhead } : {}) };
-        workers.push(new Worker(source, { eval: true, workerData: workerOptions }));
+        workers.push(typeScriptWorker(entry, workerOptions));
       }
       // Wait until every worker has built its player (a bad option fails here, with the worker's message).
       await Promise.all(workers.map((w, k) => new Promise<void>((resolve, reject) => {
