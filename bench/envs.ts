@@ -1,8 +1,9 @@
 /**
  * Environment throughput: steps per second with random actions, single env (bare class and through make(),
  * i.e. with EnvChecker + OrderEnforcing + TimeLimit) and vectorised (batched Cart-Pole at N = 1, 64, 512,
- * 4096, also with 2 threads and without copying outputs; sync vector envs for the rest). Random actions are drawn up front from a seeded RNG so that the
- * figures measure the environments, not the sampler. Prints one JSON object.
+ * 4096, also with 2 threads and without copying outputs; sync vector envs for the rest). Random actions are
+ * drawn up front from a seeded RNG so that the figures measure the environments, not the sampler; Go envs,
+ * which refuse illegal moves, play the drawn number's legal move from `info.actionMask`. Prints one JSON object.
  *
  *   npm run bench:envs            # full run (about a minute)
  *   npm run bench:envs -- --quick # shorter measurements
@@ -33,14 +34,26 @@ function measure(chunk: () => number): number {
   return (units / (now - start)) * 1000;
 }
 
+/** The action to play: the drawn one, or for envs that mask illegal actions (Go) the (drawn mod count)-th legal one. */
+function legalAction(drawn: number, info: Record<string, unknown>): number {
+  const mask = info.actionMask as ArrayLike<number> | undefined;
+  if (!mask) return drawn;
+  let legal = 0;
+  for (let a = 0; a < mask.length; a++) legal += mask[a] ? 1 : 0;
+  let target = drawn % legal;
+  for (let a = 0; a < mask.length; a++) if (mask[a] && target-- === 0) return a;
+  throw new Error('no legal action');
+}
+
 function singleRate(env: Env<unknown, number>, nActions: number): number {
   const actions = actionPool(nActions, 1);
-  env.reset({ seed: 0 });
+  let info = env.reset({ seed: 0 })[1] as Record<string, unknown>;
   let k = 0;
   return measure(() => {
     for (let i = 0; i < 10_000; i++) {
-      const r = env.step(actions[k++ & (POOL - 1)]!);
-      if (r[2] || r[3]) env.reset();
+      const r = env.step(legalAction(actions[k++ & (POOL - 1)]!, info));
+      info = r[4] as Record<string, unknown>;
+      if (r[2] || r[3]) info = env.reset()[1] as Record<string, unknown>;
     }
     return 10_000;
   });
