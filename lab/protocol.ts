@@ -300,10 +300,13 @@ export interface ServerToPublisher {
   'publisher:stop': (ref: RunRef) => void;
   'lab:error': (message: ErrorMessage) => void;
 }
+/** How many sample grids a run:watch ack carries at most (a grid is ~67 kB of base64). */
+export const WATCH_SAMPLE_GRIDS = 16;
 /** Viewer → server. */
 export interface ViewerToServer {
   'runs:list': (payload: Record<string, never> | undefined, ack: AckFn<{ runs: RunSummary[] }>) => void;
-  'run:watch': (payload: RunRef, ack: AckFn<{ run: RunSummary; history: RunHistory; frames: StepFrame[]; samples: SamplesEvent | null }>) => void;
+  /** `samples`: a GAN run's sample grids so far, oldest first (at most WATCH_SAMPLE_GRIDS, thinned, the newest kept). */
+  'run:watch': (payload: RunRef, ack: AckFn<{ run: RunSummary; history: RunHistory; frames: StepFrame[]; samples: SamplesEvent[] }>) => void;
   'run:unwatch': (payload: RunRef, ack?: AckFn) => void;
   'run:start': (payload: StartRunRequest, ack: AckFn<{ run: RunSummary }>) => void;
   'run:stop': (payload: RunRef, ack?: AckFn) => void;

@@ -1,16 +1,16 @@
 /**
  * Runs found in the runs directory (config.json + metrics.jsonl), listed next to the live ones: RL runs
  * (`lab train`) and GAN runs (`lab gan train`, config.json with `kind: "gan"`: their curves come from the
- * update events, their last sample grid from the last samples event). Only names that are valid run ids are
+ * update events, their sample grids from the samples events). Only names that are valid run ids are
  * looked at, and only directly under the runs directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../lab/run_store.js';
 import { readMetricsFile } from '../lab/run_store.js';
-import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, type RunHistory, type RunSummary, type SamplesEvent } from '../lab/protocol.js';
+import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunSummary, type SamplesEvent } from '../lab/protocol.js';
 import type { GanRunConfig } from '../gan/train.js';
-import { HistoryBuffer } from './history.js';
+import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { envFps } from './catalog.js';
 
 interface CacheEntry {
@@ -18,8 +18,8 @@ interface CacheEntry {
   size: number;
   summary: RunSummary;
   history: HistoryBuffer;
-  /** The newest sample grid in metrics.jsonl (GAN runs). */
-  samples: SamplesEvent | null;
+  /** The sample grids in metrics.jsonl (GAN runs), oldest first, thinned to WATCH_SAMPLE_GRIDS. */
+  samples: SamplesEvent[];
 }
 
 export class DiskRuns {
@@ -63,9 +63,9 @@ export class DiskRuns {
     return this.load(runId)?.history.snapshot() ?? null;
   }
 
-  /** The last sample grid a stored GAN run wrote (null for RL runs and GAN runs without one). */
-  samples(runId: string): SamplesEvent | null {
-    return this.load(runId)?.samples ?? null;
+  /** The sample grids a stored GAN run wrote, oldest first, at most WATCH_SAMPLE_GRIDS (none for RL runs). */
+  samples(runId: string): SamplesEvent[] {
+    return this.load(runId)?.samples ?? [];
   }
 
   private load(runId: string): CacheEntry | null {
@@ -83,11 +83,11 @@ export class DiskRuns {
     try {
       const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as RunConfig | GanRunConfig;
       const history = new HistoryBuffer();
-      let samples: SamplesEvent | null = null;
+      let samples: SamplesEvent[] = [];
       if (stat) {
         const events = readMetricsFile(metrics);
         history.add(events);
-        for (const e of events) if (e.type === 'samples' && (!samples || e.step >= samples.step)) samples = e;
+        samples = thinGrids(addGrids([], events.filter((e): e is SamplesEvent => e.type === 'samples'), WATCH_SAMPLE_GRIDS), WATCH_SAMPLE_GRIDS);
       }
       const common = {
         runId,

@@ -2,7 +2,31 @@
  * Learning curves of a run, from live events or from metrics.jsonl, kept bounded: past a limit the older
  * points are thinned to every other one (the curve keeps its shape, memory stays flat on long runs).
  */
-import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, TrainEvent, UpdatePoint } from '../lab/protocol.js';
+import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, SamplesEvent, TrainEvent, UpdatePoint } from '../lab/protocol.js';
+
+/**
+ * At most `max` of a run's sample grids (sorted by step), evenly spread over the run: the first and the newest
+ * are always kept. Bounds both the server's memory on long runs and the size of a run:watch ack.
+ */
+export function thinGrids(grids: readonly SamplesEvent[], max: number): SamplesEvent[] {
+  if (grids.length <= max) return [...grids];
+  if (max <= 1) return grids.slice(-max);
+  const out: SamplesEvent[] = [];
+  for (let k = 0; k < max; k++) out.push(grids[Math.round((k * (grids.length - 1)) / (max - 1))]!);
+  return out;
+}
+
+/** Adds grids to a step-ordered list (a grid of a step already there replaces it) and thins past 2·max. */
+export function addGrids(list: SamplesEvent[], grids: readonly SamplesEvent[], max: number): SamplesEvent[] {
+  let out = list;
+  for (const g of grids) {
+    out = out.filter((e) => e.step !== g.step);
+    const at = out.findIndex((e) => e.step > g.step);
+    if (at < 0) out.push(g);
+    else out.splice(at, 0, g);
+  }
+  return out.length > 2 * max ? thinGrids(out, max) : out;
+}
 
 export class Curve<T> {
   points: T[] = [];

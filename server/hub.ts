@@ -14,6 +14,7 @@ import {
   ganEnvId,
   MAX_FRAME_MESSAGES_PER_SECOND,
   PROTOCOL_VERSION,
+  WATCH_SAMPLE_GRIDS,
   validate,
   toStepFrame,
   type Ack,
@@ -32,7 +33,7 @@ import {
   type ValidatedEvent,
   type ViewerToServer,
 } from '../lab/protocol.js';
-import { HistoryBuffer } from './history.js';
+import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
 import { launchGanTrainer, launchTrainer, type Launched } from './launcher.js';
@@ -68,8 +69,8 @@ interface LiveRun {
   watchers: Map<string, Watcher>;
   /** Frames waiting for the next flush to the watchers. */
   pending: StepFrame[];
-  /** The newest sample grid (GAN runs). */
-  samples: SamplesEvent | null;
+  /** The sample grids so far (GAN runs), oldest first, thinned past 2·WATCH_SAMPLE_GRIDS. */
+  samples: SamplesEvent[];
   flushTimer: ReturnType<typeof setTimeout> | null;
   lastFlush: number;
   launched: Launched | null;
@@ -204,7 +205,7 @@ export class Hub {
     return live ? live.history.snapshot() : this.disk.history(runId);
   }
 
-  private watch(socket: ViewerSocket, runId: string): Ack<{ run: RunSummary; history: RunHistory; frames: StepFrame[]; samples: SamplesEvent | null }> {
+  private watch(socket: ViewerSocket, runId: string): Ack<{ run: RunSummary; history: RunHistory; frames: StepFrame[]; samples: SamplesEvent[] }> {
     const run = this.runs.get(runId);
     if (!run) {
       const stored = this.disk.summary(runId);
@@ -218,7 +219,7 @@ export class Hub {
       if (run.watchers.size === 1) this.sendWatchOrder(run);
       this.changed();
     }
-    return { ok: true, run: run.summary, history: run.history.snapshot(), frames: [...run.episodeFrames], samples: run.samples };
+    return { ok: true, run: run.summary, history: run.history.snapshot(), frames: [...run.episodeFrames], samples: thinGrids(run.samples, WATCH_SAMPLE_GRIDS) };
   }
 
   private unwatch(socket: ViewerSocket, runId: string): void {
@@ -287,7 +288,7 @@ export class Hub {
       publisher: null,
       watchers: new Map(),
       pending: [],
-      samples: null,
+      samples: [],
       flushTimer: null,
       lastFlush: 0,
       launched,
@@ -356,7 +357,7 @@ export class Hub {
         publisher: null,
         watchers: new Map(),
         pending: [],
-        samples: null,
+        samples: [],
         flushTimer: null,
         lastFlush: 0,
         launched: null,
@@ -374,8 +375,7 @@ export class Hub {
             ...upTo(stored.updates).map((u) => ({ type: 'update' as const, step: u.step, updates: u.step, stats: u.stats, sps: u.sps, time: 0 })),
           ].sort((a, b) => a.step - b.step),
         );
-        const samples = this.disk.samples(info.runId);
-        if (samples && samples.step <= info.startStep) run.samples = samples;
+        run.samples = this.disk.samples(info.runId).filter((g) => g.step <= info.startStep);
       }
     }
     run.info = info;
@@ -396,13 +396,15 @@ export class Hub {
   private events(socket: PublisherSocket, payload: EventsPayload): Ack {
     const run = this.ownRun(socket, payload.runId);
     const frames: StepFrame[] = [];
-    let samples: SamplesEvent | null = null;
+    const grids: SamplesEvent[] = [];
     for (const e of payload.events) {
       if (e.type === 'step') frames.push(toStepFrame(e));
-      else if (e.type === 'samples' && (!samples || e.step >= samples.step)) samples = e;
+      else if (e.type === 'samples') grids.push(e);
     }
-    if (samples) {
-      run.samples = samples;
+    if (grids.length) {
+      run.samples = addGrids(run.samples, grids, WATCH_SAMPLE_GRIDS);
+      // Watchers get the newest of a batch live; the earlier ones reach a viewer that (re)opens the run.
+      const samples = grids.reduce((a, b) => (b.step >= a.step ? b : a));
       this.viewers?.to(room(run.summary.runId)).emit('run:samples', { runId: run.summary.runId, samples });
     }
     const fresh = run.history.add(payload.events);

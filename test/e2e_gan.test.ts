@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
-import type { SamplesEvent } from '../lab/protocol.js';
+import { WATCH_SAMPLE_GRIDS, type SamplesEvent } from '../lab/protocol.js';
 
 
 
@@ -165,12 +165,24 @@ describe.skipIf(skipBrowserTests)('GAN run view in headless Chromium', () => {
     await page.getByTestId('gan-live').click();
     await page.waitForFunction(`window.__lab.gan.step === ${newest.newestStep}`, null, { timeout: 5000 });
 
-    // A stored GAN run opens in the same view, with its curves and last grid.
+    // A stored GAN run opens in the same view, with its curves and its grids in the strip (spread over the run).
     fs.cpSync(path.join(runsDir, runId), path.join(runsDir, 'gan-stored-copy'), { recursive: true });
     await page.goto(`${server.url}/#run=gan-stored-copy`);
     await page.reload();
     await page.waitForFunction(`window.__lab.watchedRunId === 'gan-stored-copy' && window.__lab.gan.step === ${newest.newestStep} && window.__lab.gan.curvePoints >= 20`, null, { timeout: 15_000 });
     expect(await page.getByTestId('hud-status').textContent()).toBe('stored');
+    const storedSteps = fs
+      .readFileSync(path.join(runsDir, runId, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step: number })
+      .filter((e) => e.type === 'samples')
+      .map((e) => e.step);
+    const stored = (await page.evaluate('window.__lab.gan')) as GanHook;
+    expect(stored.history.length).toBe(Math.min(storedSteps.length, WATCH_SAMPLE_GRIDS));
+    expect(stored.history[0]).toBe(0);
+    expect(stored.history.every((step) => storedSteps.includes(step))).toBe(true);
+    expect(await page.getByTestId('gan-thumb').count()).toBe(stored.history.length);
     expect(consoleErrors).toEqual([]);
   }, 180_000);
 });

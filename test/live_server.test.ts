@@ -17,6 +17,7 @@ import { startTraining } from '../agents/train.js';
 import {
   LIVE_NAMESPACE,
   PROTOCOL_VERSION,
+  WATCH_SAMPLE_GRIDS,
   PUBLISH_NAMESPACE,
   validate,
   type Catalog,
@@ -454,7 +455,7 @@ describe('lab server', () => {
     expect(all.filter((f) => f.terminated).length).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
-  it('relays GAN sample grids: to watchers as they come, and the newest to a late watcher', async () => {
+  it('relays GAN sample grids: the newest of a batch to watchers as they come, all of them to a late watcher', async () => {
     const pub = await connect(PUBLISH_NAMESPACE);
     const viewer = await connect(LIVE_NAMESPACE);
     await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('gan-samples', { kind: 'gan', envId: 'quickdraw:apple', agent: 'gan', preset: 'fast', fps: 2 }) });
@@ -470,7 +471,20 @@ describe('lab server', () => {
     const late = await connect(LIVE_NAMESPACE);
     const ack = await late.emitWithAck('run:watch', { runId: 'gan-samples' });
     expect(ack.run.kind).toBe('gan');
-    expect(ack.samples.step).toBe(20);
+    expect(ack.samples.map((g: { step: number }) => g.step)).toEqual([10, 20]);
+    expect(Buffer.from(ack.samples[0].pixels, 'base64')).toEqual(Buffer.alloc(4 * 784, 10));
+    // A grid sent again for a step replaces the earlier one; grids arriving out of order are kept in step order.
+    await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: [grid(5), { ...grid(20), pixels: Buffer.alloc(4 * 784, 7).toString('base64') }] });
+    const again = await late.emitWithAck('run:watch', { runId: 'gan-samples' });
+    expect(again.samples.map((g: { step: number }) => g.step)).toEqual([5, 10, 20]);
+    expect(Buffer.from(again.samples[2].pixels, 'base64')).toEqual(Buffer.alloc(4 * 784, 7));
+    // A long run: the ack carries WATCH_SAMPLE_GRIDS grids spread over it, the first and the newest included.
+    await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: Array.from({ length: 60 }, (_, i) => grid(100 + 10 * i)) });
+    const long = (await late.emitWithAck('run:watch', { runId: 'gan-samples' })).samples.map((g: { step: number }) => g.step);
+    expect(long.length).toBe(WATCH_SAMPLE_GRIDS);
+    expect(long[0]).toBe(5);
+    expect(long.at(-1)).toBe(690);
+    expect([...long].sort((a: number, b: number) => a - b)).toEqual(long);
     expect(ack.history.updates[0].stats).toEqual({ dLoss: 0.7, gLoss: 0.9 });
     const bad = await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: [{ ...grid(30), pixels: 'not base64!' }] });
     expect(bad.error).toMatch(/events\[0\]\.pixels: expected a string matching/);
@@ -493,7 +507,7 @@ describe('lab server', () => {
     const ack = await viewer.emitWithAck('run:watch', { runId: 'gan-cli' });
     expect(ack.ok).toBe(true);
     expect(ack.run.kind).toBe('gan');
-    if (ack.samples) samples.unshift(ack.samples);
+    samples.unshift(...ack.samples);
     metrics.unshift({ runId: 'gan-cli', episodes: [], evals: [], updates: ack.history.updates });
     const { stdout } = await cli;
     expect(stdout).toContain(`live: publishing to ${server.url}`);
@@ -529,14 +543,14 @@ describe('lab server', () => {
     expect(server.hub.history('gan-cli')!.updates).toEqual(storedUpdates);
     expect(new Set(updates.map((u) => u.step))).toEqual(new Set(storedUpdates.map((u) => u.step)));
 
-    // Stored on disk, the run is listed as a GAN run with its curves and its last grid.
+    // Stored on disk, the run is listed as a GAN run with its curves and its grids (11 ≤ WATCH_SAMPLE_GRIDS: all).
     fs.cpSync(path.join(runsDir, 'gan-cli'), path.join(runsDir, 'gan-stored'), { recursive: true });
     const listed = (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'gan-stored');
     expect(listed).toMatchObject({ kind: 'gan', origin: 'disk', status: 'stored', envId: 'quickdraw:apple', agent: 'gan', preset: 'tiny', steps: 40, step: 40 });
     const storedWatch = await viewer.emitWithAck('run:watch', { runId: 'gan-stored' });
     expect(storedWatch.run.kind).toBe('gan');
-    expect(storedWatch.samples.step).toBe(40);
-    expect(storedWatch.samples.pixels).toBe(storedSamples.get(40)!.pixels);
+    expect(storedWatch.samples.map((g: SamplesEvent) => g.step)).toEqual([...storedSamples.keys()]);
+    for (const g of storedWatch.samples as SamplesEvent[]) expect(g.pixels).toBe(storedSamples.get(g.step)!.pixels);
     expect(storedWatch.history.updates).toEqual(storedUpdates);
     const api = (await (await fetch(`${server.url}/api/runs/gan-stored`)).json()) as RunSummary;
     expect(api.kind).toBe('gan');

@@ -24,8 +24,8 @@ export interface WatchResult {
   run: RunSummary;
   history: RunHistory;
   frames: StepFrame[];
-  /** The newest sample grid (GAN runs; null for others). */
-  samples: SamplesEvent | null;
+  /** The sample grids so far, oldest first (GAN runs; empty for others). */
+  samples: SamplesEvent[];
 }
 
 const ACK_TIMEOUT_MS = 10_000;

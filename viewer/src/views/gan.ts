@@ -122,7 +122,7 @@ class GanView implements RunView {
     this.loaded = true;
     this.curves.load(data.history.updates);
     this.hook.curvePoints = this.curves.points;
-    if (data.samples) this.addSamples(data.samples);
+    for (const grid of data.samples) this.addSamples(grid);
     this.renderSummary();
     this.renderStrip();
     this.scheduleDraw();
