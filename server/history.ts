@@ -10,7 +10,7 @@ import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, SamplesEvent,
  */
 export function thinGrids(grids: readonly SamplesEvent[], max: number): SamplesEvent[] {
   if (grids.length <= max) return [...grids];
-  if (max <= 1) return grids.slice(-max);
+  if (max <= 1) return max < 1 ? [] : grids.slice(-1);
   const out: SamplesEvent[] = [];
   for (let k = 0; k < max; k++) out.push(grids[Math.round((k * (grids.length - 1)) / (max - 1))]!);
   return out;

@@ -13,6 +13,7 @@ describe('sample grid lists', () => {
     expect(steps(thinGrids(ten, 4))).toEqual([0, 300, 600, 900]);
     expect(steps(thinGrids(ten, 2))).toEqual([0, 900]);
     expect(steps(thinGrids(ten, 1))).toEqual([900]);
+    expect(thinGrids(ten, 0)).toEqual([]);
     expect(thinGrids([], 4)).toEqual([]);
   });
 
