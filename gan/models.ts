@@ -734,7 +734,9 @@ function fastPreset(): GanHyperparameters {
       ],
     },
     discriminatorOptimizer: { type: 'adam', learningRate: 0.0002, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
-    generatorOptimizer: { type: 'adam', learningRate: 0.0002, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
+    // G learns at twice D's rate: on apple (seed 1) FD ratio 6.1 instead of 7.3 and KID 0.067 instead of 0.19
+    // after 2200 iterations, with cleaner strokes (README, "Training a GAN").
+    generatorOptimizer: { type: 'adam', learningRate: 0.0004, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
     batch: 64,
     // ~9 minutes on wasm on the 2-core reference machine (239 ms per iteration).
     iterations: 2200,
