@@ -16,6 +16,7 @@ import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
 import { WATCH_SAMPLE_GRIDS, type SamplesEvent } from '../lab/protocol.js';
+import { readMetricsFile } from '../lab/run_store.js';
 
 
 
@@ -171,11 +172,7 @@ describe.skipIf(skipBrowserTests)('GAN run view in headless Chromium', () => {
     await page.reload();
     await page.waitForFunction(`window.__lab.watchedRunId === 'gan-stored-copy' && window.__lab.gan.step === ${newest.newestStep} && window.__lab.gan.curvePoints >= 20`, null, { timeout: 15_000 });
     expect(await page.getByTestId('hud-status').textContent()).toBe('stored');
-    const storedSteps = fs
-      .readFileSync(path.join(runsDir, runId, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; step: number })
+    const storedSteps = readMetricsFile(path.join(runsDir, runId, 'metrics.jsonl'))
       .filter((e) => e.type === 'samples')
       .map((e) => e.step);
     const stored = (await page.evaluate('window.__lab.gan')) as GanHook;
