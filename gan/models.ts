@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
+import { batchNormAct, leakyRelu } from '../lab/kernels/norm_act.js';
 import { Rng } from '../envs/index.js';
 import { readFloat32ConcatInto, readJson, writeFileAtomic, writeFloat32Concat } from '../lab/fsutil.js';
 
@@ -301,8 +302,11 @@ export class GanNet {
   apply(x: tf.Tensor, ctx: ApplyContext): tf.Tensor {
     const alpha = this.spec.leakyReluAlpha ?? 0.2;
     let h = x;
+    /** Index of an activation layer already applied by the fused batch norm before it. */
+    let fusedInto = -1;
     this.spec.layers.forEach((layer, li) => {
       const t = this.trainableAt[li]!;
+      if (li === fusedInto) return;
       switch (layer.type) {
         case 'dense': {
           const act = layer.activation ?? 'linear';
@@ -333,12 +337,14 @@ export class GanNet {
         case 'batchNorm': {
           const gamma = this.trainable[t]!;
           const beta = this.trainable[t + 1]!;
-          const axes = h.shape.map((_, i) => i).slice(0, -1);
           if (ctx.training) {
-            const mean = tf.mean(h, axes);
-            const centred = tf.sub(h, mean);
-            const variance = tf.mean(tf.square(centred), axes);
-            h = tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, layer.epsilon))), gamma), beta);
+            // One fused kernel for the normalisation and a following ReLU / leaky ReLU (lab/kernels/norm_act.ts).
+            const next = this.spec.layers[li + 1];
+            const act = next?.type === 'activation' && (next.activation === 'relu' || next.activation === 'leakyRelu') ? next.activation : null;
+            if (act) fusedInto = li + 1;
+            const out = batchNormAct(h, gamma, beta, { epsilon: layer.epsilon, activation: act ?? 'linear', alpha });
+            const { mean, variance } = out;
+            h = out.y;
             if (ctx.batchStats) {
               const count = h.size / h.shape[h.shape.length - 1]!;
               ctx.batchStats.push({ layer: li, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
@@ -482,7 +488,7 @@ function activate(h: tf.Tensor, a: Activation, alpha: number): tf.Tensor {
     case 'relu':
       return tf.relu(h);
     case 'leakyRelu':
-      return tf.leakyRelu(h, alpha);
+      return leakyRelu(h, alpha);
     case 'sigmoid':
       return tf.sigmoid(h);
     case 'tanh':
