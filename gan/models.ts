@@ -308,23 +308,31 @@ export class GanNet {
       const t = this.trainableAt[li]!;
       if (li === fusedInto) return;
       switch (layer.type) {
+        // Training passes use separate matMul / conv2d and bias-add ops: tfjs computes the gradients of a fused
+        // op for all its inputs at once, so the adversarial step would compute the frozen discriminator's weight
+        // gradients, and the discriminator step the gradient of its input images, only to drop them.
         case 'dense': {
           const act = layer.activation ?? 'linear';
-          h = tf.fused.matMul({ a: h as tf.Tensor2D, b: this.trainable[t]! as tf.Tensor2D, bias: this.trainable[t + 1]!, ...(act === 'relu' ? { activation: 'relu' as const } : {}) });
-          if (act !== 'relu') h = activate(h, act, alpha);
+          const kernel = this.trainable[t]! as tf.Tensor2D;
+          const bias = this.trainable[t + 1]!;
+          if (ctx.training) {
+            h = activate(tf.add(tf.matMul(h as tf.Tensor2D, kernel), bias), act, alpha);
+          } else {
+            h = tf.fused.matMul({ a: h as tf.Tensor2D, b: kernel, bias, ...(act === 'relu' ? { activation: 'relu' as const } : {}) });
+            if (act !== 'relu') h = activate(h, act, alpha);
+          }
           break;
         }
         case 'conv2d': {
           const act = layer.activation ?? 'linear';
-          h = tf.fused.conv2d({
-            x: h as tf.Tensor4D,
-            filter: this.trainable[t]! as tf.Tensor4D,
-            strides: layer.strides,
-            pad: 'same',
-            bias: this.trainable[t + 1]!,
-            ...(act === 'relu' ? { activation: 'relu' as const } : {}),
-          });
-          if (act !== 'relu') h = activate(h, act, alpha);
+          const filter = this.trainable[t]! as tf.Tensor4D;
+          const bias = this.trainable[t + 1]!;
+          if (ctx.training) {
+            h = activate(tf.add(tf.conv2d(h as tf.Tensor4D, filter, layer.strides, 'same'), bias), act, alpha);
+          } else {
+            h = tf.fused.conv2d({ x: h as tf.Tensor4D, filter, strides: layer.strides, pad: 'same', bias, ...(act === 'relu' ? { activation: 'relu' as const } : {}) });
+            if (act !== 'relu') h = activate(h, act, alpha);
+          }
           break;
         }
         case 'conv2dTranspose': {
