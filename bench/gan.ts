@@ -5,7 +5,7 @@
  *
  * Run: npm run bench:gan [-- --backend wasm|cpu|auto --iterations 20 --warmup 2 --fast-iterations 100
  *                         --only book|fast --profile]
- * Prints one JSON object. `--profile` adds the kernels that take the most time in one book iteration.
+ * Prints one JSON object. `--profile` adds the kernels that take the most time in one iteration of each preset.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,6 +68,28 @@ const result: Record<string, unknown> = {
   data: { category: 'apple', images: images.count, source: images.source },
 };
 
+/** The kernels that take the most time in one iteration (tf.profile; kernel time, summed per kernel and shape). */
+async function profileStep(t: GanTrainer): Promise<Record<string, unknown>> {
+  const prof = await tf.profile(() => void t.step());
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of prof.kernels) {
+    // Fused ops appear twice (the op and the kernel it runs): count kernels only.
+    if (k.name.endsWith('__op')) continue;
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : ((await k.kernelTimeMs) as number);
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls++;
+    byKernel.set(key, e);
+  }
+  const all = [...byKernel].sort((x, y) => y[1].ms - x[1].ms);
+  const sum = all.reduce((s, [, v]) => s + v.ms, 0);
+  return {
+    kernelMs: round(sum),
+    top: all.slice(0, 15).map(([k, v]) => ({ kernel: k, ms: round(v.ms), calls: v.calls, share: round(v.ms / sum, 3) })),
+  };
+}
+
 if (only.includes('book')) {
   const t = trainer('book', 'book');
   for (let i = 0; i < warmup; i++) t.step();
@@ -98,26 +120,7 @@ if (only.includes('book')) {
     generatorParams: t.G.paramCount,
     discriminatorParams: t.D.paramCount,
   };
-  if (profile) {
-    const prof = await tf.profile(() => void t.step());
-    const byKernel = new Map<string, { ms: number; calls: number }>();
-    for (const k of prof.kernels) {
-      // Fused ops appear twice (the op and the kernel it runs): count kernels only.
-      if (k.name.endsWith('__op')) continue;
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : ((await k.kernelTimeMs) as number);
-      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-      const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
-      e.ms += ms;
-      e.calls++;
-      byKernel.set(key, e);
-    }
-    const all = [...byKernel].sort((x, y) => y[1].ms - x[1].ms);
-    const sum = all.reduce((s, [, v]) => s + v.ms, 0);
-    result.bookProfile = {
-      kernelMs: round(sum),
-      top: all.slice(0, 15).map(([k, v]) => ({ kernel: k, ms: round(v.ms), calls: v.calls, share: round(v.ms / sum, 3) })),
-    };
-  }
+  if (profile) result.bookProfile = await profileStep(t);
   t.dispose();
 }
 
@@ -137,6 +140,7 @@ if (only.includes('fast')) {
     generatorParams: t.G.paramCount,
     discriminatorParams: t.D.paramCount,
   };
+  if (profile) result.fastProfile = await profileStep(t);
   t.dispose();
 }
 
