@@ -204,7 +204,16 @@ describe.skipIf(skipBrowserTests)('replays in headless Chromium', () => {
   }, 120_000);
 
   it('compares the two runs and shows the server refusing a single run', async () => {
-    await page.goto(`${server.url}/#/compare?runs=${RUN_A},${RUN_B}`);
+    // The player writes its position into the URL 250 ms after a change. A navigation inside that window must
+    // win: here the URL changes to the comparison without its hashchange event (as when the event is still
+    // queued behind the timer) and must still be the comparison after the timer has run.
+    const compareHash = `#/compare?runs=${RUN_A},${RUN_B}`;
+    await page.getByTestId('scrubber').focus();
+    await page.keyboard.press('Home'); // a seek: schedules the player's URL update
+    await page.evaluate((hash) => history.replaceState(null, '', hash), compareHash);
+    await page.waitForTimeout(600);
+    expect(await page.evaluate(() => location.hash)).toBe(compareHash);
+    await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
     await page.getByTestId('compare-table').waitFor({ timeout: 30_000 });
     await page.getByTestId('compare-chart').first().waitFor();
     const groups = await page.locator('[data-testid=compare-table] tbody tr').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset.group));

@@ -25,7 +25,7 @@ import {
   timelineMax,
   type ReplaySpeed,
 } from '../model/replays.js';
-import { sameRef, type ReplayRef, type Route } from '../model/routes.js';
+import { parseRoute, sameRef, type ReplayRef, type Route } from '../model/routes.js';
 import { ApiError, fetchReplay } from '../net/api.js';
 import { sharedStage } from '../stage/pool.js';
 import type { Stage } from '../stage/stage.js';
@@ -273,10 +273,15 @@ export class ReplayPlayerPage implements Page {
     void this.start();
   }
 
-  update(route: Route): boolean {
+  /** Whether `route` shows this player's episodes (at any step). */
+  private isOwn(route: Route): boolean {
     if (route.page !== this.route.page) return false;
     const refs = refsOf(route as PlayerRoute);
-    if (refs.length !== this.panes.length || refs.some((r, i) => !sameRef(r, this.panes[i]!.ref))) return false;
+    return refs.length === this.panes.length && refs.every((r, i) => sameRef(r, this.panes[i]!.ref));
+  }
+
+  update(route: Route): boolean {
+    if (!this.isOwn(route)) return false;
     const step = (route as PlayerRoute).step;
     if (step !== null && this.ready) {
       this.clock.pause();
@@ -477,6 +482,9 @@ export class ReplayPlayerPage implements Page {
     window.clearTimeout(this.recordTimer);
     this.recordTimer = window.setTimeout(() => {
       if (this.destroyed || this.clock.playing) return;
+      // The URL may already lead elsewhere (a link followed, whose hashchange has not reached the app yet):
+      // writing the player's route over it would undo that navigation.
+      if (!this.isOwn(parseRoute(location.hash))) return;
       recordRoute({ ...this.route, step: this.clock.t });
     }, 250);
   }
