@@ -210,10 +210,10 @@ describe.skipIf(skipBrowserTests)('replays in headless Chromium', () => {
     const compareHash = `#/compare?runs=${RUN_A},${RUN_B}`;
     await page.getByTestId('scrubber').focus();
     await page.keyboard.press('Home'); // a seek: schedules the player's URL update
-    await page.evaluate((hash) => history.replaceState(null, '', hash), compareHash);
+    await page.evaluate(`history.replaceState(null, '', ${JSON.stringify(compareHash)})`);
     await page.waitForTimeout(600);
-    expect(await page.evaluate(() => location.hash)).toBe(compareHash);
-    await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+    expect(await page.evaluate('location.hash')).toBe(compareHash);
+    await page.evaluate(`window.dispatchEvent(new HashChangeEvent('hashchange'))`);
     await page.getByTestId('compare-table').waitFor({ timeout: 30_000 });
     await page.getByTestId('compare-chart').first().waitFor();
     const groups = await page.locator('[data-testid=compare-table] tbody tr').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset.group));
