@@ -94,6 +94,7 @@ describe.each(['cpu', 'wasm'])('batchNormAct on %s', (backend) => {
     const x = tf.ones([2, 2]);
     expect(() => leakyRelu(x, -0.1)).toThrow(/alpha must be in \[0, 1\]/);
     expect(() => batchNormAct(x, tf.ones([2]), tf.zeros([2]), { epsilon: 1e-3, activation: 'leakyRelu', alpha: Number.NaN })).toThrow(/alpha/);
+    expect(() => batchNormAct(x, tf.ones([3]), tf.zeros([2]), { epsilon: 1e-3, activation: 'relu' })).toThrow(/gamma and beta of shape \[2\], got \[3\] and \[2\]/);
     tf.dispose(x);
   });
 

@@ -12,7 +12,7 @@
  *    + β) with μ, σ² the batch statistics over every axis but the last (the biased variance, as in training).
  *    The gradient is the full batch-norm derivative through μ and σ²; gradients arriving at `mean` and
  *    `variance` are ignored (they are for the moving averages, which are not differentiated).
- *  - `leakyRelu(x, alpha)`: max(x, αx), with the gradient dy where y > 0 and α·dy elsewhere.
+ *  - `leakyRelu(x, alpha)`: max(x, αx), with the gradient dy where y > 0 and α·dy where y < 0.
  *
  * Other backends (tensorflow, webgl) get the same maths from ordinary tfjs ops.
  */
@@ -316,6 +316,10 @@ export interface BatchNormActOptions {
 export function batchNormAct(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, options: BatchNormActOptions): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const alpha = options.alpha ?? 0.2;
   if (!(alpha >= 0)) throw new Error(`batchNormAct: alpha must be >= 0, got ${alpha}`);
+  const C = x.shape[x.shape.length - 1];
+  if (x.rank < 2 || gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== C || beta.shape[0] !== C) {
+    throw new Error(`batchNormAct: x [${x.shape}] needs gamma and beta of shape [${C}], got [${gamma.shape}] and [${beta.shape}]`);
+  }
   if (fusedAvailable() && x.dtype === 'float32') {
     const attrs = { epsilon: options.epsilon, activation: options.activation, alpha };
     const [y, mean, variance] = tf.engine().runKernel(BN, { x, gamma, beta }, attrs as unknown as NamedAttrMap) as tf.Tensor[];
