@@ -152,8 +152,6 @@ export function leakyReluBackward(dy: Float32Array, y: Float32Array, alpha: numb
 // Backend plumbing: typed-array views of inputs, fresh outputs
 
 interface Memory {
-  /** A Float32Array over the tensor's data (valid until the next allocation on wasm). */
-  read(t: TensorInfo): Float32Array;
   /** Allocates outputs, then hands their arrays (and fresh input views) to `fill`. */
   outputs(shapes: number[][], inputs: TensorInfo[], fill: (outs: Float32Array[], ins: Float32Array[]) => void): TensorInfo[];
 }
@@ -174,13 +172,13 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 function memoryOf(backendName: string, backend: unknown): Memory {
   if (backendName === 'wasm') {
     const b = backend as WasmBackendLike;
+    /** A Float32Array over the tensor's data (valid until the next allocation on the wasm heap). */
     const read = (t: TensorInfo): Float32Array => {
       const d = b.dataIdMap.get(t.dataId);
       if (d == null) throw new Error('norm_act: tensor data not found on the wasm backend');
       return new Float32Array(b.wasm.HEAPF32.buffer, d.memoryOffset, size(t.shape));
     };
     return {
-      read,
       outputs(shapes, inputs, fill) {
         const outs = shapes.map((s) => b.makeOutput(s, 'float32'));
         // Views only after every allocation: growing the heap detaches earlier views.
@@ -196,7 +194,6 @@ function memoryOf(backendName: string, backend: unknown): Memory {
     return v;
   };
   return {
-    read,
     outputs(shapes, inputs, fill) {
       const arrays = shapes.map((s) => new Float32Array(size(s)));
       fill(arrays, inputs.map(read));
