@@ -12,10 +12,12 @@
  *   samples/grid-iter-XXXXXXXX.png  the fixed-noise 8×8 grid every sampleEvery iterations; samples/final.png
  *   curves/loss.png, curves/accuracy.png
  *   interpolation.png            latent interpolation strips (slerp for normal latents, linear for uniform)
- *   generator/, discriminator/   the final networks (model.json + weights.bin)
+ *   generator/, discriminator/   the final networks (model.json + weights.bin); with generatorEma, generator/ is
+ *                                the weight average and generator-raw/ the last weights
  *   checkpoints/latest.json      {"iteration": N, "dir": "iter-XXXXXXXX"}, written last, atomically
- *   checkpoints/iter-XXXXXXXX/   both networks (with batch-norm moving statistics), both optimizers, RNG
- *                                states, the metrics offset and the partial logging window
+ *   checkpoints/iter-XXXXXXXX/   both networks (with batch-norm moving statistics), the generator's weight
+ *                                average (generator-ema/), both optimizers, RNG states, the metrics offset and
+ *                                the partial logging window
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,6 +48,8 @@ export const LAB_VERSION = (JSON.parse(readFileSync(new URL('../package.json', i
 /** Fixed-noise sample grid: 8×8. */
 export const GRID_COUNT = 64;
 const GRID_SCALE = 3;
+/** Latents whose batch statistics the averaged generator's batch norm uses. */
+const CALIBRATION_COUNT = 512;
 
 export type DataMode = 'never' | 'if-missing' | 'always';
 
@@ -144,6 +148,8 @@ export function resolveGanHyperparameters(preset: string, options: Pick<GanStart
   checkInt(hp.checkpointEvery, 'checkpointEvery', 0);
   checkInt(hp.logEvery, 'logEvery', 1);
   checkInt(hp.latentDim, 'latentDim', 1);
+  const ema = hp.generatorEma ?? 0;
+  if (!(typeof ema === 'number' && ema >= 0 && ema < 1)) throw new Error(`generatorEma must be a number in [0, 1), got ${JSON.stringify(hp.generatorEma)}`);
   if (hp.generator.inputShape.join() !== String(hp.latentDim)) throw new Error(`generator input [${hp.generator.inputShape}] does not match latentDim ${hp.latentDim}`);
   return hp;
 }
@@ -257,7 +263,7 @@ interface CheckpointState {
 }
 
 /** Seeds of a run's random streams, all derived from the run seed. */
-function streamSeeds(seed: number): { generator: number; discriminator: number; data: number; latent: number; masks: number; fixed: number; interpolation: number } {
+function streamSeeds(seed: number): { generator: number; discriminator: number; data: number; latent: number; masks: number; fixed: number; interpolation: number; calibration: number } {
   const master = new Rng(seed);
   return {
     generator: master.spawnSeed(),
@@ -267,6 +273,7 @@ function streamSeeds(seed: number): { generator: number; discriminator: number; 
     masks: master.spawnSeed(),
     fixed: master.spawnSeed(),
     interpolation: master.spawnSeed(),
+    calibration: master.spawnSeed(),
   };
 }
 
@@ -274,6 +281,10 @@ export class GanTrainer {
   readonly hp: GanHyperparameters;
   G!: GanNet;
   D!: GanNet;
+  /** The generator's weight average (generatorEma > 0), else null. */
+  Gema: GanNet | null = null;
+  /** The iteration Gema's batch-norm statistics were computed at. */
+  private emaCalibratedAt = -1;
   optD!: GanOptimizer;
   optG!: GanOptimizer;
   iteration = 0;
@@ -281,6 +292,8 @@ export class GanTrainer {
   private latentRng!: Rng;
   private masks!: BitRng;
   private readonly fixedNoise: Float32Array;
+  /** Latents whose batch statistics become the averaged generator's batch-norm statistics. */
+  private readonly calibrationNoise: Float32Array;
   private readonly store: RunStore;
   private window = { iterations: 0, sums: zeroSums() };
   private secondsBefore = 0;
@@ -302,6 +315,7 @@ export class GanTrainer {
     this.store = new RunStore(dir);
     const seeds = streamSeeds(config.seed);
     this.fixedNoise = sampleLatent(new Rng(seeds.fixed), GRID_COUNT, this.hp.latentDim, this.hp.latentDistribution);
+    this.calibrationNoise = sampleLatent(new Rng(seeds.calibration), CALIBRATION_COUNT, this.hp.latentDim, this.hp.latentDistribution);
     const B = this.hp.batch;
     this.yD = tf.tensor2d(Array.from({ length: 2 * B }, (_, i) => (i < B ? this.hp.realLabel : 0)), [2 * B, 1]);
     this.yG = tf.ones([B, 1]);
@@ -314,6 +328,7 @@ export class GanTrainer {
     this.D = new GanNet(this.hp.discriminator, new Rng(seeds.discriminator));
     this.optD = new GanOptimizer(this.hp.discriminatorOptimizer, this.D.trainable);
     this.optG = new GanOptimizer(this.hp.generatorOptimizer, this.G.trainable);
+    if (this.emaDecay > 0) this.Gema = new GanNet(this.hp.generator, this.G.getWeights());
     this.dataRng = new Rng(seeds.data);
     this.latentRng = new Rng(seeds.latent);
     this.masks = new BitRng(seeds.masks);
@@ -332,6 +347,13 @@ export class GanTrainer {
     this.D = new GanNet(d.spec, d.values);
     this.optD = new GanOptimizer(this.hp.discriminatorOptimizer, this.D.trainable);
     this.optG = new GanOptimizer(this.hp.generatorOptimizer, this.G.trainable);
+    if (this.emaDecay > 0) {
+      const emaDir = path.join(ckpt, 'generator-ema');
+      if (!fs.existsSync(path.join(emaDir, 'model.json'))) throw new Error(`${ckpt} has no generator-ema/ but the run averages the generator's weights (generatorEma ${this.emaDecay})`);
+      const e = GanNet.read(emaDir);
+      if (JSON.stringify(e.spec) !== JSON.stringify(this.hp.generator)) throw new Error(`the averaged generator in ${ckpt} does not match the run's config.json`);
+      this.Gema = new GanNet(e.spec, e.values);
+    }
     this.optD.load(path.join(ckpt, 'optimizer-d'));
     this.optG.load(path.join(ckpt, 'optimizer-g'));
     this.dataRng = Rng.fromJSON(state.rng.data);
@@ -418,6 +440,7 @@ export class GanTrainer {
     this.optG.apply(this.G.trainable.map((v) => a.grads[v.name]!));
     this.G.updateMovingStats(stats);
     tf.dispose([z2, a.value, kept.pG!, ...Object.values(a.grads)]);
+    this.updateAverage(this.iteration + 1);
     this.lastTiming = { discriminatorMs: t1 - t0, adversarialMs: performance.now() - t1 };
 
     let realOk = 0;
@@ -445,9 +468,38 @@ export class GanTrainer {
     };
   }
 
+  get emaDecay(): number {
+    return this.hp.generatorEma ?? 0;
+  }
+
+  /**
+   * average ← d·average + (1 − d)·weights after update `t`, with d = min(decay, (1 + t) / (10 + t)) so that the
+   * first iterations' weights do not linger (the warm-up of TensorFlow's ExponentialMovingAverage).
+   */
+  private updateAverage(t: number): void {
+    if (!this.Gema) return;
+    const d = Math.min(this.emaDecay, (1 + t) / (10 + t));
+    tf.tidy(() => {
+      this.Gema!.trainable.forEach((avg, i) => avg.assign(tf.add(tf.mul(avg, d), tf.mul(this.G.trainable[i]!, 1 - d))));
+    });
+  }
+
+  /**
+   * The generator that samples: the weight average, its batch-norm statistics recomputed (once per iteration)
+   * from a fixed batch of latents, since the raw generator's moving statistics belong to other weights; else G.
+   */
+  sampler(): GanNet {
+    if (!this.Gema) return this.G;
+    if (this.emaCalibratedAt !== this.iteration) {
+      this.Gema.setBatchNormStats(this.calibrationNoise);
+      this.emaCalibratedAt = this.iteration;
+    }
+    return this.Gema;
+  }
+
   /** Generator output (inference mode) for latents, n×784 in the preset's pixel range. */
   generate(latents: Float32Array): Float32Array {
-    return generateWith(this.G, latents, this.hp.latentDim);
+    return generateWith(this.sampler(), latents, this.hp.latentDim);
   }
 
   /** The fixed-noise grid as ink bytes (64 images). */
@@ -482,6 +534,7 @@ export class GanTrainer {
     };
     await writeDirAtomic(path.join(ckDir, name), (tmp) => {
       this.G.save(path.join(tmp, 'generator'), this.modelMeta('generator'));
+      if (this.Gema) this.sampler().save(path.join(tmp, 'generator-ema'), { ...this.modelMeta('generator'), ema: this.emaDecay });
       this.D.save(path.join(tmp, 'discriminator'), this.modelMeta('discriminator'));
       this.optD.save(path.join(tmp, 'optimizer-d'));
       this.optG.save(path.join(tmp, 'optimizer-g'));
@@ -550,7 +603,12 @@ export class GanTrainer {
     if (!stopped) {
       this.writeSamples('final.png', hp.sampleEvery <= 0 || this.iteration % hp.sampleEvery !== 0);
       this.writeInterpolation();
-      this.G.save(path.join(this.dir, 'generator'), this.modelMeta('generator'));
+      if (this.Gema) {
+        this.sampler().save(path.join(this.dir, 'generator'), { ...this.modelMeta('generator'), ema: this.emaDecay });
+        this.G.save(path.join(this.dir, 'generator-raw'), this.modelMeta('generator'));
+      } else {
+        this.G.save(path.join(this.dir, 'generator'), this.modelMeta('generator'));
+      }
       this.D.save(path.join(this.dir, 'discriminator'), this.modelMeta('discriminator'));
     }
     return { iterations: this.iteration, stopped, seconds: this.elapsed(), last: this.last };
@@ -599,6 +657,7 @@ export class GanTrainer {
     this.store.close();
     for (const s of this.sinks) void s.close?.();
     this.G?.dispose();
+    this.Gema?.dispose();
     this.D?.dispose();
     this.yD.dispose();
     this.yG.dispose();
@@ -659,9 +718,10 @@ export interface LoadedGenerator {
  * first to choose one).
  */
 export function loadGenerator(target: string): LoadedGenerator {
-  const candidates = [path.join(target, 'generator'), target];
+  // A checkpoint's generator-ema/ (the weight average) before its generator/ (the raw weights being trained).
+  const candidates = [path.join(target, 'generator-ema'), path.join(target, 'generator'), target];
   const latest = fs.existsSync(path.join(target, 'config.json')) ? readLatest(target) : null;
-  if (latest) candidates.push(path.join(target, 'checkpoints', latest.dir, 'generator'));
+  if (latest) candidates.push(path.join(target, 'checkpoints', latest.dir, 'generator-ema'), path.join(target, 'checkpoints', latest.dir, 'generator'));
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'model.json')));
   if (!dir) throw new Error(`no generator found in ${target} (expected model.json in it, in generator/, or a checkpoint)`);
   const { spec, meta, values } = GanNet.read(dir);

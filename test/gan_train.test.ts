@@ -7,8 +7,8 @@ import { readMetricsFile } from '../lab/run_store.js';
 import type { SamplesEvent, TrainEvent } from '../lab/events.js';
 import { Rng } from '../envs/index.js';
 import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
-import { BitRng, GanNet, GanOptimizer, binaryCrossEntropy, ganPreset, type BatchNormStat, type NetSpec } from '../gan/models.js';
-import { interpolationLatents, loadGenerator, readLatest, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
+import { BitRng, GanNet, GanOptimizer, analyseSpec, binaryCrossEntropy, ganPreset, type BatchNormStat, type NetSpec } from '../gan/models.js';
+import { interpolationLatents, loadGenerator, readLatest, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
 import { gridPng, readGreyPng, slerp, toInk } from '../gan/images.js';
 import { main } from '../lab/cli.js';
 
@@ -128,6 +128,28 @@ describe('building blocks', () => {
     net.dispose();
   });
 
+  it('standing batch-norm statistics: one pass without dropout sets the moving mean and unbiased variance', async () => {
+    await initCompute('cpu');
+    const spec: NetSpec = { inputShape: [2], layers: [{ type: 'dropout', rate: 0.5 }, { type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 }] };
+    const net = new GanNet(spec, new Rng(0));
+    net.setBatchNormStats(new Float32Array([1, 10, 3, 14, 5, 12, 7, 16]));
+    const [mm, mv] = net.state.map((v) => Array.from(v.dataSync()));
+    // Dropout off (it would zero or double values and move the mean): column means 4 and 13, variances 20/3 and 20/3.
+    expect(mm![0]).toBeCloseTo(4, 6);
+    expect(mm![1]).toBeCloseTo(13, 5);
+    expect(mv![0]).toBeCloseTo(20 / 3, 5);
+    expect(mv![1]).toBeCloseTo(20 / 3, 5);
+    expect(() => net.setBatchNormStats(new Float32Array([1, 2, 3]))).toThrow(/at least 2 inputs of 2 values/);
+    net.dispose();
+  });
+
+  it('generatorEma must be in [0, 1)', () => {
+    expect(() => resolveGanHyperparameters('tiny', { overrides: { generatorEma: 1 } })).toThrow(/generatorEma must be a number in \[0, 1\), got 1/);
+    expect(() => resolveGanHyperparameters('tiny', { overrides: { generatorEma: -0.1 } })).toThrow(/generatorEma/);
+    expect(resolveGanHyperparameters('fast').generatorEma).toBe(0.999);
+    expect(resolveGanHyperparameters('book').generatorEma).toBe(0);
+  });
+
   it('dropout masks are seeded and resumable; the cross-entropy clips like Keras', async () => {
     await initCompute('cpu');
     const a = new BitRng(42);
@@ -166,15 +188,17 @@ describe('building blocks', () => {
 
 describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
   it('resumes exactly: 4 + resume + 4 iterations equal 8 straight, bit for bit', async () => {
-    const straight = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `straight-${backend}` }));
+    // With a weight average of the generator, which is checkpointed too.
+    const overrides = { generatorEma: 0.9 };
+    const straight = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `straight-${backend}`, overrides }));
     let calls = 0;
-    const first = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `resumed-${backend}`, shouldStop: () => ++calls > 4 }));
+    const first = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `resumed-${backend}`, overrides, shouldStop: () => ++calls > 4 }));
     expect(first.result).toMatchObject({ iterations: 4, stopped: true });
     expect(readLatest(first.runDir)).toEqual({ iteration: 4, dir: 'iter-00000004' });
     const second = await resumeGanTraining(first.runDir, { images: apples });
     expect(second.result).toMatchObject({ iterations: 8, stopped: false });
 
-    for (const net of ['generator', 'discriminator']) {
+    for (const net of ['generator', 'generator-raw', 'discriminator']) {
       const a = weightsOf(path.join(straight.runDir, net));
       const b = weightsOf(path.join(second.runDir, net));
       expect(b.length).toBe(a.length);
@@ -193,7 +217,7 @@ describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
       expect(fs.existsSync(path.join(second.runDir, f)), f).toBe(true);
     }
     expect(fs.readFileSync(path.join(second.runDir, 'samples/final.png')).equals(fs.readFileSync(path.join(straight.runDir, 'samples/final.png')))).toBe(true);
-  });
+  }, 90_000); // the cpu backend runs the tiny networks slowly under a loaded CI machine
 
   it('leaks no tensors across iterations and emits update, samples and checkpoint events', async () => {
     const counts: number[] = [];
@@ -206,6 +230,7 @@ describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
         sampleEvery: 2,
         checkpointEvery: 3,
         runId: `leak-${backend}`,
+        overrides: { generatorEma: 0.5 },
         sinks: [{ handle: (e) => (events.push(e), e.type === 'update' && counts.push(tf.memory().numTensors)) }],
       }),
     );
@@ -242,6 +267,43 @@ describe('generator export and CLI', () => {
     const h = loadGenerator(path.join(run.runDir, 'generator'));
     expect(h.source).toBe(path.join(run.runDir, 'generator'));
     h.dispose();
+  });
+
+  it("averages the generator's weights: generator/ is the average, generator-raw/ the last weights", async () => {
+    await initCompute('cpu');
+    const run = await startGanTraining(tinyOptions({ backend: 'cpu', iterations: 3, checkpointEvery: 1, runId: 'ema', overrides: { generatorEma: 0.5 } }));
+    const ck = (i: number, net: string) => path.join(run.runDir, 'checkpoints', `iter-0000000${i}`, net);
+    const avg = GanNet.read(path.join(run.runDir, 'generator'));
+    expect(avg.meta.ema).toBe(0.5);
+    const prev = weightsOf(ck(2, 'generator-ema'));
+    const last = weightsOf(ck(3, 'generator'));
+    const raw = weightsOf(path.join(run.runDir, 'generator-raw'));
+    last.forEach((w, i) => expect(Buffer.from(raw[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true));
+    // Update 3 with the warm-up: d = min(0.5, (1 + 3) / (10 + 3)).
+    const d = 4 / 13;
+    const kinds = analyseSpec(avg.spec).params.map((p) => p.kind);
+    let compared = 0;
+    kinds.forEach((kind, i) => {
+      if (kind === 'movingMean' || kind === 'movingVariance') return;
+      avg.values[i]!.forEach((v, j) => expect(v).toBeCloseTo(d * prev[i]![j]! + (1 - d) * last[i]![j]!, 5));
+      compared += avg.values[i]!.length;
+    });
+    expect(compared).toBeGreaterThan(1000);
+    // The average's batch-norm statistics are its own (recomputed), not the raw generator's moving ones.
+    const movingMean = kinds.indexOf('movingMean');
+    expect(Array.from(avg.values[movingMean]!)).not.toEqual(Array.from(last[movingMean]!));
+    // A checkpoint directory loads its average.
+    const fromCheckpoint = loadGenerator(path.dirname(ck(3, 'generator')));
+    expect(fromCheckpoint.source).toBe(ck(3, 'generator-ema'));
+    const g = loadGenerator(run.runDir);
+    const r = loadGenerator(path.join(run.runDir, 'generator-raw'));
+    try {
+      expect(g.source).toBe(path.join(run.runDir, 'generator'));
+      expect(Array.from(fromCheckpoint.sample(3, 1))).toEqual(Array.from(g.sample(3, 1)));
+      expect(Array.from(g.sample(3, 1))).not.toEqual(Array.from(r.sample(3, 1)));
+    } finally {
+      for (const x of [g, r, fromCheckpoint]) x.dispose();
+    }
   });
 
   it('`lab gan --category …` trains without a subcommand (train is the default)', async () => {
