@@ -252,7 +252,8 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
       console.log(`samples:       ${path.join(runDir, 'samples', 'final.png')}  (every grid in ${path.join(runDir, 'samples')})`);
       console.log(`curves:        ${path.join(runDir, 'curves', 'loss.png')}, ${path.join(runDir, 'curves', 'accuracy.png')}`);
       console.log(`interpolation: ${path.join(runDir, 'interpolation.png')}`);
-      console.log(`generator:     ${path.join(runDir, 'generator')}`);
+      const ema = outcome.config.hyperparameters.generatorEma ?? 0;
+      console.log(`generator:     ${path.join(runDir, 'generator')}${ema > 0 ? `  (the weight average, decay ${ema}; the last weights: ${path.join(runDir, 'generator-raw')})` : ''}`);
     }
     console.log(`resume: npx lab gan train --resume ${runDir}${result.stopped ? '' : ' --iterations <more>'}`);
     return outcome;
