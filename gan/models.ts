@@ -675,12 +675,6 @@ export interface GanHyperparameters {
    * before this setting existed have none.
    */
   generatorEma?: number;
-  /**
-   * PacGAN packing (Lin et al. 2018, arXiv 1712.04086): the discriminator judges `pack` images of one kind at a
-   * time, stacked as channels (its inputShape is [28, 28, pack]), which penalises a generator that covers few
-   * modes. 1 (or absent): one image per judgement.
-   */
-  pack?: number;
   /** Iterations between update events (loss averages) and progress. */
   logEvery: number;
   /** Iterations between sample grids (and `samples` events). */
@@ -746,7 +740,6 @@ function bookPreset(): GanHyperparameters {
     realLabel: 1,
     labelNoise: 0,
     fakesMode: 'inference',
-    pack: 1,
     generatorEma: 0,
     logEvery: 10,
     sampleEvery: 100,
@@ -801,8 +794,7 @@ function fastPreset(): GanHyperparameters {
     realLabel: 1,
     labelNoise: 0.05,
     fakesMode: 'training',
-    pack: 1,
-    generatorEma: 0.999,
+    generatorEma: 0.995,
     logEvery: 25,
     sampleEvery: 200,
     checkpointEvery: 500,
@@ -849,7 +841,6 @@ function tinyPreset(): GanHyperparameters {
     realLabel: 0.9,
     labelNoise: 0.05,
     fakesMode: 'inference',
-    pack: 1,
     generatorEma: 0,
     logEvery: 2,
     sampleEvery: 5,

@@ -148,10 +148,6 @@ export function resolveGanHyperparameters(preset: string, options: Pick<GanStart
   checkInt(hp.checkpointEvery, 'checkpointEvery', 0);
   checkInt(hp.logEvery, 'logEvery', 1);
   checkInt(hp.latentDim, 'latentDim', 1);
-  const pack = hp.pack ?? 1;
-  checkInt(pack, 'pack', 1);
-  if (hp.batch % pack !== 0) throw new Error(`batch ${hp.batch} is not a multiple of pack ${pack}`);
-  if ((hp.discriminator.inputShape[2] ?? 1) !== pack) throw new Error(`the discriminator takes ${hp.discriminator.inputShape[2] ?? 1} channel(s) but pack is ${pack}: its inputShape must be [28, 28, ${pack}]`);
   const ema = hp.generatorEma ?? 0;
   if (!(typeof ema === 'number' && ema >= 0 && ema < 1)) throw new Error(`generatorEma must be a number in [0, 1), got ${JSON.stringify(hp.generatorEma)}`);
   if (hp.generator.inputShape.join() !== String(hp.latentDim)) throw new Error(`generator input [${hp.generator.inputShape}] does not match latentDim ${hp.latentDim}`);
@@ -320,9 +316,9 @@ export class GanTrainer {
     const seeds = streamSeeds(config.seed);
     this.fixedNoise = sampleLatent(new Rng(seeds.fixed), GRID_COUNT, this.hp.latentDim, this.hp.latentDistribution);
     this.calibrationNoise = sampleLatent(new Rng(seeds.calibration), CALIBRATION_COUNT, this.hp.latentDim, this.hp.latentDistribution);
-    const P = this.hp.batch / this.packing;
-    this.yD = tf.tensor2d(Array.from({ length: 2 * P }, (_, i) => (i < P ? this.hp.realLabel : 0)), [2 * P, 1]);
-    this.yG = tf.ones([P, 1]);
+    const B = this.hp.batch;
+    this.yD = tf.tensor2d(Array.from({ length: 2 * B }, (_, i) => (i < B ? this.hp.realLabel : 0)), [2 * B, 1]);
+    this.yG = tf.ones([B, 1]);
   }
 
   /** New networks and optimizers from the run seed. */
@@ -393,7 +389,7 @@ export class GanTrainer {
 
   /** Discriminator targets with label noise: real → realLabel − u·noise, fake → u·noise. */
   private discriminatorTargets(): tf.Tensor2D {
-    const B = this.hp.batch / this.packing;
+    const B = this.hp.batch;
     const noise = this.hp.labelNoise;
     if (noise === 0) return this.yD;
     const y = new Float32Array(2 * B);
@@ -415,7 +411,7 @@ export class GanTrainer {
     const training = this.hp.fakesMode === 'training';
     const x = tf.tidy(() => {
       const fake = this.G.apply(tf.tensor2d(z, [B, L]), training ? { training: true, masks: this.masks, batchStats: genStats } : { training: false });
-      return this.pack(tf.concat([tf.tensor4d(real, [B, 28, 28, 1]), fake]) as tf.Tensor4D);
+      return tf.concat([tf.tensor4d(real, [B, 28, 28, 1]), fake]);
     });
     if (training) this.G.updateMovingStats(genStats);
     const yD = this.discriminatorTargets();
@@ -435,7 +431,7 @@ export class GanTrainer {
     const z2 = tf.tensor2d(sampleLatent(this.latentRng, B, L, this.hp.latentDistribution), [B, L]);
     const stats: BatchNormStat[] = [];
     const a = tf.variableGrads(() => {
-      const p = this.D.apply(this.pack(this.G.apply(z2, { training: true, masks: this.masks, batchStats: stats }) as tf.Tensor4D), { training: true, masks: this.masks });
+      const p = this.D.apply(this.G.apply(z2, { training: true, masks: this.masks, batchStats: stats }), { training: true, masks: this.masks });
       kept.pG = tf.keep(p);
       return binaryCrossEntropy(p, this.yG);
     }, this.G.trainable);
@@ -452,34 +448,24 @@ export class GanTrainer {
     let dReal = 0;
     let dFake = 0;
     let fooled = 0;
-    const P = B / this.packing;
-    for (let i = 0; i < P; i++) {
+    for (let i = 0; i < B; i++) {
       if (pd[i]! > 0.5) realOk++;
-      if (pd[P + i]! <= 0.5) fakeOk++;
+      if (pd[B + i]! <= 0.5) fakeOk++;
       dReal += pd[i]!;
-      dFake += pd[P + i]!;
+      dFake += pd[B + i]!;
       if (pg[i]! > 0.5) fooled++;
     }
     this.iteration++;
     return {
       dLoss,
       gLoss,
-      dAcc: (realOk + fakeOk) / (2 * P),
-      dAccReal: realOk / P,
-      dAccFake: fakeOk / P,
-      gAcc: fooled / P,
-      dReal: dReal / P,
-      dFake: dFake / P,
+      dAcc: (realOk + fakeOk) / (2 * B),
+      dAccReal: realOk / B,
+      dAccFake: fakeOk / B,
+      gAcc: fooled / B,
+      dReal: dReal / B,
+      dFake: dFake / B,
     };
-  }
-
-  /** Images per discriminator input (PacGAN packing; 1 = none). */
-  get packing(): number {
-    return this.hp.pack ?? 1;
-  }
-
-  private pack(images: tf.Tensor4D): tf.Tensor4D {
-    return packImages(images, this.packing);
   }
 
   get emaDecay(): number {
@@ -678,14 +664,6 @@ export class GanTrainer {
     this.yD.dispose();
     this.yG.dispose();
   }
-}
-
-/** [n, h, w, 1] → [n / k, h, w, k]: k consecutive images as the channels of one discriminator input (PacGAN). */
-export function packImages(images: tf.Tensor4D, k: number): tf.Tensor4D {
-  if (k === 1) return images;
-  const [n, h, w, c] = images.shape;
-  if (c !== 1 || n % k !== 0) throw new Error(`cannot pack ${n} images of ${c} channel(s) in groups of ${k}`);
-  return tf.transpose(tf.reshape(images, [n / k, k, h, w]), [0, 2, 3, 1]);
 }
 
 function zeroSums(): Record<StatKey, number> {
