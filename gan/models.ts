@@ -788,7 +788,7 @@ function fastPreset(): GanHyperparameters {
     discriminatorOptimizer: { type: 'adam', learningRate: 0.0004, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
     generatorOptimizer: { type: 'adam', learningRate: 0.0004, beta1: 0.5, beta2: 0.999, epsilon: KERAS_EPSILON, decay: 0, clipValue: null },
     // Batch 32 reaches the FD of batch 64 in about half the time (more updates per image seen); 2400 iterations
-    // take ~9 minutes on wasm on the slower 2-vCPU VM (README, "Training a GAN").
+    // take 7–9 minutes on wasm on the slower 2-vCPU VM (README, "Training a GAN").
     batch: 32,
     iterations: 2400,
     realLabel: 1,
