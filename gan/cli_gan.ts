@@ -173,7 +173,7 @@ export function registerGanCommands(program: Command): Command {
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
     .option('--out <dir>', 'directory for run directories', 'runs')
     .option('--run-id <id>', 'name of the run directory (default: gan-<category>-<preset>-s<seed>-<time>)')
-    .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values, e.g. --set labelNoise=0 --set realLabel=0.9)', keyValue)
+    .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values; dotted keys reach inside: --set labelNoise=0 --set discriminator.spectralNorm=true)', keyValue)
     .option('--resume <runDir>', 'continue a run from its latest checkpoint (options come from the run; --iterations may raise the budget)')
     .option('--live [url]', `publish the run to a lab server (lab serve): live sample grids and curves in the browser viewer (default ${DEFAULT_LIVE_URL})`)
     .action(async (opts: GanTrainCliOptions) => {

@@ -149,12 +149,25 @@ export interface NetSpec {
   layers: LayerSpec[];
   /** Negative slope of 'leakyRelu' (default 0.2). */
   leakyReluAlpha?: number;
+  /**
+   * Spectral normalisation of every dense and conv2d kernel (Miyato et al. 2018, "Spectral Normalization for
+   * Generative Adversarial Networks", arXiv 1802.05957): the layers use W / σ(W), σ the largest singular value of
+   * W as a [fan-in, units] matrix, estimated by one power-iteration step per `powerIterate()` from a stored vector
+   * u (saved with the weights, so a resumed run continues exactly). It keeps the discriminator smooth (1-Lipschitz
+   * per layer), so its gradients stay informative for the generator.
+   */
+  spectralNorm?: boolean;
+}
+
+/** Parameters that are not trained by gradients: batch-norm moving statistics and spectral-norm vectors. */
+function isStateKind(kind: ParamInfo['kind']): boolean {
+  return kind === 'movingMean' || kind === 'movingVariance' || kind === 'spectralU';
 }
 
 interface ParamInfo {
   name: string;
   shape: number[];
-  kind: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance';
+  kind: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'spectralU';
   /** Glorot fans of a kernel. */
   fanIn?: number;
   fanOut?: number;
@@ -168,6 +181,7 @@ export function analyseSpec(spec: NetSpec): { shapes: number[][]; params: ParamI
   const fail = (i: number, msg: string): never => {
     throw new Error(`GAN network layer ${i} (${spec.layers[i]!.type}): ${msg}`);
   };
+  if (spec.spectralNorm !== undefined && typeof spec.spectralNorm !== 'boolean') throw new Error(`GAN network: spectralNorm must be true or false, got ${JSON.stringify(spec.spectralNorm)}`);
   spec.layers.forEach((layer, i) => {
     const p = `l${i}`;
     switch (layer.type) {
@@ -175,6 +189,7 @@ export function analyseSpec(spec: NetSpec): { shapes: number[][]; params: ParamI
         if (shape.length !== 1) fail(i, `needs a flat input, got [${shape}]`);
         params.push({ name: `${p}/kernel`, shape: [shape[0]!, layer.units], kind: 'kernel', fanIn: shape[0]!, fanOut: layer.units });
         params.push({ name: `${p}/bias`, shape: [layer.units], kind: 'bias' });
+        if (spec.spectralNorm) params.push({ name: `${p}/sn_u`, shape: [layer.units], kind: 'spectralU' });
         shape = [layer.units];
         break;
       case 'conv2d':
@@ -192,6 +207,7 @@ export function analyseSpec(spec: NetSpec): { shapes: number[][]; params: ParamI
           shape = [h * s, w * s, layer.filters];
         }
         params.push({ name: `${p}/bias`, shape: [layer.filters], kind: 'bias' });
+        if (spec.spectralNorm && layer.type === 'conv2d') params.push({ name: `${p}/sn_u`, shape: [layer.filters], kind: 'spectralU' });
         break;
       }
       case 'batchNorm': {
@@ -281,13 +297,14 @@ export class GanNet {
     spec.layers.forEach((layer) => {
       this.trainableAt.push(trainable.length);
       this.stateAt.push(state.length);
-      const count = layer.type === 'batchNorm' ? 4 : layer.type === 'dense' || layer.type === 'conv2d' || layer.type === 'conv2dTranspose' ? 2 : 0;
+      const sn = spec.spectralNorm && (layer.type === 'dense' || layer.type === 'conv2d') ? 1 : 0;
+      const count = layer.type === 'batchNorm' ? 4 : layer.type === 'dense' || layer.type === 'conv2d' || layer.type === 'conv2dTranspose' ? 2 + sn : 0;
       for (let k = 0; k < count; k++, pi++) {
         const p = params[pi]!;
         const v = values[pi]!;
         const size = p.shape.reduce((a, b) => a * b, 1);
         if (v.length !== size) throw new Error(`GAN network: weight ${p.name} has ${v.length} values, expected ${size}`);
-        const isState = p.kind === 'movingMean' || p.kind === 'movingVariance';
+        const isState = isStateKind(p.kind);
         const variable = tf.variable(tf.tensor(v, p.shape, 'float32'), !isState, `gan${id}/${p.name}`);
         (isState ? state : trainable).push(variable);
       }
@@ -298,6 +315,47 @@ export class GanNet {
 
   get paramCount(): number {
     return this.trainable.reduce((a, v) => a + v.size, 0);
+  }
+
+  /**
+   * One power-iteration step for every spectrally normalised kernel W (as a [fan-in, units] matrix M):
+   * u ← Mᵀ(Mu) / ‖Mᵀ(Mu)‖. Call once before each training pass, outside the gradient function (u is a constant
+   * there). No-op without `spectralNorm`. `from`: start from that network's vectors (same spec) instead of ours.
+   */
+  powerIterate(steps = 1, from?: GanNet): void {
+    if (!this.spec.spectralNorm) return;
+    tf.tidy(() => {
+      this.spec.layers.forEach((layer, li) => {
+        if (layer.type !== 'dense' && layer.type !== 'conv2d') return;
+        if (from) this.state[this.stateAt[li]!]!.assign(from.state[from.stateAt[li]!]!);
+      });
+    });
+    for (let k = 0; k < steps; k++) this.powerStep();
+  }
+
+  private powerStep(): void {
+    tf.tidy(() => {
+      this.spec.layers.forEach((layer, li) => {
+        if (layer.type !== 'dense' && layer.type !== 'conv2d') return;
+        const W = this.trainable[this.trainableAt[li]!]!;
+        const u = this.state[this.stateAt[li]!]!;
+        const units = W.shape[W.shape.length - 1]!;
+        const M = tf.reshape(W, [-1, units]) as tf.Tensor2D;
+        const v = tf.matMul(M, tf.reshape(u, [units, 1]) as tf.Tensor2D);
+        const next = tf.reshape(tf.matMul(M, v, true, false), [units]);
+        u.assign(tf.div(next, tf.maximum(tf.norm(next), 1e-12)));
+      });
+    });
+  }
+
+  /** Layer `li`'s kernel as the layer uses it: W / ‖M u‖ with spectral normalisation (‖Mu‖ → σ(W)), else W. */
+  private kernelOf(li: number): tf.Tensor {
+    const W = this.trainable[this.trainableAt[li]!]!;
+    if (!this.spec.spectralNorm) return W;
+    const u = this.state[this.stateAt[li]!]!;
+    const units = W.shape[W.shape.length - 1]!;
+    const sigma = tf.norm(tf.matMul(tf.reshape(W, [-1, units]) as tf.Tensor2D, tf.reshape(u, [units, 1]) as tf.Tensor2D));
+    return tf.div(W, tf.maximum(sigma, 1e-12));
   }
 
   /** Forward pass on a batch [N, ...inputShape]; call inside tf.tidy (or a gradient function). */
@@ -315,7 +373,7 @@ export class GanNet {
         // gradients, and the discriminator step the gradient of its input images, only to drop them.
         case 'dense': {
           const act = layer.activation ?? 'linear';
-          const kernel = this.trainable[t]! as tf.Tensor2D;
+          const kernel = this.kernelOf(li) as tf.Tensor2D;
           const bias = this.trainable[t + 1]!;
           if (ctx.training) {
             h = activate(tf.add(tf.matMul(h as tf.Tensor2D, kernel), bias), act, alpha);
@@ -327,7 +385,7 @@ export class GanNet {
         }
         case 'conv2d': {
           const act = layer.activation ?? 'linear';
-          const filter = this.trainable[t]! as tf.Tensor4D;
+          const filter = this.kernelOf(li) as tf.Tensor4D;
           const bias = this.trainable[t + 1]!;
           if (ctx.training) {
             h = activate(tf.add(tf.conv2d(h as tf.Tensor4D, filter, layer.strides, 'same'), bias), act, alpha);
@@ -444,7 +502,7 @@ export class GanNet {
     let t = 0;
     let s = 0;
     for (const p of this.info) {
-      const isState = p.kind === 'movingMean' || p.kind === 'movingVariance';
+      const isState = isStateKind(p.kind);
       const v = isState ? this.state[s++]! : this.trainable[t++]!;
       out.push((v.dataSync() as Float32Array).slice());
     }
@@ -457,7 +515,7 @@ export class GanNet {
       let t = 0;
       let s = 0;
       this.info.forEach((p, i) => {
-        const isState = p.kind === 'movingMean' || p.kind === 'movingVariance';
+        const isState = isStateKind(p.kind);
         const v = isState ? this.state[s++]! : this.trainable[t++]!;
         v.assign(tf.tensor(values[i]!, p.shape, 'float32'));
       });
@@ -474,7 +532,7 @@ export class GanNet {
     let offset = 0;
     const manifest = weights.map((w, i) => {
       const p = this.info[i]!;
-      const entry = { name: p.name, shape: p.shape, offset, trainable: p.kind !== 'movingMean' && p.kind !== 'movingVariance' };
+      const entry = { name: p.name, shape: p.shape, offset, trainable: !isStateKind(p.kind) };
       offset += w.length;
       return entry;
     });
@@ -514,6 +572,9 @@ function initialValues(params: ParamInfo[], rng: Rng): Float32Array[] {
       for (let k = 0; k < size; k++) w[k] = rng.uniform(-limit, limit);
     } else if (p.kind === 'gamma' || p.kind === 'movingVariance') {
       w.fill(1);
+    } else if (p.kind === 'spectralU') {
+      // A unit vector; power iteration turns it toward the top singular vector within a few steps.
+      w.fill(1 / Math.sqrt(size));
     }
     return w;
   });

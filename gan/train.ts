@@ -32,6 +32,7 @@ import { loadQuickDraw, toFloatImages, type QuickDrawImages } from './data.js';
 import { gridPng, lerp, slerp, toInk, toUnit, IMAGE_PIXELS } from './images.js';
 import {
   BitRng,
+  analyseSpec,
   GanNet,
   GanOptimizer,
   binaryCrossEntropy,
@@ -136,9 +137,11 @@ export function iterName(iteration: number): string {
 /** Resolves a preset with overrides into the hyperparameters of a run. */
 export function resolveGanHyperparameters(preset: string, options: Pick<GanStartOptions, 'batch' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'overrides'> = {}): GanHyperparameters {
   const base = ganPreset(preset).hyperparameters;
-  const unknown = Object.keys(options.overrides ?? {}).filter((k) => !(k in base));
+  const entries = Object.entries(options.overrides ?? {});
+  const unknown = entries.map(([k]) => k).filter((k) => !k.includes('.') && !(k in base));
   if (unknown.length) throw new Error(`unknown GAN hyperparameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(base).join(', ')}`);
-  const hp: GanHyperparameters = { ...base, ...structuredClone(options.overrides ?? {}) };
+  const hp: GanHyperparameters = { ...base, ...structuredClone(Object.fromEntries(entries.filter(([k]) => !k.includes('.')))) };
+  for (const [key, value] of entries) if (key.includes('.')) setPath(hp, key, structuredClone(value));
   if (options.batch !== undefined) hp.batch = options.batch;
   if (options.sampleEvery !== undefined) hp.sampleEvery = options.sampleEvery;
   if (options.checkpointEvery !== undefined) hp.checkpointEvery = options.checkpointEvery;
@@ -150,8 +153,34 @@ export function resolveGanHyperparameters(preset: string, options: Pick<GanStart
   checkInt(hp.latentDim, 'latentDim', 1);
   const ema = hp.generatorEma ?? 0;
   if (!(typeof ema === 'number' && ema >= 0 && ema < 1)) throw new Error(`generatorEma must be a number in [0, 1), got ${JSON.stringify(hp.generatorEma)}`);
+  analyseSpec(hp.generator);
+  analyseSpec(hp.discriminator);
   if (hp.generator.inputShape.join() !== String(hp.latentDim)) throw new Error(`generator input [${hp.generator.inputShape}] does not match latentDim ${hp.latentDim}`);
   return hp;
+}
+
+/** Options a network spec may have that its preset leaves out (so a dotted --set may add them). */
+const OPTIONAL_NET_KEYS = ['leakyReluAlpha', 'spectralNorm'];
+
+/**
+ * Sets one nested hyperparameter from a dotted path (`--set discriminator.spectralNorm=true`,
+ * `--set discriminator.layers.3.rate=0.2`): every step must exist, except a network's optional settings.
+ */
+function setPath(hp: GanHyperparameters, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node: unknown = hp;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = node !== null && typeof node === 'object' && Object.hasOwn(node, parts[i]!) ? (node as Record<string, unknown>)[parts[i]!] : undefined;
+    if (next === null || typeof next !== 'object') throw new Error(`unknown GAN hyperparameter ${key}: ${parts.slice(0, i + 1).join('.')} is not an object or list of this preset`);
+    node = next;
+  }
+  const leaf = parts.at(-1)!;
+  const isNet = parts.length === 2 && (parts[0] === 'generator' || parts[0] === 'discriminator');
+  if (!Object.hasOwn(node as object, leaf) && !(isNet && OPTIONAL_NET_KEYS.includes(leaf))) {
+    const known = Object.keys(node as object).concat(isNet ? OPTIONAL_NET_KEYS.filter((k) => !Object.hasOwn(node as object, k)) : []);
+    throw new Error(`unknown GAN hyperparameter ${key}; known under ${parts.slice(0, -1).join('.')}: ${known.join(', ')}`);
+  }
+  (node as Record<string, unknown>)[leaf] = value;
 }
 
 async function loadImages(category: string, mode: DataMode, limit: number | undefined, given?: QuickDrawImages): Promise<QuickDrawImages> {
@@ -415,6 +444,8 @@ export class GanTrainer {
     });
     if (training) this.G.updateMovingStats(genStats);
     const yD = this.discriminatorTargets();
+    // Spectral normalisation (if a spec asks for it): one power-iteration step before each training pass.
+    this.D.powerIterate();
     const kept: { pD?: tf.Tensor; pG?: tf.Tensor } = {};
     const d = tf.variableGrads(() => {
       const p = this.D.apply(x, { training: true, masks: this.masks });
@@ -430,6 +461,8 @@ export class GanTrainer {
     const t1 = performance.now();
     const z2 = tf.tensor2d(sampleLatent(this.latentRng, B, L, this.hp.latentDistribution), [B, L]);
     const stats: BatchNormStat[] = [];
+    this.D.powerIterate();
+    this.G.powerIterate();
     const a = tf.variableGrads(() => {
       const p = this.D.apply(this.G.apply(z2, { training: true, masks: this.masks, batchStats: stats }), { training: true, masks: this.masks });
       kept.pG = tf.keep(p);
@@ -493,6 +526,9 @@ export class GanTrainer {
   sampler(): GanNet {
     if (!this.Gema) return this.G;
     if (this.emaCalibratedAt !== this.iteration) {
+      // From the raw generator's spectral-norm vectors, a few steps toward the average's own (a function of the
+      // current state only, so a resumed run samples the same images).
+      this.Gema.powerIterate(3, this.G);
       this.Gema.setBatchNormStats(this.calibrationNoise);
       this.emaCalibratedAt = this.iteration;
     }

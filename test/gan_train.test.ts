@@ -7,9 +7,10 @@ import { readMetricsFile } from '../lab/run_store.js';
 import type { SamplesEvent, TrainEvent } from '../lab/events.js';
 import { Rng } from '../envs/index.js';
 import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
-import { BitRng, GanNet, GanOptimizer, analyseSpec, binaryCrossEntropy, ganPreset, type BatchNormStat, type NetSpec } from '../gan/models.js';
+import { BitRng, GanNet, GanOptimizer, analyseSpec, binaryCrossEntropy, ganPreset, type BatchNormStat, type GanHyperparameters, type NetSpec } from '../gan/models.js';
 import { interpolationLatents, loadGenerator, readLatest, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
 import { gridPng, readGreyPng, slerp, toInk } from '../gan/images.js';
+import { symmetricEigen } from '../gan/linalg.js';
 import { main } from '../lab/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-gan-'));
@@ -143,6 +144,63 @@ describe('building blocks', () => {
     net.dispose();
   });
 
+  it('spectral normalisation: power iteration finds the largest singular value; layers use W / σ; u is saved state', async () => {
+    await initCompute('cpu');
+    const spec: NetSpec = {
+      inputShape: [6, 6, 2],
+      spectralNorm: true,
+      layers: [{ type: 'conv2d', filters: 3, kernelSize: 2, strides: 2, activation: 'linear' }, { type: 'flatten' }, { type: 'dense', units: 1 }],
+    };
+    expect(analyseSpec(spec).params.map((p) => p.name)).toEqual(['l0/kernel', 'l0/bias', 'l0/sn_u', 'l2/kernel', 'l2/bias', 'l2/sn_u']);
+    const net = new GanNet(spec, new Rng(5));
+    expect(net.trainable.length).toBe(4);
+    expect(net.state.map((v) => v.shape)).toEqual([[3], [1]]);
+    // σ of the conv kernel as an [8, 3] matrix, from the eigenvalues of MᵀM.
+    const M = net.trainable[0]!.dataSync();
+    const gram = new Float64Array(9);
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let r = 0; r < 8; r++) gram[a * 3 + b]! += M[r * 3 + a]! * M[r * 3 + b]!;
+    const sigma = Math.sqrt(Math.max(...symmetricEigen(gram, 3).values));
+    net.powerIterate(50);
+    const u = Array.from(net.state[0]!.dataSync());
+    expect(Math.hypot(...u)).toBeCloseTo(1, 5);
+    const Mu = Array.from({ length: 8 }, (_, r) => u.reduce((acc, ui, c) => acc + M[r * 3 + c]! * ui, 0));
+    expect(Math.hypot(...Mu)).toBeCloseTo(sigma, 4);
+    // The conv layer's output is the convolution with W / σ (bias 0): doubling W leaves it unchanged.
+    const x = tf.randomNormal([2, 6, 6, 2], 0, 1, 'float32', 3);
+    const out = (n: GanNet) => tf.tidy(() => Array.from(n.apply(x, { training: true }).dataSync()));
+    const before = out(net);
+    const doubled = net.getWeights();
+    doubled[0] = doubled[0]!.map((w) => 2 * w);
+    const net2 = new GanNet(spec, doubled);
+    out(net2).forEach((v, i) => expect(v).toBeCloseTo(before[i]!, 4));
+    // u travels with the weights (the checkpoint's discriminator/), and a copy can start from another net's u.
+    const dir = path.join(tmp, 'sn-net');
+    fs.mkdirSync(dir);
+    net.save(dir);
+    expect(Array.from(GanNet.load(dir).state[0]!.dataSync())).toEqual(u);
+    const fresh = new GanNet(spec, new Rng(5));
+    fresh.powerIterate(0, net);
+    expect(Array.from(fresh.state[0]!.dataSync())).toEqual(u);
+    expect(() => analyseSpec({ ...spec, spectralNorm: 'yes' as unknown as boolean })).toThrow(/spectralNorm must be true or false, got "yes"/);
+    x.dispose();
+    for (const n of [net, net2, fresh]) n.dispose();
+  });
+
+  it('--set with dotted keys reaches inside the networks; unknown paths and bad values are named', () => {
+    const hp = resolveGanHyperparameters('fast', { overrides: { 'discriminator.spectralNorm': true, 'discriminator.layers.3.rate': 0.2, 'generatorOptimizer.learningRate': 6e-4 } as Partial<GanHyperparameters> });
+    expect(hp.discriminator.spectralNorm).toBe(true);
+    expect(hp.discriminator.layers[3]).toEqual({ type: 'dropout', rate: 0.2 });
+    expect(hp.generatorOptimizer.learningRate).toBe(6e-4);
+    expect(ganPreset('fast').hyperparameters.discriminator.spectralNorm).toBeUndefined(); // the preset is not changed
+    const set = (overrides: Record<string, unknown>) => () => resolveGanHyperparameters('fast', { overrides: overrides as Partial<GanHyperparameters> });
+    expect(set({ 'discriminator.spectralnorm': true })).toThrow(/unknown GAN hyperparameter discriminator.spectralnorm; known under discriminator: inputShape, leakyReluAlpha, layers, spectralNorm/);
+    expect(set({ 'discriminator.layers.9.rate': 0.2 })).toThrow(/discriminator.layers.9 is not an object or list of this preset/);
+    expect(set({ 'batch.size': 2 })).toThrow(/batch is not an object/);
+    expect(set({ 'discriminator.spectralNorm': 'yes' })).toThrow(/spectralNorm must be true or false, got "yes"/);
+    expect(set({ 'discriminator.layers.2.rate': 0.2 })).toThrow(/known under discriminator.layers.2: type/); // a flatten layer
+    expect(set({ 'discriminator.layers.3.rate': 1 })).toThrow(/layer 3 \(dropout\): rate must be in \[0, 1\), got 1/);
+  });
+
   it('generatorEma must be in [0, 1)', () => {
     expect(() => resolveGanHyperparameters('tiny', { overrides: { generatorEma: 1 } })).toThrow(/generatorEma must be a number in \[0, 1\), got 1/);
     expect(() => resolveGanHyperparameters('tiny', { overrides: { generatorEma: -0.1 } })).toThrow(/generatorEma/);
@@ -188,8 +246,10 @@ describe('building blocks', () => {
 
 describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
   it('resumes exactly: 4 + resume + 4 iterations equal 8 straight, bit for bit', async () => {
-    // With a weight average of the generator, which is checkpointed too.
-    const overrides = { generatorEma: 0.9 };
+    // With a weight average of the generator, which is checkpointed too, and spectral normalisation in both
+    // networks (its power-iteration vectors are checkpointed state; the average starts from the raw G's).
+    const tiny = ganPreset('tiny').hyperparameters;
+    const overrides = { generatorEma: 0.9, discriminator: { ...tiny.discriminator, spectralNorm: true }, generator: { ...tiny.generator, spectralNorm: true } };
     const straight = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `straight-${backend}`, overrides }));
     let calls = 0;
     const first = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `resumed-${backend}`, overrides, shouldStop: () => ++calls > 4 }));
@@ -230,7 +290,7 @@ describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
         sampleEvery: 2,
         checkpointEvery: 3,
         runId: `leak-${backend}`,
-        overrides: { generatorEma: 0.5 },
+        overrides: { generatorEma: 0.5, discriminator: { ...ganPreset('tiny').hyperparameters.discriminator, spectralNorm: true } },
         sinks: [{ handle: (e) => (events.push(e), e.type === 'update' && counts.push(tf.memory().numTensors)) }],
       }),
     );
