@@ -159,6 +159,9 @@ export interface NetSpec {
   spectralNorm?: boolean;
 }
 
+/** NetSpec settings a preset may leave out (a dotted `--set generator.<key>=…` may add them). */
+export const OPTIONAL_NET_SPEC_KEYS: readonly string[] = ['leakyReluAlpha', 'spectralNorm'];
+
 /** Parameters that are not trained by gradients: batch-norm moving statistics and spectral-norm vectors. */
 function isStateKind(kind: ParamInfo['kind']): boolean {
   return kind === 'movingMean' || kind === 'movingVariance' || kind === 'spectralU';
@@ -281,6 +284,8 @@ export class GanNet {
   /** Per layer: index into `trainable` of its first parameter, and into `state`. */
   private readonly trainableAt: number[] = [];
   private readonly stateAt: number[] = [];
+  /** Layers whose kernel is spectrally normalised (dense and conv2d, with `spectralNorm`). */
+  private readonly spectralLayers: number[] = [];
 
   /** Glorot-uniform kernels, zero biases, unit gammas (Keras' defaults) from `rng`, or the given values. */
   constructor(spec: NetSpec, init: Rng | Float32Array[]) {
@@ -294,10 +299,11 @@ export class GanNet {
     const trainable: tf.Variable[] = [];
     const state: tf.Variable[] = [];
     let pi = 0;
-    spec.layers.forEach((layer) => {
+    spec.layers.forEach((layer, li) => {
       this.trainableAt.push(trainable.length);
       this.stateAt.push(state.length);
       const sn = spec.spectralNorm && (layer.type === 'dense' || layer.type === 'conv2d') ? 1 : 0;
+      if (sn) this.spectralLayers.push(li);
       const count = layer.type === 'batchNorm' ? 4 : layer.type === 'dense' || layer.type === 'conv2d' || layer.type === 'conv2dTranspose' ? 2 + sn : 0;
       for (let k = 0; k < count; k++, pi++) {
         const p = params[pi]!;
@@ -323,20 +329,14 @@ export class GanNet {
    * there). No-op without `spectralNorm`. `from`: start from that network's vectors (same spec) instead of ours.
    */
   powerIterate(steps = 1, from?: GanNet): void {
-    if (!this.spec.spectralNorm) return;
-    tf.tidy(() => {
-      this.spec.layers.forEach((layer, li) => {
-        if (layer.type !== 'dense' && layer.type !== 'conv2d') return;
-        if (from) this.state[this.stateAt[li]!]!.assign(from.state[from.stateAt[li]!]!);
-      });
-    });
+    if (this.spectralLayers.length === 0) return;
+    if (from) tf.tidy(() => this.spectralLayers.forEach((li) => this.state[this.stateAt[li]!]!.assign(from.state[from.stateAt[li]!]!)));
     for (let k = 0; k < steps; k++) this.powerStep();
   }
 
   private powerStep(): void {
     tf.tidy(() => {
-      this.spec.layers.forEach((layer, li) => {
-        if (layer.type !== 'dense' && layer.type !== 'conv2d') return;
+      this.spectralLayers.forEach((li) => {
         const W = this.trainable[this.trainableAt[li]!]!;
         const u = this.state[this.stateAt[li]!]!;
         const units = W.shape[W.shape.length - 1]!;
@@ -351,7 +351,7 @@ export class GanNet {
   /** Layer `li`'s kernel as the layer uses it: W / ‖M u‖ with spectral normalisation (‖Mu‖ → σ(W)), else W. */
   private kernelOf(li: number): tf.Tensor {
     const W = this.trainable[this.trainableAt[li]!]!;
-    if (!this.spec.spectralNorm) return W;
+    if (this.spectralLayers.length === 0) return W;
     const u = this.state[this.stateAt[li]!]!;
     const units = W.shape[W.shape.length - 1]!;
     const sigma = tf.norm(tf.matMul(tf.reshape(W, [-1, units]) as tf.Tensor2D, tf.reshape(u, [units, 1]) as tf.Tensor2D));

@@ -32,6 +32,7 @@ import { loadQuickDraw, toFloatImages, type QuickDrawImages } from './data.js';
 import { gridPng, lerp, slerp, toInk, toUnit, IMAGE_PIXELS } from './images.js';
 import {
   BitRng,
+  OPTIONAL_NET_SPEC_KEYS,
   analyseSpec,
   GanNet,
   GanOptimizer,
@@ -159,9 +160,6 @@ export function resolveGanHyperparameters(preset: string, options: Pick<GanStart
   return hp;
 }
 
-/** Options a network spec may have that its preset leaves out (so a dotted --set may add them). */
-const OPTIONAL_NET_KEYS = ['leakyReluAlpha', 'spectralNorm'];
-
 /**
  * Sets one nested hyperparameter from a dotted path (`--set discriminator.spectralNorm=true`,
  * `--set discriminator.layers.3.rate=0.2`): every step must exist, except a network's optional settings.
@@ -176,8 +174,8 @@ function setPath(hp: GanHyperparameters, key: string, value: unknown): void {
   }
   const leaf = parts.at(-1)!;
   const isNet = parts.length === 2 && (parts[0] === 'generator' || parts[0] === 'discriminator');
-  if (!Object.hasOwn(node as object, leaf) && !(isNet && OPTIONAL_NET_KEYS.includes(leaf))) {
-    const known = Object.keys(node as object).concat(isNet ? OPTIONAL_NET_KEYS.filter((k) => !Object.hasOwn(node as object, k)) : []);
+  if (!Object.hasOwn(node as object, leaf) && !(isNet && OPTIONAL_NET_SPEC_KEYS.includes(leaf))) {
+    const known = Object.keys(node as object).concat(isNet ? OPTIONAL_NET_SPEC_KEYS.filter((k) => !Object.hasOwn(node as object, k)) : []);
     throw new Error(`unknown GAN hyperparameter ${key}; known under ${parts.slice(0, -1).join('.')}: ${known.join(', ')}`);
   }
   (node as Record<string, unknown>)[leaf] = value;
