@@ -161,20 +161,22 @@ export const AGENTS: Record<string, AgentEntry> = {
 /** Merges defaults ← preset ← overrides, rejecting unknown hyperparameter names. */
 export function resolveAgentConfig(agent: string, preset: Preset | null, overrides: Record<string, unknown>): Record<string, unknown> {
   const entry = agentEntry(agent);
-  const config = { ...(entry.defaults as Record<string, unknown>), ...(preset?.config ?? {}), ...overrides };
-  const unknown = Object.keys(config).filter((k) => !(k in (entry.defaults as Record<string, unknown>)));
+  const defaults = entry.defaults as Record<string, unknown>;
+  // Names are checked before anything is merged: an own `__proto__` key must never reach an object spread's target.
+  const unknown = [...Object.keys(preset?.config ?? {}), ...Object.keys(overrides)].filter((k) => !Object.hasOwn(defaults, k));
   if (unknown.length) {
     throw new Error(`unknown ${agent} hyperparameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${Object.keys(entry.defaults).join(', ')}`);
   }
+  const config = { ...defaults, ...(preset?.config ?? {}), ...overrides };
   for (const [k, v] of Object.entries(overrides)) {
-    const def = (entry.defaults as Record<string, unknown>)[k];
+    const def = defaults[k];
     if (def !== null && v !== null && typeof def !== typeof v) throw new Error(`${agent} hyperparameter '${k}' must be a ${typeof def}, got ${JSON.stringify(v)}`);
   }
   return config;
 }
 
 export function agentEntry(agent: string): AgentEntry {
-  const entry = AGENTS[agent];
+  const entry = typeof agent === 'string' && Object.hasOwn(AGENTS, agent) ? AGENTS[agent] : undefined;
   if (!entry) throw new Error(`unknown agent '${agent}'; choose one of ${Object.keys(AGENTS).join(', ')}`);
   return entry;
 }
@@ -183,7 +185,7 @@ export function agentEntry(agent: string): AgentEntry {
 export function findPreset(agent: string, envId: string | undefined, name?: string): { name: string; preset: Preset } | null {
   const entry = agentEntry(agent);
   if (name !== undefined) {
-    const preset = entry.presets[name];
+    const preset = typeof name === 'string' && Object.hasOwn(entry.presets, name) ? entry.presets[name] : undefined;
     if (!preset) throw new Error(`agent '${agent}' has no preset '${name}'; presets: ${Object.keys(entry.presets).join(', ') || 'none'}`);
     return { name, preset };
   }

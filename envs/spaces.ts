@@ -39,7 +39,7 @@ const INT_RANGES: Partial<Record<DType, [number, number]>> = {
 };
 
 export function allocate(dtype: DType, length: number): TypedArray {
-  const Ctor = ARRAY_TYPES[dtype];
+  const Ctor = typeof dtype === 'string' && Object.hasOwn(ARRAY_TYPES, dtype) ? ARRAY_TYPES[dtype] : undefined;
   if (!Ctor) throw new SpaceError(`unknown dtype '${dtype}'; expected one of ${Object.keys(ARRAY_TYPES).join(', ')}`);
   return new Ctor(length);
 }
@@ -192,7 +192,7 @@ export class Box<T extends TypedArray = TypedArray> extends Space<T> {
     readonly dtype: DType = 'float32',
   ) {
     super();
-    if (!(dtype in ARRAY_TYPES)) throw new SpaceError(`Box: unknown dtype '${dtype}'`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(ARRAY_TYPES, dtype)) throw new SpaceError(`Box: unknown dtype '${dtype}'`);
     if (shape === undefined) {
       if (typeof low !== 'number') shape = [low.length];
       else if (typeof high !== 'number') shape = [high.length];
@@ -456,7 +456,7 @@ export class Dict extends Space<Record<string, unknown>> {
   override seed(seed?: number | Readonly<Record<string, number>>): number[] {
     const keys = Object.keys(this.spaces);
     if (typeof seed === 'object' && seed !== null) {
-      const extra = Object.keys(seed).filter((k) => !(k in this.spaces));
+      const extra = Object.keys(seed).filter((k) => !Object.hasOwn(this.spaces, k));
       if (extra.length) throw new SpaceError(`Dict.seed: unknown keys ${extra.join(', ')}`);
       return keys.flatMap((k) => this.spaces[k]!.seed(seed[k]));
     }
@@ -473,7 +473,7 @@ export class Dict extends Space<Record<string, unknown>> {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
     const keys = Object.keys(this.spaces);
     if (Object.keys(x).length !== keys.length) return false;
-    return keys.every((k) => k in x && this.spaces[k]!.contains((x as Record<string, unknown>)[k]));
+    return keys.every((k) => Object.hasOwn(x, k) && this.spaces[k]!.contains((x as Record<string, unknown>)[k]));
   }
 
   get flatDim(): number {

@@ -925,7 +925,7 @@ export const GAN_PRESETS: Record<string, GanPreset> = {
 };
 
 export function ganPreset(name: string): GanPreset {
-  const preset = GAN_PRESETS[name];
+  const preset = typeof name === 'string' && Object.hasOwn(GAN_PRESETS, name) ? GAN_PRESETS[name] : undefined;
   if (!preset) throw new Error(`unknown GAN preset '${name}'; choose one of ${Object.keys(GAN_PRESETS).join(', ')}`);
   return structuredClone(preset);
 }

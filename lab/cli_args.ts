@@ -15,6 +15,11 @@ export function integer(min: number) {
 export function keyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got '${value}'`);
+  const key = value.slice(0, eq);
+  // No option or hyperparameter is named like a property every object inherits (`toString`, `__proto__`, …):
+  // such a key would reach prototypes in lookups that forget to ask for own properties.
+  const reserved = key.split('.').find(isReservedKey);
+  if (reserved !== undefined) throw new InvalidArgumentError(`'${key}': '${reserved}' is not an option or hyperparameter name`);
   const raw = value.slice(eq + 1);
   let parsed: unknown = raw;
   try {
@@ -22,7 +27,20 @@ export function keyValue(value: string, previous: Record<string, unknown> = {}):
   } catch {
     // a bare string such as mapName=8x8
   }
-  return { ...previous, [value.slice(0, eq)]: parsed };
+  if (hasProtoKey(parsed)) throw new InvalidArgumentError(`'${key}': a value may not hold a "__proto__" key`);
+  return { ...previous, [key]: parsed };
+}
+
+/** Names of properties every object inherits (and `prototype`): never a key of ours. */
+export function isReservedKey(key: string): boolean {
+  return key === 'prototype' || Object.hasOwn(Object.prototype, key);
+}
+
+/** Whether JSON data holds a `__proto__` key anywhere (JSON.parse makes it an own property). */
+function hasProtoKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasProtoKey);
+  if (typeof v !== 'object' || v === null) return false;
+  return Object.keys(v).some((k) => k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k]));
 }
 
 /**

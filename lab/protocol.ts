@@ -421,7 +421,11 @@ export const s = {
           return;
         }
         if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
-          for (const [k, y] of Object.entries(x)) walk(y, depth + 1, `${at}.${k}`);
+          for (const [k, y] of Object.entries(x)) {
+            // JSON.parse makes `__proto__` an own key; merged into another object it would replace its prototype.
+            if (k === '__proto__') throw new SchemaError(`${at ? `${at}.` : ''}__proto__: not allowed as a key`);
+            walk(y, depth + 1, `${at}.${k}`);
+          }
           return;
         }
         fail(at, 'plain JSON data', x);
@@ -433,13 +437,15 @@ export const s = {
   object<T extends object>(shape: { [K in keyof T]: Check<T[K]> }, opts: { allowExtra?: boolean } = {}): Check<T> {
     return (v, p) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(p, 'an object', v);
+      // Own properties only, on both sides: an inherited `toString` is neither a field nor a value.
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(shape)) {
-        const checked = (shape as Record<string, Check<unknown>>)[key]!((v as Record<string, unknown>)[key], p ? `${p}.${key}` : key);
+        const given = Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+        const checked = (shape as Record<string, Check<unknown>>)[key]!(given, p ? `${p}.${key}` : key);
         if (checked !== undefined) out[key] = checked;
       }
       if (!opts.allowExtra) {
-        for (const key of Object.keys(v)) if (!(key in shape)) throw new SchemaError(`${p ? `${p}.${key}` : key}: unknown field`);
+        for (const key of Object.keys(v)) if (!Object.hasOwn(shape, key)) throw new SchemaError(`${p ? `${p}.${key}` : key}: unknown field`);
       }
       return out as T;
     };
@@ -448,8 +454,8 @@ export const s = {
   tagged<T>(tag: string, variants: Record<string, Check<T>>): Check<T> {
     return (v, p) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(p, 'an object', v);
-      const kind = (v as Record<string, unknown>)[tag];
-      const check = typeof kind === 'string' && Object.prototype.hasOwnProperty.call(variants, kind) ? variants[kind] : undefined;
+      const kind = Object.hasOwn(v, tag) ? (v as Record<string, unknown>)[tag] : undefined;
+      const check = typeof kind === 'string' && Object.hasOwn(variants, kind) ? variants[kind] : undefined;
       if (!check) fail(p ? `${p}.${tag}` : tag, `one of ${Object.keys(variants).map((x) => JSON.stringify(x)).join(', ')}`, kind);
       return check(v, p);
     };
@@ -582,7 +588,7 @@ export const schemas = {
   'run:stop': s.object<RunRef>({ runId }),
   'run:start': ((v, p) => {
     // RL requests may leave `kind` out (older viewers); anything else must name a known kind.
-    const kind = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).kind : undefined;
+    const kind = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'kind') ? (v as Record<string, unknown>).kind : undefined;
     return kind === undefined ? rlStartSchema(v, p) : s.tagged<StartRunRequest>('kind', { rl: rlStartSchema, gan: ganStartSchema })(v, p);
   }) as Check<StartRunRequest>,
   'go:new': s.object<GoNewRequest>({
@@ -603,6 +609,8 @@ export type ValidatedEvent = keyof typeof schemas;
 
 /** Validates a payload; returns the checked value or the error message. */
 export function validate<E extends ValidatedEvent>(event: E, payload: unknown): { ok: true; value: ReturnType<(typeof schemas)[E]> } | { ok: false; error: string } {
+  // The event name comes off the wire: only the table's own entries are schemas ("constructor" is not).
+  if (typeof event !== 'string' || !Object.hasOwn(schemas, event)) return { ok: false, error: `unknown event ${JSON.stringify(String(event).slice(0, 100))}` };
   try {
     return { ok: true, value: schemas[event](payload, '') as ReturnType<(typeof schemas)[E]> };
   } catch (e) {

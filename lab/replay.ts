@@ -710,8 +710,8 @@ export function firstDifference(a: unknown, b: unknown, at = ''): string | null 
   if (isObject(a) && isObject(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const k of keys) {
-      if (!(k in a)) return `${joinPath(at, k)}: missing ≠ ${show(b[k])}`;
-      if (!(k in b)) return `${joinPath(at, k)}: ${show(a[k])} ≠ missing`;
+      if (!Object.hasOwn(a, k)) return `${joinPath(at, k)}: missing ≠ ${show(b[k])}`;
+      if (!Object.hasOwn(b, k)) return `${joinPath(at, k)}: ${show(a[k])} ≠ missing`;
       const d = firstDifference(a[k], b[k], joinPath(at, k));
       if (d) return d;
     }

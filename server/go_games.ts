@@ -14,7 +14,17 @@ import { sgfResult, toSgf } from '../envs/go/sgf.js';
 import { GnuGoPlayer, GtpPlayer } from '../agents/go/gnugo.js';
 import type { GoPlayer } from '../agents/go/player.js';
 import { ALPHAZERO_RUN_KIND, resolveAgentDir } from '../agents/go/alphazero.js';
-import { RUN_ID_PATTERN, type GoAgentInfo, type GoGameState, type GoNewRequest, type ServerToViewer, type ViewerToServer } from '../lab/protocol.js';
+import { RUN_ID_PATTERN, s, type GoAgentInfo, type GoGameState, type GoNewRequest, type ServerToViewer, type ViewerToServer } from '../lab/protocol.js';
+
+/** The fields of an AlphaZero agent.json the game list shows (the rest is the GTP engine's to check). */
+const agentMetaSchema = s.object<{ size: number; komi: number; iteration: number }>(
+  { size: s.int({ min: 5, max: 19 }), komi: s.number({ min: -400, max: 400 }), iteration: s.int({ min: 0 }) },
+  { allowExtra: true },
+);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 const LAB_BIN = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 /** Games one viewer connection may have open, and the server in all. */
@@ -53,13 +63,16 @@ export class GoGames {
       if (!RUN_ID_PATTERN.test(runId)) continue;
       const dir = path.join(this.runsDir, runId);
       try {
-        const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { kind?: unknown };
-        if (config.kind !== ALPHAZERO_RUN_KIND) continue;
+        const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as unknown;
+        if (!isRecord(config) || !Object.hasOwn(config, 'kind') || config.kind !== ALPHAZERO_RUN_KIND) continue;
         const agentDir = resolveAgentDir(dir);
-        const meta = JSON.parse(fs.readFileSync(path.join(agentDir, 'agent.json'), 'utf8')) as { size: number; komi: number; iteration: number };
+        // The agent must lie inside its run (a checkpoint pointer could name a directory elsewhere).
+        const rel = path.relative(fs.realpathSync(dir), fs.realpathSync(agentDir));
+        if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+        const meta = agentMetaSchema(JSON.parse(fs.readFileSync(path.join(agentDir, 'agent.json'), 'utf8')), 'agent.json');
         out.push({ runId, size: meta.size, komi: meta.komi, iteration: meta.iteration, mtime: fs.statSync(path.join(agentDir, 'agent.json')).mtimeMs });
       } catch {
-        // not an AlphaZero run, or one without an agent yet
+        // not an AlphaZero run, one without an agent yet, or one whose agent.json is damaged
       }
     }
     out.sort((a, b) => b.mtime - a.mtime);

@@ -274,7 +274,7 @@ export class GoVsOpponentEnv extends Env<Float32Array, number> {
     this.opponentName = typeof opponent === 'string' ? opponent : null;
     if (this.attachable) this.opponent = unattached(opponent as string);
     else if (typeof opponent === 'string') {
-      const policy = GO_OPPONENTS[opponent];
+      const policy = Object.hasOwn(GO_OPPONENTS, opponent) ? GO_OPPONENTS[opponent] : undefined;
       if (!policy) throw new EnvError(`GoVsOpponentEnv: unknown opponent ${describeValue(opponent)}; known: ${Object.keys(GO_OPPONENTS).join(', ')}, self, agent:<dir> (or pass a function (board, rng, game) => action)`);
       this.opponent = policy;
     } else if (typeof opponent === 'function') this.opponent = opponent;
