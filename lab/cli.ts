@@ -11,6 +11,9 @@ import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
 import { ProgressSink } from './progress.js';
 import { checkRunId, integer, keyValue } from './cli_args.js';
+
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 import { RunStore, type RunConfig } from './run_store.js';
 import type { EventSink } from './events.js';
 import { LivePublisher } from './publisher.js';
@@ -129,7 +132,7 @@ export function buildCli(): Command {
     .option('--episodes <n>', 'episode budget (stops at whichever budget ends first)', integer(1))
     .option('--eval-every <n>', 'env steps between greedy evaluations (0: only at the end)', integer(0))
     .option('--eval-episodes <n>', 'episodes per evaluation', integer(1))
-    .option('--checkpoint-every <n>', 'env steps between checkpoints (0: only at the end)', integer(0))
+    .option('--checkpoint-every <n>', 'env steps between checkpoints (0: only at the end; default: a tenth of --steps, from 100 to 10,000)', integer(0))
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
     .option('--out <dir>', 'directory for run directories', 'runs')
     .option('--set <key=value>', 'override a hyperparameter, repeatable (e.g. --set learningRate=0.001)', keyValue)
@@ -137,6 +140,7 @@ export function buildCli(): Command {
     .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options are taken from the run)')
     .option('--run-id <id>', 'name of the run directory (default: <env>-<agent>[-<preset>]-s<seed>-<time>)')
     .option('--live [url]', `publish the run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)
+    .option('--token <key>', 'the lab server\'s key for --live (default: LAB_TOKEN, else found by itself for a server on this machine)')
     .option('--live-every <k>', 'stream the steps of every k-th episode only', integer(1), 1)
     .option('--live-fps <n>', 'most frames per second streamed while watched (whole episodes are skipped to stay within it)', integer(1), 300)
     .option('--record-train <schedule>', 'replay logs of training episodes (sub-env 0): cubic (0, 1, 8, 27, …, then every 1000th), none, all or every:N', (v: string) => parseTrainSchedule(v))
@@ -150,6 +154,7 @@ export function buildCli(): Command {
       const live = opts.live
         ? new LivePublisher({
             url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
+            ...(opts.token ? { token: opts.token } : {}),
             frameEvery: opts.liveEvery,
             maxFramesPerSecond: opts.liveFps,
             onStop: () => {
@@ -216,18 +221,33 @@ export function buildCli(): Command {
   program
     .command('serve')
     .description('the live viewer: a web server that trains agents and streams their episodes to the browser')
-    .option('--host <host>', 'address to bind (loopback by default; anything else lets others on the network start runs)', DEFAULT_HOST)
+    .option('--host <host>', 'address to bind (loopback by default; another address lets others on the network reach it, key required)', DEFAULT_HOST)
     .option('--port <n>', 'port', integer(0), DEFAULT_PORT)
     .option('--runs <dir>', 'runs directory (where runs started from the viewer are written, and stored runs are listed from)', 'runs')
     .option('--no-demo', 'do not start the demo run (DQN on CartPole-v1)')
     .option('--demo-steps <n>', 'env steps of the demo run', integer(1), 50_000)
-    .action(async (opts: { host: string; port: number; runs: string; demo: boolean; demoSteps: number }) => {
+    .option('--token <key>', 'the server\'s key (default: a new random one each start; LAB_TOKEN also sets it)')
+    .option('--allow-host <name>', 'another name the server may be reached by (a reverse proxy\'s, the machine\'s DNS name), repeatable', collect, [])
+    .option('--allow-origin <origin>', 'another origin treated as the lab\'s own page (e.g. http://localhost:5173 for npm run dev:viewer), repeatable', collect, [])
+    .action(async (opts: { host: string; port: number; runs: string; demo: boolean; demoSteps: number; token?: string; allowHost: string[]; allowOrigin: string[] }) => {
       const { startLabServer, isLoopback, VIEWER_DIST } = await import('../server/app.js');
       const { ensureViewerBuilt } = await import('../server/viewer_build.js');
       await ensureViewerBuilt(VIEWER_DIST, (m) => console.log(m));
-      const server = await startLabServer({ host: opts.host, port: opts.port, runsDir: opts.runs, log: (m) => console.log(m) });
-      console.log(`lab viewer: ${server.url}  (runs in ${path.resolve(opts.runs)}; Ctrl-C to stop)`);
-      if (!isLoopback(server.host)) console.warn(`warning: listening on ${server.host}: anyone who can reach this address can start training runs`);
+      const token = opts.token ?? process.env.LAB_TOKEN;
+      if (token !== undefined && !/^[A-Za-z0-9._~-]{16,200}$/.test(token)) throw new Error('--token: use 16 to 200 letters, digits, ".", "_", "~" or "-" (it goes into a link and a cookie)');
+      const server = await startLabServer({
+        host: opts.host,
+        port: opts.port,
+        runsDir: opts.runs,
+        log: (m) => console.log(m),
+        allowHosts: opts.allowHost,
+        allowOrigins: opts.allowOrigin,
+        ...(token ? { token } : {}),
+      });
+      console.log(`lab viewer: ${server.openUrl}`);
+      console.log(`  open this link (it holds the server's key; without it the page can watch but not start runs)`);
+      console.log(`  runs in ${path.resolve(opts.runs)}; Ctrl-C to stop`);
+      if (!isLoopback(server.host)) console.warn(`warning: listening on ${server.host}: others on the network can reach it; every request needs the key above, sent in clear text over http (use a TLS reverse proxy or an SSH tunnel instead)`);
       console.log(`publish a training run from another terminal: npx lab train --env CartPole-v1 --agent a2c --live ${server.url}`);
       if (opts.demo) {
         const started = server.hub.start({ envId: 'CartPole-v1', agent: 'dqn', seed: 0, steps: opts.demoSteps });
@@ -316,7 +336,8 @@ export function buildCli(): Command {
     .option('--sgf <dir>', 'write each game as an SGF file into this directory')
     .option('--json', 'print JSON')
     .option('--live [url]', `show the games live in the viewer of a lab server (default ${DEFAULT_LIVE_URL})`)
-    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; moveTime?: number; seed: number; threads: number; sgf?: string; json?: boolean; live?: string | true }) => {
+    .option('--token <key>', 'the lab server\'s key for --live (default: LAB_TOKEN, else found by itself for a server on this machine)')
+    .action(async (a: string, b: string, opts: { games: number; size: number; komi?: number; level: number; sims?: number; moveTime?: number; seed: number; threads: number; sgf?: string; json?: boolean; live?: string | true; token?: string }) => {
       if (opts.size > 19) throw new Error(`--size must be from 5 to 19, got ${opts.size}`);
       if (opts.komi !== undefined && !Number.isFinite(opts.komi)) throw new Error('--komi must be a number');
       const common = { level: opts.level, threads: opts.threads, ...(opts.sims !== undefined ? { sims: opts.sims } : {}), ...moveTimeOption(opts.moveTime) };
@@ -382,6 +403,7 @@ interface TrainCliOptions {
   resume?: string;
   runId?: string;
   live?: string | true;
+  token?: string;
   liveEvery: number;
   liveFps: number;
   recordTrain?: TrainSchedule;

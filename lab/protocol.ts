@@ -628,6 +628,8 @@ export function toStepFrame(e: StepEvent): StepFrame {
 /** HTTP API paths (GET, JSON; read-only, confined to the runs directory). */
 export const API = {
   health: '/api/health',
+  /** What this page may do (SessionResponse): it holds the server's key or not. */
+  session: '/api/session',
   catalog: '/api/catalog',
   runs: '/api/runs',
   run: (runId: string) => `/api/runs/${encodeURIComponent(runId)}`,
@@ -641,6 +643,14 @@ export const API = {
   /** Trained AlphaZero-lite agents a person can play in the viewer (GoAgentInfo[]). */
   goAgents: '/api/go/agents',
 } as const;
+
+/** `GET /api/session`: what the asking page may do. */
+export interface SessionResponse {
+  /** The page holds the server's key (opened from the printed link): it may start and stop runs, play Go. */
+  canStart: boolean;
+  /** The server is reachable from other machines, so even reading needs the key. */
+  keyForReading: boolean;
+}
 
 /** Replay log names: `eval-s<step>-e<j>.jsonl.gz` or `train-e<episode>.jsonl.gz`. */
 export const REPLAY_NAME_PATTERN = /^(eval-s\d{10}-e\d{3}|train-e\d{7})\.jsonl\.gz$/;

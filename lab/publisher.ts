@@ -13,12 +13,17 @@ import type { Worker } from 'node:worker_threads';
 import { typeScriptWorker } from './ts_worker.js';
 import type { EventSink, TrainEvent } from './events.js';
 import type { RunInfo } from './protocol.js';
+import { resolveToken, RUN_KEY_ENV } from './server_key.js';
 
 /** Slots of the shared flags the worker writes and the trainer reads. */
 export const FLAG = { watching: 0, frameEvery: 1, stop: 2 } as const;
 
 export interface PublisherWorkerData {
   url: string;
+  /** The server's key (null: none found; the server will refuse, and the notice says how to give one). */
+  token: string | null;
+  /** A run launched by the server: its own key, proving this process is that run's trainer. */
+  runKey: string | null;
   flags: SharedArrayBuffer;
   maxBufferedFrames: number;
   maxBufferedEvents: number;
@@ -32,6 +37,8 @@ export type FromPublisherWorker = { kind: 'notice'; message: string } | { kind: 
 export interface PublisherOptions {
   /** Server URL, e.g. http://127.0.0.1:3000. */
   url: string;
+  /** The server's key; default LAB_TOKEN, else the runtime file of a server on this machine (lab/server_key.ts). */
+  token?: string | null;
   /** Called when the server asks the run to stop (a viewer pressed Stop); `stopRequested` turns true at once. */
   onStop?: () => void;
   /** Called with human-readable connection news (the CLI prints them). */
@@ -76,7 +83,7 @@ export class LivePublisher implements EventSink {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--live: expected an http(s) URL, got ${options.url}`);
     const flags = new SharedArrayBuffer(4 * 4);
     this.flags = new Int32Array(flags);
-    const data: PublisherWorkerData = { url: options.url, flags, maxBufferedFrames: options.maxBufferedFrames ?? 2000, maxBufferedEvents: options.maxBufferedEvents ?? 200_000 };
+    const data: PublisherWorkerData = { url: options.url, token: resolveToken(options.url, options.token), runKey: process.env[RUN_KEY_ENV] || null, flags, maxBufferedFrames: options.maxBufferedFrames ?? 2000, maxBufferedEvents: options.maxBufferedEvents ?? 200_000 };
     this.worker = typeScriptWorker(new URL('./publisher_worker.ts', import.meta.url), data);
     this.worker.unref();
     this.worker.on('message', (m: FromPublisherWorker) => {

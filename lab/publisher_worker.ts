@@ -11,7 +11,7 @@ import type { TrainEvent } from './events.js';
 import { MAX_FRAME_MESSAGES_PER_SECOND, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type Ack, type PublisherToServer, type RunInfo, type ServerToPublisher, type WatchOrder } from './protocol.js';
 import { FLAG, type FromPublisherWorker, type PublisherWorkerData, type ToPublisherWorker } from './publisher.js';
 
-const { url, flags: flagsBuffer, maxBufferedFrames, maxBufferedEvents } = workerData as PublisherWorkerData;
+const { url, token, runKey, flags: flagsBuffer, maxBufferedFrames, maxBufferedEvents } = workerData as PublisherWorkerData;
 const flags = new Int32Array(flagsBuffer);
 const FLUSH_MS = 1000 / MAX_FRAME_MESSAGES_PER_SECOND;
 /** Events per message; a Cart-Pole frame is ~250 bytes of JSON, so a batch stays well under 1 MB. */
@@ -23,6 +23,8 @@ const BATCH = 1000;
 const BATCH_SAMPLE_BYTES = 1_000_000;
 /** Sample grids kept while unsent (the oldest go first): the viewer shows the newest anyway. */
 const MAX_BUFFERED_SAMPLES = 64;
+/** A message at least this often, so the server can tell a quiet run from a dead one (it waits 60 s). */
+const HEARTBEAT_MS = 10_000;
 
 const port = parentPort!;
 const post = (m: FromPublisherWorker) => port.postMessage(m);
@@ -43,7 +45,16 @@ const socket: Socket<ServerToPublisher, PublisherToServer> = io(new URL(PUBLISH_
   transports: ['websocket'],
   reconnectionDelayMax: 2000,
   autoConnect: false,
+  auth: { ...(token ? { token } : {}), ...(runKey ? { runKey } : {}) },
 });
+
+const heartbeat = setInterval(() => {
+  if (info && announced && socket.connected && performance.now() - lastFlush >= HEARTBEAT_MS) {
+    lastFlush = performance.now();
+    socket.emit('publisher:events', { runId: info.runId, events: [] });
+  }
+}, HEARTBEAT_MS / 2);
+heartbeat.unref();
 
 function setWatch(order: WatchOrder | null): void {
   Atomics.store(flags, FLAG.watching, order?.watching ? 1 : 0);
@@ -70,6 +81,15 @@ socket.on('disconnect', (reason) => {
 });
 let warned = false;
 socket.on('connect_error', (err) => {
+  if (/unauthorized/.test(err.message)) {
+    // Retrying with the same key cannot help.
+    socket.disconnect();
+    notice(
+      `the lab server at ${url} refused the key${token ? '' : ' (none found: no runtime file of a server at that address on this machine)'}; ` +
+        'training goes on unpublished. Pass the key printed by lab serve with --token, or set LAB_TOKEN',
+    );
+    return;
+  }
   if (!warned) notice(`no lab server at ${url} (${err.message}); training goes on, will publish when it appears`);
   warned = true;
 });
@@ -133,6 +153,7 @@ async function end(status: 'done' | 'stopped' | 'failed', error: string | undefi
   // A run that failed before it began (bad options, missing data) was never meant to be published.
   else if (info && !announced) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
   ended = true;
+  clearInterval(heartbeat);
   socket.disconnect();
   post({ kind: 'ended' });
 }

@@ -4,6 +4,11 @@
  * Frames flow publisher → hub → watchers. Each watcher gets at most 60 frame messages per second; a watcher
  * whose connection is backed up gets its frames dropped (and counted), never queued without bound, so one
  * slow browser costs neither the server nor the trainer anything.
+ *
+ * Memory is bounded per run and in total, whatever publishers send (docs/server.md lists the bounds): at most
+ * MAX_RUNS_IN_MEMORY runs, and per run FRAME_BYTES_PER_RUN of frames, GRID_BYTES_PER_RUN of sample grids and
+ * curves thinned past fixed point counts (history.ts). A publisher that goes quiet is marked lost and
+ * disconnected; runs that ended are dropped from memory after a while (their run directory still lists them).
  */
 import path from 'node:path';
 import fs from 'node:fs';
@@ -37,6 +42,7 @@ import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
 import { launchGanTrainer, launchTrainer, type Launched } from './launcher.js';
+import { newToken, sameToken } from '../lab/server_key.js';
 import { GoGames } from './go_games.js';
 
 type ViewerSocket = Socket<ViewerToServer, ServerToViewer>;
@@ -52,7 +58,19 @@ const SLOW_CLIENT_PACKETS = 16;
 /** Frames of the current episode kept for a viewer that starts watching mid-episode. */
 const MAX_EPISODE_FRAMES = 2000;
 /** Most runs started from the viewer that may train at once. */
-const MAX_SERVER_RUNS = 4;
+export const MAX_SERVER_RUNS = 4;
+/** Most runs the hub holds in memory (live, or ended and not yet dropped). */
+export const MAX_RUNS_IN_MEMORY = 32;
+/** Bytes of frames (as JSON) a run keeps for viewers that join mid-episode. */
+export const FRAME_BYTES_PER_RUN = 4_000_000;
+/** Bytes of sample grids (base64) a run keeps; older grids are thinned past it. */
+export const GRID_BYTES_PER_RUN = 4_000_000;
+/** A publisher silent for this long (it sends a heartbeat every 10 s) is marked lost and disconnected. */
+const DEFAULT_STALE_MS = 60_000;
+/** Runs that ended (or lost their publisher) leave memory after this long; the run directory remains. */
+const DEFAULT_RETAIN_MS = 10 * 60_000;
+/** Events that change something on the user's machine: they need the server's key. */
+const NEEDS_KEY = new Set<string>(['run:start', 'run:stop', 'go:new', 'go:play', 'go:resign', 'go:close']);
 
 interface Watcher {
   socket: ViewerSocket;
@@ -67,8 +85,14 @@ interface LiveRun {
   episodeFrames: StepFrame[];
   publisher: PublisherSocket | null;
   watchers: Map<string, Watcher>;
+  /** Bytes (as JSON) of `episodeFrames`, one entry per frame. */
+  episodeFrameBytes: number[];
   /** Frames waiting for the next flush to the watchers. */
   pending: StepFrame[];
+  /** When the publisher last said anything (or the run last changed state), performance.now() ms. */
+  lastHeard: number;
+  /** A server-launched run's own key: only its process may publish it. */
+  runKey: string | null;
   /** The sample grids so far (GAN runs), oldest first, thinned past 2·WATCH_SAMPLE_GRIDS. */
   samples: SamplesEvent[];
   flushTimer: ReturnType<typeof setTimeout> | null;
@@ -85,6 +109,14 @@ export interface HubOptions {
   /** Extra `lab gan train` arguments for GAN runs started from the viewer. */
   ganTrainerArgs?: string[];
   log?: (message: string) => void;
+  /** The server's key, given to the trainers it launches. */
+  token?: string;
+  /** A publisher silent this long is marked lost (default 60 s). */
+  staleMs?: number;
+  /** Ended runs leave memory this long after their last news (default 10 min). */
+  retainMs?: number;
+  /** How often the hub looks for stale publishers and old runs (default 5 s). */
+  sweepMs?: number;
 }
 
 export class Hub {
@@ -98,9 +130,22 @@ export class Hub {
   /** Counters the tests and the benchmark read. */
   readonly stats = { framesIn: 0, framesOut: 0, framesDropped: 0, rejected: 0 };
 
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+
   constructor(private readonly options: HubOptions) {
     this.disk = new DiskRuns(options.runsDir);
     this.go = new GoGames(options.runsDir);
+    this.sweepTimer = setInterval(() => this.guard('sweep', () => this.sweep()), options.sweepMs ?? 5000);
+    this.sweepTimer.unref();
+  }
+
+  /** Runs a timer's or callback's work; an error is logged, never thrown into the event loop. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.options.log?.(`hub ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   // ------------------------------------------------------------------------------------------ viewers
@@ -147,6 +192,7 @@ export class Hub {
    * Unknown events are refused the same way.
    */
   private handler(socket: Socket) {
+    const holdsKey = socket.data.holdsKey === true;
     const known = new Set<string>();
     let errorBudget = 20;
     let budgetTime = Date.now();
@@ -176,6 +222,7 @@ export class Hub {
           else refuse(event, r.error, ack);
         };
         if (args.length > 1) return refuse(event, `${event}: expected one payload, got ${args.length}`, ack);
+        if (NEEDS_KEY.has(event) && !holdsKey) return refuse(event, `${event}: this page holds no key for this lab server, so it can watch but not start or stop anything: open the link \`lab serve\` printed (it ends in ?token=…)`, ack);
         const checked = validate(event, args[0]);
         if (!checked.ok) return refuse(event, checked.error, ack);
         try {
@@ -193,7 +240,9 @@ export class Hub {
     const stored = this.disk.list().filter((r) => !liveIds.has(r.runId));
     const all = [...live, ...stored];
     const rank = (r: RunSummary) => (r.status === 'running' || r.status === 'starting' ? 0 : r.origin === 'disk' ? 2 : 1);
-    return all.sort((a, b) => rank(a) - rank(b) || b.createdAt.localeCompare(a.createdAt));
+    // createdAt comes from disk and publishers: a missing one sorts last instead of throwing.
+    const created = (r: RunSummary) => (typeof r.createdAt === 'string' ? r.createdAt : '');
+    return all.sort((a, b) => rank(a) - rank(b) || created(b).localeCompare(created(a)));
   }
 
   summary(runId: string): RunSummary | null {
@@ -241,8 +290,11 @@ export class Hub {
 
   start(request: StartRunRequest): Ack<{ run: RunSummary }> {
     if (this.closing) return { ok: false, error: 'run:start: the server is shutting down' };
-    const active = [...this.runs.values()].filter((r) => r.launched && (r.summary.status === 'running' || r.summary.status === 'starting')).length;
+    // Counted by living processes, not by what publishers report: no message can free a slot early.
+    const active = [...this.runs.values()].filter((r) => r.launched !== null).length;
     if (active >= MAX_SERVER_RUNS) return { ok: false, error: `run:start: ${active} runs are already training; stop one first` };
+    const runKey = newToken();
+    const keys = { ...(this.options.token ? { token: this.options.token } : {}), runKey };
     const seed = request.seed ?? 0;
     const runsDir = path.resolve(this.options.runsDir);
     let launched: Launched;
@@ -259,6 +311,7 @@ export class Hub {
         iterations: request.iterations ?? null,
         runsDir,
         serverUrl: this.options.serverUrl(),
+        ...keys,
         ...(this.options.ganTrainerArgs ? { extraArgs: this.options.ganTrainerArgs } : {}),
       });
       summary = newSummary({ runId, kind: 'gan', envId: ganEnvId(checked.category), agent: GAN_AGENT, preset: checked.preset, seed, steps: checked.iterations, fps: GAN_FPS });
@@ -275,26 +328,17 @@ export class Hub {
         steps: request.steps ?? null,
         runsDir,
         serverUrl: this.options.serverUrl(),
+        ...keys,
         ...(this.options.trainerArgs ? { extraArgs: this.options.trainerArgs } : {}),
       });
       summary = newSummary({ runId, kind: 'rl', envId: checked.envId, agent: request.agent, preset: checked.preset, seed, steps: checked.steps, fps: envFps(checked.envId) });
     }
     const runId = summary.runId;
-    const run: LiveRun = {
-      summary,
-      info: null,
-      history: new HistoryBuffer(),
-      episodeFrames: [],
-      publisher: null,
-      watchers: new Map(),
-      pending: [],
-      samples: [],
-      flushTimer: null,
-      lastFlush: 0,
-      launched,
-    };
+    const run = newLiveRun(summary, launched, runKey);
+    this.makeRoom();
     this.runs.set(runId, run);
     launched.child.on('exit', (code, signal) => {
+      run.lastHeard = performance.now();
       const s = run.summary;
       if (s.status === 'starting' || s.status === 'running' || s.status === 'lost') {
         if (code === 0) s.status = 'done';
@@ -307,6 +351,7 @@ export class Hub {
       this.changed();
     });
     launched.child.on('error', (err) => {
+      run.launched = null;
       run.summary.status = 'failed';
       run.summary.error = `could not start the trainer: ${err.message}`;
       this.changed();
@@ -338,11 +383,16 @@ export class Hub {
 
   private hello(socket: PublisherSocket, { protocol, run: info }: HelloPayload): Ack<{ watch: { runId: string; watching: boolean; frameEvery: number } }> {
     if (protocol !== PROTOCOL_VERSION) return { ok: false, error: `publisher:hello: protocol ${protocol} is not supported (server speaks ${PROTOCOL_VERSION})` };
+    const announced = socket.data.runId as string | undefined;
+    if (announced !== undefined && announced !== info.runId) return { ok: false, error: `publisher:hello: this connection publishes run ${announced}; open another connection for ${info.runId}` };
     let run = this.runs.get(info.runId);
     if (run?.publisher && run.publisher.id !== socket.id && run.publisher.connected) return { ok: false, error: `publisher:hello: run ${info.runId} is already being published` };
+    // A run this server launched belongs to its own process, which holds the run's key.
+    if (run?.runKey && !sameToken(socket.data.runKey, run.runKey)) return { ok: false, error: `publisher:hello: run ${info.runId} was started by this server; only its own trainer may publish it` };
     if (!run) {
-      run = {
-        summary: {
+      if (!this.makeRoom()) return { ok: false, error: `publisher:hello: the server holds ${this.runs.size} live runs, its most; try again when one ends` };
+      run = newLiveRun(
+        {
           ...newSummary(info),
           episodes: info.episodes,
           numEnvs: info.numEnvs,
@@ -351,17 +401,10 @@ export class Hub {
           origin: 'cli',
           step: info.startStep,
         },
-        info,
-        history: new HistoryBuffer(),
-        episodeFrames: [],
-        publisher: null,
-        watchers: new Map(),
-        pending: [],
-        samples: [],
-        flushTimer: null,
-        lastFlush: 0,
-        launched: null,
-      };
+        null,
+        null,
+      );
+      run.info = info;
       this.runs.set(info.runId, run);
       // A resumed run continues its curves: start from what its run directory already holds.
       const stored = info.startStep > 0 ? this.disk.history(info.runId) : null;
@@ -380,6 +423,7 @@ export class Hub {
     }
     run.info = info;
     run.publisher = socket;
+    run.lastHeard = performance.now();
     socket.data.runId = info.runId;
     Object.assign(run.summary, { status: 'running', steps: info.steps, episodes: info.episodes, numEnvs: info.numEnvs, backend: info.backend, fps: info.fps, error: null });
     this.options.log?.(`publisher connected: ${info.runId}`);
@@ -395,6 +439,13 @@ export class Hub {
 
   private events(socket: PublisherSocket, payload: EventsPayload): Ack {
     const run = this.ownRun(socket, payload.runId);
+    run.lastHeard = performance.now();
+    // A run that went quiet and was marked lost comes back with its next message.
+    if (run.summary.status === 'lost') {
+      run.summary.status = 'running';
+      run.summary.error = null;
+      this.changed();
+    }
     const frames: StepFrame[] = [];
     const grids: SamplesEvent[] = [];
     for (const e of payload.events) {
@@ -402,7 +453,7 @@ export class Hub {
       else if (e.type === 'samples') grids.push(e);
     }
     if (grids.length) {
-      run.samples = addGrids(run.samples, grids, WATCH_SAMPLE_GRIDS);
+      run.samples = boundGrids(addGrids(run.samples, grids, WATCH_SAMPLE_GRIDS), GRID_BYTES_PER_RUN);
       // Watchers get the newest of a batch live; the earlier ones reach a viewer that (re)opens the run.
       const samples = grids.reduce((a, b) => (b.step >= a.step ? b : a));
       this.viewers?.to(room(run.summary.runId)).emit('run:samples', { runId: run.summary.runId, samples });
@@ -426,9 +477,19 @@ export class Hub {
 
   private deliverFrames(run: LiveRun, frames: StepFrame[], droppedUpstream: number): void {
     this.stats.framesIn += frames.length;
+    let bytes = run.episodeFrameBytes.reduce((a, b) => a + b, 0);
     for (const f of frames) {
-      if (f.episodeStep === 1 || (run.episodeFrames.length && run.episodeFrames[run.episodeFrames.length - 1]!.episode !== f.episode)) run.episodeFrames = [];
-      if (run.episodeFrames.length < MAX_EPISODE_FRAMES) run.episodeFrames.push(f);
+      if (f.episodeStep === 1 || (run.episodeFrames.length && run.episodeFrames[run.episodeFrames.length - 1]!.episode !== f.episode)) {
+        run.episodeFrames = [];
+        run.episodeFrameBytes = [];
+        bytes = 0;
+      }
+      const size = frameBytes(f);
+      if (run.episodeFrames.length < MAX_EPISODE_FRAMES && bytes + size <= FRAME_BYTES_PER_RUN) {
+        run.episodeFrames.push(f);
+        run.episodeFrameBytes.push(size);
+        bytes += size;
+      }
     }
     if (run.watchers.size === 0) return;
     run.pending.push(...frames);
@@ -483,6 +544,7 @@ export class Hub {
 
   private end(socket: PublisherSocket, payload: EndPayload): Ack {
     const run = this.ownRun(socket, payload.runId);
+    run.lastHeard = performance.now();
     run.summary.status = payload.status;
     run.summary.error = payload.error ?? null;
     this.options.log?.(`run ${payload.runId} ${payload.status}`);
@@ -495,6 +557,7 @@ export class Hub {
     const run = runId ? this.runs.get(runId) : undefined;
     if (!run || run.publisher !== socket) return;
     run.publisher = null;
+    run.lastHeard = performance.now();
     // A server-started trainer's exit decides its status; a CLI run that vanished mid-run is lost (until it reconnects).
     if (run.summary.status === 'running' && !run.launched) {
       run.summary.status = 'lost';
@@ -504,18 +567,87 @@ export class Hub {
 
   // ------------------------------------------------------------------------------------------ housekeeping
 
+  /**
+   * Marks publishers that went quiet as lost (and disconnects them), and drops from memory the runs that ended
+   * or lost their publisher longer than retainMs ago (no process of ours alive, nobody watching).
+   */
+  sweep(now = performance.now()): void {
+    const staleMs = this.options.staleMs ?? DEFAULT_STALE_MS;
+    const retainMs = this.options.retainMs ?? DEFAULT_RETAIN_MS;
+    for (const [runId, run] of this.runs) {
+      const s = run.summary;
+      if (run.publisher && s.status === 'running' && now - run.lastHeard > staleMs) {
+        s.status = 'lost';
+        s.error = `the trainer sent nothing for ${Math.round((now - run.lastHeard) / 1000)} s`;
+        this.options.log?.(`run ${runId}: publisher went quiet, marked lost`);
+        const socket = run.publisher;
+        run.publisher = null;
+        socket.disconnect(true);
+        this.changed();
+      } else if (this.droppable(run, now, retainMs)) {
+        this.drop(runId, run);
+      }
+    }
+  }
+
+  private droppable(run: LiveRun, now: number, retainMs: number): boolean {
+    const ended = run.summary.status !== 'running' && run.summary.status !== 'starting';
+    return ended && run.launched === null && run.publisher === null && run.watchers.size === 0 && now - run.lastHeard > retainMs;
+  }
+
+  private drop(runId: string, run: LiveRun): void {
+    if (run.flushTimer) clearTimeout(run.flushTimer);
+    this.runs.delete(runId);
+    this.changed();
+  }
+
+  /**
+   * Makes room for one more run in memory: at the limit, the ended run heard from longest ago is dropped (its
+   * directory still lists it). False when every run held is live.
+   */
+  private makeRoom(): boolean {
+    if (this.runs.size < MAX_RUNS_IN_MEMORY) return true;
+    let oldest: [string, LiveRun] | null = null;
+    for (const entry of this.runs) {
+      const run = entry[1];
+      const ended = run.summary.status !== 'running' && run.summary.status !== 'starting';
+      if (ended && run.launched === null && run.publisher === null && (!oldest || run.lastHeard < oldest[1].lastHeard)) oldest = entry;
+    }
+    if (!oldest) return false;
+    this.drop(oldest[0], oldest[1]);
+    return true;
+  }
+
+  /** Bytes the hub holds in frames and sample grids, per run (tests and the security benchmark read it). */
+  memoryUse(): { runs: number; frameBytes: number; gridBytes: number; maxRunFrameBytes: number; maxRunGridBytes: number } {
+    let frameBytes = 0;
+    let gridBytes = 0;
+    let maxRunFrameBytes = 0;
+    let maxRunGridBytes = 0;
+    for (const run of this.runs.values()) {
+      const f = run.episodeFrameBytes.reduce((a, b) => a + b, 0);
+      const g = run.samples.reduce((a, e) => a + e.pixels.length, 0);
+      frameBytes += f;
+      gridBytes += g;
+      maxRunFrameBytes = Math.max(maxRunFrameBytes, f);
+      maxRunGridBytes = Math.max(maxRunGridBytes, g);
+    }
+    return { runs: this.runs.size, frameBytes, gridBytes, maxRunFrameBytes, maxRunGridBytes };
+  }
+
   /** Tells every viewer the run list changed, at most twice a second. */
   private changed(): void {
     if (this.changedTimer || !this.viewers) return;
     this.changedTimer = setTimeout(() => {
       this.changedTimer = null;
-      this.viewers?.emit('runs:changed', { runs: this.list() });
+      this.guard('run list update', () => this.viewers?.emit('runs:changed', { runs: this.list() }));
     }, 500);
   }
 
   /** Stops every trainer the server started (they checkpoint first) and waits for them, at most `timeoutMs`. */
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
+    clearInterval(this.sweepTimer);
     await this.go.closeAll();
     if (this.changedTimer) clearTimeout(this.changedTimer);
     this.changedTimer = null;
@@ -564,6 +696,52 @@ function newSummary(r: Pick<RunSummary, 'runId' | 'kind' | 'envId' | 'agent' | '
     createdAt: new Date().toISOString(),
     error: null,
   };
+}
+
+function newLiveRun(summary: RunSummary, launched: Launched | null, runKey: string | null): LiveRun {
+  return {
+    summary,
+    info: null,
+    history: new HistoryBuffer(),
+    episodeFrames: [],
+    episodeFrameBytes: [],
+    publisher: null,
+    watchers: new Map(),
+    pending: [],
+    lastHeard: performance.now(),
+    runKey,
+    samples: [],
+    flushTimer: null,
+    lastFlush: 0,
+    launched,
+  };
+}
+
+/** A frame's size as JSON, estimated without encoding it (numbers ~12 bytes, strings their length). */
+function frameBytes(f: StepFrame): number {
+  let bytes = 64;
+  const walk = (x: unknown, depth: number): void => {
+    if (typeof x === 'string') bytes += x.length + 2;
+    else if (typeof x === 'number' || typeof x === 'boolean' || x === null) bytes += 12;
+    else if (depth < 8 && Array.isArray(x)) for (const y of x) walk(y, depth + 1);
+    else if (depth < 8 && typeof x === 'object') {
+      for (const [k, y] of Object.entries(x as Record<string, unknown>)) {
+        bytes += k.length + 3;
+        walk(y, depth + 1);
+      }
+    }
+  };
+  walk(f.frame, 0);
+  return bytes;
+}
+
+/** Thins a run's grids (keeping the first and newest) until their pixels fit in `maxBytes`. */
+export function boundGrids(grids: SamplesEvent[], maxBytes: number): SamplesEvent[] {
+  let out = grids;
+  const size = (list: SamplesEvent[]) => list.reduce((a, g) => a + g.pixels.length, 0);
+  while (out.length > 1 && size(out) > maxBytes) out = thinGrids(out, out.length - 1);
+  if (out.length === 1 && size(out) > maxBytes) return [];
+  return out;
 }
 
 function room(runId: string): string {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RUN_KEY_ENV, TOKEN_ENV } from '../lab/server_key.js';
 
 const LAB_BIN = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 
@@ -17,6 +18,9 @@ export interface LaunchSpec {
   steps: number | null;
   runsDir: string;
   serverUrl: string;
+  /** The server's key, and the run's own: the trainer publishes with both (in its environment, not argv). */
+  token?: string;
+  runKey?: string;
   /** Extra `lab train` arguments (tests use small budgets and --eval-every). */
   extraArgs?: string[];
 }
@@ -29,6 +33,8 @@ export interface GanLaunchSpec {
   iterations: number | null;
   runsDir: string;
   serverUrl: string;
+  token?: string;
+  runKey?: string;
   /** Extra `lab gan train` arguments (tests: --backend, --sample-every). */
   extraArgs?: string[];
 }
@@ -53,7 +59,7 @@ export function launchTrainer(spec: LaunchSpec): Launched {
     '--live', spec.serverUrl,
     ...(spec.extraArgs ?? []),
   ];
-  return spawnLab(args);
+  return spawnLab(args, spec);
 }
 
 /**
@@ -75,11 +81,17 @@ export function launchGanTrainer(spec: GanLaunchSpec): Launched {
     '--live', spec.serverUrl,
     ...(spec.extraArgs ?? []),
   ];
-  return spawnLab(args);
+  return spawnLab(args, spec);
 }
 
-function spawnLab(args: string[]): Launched {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+function spawnLab(args: string[], keys: { token?: string | undefined; runKey?: string | undefined }): Launched {
+  // Keys go in the environment: argv is visible to every user of the machine (ps).
+  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+  delete env[TOKEN_ENV];
+  delete env[RUN_KEY_ENV];
+  if (keys.token) env[TOKEN_ENV] = keys.token;
+  if (keys.runKey) env[RUN_KEY_ENV] = keys.runKey;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {

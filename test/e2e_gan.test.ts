@@ -75,7 +75,7 @@ describe.skipIf(skipBrowserTests)('GAN run view in headless Chromium', () => {
   });
 
   it('starts a tiny GAN from the form, draws its sample grids and curves live, and stops it', async () => {
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
     await page.getByTestId('new-run-form').waitFor();
     await page.getByTestId('kind-gan').click();
     await page.getByTestId('category-select').selectOption('apple');

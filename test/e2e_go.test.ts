@@ -82,7 +82,7 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
   };
 
   it('plays a 5×5 game against the random agent to the end and shows the score', async () => {
-    await page.goto(`${server.url}/#/go`);
+    await page.goto(`${server.openUrl}#/go`);
     await page.getByTestId('go-board').waitFor();
     expect(await page.getByTestId('nav-go').getAttribute('aria-current')).toBe('page');
     await page.waitForFunction(`document.querySelector('[data-testid=go-new]') && !document.querySelector('[data-testid=go-new]').disabled`, null, { timeout: 10_000 });
@@ -231,7 +231,7 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
   it('plays a trained AlphaZero agent chosen from the runs directory; says when a size has none', async () => {
     const { trainAlphaZero } = await import('../agents/go/alphazero.js');
     await trainAlphaZero({ hyperparameters: { size: 5, filters: [8], hidden: [16], simulations: 4, gamesPerIteration: 1, trainSteps: 1, batchSize: 8, bufferSize: 200, evalEvery: 0 }, seed: 1, iterations: 1, out: runsDir, runId: 'az5-e2e', backend: 'wasm' });
-    await page.goto(`${server.url}/#/go?size=7&opponent=alphazero&color=white`);
+    await page.goto(`${server.openUrl}#/go?size=7&opponent=alphazero&color=white`);
     await page.reload();
     await page.getByTestId('go-agent').waitFor();
     await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').textContent.includes('no trained 7×7 agent')`, null, { timeout: 10_000 });

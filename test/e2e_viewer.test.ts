@@ -55,7 +55,7 @@ describe.skipIf(skipBrowserTests)('viewer in headless Chromium', () => {
   });
 
   it('starts a Cart-Pole run from the UI and draws the cart where the frames put it', async () => {
-    await page.goto(server.url);
+    await page.goto(server.openUrl);
     await page.getByTestId('new-run-form').waitFor();
     await page.getByTestId('env-select').selectOption('CartPole-v1');
     await page.getByTestId('agent-select').selectOption('dqn');

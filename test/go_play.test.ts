@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 async function viewer(): Promise<Socket> {
-  const s = io(server.url + LIVE_NAMESPACE, { transports: ['websocket'], forceNew: true });
+  const s = io(server.url + LIVE_NAMESPACE, { transports: ['websocket'], forceNew: true, auth: { token: server.token } });
   sockets.push(s);
   await new Promise<void>((resolve) => s.once('connect', () => resolve()));
   return s;

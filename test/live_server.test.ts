@@ -52,8 +52,9 @@ afterAll(async () => {
   fs.rmSync(runsDir, { recursive: true, force: true });
 });
 
+/** A socket holding the server's key, as the lab's own page (cookie) and its trainers (handshake) do. */
 async function connect(namespace: string): Promise<Socket> {
-  const socket = io(server.url + namespace, { transports: ['websocket'], forceNew: true });
+  const socket = io(server.url + namespace, { transports: ['websocket'], forceNew: true, auth: { token: server.token } });
   sockets.push(socket);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

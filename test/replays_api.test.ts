@@ -53,7 +53,7 @@ async function get(p: string): Promise<{ status: number; text: string }> {
 /** Sends the path byte for byte (fetch would normalise `..` away before it leaves the client). */
 function rawGet(p: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(server.port, '127.0.0.1', () => sock.write(`GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    const sock = net.connect(server.port, '127.0.0.1', () => sock.write(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
     let data = '';
     sock.on('data', (d) => (data += d));
     sock.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), text: data }));

@@ -13,8 +13,8 @@ export class MatchPublisher {
   private readonly started = performance.now();
   readonly runId: string;
 
-  constructor(url: string, a: string, b: string, opts: { games: number; size: number; komi?: number; seed: number; sgf?: string }, onNotice: (m: string) => void) {
-    this.publisher = new LivePublisher({ url, onNotice });
+  constructor(url: string, a: string, b: string, opts: { games: number; size: number; komi?: number; seed: number; sgf?: string; token?: string }, onNotice: (m: string) => void) {
+    this.publisher = new LivePublisher({ url, onNotice, ...(opts.token ? { token: opts.token } : {}) });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     this.runId = `match-${a}-vs-${b}-${opts.size}x${opts.size}-${stamp}`.replace(/[^A-Za-z0-9._-]/g, '_');
     const komi = opts.komi ?? defaultKomi(opts.size);

@@ -11,6 +11,7 @@ import {
   type RunSummary,
   type SamplesEvent,
   type ServerToViewer,
+  type SessionResponse,
   type StartRunRequest,
   type StepFrame,
   type ViewerToServer,
@@ -128,4 +129,9 @@ export async function getJson<T>(path: string): Promise<T> {
 
 export function fetchCatalog(): Promise<Catalog> {
   return getJson<Catalog>(API.catalog);
+}
+
+/** What this page may do: it holds the server's key (from the printed link) or only watches. */
+export function fetchSession(): Promise<SessionResponse> {
+  return getJson<SessionResponse>(API.session);
 }

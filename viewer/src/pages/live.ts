@@ -6,7 +6,7 @@
 import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../lab/protocol.js';
 import { formatRoute, NO_FILTERS } from '../model/routes.js';
 import { agentLabel, formatRunHash, isActive, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
-import { fetchCatalog, type ConnectionState, type LabConnection } from '../net/connection.js';
+import { fetchCatalog, fetchSession, type ConnectionState, type LabConnection } from '../net/connection.js';
 import { sharedStage } from '../stage/pool.js';
 import type { Stage } from '../stage/stage.js';
 import { h, icon, ICONS, setText } from '../ui/dom.js';
@@ -131,6 +131,11 @@ export class LivePage {
     if (state !== 'connected') return;
     this.banner.setAttribute('hidden', '');
     if (!this.catalog) void this.loadCatalog();
+    // Asked on every connect: a restarted server has a new key, which this page may not hold.
+    fetchSession().then(
+      (session) => this.form.setCanStart(session.canStart),
+      (err: Error) => console.warn(`session: ${err.message}`),
+    );
     void this.conn
       .listRuns()
       .then((runs) => {

@@ -24,6 +24,8 @@ export class NewRunForm {
   private readonly hint: HTMLElement;
   private catalog: Catalog | null = null;
   private busy = false;
+  private canStart = true;
+  private readonly keyNote: HTMLElement;
 
   constructor(private readonly onStart: (request: StartRunRequest) => Promise<void>) {
     const kindButton = (kind: RunKind, text: string, title: string) =>
@@ -42,6 +44,12 @@ export class NewRunForm {
     this.start = h('button', { class: 'btn btn-primary', testid: 'start-run', attrs: { type: 'submit' } }, icon(ICONS.play), h('span', { text: 'Start' }));
     this.error = h('div', { class: 'form-error', testid: 'start-error', attrs: { role: 'alert' } });
     this.hint = h('div', { class: 'form-hint' });
+    this.keyNote = h('div', {
+      class: 'form-note',
+      testid: 'key-note',
+      text: 'This page can watch runs but not start them: open the link that lab serve printed (it holds the server\'s key).',
+      attrs: { hidden: '' },
+    });
     this.stepsLabel = h('span', { class: 'field-label', text: 'Steps' });
     const field = (name: string, control: HTMLElement, cls = '') => h('label', { class: `field ${cls}` }, h('span', { class: 'field-label', text: name }), control);
     this.rlFields = h('div', { class: 'form-group' }, field('Environment', this.env, 'field-wide'), h('div', { class: 'field-row' }, field('Agent', this.agent), field('Preset', this.preset)));
@@ -55,6 +63,7 @@ export class NewRunForm {
       this.ganFields,
       this.hint,
       h('div', { class: 'field-row' }, field('Seed', this.seed), h('label', { class: 'field' }, this.stepsLabel, this.steps)),
+      this.keyNote,
       this.start,
       this.error,
     );
@@ -155,12 +164,20 @@ export class NewRunForm {
     this.hint.title = text;
   }
 
+  /** Whether this page holds the server's key; without it Start is off and a note says how to get it. */
+  setCanStart(canStart: boolean): void {
+    this.canStart = canStart;
+    if (canStart) this.keyNote.setAttribute('hidden', '');
+    else this.keyNote.removeAttribute('hidden');
+    this.updateDisabled();
+  }
+
   private updateDisabled(): void {
     const c = this.catalog;
     const rlReady = !!c && c.envs.length > 0 && c.agents.length > 0;
     const ganReady = !!c && (c.gan?.categories.length ?? 0) > 0 && (c.gan?.presets.length ?? 0) > 0;
     const ready = this.kind === 'gan' ? ganReady : rlReady;
-    this.start.disabled = !ready || this.busy;
+    this.start.disabled = !ready || this.busy || !this.canStart;
     this.start.classList.toggle('busy', this.busy);
     for (const s of [this.env, this.agent, this.preset]) s.disabled = !rlReady;
     for (const s of [this.category, this.ganPreset]) s.disabled = !ganReady;
