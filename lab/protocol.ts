@@ -26,6 +26,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_LIVE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
 /** Most messages of frames per second a viewer (or the server, from a publisher) receives for one run. */
 export const MAX_FRAME_MESSAGES_PER_SECOND = 60;
+/** Most pixels in one sample grid (64 images of 128×128); a training run's are 64 of 28×28. */
+export const MAX_GRID_PIXELS = 1 << 20;
 /** Most events in one publisher batch (a batch is one socket message). */
 export const MAX_EVENTS_PER_BATCH = 4000;
 
@@ -40,9 +42,11 @@ export type RunKind = 'rl' | 'gan';
 
 /**
  * starting: launched by the server, trainer not connected yet; running; done; stopped (on request);
- * failed (error or crash); lost (a CLI publisher disconnected mid-run); stored (found on disk, not live).
+ * failed (error or crash); lost (a CLI publisher disconnected mid-run); stored (found on disk, not live);
+ * damaged (found on disk, but a file of it cannot be used: `error` says which and why, e.g.
+ * "config.json: createdAt: expected a string, got nothing"; no curves, nothing to watch or compare).
  */
-export type RunStatus = 'starting' | 'running' | 'done' | 'stopped' | 'failed' | 'lost' | 'stored';
+export type RunStatus = 'starting' | 'running' | 'done' | 'stopped' | 'failed' | 'lost' | 'stored' | 'damaged';
 
 /**
  * GAN runs in the RL-shaped run records: `envId` is `quickdraw:<category>`, `agent` is 'gan', `steps` counts
@@ -490,6 +494,18 @@ export const runInfoSchema = s.object<RunInfo>({
   hyperparameters: s.json({ maxDepth: 4, maxItems: 1000 }) as Check<Record<string, unknown>>,
 });
 
+/** An update's statistics: at most 64 named numbers (null for NaN), names of at most 64 characters. */
+const updateStats: Check<Record<string, number>> = (v, p) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) fail(p, 'an object of numbers', v);
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length > 64) throw new SchemaError(`${p}: at most 64 statistics, got ${entries.length}`);
+  for (const [k, x] of entries) {
+    if (k.length > 64) throw new SchemaError(`${p}: statistic names have at most 64 characters, got one of ${k.length}`);
+    if (x !== null && typeof x !== 'number') fail(`${p}.${k}`, 'a number or null', x);
+  }
+  return v as Record<string, number>;
+};
+
 export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', {
   step: s.object<StepEvent>({
     type: s.literal('step'),
@@ -532,18 +548,25 @@ export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', 
     type: s.literal('update'),
     step,
     updates: s.int({ min: 0 }),
-    stats: s.json({ maxDepth: 1, maxItems: 200 }) as Check<Record<string, number>>,
+    stats: updateStats,
     sps: s.number({ min: 0 }),
     time,
   }) as Check<TrainEvent>,
-  samples: s.object<SamplesEvent>({
-    type: s.literal('samples'),
-    step,
-    count: s.int({ min: 1, max: 256 }),
-    width: s.int({ min: 1, max: 256 }),
-    height: s.int({ min: 1, max: 256 }),
-    pixels: s.string({ max: 4 * 256 * 256 * 64, pattern: /^[A-Za-z0-9+/]*={0,2}$/ }),
-    time,
+  samples: ((v, p) => {
+    const e = s.object<SamplesEvent>({
+      type: s.literal('samples'),
+      step,
+      count: s.int({ min: 1, max: 256 }),
+      width: s.int({ min: 1, max: 256 }),
+      height: s.int({ min: 1, max: 256 }),
+      pixels: s.string({ max: 4 * Math.ceil(MAX_GRID_PIXELS / 3), pattern: /^[A-Za-z0-9+/]*={0,2}$/ }),
+      time,
+    })(v, p);
+    // One byte per pixel, base64: the length follows from the shape (a grid is never bigger than it says).
+    const n = e.count * e.width * e.height;
+    if (n > MAX_GRID_PIXELS) throw new SchemaError(`${p || 'payload'}: ${e.count} images of ${e.width}×${e.height} is more than ${MAX_GRID_PIXELS} pixels`);
+    if (e.pixels.length !== 4 * Math.ceil(n / 3)) throw new SchemaError(`${p ? `${p}.pixels` : 'pixels'}: ${e.pixels.length} base64 characters, but ${e.count}×${e.width}×${e.height} pixels take ${4 * Math.ceil(n / 3)}`);
+    return e;
   }) as Check<TrainEvent>,
   checkpoint: s.object<CheckpointEvent>({
     type: s.literal('checkpoint'),
@@ -675,6 +698,19 @@ export interface ReplaySummary {
   truncated: boolean;
   createdAt: string;
   bytes: number;
+}
+
+/** A run (name null) or one of its replay logs (name set) that could not be read, and why (names relative to the run). */
+export interface DamagedEntry {
+  runId: string;
+  name: string | null;
+  error: string;
+}
+
+/** `GET API.replays` with the damaged runs and logs it left out. */
+export interface ReplayListing {
+  replays: ReplaySummary[];
+  damaged: DamagedEntry[];
 }
 
 /** One replay log, ready to play: `frames[0]` is the state after reset, `frames[k]` the one after step k. */

@@ -57,7 +57,7 @@ export interface LabServerOptions {
   /** Write the runtime file through which `lab train --live` finds the key (default true). */
   runtimeFile?: boolean;
   /** Hub limits (tests shorten the time-outs). */
-  hub?: Pick<HubOptions, 'staleMs' | 'retainMs' | 'sweepMs'>;
+  hub?: Pick<HubOptions, 'staleMs' | 'retainMs' | 'sweepMs' | 'launcher'>;
 }
 
 export interface LabServer {

@@ -41,7 +41,7 @@ import {
 import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
-import { launchGanTrainer, launchTrainer, type Launched } from './launcher.js';
+import { launchGanTrainer, launchTrainer, type GanLaunchSpec, type LaunchSpec, type Launched } from './launcher.js';
 import { newToken, sameToken } from '../lab/server_key.js';
 import { GoGames } from './go_games.js';
 
@@ -117,6 +117,8 @@ export interface HubOptions {
   retainMs?: number;
   /** How often the hub looks for stale publishers and old runs (default 5 s). */
   sweepMs?: number;
+  /** Starts trainer processes (default: `lab train` / `lab gan train` children; tests start idle processes). */
+  launcher?: { rl: (spec: LaunchSpec) => Launched; gan: (spec: GanLaunchSpec) => Launched };
 }
 
 export class Hub {
@@ -303,7 +305,7 @@ export class Hub {
       const checked = checkGanStartRequest(request);
       const runId = this.newRunId(`gan-${checked.category.replace(/[^A-Za-z0-9._-]+/g, '_')}-${checked.preset}-s${seed}`);
       fs.mkdirSync(this.options.runsDir, { recursive: true });
-      launched = launchGanTrainer({
+      launched = (this.options.launcher?.gan ?? launchGanTrainer)({
         runId,
         category: checked.category,
         preset: checked.preset,
@@ -319,7 +321,7 @@ export class Hub {
       const checked = checkStartRequest(request);
       const runId = this.newRunId(`${checked.envId}-${request.agent}${checked.preset ? `-${checked.preset}` : ''}-s${seed}`);
       fs.mkdirSync(this.options.runsDir, { recursive: true });
-      launched = launchTrainer({
+      launched = (this.options.launcher?.rl ?? launchTrainer)({
         runId,
         envId: checked.envId,
         agent: request.agent,
