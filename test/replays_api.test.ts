@@ -113,6 +113,35 @@ describe('replay and compare API', () => {
     expect(evil.text).not.toContain(SECRET);
   });
 
+  it('compares 200 runs off the event loop: health checks keep answering meanwhile', async () => {
+    const many: string[] = [...runIds];
+    for (let i = 0; many.length < 200; i++) {
+      const from = runIds[i % runIds.length]!;
+      const id = `clone-${String(i).padStart(3, '0')}`;
+      fs.cpSync(path.join(runsDir, from), path.join(runsDir, id), { recursive: true, filter: (src) => !src.includes(`${path.sep}replays`) && !src.includes(`${path.sep}checkpoints`) });
+      const configFile = path.join(runsDir, id, 'config.json');
+      fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), runId: id, seed: 100 + i }));
+      many.push(id);
+    }
+    let compared = false;
+    const comparison = get(`/api/compare?runs=${many.join(',')}`).then((r) => {
+      compared = true;
+      return r;
+    });
+    // The comparison takes a while (it bootstraps over 200 runs); the server answers other requests in the meantime.
+    let answeredBefore = 0;
+    while (!compared) {
+      const health = await get('/api/health');
+      expect(health.status).toBe(200);
+      if (!compared) answeredBefore++;
+    }
+    const result = await comparison;
+    expect(result.status, result.text).toBe(200);
+    expect((JSON.parse(result.text) as CompareResult).groups[0]!.runs).toHaveLength(200);
+    expect(answeredBefore).toBeGreaterThanOrEqual(2);
+    for (const id of many.slice(runIds.length)) fs.rmSync(path.join(runsDir, id), { recursive: true, force: true });
+  });
+
   it('refuses every path out of the runs directory and reads nothing there', async () => {
     const good = runIds[0]!;
     const attempts = [
