@@ -80,9 +80,12 @@ socket.on('disconnect', (reason) => {
   if (!ended && reason !== 'io client disconnect') notice(`lost the lab server (${reason}); training goes on, reconnecting`);
 });
 let warned = false;
+/** The server refused the key: said once, not again at the end. */
+let keyRefused = false;
 socket.on('connect_error', (err) => {
   if (/unauthorized/.test(err.message)) {
     // Retrying with the same key cannot help.
+    keyRefused = true;
     socket.disconnect();
     notice(
       `the lab server at ${url} refused the key${token ? '' : ' (none found: no runtime file of a server at that address on this machine)'}; ` +
@@ -151,7 +154,7 @@ async function end(status: 'done' | 'stopped' | 'failed', error: string | undefi
     });
   }
   // A run that failed before it began (bad options, missing data) was never meant to be published.
-  else if (info && !announced) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
+  else if (info && !announced && !keyRefused) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
   ended = true;
   clearInterval(heartbeat);
   socket.disconnect();

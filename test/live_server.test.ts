@@ -376,6 +376,14 @@ describe('lab server', () => {
     expect(offline.stdout).toMatch(/live: no lab server at http:\/\/127\.0\.0\.1:9 .*(training goes on|it was not published)/);
     expect(offline.stdout).toMatch(/done: 500 steps/);
 
+    // A wrong key: said once, the run trains and is stored, the server never lists it.
+    const wrongKey = await run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--agent', 'reinforce', '--steps', '500', '--eval-every', '0', '--out', out, '--run-id', 'cli-wrong-key', '--live', server.url, '--token', 'not-the-key-at-all'], { encoding: 'utf8' });
+    expect(wrongKey.stdout).toMatch(/live: the lab server at .* refused the key; training goes on unpublished\. Pass the key printed by lab serve with --token/);
+    expect(wrongKey.stdout).not.toMatch(/no lab server/);
+    expect(wrongKey.stdout).toMatch(/done: 500 steps/);
+    expect(server.hub.summary('cli-wrong-key')).toBeNull();
+    expect(fs.existsSync(path.join(out, 'cli-wrong-key', 'metrics.jsonl'))).toBe(true);
+
     const bad = await run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--steps', '10', '--out', out, '--live', 'ftp://x'], { encoding: 'utf8' }).catch((e: { stderr: string; code: number }) => e);
     expect((bad as { code: number }).code).not.toBe(0);
     expect((bad as { stderr: string }).stderr).toMatch(/--live: expected an http\(s\) URL, got ftp:\/\/x/);
