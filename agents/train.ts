@@ -13,6 +13,7 @@ import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from '../lab/training.js';
 import type { EventSink } from '../lab/events.js';
 import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
+import { oneLine, readRunConfig, RunDamage } from '../lab/run_files.js';
 import { tf } from '../lab/compute.js';
 import { Network } from './network.js';
 import { observationEncoder } from './encoding.js';
@@ -137,7 +138,7 @@ export async function resumeTraining(
   options: { backend?: BackendChoice; steps?: number; sinks?: EventSink[]; shouldStop?: () => boolean; onStart?: (config: RunConfig, runDir: string) => void } = {},
 ): Promise<RunOutcome> {
   const store = RunStore.open(runDir);
-  const config = store.config();
+  const config = checkedRlConfig(runDir);
   if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
   // The same backend as before, unless told otherwise: numbers differ between backends.
   const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
@@ -203,8 +204,15 @@ export async function evaluateRun(
  */
 export function loadGreedyPolicy(target: string, envId?: string): { policy: Pick<Agent, 'act'>; resolved: ReturnType<typeof resolveModel>; dispose: () => void } {
   const resolved = resolveModel(target, envId);
-  const { spec, values } = Network.read(resolved.modelDir);
-  const net = new Network(spec, values);
+  let net: Network;
+  try {
+    const { spec, values } = Network.read(resolved.modelDir);
+    net = new Network(spec, values);
+  } catch (e) {
+    // One line that says what failed, whatever the reader or TF said (a damaged model.json or weights.bin).
+    throw new Error(`the policy network in ${resolved.modelDir} cannot be loaded: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+  }
+  const spec = net.spec;
   const probe = make(resolved.envId, resolved.envKwargs);
   // A policy for planes may be an MLP on the flattened planes: follow the network's input shape.
   const encoder = observationEncoder(probe.observationSpace, spec.inputShape.length === 1);
@@ -245,7 +253,7 @@ function resolveModel(target: string, envId?: string): { modelDir: string; envId
   // A run directory: its final policy, or its latest checkpoint's network if training never finished.
   if (fs.existsSync(path.join(target, 'config.json'))) {
     const store = RunStore.open(target);
-    const config = store.config();
+    const config = checkedRlConfig(target);
     let modelDir = path.join(target, 'policy');
     if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
       const latest = store.latestCheckpoint();
@@ -257,20 +265,37 @@ function resolveModel(target: string, envId?: string): { modelDir: string; envId
   // A checkpoint directory inside a run.
   if (fs.existsSync(path.join(target, 'loop.json'))) {
     const runDir = path.dirname(path.dirname(target));
-    const config = RunStore.open(runDir).config();
+    const config = checkedRlConfig(runDir);
     return { modelDir: policyDirOfCheckpoint(target), envId: envId ?? config.envId, envKwargs: config.envKwargs };
   }
   if (fs.existsSync(path.join(target, 'model.json'))) {
     // <run>/policy or <run>/best_policy: the run says which env.
     const parent = path.dirname(path.resolve(target));
     if (fs.existsSync(path.join(parent, 'config.json'))) {
-      const config = RunStore.open(parent).config();
+      const config = checkedRlConfig(parent);
       return { modelDir: target, envId: envId ?? config.envId, envKwargs: config.envKwargs };
     }
     if (!envId) throw new Error(`${target} is a bare model: give the environment with --env (known: ${envIds().join(', ')})`);
     return { modelDir: target, envId, envKwargs: {} };
   }
   throw new Error(`${target} is not a run directory, a checkpoint or a model directory`);
+}
+
+/**
+ * config.json of an RL run directory, every field checked: a damaged one is an error that names the run, the
+ * file and the field ("runs/x: config.json: envId: expected a string, got nothing"); so is a run of another kind.
+ */
+function checkedRlConfig(runDir: string): RunConfig {
+  let checked;
+  try {
+    checked = readRunConfig(runDir);
+  } catch (e) {
+    if (e instanceof RunDamage) throw new Error(`${runDir} is damaged: ${e.message}`);
+    throw e;
+  }
+  if (checked.kind === 'gan') throw new Error(`${runDir} is a GAN run: evaluate its generator with lab gan eval`);
+  if (checked.kind !== 'rl') throw new Error(`${runDir} is an AlphaZero-lite run: play it with lab match (or lab go train --resume)`);
+  return checked.config;
 }
 
 function policyDirOfCheckpoint(dir: string): string {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { integer } from './cli_args.js';
-import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRun, parseGroupBy, resolveRunDirs, type CompareOptions } from './compare.js';
+import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRuns, parseGroupBy, resolveRunDirs, withLeftOut, type CompareOptions, type LeftOutRun } from './compare.js';
 import { renderPng, renderSvg } from './plot.js';
 
 function probability(value: string): number {
@@ -43,14 +43,27 @@ interface CompareCliOptions {
 export interface CompareCommandResult {
   text: string;
   files: { png: string; svg: string } | null;
+  /** Runs left out (damaged, no score, not RL), each named as given with its reason; also printed as warnings. */
+  leftOut: LeftOutRun[];
+}
+
+/** How a run directory is named in messages: as the user wrote it, relative to the working directory. */
+function shownDir(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
 }
 
 /** The command's work without the process around it: returns what it prints and the files it wrote. */
 export function runCompare(paths: string[], opts: CompareCliOptions): CompareCommandResult {
   const dirs = resolveRunDirs(paths);
   if (dirs.length < 2) throw new Error(`lab compare needs at least 2 runs, got ${dirs.length} (${dirs.join(', ')})`);
-  const runs = dirs.map((d) => loadRun(d));
-  const result = compareRuns(runs, {
+  // A run that cannot be compared (damaged files, no score yet) is left out with its reason; the rest go on.
+  const { runs, leftOut } = loadRuns(dirs, shownDir);
+  if (runs.length < 2) {
+    const why = leftOut.map((r) => r.message).join('; ');
+    throw new Error(`lab compare needs at least 2 usable runs, got ${runs.length} of ${dirs.length}: ${why}`);
+  }
+  const result = withLeftOut(compareRuns(runs, {
     groupBy: opts.groupBy,
     reps: opts.reps,
     seed: opts.seed,
@@ -58,7 +71,7 @@ export function runCompare(paths: string[], opts: CompareCliOptions): CompareCom
     curve: opts.curve,
     normalize: opts.normalize,
     ...(opts.window !== undefined ? { window: opts.window } : {}),
-  });
+  }), leftOut);
   let files: CompareCommandResult['files'] = null;
   if (opts.plot) {
     const out = path.resolve(opts.out ?? `compare-${timestamp()}`);
@@ -71,7 +84,7 @@ export function runCompare(paths: string[], opts: CompareCliOptions): CompareCom
   const text = opts.json
     ? JSON.stringify({ ...result, files }, null, 2)
     : formatCompare(result) + (files ? `\n\nLearning curves: ${files.png}\n                 ${files.svg}` : '');
-  return { text, files };
+  return { text, files, leftOut };
 }
 
 export function registerCompareCommand(program: Command): void {
@@ -90,6 +103,8 @@ export function registerCompareCommand(program: Command): void {
     .option('--no-plot', 'do not write the learning-curve images')
     .option('--json', 'print JSON (groups, scores, estimates, intervals, curves, pairs, notes)')
     .action((paths: string[], opts: CompareCliOptions) => {
-      console.log(runCompare(paths, opts).text);
+      const r = runCompare(paths, opts);
+      for (const run of r.leftOut) process.stderr.write(`lab: warning: ${run.message} — left out of the comparison\n`);
+      console.log(r.text);
     });
 }

@@ -14,8 +14,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EpisodeEvent, EvalEvent } from './events.js';
-import { readMetricsFile, type RunConfig } from './run_store.js';
+import type { EpisodeEvent, EvalEvent, TrainEvent } from './events.js';
+import { parseRunJson, readRunFile, readRunMetrics, RunDamage } from './run_files.js';
 import { spec } from '../envs/index.js';
 import {
   aggregateIqm,
@@ -72,6 +72,45 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A run that was asked for but cannot be compared, and why. */
+export interface LeftOutRun {
+  runId: string;
+  /** Why, without the run's name ("metrics.jsonl: line 3 is not valid JSON"). */
+  error: string;
+  /** Why, as a sentence that names the run. */
+  message: string;
+}
+
+/**
+ * Loads every run that can be compared; the others are left out with their reason (a damaged file, no
+ * score yet, a GAN run) instead of failing the whole comparison. `label` names a run in the reasons.
+ */
+export function loadRuns(dirs: readonly string[], label: (dir: string) => string = (d) => d): { runs: LoadedRun[]; leftOut: LeftOutRun[] } {
+  const runs: LoadedRun[] = [];
+  const leftOut: LeftOutRun[] = [];
+  for (const dir of dirs) {
+    try {
+      runs.push(loadRunAs(dir, label(dir)));
+    } catch (e) {
+      const name = label(dir);
+      const message = e instanceof Error ? e.message : String(e);
+      const error = message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message.startsWith(`${name} `) ? message.slice(name.length + 1) : message;
+      leftOut.push({ runId: name, error, message: message.startsWith(name) ? message : `${name}: ${message}` });
+    }
+  }
+  return { runs, leftOut };
+}
+
+/** The result with the left-out runs named in a note each and listed in `damaged`. */
+export function withLeftOut(result: CompareResult, leftOut: readonly LeftOutRun[]): CompareResult {
+  if (leftOut.length === 0) return result;
+  return {
+    ...result,
+    notes: [...leftOut.map((r) => `${r.message} — left out of the comparison`), ...result.notes],
+    damaged: leftOut.map((r) => ({ runId: r.runId, error: r.error })),
+  };
+}
+
 /**
  * The run directories named by `paths`: a run directory (with config.json) stands for itself; a directory
  * without one stands for the run directories directly inside it (e.g. `runs/`); anything else is an error
@@ -116,21 +155,50 @@ function isGanRun(dir: string): boolean {
 
 /** Reads config.json and metrics.jsonl of one run directory and computes its score. */
 export function loadRun(dir: string): LoadedRun {
-  const configFile = path.join(dir, 'config.json');
-  if (!fs.existsSync(configFile)) throw new Error(`${dir} is not a run directory (no config.json)`);
-  let config: Partial<RunConfig>;
+  return loadRunAs(dir, dir);
+}
+
+/**
+ * loadRun whose errors name the run by `label` and the file relative to the run directory, e.g. "<label>:
+ * metrics.jsonl: line 3 is not valid JSON".
+ */
+export function loadRunAs(dir: string, label: string): LoadedRun {
+  if (!fs.existsSync(path.join(dir, 'config.json'))) throw new Error(`${label} is not a run directory (no config.json)`);
+  let config: Record<string, unknown>;
   try {
-    config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Partial<RunConfig>;
+    const parsed = parseRunJson(readRunFile(dir, 'config.json'), 'config.json');
+    if (!isObject(parsed)) throw new RunDamage('config.json', 'expected a JSON object');
+    config = parsed;
   } catch (e) {
-    throw new Error(`${configFile}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`${label}: ${(e as Error).message}`);
   }
-  if (!isObject(config)) throw new Error(`${configFile}: expected a JSON object`);
-  if ((config as { kind?: unknown }).kind === 'gan') throw new Error(`${dir} is a GAN run: lab compare compares RL runs (judge a GAN with lab gan eval)`);
-  if (typeof config.envId !== 'string' || config.envId === '') throw new Error(`${dir}: config.json has no envId, so the run cannot be stratified by env`);
-  if (typeof config.agent !== 'string' || config.agent === '') throw new Error(`${dir}: config.json has no agent`);
+  const own = (k: string): unknown => (Object.hasOwn(config, k) ? config[k] : undefined);
+  if (own('kind') === 'gan') throw new Error(`${label} is a GAN run: lab compare compares RL runs (judge a GAN with lab gan eval)`);
+  if (own('kind') !== undefined) throw new Error(`${label} is not an RL run (config.json kind is ${JSON.stringify(own('kind'))})`);
+  const envId = own('envId');
+  const agent = own('agent');
+  if (typeof envId !== 'string' || envId === '') throw new Error(`${label}: config.json has no envId, so the run cannot be stratified by env`);
+  if (typeof agent !== 'string' || agent === '') throw new Error(`${label}: config.json has no agent`);
+  // Optional fields (older or hand-made run directories lack some) must have the right type when present.
+  const optional = <T>(k: string, check: (v: unknown) => v is T, what: string): T | undefined => {
+    const v = own(k);
+    if (v === undefined) return undefined;
+    if (!check(v)) throw new Error(`${label}: config.json: ${k}: expected ${what}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+    return v;
+  };
+  const preset = optional('preset', (v): v is string | null => v === null || typeof v === 'string', 'a string or null');
+  const seed = optional('seed', (v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0, 'an integer ≥ 0');
+  const steps = optional('steps', (v): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number ≥ 0');
+  const runId = optional('runId', (v): v is string => typeof v === 'string', 'a string');
+  const hyperparameters = optional('hyperparameters', isObject, 'an object');
   const metricsFile = path.join(dir, 'metrics.jsonl');
-  if (!fs.existsSync(metricsFile)) throw new Error(`${dir}: no metrics.jsonl (the run has not written any metrics)`);
-  const events = readMetricsFile(metricsFile);
+  if (!fs.existsSync(metricsFile)) throw new Error(`${label}: no metrics.jsonl (the run has not written any metrics)`);
+  let events: TrainEvent[];
+  try {
+    events = readRunMetrics(dir);
+  } catch (e) {
+    throw new Error(`${label}: ${(e as Error).message}`);
+  }
   const evalByStep = new Map<number, EvalEvent>();
   const episodes: CurvePoint[] = [];
   let lastStep = 0;
@@ -163,17 +231,17 @@ export function loadRun(dir: string): LoadedRun {
     scoreStep = tail.at(-1)!.step;
     scoreEpisodes = tail.length;
   } else {
-    throw new Error(`${dir}: metrics.jsonl has no evaluations and no finished episodes, so the run has no score`);
+    throw new Error(`${label}: metrics.jsonl has no evaluations and no finished episodes, so the run has no score`);
   }
   return {
     dir,
-    runId: typeof config.runId === 'string' ? config.runId : path.basename(dir),
-    envId: config.envId,
-    agent: config.agent,
-    preset: typeof config.preset === 'string' ? config.preset : null,
-    seed: typeof config.seed === 'number' ? config.seed : NaN,
-    hyperparameters: isObject(config.hyperparameters) ? config.hyperparameters : {},
-    budget: typeof config.steps === 'number' ? config.steps : lastStep,
+    runId: runId ?? path.basename(dir),
+    envId,
+    agent,
+    preset: preset ?? null,
+    seed: seed ?? NaN,
+    hyperparameters: hyperparameters ?? {},
+    budget: steps ?? lastStep,
     lastStep,
     score,
     scoreSource,

@@ -65,6 +65,7 @@ export interface GroupResult {
   color: string;
   runs: {
     runId: string;
+    /** The run directory (as `lab compare` was given it; the server's API gives the run id). */
     dir: string;
     envId: string;
     agent: string;
@@ -97,4 +98,9 @@ export interface CompareResult {
   /** Reward threshold per env (from the registry), where the env has one. */
   thresholds: Record<string, number | null>;
   notes: string[];
+  /**
+   * Runs that were asked for but left out because they cannot be compared (damaged files, no score, a GAN
+   * run), with the reason; a note names each too. Absent when none was left out.
+   */
+  damaged?: { runId: string; error: string }[];
 }

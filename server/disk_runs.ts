@@ -3,33 +3,41 @@
  * (`lab train`) and GAN runs (`lab gan train`, config.json with `kind: "gan"`: their curves come from the
  * update events, their sample grids from the samples events). Only names that are valid run ids are
  * looked at, and only directly under the runs directory.
+ *
+ * Every field read from disk is checked (lab/run_files.ts). A run whose files fail is listed all the same,
+ * with status 'damaged' and the reason in `error` ("config.json: createdAt: expected a string, got nothing"),
+ * naming files relative to the run directory; its other fields are what could be salvaged, else safe
+ * defaults. AlphaZero-lite runs (`kind: "go-alphazero"`) are listed by the Go page (GoGames.agents), not here,
+ * unless their config.json is damaged.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../lab/run_store.js';
-import { readMetricsFile } from '../lab/run_store.js';
-import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunSummary, type SamplesEvent } from '../lab/protocol.js';
-import type { GanRunConfig } from '../gan/train.js';
+import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../lab/protocol.js';
+import { ALPHAZERO_KIND, oneLine, publicMessage, readRawRunConfig, readRunConfig, readRunMetrics, RunDamage } from '../lab/run_files.js';
 import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { envFps } from './catalog.js';
 
 interface CacheEntry {
-  mtimeMs: number;
-  size: number;
+  /** config.json and metrics.jsonl as they were when read (size and mtime; -1 when missing). */
+  key: string;
   summary: RunSummary;
   history: HistoryBuffer;
   /** The sample grids in metrics.jsonl (GAN runs), oldest first, thinned to WATCH_SAMPLE_GRIDS. */
   samples: SamplesEvent[];
 }
 
+/** Stands for a run directory that holds a valid AlphaZero-lite run (not a run this list shows). */
+const NOT_LISTED = Symbol('not listed');
+
 export class DiskRuns {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache = new Map<string, CacheEntry | typeof NOT_LISTED>();
+  private readonly keys = new Map<string, string>();
 
   constructor(readonly root: string) {}
 
   /** The run directory of `runId`, or null when there is none (or the id is not a plain name). */
   dirOf(runId: string): string | null {
-    if (!RUN_ID_PATTERN.test(runId)) return null;
+    if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId)) return null;
     const dir = path.join(this.root, runId);
     try {
       const real = fs.realpathSync(dir);
@@ -40,6 +48,7 @@ export class DiskRuns {
     }
   }
 
+  /** Every run in the runs directory, damaged ones included (status 'damaged'). */
   list(): RunSummary[] {
     let names: string[];
     try {
@@ -59,6 +68,7 @@ export class DiskRuns {
     return this.load(runId)?.summary ?? null;
   }
 
+  /** The learning curves of a stored run (empty for a damaged one). */
   history(runId: string): RunHistory | null {
     return this.load(runId)?.history.snapshot() ?? null;
   }
@@ -68,60 +78,131 @@ export class DiskRuns {
     return this.load(runId)?.samples ?? [];
   }
 
+  /** The reason a run is damaged, or null (also for runs that do not exist). */
+  damage(runId: string): string | null {
+    const s = this.summary(runId);
+    return s && s.status === 'damaged' ? (s.error ?? 'damaged') : null;
+  }
+
   private load(runId: string): CacheEntry | null {
     const dir = this.dirOf(runId);
     if (!dir) return null;
-    const metrics = path.join(dir, 'metrics.jsonl');
-    let stat: fs.Stats | null = null;
-    try {
-      stat = fs.statSync(metrics);
-    } catch {
-      stat = null;
-    }
+    const key = `${fileKey(path.join(dir, 'config.json'))}|${fileKey(path.join(dir, 'metrics.jsonl'))}`;
     const cached = this.cache.get(runId);
-    if (cached && stat && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    if (cached !== undefined && this.keys.get(runId) === key) return cached === NOT_LISTED ? null : cached;
+    let entry: CacheEntry | typeof NOT_LISTED;
     try {
-      const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as RunConfig | GanRunConfig;
-      const history = new HistoryBuffer();
-      let samples: SamplesEvent[] = [];
-      if (stat) {
-        const events = readMetricsFile(metrics);
-        history.add(events);
-        samples = thinGrids(addGrids([], events.filter((e): e is SamplesEvent => e.type === 'samples'), WATCH_SAMPLE_GRIDS), WATCH_SAMPLE_GRIDS);
-      }
-      const common = {
-        runId,
-        seed: config.seed,
-        backend: config.backend?.backend ?? 'unknown',
-        status: 'stored' as const,
-        origin: 'disk' as const,
-        step: history.lastStep,
-        episodesDone: history.episodesDone,
-        lastReturn: history.lastReturn,
-        meanReturn: history.meanReturn,
-        lastEval: history.lastEval,
-        sps: history.sps,
-        exploration: history.exploration,
-        watchers: 0,
-        createdAt: config.createdAt,
-        error: null,
-      };
-      let summary: RunSummary;
-      if ('kind' in config && config.kind === 'gan') {
-        if (typeof config.category !== 'string' || !(config.iterations >= 1)) return null;
-        summary = { ...common, kind: 'gan', envId: ganEnvId(config.category), agent: GAN_AGENT, preset: config.preset, steps: config.iterations, episodes: null, numEnvs: 1, fps: GAN_FPS };
-      } else {
-        const rl = config as RunConfig;
-        if (typeof rl.envId !== 'string') return null;
-        summary = { ...common, kind: 'rl', envId: rl.envId, agent: rl.agent, preset: rl.preset, steps: rl.steps, episodes: rl.episodes, numEnvs: rl.numEnvs, fps: safeFps(rl.envId) };
-      }
-      const entry = { mtimeMs: stat?.mtimeMs ?? 0, size: stat?.size ?? 0, summary, history, samples };
-      this.cache.set(runId, entry);
-      return entry;
-    } catch {
-      return null; // half-written or foreign directory: not a run we can show
+      entry = this.read(runId, dir, key);
+    } catch (e) {
+      entry = damagedEntry(runId, dir, key, e);
     }
+    this.cache.set(runId, entry);
+    this.keys.set(runId, key);
+    return entry === NOT_LISTED ? null : entry;
   }
+
+  private read(runId: string, dir: string, key: string): CacheEntry | typeof NOT_LISTED {
+    const checked = readRunConfig(dir);
+    if (checked.kind === ALPHAZERO_KIND) return NOT_LISTED;
+    const events = readRunMetrics(dir);
+    const history = new HistoryBuffer();
+    history.add(events);
+    const samples = thinGrids(addGrids([], events.filter((e): e is SamplesEvent => e.type === 'samples'), WATCH_SAMPLE_GRIDS), WATCH_SAMPLE_GRIDS);
+    const config = checked.config;
+    const common = {
+      runId,
+      seed: config.seed,
+      backend: config.backend.backend,
+      status: 'stored' as const,
+      origin: 'disk' as const,
+      step: history.lastStep,
+      episodesDone: history.episodesDone,
+      lastReturn: history.lastReturn,
+      meanReturn: history.meanReturn,
+      lastEval: history.lastEval,
+      sps: history.sps,
+      exploration: history.exploration,
+      watchers: 0,
+      createdAt: config.createdAt,
+      error: null,
+    };
+    let summary: RunSummary;
+    if (checked.kind === 'gan') {
+      const gan = checked.config;
+      summary = { ...common, kind: 'gan', envId: ganEnvId(gan.category), agent: GAN_AGENT, preset: gan.preset, steps: gan.iterations, episodes: null, numEnvs: 1, fps: GAN_FPS };
+    } else {
+      const rl = checked.config;
+      summary = { ...common, kind: 'rl', envId: rl.envId, agent: rl.agent, preset: rl.preset, steps: rl.steps, episodes: rl.episodes, numEnvs: rl.numEnvs, fps: safeFps(rl.envId) };
+    }
+    return { key, summary, history, samples };
+  }
+}
+
+/** "size:mtime" of a file, "-1" when it is missing. */
+function fileKey(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-1';
+  }
+}
+
+/**
+ * The summary of a run that could not be read: status 'damaged', `error` the reason (relative names only),
+ * and whatever fields of config.json still have the right type; safe defaults for the rest.
+ */
+function damagedEntry(runId: string, dir: string, key: string, e: unknown): CacheEntry {
+  const reason = e instanceof RunDamage ? oneLine(e.message) : `cannot be read: ${publicMessage(e instanceof Error ? e.message : String(e), [dir, path.dirname(dir)])}`;
+  const raw = readRawRunConfig(dir) ?? {};
+  const field = (k: string): unknown => (Object.hasOwn(raw, k) ? raw[k] : undefined);
+  const str = (k: string, max = 200): string | null => {
+    const v = field(k);
+    return typeof v === 'string' && v.length > 0 && v.length <= max ? v : null;
+  };
+  const int = (k: string, min: number): number | null => {
+    const v = field(k);
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? v : null;
+  };
+  const gan = field('kind') === 'gan';
+  const az = field('kind') === ALPHAZERO_KIND;
+  const kind: RunKind = gan ? 'gan' : 'rl';
+  const category = gan ? str('category', 100) : null;
+  const envId = gan ? (category !== null ? ganEnvId(category) : '') : (str('envId') ?? '');
+  const created = str('createdAt', 100);
+  const backend = field('backend');
+  let dirTime = 0;
+  try {
+    dirTime = fs.statSync(dir).mtimeMs;
+  } catch {
+    dirTime = 0;
+  }
+  const summary: RunSummary = {
+    runId,
+    kind,
+    envId,
+    agent: gan ? GAN_AGENT : az ? 'alphazero' : (str('agent', 100) ?? ''),
+    preset: str('preset', 100),
+    seed: int('seed', 0) ?? 0,
+    steps: (gan || az ? int('iterations', 1) : int('steps', 1)) ?? 0,
+    episodes: gan || az ? null : int('episodes', 1),
+    numEnvs: int('numEnvs', 1) ?? 1,
+    backend: backend !== null && typeof backend === 'object' && Object.hasOwn(backend, 'backend') && typeof (backend as { backend: unknown }).backend === 'string' ? (backend as { backend: string }).backend.slice(0, 50) : 'unknown',
+    fps: gan ? GAN_FPS : envId ? safeFps(envId) : 30,
+    status: 'damaged',
+    origin: 'disk',
+    step: 0,
+    episodesDone: 0,
+    lastReturn: null,
+    meanReturn: null,
+    lastEval: null,
+    sps: null,
+    exploration: null,
+    watchers: 0,
+    createdAt: created !== null && Number.isFinite(Date.parse(created)) ? created : new Date(dirTime).toISOString(),
+    error: reason,
+  };
+  return { key, summary, history: new HistoryBuffer(), samples: [] };
 }
 
 function safeFps(envId: string): number {

@@ -22,11 +22,12 @@ export interface EnvRuns {
   runs: RunSummary[];
 }
 
-/** Runs grouped by env (envs alphabetically; within one, by agent label, seed, then id). */
+/** Runs grouped by env (envs alphabetically; within one, by agent label, seed, then id); damaged runs are apart (damagedRuns). */
 export function runsByEnv(runs: readonly RunSummary[]): EnvRuns[] {
   const by = new Map<string, RunSummary[]>();
   for (const r of runs) {
     if (r.kind === 'gan') continue; // lab compare scores RL runs (returns), not GANs
+    if (r.status === 'damaged') continue;
     by.set(r.envId, [...(by.get(r.envId) ?? []), r]);
   }
   const label = (r: RunSummary) => (r.preset ? `${r.agent}/${r.preset}` : r.agent);
@@ -36,6 +37,11 @@ export function runsByEnv(runs: readonly RunSummary[]): EnvRuns[] {
       envId,
       runs: rs.sort((a, b) => label(a).localeCompare(label(b)) || a.seed - b.seed || a.runId.localeCompare(b.runId)),
     }));
+}
+
+/** RL runs whose files cannot be used (status 'damaged'), by id: the picker shows them with their reason, not as choices. */
+export function damagedRuns(runs: readonly RunSummary[]): RunSummary[] {
+  return runs.filter((r) => r.kind !== 'gan' && r.status === 'damaged').sort((a, b) => a.runId.localeCompare(b.runId));
 }
 
 /** Decimals for a table whose values reach `max` in magnitude (as `lab compare` prints them). */

@@ -18,10 +18,21 @@ export const STATUS_META: Record<RunStatus, StatusMeta> = {
   failed: { label: 'failed', color: '#f85149', active: false },
   lost: { label: 'lost', color: '#f0883e', active: false },
   stored: { label: 'stored', color: '#a371f7', active: false },
+  damaged: { label: 'damaged', color: '#db6d28', active: false },
 };
 
 export function statusMeta(status: string): StatusMeta {
-  return (STATUS_META as Record<string, StatusMeta>)[status] ?? { label: status, color: '#8b949e', active: false };
+  return Object.hasOwn(STATUS_META, status) ? STATUS_META[status as RunStatus] : { label: String(status), color: '#8b949e', active: false };
+}
+
+/** A run found on disk whose files cannot be used: nothing to watch or compare, `error` says why. */
+export function isDamaged(run: Pick<RunSummary, 'status'>): boolean {
+  return run.status === 'damaged';
+}
+
+/** Why a damaged run cannot be used ("config.json: createdAt: expected a string, got nothing"); null for other runs. */
+export function damageReason(run: Pick<RunSummary, 'status' | 'error'>): string | null {
+  return isDamaged(run) ? run.error || 'its files cannot be read' : null;
 }
 
 export function isActive(run: Pick<RunSummary, 'status'>): boolean {
@@ -79,15 +90,17 @@ export function runProgress(run: Pick<RunSummary, 'step' | 'steps' | 'status'>):
   return Math.min(1, Math.max(0, run.step / run.steps));
 }
 
-/** What a run is about: its env id, or "Quick, Draw! apple" for a GAN run on that category. */
-export function runTitle(run: Pick<RunSummary, 'kind' | 'envId'>): string {
+/** What a run is about: its env id, or "Quick, Draw! apple" for a GAN run on that category (the run id when unknown, as for some damaged runs). */
+export function runTitle(run: Pick<RunSummary, 'kind' | 'envId'> & Partial<Pick<RunSummary, 'runId'>>): string {
   const category = run.kind === 'gan' ? ganCategoryOf(run.envId) : null;
-  return category !== null ? `Quick, Draw! ${category}` : run.envId;
+  if (category !== null && category !== '') return `Quick, Draw! ${category}`;
+  return run.envId || run.runId || 'unknown run';
 }
 
-/** "dqn · zoo" or "a2c" (no preset). */
+/** "dqn · zoo" or "a2c" (no preset); "unknown agent" when a damaged run does not say. */
 export function agentLabel(run: Pick<RunSummary, 'agent' | 'preset'>): string {
-  return run.preset ? `${run.agent} · ${run.preset}` : run.agent;
+  const agent = run.agent || 'unknown agent';
+  return run.preset ? `${agent} · ${run.preset}` : agent;
 }
 
 /** The return figure a list row shows: the last greedy evaluation when there is one, else the running mean. */

@@ -11,6 +11,7 @@ import {
   confidenceLabel,
   curvePointsNear,
   curveTitle,
+  damagedRuns,
   decimalsForMagnitude,
   formatEstimate,
   runsByEnv,
@@ -19,7 +20,7 @@ import {
   type GroupResult,
 } from '../model/compare.js';
 import { formatCount, formatReturn } from '../model/format.js';
-import { agentLabel, statusMeta } from '../model/runs.js';
+import { agentLabel, damageReason, statusMeta } from '../model/runs.js';
 import type { CompareCurve, CompareGroupBy, CompareParams, Route } from '../model/routes.js';
 import { ApiError, fetchCompare, fetchRuns } from '../net/api.js';
 import { Chart, type Series } from '../ui/chart.js';
@@ -193,9 +194,10 @@ export class ComparePage implements Page {
       return;
     }
     const groups = runsByEnv(this.runs);
+    const damaged = damagedRuns(this.runs);
     const known = new Set(this.runs.map((r) => r.runId));
     const missing = this.params.runs.filter((id) => !known.has(id));
-    if (groups.length === 0 && missing.length === 0) {
+    if (groups.length === 0 && missing.length === 0 && damaged.length === 0) {
       this.picker.replaceChildren(h('div', { class: 'picker-empty', text: 'No runs in the runs directory yet.' }));
       return;
     }
@@ -245,6 +247,24 @@ export class ComparePage implements Page {
         }),
       );
     });
+    if (damaged.length) {
+      // Not choices: their files cannot be used. One chosen anyway (by a link) can still be unchecked.
+      sections.push(
+        h(
+          'div',
+          { class: 'picker-env picker-damaged', testid: 'compare-damaged' },
+          h('div', { class: 'picker-env-head' }, h('span', { class: 'picker-env-name', text: 'Damaged' }), h('span', { class: 'section-count', text: String(damaged.length) })),
+          ...damaged.map((r) => {
+            const meta = statusMeta(r.status);
+            const label = row(r.runId, [h('span', { class: 'pick-agent mono', text: r.runId }), h('span', { class: 'pick-meta pick-damage', text: damageReason(r) ?? '' })], `${r.runId} (damaged): ${damageReason(r) ?? ''}`, meta.color);
+            const box = label.querySelector('input')!;
+            if (!box.checked) box.disabled = true;
+            label.classList.add('disabled');
+            return label;
+          }),
+        ),
+      );
+    }
     if (missing.length) {
       sections.push(
         h('div', { class: 'picker-env' }, h('div', { class: 'picker-env-head' }, h('span', { class: 'picker-env-name', text: 'Not in the runs list' })), ...missing.map((id) => row(id, [h('span', { class: 'pick-agent mono', text: id })], id, null))),

@@ -5,7 +5,7 @@
  */
 import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../lab/protocol.js';
 import { formatRoute, NO_FILTERS } from '../model/routes.js';
-import { agentLabel, formatRunHash, isActive, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
+import { agentLabel, damageReason, formatRunHash, isActive, isDamaged, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
 import { fetchCatalog, fetchSession, type ConnectionState, type LabConnection } from '../net/connection.js';
 import { sharedStage } from '../stage/pool.js';
 import type { Stage } from '../stage/stage.js';
@@ -14,6 +14,9 @@ import { NewRunForm } from '../ui/new_run_form.js';
 import { RunList } from '../ui/run_list.js';
 import { hooks, setProbeSource } from '../core/hooks.js';
 import { runViewFor, type RunView } from '../core/run_views.js';
+
+/** viewKind while the host shows a damaged run's card. */
+const DAMAGED_VIEW = 'damaged';
 
 export class LivePage {
   readonly el: HTMLElement;
@@ -174,7 +177,13 @@ export class LivePage {
     this.list.render(runs, this.watched);
     const run = this.watchedRun();
     if (run) {
-      this.view?.update(run);
+      if (isDamaged(run)) {
+        if (this.viewKind !== DAMAGED_VIEW) this.showDamaged(run);
+      } else if (this.viewKind === DAMAGED_VIEW) {
+        // Its files were repaired: watch it like any other run.
+        this.unmountView();
+        void this.watch(run.runId, true);
+      } else this.view?.update(run);
       this.renderHeader(run);
     }
     this.renderEmpty();
@@ -200,6 +209,13 @@ export class LivePage {
     setText(this.headerError, '');
     const token = ++this.watchToken;
     const known = this.runs.find((r) => r.runId === runId);
+    if (known && isDamaged(known)) {
+      // Nothing to watch: the run's files cannot be used. Say why instead.
+      this.showDamaged(known);
+      this.renderHeader(known);
+      this.renderEmpty();
+      return;
+    }
     if (!again) {
       hooks.framesReceived = 0;
       hooks.lastFrame = null;
@@ -211,6 +227,12 @@ export class LivePage {
     try {
       const result = await this.conn.watch(runId);
       if (token !== this.watchToken) return;
+      if (isDamaged(result.run)) {
+        this.showDamaged(result.run);
+        this.renderHeader(result.run);
+        this.renderEmpty();
+        return;
+      }
       if (!this.view || this.viewKind !== result.run.kind) this.mountView(result.run);
       this.view?.load(result);
       this.renderHeader(result.run);
@@ -230,6 +252,25 @@ export class LivePage {
       return;
     }
     this.view = factory({ container: this.host, stage: () => this.stage(), hooks }, run);
+  }
+
+  /** In place of a view: why the run cannot be watched. */
+  private showDamaged(run: RunSummary): void {
+    this.unmountView();
+    this.viewKind = DAMAGED_VIEW;
+    this.host.replaceChildren(
+      h(
+        'div',
+        { class: 'empty-state' },
+        h(
+          'div',
+          { class: 'empty-card damaged-card', testid: 'run-damaged' },
+          h('div', { class: 'empty-title', text: 'This run is damaged' }),
+          h('div', { class: 'damaged-reason', testid: 'run-damaged-reason', text: damageReason(run) ?? '' }),
+          h('div', { class: 'empty-text', text: `Its files in the runs directory cannot be used, so there is nothing to watch or compare. Repair or remove the directory ${run.runId}: the list follows on its own.` }),
+        ),
+      ),
+    );
   }
 
   private unmountView(): void {
@@ -286,7 +327,8 @@ export class LivePage {
     const active = run.status === 'running' || run.status === 'starting';
     if (active) this.stopBtn.removeAttribute('hidden');
     else this.stopBtn.setAttribute('hidden', '');
-    if (run.error) setText(this.headerError, run.error);
+    // A damaged run's reason is on its card.
+    if (run.error && !isDamaged(run)) setText(this.headerError, run.error);
     if (this.active) document.title = `${runTitle(run)} · ${agentLabel(run)} — RL Lab`;
   }
 

@@ -21,6 +21,11 @@ const STAT_NAMES: Record<string, string> = {
   sps: 'steps / s',
 };
 
+/** The label of a stat (its own name when none is known; stat names come from the trainer). */
+function statName(key: string): string {
+  return Object.hasOwn(STAT_NAMES, key) ? STAT_NAMES[key]! : key;
+}
+
 export class Curves {
   readonly el: HTMLElement;
   private episodes: EpisodePoint[] = [];
@@ -123,7 +128,7 @@ export class Curves {
     const keys = this.statKeys();
     const current = [...this.statSelect.options].map((o) => o.value);
     if (keys.join('\n') !== current.join('\n')) {
-      this.statSelect.replaceChildren(...keys.map((k) => h('option', { text: STAT_NAMES[k] ?? k, attrs: { value: k } })));
+      this.statSelect.replaceChildren(...keys.map((k) => h('option', { text: statName(k), attrs: { value: k } })));
     }
     this.statSelect.style.display = keys.length ? '' : 'none';
     if (!this.statChosen || !keys.includes(this.stat)) this.stat = keys[0] ?? '';
@@ -199,7 +204,7 @@ export class Curves {
     if (i < 0) return null;
     return {
       title: `step ${formatCount(xs[i]!)}`,
-      rows: [{ color: C.stat, label: STAT_NAMES[this.stat] ?? this.stat, value: formatNumber(ys[i]!, 4) }],
+      rows: [{ color: C.stat, label: statName(this.stat), value: formatNumber(ys[i]!, 4) }],
       marks: [{ x: xs[i]!, y: ys[i]!, color: C.stat }],
     };
   }

@@ -1,7 +1,10 @@
-/** The runs list: one row per run (status, env, agent, seed, progress, return, speed); click to watch. */
+/**
+ * The runs list: one row per run (status, env, agent, seed, progress, return, speed); click to watch. A damaged
+ * run (found on disk, its files unusable) shows why in place of its figures.
+ */
 import type { RunSummary } from '../../../lab/protocol.js';
 import { formatAge } from '../model/format.js';
-import { agentLabel, headlineReturn, isActive, progressLabel, runProgress, runTitle, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
+import { agentLabel, damageReason, headlineReturn, isActive, progressLabel, runProgress, runTitle, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
 import { h, setAttr, setText } from './dom.js';
 
 interface Row {
@@ -14,6 +17,7 @@ interface Row {
   progress: HTMLElement;
   ret: HTMLElement;
   sps: HTMLElement;
+  damage: HTMLElement;
 }
 
 export class RunList {
@@ -63,6 +67,7 @@ export class RunList {
     const progress = h('span', { class: 'run-steps' });
     const ret = h('span', { class: 'run-return' });
     const sps = h('span', { class: 'run-sps' });
+    const damage = h('div', { class: 'run-damage', testid: 'run-damage' });
     const el = h(
       'li',
       {
@@ -84,8 +89,9 @@ export class RunList {
       agent,
       h('div', { class: 'progress' }, bar),
       h('div', { class: 'run-line run-figures' }, progress, ret, sps),
+      damage,
     );
-    return { el, dot, env, status, agent, bar, progress, ret, sps };
+    return { el, dot, env, status, agent, bar, progress, ret, sps, damage };
   }
 
   private fill(row: Row, run: RunSummary, watched: string | null, now: number): void {
@@ -107,5 +113,8 @@ export class RunList {
     const hr = headlineReturn(run);
     setText(row.ret, hr ? `${hr.label} ${hr.value}` : '');
     setText(row.sps, spsLabel(run));
+    const reason = damageReason(run);
+    row.el.classList.toggle('damaged', reason !== null);
+    setText(row.damage, reason ?? '');
   }
 }

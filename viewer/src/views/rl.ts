@@ -247,7 +247,7 @@ class RlView implements RunView {
         title = 'Waiting for the first frames…';
         busy = true;
       } else {
-        title = ENDED_TITLES[this.run.status] ?? `This run is ${this.run.status}`;
+        title = (Object.hasOwn(ENDED_TITLES, this.run.status) ? ENDED_TITLES[this.run.status] : undefined) ?? `This run is ${this.run.status}`;
         text = 'No live frames to show; its learning curves are below.';
       }
     }

@@ -1,0 +1,311 @@
+/**
+ * Checked reading of a run directory's files for the readers that must never trust them (the live server's
+ * run list, `lab compare`, `lab eval`): config.json against the shape its writer gives it, metrics.jsonl line by
+ * line. A file that fails is reported as a RunDamage whose message names the file relative to the run
+ * directory and the field ("config.json: createdAt: expected a string, got nothing"), never an absolute path.
+ *
+ *   RL runs             lab/run_store.ts RunConfig        (no `kind`)
+ *   GAN runs            gan/train.ts GanRunConfig         (`kind: "gan"`)
+ *   AlphaZero-lite runs agents/go/alphazero.ts            (`kind: "go-alphazero"`)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { s, SchemaError, type Check } from './protocol.js';
+import type { RunConfig } from './run_store.js';
+import type { TrainEvent } from './events.js';
+import type { GanRunConfig } from '../gan/train.js';
+import { resolveReplayConfig, type ReplayConfig } from './replay.js';
+
+/** A run file that cannot be used, and why; `file` is relative to the run directory. */
+export class RunDamage extends Error {
+  override name = 'RunDamage';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/** `kind` of AlphaZero-lite run directories (agents/go/alphazero.ts ALPHAZERO_RUN_KIND, not imported: it loads TF). */
+export const ALPHAZERO_KIND = 'go-alphazero';
+
+/** The parts of an AlphaZero-lite run's config.json that readers use (the trainer checks the rest). */
+export interface AlphaZeroRunConfigFields {
+  kind: typeof ALPHAZERO_KIND;
+  runId: string;
+  agent: string;
+  hyperparameters: Record<string, unknown> & { size: number };
+  seed: number;
+  iterations: number;
+  checkpointEvery: number;
+  createdAt: string;
+  command: string;
+}
+
+export type CheckedRunConfig = { kind: 'rl'; config: RunConfig } | { kind: 'gan'; config: GanRunConfig } | { kind: typeof ALPHAZERO_KIND; config: AlphaZeroRunConfigFields };
+
+// ---------------------------------------------------------------------------------------------------------
+// Schemas
+
+/** A plain JSON object (hyperparameters, env options): nested data checked for shape, not meaning. */
+function jsonObject(maxDepth = 10): Check<Record<string, unknown>> {
+  const json = s.json({ maxDepth, maxItems: 200_000 });
+  return (v, p) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return s.object({})(v, p) as never;
+    return json(v, p) as Record<string, unknown>;
+  };
+}
+
+/** An ISO-style time stamp (what `new Date().toISOString()` wrote). */
+const timeStamp: Check<string> = (v, p) => {
+  const t = s.string({ max: 100 })(v, p);
+  if (!Number.isFinite(Date.parse(t))) throw new SchemaError(`${p}: expected a date and time, got ${JSON.stringify(t.slice(0, 40))}`);
+  return t;
+};
+
+const name = (max = 200) => s.string({ max });
+const backend = s.object<RunConfig['backend']>(
+  { requested: name(), backend: name(), reason: s.string({ max: 10_000 }), details: s.optional(jsonObject(6)) as Check<Record<string, unknown>> },
+  { allowExtra: true },
+);
+const versions = s.object<RunConfig['versions']>({ lab: name(), node: name(), tfjs: name() }, { allowExtra: true });
+
+export const rlRunConfigSchema: Check<RunConfig> = s.object<RunConfig>(
+  {
+    runId: name(),
+    envId: s.string({ max: 200, pattern: /\S/ }),
+    envKwargs: jsonObject(6),
+    agent: s.string({ max: 100, pattern: /\S/ }),
+    preset: s.nullable(name(100)),
+    hyperparameters: jsonObject(),
+    seed: s.int({ min: 0 }),
+    steps: s.int({ min: 1 }),
+    episodes: s.nullable(s.int({ min: 1 })),
+    numEnvs: s.int({ min: 1 }),
+    evalEvery: s.int({ min: 0 }),
+    evalEpisodes: s.int({ min: 0 }),
+    evalSeed: s.int({ min: 0 }),
+    checkpointEvery: s.int({ min: 0 }),
+    replays: ((v, p) => {
+      if (v === undefined) return undefined;
+      try {
+        return resolveReplayConfig(jsonObject(3)(v, p) as Partial<ReplayConfig>);
+      } catch (e) {
+        if (e instanceof SchemaError) throw e;
+        throw new SchemaError((e as Error).message);
+      }
+    }) as Check<RunConfig['replays']>,
+    backend,
+    versions,
+    createdAt: timeStamp,
+    command: s.string({ max: 100_000 }),
+  },
+  { allowExtra: true },
+);
+
+export const ganRunConfigSchema: Check<GanRunConfig> = s.object<GanRunConfig>(
+  {
+    kind: s.literal('gan'),
+    runId: name(),
+    category: s.string({ max: 100, pattern: /\S/ }),
+    preset: name(100),
+    hyperparameters: jsonObject() as unknown as Check<GanRunConfig['hyperparameters']>,
+    seed: s.int({ min: 0 }),
+    iterations: s.int({ min: 1 }),
+    data: s.object<GanRunConfig['data']>(
+      { category: name(100), source: s.string({ max: 10_000 }), count: s.int({ min: 0 }), limit: s.nullable(s.int({ min: 1 })), download: s.literal('never', 'if-missing', 'always') },
+      { allowExtra: true },
+    ),
+    backend,
+    versions,
+    createdAt: timeStamp,
+    command: s.string({ max: 100_000 }),
+  },
+  { allowExtra: true },
+);
+
+export const alphaZeroRunConfigSchema: Check<AlphaZeroRunConfigFields> = s.object<AlphaZeroRunConfigFields>(
+  {
+    kind: s.literal(ALPHAZERO_KIND),
+    runId: name(),
+    agent: name(100),
+    hyperparameters: ((v, p) => {
+      const hp = jsonObject()(v, p);
+      s.object({ size: s.int({ min: 5, max: 19 }) }, { allowExtra: true })(hp, p);
+      return hp;
+    }) as Check<AlphaZeroRunConfigFields['hyperparameters']>,
+    seed: s.int({ min: 0 }),
+    iterations: s.int({ min: 1 }),
+    checkpointEvery: s.int({ min: 0 }),
+    createdAt: timeStamp,
+    command: s.string({ max: 100_000 }),
+  },
+  { allowExtra: true },
+);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks a parsed config.json by its `kind`; throws a RunDamage naming the field. The config is returned as
+ * it was read (fields this check does not know included), so a reader that writes it back loses nothing.
+ */
+export function checkRunConfig(value: unknown, file = 'config.json'): CheckedRunConfig {
+  try {
+    if (!isRecord(value)) return s.object({})(value, '') as never;
+    const kind = Object.hasOwn(value, 'kind') ? value.kind : undefined;
+    if (kind === undefined) {
+      rlRunConfigSchema(value, '');
+      return { kind: 'rl', config: value as unknown as RunConfig };
+    }
+    if (kind === 'gan') {
+      ganRunConfigSchema(value, '');
+      return { kind: 'gan', config: value as unknown as GanRunConfig };
+    }
+    if (kind === ALPHAZERO_KIND) {
+      alphaZeroRunConfigSchema(value, '');
+      return { kind: ALPHAZERO_KIND, config: value as unknown as AlphaZeroRunConfigFields };
+    }
+    const shown = typeof kind === 'string' ? JSON.stringify(kind.slice(0, 40)) : kind === null ? 'null' : typeof kind;
+    throw new SchemaError(`kind: expected none (an RL run), "gan" or "${ALPHAZERO_KIND}", got ${shown}`);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new RunDamage(file, e.message.replace(/^payload: /, ''));
+    throw e;
+  }
+}
+
+/** A file of the run as text; a missing or unreadable file is a RunDamage. */
+export function readRunFile(dir: string, file: string): string {
+  try {
+    return fs.readFileSync(path.join(dir, file), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RunDamage(file, code === 'ENOENT' ? 'missing' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'not readable (permission denied)' : `cannot be read (${code ?? 'error'})`);
+  }
+}
+
+/** JSON text parsed, or a RunDamage that quotes the parser (never a path). */
+export function parseRunJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new RunDamage(file, `not valid JSON (${oneLine((e as Error).message, 120)})`);
+  }
+}
+
+/** config.json of a run directory, read and checked. */
+export function readRunConfig(dir: string): CheckedRunConfig {
+  return checkRunConfig(parseRunJson(readRunFile(dir, 'config.json'), 'config.json'), 'config.json');
+}
+
+/** The raw config.json object when it is one (for salvaging the fields of a damaged run), else null. */
+export function readRawRunConfig(dir: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as unknown;
+    return isRecord(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// metrics.jsonl
+
+const step = s.int({ min: 0 });
+const finite = s.number();
+/** sps may have been written from a zero time interval (Infinity → null). */
+const rate: Check<number> = (v, p) => (v === null ? 0 : s.number({ min: 0 })(v, p));
+const stats: Check<Record<string, number>> = (v, p) => {
+  const o = jsonObject(1)(v, p);
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(o)) {
+    if (x === null) continue; // a NaN average (written as null)
+    out[k] = s.number()(x, `${p}.${k}`);
+  }
+  return out;
+};
+
+/** The fields each kind of event's readers use; other fields pass through, unknown event types are skipped. */
+const EVENT_CHECKS: Record<string, Check<Record<string, unknown>>> = {
+  episode: s.object({ type: s.literal('episode'), step, episode: s.int({ min: 0 }), return: finite, length: s.int({ min: 0 }) }, { allowExtra: true }),
+  eval: s.object(
+    { type: s.literal('eval'), step, episodes: s.int({ min: 0 }), meanReturn: finite, stdReturn: finite, minReturn: finite, maxReturn: finite, returns: s.optional(s.array(finite)) },
+    { allowExtra: true },
+  ),
+  update: s.object({ type: s.literal('update'), step, sps: rate, stats }, { allowExtra: true }),
+  checkpoint: s.object({ type: s.literal('checkpoint'), step }, { allowExtra: true }),
+  samples: (v, p) => {
+    const e = s.object(
+      { type: s.literal('samples'), step, count: s.int({ min: 1, max: 256 }), width: s.int({ min: 1, max: 256 }), height: s.int({ min: 1, max: 256 }), pixels: s.string({ max: 4 * 256 * 256 * 64, pattern: /^[A-Za-z0-9+/]*={0,2}$/ }) },
+      { allowExtra: true },
+    )(v, p);
+    const want = 4 * Math.ceil((e.count * e.width * e.height) / 3);
+    if (e.pixels.length !== want) throw new SchemaError(`${p ? `${p}.` : ''}pixels: expected ${want} base64 characters for ${e.count} images of ${e.height}×${e.width}, got ${e.pixels.length}`);
+    return e;
+  },
+};
+
+/**
+ * The events of a metrics.jsonl text, each known kind checked for the fields its readers use (other fields
+ * pass through; unknown types, such as AlphaZero's, are skipped). A partial last line (a crashed writer) is
+ * skipped; a malformed line elsewhere is a RunDamage naming its number.
+ */
+export function parseMetrics(text: string, file = 'metrics.jsonl'): TrainEvent[] {
+  const lines = text.split('\n');
+  const events: TrainEvent[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      if (i === lines.length - 1) break; // unterminated last line of a crashed writer
+      throw new RunDamage(file, `line ${i + 1} is not valid JSON`);
+    }
+    if (!isRecord(v)) throw new RunDamage(file, `line ${i + 1}: expected an event object`);
+    const type = Object.hasOwn(v, 'type') ? v.type : undefined;
+    if (typeof type !== 'string') throw new RunDamage(file, `line ${i + 1}: type: expected a string, got ${type === undefined ? 'nothing' : typeof type}`);
+    if (!Object.hasOwn(EVENT_CHECKS, type)) continue;
+    try {
+      const checked = EVENT_CHECKS[type]!(v, '');
+      events.push(Object.fromEntries([...Object.entries(v).filter(([k]) => k !== '__proto__'), ...Object.entries(checked)]) as unknown as TrainEvent);
+    } catch (e) {
+      if (e instanceof SchemaError) throw new RunDamage(file, `line ${i + 1}: ${e.message}`);
+      throw e;
+    }
+  }
+  return events;
+}
+
+/** metrics.jsonl of a run directory, read and checked (missing: a RunDamage). */
+export function readRunMetrics(dir: string, file = 'metrics.jsonl'): TrainEvent[] {
+  return parseMetrics(readRunFile(dir, file), file);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Messages
+
+/** The first line of a message, at most `max` characters. */
+export function oneLine(message: string, max = 300): string {
+  const first = message.split('\n', 1)[0]!.trim();
+  return first.length > max ? `${first.slice(0, max - 1)}…` : first;
+}
+
+/**
+ * An error message fit for a client: one line, with `root` (and anything under it) written relative to it and
+ * any other absolute path cut to its last part.
+ */
+export function publicMessage(message: string, roots: readonly string[]): string {
+  let m = message;
+  for (const root of roots) {
+    if (!root || root === path.sep) continue;
+    const withSep = root.endsWith(path.sep) ? root : root + path.sep;
+    m = m.split(withSep).join('').split(root).join('.');
+  }
+  // Paths outside the roots: keep the last name only.
+  m = m.replace(/(^|[\s'"`(=:])((?:\/[^\s'"`():,/]+)+\/?)/g, (_all, lead: string, p: string) => `${lead}…/${path.basename(p)}`);
+  return oneLine(m);
+}
