@@ -312,6 +312,62 @@ describe('/publish', () => {
   });
 });
 
+describe('prototype names', () => {
+  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+
+  it('as names and values in every route: a 4xx or an empty answer, never a 500 or a prototype', async () => {
+    for (const n of names) {
+      for (const p of [`/api/runs/${n}`, `/api/runs/${n}/history`, `/api/runs/${n}/replays/${n}`, `/api/compare?runs=${n},${n}`, `/api/compare?runs=a,b&groupBy=${n}&curve=${n}`, `/api/${n}`]) {
+        const r = await request(p);
+        expect(r.status, p).toBeGreaterThanOrEqual(400);
+        expect(r.status, p).toBeLessThan(500);
+      }
+      for (const q of ['env', 'agent', 'run', 'mode']) {
+        const r = await request(`/api/replays?${q}=${n}&${n}=1`);
+        expect(r.status).toBe(200);
+        expect(JSON.parse(r.body)).toEqual([]);
+      }
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('as names and values in every socket event: refused with a reason', async () => {
+    const viewer = await connect(LIVE_NAMESPACE, { token: server.token });
+    const publisher = await connect(PUBLISH_NAMESPACE, { token: server.token });
+    const launchedBefore = children.length;
+    for (const n of names) {
+      for (const [socket, event, payload] of [
+        [viewer, n, {}],
+        [viewer, 'run:start', { envId: n, agent: 'a2c' }],
+        [viewer, 'run:start', { envId: 'CartPole-v1', agent: n }],
+        [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'a2c', preset: n }],
+        [viewer, 'run:start', { kind: 'gan', category: n }],
+        [viewer, 'run:start', { kind: 'gan', category: 'apple', preset: n }],
+        [viewer, 'run:start', { kind: n, envId: 'CartPole-v1', agent: 'a2c' }],
+        [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'a2c', [n]: 1 }],
+        [viewer, 'run:watch', { runId: n }],
+        [viewer, 'run:stop', { runId: n }],
+        [viewer, 'go:new', { size: 5, opponent: n, humanColor: 'black' }],
+        [viewer, 'go:new', { size: 5, opponent: 'alphazero', humanColor: 'black', agent: n }],
+        [viewer, 'go:play', { gameId: n, move: 0 }],
+        [viewer, 'go:resign', { gameId: n }],
+        [publisher, n, {}],
+        [publisher, 'publisher:events', { runId: n, events: [] }],
+        [publisher, 'publisher:end', { runId: n, status: 'done' }],
+        [publisher, 'publisher:hello', { protocol: PROTOCOL_VERSION, run: { ...info('proto-run'), kind: n } }],
+      ] as [Socket, string, unknown][]) {
+        const r = await socket.timeout(5000).emitWithAck(event, payload);
+        expect(r.ok, `${event} ${JSON.stringify(payload)}`).toBe(false);
+        expect(typeof r.error).toBe('string');
+      }
+    }
+    expect(children.length).toBe(launchedBefore);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    viewer.disconnect();
+    publisher.disconnect();
+  });
+});
+
 describe('HTTP errors', () => {
   it('answer with a short message: no stack trace, no absolute path', async () => {
     for (const p of ['/%zz', '/api/runs/%zz', '/api/runs/%E0%A4%A/history', '/api/compare?runs=a,b', '/api/runs/x/replays/%zz']) {
