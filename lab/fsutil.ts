@@ -39,29 +39,131 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** Steps of `writeDirAtomic` after which a crash leaves a distinct state on disk (for tests). */
+export type WriteDirStep = 'filled' | 'moved-aside' | 'replaced';
+
+/** Where `writeDirAtomic` keeps the previous version of `dir` while it swaps the new one in. */
+export function dirBackupPath(dir: string): string {
+  return path.join(path.dirname(dir), `.${path.basename(dir)}.old`);
+}
+
+/** fsync of every file and directory under `dir` (and `dir` itself). */
+function fsyncTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) fsyncTree(p);
+    else if (entry.isFile()) {
+      const fd = fs.openSync(p, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+  fsyncDir(dir);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /**
- * Writes a whole directory atomically: `fill(tmpDir)` writes into a fresh temporary sibling, which is then
- * renamed to `dir` (replacing an older `dir` if there is one).
+ * Repairs what a crash inside `writeDirAtomic(dir, …)` left behind, so that `dir` is complete again:
+ *   - `dir` missing but its backup present (killed between moving the old version aside and renaming the new
+ *     one in): the backup is renamed back; returns 'restored';
+ *   - both present (killed after the new version was in, before the backup was removed): the backup is stale
+ *     and removed;
+ *   - temporary directories of processes that no longer run (killed while filling) are removed.
+ * For the process that writes `dir` (and for resuming its run); readers use `readableDir`, which changes nothing.
  */
-export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => void | Promise<void>): Promise<void> {
+export function recoverDir(dir: string): 'intact' | 'restored' | 'missing' {
+  const parent = path.dirname(dir);
+  const backup = dirBackupPath(dir);
+  let result: 'intact' | 'restored' | 'missing' = fs.existsSync(dir) ? 'intact' : 'missing';
+  if (fs.existsSync(backup)) {
+    if (result === 'missing') {
+      fs.renameSync(backup, dir);
+      fsyncDir(parent);
+      result = 'restored';
+    } else {
+      fs.rmSync(backup, { recursive: true, force: true });
+    }
+  }
+  if (fs.existsSync(parent)) {
+    const prefix = `.${path.basename(dir)}.tmp-`;
+    for (const f of fs.readdirSync(parent)) {
+      if (!f.startsWith(prefix)) continue;
+      const pid = Number(f.slice(prefix.length).split('-')[0]);
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(parent, f), { recursive: true, force: true });
+    }
+  }
+  return result;
+}
+
+/**
+ * The directory to read for `dir`: `dir` itself, or, while it is missing after a crash inside writeDirAtomic
+ * (or for the instant of the swap), its complete previous version. Changes nothing on disk.
+ */
+export function readableDir(dir: string): string {
+  if (fs.existsSync(dir)) return dir;
+  const backup = dirBackupPath(dir);
+  return fs.existsSync(backup) ? backup : dir;
+}
+
+/**
+ * Writes a whole directory atomically: `fill(tmpDir)` writes into a fresh temporary sibling, which is flushed
+ * to disk; then an existing `dir` is renamed aside (to `dirBackupPath(dir)`), the new one renamed to `dir`,
+ * the parent directory flushed, and the backup removed. At every instant either `dir` or its backup is a
+ * complete directory: a crash between the two renames leaves the backup, which `recoverDir` (called here on
+ * the next write, and on resume) renames back and `readableDir` reads meanwhile. `onStep` is called after each
+ * step (tests stop the process there to leave the state a crash would).
+ */
+export async function writeDirAtomic(
+  dir: string,
+  fill: (tmpDir: string) => void | Promise<void>,
+  options: { onStep?: (step: WriteDirStep) => void } = {},
+): Promise<void> {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
+  recoverDir(dir);
   const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const backup = dirBackupPath(dir);
   fs.mkdirSync(tmp);
   try {
     await fill(tmp);
-    for (const f of fs.readdirSync(tmp)) {
-      const fd = fs.openSync(path.join(tmp, f), 'r');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-    }
-    if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(tmp, dir);
-    fsyncDir(parent);
+    fsyncTree(tmp);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+  options.onStep?.('filled');
+  const hadOld = fs.existsSync(dir);
+  if (hadOld) {
+    try {
+      fs.renameSync(dir, backup);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    options.onStep?.('moved-aside');
+  }
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    // Put the previous version back where it was: `dir` is never left missing.
+    if (hadOld && !fs.existsSync(dir)) fs.renameSync(backup, dir);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  fsyncDir(parent);
+  options.onStep?.('replaced');
+  if (hadOld) fs.rmSync(backup, { recursive: true, force: true });
 }
 
 export function readJson<T>(file: string, what = 'file'): T {
