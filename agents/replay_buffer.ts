@@ -99,9 +99,15 @@ export class ReplayBuffer {
     return s;
   }
 
-  /** Rows in insertion order, oldest first (the book samples from this deque). */
+  /**
+   * Writes the filled rows only (`size` of them: while the ring has not wrapped they are rows 0 … size − 1, after
+   * that all of them), so a checkpoint early in a run with a large buffer is small. replay.bin holds each array's
+   * first `rows` rows one after another (obs, nextObs, actions, rewards, dones, nextMasks); replay.json the shape,
+   * `position`, `size` and `rows`.
+   */
   save(dir: string): void {
-    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones, this.nextMasks];
+    const rows = this.size;
+    const parts = this.rowViews(rows);
     const bytes = parts.reduce((a, p) => a + p.byteLength, 0);
     const bin = new Uint8Array(bytes);
     let offset = 0;
@@ -112,26 +118,50 @@ export class ReplayBuffer {
     writeFileAtomic(path.join(dir, 'replay.bin'), bin);
     writeFileAtomic(
       path.join(dir, 'replay.json'),
-      JSON.stringify({ capacity: this.capacity, obsWidth: this.obsWidth, nActions: this.nActions, position: this.position, size: this.size }) + '\n',
+      JSON.stringify({ capacity: this.capacity, obsWidth: this.obsWidth, nActions: this.nActions, position: this.position, size: this.size, rows }) + '\n',
     );
   }
 
+  /** Byte views of the first `rows` rows of each array, in file order. */
+  private rowViews(rows: number): Uint8Array[] {
+    const w = this.obsWidth;
+    const k = this.nActions;
+    return [this.obs.subarray(0, rows * w), this.nextObs.subarray(0, rows * w), this.actions.subarray(0, rows), this.rewards.subarray(0, rows), this.dones.subarray(0, rows), this.nextMasks.subarray(0, rows * k)].map(
+      (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+    );
+  }
+
+  /** Restores what `save` wrote, exactly; also reads checkpoints from before `rows`, which held the whole capacity. */
   load(dir: string): void {
-    const meta = readJson<{ capacity: number; obsWidth: number; nActions: number; position: number; size: number }>(path.join(dir, 'replay.json'), 'replay buffer file');
+    const meta = readJson<{ capacity: number; obsWidth: number; nActions: number; position: number; size: number; rows?: number }>(path.join(dir, 'replay.json'), 'replay buffer file');
     if (meta.capacity !== this.capacity || meta.obsWidth !== this.obsWidth || meta.nActions !== this.nActions) {
       throw new Error(
         `replay buffer in ${dir} holds ${meta.capacity} rows of width ${meta.obsWidth} with ${meta.nActions} actions, expected ${this.capacity} of width ${this.obsWidth} with ${this.nActions}`,
       );
     }
-    const bin = fs.readFileSync(path.join(dir, 'replay.bin'));
-    const parts = [this.obs, this.nextObs, this.actions, this.rewards, this.dones, this.nextMasks];
+    const rows = meta.rows ?? this.capacity;
+    const valid = (n: unknown, max: number) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max;
+    if (!valid(rows, this.capacity) || !valid(meta.size, this.capacity) || !valid(meta.position, this.capacity - 1) || rows < meta.size) {
+      throw new Error(`replay buffer file ${path.join(dir, 'replay.json')} is inconsistent (rows ${meta.rows}, size ${meta.size}, position ${meta.position}, capacity ${meta.capacity})`);
+    }
+    const file = path.join(dir, 'replay.bin');
+    const bin = fs.readFileSync(file);
+    const parts = this.rowViews(rows);
     const expected = parts.reduce((a, p) => a + p.byteLength, 0);
-    if (bin.byteLength !== expected) throw new Error(`replay buffer file in ${dir} has ${bin.byteLength} bytes, expected ${expected}`);
+    if (bin.byteLength !== expected) throw new Error(`replay buffer file ${file} has ${bin.byteLength} bytes, expected ${expected} (${rows} rows)`);
     let offset = 0;
     for (const p of parts) {
-      new Uint8Array(p.buffer, p.byteOffset, p.byteLength).set(bin.subarray(offset, offset + p.byteLength));
+      p.set(bin.subarray(offset, offset + p.byteLength));
       offset += p.byteLength;
     }
+    // Rows never written hold what a new buffer holds.
+    const w = this.obsWidth;
+    this.obs.fill(0, rows * w);
+    this.nextObs.fill(0, rows * w);
+    this.actions.fill(0, rows);
+    this.rewards.fill(0, rows);
+    this.dones.fill(0, rows);
+    this.nextMasks.fill(1, rows * this.nActions);
     this.position = meta.position;
     this.size = meta.size;
   }

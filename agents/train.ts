@@ -9,7 +9,8 @@ import { envIds, registration } from '../envs/index.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
 import type { Agent } from './agent.js';
 import type { GoOpponent } from '../envs/index.js';
-import { RunStore, type RunConfig } from '../lab/run_store.js';
+import { RunStore, defaultCheckpointEvery, type RunConfig } from '../lab/run_store.js';
+import { readableDir } from '../lab/fsutil.js';
 import { Trainer, evaluateGreedy, type TrainResult } from '../lab/training.js';
 import type { EventSink } from '../lab/events.js';
 import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
@@ -31,6 +32,7 @@ export interface StartOptions {
   episodes?: number | null;
   evalEvery?: number;
   evalEpisodes?: number;
+  /** Env steps between checkpoints (0: only at the end); default `rlCheckpointEvery(steps)`. */
   checkpointEvery?: number;
   /** Directory that holds run directories. */
   out?: string;
@@ -57,6 +59,17 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
 
+/** The longest default interval between checkpoints of an RL run, in env steps. */
+export const RL_CHECKPOINT_EVERY = 10_000;
+
+/**
+ * The default checkpoint interval of an RL run of `steps` env steps: a tenth of the run (so a kill -9 loses at
+ * most about a tenth of it), at most RL_CHECKPOINT_EVERY, at least 100 steps.
+ */
+export function rlCheckpointEvery(steps: number): number {
+  return defaultCheckpointEvery(steps, RL_CHECKPOINT_EVERY, 100);
+}
+
 function positiveInt(value: number, what: string, allowZero = false): number {
   if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) throw new Error(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`);
   return value;
@@ -77,7 +90,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
   if (episodes !== null) positiveInt(episodes, 'episodes');
   const evalEvery = positiveInt(options.evalEvery ?? train.evalEvery ?? 5000, 'evalEvery', true);
   const evalEpisodes = positiveInt(options.evalEpisodes ?? train.evalEpisodes ?? 10, 'evalEpisodes');
-  const checkpointEvery = positiveInt(options.checkpointEvery ?? 10_000, 'checkpointEvery', true);
+  const checkpointEvery = positiveInt(options.checkpointEvery ?? rlCheckpointEvery(steps), 'checkpointEvery', true);
   const envKwargs = { ...(train.envKwargs ?? {}), ...(options.envKwargs ?? {}) };
   const replays = resolveReplayConfig(options.replays);
 
@@ -135,7 +148,15 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
 /** Continues a run from its latest checkpoint, exactly; `steps` may raise the budget. */
 export async function resumeTraining(
   runDir: string,
-  options: { backend?: BackendChoice; steps?: number; sinks?: EventSink[]; shouldStop?: () => boolean; onStart?: (config: RunConfig, runDir: string) => void } = {},
+  options: {
+    backend?: BackendChoice;
+    steps?: number;
+    sinks?: EventSink[];
+    shouldStop?: () => boolean;
+    onStart?: (config: RunConfig, runDir: string) => void;
+    /** Where resume says what it passed over (a damaged newest checkpoint); default: stderr. */
+    onWarning?: (message: string) => void;
+  } = {},
 ): Promise<RunOutcome> {
   const store = RunStore.open(runDir);
   const config = checkedRlConfig(runDir);
@@ -154,7 +175,15 @@ export async function resumeTraining(
     process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
   }
   const opponent = await loadOpponentFor(config.envKwargs);
-  const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}), ...(opponent ? { goOpponent: opponent.policy } : {}) });
+  const trainer = new Trainer({
+    config,
+    agent,
+    store,
+    sinks: options.sinks ?? [],
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+    ...(opponent ? { goOpponent: opponent.policy } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
   try {
     await trainer.resume();
     const result = await trainer.run();
@@ -248,13 +277,17 @@ async function loadOpponentFor(envKwargs: Record<string, unknown>): Promise<{ po
   return loadGoOpponent(spec.slice('agent:'.length));
 }
 
-function resolveModel(target: string, envId?: string): { modelDir: string; envId: string; envKwargs: Record<string, unknown> } {
-  if (!fs.existsSync(target)) throw new Error(`${target} does not exist`);
+function resolveModel(given: string, envId?: string): { modelDir: string; envId: string; envKwargs: Record<string, unknown> } {
+  // <run>/policy or <run>/best_policy renamed aside by a crash inside writeDirAtomic: its previous version.
+  const target = readableDir(given);
+  if (!fs.existsSync(target)) throw new Error(`${given} does not exist`);
   // A run directory: its final policy, or its latest checkpoint's network if training never finished.
   if (fs.existsSync(path.join(target, 'config.json'))) {
     const store = RunStore.open(target);
     const config = checkedRlConfig(target);
-    let modelDir = path.join(target, 'policy');
+    // (policy/ and best_policy/ are written by writeDirAtomic: readableDir finds the previous version while a
+    // crash left it renamed aside.)
+    let modelDir = readableDir(path.join(target, 'policy'));
     if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
       const latest = store.latestCheckpoint();
       if (!latest) throw new Error(`${target} has neither a final policy nor a checkpoint`);

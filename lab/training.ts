@@ -17,7 +17,7 @@ import path from 'node:path';
 import { GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
 import type { EventSink, TrainEvent } from './events.js';
-import { RunStore, checkpointName, type RunConfig } from './run_store.js';
+import { RunStore, checkpointName, chooseCheckpoint, prepareMetricsForResume, type RunConfig } from './run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from './fsutil.js';
 import {
   REPLAYS_DIR,
@@ -42,6 +42,8 @@ export interface TrainerOptions {
   shouldStop?: () => boolean;
   /** The policy of a Go env's 'agent:<dir>' opponent (loaded by the caller). */
   goOpponent?: GoOpponent;
+  /** Where resume says what it passed over (damaged checkpoints); default: stderr. */
+  onWarning?: (message: string) => void;
 }
 
 interface LoopState {
@@ -150,6 +152,7 @@ export class Trainer {
   private readonly replayMeta: ReplayMeta;
   /** Records training episodes of sub-env 0 (null when the schedule records none). */
   private readonly trainRecorder: VectorReplayRecorder | null;
+  private readonly onWarning: ((message: string) => void) | undefined;
 
   constructor(options: TrainerOptions) {
     this.config = options.config;
@@ -158,6 +161,7 @@ export class Trainer {
     this.sinks = [options.store, ...(options.sinks ?? [])];
     this.logEvery = options.logEvery ?? 1000;
     this.shouldStop = options.shouldStop ?? (() => false);
+    this.onWarning = options.onWarning;
     const c = this.config;
     this.envs = makeVec(c.envId, c.numEnvs, { ...c.envKwargs, autoresetMode: 'same-step' });
     this.goOpponent = options.goOpponent;
@@ -218,17 +222,27 @@ export class Trainer {
     this.startTrainEpisode(obs);
   }
 
-  /** Continues from the latest checkpoint of the run directory. */
+  /**
+   * Continues from the newest intact checkpoint of the run directory (latest.json's, else the one before it, said
+   * out loud), after checking that metrics.jsonl still holds what the checkpoint recorded and cutting it back.
+   */
   async resume(): Promise<void> {
-    const latest = this.store.latestCheckpoint();
-    if (!latest) throw new Error(`${this.store.dir} has no checkpoint to resume from`);
-    const dir = path.join(this.store.checkpointsDir, latest.dir);
-    const state = readJson<SavedLoopState>(path.join(dir, 'loop.json'), 'loop state');
-    await this.agent.load(path.join(dir, 'agent'));
-    this.envs.restore(state.envSnapshot as Record<string, unknown>);
+    const choice = await chooseCheckpoint(this.store.dir, {
+      prefix: 'step',
+      ...(this.onWarning ? { onWarning: this.onWarning } : {}),
+      load: async (dir) => {
+        const state = readJson<SavedLoopState>(path.join(dir, 'loop.json'), 'loop state');
+        checkLoopState(state, path.join(dir, 'loop.json'), this.config.numEnvs);
+        // A later candidate's load and restore overwrite whatever a damaged one set before it failed.
+        await this.agent.load(path.join(dir, 'agent'));
+        this.envs.restore(state.envSnapshot as Record<string, unknown>);
+        return state;
+      },
+    });
+    const state = choice.loaded;
+    prepareMetricsForResume(this.store.metricsFile, state.metricsSize, `checkpoint ${choice.name}`);
     this.obs = state.obsType === 'float32' ? Float32Array.from(state.obs) : Int32Array.from(state.obs);
     this.masks = state.masks ? Int8Array.from(state.masks) : null;
-    this.store.truncateMetrics(state.metricsSize);
     // JSON has no Infinity: schedules that never fire and "no evaluation yet" come back as null.
     this.state = {
       step: state.step,
@@ -446,8 +460,9 @@ export class Trainer {
     const s = this.state;
     const name = checkpointName(s.step);
     const dir = path.join(this.store.checkpointsDir, name);
-    // The event goes into metrics.jsonl first and is flushed, so the size recorded below includes it: a run
-    // resumed from this checkpoint keeps the line, one resumed from an older checkpoint cuts it.
+    // The event goes into metrics.jsonl first and the file is flushed to disk (fsync) before its size is
+    // recorded below: the size a checkpoint records is always on disk. A run resumed from this checkpoint keeps
+    // the line, one resumed from an older checkpoint cuts it.
     this.emit({ type: 'checkpoint', step: s.step, path: path.relative(this.store.dir, dir), time: this.time() });
     this.store.close();
     const loop: SavedLoopState = {
@@ -472,6 +487,21 @@ export class Trainer {
     this.envs.close();
     for (const sink of this.sinks) void sink.close?.();
   }
+}
+
+/** Throws when a checkpoint's loop.json lacks what resuming needs (a damaged or foreign file). */
+function checkLoopState(state: SavedLoopState, file: string, numEnvs: number): void {
+  const bad = (what: string) => new Error(`loop state ${file} is damaged: ${what}`);
+  if (state === null || typeof state !== 'object') throw bad('not an object');
+  for (const k of ['step', 'episodes', 'updates', 'nextLog', 'metricsSize', 'statCount'] as const) {
+    if (!Number.isSafeInteger(state[k]) || state[k] < 0) throw bad(`${k} is ${JSON.stringify(state[k])}`);
+  }
+  if (!Array.isArray(state.obs) || state.obs.length === 0) throw bad('no observations');
+  if (!Array.isArray(state.episodeReturns) || state.episodeReturns.length !== numEnvs || !Array.isArray(state.episodeLengths) || state.episodeLengths.length !== numEnvs) {
+    throw bad(`episode counters are not for ${numEnvs} sub-env${numEnvs === 1 ? '' : 's'}`);
+  }
+  if (state.envSnapshot === null || typeof state.envSnapshot !== 'object') throw bad('no env snapshot');
+  if (state.statSums === null || typeof state.statSums !== 'object') throw bad('no statistics window');
 }
 
 /** Where and how `evaluateGreedy` writes a replay log per episode. */
