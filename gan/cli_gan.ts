@@ -166,7 +166,7 @@ export function registerGanCommands(program: Command): Command {
     .option('--seed <n>', 'run seed', integer(0), 0)
     .option('--batch <n>', "batch size (default: the preset's)", integer(1))
     .option('--sample-every <n>', 'iterations between fixed-noise sample grids (0: only the final one)', integer(0))
-    .option('--checkpoint-every <n>', 'iterations between checkpoints (0: only at the end)', integer(0))
+    .option('--checkpoint-every <n>', "iterations between checkpoints (0: only at the end; default: the preset's, at most a tenth of --iterations)", integer(0))
     .option('--log-every <n>', 'iterations between loss/accuracy averages (metrics.jsonl, progress)', integer(1))
     .option('--limit <n>', 'train on the first n images only', integer(1))
     .addOption(new Option('--data <mode>', "where the images come from: the cache or the shipped subset only ('never' downloads), download when missing, or download again").choices(['never', 'if-missing', 'always']).default('if-missing'))

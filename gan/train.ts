@@ -25,9 +25,9 @@ import { readFileSync } from 'node:fs';
 import { Rng } from '../envs/index.js';
 import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent, UpdateEvent } from '../lab/events.js';
-import { readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
+import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { renderPng, type Panel } from '../lab/plot.js';
-import { readMetricsFile, RunStore } from '../lab/run_store.js';
+import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer, readMetricsFile, RunStore } from '../lab/run_store.js';
 import { loadQuickDraw, toFloatImages, type QuickDrawImages } from './data.js';
 import { gridPng, lerp, slerp, toInk, toUnit, IMAGE_PIXELS } from './images.js';
 import {
@@ -78,6 +78,7 @@ export interface GanStartOptions {
   iterations?: number;
   batch?: number;
   sampleEvery?: number;
+  /** Iterations between checkpoints (0: only at the end); default `ganCheckpointEvery(preset's, iterations)`. */
   checkpointEvery?: number;
   logEvery?: number;
   /** Use only the first `limit` images. */
@@ -106,6 +107,8 @@ export interface GanResumeOptions {
   sinks?: EventSink[];
   shouldStop?: () => boolean;
   onStart?: (config: GanRunConfig, runDir: string) => void;
+  /** Where resume says what it passed over (a damaged newest checkpoint); default: stderr. */
+  onWarning?: (message: string) => void;
 }
 
 export interface GanResult {
@@ -133,6 +136,16 @@ function checkInt(value: number, what: string, min: number): number {
 
 export function iterName(iteration: number): string {
   return `iter-${String(iteration).padStart(8, '0')}`;
+}
+
+/**
+ * The default checkpoint interval of a GAN run of `iterations` iterations: the preset's `checkpointEvery`, but
+ * no more than a tenth of the run (so a kill -9 loses at most about a tenth of it), and at least 10 iterations
+ * (or the preset's, when that is smaller).
+ */
+export function ganCheckpointEvery(presetEvery: number, iterations: number): number {
+  if (presetEvery <= 0) return presetEvery;
+  return defaultCheckpointEvery(iterations, presetEvery, Math.min(10, presetEvery));
 }
 
 /** Resolves a preset with overrides into the hyperparameters of a run. */
@@ -193,6 +206,8 @@ export async function startGanTraining(options: GanStartOptions = {}): Promise<G
   const category = options.category ?? options.images?.category ?? 'apple';
   const seed = checkInt(options.seed ?? 0, 'seed', 0);
   const iterations = checkInt(options.iterations ?? hp.iterations, 'iterations', 1);
+  // Not given (neither as an option nor with --set): a tenth of the run at most.
+  if (options.checkpointEvery === undefined && !Object.hasOwn(options.overrides ?? {}, 'checkpointEvery')) hp.checkpointEvery = ganCheckpointEvery(hp.checkpointEvery, iterations);
   const mode = options.data ?? 'if-missing';
   if (options.limit !== undefined) checkInt(options.limit, 'limit', 1);
   const images = await loadImages(category, mode, options.limit, options.images);
@@ -239,8 +254,7 @@ export function readGanConfig(runDir: string): GanRunConfig {
 export async function resumeGanTraining(runDir: string, options: GanResumeOptions = {}): Promise<GanOutcome> {
   const config = readGanConfig(runDir);
   if (options.iterations !== undefined) config.iterations = checkInt(options.iterations, 'iterations', 1);
-  const latest = readLatest(runDir);
-  if (!latest) throw new Error(`${runDir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
+  if (!fs.existsSync(path.join(runDir, 'checkpoints'))) throw new Error(`${runDir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
   const hp = config.hyperparameters;
   const images = await loadImages(config.category, config.data.download === 'always' ? 'if-missing' : config.data.download, config.data.limit ?? undefined, options.images);
   const count = Math.min(images.count, config.data.limit ?? images.count);
@@ -251,11 +265,14 @@ export async function resumeGanTraining(runDir: string, options: GanResumeOption
   if (compute.backend !== config.backend.backend) {
     process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
   }
-  if (options.iterations !== undefined) writeJsonAtomic(path.join(runDir, 'config.json'), config);
-  options.onStart?.(config, runDir);
   const trainer = new GanTrainer(config, runDir, toFloatImages(images, hp.pixelRange, count), count, options.sinks ?? [], options.shouldStop);
   try {
-    trainer.restore(path.join(runDir, 'checkpoints', latest.dir));
+    // The newest intact checkpoint (a damaged one is passed over, out loud); then metrics.jsonl is checked
+    // against what it recorded and cut back to it.
+    const choice = await chooseCheckpoint(runDir, { prefix: 'iter', load: (ck) => trainer.restore(ck), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+    trainer.resumeMetrics(choice.loaded.metricsSize, `checkpoint ${choice.name}`);
+    if (options.iterations !== undefined) writeJsonAtomic(path.join(runDir, 'config.json'), config);
+    options.onStart?.(config, runDir);
     const result = await trainer.run();
     return { runDir, config, result };
   } finally {
@@ -268,10 +285,10 @@ interface LatestGanCheckpoint {
   dir: string;
 }
 
+/** checkpoints/latest.json of a GAN run, checked to name a checkpoint directory of the run (null when there is none). */
 export function readLatest(runDir: string): LatestGanCheckpoint | null {
-  const file = path.join(runDir, 'checkpoints', 'latest.json');
-  if (!fs.existsSync(file)) return null;
-  return readJson<LatestGanCheckpoint>(file, 'checkpoint pointer');
+  const pointer = readCheckpointPointer(path.join(runDir, 'checkpoints'), 'iter');
+  return pointer ? { iteration: pointer.number, dir: pointer.dir } : null;
 }
 
 /** Statistics of one iteration (summed over a logging window, then averaged). */
@@ -362,35 +379,67 @@ export class GanTrainer {
     this.iteration = 0;
   }
 
-  /** Everything from a checkpoint directory; cuts metrics.jsonl back to it. */
-  restore(ckpt: string): void {
+  /**
+   * Everything from a checkpoint directory (throws, leaving nothing allocated, when something in it is damaged);
+   * returns its state. `resumeMetrics` then cuts metrics.jsonl back to it.
+   */
+  restore(ckpt: string): CheckpointState {
     const state = readJson<CheckpointState>(path.join(ckpt, 'state.json'), 'checkpoint state');
+    const file = path.join(ckpt, 'state.json');
+    if (state === null || typeof state !== 'object' || !Number.isSafeInteger(state.iteration) || !Number.isSafeInteger(state.metricsSize) || !state.rng || !state.window) {
+      throw new Error(`checkpoint state ${file} is damaged (no iteration, metrics size, RNG states or logging window)`);
+    }
     const g = GanNet.read(path.join(ckpt, 'generator'));
     const d = GanNet.read(path.join(ckpt, 'discriminator'));
     if (JSON.stringify(g.spec) !== JSON.stringify(this.hp.generator) || JSON.stringify(d.spec) !== JSON.stringify(this.hp.discriminator)) {
       throw new Error(`the networks in ${ckpt} do not match the run's config.json`);
     }
-    this.G = new GanNet(g.spec, g.values);
-    this.D = new GanNet(d.spec, d.values);
-    this.optD = new GanOptimizer(this.hp.discriminatorOptimizer, this.D.trainable);
-    this.optG = new GanOptimizer(this.hp.generatorOptimizer, this.G.trainable);
+    let e: ReturnType<typeof GanNet.read> | null = null;
     if (this.emaDecay > 0) {
       const emaDir = path.join(ckpt, 'generator-ema');
       if (!fs.existsSync(path.join(emaDir, 'model.json'))) throw new Error(`${ckpt} has no generator-ema/ but the run averages the generator's weights (generatorEma ${this.emaDecay})`);
-      const e = GanNet.read(emaDir);
+      e = GanNet.read(emaDir);
       if (JSON.stringify(e.spec) !== JSON.stringify(this.hp.generator)) throw new Error(`the averaged generator in ${ckpt} does not match the run's config.json`);
-      this.Gema = new GanNet(e.spec, e.values);
     }
-    this.optD.load(path.join(ckpt, 'optimizer-d'));
-    this.optG.load(path.join(ckpt, 'optimizer-g'));
-    this.dataRng = Rng.fromJSON(state.rng.data);
-    this.latentRng = Rng.fromJSON(state.rng.latent);
-    this.masks = new BitRng(0);
-    this.masks.setState(state.rng.masks);
+    const G = new GanNet(g.spec, g.values);
+    const D = new GanNet(d.spec, d.values);
+    const Gema = e ? new GanNet(e.spec, e.values) : null;
+    try {
+      const optD = new GanOptimizer(this.hp.discriminatorOptimizer, D.trainable);
+      const optG = new GanOptimizer(this.hp.generatorOptimizer, G.trainable);
+      optD.load(path.join(ckpt, 'optimizer-d'));
+      optG.load(path.join(ckpt, 'optimizer-g'));
+      const dataRng = Rng.fromJSON(state.rng.data);
+      const latentRng = Rng.fromJSON(state.rng.latent);
+      const masks = new BitRng(0);
+      masks.setState(state.rng.masks);
+      // Everything read: replace what an earlier (damaged) candidate may have set.
+      this.G?.dispose();
+      this.D?.dispose();
+      this.Gema?.dispose();
+      [this.G, this.D, this.Gema, this.optD, this.optG] = [G, D, Gema, optD, optG];
+      this.dataRng = dataRng;
+      this.latentRng = latentRng;
+      this.masks = masks;
+    } catch (err) {
+      G.dispose();
+      D.dispose();
+      Gema?.dispose();
+      throw err;
+    }
+    this.emaCalibratedAt = -1;
     this.iteration = state.iteration;
     this.window = { iterations: state.window.iterations, sums: { ...zeroSums(), ...state.window.sums } };
     this.secondsBefore = state.seconds;
-    this.store.truncateMetrics(state.metricsSize);
+    return state;
+  }
+
+  /**
+   * Checks metrics.jsonl against the size the restored checkpoint recorded and cuts it back to it (an error,
+   * the file untouched, when it no longer fits: see prepareMetricsForResume); reads the curves' history from it.
+   */
+  resumeMetrics(metricsSize: number, checkpoint: string): void {
+    prepareMetricsForResume(this.store.metricsFile, metricsSize, checkpoint);
     this.history = readMetricsFile(this.store.metricsFile).filter((e): e is UpdateEvent => e.type === 'update');
     this.last = this.history.at(-1)?.stats ?? null;
   }
@@ -561,6 +610,8 @@ export class GanTrainer {
   async checkpoint(): Promise<void> {
     const name = iterName(this.iteration);
     const ckDir = path.join(this.dir, 'checkpoints');
+    // metrics.jsonl is flushed to disk before its size is recorded: the size a checkpoint records is on disk.
+    this.store.sync();
     const state: CheckpointState = {
       iteration: this.iteration,
       rng: { data: this.dataRng.toJSON(), latent: this.latentRng.toJSON(), masks: this.masks.getState() },
@@ -577,9 +628,8 @@ export class GanTrainer {
       writeJsonAtomic(path.join(tmp, 'state.json'), state);
     });
     writeJsonAtomic(path.join(ckDir, 'latest.json'), { iteration: this.iteration, dir: name });
-    // Keep the newest two; the pointer is updated first, so a crash never leaves it dangling.
-    const all = fs.readdirSync(ckDir).filter((f) => /^iter-\d+$/.test(f)).sort();
-    for (const old of all.slice(0, Math.max(0, all.length - 2))) fs.rmSync(path.join(ckDir, old), { recursive: true, force: true });
+    // Keep this one and the one before; the pointer is updated first, so a crash never leaves it dangling.
+    pruneCheckpoints(ckDir, 'iter', name, 2);
     this.emit({ type: 'checkpoint', step: this.iteration, path: path.join(ckDir, name), time: this.elapsed() });
   }
 
@@ -755,7 +805,7 @@ export interface LoadedGenerator {
  */
 export function loadGenerator(target: string): LoadedGenerator {
   // A checkpoint's generator-ema/ (the weight average) before its generator/ (the raw weights being trained).
-  const candidates = [path.join(target, 'generator-ema'), path.join(target, 'generator'), target];
+  const candidates = [readableDir(path.join(target, 'generator-ema')), readableDir(path.join(target, 'generator')), readableDir(target)];
   const latest = fs.existsSync(path.join(target, 'config.json')) ? readLatest(target) : null;
   if (latest) candidates.push(path.join(target, 'checkpoints', latest.dir, 'generator-ema'), path.join(target, 'checkpoints', latest.dir, 'generator'));
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'model.json')));
