@@ -46,9 +46,9 @@ import path from 'node:path';
 import { BLACK, GoBoard, defaultKomi, type Stone } from '../../envs/go/board.js';
 import { Rng } from '../../envs/index.js';
 import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/compute.js';
-import { readFloat32ConcatInto, readJson, writeDirAtomic, writeFileAtomic, writeFloat32Concat, writeJsonAtomic } from '../../lab/fsutil.js';
+import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
-import { readMetricsFile } from '../../lab/run_store.js';
+import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer, readMetricsFile } from '../../lab/run_store.js';
 import { Network, convSpec } from '../network.js';
 import { isOwnEye } from './mcts.js';
 import type { GoPlayer } from './player.js';
@@ -607,11 +607,13 @@ export class AlphaZeroPlayer implements GoPlayer {
 export function resolveAgentDir(dir: string): string {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`AlphaZero agent ${dir}: no such directory`);
   if (fs.existsSync(path.join(dir, 'agent.json'))) return dir;
-  if (fs.existsSync(path.join(dir, 'agent', 'agent.json'))) return path.join(dir, 'agent');
-  const latest = path.join(dir, 'checkpoints', 'latest.json');
-  if (fs.existsSync(latest)) {
-    const { dir: name } = readJson<{ dir: string }>(latest, 'checkpoint pointer');
-    const ck = path.join(dir, 'checkpoints', name);
+  // agent/ is written by writeDirAtomic: readableDir finds its previous version while a crash left it renamed aside.
+  const agent = readableDir(path.join(dir, 'agent'));
+  if (fs.existsSync(path.join(agent, 'agent.json'))) return agent;
+  // The pointer must name a checkpoint directory of this run (readCheckpointPointer refuses anything else).
+  const latest = readCheckpointPointer(path.join(dir, 'checkpoints'), 'iter');
+  if (latest) {
+    const ck = path.join(dir, 'checkpoints', latest.dir);
     if (fs.existsSync(path.join(ck, 'agent.json'))) return ck;
   }
   throw new Error(`${dir} holds no AlphaZero agent (expected agent.json, agent/agent.json or checkpoints/latest.json from lab go train)`);
@@ -697,6 +699,52 @@ export class PositionBuffer {
       this.count = Math.min(this.capacity, this.count + 1);
     }
   }
+
+  /** The first `rows` positions of each array, in file order (planes, policies, results). */
+  private rowParts(rows: number): Float32Array[] {
+    return [this.planes.subarray(0, rows * this.stride), this.policies.subarray(0, rows * this.actions), this.results.subarray(0, rows)];
+  }
+
+  /**
+   * Writes the stored positions only (`count` of them: until the ring wraps they are the first `count` slots,
+   * after that all of them), so an early checkpoint of a run with a large buffer is small.
+   */
+  save(file: string): void {
+    const parts = this.rowParts(this.count);
+    const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      all.set(p, offset);
+      offset += p.length;
+    }
+    writeFileAtomic(file, new Uint8Array(all.buffer));
+  }
+
+  /**
+   * Restores what `save` wrote for `count` positions and write slot `next`, exactly; also reads checkpoints from
+   * before (which held the whole capacity).
+   */
+  load(file: string, count: number, next: number): void {
+    if (!Number.isSafeInteger(count) || count < 0 || count > this.capacity || !Number.isSafeInteger(next) || next < 0 || next >= this.capacity) {
+      throw new Error(`replay buffer state for ${file} is inconsistent (count ${count}, next ${next}, capacity ${this.capacity})`);
+    }
+    const raw = fs.readFileSync(file);
+    const rowBytes = 4 * (this.stride + this.actions + 1);
+    const rows = raw.byteLength === rowBytes * count ? count : raw.byteLength === rowBytes * this.capacity ? this.capacity : -1;
+    if (rows < 0) throw new Error(`replay buffer file ${file} has ${raw.byteLength} bytes, expected ${rowBytes * count} (${count} positions)`);
+    const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    let offset = 0;
+    for (const p of this.rowParts(rows)) {
+      p.set(all.subarray(offset, offset + p.length));
+      offset += p.length;
+    }
+    // Slots never written hold what a new buffer holds.
+    this.planes.fill(0, rows * this.stride);
+    this.policies.fill(0, rows * this.actions);
+    this.results.fill(0, rows);
+    this.count = count;
+    this.next = next;
+  }
 }
 
 // ------------------------------------------------------------------------------------------------------
@@ -769,6 +817,7 @@ export interface AlphaZeroRunConfig {
   seed: number;
   /** Iteration budget. */
   iterations: number;
+  /** Iterations between checkpoints (default `azCheckpointEvery(iterations)`). */
   checkpointEvery: number;
   backend: { requested: string; backend: string; reason: string };
   versions: { node: string; tfjs: string };
@@ -816,6 +865,10 @@ export interface AlphaZeroTrainOptions {
   iterations?: number;
   /** Stop after the first iteration that ends past this many seconds of this session. */
   maxSeconds?: number;
+  /**
+   * Iterations between checkpoints. Default: `azCheckpointEvery(iterations)`, and with `maxSeconds` also after
+   * the first iteration that ends a tenth of `maxSeconds` after the last checkpoint.
+   */
   checkpointEvery?: number;
   out?: string;
   runId?: string;
@@ -824,6 +877,8 @@ export interface AlphaZeroTrainOptions {
   onEvent?: (event: AlphaZeroEvent) => void;
   /** Called once the run directory exists and the backend is chosen (also on resume). */
   onStart?: (config: AlphaZeroRunConfig, dir: string) => void;
+  /** Where resume says what it passed over (a damaged newest checkpoint); default: stderr. */
+  onWarning?: (message: string) => void;
   /** Asked between iterations; true stops with a checkpoint (Ctrl-C). */
   shouldStop?: () => boolean;
   command?: string;
@@ -850,6 +905,19 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
 }
 
+/** The longest default interval between AlphaZero checkpoints, in iterations. */
+export const AZ_CHECKPOINT_EVERY = 5;
+
+/** Default iterations between checkpoints: a tenth of the run (a kill -9 loses at most about that), 1 to 5. */
+export function azCheckpointEvery(iterations: number): number {
+  return defaultCheckpointEvery(iterations, AZ_CHECKPOINT_EVERY, 1);
+}
+
+function checkCheckpointEvery(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`alphazero: checkpointEvery must be a positive integer, got ${n}`);
+  return n;
+}
+
 /** Starts a new self-play run. */
 export async function trainAlphaZero(options: AlphaZeroTrainOptions = {}): Promise<AlphaZeroOutcome> {
   const hp = resolveHyperparameters(options.hyperparameters ?? {});
@@ -864,7 +932,7 @@ export async function trainAlphaZero(options: AlphaZeroTrainOptions = {}): Promi
     hyperparameters: hp,
     seed,
     iterations,
-    checkpointEvery: options.checkpointEvery ?? 5,
+    checkpointEvery: checkCheckpointEvery(options.checkpointEvery ?? azCheckpointEvery(iterations)),
     backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason },
     versions: { node: process.version, tfjs: compute.tfjsVersion },
     createdAt: new Date().toISOString(),
@@ -880,43 +948,76 @@ export async function trainAlphaZero(options: AlphaZeroTrainOptions = {}): Promi
   return runLoop(dir, config, model, rng, null, options);
 }
 
+/** What a checkpoint restores besides the network: Adam's state, the replay buffer, the loop state. */
+interface Restored {
+  state: LoopState;
+  optimizer: FusedAdam;
+  buffer: PositionBuffer;
+}
+
+/** Loads everything from a checkpoint directory; throws (leaving no tensors behind) when something is damaged. */
+function loadCheckpoint(ck: string, hp: AlphaZeroHyperparameters): { net: PolicyValueNet } & Restored {
+  const file = path.join(ck, 'state.json');
+  const state = readJson<LoopState>(file, 'loop state');
+  if (state === null || typeof state !== 'object' || !Number.isSafeInteger(state.iteration) || !Number.isSafeInteger(state.metricsSize) || !state.rng) {
+    throw new Error(`loop state ${file} is damaged (no iteration, metrics size or RNG state)`);
+  }
+  const { net } = PolicyValueNet.load(ck);
+  try {
+    if (net.size !== hp.size) throw new Error(`the network in ${ck} is for ${net.size}x${net.size}, the run is ${hp.size}x${hp.size}`);
+    const optimizer = new FusedAdam(net.net.variables, { learningRate: hp.learningRate });
+    optimizer.load(ck);
+    const buffer = new PositionBuffer(hp.bufferSize, net.size * net.size * net.planes, net.actions);
+    buffer.load(path.join(ck, 'buffer.bin'), state.bufferCount, state.bufferNext);
+    Rng.fromJSON(state.rng);
+    return { net, state, optimizer, buffer };
+  } catch (err) {
+    net.dispose();
+    throw err;
+  }
+}
+
 /** Continues a run from its latest checkpoint; what the crashed process wrote after it is dropped. */
 export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainOptions, 'hyperparameters' | 'seed' | 'out' | 'runId'> = {}): Promise<AlphaZeroOutcome> {
   const configFile = path.join(dir, 'config.json');
   if (!fs.existsSync(configFile)) throw new Error(`${dir} is not a run directory (no config.json)`);
   const config = readJson<AlphaZeroRunConfig>(configFile, 'run config');
   if (config.kind !== ALPHAZERO_RUN_KIND) throw new Error(`${dir} is not an AlphaZero run (config.json kind is ${JSON.stringify(config.kind)}, expected '${ALPHAZERO_RUN_KIND}')`);
-  const latestFile = path.join(dir, 'checkpoints', 'latest.json');
-  if (!fs.existsSync(latestFile)) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
+  if (!fs.existsSync(path.join(dir, 'checkpoints'))) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
   await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
-  const latest = readJson<{ iteration: number; dir: string }>(latestFile, 'checkpoint pointer');
-  const ck = path.join(dir, 'checkpoints', latest.dir);
-  const { net } = PolicyValueNet.load(ck);
-  const state = readJson<LoopState>(path.join(ck, 'state.json'), 'loop state');
-  if (options.iterations !== undefined && options.iterations !== config.iterations) {
-    if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new Error(`alphazero: iterations must be a positive integer, got ${options.iterations}`);
-    config.iterations = options.iterations;
-    writeJsonAtomic(configFile, config);
+  // The newest intact checkpoint (a damaged one is passed over, out loud); metrics.jsonl must still hold what it
+  // recorded (else an error, the file untouched) and is cut back to it.
+  const choice = await chooseCheckpoint(dir, { prefix: 'iter', load: (ck) => loadCheckpoint(ck, config.hyperparameters), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  const { net, ...restored } = choice.loaded;
+  try {
+    prepareMetricsForResume(path.join(dir, 'metrics.jsonl'), restored.state.metricsSize, `checkpoint ${choice.name}`);
+    let changed = false;
+    if (options.iterations !== undefined && options.iterations !== config.iterations) {
+      if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new Error(`alphazero: iterations must be a positive integer, got ${options.iterations}`);
+      config.iterations = options.iterations;
+      changed = true;
+    }
+    if (options.checkpointEvery !== undefined && options.checkpointEvery !== config.checkpointEvery) {
+      config.checkpointEvery = checkCheckpointEvery(options.checkpointEvery);
+      changed = true;
+    }
+    if (changed) writeJsonAtomic(configFile, config);
+  } catch (err) {
+    net.dispose();
+    throw err;
   }
-  return runLoop(dir, config, net, Rng.fromJSON(state.rng), { ck, state }, options);
+  return runLoop(dir, config, net, Rng.fromJSON(restored.state.rng), restored, options);
 }
 
-async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyValueNet, rng: Rng, resume: { ck: string; state: LoopState } | null, options: AlphaZeroTrainOptions): Promise<AlphaZeroOutcome> {
+async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyValueNet, rng: Rng, resume: Restored | null, options: AlphaZeroTrainOptions): Promise<AlphaZeroOutcome> {
   const hp = config.hyperparameters;
-  const optimizer = new FusedAdam(model.net.variables, { learningRate: hp.learningRate });
-  const buffer = new PositionBuffer(hp.bufferSize, model.size * model.size * model.planes, model.actions);
+  const optimizer = resume?.optimizer ?? new FusedAdam(model.net.variables, { learningRate: hp.learningRate });
+  const buffer = resume?.buffer ?? new PositionBuffer(hp.bufferSize, model.size * model.size * model.planes, model.actions);
   const metricsFile = path.join(dir, 'metrics.jsonl');
-  let iteration = 0;
-  let elapsedBefore = 0;
-  if (resume) {
-    optimizer.load(resume.ck);
-    if (!readFloat32ConcatInto(path.join(resume.ck, 'buffer.bin'), [buffer.planes, buffer.policies, buffer.results])) throw new Error(`replay buffer in ${resume.ck} has the wrong size`);
-    buffer.count = resume.state.bufferCount;
-    buffer.next = resume.state.bufferNext;
-    iteration = resume.state.iteration;
-    elapsedBefore = resume.state.elapsed;
-    fs.truncateSync(metricsFile, resume.state.metricsSize);
-  }
+  let iteration = resume?.state.iteration ?? 0;
+  const elapsedBefore = resume?.state.elapsed ?? 0;
+  // With a time budget and no interval given, also checkpoint every tenth of the time budget.
+  const checkpointSeconds = options.maxSeconds !== undefined && options.checkpointEvery === undefined ? options.maxSeconds / 10 : Infinity;
   options.onStart?.(config, dir);
   const metricsFd = fs.openSync(metricsFile, 'a');
   const emit = (event: AlphaZeroEvent): void => {
@@ -928,19 +1029,31 @@ async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyVal
   const sessionStart = performance.now();
   const elapsed = (): number => elapsedBefore + (performance.now() - sessionStart) / 1000;
 
+  let lastCheckpointAt = performance.now();
+  // The iteration latest.json points at (a stop right after a resume from an older checkpoint, passed over a
+  // damaged newer one, points it back at the checkpoint resumed from).
+  let lastCheckpointIteration = -1;
+  try {
+    lastCheckpointIteration = readCheckpointPointer(path.join(dir, 'checkpoints'), 'iter')?.number ?? -1;
+  } catch {
+    // a damaged pointer: the next checkpoint replaces it
+  }
   const checkpoint = async (): Promise<void> => {
     const name = `iter-${String(iteration).padStart(6, '0')}`;
+    // metrics.jsonl is flushed to disk before its size is recorded: the size a checkpoint records is on disk.
+    fs.fsyncSync(metricsFd);
     const state: LoopState = { iteration, elapsed: elapsed(), metricsSize: fs.fstatSync(metricsFd).size, rng: rng.toJSON(), bufferCount: buffer.count, bufferNext: buffer.next };
     await writeDirAtomic(path.join(dir, 'checkpoints', name), (tmp) => {
       model.save(tmp, { komi: hp.komi, iteration });
       optimizer.save(tmp);
-      writeFloat32Concat(path.join(tmp, 'buffer.bin'), [buffer.planes, buffer.policies, buffer.results]);
+      buffer.save(path.join(tmp, 'buffer.bin'));
       writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state) + '\n');
     });
     writeJsonAtomic(path.join(dir, 'checkpoints', 'latest.json'), { iteration, dir: name });
-    // Keep the two newest checkpoints; the pointer moves first, so it never points at a deleted one.
-    const all = fs.readdirSync(path.join(dir, 'checkpoints')).filter((f) => /^iter-\d+$/.test(f)).sort();
-    for (const old of all.slice(0, Math.max(0, all.length - 2))) fs.rmSync(path.join(dir, 'checkpoints', old), { recursive: true, force: true });
+    // Keep this one and the one before; the pointer moves first, so it never points at a deleted one.
+    pruneCheckpoints(path.join(dir, 'checkpoints'), 'iter', name, 2);
+    lastCheckpointAt = performance.now();
+    lastCheckpointIteration = iteration;
     emit({ type: 'checkpoint', iteration, dir: name });
   };
 
@@ -987,12 +1100,10 @@ async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyVal
         elapsed: elapsed(),
       });
       if (hp.evalEvery > 0 && iteration % hp.evalEvery === 0) for (const e of await evaluate(model, hp, iteration)) emit(e);
-      if (iteration % config.checkpointEvery === 0 || iteration === config.iterations) await checkpoint();
+      if (iteration % config.checkpointEvery === 0 || iteration === config.iterations || (performance.now() - lastCheckpointAt) / 1000 >= checkpointSeconds) await checkpoint();
     }
     finished = iteration >= config.iterations;
-    const latest = path.join(dir, 'checkpoints', 'latest.json');
-    const at = fs.existsSync(latest) ? readJson<{ iteration: number }>(latest, 'checkpoint pointer').iteration : -1;
-    if (at !== iteration) await checkpoint();
+    if (lastCheckpointIteration !== iteration) await checkpoint();
     await writeDirAtomic(path.join(dir, 'agent'), (tmp) => model.save(tmp, { komi: hp.komi, iteration }));
   } finally {
     fs.closeSync(metricsFd);

@@ -17,7 +17,7 @@ interface GoTrainCliOptions {
   backend: BackendChoice;
   out: string;
   runId?: string;
-  checkpointEvery: number;
+  checkpointEvery?: number;
   resume?: string;
 }
 
@@ -60,7 +60,7 @@ export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutc
       console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
     },
     shouldStop: () => stop,
-    checkpointEvery: opts.checkpointEvery,
+    ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
     ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
     ...(opts.minutes !== undefined ? { maxSeconds: opts.minutes * 60 } : {}),
     command: process.argv.slice(1).join(' '),
@@ -97,7 +97,7 @@ export function registerGoCommands(program: Command): Command {
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
     .option('--out <dir>', 'directory for run directories', 'runs')
     .option('--run-id <id>', 'name of the run directory (default: go<size>-alphazero-s<seed>-<time>)')
-    .option('--checkpoint-every <n>', 'iterations between checkpoints', integer(1), 5)
+    .option('--checkpoint-every <n>', 'iterations between checkpoints (default: a tenth of --iterations, at most 5; with --minutes also every tenth of that time)', integer(1))
     .option('--resume <runDir>', 'continue a run from its latest checkpoint (--iterations may raise the budget)')
     .action(async (opts: GoTrainCliOptions) => {
       if (opts.size > 19) throw new InvalidArgumentError(`--size must be from 5 to 19, got ${opts.size}`);
