@@ -272,7 +272,8 @@ export function groupKey(run: LoadedRun, by: GroupBy): string {
       return run.envId;
     default: {
       const key = by.slice('hyper:'.length);
-      const v = key.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), run.hyperparameters);
+      // Own properties only: `hyper:constructor` names no hyperparameter.
+      const v = key.split('.').reduce<unknown>((o, k) => (isObject(o) && Object.hasOwn(o, k) ? o[k] : undefined), run.hyperparameters);
       return `${key}=${v === undefined ? '(unset)' : JSON.stringify(v)}`;
     }
   }

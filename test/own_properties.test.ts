@@ -16,6 +16,7 @@ import { keyValue } from '../lab/cli_args.js';
 import { checkGanStartRequest, checkStartRequest } from '../server/catalog.js';
 import { DiskRuns } from '../server/disk_runs.js';
 import { GoGames } from '../server/go_games.js';
+import { groupKey, parseGroupBy, type LoadedRun } from '../lab/compare.js';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'] as const;
 /** What Object.prototype held before the test (nothing may be added, nothing replaced). */
@@ -204,6 +205,18 @@ describe('start requests, registries and presets', () => {
     expect(keyValue('learningRate=0.001', { hidden: [64] })).toEqual({ hidden: [64], learningRate: 0.001 });
     expect(keyValue('mapName=8x8')).toEqual({ mapName: '8x8' });
     expectNoPollution();
+  });
+});
+
+describe('lab compare --group-by hyper:<name>', () => {
+  it('reads own hyperparameters only', () => {
+    const run = { hyperparameters: { learningRate: 0.001, exploration: { final: 0.05 } } } as unknown as LoadedRun;
+    expect(groupKey(run, parseGroupBy('hyper:learningRate'))).toBe('learningRate=0.001');
+    expect(groupKey(run, parseGroupBy('hyper:exploration.final'))).toBe('exploration.final=0.05');
+    for (const name of NAMES) {
+      expect(groupKey(run, parseGroupBy(`hyper:${name}`))).toBe(`${name}=(unset)`);
+      expect(groupKey(run, parseGroupBy(`hyper:exploration.${name}`))).toBe(`exploration.${name}=(unset)`);
+    }
   });
 });
 
