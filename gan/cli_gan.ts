@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { checkRunId, integer, keyValue } from '../lab/cli_args.js';
+import { checkRunId, integer, keyValue, pointedStep } from '../lab/cli_args.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent } from '../lab/events.js';
 import { LivePublisher } from '../lab/publisher.js';
@@ -79,6 +79,8 @@ export class GanProgressSink implements EventSink {
 }
 
 export interface GanTrainCliOptions {
+  /** The lab server's key for --live (default: LAB_TOKEN or the local server's runtime file). */
+  token?: string;
   category: string;
   preset: string;
   iterations?: number;
@@ -132,7 +134,7 @@ export function ganRunInfo(config: GanRunConfig, runDir: string): RunInfo {
     backend: config.backend.backend,
     fps: GAN_FPS,
     runDir: path.resolve(runDir),
-    startStep: readLatest(runDir)?.iteration ?? 0,
+    startStep: pointedStep(() => readLatest(runDir)?.iteration),
     hyperparameters: {
       ...(JSON.parse(JSON.stringify(rest)) as Record<string, unknown>),
       generator: describeNet(generator),
@@ -176,6 +178,7 @@ export function registerGanCommands(program: Command): Command {
     .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values; dotted keys reach inside: --set labelNoise=0 --set discriminator.spectralNorm=true)', keyValue)
     .option('--resume <runDir>', 'continue a run from its latest checkpoint (options come from the run; --iterations may raise the budget)')
     .option('--live [url]', `publish the run to a lab server (lab serve): live sample grids and curves in the browser viewer (default ${DEFAULT_LIVE_URL})`)
+    .option('--token <key>', 'the lab server\'s key for --live (default: LAB_TOKEN, else found by itself for a server on this machine)')
     .action(async (opts: GanTrainCliOptions) => {
       await ganTrainCli(opts);
     });
@@ -192,6 +195,7 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
   const live = opts.live
     ? new LivePublisher({
         url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
+        ...(opts.token ? { token: opts.token } : {}),
         onStop: () => {
           if (!stop) say('stopping (asked by the viewer): writing a checkpoint');
           stop = true;

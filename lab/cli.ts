@@ -10,7 +10,7 @@ import { AGENTS, agentEntry } from '../agents/registry.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
 import { ProgressSink } from './progress.js';
-import { checkRunId, integer, keyValue } from './cli_args.js';
+import { checkRunId, integer, keyValue, pointedStep } from './cli_args.js';
 
 /** A repeatable option's values, in order. */
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -435,7 +435,7 @@ function runInfo(config: RunConfig, runDir: string): RunInfo {
     backend: config.backend.backend,
     fps,
     runDir: path.resolve(runDir),
-    startStep: RunStore.open(runDir).latestCheckpoint()?.step ?? 0,
+    startStep: pointedStep(() => RunStore.open(runDir).latestCheckpoint()?.step),
     hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
   };
 }
@@ -453,3 +453,4 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return 1;
   }
 }
+

@@ -52,3 +52,15 @@ export function checkRunId(runId: string | undefined): void {
     throw new InvalidArgumentError(`--run-id: '${runId}' is not a plain name (letters, digits, '.', '_', '-'; not starting with '.' or '-'; at most 200 characters)`);
   }
 }
+
+/**
+ * The step the checkpoint pointer names, for the live server's curves of a resumed run; 0 when the pointer is
+ * damaged (resume then reports which checkpoint it falls back to; the server starts the curves afresh).
+ */
+export function pointedStep(read: () => number | undefined): number {
+  try {
+    return read() ?? 0;
+  } catch {
+    return 0;
+  }
+}
