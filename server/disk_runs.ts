@@ -48,8 +48,11 @@ export class DiskRuns {
     }
   }
 
-  /** Every run in the runs directory, damaged ones included (status 'damaged'). */
-  list(): RunSummary[] {
+  /**
+   * Every run in the runs directory, damaged ones included (status 'damaged'); runs named in `skip` (the live
+   * ones, whose metrics.jsonl grows all the time) are not read.
+   */
+  list(skip?: ReadonlySet<string>): RunSummary[] {
     let names: string[];
     try {
       names = fs.readdirSync(this.root);
@@ -58,6 +61,7 @@ export class DiskRuns {
     }
     const out: RunSummary[] = [];
     for (const name of names) {
+      if (skip?.has(name)) continue;
       const entry = this.load(name);
       if (entry) out.push(entry.summary);
     }

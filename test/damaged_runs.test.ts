@@ -142,6 +142,8 @@ describe('the run list (DiskRuns)', () => {
     expect(byId.has('az-good')).toBe(false);
     expect(list).toHaveLength(4 + Object.keys(DAMAGED).length);
     expectNoPaths(list);
+    // Live runs (the hub's) need not be read from disk.
+    expect(disk.list(new Set(['good-rl', 'not-json'])).map((r) => r.runId).sort()).toEqual(list.map((r) => r.runId).filter((id) => id !== 'good-rl' && id !== 'not-json').sort());
   });
 
   it('gives damaged runs safe fields: what config.json still says, else defaults; createdAt always a date', () => {
@@ -193,6 +195,11 @@ describe('checked reading (lab/run_files.ts)', () => {
     expect(() => checkRunConfig(JSON.parse('{"__proto__": {"kind": "gan"}}'))).toThrow(/config\.json: runId: expected a string/);
     expect(parseMetrics('{"type":"update","step":5,"updates":1,"stats":{"loss":null},"sps":null,"time":0}\n')).toMatchObject([{ type: 'update', step: 5, sps: 0, stats: {} }]);
     expect(parseMetrics('{"type":"iteration","iteration":1}\n{"type":"episode","step":1,"episode":1,"return":1,"length":1}\n')).toHaveLength(1);
+    // The fast path and the schemas agree: an own __proto__ key is dropped, a bad field still named.
+    expect(Object.getPrototypeOf(parseMetrics('{"type":"checkpoint","step":1,"__proto__":{"polluted":1}}\n')[0])).toBe(Object.prototype);
+    expect(() => parseMetrics('{"type":"update","step":1,"sps":5,"stats":{"loss":"high"}}\n')).toThrow('metrics.jsonl: line 1: stats.loss: expected a finite number, got "high"');
+    expect(() => parseMetrics('{"type":"eval","step":1,"episodes":2,"meanReturn":1,"stdReturn":0,"minReturn":1,"maxReturn":1,"returns":[1,"x"]}\n')).toThrow('metrics.jsonl: line 1: returns[1]: expected a finite number, got "x"');
+    expect(() => parseMetrics('{"type":"episode","step":-1,"episode":1,"return":1,"length":1}\n')).toThrow('metrics.jsonl: line 1: step: expected an integer ≥ 0, got number');
     expect(() => parseMetrics('{"step":1}\n')).toThrow('metrics.jsonl: line 1: type: expected a string, got nothing');
     expect(() => parseMetrics('[1]\n')).toThrow('metrics.jsonl: line 1: expected an event object');
     expect(() => parseMetrics('{"type":"samples","step":1,"count":2,"width":2,"height":2,"pixels":"AAAA"}\n')).toThrow(/line 1: pixels: expected 12 base64 characters/);
