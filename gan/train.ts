@@ -152,7 +152,7 @@ export function ganCheckpointEvery(presetEvery: number, iterations: number): num
 export function resolveGanHyperparameters(preset: string, options: Pick<GanStartOptions, 'batch' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'overrides'> = {}): GanHyperparameters {
   const base = ganPreset(preset).hyperparameters;
   const entries = Object.entries(options.overrides ?? {});
-  const unknown = entries.map(([k]) => k).filter((k) => !k.includes('.') && !(k in base));
+  const unknown = entries.map(([k]) => k).filter((k) => !k.includes('.') && !Object.hasOwn(base, k));
   if (unknown.length) throw new Error(`unknown GAN hyperparameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(base).join(', ')}`);
   const hp: GanHyperparameters = { ...base, ...structuredClone(Object.fromEntries(entries.filter(([k]) => !k.includes('.')))) };
   for (const [key, value] of entries) if (key.includes('.')) setPath(hp, key, structuredClone(value));

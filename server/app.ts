@@ -28,7 +28,7 @@ import {
 } from '../lab/protocol.js';
 import { Hub, type HubOptions } from './hub.js';
 import { catalog } from './catalog.js';
-import { BadRequest, NotFound, ReplayStore } from './replays_api.js';
+import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
 import { LAB_VERSION } from '../agents/train.js';
 import { Access, isLoopback } from './access.js';
 import { Busy, CompareWorker } from './compare_worker.js';
@@ -165,6 +165,8 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
     if (e instanceof NotFound) res.status(404).json({ error: message });
     else if (e instanceof BadRequest) res.status(400).json({ error: message });
     else if (e instanceof Busy) res.status(503).json({ error: message });
+    // A damaged file in a run: its message names the run and file (never an absolute path).
+    else if (e instanceof Damaged) res.status(422).json({ error: message });
     else {
       // Unexpected: the message may hold paths; the log gets it, the client a short note.
       options.log?.(`server error on ${res.req.path}: ${message}`);
@@ -174,7 +176,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
   const query = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   app.get(API.replays, (req, res) => {
     try {
-      res.json(replays.list({ env: query(req.query.env), agent: query(req.query.agent), run: query(req.query.run), mode: query(req.query.mode) }));
+      res.json(replays.listing({ env: query(req.query.env), agent: query(req.query.agent), run: query(req.query.run), mode: query(req.query.mode) }));
     } catch (e) {
       fail(res, e);
     }

@@ -239,7 +239,7 @@ export class Hub {
   list(): RunSummary[] {
     const live = [...this.runs.values()].map((r) => r.summary);
     const liveIds = new Set(live.map((r) => r.runId));
-    const stored = this.disk.list().filter((r) => !liveIds.has(r.runId));
+    const stored = this.disk.list(liveIds);
     const all = [...live, ...stored];
     const rank = (r: RunSummary) => (r.status === 'running' || r.status === 'starting' ? 0 : r.origin === 'disk' ? 2 : 1);
     // createdAt comes from disk and publishers: a missing one sorts last instead of throwing.

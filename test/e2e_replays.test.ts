@@ -82,7 +82,7 @@ describe.skipIf(skipBrowserTests)('replays in headless Chromium', () => {
 
   it('plays two same-seed evaluation episodes side by side and scrubs both to step 100', async () => {
     // The pair: evaluation episodes of the two runs from the same reset seed, the longest-lasting one.
-    const replays = await getJson<ReplaySummary[]>(`${server.url}${API.replays}?mode=eval`);
+    const replays = (await getJson<{ replays: ReplaySummary[] }>(`${server.url}${API.replays}?mode=eval`)).replays;
     const ofA = replays.filter((r) => r.runId === RUN_A);
     const ofB = replays.filter((r) => r.runId === RUN_B);
     expect(ofA.length).toBeGreaterThan(0);
@@ -104,7 +104,7 @@ describe.skipIf(skipBrowserTests)('replays in headless Chromium', () => {
     // The Replays page lists both; checking A highlights its same-seed partners, B among them.
     await page.goto(`${server.url}/#/replays`);
     await page.locator(row(a)).waitFor();
-    expect(await page.locator('[data-testid=replay-row]').count()).toBe(replays.length + (await getJson<ReplaySummary[]>(`${server.url}${API.replays}?mode=train`)).length);
+    expect(await page.locator('[data-testid=replay-row]').count()).toBe(replays.length + (await getJson<{ replays: ReplaySummary[] }>(`${server.url}${API.replays}?mode=train`)).replays.length);
     expect(await page.locator(row(a)).getAttribute('data-seed')).toBe(String(a.seed));
     await page.locator(`${row(a)} [data-testid=replay-select]`).check();
     await page.waitForFunction(`document.querySelector('${row(b).replace(/'/g, "\\'")}')?.classList.contains('same-seed')`);

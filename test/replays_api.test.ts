@@ -63,7 +63,8 @@ function rawGet(p: string): Promise<{ status: number; text: string }> {
 
 describe('replay and compare API', () => {
   it('lists the replay logs of the runs directory, and filters them', async () => {
-    const list = JSON.parse((await get('/api/replays')).text) as ReplaySummary[];
+    const { replays: list, damaged } = JSON.parse((await get('/api/replays')).text) as { replays: ReplaySummary[]; damaged: unknown[] };
+    expect(damaged).toEqual([]);
     // 2 runs × (evaluations at 1000 and 2000 steps) × 2 episodes, plus cubic-schedule training episodes.
     const evals = list.filter((r) => r.mode === 'eval');
     expect(evals).toHaveLength(8);
@@ -74,7 +75,7 @@ describe('replay and compare API', () => {
     const log = readReplay(path.join(runsDir, runIds[0]!, 'replays', e.name));
     expect(e.return).toBe(log.footer.return);
     expect(e.length).toBe(log.steps.length);
-    const filtered = JSON.parse((await get(`/api/replays?run=${runIds[1]}&mode=train`)).text) as ReplaySummary[];
+    const filtered = (JSON.parse((await get(`/api/replays?run=${runIds[1]}&mode=train`)).text) as { replays: ReplaySummary[] }).replays;
     expect(filtered.length).toBeGreaterThan(0);
     expect(filtered.every((r) => r.runId === runIds[1] && r.mode === 'train')).toBe(true);
   });

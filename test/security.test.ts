@@ -325,7 +325,7 @@ describe('prototype names', () => {
       for (const q of ['env', 'agent', 'run', 'mode']) {
         const r = await request(`/api/replays?${q}=${n}&${n}=1`);
         expect(r.status).toBe(200);
-        expect(JSON.parse(r.body)).toEqual([]);
+        expect(JSON.parse(r.body).replays).toEqual([]);
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

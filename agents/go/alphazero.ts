@@ -145,7 +145,7 @@ export function resolveHyperparameters(overrides: Record<string, unknown> = {}):
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 5 || size > 19) throw new Error(`alphazero: 'size' must be an integer from 5 to 19, got ${JSON.stringify(size)}`);
   const hp = defaultHyperparameters(size) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in hp)) throw new Error(`alphazero: unknown hyperparameter '${key}' (known: ${Object.keys(hp).join(', ')})`);
+    if (!Object.hasOwn(hp, key)) throw new Error(`alphazero: unknown hyperparameter '${key}' (known: ${Object.keys(hp).join(', ')})`);
     hp[key] = value;
   }
   for (const key of INT_FIELDS) {
