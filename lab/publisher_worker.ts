@@ -142,6 +142,10 @@ function flush(): void {
 async function end(status: 'done' | 'stopped' | 'failed', error: string | undefined, timeoutMs: number): Promise<void> {
   if (timer) clearTimeout(timer);
   timer = null;
+  // A short run can end before its first connection attempt has an answer: wait for it, briefly, so the run
+  // is still published (or the reason it is not is the right one).
+  const settleBy = performance.now() + Math.min(timeoutMs, 2000);
+  while (info && !announced && !keyRefused && !warned && performance.now() < settleBy) await new Promise((r) => setTimeout(r, 20));
   if (info && announced && socket.connected) {
     while (events.length || frames.length) socket.emit('publisher:events', { runId: info.runId, events: takeBatch() });
     const runId = info.runId;
