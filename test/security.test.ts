@@ -33,7 +33,7 @@ function idleTrainer(spec: LaunchSpec | GanLaunchSpec): Launched {
 
 beforeAll(async () => {
   runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-security-'));
-  server = await startLabServer({ port: 0, runsDir, hub: { launcher: { rl: idleTrainer, gan: idleTrainer }, staleMs: 400, retainMs: 600, sweepMs: 100 } });
+  server = await startLabServer({ port: 0, runsDir, hub: { launcher: { rl: idleTrainer, gan: idleTrainer }, staleMs: 1500, retainMs: 1000, sweepMs: 100 } });
 });
 
 afterAll(async () => {
@@ -299,15 +299,15 @@ describe('/publish', () => {
     expect(second.error).toMatch(/this connection publishes run quiet-run/);
     // Heartbeats keep it alive...
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 300));
       expect((await pub.emitWithAck('publisher:events', { runId: 'quiet-run', events: [] })).ok).toBe(true);
     }
     expect(server.hub.summary('quiet-run')!.status).toBe('running');
     // ...silence does not.
-    await until(() => server.hub.summary('quiet-run')?.status === 'lost', 3000, 'lost');
+    await until(() => server.hub.summary('quiet-run')?.status === 'lost', 6000, 'lost');
     expect(server.hub.summary('quiet-run')!.error).toMatch(/sent nothing/);
     await until(() => !pub.connected, 2000, 'disconnect');
-    await until(() => server.hub.summary('quiet-run') === null, 3000, 'dropped');
+    await until(() => server.hub.summary('quiet-run') === null, 6000, 'dropped');
     expect(server.hub.list().some((r) => r.runId === 'quiet-run')).toBe(false);
   });
 });
