@@ -16,7 +16,7 @@ import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
-import { Network, convSpec, mlpSpec } from './network.js';
+import { Network, convSpec, mlpSpec } from '../lab/network.js';
 import { FusedAdam } from '../lab/optim.js';
 import { ReplayBuffer, type ReplaySample } from './replay_buffer.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
-import { Network, convSpec, loadOptimizer, mlpSpec, saveOptimizer, type NetworkSpec } from './network.js';
+import { Network, convSpec, loadOptimizer, mlpSpec, saveOptimizer, type NetworkSpec } from '../lab/network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import { clipByGlobalNorm } from '../lab/optim.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';

@@ -20,12 +20,12 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluateRun, startTraining } from '../agents/train.js';
-import { Network } from '../agents/network.js';
+import { Network } from '../lab/network.js';
 import { make } from '../envs/index.js';
 import { tf } from '../lab/compute.js';
 import { AGENTS } from '../agents/registry.js';
 import { computeInfo } from '../lab/compute.js';
-import type { EventSink, TrainEvent } from '../lab/events.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { startLabServer } from '../server/app.js';
-import { LIVE_NAMESPACE, type FramesMessage } from '../lab/protocol.js';
+import { LIVE_NAMESPACE, type FramesMessage } from '../protocol/protocol.js';
 import { readMetricsFile } from '../lab/run_store.js';
 
 const quick = process.argv.includes('--quick');

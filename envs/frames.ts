@@ -87,3 +87,11 @@ export interface GoFrame {
 }
 
 export type RenderFrame = CartPoleFrame | FrozenLakeFrame | CliffWalkingFrame | TaxiFrame | SnakeFrame | GoFrame;
+
+/** Every frame kind, one per member of RenderFrame: the protocol validates frames against this list. */
+export const FRAME_KINDS = ['cartpole', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go'] as const satisfies readonly RenderFrame['kind'][];
+export type FrameKind = (typeof FRAME_KINDS)[number];
+// A frame type added to RenderFrame but not to FRAME_KINDS fails to compile here.
+type MissingKinds = Exclude<RenderFrame['kind'], FrameKind>;
+const everyKindListed: [MissingKinds] extends [never] ? true : MissingKinds = true;
+void everyKindListed;

@@ -2,7 +2,7 @@
  * A small Quick, Draw! classifier whose penultimate layer gives the features of the GAN quality metrics
  * (gan/metrics.ts: FD and KID). Trained once on the five shipped categories (apple, bicycle, cat, diamond,
  * fish; 2500 training and 500 held-out drawings each, a seeded split) and shipped in
- * data/quickdraw-classifier/ as model.json + weights.bin in the lab's network format (agents/network.ts), plus
+ * data/quickdraw-classifier/ as model.json + weights.bin in the lab's network format (lab/network.ts), plus
  * classifier.json (classes, split, training settings, accuracy).
  *
  * Architecture (inputs 28×28×1 in [0, 1], 0 background, 1 ink):
@@ -13,12 +13,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { integer } from '../lab/cli_args.js';
-import { Network, type NetworkSpec } from '../agents/network.js';
+import { fileURLToPath } from 'node:url';
+import { Network, type NetworkSpec } from '../lab/network.js';
 import { Rng } from '../envs/index.js';
-import { BACKEND_CHOICES, initCompute, tf, type BackendChoice, type ComputeInfo } from '../lab/compute.js';
+import { tf } from '../lab/compute.js';
 import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
 import { SHIPPED_CATEGORIES, loadNpyFile, shippedFile, toFloatImages } from './data.js';
 
@@ -331,64 +329,4 @@ export async function trainClassifier(options: TrainClassifierOptions = {}): Pro
   }
   net.dispose();
   return { classifier, info };
-}
-
-export interface TrainClassifierCliOptions {
-  seed: number;
-  epochs: number;
-  batch: number;
-  learningRate: number;
-  shift: number;
-  out: string;
-  backend: BackendChoice;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
-  return n;
-}
-
-/** Adds the options of `lab gan train-classifier` to a command. */
-export function classifierTrainOptions(command: Command): Command {
-  return command
-    .option('--seed <n>', 'seed of the split, the initial weights, the batches and the shifts', integer(0), 1)
-    .option('--epochs <n>', 'passes over the training images', integer(1), 15)
-    .option('--batch <n>', 'batch size', integer(1), 64)
-    .option('--learning-rate <x>', 'Adam learning rate', positive, 1e-3)
-    .option('--shift <px>', 'random shifts of up to this many pixels (augmentation; 0: none)', integer(0), 2)
-    .option('--out <dir>', 'where to write model.json, weights.bin and classifier.json', CLASSIFIER_DIR)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'));
-}
-
-/** What `lab gan train-classifier` does: trains, prints progress and the held-out accuracy, saves. */
-export async function trainClassifierCli(opts: TrainClassifierCliOptions): Promise<ClassifierInfo> {
-  const compute: ComputeInfo = await initCompute(opts.backend);
-  console.log(`backend ${compute.backend}: ${compute.reason}`);
-  const { classifier, info } = await trainClassifier({
-    seed: opts.seed,
-    epochs: opts.epochs,
-    batch: opts.batch,
-    learningRate: opts.learningRate,
-    shiftAugment: opts.shift,
-    out: opts.out,
-    log: (line) => console.log(line),
-  });
-  classifier.dispose();
-  console.log(`held-out accuracy ${(100 * info.accuracy.heldOut).toFixed(2)}% (train ${(100 * info.accuracy.train).toFixed(2)}%), ${info.params.toLocaleString('en-US')} parameters`);
-  console.log(`per class: ${Object.entries(info.accuracy.perClassHeldOut).map(([c, a]) => `${c} ${(100 * a).toFixed(1)}%`).join(', ')}`);
-  console.log(`saved to ${opts.out}`);
-  return info;
-}
-
-// `node --import tsx gan/classifier.ts [options]` trains and saves the shipped classifier.
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const program = classifierTrainOptions(new Command('classifier').description('train the Quick, Draw! feature classifier of the GAN metrics'));
-  program.action(async (opts: TrainClassifierCliOptions) => {
-    await trainClassifierCli(opts);
-  });
-  program.parseAsync(process.argv).catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exitCode = 1;
-  });
 }

@@ -6,7 +6,7 @@
  * dropout masks come from a seeded generator on the CPU and are uploaded, so a run is reproducible on every
  * backend and resumes exactly. Batch normalisation follows Keras: batch statistics in training (with the
  * moving averages updated from them), moving statistics in inference. Networks are saved as `model.json` +
- * `weights.bin` written by the lab itself (like agents/network.ts).
+ * `weights.bin` written by the lab itself (like lab/network.ts).
  *
  * Presets:
  *  - `book`: *Deep Learning Illustrated* (Krohn, Beyleveld & Bassens 2019) ch. 12, as its notebook runs on

@@ -19,12 +19,13 @@
  *                                average (generator-ema/), both optimizers, RNG states, the metrics offset and
  *                                the partial logging window
  */
+import type { DataMode, GanRunFields } from '../lab/run_files.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Rng } from '../envs/index.js';
 import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
-import type { EventSink, TrainEvent, UpdateEvent } from '../lab/events.js';
+import type { EventSink, TrainEvent, UpdateEvent } from '../protocol/events.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { renderPng, type Panel } from '../lab/plot.js';
 import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer, readMetricsFile, RunStore } from '../lab/run_store.js';
@@ -53,23 +54,10 @@ const GRID_SCALE = 3;
 /** Latents whose batch statistics the averaged generator's batch norm uses. */
 const CALIBRATION_COUNT = 512;
 
-export type DataMode = 'never' | 'if-missing' | 'always';
+export type { DataMode };
 
-export interface GanRunConfig {
-  kind: 'gan';
-  runId: string;
-  category: string;
-  preset: string;
-  hyperparameters: GanHyperparameters;
-  seed: number;
-  /** Iteration budget (one discriminator step + one adversarial step each). */
-  iterations: number;
-  data: { category: string; source: string; count: number; limit: number | null; download: DataMode };
-  backend: { requested: string; backend: string; reason: string; details: Record<string, unknown> };
-  versions: { lab: string; node: string; tfjs: string };
-  createdAt: string;
-  command: string;
-}
+/** A GAN run's config.json (its fields are defined, and checked, with the other kinds' in lab/run_files.ts). */
+export type GanRunConfig = GanRunFields<GanHyperparameters>;
 
 export interface GanStartOptions {
   category?: string;

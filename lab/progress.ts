@@ -2,7 +2,7 @@
  * The progress display of `lab train`: one line rewritten in place on a terminal (steps, episodes, recent
  * mean return, last evaluation, ε or entropy, steps/s, ETA); plain lines every few seconds otherwise.
  */
-import type { EventSink, TrainEvent } from './events.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
 
 export class ProgressSink implements EventSink {
   private recent: number[] = [];

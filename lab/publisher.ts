@@ -11,8 +11,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { typeScriptWorker } from './ts_worker.js';
-import type { EventSink, TrainEvent } from './events.js';
-import type { RunInfo } from './protocol.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
+import type { RunInfo } from '../protocol/protocol.js';
 import { resolveToken, RUN_KEY_ENV } from './server_key.js';
 
 /** Slots of the shared flags the worker writes and the trainer reads. */

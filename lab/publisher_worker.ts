@@ -7,8 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
-import type { TrainEvent } from './events.js';
-import { MAX_FRAME_MESSAGES_PER_SECOND, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type Ack, type PublisherToServer, type RunInfo, type ServerToPublisher, type WatchOrder } from './protocol.js';
+import type { TrainEvent } from '../protocol/events.js';
+import { MAX_FRAME_MESSAGES_PER_SECOND, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type Ack, type PublisherToServer, type RunInfo, type ServerToPublisher, type WatchOrder } from '../protocol/protocol.js';
 import { FLAG, type FromPublisherWorker, type PublisherWorkerData, type ToPublisherWorker } from './publisher.js';
 
 const { url, token, runKey, flags: flagsBuffer, maxBufferedFrames, maxBufferedEvents } = workerData as PublisherWorkerData;

@@ -5,15 +5,14 @@
  * directory and the field ("config.json: createdAt: expected a string, got nothing"), never an absolute path.
  *
  *   RL runs             lab/run_store.ts RunConfig        (no `kind`)
- *   GAN runs            gan/train.ts GanRunConfig         (`kind: "gan"`)
+ *   GAN runs            GanRunFields here (gan/train.ts narrows its hyperparameters)   (`kind: "gan"`)
  *   AlphaZero-lite runs agents/go/alphazero.ts            (`kind: "go-alphazero"`)
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { s, SchemaError, type Check } from './protocol.js';
+import { s, SchemaError, type Check } from '../protocol/protocol.js';
 import type { RunConfig } from './run_store.js';
-import type { TrainEvent } from './events.js';
-import type { GanRunConfig } from '../gan/train.js';
+import type { TrainEvent } from '../protocol/events.js';
 import { resolveReplayConfig, type ReplayConfig } from './replay.js';
 
 /** A run file that cannot be used, and why; `file` is relative to the run directory. */
@@ -29,6 +28,27 @@ export class RunDamage extends Error {
 
 /** `kind` of AlphaZero-lite run directories (agents/go/alphazero.ts ALPHAZERO_RUN_KIND, not imported: it loads TF). */
 export const ALPHAZERO_KIND = 'go-alphazero';
+
+/** Where a GAN run's images come from: the cache or the shipped subset only, download when missing, or again. */
+export type DataMode = 'never' | 'if-missing' | 'always';
+
+/** A GAN run's config.json (`kind: "gan"`); gan/train.ts narrows the hyperparameters to its own type. */
+export interface GanRunFields<H = Record<string, unknown>> {
+  kind: 'gan';
+  runId: string;
+  category: string;
+  preset: string;
+  hyperparameters: H;
+  seed: number;
+  /** Iteration budget (one discriminator step + one adversarial step each). */
+  iterations: number;
+  data: { category: string; source: string; count: number; limit: number | null; download: DataMode };
+  backend: { requested: string; backend: string; reason: string; details: Record<string, unknown> };
+  versions: { lab: string; node: string; tfjs: string };
+  createdAt: string;
+  command: string;
+}
+type GanRunConfig = GanRunFields;
 
 /** The parts of an AlphaZero-lite run's config.json that readers use (the trainer checks the rest). */
 export interface AlphaZeroRunConfigFields {

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EventSink, TrainEvent } from './events.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { readJson, recoverDir, writeJsonAtomic } from './fsutil.js';
 import type { ReplayConfig } from './replay.js';
 

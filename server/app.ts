@@ -1,6 +1,6 @@
 /**
  * The lab server: express 5 serves the built viewer and a small read-only JSON API; socket.io carries the
- * live protocol (lab/protocol.ts) on two namespaces, /live for viewers and /publish for trainers.
+ * live protocol (protocol/protocol.ts) on two namespaces, /live for viewers and /publish for trainers.
  * Binds to loopback unless told otherwise. Who may do what is decided in access.ts: the Host and Origin of
  * every request and handshake are checked, and starting or stopping anything needs the server's key.
  */
@@ -25,7 +25,7 @@ import {
   type ServerToPublisher,
   type ServerToViewer,
   type ViewerToServer,
-} from '../lab/protocol.js';
+} from '../protocol/protocol.js';
 import { Hub, type HubOptions } from './hub.js';
 import { catalog } from './catalog.js';
 import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { envIds, make, registration } from '../envs/index.js';
 import { AGENTS, agentEntry, findPreset } from '../agents/registry.js';
-import type { Catalog, CatalogAgent, CatalogEnv, CatalogGan, GanStartRequest, RlStartRequest } from '../lab/protocol.js';
+import type { Catalog, CatalogAgent, CatalogEnv, CatalogGan, GanStartRequest, RlStartRequest } from '../protocol/protocol.js';
 import { GAN_PRESETS } from '../gan/models.js';
 import { defaultCacheDir, SHIPPED_CATEGORIES } from '../gan/data.js';
 

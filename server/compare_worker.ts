@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { typeScriptWorker } from '../lab/ts_worker.js';
-import type { CompareResult } from '../lab/protocol.js';
+import type { CompareResult } from '../protocol/protocol.js';
 import { BadRequest, NotFound } from './replays_api.js';
 
 /** Comparisons waiting or running at once; more are refused (503) rather than queued without bound. */

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../lab/protocol.js';
+import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../protocol/protocol.js';
 import { ALPHAZERO_KIND, oneLine, publicMessage, readRawRunConfig, readRunConfig, readRunMetrics, RunDamage } from '../lab/run_files.js';
 import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { envFps } from './catalog.js';

@@ -14,7 +14,7 @@ import { sgfResult, toSgf } from '../envs/go/sgf.js';
 import { GnuGoPlayer, GtpPlayer } from '../agents/go/gnugo.js';
 import type { GoPlayer } from '../agents/go/player.js';
 import { ALPHAZERO_RUN_KIND, resolveAgentDir } from '../agents/go/alphazero.js';
-import { RUN_ID_PATTERN, s, type GoAgentInfo, type GoGameState, type GoNewRequest, type ServerToViewer, type ViewerToServer } from '../lab/protocol.js';
+import { RUN_ID_PATTERN, s, type GoAgentInfo, type GoGameState, type GoNewRequest, type ServerToViewer, type ViewerToServer } from '../protocol/protocol.js';
 
 /** The fields of an AlphaZero agent.json the game list shows (the rest is the GTP engine's to check). */
 const agentMetaSchema = s.object<{ size: number; komi: number; iteration: number }>(

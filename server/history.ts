@@ -2,7 +2,7 @@
  * Learning curves of a run, from live events or from metrics.jsonl, kept bounded: past a limit the older
  * points are thinned to every other one (the curve keeps its shape, memory stays flat on long runs).
  */
-import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, SamplesEvent, TrainEvent, UpdatePoint } from '../lab/protocol.js';
+import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, SamplesEvent, TrainEvent, UpdatePoint } from '../protocol/protocol.js';
 
 /**
  * At most `max` of a run's sample grids (sorted by step), evenly spread over the run: the first and the newest

@@ -37,7 +37,7 @@ import {
   type StepFrame,
   type ValidatedEvent,
   type ViewerToServer,
-} from '../lab/protocol.js';
+} from '../protocol/protocol.js';
 import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';

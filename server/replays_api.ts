@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseReplay, replayFrames, ReplayError, REPLAYS_DIR, type ReplayLog } from '../lab/replay.js';
-import { compareRuns, loadRuns, parseGroupBy, withLeftOut } from '../lab/compare.js';
+import { compareRuns, loadRuns, parseGroupBy, withLeftOut } from '../analysis/compare.js';
 import { publicMessage } from '../lab/run_files.js';
-import { REPLAY_NAME_PATTERN, RUN_ID_PATTERN, type CompareResult, type DamagedEntry, type ReplayDetail, type ReplayListing, type ReplaySummary, type RenderFrame } from '../lab/protocol.js';
+import { REPLAY_NAME_PATTERN, RUN_ID_PATTERN, type CompareResult, type DamagedEntry, type ReplayDetail, type ReplayListing, type ReplaySummary, type RenderFrame } from '../protocol/protocol.js';
 import type { DiskRuns } from './disk_runs.js';
 import { envFps } from './catalog.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCES = ['viewer/src', 'viewer/index.html', 'viewer/vite.config.ts', 'lab/protocol.ts', 'envs/frames.ts', 'lab/events.ts'];
+const SOURCES = ['viewer/src', 'viewer/index.html', 'viewer/vite.config.ts', 'protocol', 'envs/frames.ts'];
 
 function newestMtime(p: string): number {
   let stat: fs.Stats;

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { play } from '../lab/play.js';
-import { checkRunId } from '../lab/cli_args.js';
-import { RUN_ID_PATTERN } from '../lab/protocol.js';
+import { play } from '../cli/play.js';
+import { checkRunId } from '../cli/args.js';
+import { RUN_ID_PATTERN } from '../protocol/protocol.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 

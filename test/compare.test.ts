@@ -26,10 +26,10 @@ import {
   trimMean,
   unionGrid,
   type TaskScores,
-} from '../lab/stats.js';
-import { compareRuns, curvePanels, formatCompare, groupKey, loadRun, parseGroupBy, resolveRunDirs, type LoadedRun } from '../lab/compare.js';
+} from '../analysis/stats.js';
+import { compareRuns, curvePanels, formatCompare, groupKey, loadRun, parseGroupBy, resolveRunDirs, type LoadedRun } from '../analysis/compare.js';
 import { formatTick, niceAxis, renderPng, renderSvg, seriesColor, textWidth } from '../lab/plot.js';
-import { runCompare } from '../lab/cli_compare.js';
+import { runCompare } from '../cli/compare.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-compare-'));

@@ -17,7 +17,7 @@ import { ganPreset } from '../gan/models.js';
 import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
 import { dirBackupPath, readableDir, recoverDir, writeDirAtomic } from '../lab/fsutil.js';
 import { chooseCheckpoint, prepareMetricsForResume, readMetricsFile } from '../lab/run_store.js';
-import type { TrainEvent } from '../lab/events.js';
+import type { TrainEvent } from '../protocol/events.js';
 import { initCompute } from '../lab/compute.js';
 import { Rng } from '../envs/index.js';
 

@@ -17,7 +17,7 @@ import { DiskRuns } from '../server/disk_runs.js';
 import { Hub } from '../server/hub.js';
 import { BadRequest, Damaged, ReplayStore } from '../server/replays_api.js';
 import { checkRunConfig, parseMetrics, publicMessage, RunDamage } from '../lab/run_files.js';
-import type { RunSummary } from '../lab/protocol.js';
+import type { RunSummary } from '../protocol/protocol.js';
 import { agentLabel, damageReason, isDamaged, runTitle, sortRuns, statusMeta, STATUS_META } from '../viewer/src/model/runs.js';
 import { damagedRuns, runsByEnv } from '../viewer/src/model/compare.js';
 

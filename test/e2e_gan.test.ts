@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
-import { WATCH_SAMPLE_GRIDS, type SamplesEvent } from '../lab/protocol.js';
+import { WATCH_SAMPLE_GRIDS, type SamplesEvent } from '../protocol/protocol.js';
 import { readMetricsFile } from '../lab/run_store.js';
 
 

@@ -18,7 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
-import { LIVE_NAMESPACE, type GoGameState } from '../lab/protocol.js';
+import { LIVE_NAMESPACE, type GoGameState } from '../protocol/protocol.js';
 
 
 // The renderer's colours (viewer/src/model/palette.ts GO).

@@ -21,7 +21,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests } from './browser.js';
-import { API, type ReplayDetail, type ReplaySummary } from '../lab/protocol.js';
+import { API, type ReplayDetail, type ReplaySummary } from '../protocol/protocol.js';
 import type { CartPoleFrame } from '../envs/frames.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

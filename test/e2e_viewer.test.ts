@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
-import type { StepFrame } from '../lab/protocol.js';
+import type { StepFrame } from '../protocol/protocol.js';
 
 
 interface Probe {

@@ -6,10 +6,10 @@ import { initCompute, tf } from '../lab/compute.js';
 import { gaussianStats, matMul, sqrtPsd, symmetricEigen, type Gaussian } from '../gan/linalg.js';
 import { evaluateSamples, features, frechetDistance, frechetParts, kernelInceptionDistance, permutation, releaseSharedClassifier, selectRows } from '../gan/metrics.js';
 import { CLASSIFIER_DIR, QuickDrawClassifier, accuracyOf, classifierSplit, gatherSplit, loadClassImages } from '../gan/classifier.js';
-import { findRunDir, formatGanEval, ganEval } from '../gan/cli_gan_eval.js';
+import { findRunDir, formatGanEval, ganEval } from '../cli/gan_eval.js';
 import { SHIPPED_CATEGORIES } from '../gan/data.js';
 import { startGanTraining } from '../gan/train.js';
-import { main } from '../lab/cli.js';
+import { main } from '../cli/main.js';
 
 /** A small deterministic generator (LCG) for test data. */
 function lcg(seed: number): () => number {

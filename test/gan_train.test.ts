@@ -4,14 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { initCompute, tf } from '../lab/compute.js';
 import { readMetricsFile } from '../lab/run_store.js';
-import type { SamplesEvent, TrainEvent } from '../lab/events.js';
+import type { SamplesEvent, TrainEvent } from '../protocol/events.js';
 import { Rng } from '../envs/index.js';
 import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
 import { BitRng, GanNet, GanOptimizer, analyseSpec, binaryCrossEntropy, ganPreset, type BatchNormStat, type GanHyperparameters, type NetSpec } from '../gan/models.js';
 import { interpolationLatents, loadGenerator, readLatest, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
 import { gridPng, readGreyPng, slerp, toInk } from '../gan/images.js';
 import { symmetricEigen } from '../gan/linalg.js';
-import { main } from '../lab/cli.js';
+import { main } from '../cli/main.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-gan-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

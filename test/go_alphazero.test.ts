@@ -26,9 +26,9 @@ import {
   trainAlphaZero,
   type AlphaZeroEvent,
 } from '../agents/go/alphazero.js';
-import { makePlayer } from '../agents/go/match.js';
+import { makePlayer } from '../agents/go/players.js';
 import { evaluateRun, startTraining } from '../agents/train.js';
-import { attachSelfPlay } from '../lab/training.js';
+import { attachSelfPlay } from '../agents/training.js';
 import { makeVec } from '../envs/index.js';
 import { GtpClient } from '../agents/go/gtp_client.js';
 

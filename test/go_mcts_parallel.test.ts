@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GoBoard, fromGtp } from '../envs/go/board.js';
 import { MctsPlayer } from '../agents/go/mcts.js';
 import { ParallelMctsPlayer, mergeRootStats } from '../agents/go/mcts_parallel.js';
-import { makePlayer, playMatch } from '../agents/go/match.js';
+import { playMatch } from '../agents/go/match.js';
+import { makePlayer } from '../agents/go/players.js';
 import { RandomPlayer } from '../agents/go/random_player.js';
 import type { GoPlayer } from '../agents/go/player.js';
 

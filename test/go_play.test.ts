@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { startLabServer, type LabServer } from '../server/app.js';
-import { LIVE_NAMESPACE, type GoGameState } from '../lab/protocol.js';
+import { LIVE_NAMESPACE, type GoGameState } from '../protocol/protocol.js';
 import { GNUGO_PATH } from '../agents/go/gnugo.js';
 import { fromSgf } from '../envs/go/sgf.js';
 

@@ -28,7 +28,7 @@ import {
   type SamplesEvent,
   type StepEvent,
   type TrainEvent,
-} from '../lab/protocol.js';
+} from '../protocol/protocol.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const run = promisify(execFile);

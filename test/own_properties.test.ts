@@ -8,15 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schemas, validate, type ValidatedEvent } from '../lab/protocol.js';
+import { schemas, validate, type ValidatedEvent } from '../protocol/protocol.js';
 import { Box, GoVsOpponentEnv, make, registration, spec } from '../envs/index.js';
 import { agentEntry, findPreset, resolveAgentConfig } from '../agents/registry.js';
 import { ganPreset } from '../gan/models.js';
-import { keyValue } from '../lab/cli_args.js';
+import { keyValue } from '../cli/args.js';
 import { checkGanStartRequest, checkStartRequest } from '../server/catalog.js';
 import { DiskRuns } from '../server/disk_runs.js';
 import { GoGames } from '../server/go_games.js';
-import { groupKey, parseGroupBy, type LoadedRun } from '../lab/compare.js';
+import { groupKey, parseGroupBy, type LoadedRun } from '../analysis/compare.js';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'] as const;
 /** What Object.prototype held before the test (nothing may be added, nothing replaced). */

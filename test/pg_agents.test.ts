@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeVec, type TypedArray, type VectorEnv } from '../envs/index.js';
 import { initCompute, tf } from '../lab/compute.js';
-import { batchedActionMasks, toStepBatch } from '../lab/training.js';
+import { batchedActionMasks, toStepBatch } from '../agents/training.js';
 import { A2C, A2C_DEFAULTS, generalizedAdvantages, type A2CConfig } from '../agents/a2c.js';
 import { REINFORCE_DEFAULTS, Reinforce, discountedReturns, maskBias, type ReinforceConfig } from '../agents/reinforce.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Rng, make, makeVec, type Env, type EnvSnapshot } from '../envs/index.js';
 import { startTraining, resumeTraining } from '../agents/train.js';
 import { readMetricsFile } from '../lab/run_store.js';
-import type { TrainEvent } from '../lab/events.js';
+import type { TrainEvent } from '../protocol/events.js';
 import {
   DEFAULT_REPLAY_CONFIG,
   EpisodeWriter,
@@ -26,7 +26,7 @@ import {
   type ReplayHeader,
   type ReplayLog,
 } from '../lab/replay.js';
-import { main } from '../lab/cli.js';
+import { main } from '../cli/main.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-replay-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { startTraining } from '../agents/train.js';
 import { readReplay, replayFrames } from '../lab/replay.js';
-import type { CompareResult, ReplayDetail, ReplaySummary } from '../lab/protocol.js';
+import type { CompareResult, ReplayDetail, ReplaySummary } from '../protocol/protocol.js';
 
 let server: LabServer;
 let root: string;

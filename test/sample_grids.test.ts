@@ -1,7 +1,7 @@
 /** The server's bounded list of a GAN run's sample grids (server/history.ts). */
 import { describe, expect, it } from 'vitest';
 import { addGrids, thinGrids } from '../server/history.js';
-import type { SamplesEvent } from '../lab/protocol.js';
+import type { SamplesEvent } from '../protocol/protocol.js';
 
 const grid = (step: number, fill = step % 256): SamplesEvent => ({ type: 'samples', step, count: 1, width: 28, height: 28, pixels: Buffer.alloc(784, fill).toString('base64'), time: step });
 const steps = (list: SamplesEvent[]) => list.map((g) => g.step);

@@ -15,7 +15,7 @@ import { startLabServer, type LabServer } from '../server/app.js';
 import { MAX_SERVER_RUNS } from '../server/hub.js';
 import { Access } from '../server/access.js';
 import type { GanLaunchSpec, LaunchSpec, Launched } from '../server/launcher.js';
-import { LIVE_NAMESPACE, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type RunInfo } from '../lab/protocol.js';
+import { LIVE_NAMESPACE, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type RunInfo } from '../protocol/protocol.js';
 import { findServerToken, RUN_KEY_ENV, runtimeDir } from '../lab/server_key.js';
 
 let server: LabServer;

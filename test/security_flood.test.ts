@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { FRAME_BYTES_PER_RUN, GRID_BYTES_PER_RUN, MAX_RUNS_IN_MEMORY } from '../server/hub.js';
-import { LIVE_NAMESPACE, MAX_GRID_PIXELS, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type RunInfo, type RunSummary } from '../lab/protocol.js';
+import { LIVE_NAMESPACE, MAX_GRID_PIXELS, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type RunInfo, type RunSummary } from '../protocol/protocol.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 /** The bound this test holds the server to (docs/server.md): frames and grids of every run held, plus 96 MB. */

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { startTraining, resumeTraining, evaluateRun } from '../agents/train.js';
 import { readMetricsFile } from '../lab/run_store.js';
 import { initCompute, tf } from '../lab/compute.js';
-import type { TrainEvent } from '../lab/events.js';
+import type { TrainEvent } from '../protocol/events.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
-import { Trainer } from '../lab/training.js';
+import { Trainer } from '../agents/training.js';
 import { Rng, make, type TaxiEnv } from '../envs/index.js';
 import type { Agent } from '../agents/agent.js';
 

@@ -1,8 +1,8 @@
 /** Viewer Compare page logic: the request, the runs picker, and the figures of a real `compareRuns` result. */
 import { describe, expect, it } from 'vitest';
-import type { LoadedRun } from '../lab/compare.js';
-import { compareRuns } from '../lab/compare.js';
-import type { RunSummary } from '../lab/protocol.js';
+import type { LoadedRun } from '../analysis/compare.js';
+import { compareRuns } from '../analysis/compare.js';
+import type { RunSummary } from '../protocol/protocol.js';
 import { apiErrorMessage, compareQuery, compactNumber, confidenceLabel, curvePointsNear, curveTitle, decimalsForMagnitude, formatEstimate, runsByEnv, seedScores } from '../viewer/src/model/compare.js';
 
 function loaded(runId: string, agent: string, seed: number, evals: [number, number][]): LoadedRun {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { gridPng } from '../gan/images.js';
 import { cellOrigin, decodeSamples, fitScale, gridLayout, GUTTER_GREY, paintGrid, pixelCentre, pixelUnder, pushGrid, type SampleGrid } from '../viewer/src/model/gan_grid.js';
-import type { SamplesEvent } from '../lab/protocol.js';
+import type { SamplesEvent } from '../protocol/protocol.js';
 
 function event(step: number, ink: Uint8Array, count = 64, side = 28): SamplesEvent {
   return { type: 'samples', step, count, width: side, height: side, pixels: Buffer.from(ink).toString('base64'), time: 0 };

@@ -7,7 +7,7 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { GoBoard, defaultKomi as serverKomi, toGtp } from '../envs/go/board.js';
 import { goFrame } from '../envs/go/go_env.js';
-import type { GoGameState } from '../lab/protocol.js';
+import type { GoGameState } from '../protocol/protocol.js';
 import { goLayout, pointAtPixel } from '../viewer/src/model/go_geometry.js';
 import {
   ackErrorText,

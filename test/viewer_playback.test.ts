@@ -1,6 +1,6 @@
 /** Viewer playback model: episode splitting, the bounded buffer, live following and the playback speeds. */
 import { describe, expect, it } from 'vitest';
-import type { StepFrame } from '../lab/protocol.js';
+import type { StepFrame } from '../protocol/protocol.js';
 import { FrameBuffer, parseSpeed, Player, SPEEDS, startsEpisode } from '../viewer/src/model/playback.js';
 
 let clock = 1_000_000;

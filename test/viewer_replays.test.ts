@@ -3,7 +3,7 @@
  * different lengths, the playback clock, per-step readouts and the step frames the stage draws.
  */
 import { describe, expect, it } from 'vitest';
-import type { ReplayDetail, ReplaySummary } from '../lab/protocol.js';
+import type { ReplayDetail, ReplaySummary } from '../protocol/protocol.js';
 import {
   bestPartner,
   clampStep,

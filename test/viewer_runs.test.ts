@@ -1,6 +1,6 @@
 /** Viewer run-list logic: ordering, the run to watch on load, the URL hash, list figures. */
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '../lab/protocol.js';
+import type { RunSummary } from '../protocol/protocol.js';
 import { agentLabel, explorationLabel, formatRunHash, headlineReturn, parseRunHash, pickAutoWatch, progressLabel, runProgress, sortRuns, statusMeta, STATUS_META } from '../viewer/src/model/runs.js';
 
 function run(runId: string, over: Partial<RunSummary> = {}): RunSummary {

@@ -49,7 +49,7 @@ import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/comp
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
 import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer, readMetricsFile } from '../../lab/run_store.js';
-import { Network, convSpec } from '../network.js';
+import { Network, convSpec } from '../../lab/network.js';
 import { isOwnEye } from './mcts.js';
 import type { GoPlayer } from './player.js';
 

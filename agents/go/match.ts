@@ -14,8 +14,8 @@
  *     D = −400 · log10(1/p − 1); ±Infinity at p = 1 / 0.
  *   Its 95% interval is the Elo of the Wilson bounds (the map is monotone).
  */
-import fs, { mkdirSync, writeFileSync } from 'node:fs';
-import path, { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BLACK, GoBoard, defaultKomi, toGtp } from '../../envs/go/board.js';
 import { sgfResult, toSgf } from '../../envs/go/sgf.js';
 import type { GoPlayer } from './player.js';
@@ -238,89 +238,6 @@ export function formatMatch(r: MatchResult): string {
     line(header),
     ...rows.map(line),
   ].join('\n');
-}
-
-export interface PlayerSpecOptions {
-  /** Seed for the player's own randomness (random, mcts) or GnuGo's --seed. */
-  seed?: number;
-  /** MCTS / AlphaZero simulations per move. */
-  sims?: number;
-  /** Search time limit per move in milliseconds (MCTS, AlphaZero). */
-  moveTimeMs?: number;
-  /** GnuGo level when the spec is plain `gnugo` (default 1). */
-  level?: number;
-  /** MCTS: worker threads searching in parallel (root parallelisation; default 1, the calling thread); other players ignore it. */
-  threads?: number;
-}
-
-export const PLAYER_KINDS = ['random', 'mcts', 'gnugo', 'gnugo:<level>', 'alphazero:<runDir>', '<runDir of lab go train>'] as const;
-
-/**
- * Loads `MctsPlayer` from ./mcts.js (written separately); a clear error if that module or class is missing.
- * The specifier is a variable so this file does not depend on the module's types at compile time.
- */
-export async function loadMctsPlayer(options: { simulations?: number; seed?: number; timeLimitMs?: number }): Promise<GoPlayer> {
-  const specifier = './mcts.js';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`the mcts agent is not available: could not load agents/go/mcts.ts (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const Ctor = mod['MctsPlayer'];
-  if (typeof Ctor !== 'function') throw new Error('the mcts agent is not available: agents/go/mcts.ts does not export a class MctsPlayer');
-  const player = new (Ctor as new (o: { simulations?: number; seed?: number; timeLimitMs?: number }) => GoPlayer)(options);
-  if (typeof player.genmove !== 'function') throw new Error('the mcts agent is not available: MctsPlayer has no genmove method');
-  return player;
-}
-
-/**
- * Builds a player from a CLI spec: `random`, `mcts`, `gnugo`, `gnugo:<level>`, or an AlphaZero agent as
- * `alphazero:<dir>` or just `<dir>` (a run directory of `lab go train`, its `agent/` or a checkpoint).
- * With `moveTimeMs` and no `sims`, MCTS and AlphaZero search until the time is up.
- */
-export async function makePlayer(spec: string, options: PlayerSpecOptions = {}): Promise<GoPlayer> {
-  const seed = options.seed ?? 0;
-  if (options.moveTimeMs !== undefined && !(options.moveTimeMs > 0)) throw new Error(`move time must be positive, got ${options.moveTimeMs} ms`);
-  const timed = options.moveTimeMs !== undefined ? { timeLimitMs: options.moveTimeMs } : {};
-  // A time limit alone means "search until the time is up".
-  const sims = options.sims ?? (options.moveTimeMs !== undefined ? 10_000_000 : undefined);
-  if (spec === 'random') {
-    const { RandomPlayer } = await import('./random_player.js');
-    return new RandomPlayer({ seed });
-  }
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error(`threads must be an integer from 1 to 64, got ${options.threads}`);
-  if (spec === 'mcts') {
-    const timeName = options.sims === undefined && options.moveTimeMs !== undefined ? `mcts-${options.moveTimeMs / 1000}s` : null;
-    if (threads > 1) {
-      const { ParallelMctsPlayer } = await import('./mcts_parallel.js');
-      return ParallelMctsPlayer.create({ threads, seed, ...timed, ...(sims !== undefined ? { simulations: sims } : {}), name: `${timeName ?? `mcts-${sims ?? 1000}`}-t${threads}` });
-    }
-    const player = await loadMctsPlayer({ seed, ...timed, ...(sims !== undefined ? { simulations: sims } : {}) });
-    return timeName ? renamed(player, timeName) : player;
-  }
-  const az = /^alphazero:(.+)$/.exec(spec);
-  // A path (it has a separator, or names an existing directory) is an AlphaZero agent.
-  if (az || (!/^gnugo(:\d+)?$/.test(spec) && (/[\\/]/.test(spec) || (fs.existsSync(spec) && fs.statSync(spec).isDirectory())))) {
-    const dir = az ? az[1]! : spec;
-    const { AlphaZeroPlayer } = await import('./alphazero.js');
-    const base = `alphazero:${path.basename(path.resolve(dir))}`;
-    const name = options.sims === undefined && options.moveTimeMs !== undefined ? `${base}-${options.moveTimeMs / 1000}s` : `${base}-${sims ?? 400}`;
-    return AlphaZeroPlayer.load(dir, { name, ...timed, ...(sims !== undefined ? { simulations: sims } : {}) });
-  }
-  const g = /^gnugo(?::(\d+))?$/.exec(spec);
-  if (g) {
-    const level = g[1] !== undefined ? Number(g[1]) : (options.level ?? 1);
-    const { GnuGoPlayer, gnugoAvailable, GNUGO_PATH } = await import('./gnugo.js');
-    if (!gnugoAvailable()) throw new Error(`player '${spec}': ${GNUGO_PATH} not found (install GNU Go: apt-get install gnugo)`);
-    return new GnuGoPlayer({ level, seed });
-  }
-  throw new Error(`unknown player '${spec}' (expected one of ${PLAYER_KINDS.join(', ')})`);
-}
-
-function renamed(player: GoPlayer, name: string): GoPlayer {
-  return { name, genmove: (board) => player.genmove(board), close: () => player.close?.() };
 }
 
 /** When both players have the same name (random vs random), wraps them as "name (A)" / "name (B)". */

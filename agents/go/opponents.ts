@@ -6,6 +6,7 @@
  */
 import type { GoOpponent } from '../../envs/index.js';
 import { AlphaZeroPlayer, resolveAgentDir } from './alphazero.js';
+import { loadGreedyPolicy } from '../policy_loader.js';
 
 export interface LoadedOpponent {
   name: string;
@@ -24,7 +25,6 @@ export async function loadGoOpponent(dir: string, options: { simulations?: numbe
     const player = await AlphaZeroPlayer.load(dir, { simulations: options.simulations ?? 64 });
     return { name: player.name, policy: (board) => player.genmove(board), dispose: () => player.close() };
   }
-  const { loadGreedyPolicy } = await import('../train.js');
   let loaded;
   try {
     loaded = loadGreedyPolicy(dir);

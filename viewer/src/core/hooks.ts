@@ -3,7 +3,7 @@
  * the replay panes on screen with the step and frame each one shows; the Go game on the Play page; the sample
  * grid of a watched GAN run).
  */
-import type { GoGameState, RenderFrame, SamplesEvent, StepFrame } from '../../../lab/protocol.js';
+import type { GoGameState, RenderFrame, SamplesEvent, StepFrame } from '../../../protocol/protocol.js';
 import { rgb, STAGE } from '../model/palette.js';
 import type { StageProbe } from '../stage/stage.js';
 

@@ -2,7 +2,7 @@
  * Run views, keyed by a run's `kind` ('rl', 'gan', …). A view is one file under `src/views/` that calls
  * `registerRunView(kind, factory)`; the app mounts the view of the watched run's kind into the main area.
  */
-import type { FramesMessage, MetricsMessage, RunKind, RunSummary, SamplesEvent } from '../../../lab/protocol.js';
+import type { FramesMessage, MetricsMessage, RunKind, RunSummary, SamplesEvent } from '../../../protocol/protocol.js';
 import type { WatchResult } from '../net/connection.js';
 import type { Stage } from '../stage/stage.js';
 import type { LabHooks } from './hooks.js';

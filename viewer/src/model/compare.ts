@@ -1,8 +1,8 @@
 /**
  * The Compare page's logic (pure, no DOM): the request, the runs picker grouped by env, and the figures of a
- * `lab compare` result (`CompareResult`, lab/protocol.ts) as the page shows them.
+ * `lab compare` result (`CompareResult`, protocol/protocol.ts) as the page shows them.
  */
-import type { CompareResult, Estimate, GroupResult, RunSummary } from '../../../lab/protocol.js';
+import type { CompareResult, Estimate, GroupResult, RunSummary } from '../../../protocol/protocol.js';
 import { formatCount } from './format.js';
 import type { CompareParams } from './routes.js';
 

@@ -3,7 +3,7 @@
  * out in a grid, and painting it as RGBA the way the trainer's PNGs look (gan/images.ts `gridPng`): ink dark
  * on white (value 255 − ink), each image pixel an integer block (nearest neighbour), light-grey gutters.
  */
-import type { SamplesEvent } from '../../../lab/protocol.js';
+import type { SamplesEvent } from '../../../protocol/protocol.js';
 
 /** Grey of the gutters and the border (as in the trainer's PNGs). */
 export const GUTTER_GREY = 200;

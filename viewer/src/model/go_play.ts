@@ -4,7 +4,7 @@
  * and its score, area ownership at the end.
  */
 import type { GoFrame } from '../../../envs/frames.js';
-import { GO_OPPONENTS, type GoGameState, type GoNewRequest, type GoOpponentKind } from '../../../lab/protocol.js';
+import { GO_OPPONENTS, type GoGameState, type GoNewRequest, type GoOpponentKind } from '../../../protocol/protocol.js';
 import { gtpVertex } from './go_geometry.js';
 
 export const GO_SIZES = [5, 7, 9] as const;
@@ -33,7 +33,7 @@ export const DEFAULT_GO_SETTINGS: Readonly<GoSettings> = Object.freeze({ size: 7
 
 export const OPPONENT_LABELS: Record<GoOpponentKind, string> = { random: 'Random', mcts: 'MCTS', alphazero: 'AlphaZero (trained)', gnugo: 'GNU Go' };
 
-/** Run ids as the server accepts them (lab/protocol.ts RUN_ID_PATTERN). */
+/** Run ids as the server accepts them (protocol/protocol.ts RUN_ID_PATTERN). */
 const AGENT_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 
 /** The komi the server uses for a board size when the request names none (envs/go/board.ts `defaultKomi`). */

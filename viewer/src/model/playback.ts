@@ -10,7 +10,7 @@
  *             frame) it jumps to the newest episode in the buffer, skipping the ones in between;
  *   paused    the same frame until play or a single step.
  */
-import type { StepFrame } from '../../../lab/protocol.js';
+import type { StepFrame } from '../../../protocol/protocol.js';
 
 export type Speed = 'live' | 1 | 2 | 4 | 16;
 export const SPEEDS: readonly Speed[] = ['live', 1, 2, 4, 16];

@@ -2,7 +2,7 @@
  * Replay logs in the viewer (pure, no DOM): filtering and ordering the list, same-seed partners, the shared
  * timeline of several episodes, the playback clock, and per-step readouts of a replay.
  */
-import type { RenderFrame, ReplayDetail, ReplaySummary, StepFrame } from '../../../lab/protocol.js';
+import type { RenderFrame, ReplayDetail, ReplaySummary, StepFrame } from '../../../protocol/protocol.js';
 import type { ReplayFilters, ReplayRef } from './routes.js';
 
 // ---------------------------------------------------------------------------------------------------------

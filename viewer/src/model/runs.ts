@@ -1,5 +1,5 @@
 /** Run-list logic: status presentation, ordering, which run to watch on load, the URL hash (pure, no DOM). */
-import { ganCategoryOf, type RunStatus, type RunSummary } from '../../../lab/protocol.js';
+import { ganCategoryOf, type RunStatus, type RunSummary } from '../../../protocol/protocol.js';
 import { formatCount, formatRate, formatReturn } from './format.js';
 
 export interface StatusMeta {

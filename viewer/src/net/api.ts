@@ -1,5 +1,5 @@
 /** The lab server's read-only HTTP API as the Replays and Compare pages use it. */
-import { API, type ReplayDetail, type ReplaySummary, type RunSummary } from '../../../lab/protocol.js';
+import { API, type ReplayDetail, type ReplaySummary, type RunSummary } from '../../../protocol/protocol.js';
 import { apiErrorMessage, compareQuery, type CompareResult } from '../model/compare.js';
 import { replaysQuery } from '../model/replays.js';
 import type { CompareParams, ReplayFilters, ReplayRef } from '../model/routes.js';

@@ -15,7 +15,7 @@ import {
   type StartRunRequest,
   type StepFrame,
   type ViewerToServer,
-} from '../../../lab/protocol.js';
+} from '../../../protocol/protocol.js';
 
 export type LiveSocket = Socket<ServerToViewer, ViewerToServer>;
 

@@ -3,7 +3,7 @@
  * over its runs with a bootstrap CI band) and tabulates final scores — IQM and mean with their intervals,
  * median, per-seed scores — and the probability that one group's run beats another's.
  */
-import type { RunSummary } from '../../../lab/protocol.js';
+import type { RunSummary } from '../../../protocol/protocol.js';
 import type { Page } from '../core/app.js';
 import { replaceRoute } from '../core/nav.js';
 import {

@@ -13,7 +13,7 @@
  */
 import { Container, Graphics } from 'pixi.js';
 import type { GoFrame } from '../../../envs/frames.js';
-import { API, GO_OPPONENTS, type GoAgentInfo, type GoGameState, type GoOpponentKind } from '../../../lab/protocol.js';
+import { API, GO_OPPONENTS, type GoAgentInfo, type GoGameState, type GoOpponentKind } from '../../../protocol/protocol.js';
 import { fetchJson } from '../net/api.js';
 import type { Page } from '../core/app.js';
 import { hooks, noGoHook } from '../core/hooks.js';

@@ -3,7 +3,7 @@
  * session (the app hides it while another page shows) so that the runs list stays current; hidden, it watches
  * nothing.
  */
-import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../lab/protocol.js';
+import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../protocol/protocol.js';
 import { formatRoute, NO_FILTERS } from '../model/routes.js';
 import { agentLabel, damageReason, formatRunHash, isActive, isDamaged, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
 import { fetchCatalog, fetchSession, type ConnectionState, type LabConnection } from '../net/connection.js';

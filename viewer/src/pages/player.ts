@@ -6,7 +6,7 @@
  * Controls: play/pause, single step back and forward, a scrubber over 0…steps, real time (the env's render
  * fps) to 16×; keys space, ←/→ (shift: 10 steps), Home/End.
  */
-import type { ReplayDetail, StepFrame } from '../../../lab/protocol.js';
+import type { ReplayDetail, StepFrame } from '../../../protocol/protocol.js';
 import type { Page } from '../core/app.js';
 import { emptyProbe, hooks, type ReplayPaneHook } from '../core/hooks.js';
 import { recordRoute } from '../core/nav.js';

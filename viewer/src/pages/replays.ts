@@ -3,7 +3,7 @@
  * mode; a click plays one, two checked play side by side. With one evaluation episode checked, the episodes of
  * other runs that started from the same env seed are highlighted: the fair pairs to compare.
  */
-import type { ReplaySummary } from '../../../lab/protocol.js';
+import type { ReplaySummary } from '../../../protocol/protocol.js';
 import type { Page } from '../core/app.js';
 import { navigate, replaceRoute } from '../core/nav.js';
 import { formatCount, formatReturn } from '../model/format.js';

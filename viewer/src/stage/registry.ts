@@ -4,7 +4,7 @@
  */
 import type { Container } from 'pixi.js';
 import type { RenderFrame } from '../../../envs/frames.js';
-import type { StepFrame } from '../../../lab/protocol.js';
+import type { StepFrame } from '../../../protocol/protocol.js';
 import type { RGB } from '../model/palette.js';
 
 export interface StageSize {

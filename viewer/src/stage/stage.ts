@@ -3,7 +3,7 @@
  * element, drawing the current frame with the renderer registered for its kind.
  */
 import { Application, Container } from 'pixi.js';
-import type { StepFrame } from '../../../lab/protocol.js';
+import type { StepFrame } from '../../../protocol/protocol.js';
 import { rgb, STAGE, type RGB } from '../model/palette.js';
 import { createFrameRenderer, type FrameRenderer, type Probe, type StageSize } from './registry.js';
 

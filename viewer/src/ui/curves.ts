@@ -1,5 +1,5 @@
 /** Learning curves of an RL run: episode returns with a moving average and evaluations with a min–max band; update statistics. */
-import type { EpisodePoint, EvalPoint, RunHistory, UpdatePoint } from '../../../lab/protocol.js';
+import type { EpisodePoint, EvalPoint, RunHistory, UpdatePoint } from '../../../protocol/protocol.js';
 import { movingAverage, nearestIndex, smoothingWindow } from '../model/chart_math.js';
 import { formatCount, formatNumber, formatReturn } from '../model/format.js';
 import { Chart, type Readout, type Series } from './chart.js';

@@ -2,7 +2,7 @@
  * Learning curves of a GAN run against training iterations: the discriminator's and the generator's losses,
  * and the accuracies (D on real images, D on fakes, how often G fools D), from the run's update statistics.
  */
-import type { UpdatePoint } from '../../../lab/protocol.js';
+import type { UpdatePoint } from '../../../protocol/protocol.js';
 import { movingAverage, nearestIndex } from '../model/chart_math.js';
 import { formatCount, formatNumber } from '../model/format.js';
 import { Chart, type Readout, type Series } from './chart.js';

@@ -2,7 +2,7 @@
  * The "New run" form. An RL agent (`lab train`): env, agent, preset (of that agent), seed, steps. A GAN
  * (`lab gan train`): Quick, Draw! category, GAN preset, seed, iterations. Errors from the server shown inline.
  */
-import type { Catalog, CatalogAgent, RunKind, StartRunRequest } from '../../../lab/protocol.js';
+import type { Catalog, CatalogAgent, RunKind, StartRunRequest } from '../../../protocol/protocol.js';
 import { h, icon, ICONS } from './dom.js';
 
 export class NewRunForm {

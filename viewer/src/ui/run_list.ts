@@ -2,7 +2,7 @@
  * The runs list: one row per run (status, env, agent, seed, progress, return, speed); click to watch. A damaged
  * run (found on disk, its files unusable) shows why in place of its figures.
  */
-import type { RunSummary } from '../../../lab/protocol.js';
+import type { RunSummary } from '../../../protocol/protocol.js';
 import { formatAge } from '../model/format.js';
 import { agentLabel, damageReason, headlineReturn, isActive, progressLabel, runProgress, runTitle, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
 import { h, setAttr, setText } from './dom.js';

@@ -4,7 +4,7 @@
  * white like the trainer's PNGs), a strip of the grids received so far to scrub back through, and the loss and
  * accuracy curves. Stored runs show their last grid and their curves.
  */
-import type { FramesMessage, MetricsMessage, RunSummary, SamplesEvent } from '../../../lab/protocol.js';
+import type { FramesMessage, MetricsMessage, RunSummary, SamplesEvent } from '../../../protocol/protocol.js';
 import { noGanHook, type GanHook, type LabHooks } from '../core/hooks.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
 import { formatCount, formatNumber, formatRate } from '../model/format.js';

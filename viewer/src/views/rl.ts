@@ -1,7 +1,7 @@
 /**
  * The RL run view: HUD, the live stage with playback controls, and the learning curves.
  */
-import type { FramesMessage, MetricsMessage, RunSummary, StepFrame } from '../../../lab/protocol.js';
+import type { FramesMessage, MetricsMessage, RunSummary, StepFrame } from '../../../protocol/protocol.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
 import { formatCount, formatLatency, formatNumber, formatRate } from '../model/format.js';
 import { FrameBuffer, parseSpeed, Player, type Speed } from '../model/playback.js';

@@ -8,28 +8,29 @@ import { POLICIES } from '../agents/policies.js';
 import { play, type PlayRender } from './play.js';
 import { AGENTS, agentEntry } from '../agents/registry.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
-import { BACKEND_CHOICES, type BackendChoice } from './compute.js';
-import { ProgressSink } from './progress.js';
-import { checkRunId, integer, keyValue, pointedStep } from './cli_args.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import { ProgressSink } from '../lab/progress.js';
+import { checkRunId, integer, keyValue, pointedStep } from './args.js';
 
 /** A repeatable option's values, in order. */
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-import { RunStore, type RunConfig } from './run_store.js';
-import type { EventSink } from './events.js';
-import { LivePublisher } from './publisher.js';
-import { DEFAULT_HOST, DEFAULT_LIVE_URL, DEFAULT_PORT, type RunInfo } from './protocol.js';
+import { RunStore, type RunConfig } from '../lab/run_store.js';
+import type { EventSink } from '../protocol/events.js';
+import { LivePublisher } from '../lab/publisher.js';
+import { DEFAULT_HOST, DEFAULT_LIVE_URL, DEFAULT_PORT, type RunInfo } from '../protocol/protocol.js';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { GtpEngine } from '../agents/go/gtp_engine.js';
-import { distinctNames, formatMatch, makePlayer, playMatch, type GameResult } from '../agents/go/match.js';
-import { registerGoCommands } from '../agents/go/cli_go.js';
+import { distinctNames, formatMatch, playMatch, type GameResult } from '../agents/go/match.js';
+import { makePlayer } from '../agents/go/players.js';
+import { registerGoCommands } from './go.js';
 import { MatchPublisher } from '../agents/go/match_live.js';
 import type { GoBoard } from '../envs/go/board.js';
-import { registerCompareCommand } from './cli_compare.js';
-import { registerReplayCommands } from './cli_replay.js';
-import { registerGanCommands } from '../gan/cli_gan.js';
-import { registerGanEvalCommands } from '../gan/cli_gan_eval.js';
-import { parseTrainSchedule, type TrainSchedule } from './replay.js';
+import { registerCompareCommand } from './compare.js';
+import { registerReplayCommands } from './replay.js';
+import { registerGanCommands } from './gan.js';
+import { registerGanEvalCommands } from './gan_eval.js';
+import { parseTrainSchedule, type TrainSchedule } from '../lab/replay.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

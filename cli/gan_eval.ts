@@ -9,14 +9,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { integer } from '../lab/cli_args.js';
+import { integer } from './args.js';
 import { BACKEND_CHOICES, computeInfo, initCompute, type BackendChoice } from '../lab/compute.js';
 import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
-import { ganCommandGroup } from './cli_gan.js';
-import { CLASSIFIER_DIR, QuickDrawClassifier, classifierTrainOptions, trainClassifierCli, type TrainClassifierCliOptions } from './classifier.js';
-import { loadQuickDraw, toFloatImages } from './data.js';
-import { evaluateSamples, type SampleEval } from './metrics.js';
-import { loadGenerator } from './train.js';
+import { ganCommandGroup } from './gan.js';
+import { CLASSIFIER_DIR, QuickDrawClassifier } from '../gan/classifier.js';
+import { classifierTrainOptions, trainClassifierCli, type TrainClassifierCliOptions } from './classifier.js';
+import { loadQuickDraw, toFloatImages } from '../gan/data.js';
+import { evaluateSamples, type SampleEval } from '../gan/metrics.js';
+import { loadGenerator } from '../gan/train.js';
 
 export type EvalDataMode = 'never' | 'if-missing' | 'always';
 

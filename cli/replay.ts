@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { make } from '../envs/index.js';
-import { findReplays, readReplay, replayFrames, verifyReplay, type ReplayLog, type VerifyResult } from './replay.js';
+import { findReplays, readReplay, replayFrames, verifyReplay, type ReplayLog, type VerifyResult } from '../lab/replay.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toFixed(4))));

@@ -1,7 +1,7 @@
 /**
  * The result of `lab compare` as plain data: what `--json` prints, what the server's /api/compare returns and
  * what the viewer's Compare page draws. Types only (no imports with side effects), so the browser bundle can
- * share them through lab/protocol.ts.
+ * share them through protocol/protocol.ts.
  */
 
 export type GroupBy = 'agent-preset' | 'agent' | 'preset' | 'env' | `hyper:${string}`;

@@ -4,9 +4,9 @@
  * `--resume <runDir>` continues exactly.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkRunId, integer, keyValue } from '../../lab/cli_args.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../../lab/compute.js';
-import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome, type AlphaZeroRunConfig } from './alphazero.js';
+import { checkRunId, integer, keyValue } from './args.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome, type AlphaZeroRunConfig } from '../agents/go/alphazero.js';
 
 interface GoTrainCliOptions {
   size: number;

@@ -15,10 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
-import type { Agent, StepBatch, UpdateStats } from '../agents/agent.js';
-import type { EventSink, TrainEvent } from './events.js';
-import { RunStore, checkpointName, chooseCheckpoint, prepareMetricsForResume, type RunConfig } from './run_store.js';
-import { readJson, writeDirAtomic, writeJsonAtomic } from './fsutil.js';
+import type { Agent, StepBatch, UpdateStats } from './agent.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
+import { RunStore, checkpointName, chooseCheckpoint, prepareMetricsForResume, type RunConfig } from '../lab/run_store.js';
+import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import {
   REPLAYS_DIR,
   VectorReplayRecorder,
@@ -29,7 +29,7 @@ import {
   trainReplayName,
   type ReplayConfig,
   type ReplayMeta,
-} from './replay.js';
+} from '../lab/replay.js';
 
 export interface TrainerOptions {
   config: RunConfig;

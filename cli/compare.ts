@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { integer } from './cli_args.js';
-import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRuns, parseGroupBy, resolveRunDirs, withLeftOut, type CompareOptions, type LeftOutRun } from './compare.js';
-import { renderPng, renderSvg } from './plot.js';
+import { integer } from './args.js';
+import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRuns, parseGroupBy, resolveRunDirs, withLeftOut, type CompareOptions, type LeftOutRun } from '../analysis/compare.js';
+import { renderPng, renderSvg } from '../lab/plot.js';
 
 function probability(value: string): number {
   const n = Number(value);

@@ -9,7 +9,7 @@
  *     publisher:hello / :events / :end        run:frames / run:metrics / runs:changed
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
-import type { GoFrame, RenderFrame } from '../envs/frames.js';
+import { FRAME_KINDS, type GoFrame, type RenderFrame } from '../envs/frames.js';
 import type { CheckpointEvent, EpisodeEvent, EvalEvent, SamplesEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
 export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent };
@@ -466,7 +466,6 @@ export const s = {
   },
 };
 
-const FRAME_KINDS = ['cartpole', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go'] as const;
 const runId = s.string({ pattern: RUN_ID_PATTERN });
 const step = s.int({ min: 0 });
 const time = s.number({ min: 0 });

@@ -1,6 +1,6 @@
 /** Argument parsers shared by the `lab` sub-commands (commander's custom option processing). */
 import { InvalidArgumentError } from 'commander';
-import { RUN_ID_PATTERN } from './protocol.js';
+import { RUN_ID_PATTERN } from '../protocol/protocol.js';
 
 /** An option value that must be a safe integer ≥ `min`. */
 export function integer(min: number) {

@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../lab/compute.js';
+import { tf } from './compute.js';
 import { Rng } from '../envs/index.js';
-import { writeFileAtomic, readJson, writeFloat32Concat } from '../lab/fsutil.js';
+import { writeFileAtomic, readJson, writeFloat32Concat } from './fsutil.js';
 
 export type Activation = 'relu' | 'tanh' | 'linear' | 'elu' | 'sigmoid';
 

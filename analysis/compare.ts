@@ -1,6 +1,6 @@
 /**
  * `lab compare`: final scores and learning curves of groups of runs (an agent over several seeds), with the
- * interval estimates that Agarwal et al. (2021) recommend (see lab/stats.ts for the definitions).
+ * interval estimates that Agarwal et al. (2021) recommend (see analysis/stats.ts for the definitions).
  *
  * - The score of a run is its final greedy evaluation: the mean return of the last `eval` event in its
  *   metrics.jsonl. A run without evaluations falls back to the mean return of its last 100 training episodes,
@@ -14,8 +14,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EpisodeEvent, EvalEvent, TrainEvent } from './events.js';
-import { parseRunJson, readRunFile, readRunMetrics, RunDamage } from './run_files.js';
+import type { EpisodeEvent, EvalEvent, TrainEvent } from '../protocol/events.js';
+import { parseRunJson, readRunFile, readRunMetrics, RunDamage } from '../lab/run_files.js';
 import { spec } from '../envs/index.js';
 import {
   aggregateIqm,
@@ -36,8 +36,8 @@ import {
   type CurvePoint,
   type TaskScores,
 } from './stats.js';
-import { seriesColor, type Panel } from './plot.js';
-import type { CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats } from './compare_types.js';
+import { seriesColor, type Panel } from '../lab/plot.js';
+import type { CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats } from '../protocol/compare_types.js';
 
 export type { CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats };
 

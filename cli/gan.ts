@@ -5,13 +5,13 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { checkRunId, integer, keyValue, pointedStep } from '../lab/cli_args.js';
+import { checkRunId, integer, keyValue, pointedStep } from './args.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
-import type { EventSink, TrainEvent } from '../lab/events.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
-import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../lab/protocol.js';
-import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from './models.js';
-import { readLatest, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from './train.js';
+import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
+import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from '../gan/models.js';
+import { readLatest, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';

@@ -1,0 +1,55 @@
+/**
+ * The layers, enforced (npm test runs `npm run lint:deps`). Each folder imports only folders to its right:
+ *
+ *   bin → {cli → server} → {agents, gan, analysis} → lab → protocol → envs
+ *
+ * and the viewer only the protocol and the envs' frame types. Type-only imports count too, and so do dynamic
+ * `import()`s: a cycle hidden behind one is still a cycle. docs/architecture.md explains the picture.
+ */
+const layer = (from, notTo, comment) => ({
+  name: `${from}-not-to-${notTo.join('-')}`,
+  comment,
+  severity: 'error',
+  from: { path: `^${from}/` },
+  to: { path: `^(${notTo.join('|')})/` },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'no runtime import cycles, dynamic imports included (a cycle through type-only imports vanishes at run time)',
+      severity: 'error',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    layer('envs', ['protocol', 'lab', 'agents', 'gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'environments are the bottom layer'),
+    layer('protocol', ['lab', 'agents', 'gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'the protocol knows only the envs (frame types)'),
+    layer('lab', ['agents', 'gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'lab is infrastructure: nothing built on it'),
+    layer('agents', ['gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'agents build on lab, not on their siblings'),
+    layer('gan', ['agents', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'the GAN builds on lab, not on its siblings'),
+    layer('analysis', ['agents', 'gan', 'cli', 'server', 'bin', 'viewer'], 'analysis reads run directories through lab'),
+    layer('server', ['cli', 'bin', 'viewer'], 'the server is started by the CLI, not the other way round'),
+    layer('cli', ['bin', 'viewer'], 'commands are run by bin/lab.mjs'),
+    {
+      name: 'viewer-only-protocol',
+      comment: 'the browser viewer imports only the protocol and the envs\' frame types',
+      severity: 'error',
+      from: { path: '^viewer/' },
+      to: { path: '^(?!viewer/|protocol/|envs/frames\\.ts$|node_modules/)' },
+    },
+    {
+      name: 'not-to-tests-or-benchmarks',
+      severity: 'error',
+      from: { pathNot: '^(test|bench)/' },
+      to: { path: '^(test|bench)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|viewer/dist)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },
+  },
+};
