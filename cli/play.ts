@@ -1,9 +1,12 @@
 /**
- * Plays episodes of an env with a fixed policy and shows them in a terminal: `ansi` frames animated in place
- * (or printed one after another when stdout is not a terminal), `json` frames as JSON lines, or `none`.
+ * `lab play` and `lab demo`: plays episodes of an env with a fixed policy and shows them in a terminal: `ansi`
+ * frames animated in place (or printed one after another when stdout is not a terminal), `json` frames as JSON
+ * lines, or `none`.
  */
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { make, type Env, type MakeOptions } from '../envs/index.js';
-import { buildPolicy } from '../agents/policies.js';
+import { buildPolicy, POLICIES } from '../agents/policies.js';
+import { integer, keyValue } from './args.js';
 
 export type PlayRender = 'ansi' | 'json' | 'none';
 
@@ -109,3 +112,56 @@ export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
   }
   return summaries;
 }
+
+export function registerPlayCommands(program: Command): void {
+  program
+    .command('play')
+    .description('play episodes of an environment with a fixed policy and watch them in the terminal')
+    .argument('<env>', 'environment id, e.g. CartPole-v1 (see `lab envs`)')
+    .addOption(new Option('--policy <name>', `policy: ${POLICIES.map((p) => `${p.name} (${p.description})`).join('; ')}`).default('random'))
+    .addOption(new Option('--render <mode>', 'how to show episodes').choices(['ansi', 'json', 'none']).default('ansi'))
+    .option('--episodes <n>', 'number of episodes', integer(1), 3)
+    .option('--seed <n>', 'seed of the first episode (episode k uses seed + k)', integer(0), 0)
+    .option('--fps <n>', "frames per second for ansi output (default: the env's; 0: as fast as possible)", nonNegativeNumber)
+    .option('--max-episode-steps <n>', 'override the time limit', integer(1))
+    .option('--kw <key=value>', 'environment option, repeatable (e.g. --kw isSlippery=false)', keyValue)
+    .action(async (envId: string, opts: { policy: string; render: PlayRender; episodes: number; seed: number; fps?: number; maxEpisodeSteps?: number; kw?: Record<string, unknown> }) => {
+      await play({
+        envId,
+        policy: opts.policy,
+        render: opts.render,
+        episodes: opts.episodes,
+        seed: opts.seed,
+        ...(opts.fps !== undefined ? { fps: opts.fps } : {}),
+        ...(opts.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: opts.maxEpisodeSteps } : {}),
+        envKwargs: opts.kw ?? {},
+      });
+    });
+
+  program
+    .command('demo')
+    .description('a short terminal tour: Cart-Pole random vs a controller, then the grid games solved by value iteration')
+    .option('--fps <n>', 'frames per second (0: no delay)', nonNegativeNumber)
+    .action(async (opts: { fps?: number }) => {
+      const fps = opts.fps !== undefined ? { fps: opts.fps } : {};
+      const tour: { envId: string; policy: string; note: string; maxEpisodeSteps?: number }[] = [
+        { envId: 'CartPole-v1', policy: 'random', note: 'Random pushes: the pole falls after about 22 steps.' },
+        { envId: 'CartPole-v1', policy: 'controller', note: 'A feedback controller keeps it up (shown for 150 of 500 steps).', maxEpisodeSteps: 150 },
+        { envId: 'FrozenLake-v1', policy: 'optimal', note: 'Value iteration on the slippery lake: the optimum succeeds ~74% of the time.' },
+        { envId: 'Taxi-v4', policy: 'optimal', note: 'Value iteration on Taxi: pick up, drive, drop off.' },
+        { envId: 'Snake-v0', policy: 'random', note: 'Snake with random moves (a DQN learns this in the agents issue).' },
+      ];
+      for (const step of tour) {
+        console.log(`\n== ${step.envId}, policy '${step.policy}': ${step.note}`);
+        await play({ envId: step.envId, policy: step.policy, episodes: 1, render: 'ansi', ...fps, ...(step.maxEpisodeSteps ? { maxEpisodeSteps: step.maxEpisodeSteps } : {}) });
+      }
+      console.log('\nNext: `npx lab play <env> --policy <name>`, `npx lab envs`, `npm run bench:envs`.');
+    });
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
+  return n;
+}
+

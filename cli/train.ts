@@ -1,0 +1,168 @@
+/** `lab train`: trains an agent, stores the run, resumes one, publishes it live. */
+import { Command, Option } from 'commander';
+import { make } from '../envs/index.js';
+import { AGENTS } from '../agents/registry.js';
+import { resumeTraining, startTraining } from '../agents/train.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import { ProgressSink } from '../lab/progress.js';
+import { checkRunId, integer, keyValue, pointedStep } from './args.js';
+import { RunStore, type RunConfig } from '../lab/run_store.js';
+import type { EventSink } from '../protocol/events.js';
+import { LivePublisher } from '../lab/publisher.js';
+import { DEFAULT_LIVE_URL, type RunInfo } from '../protocol/protocol.js';
+import path from 'node:path';
+import { parseTrainSchedule, type TrainSchedule } from '../lab/replay.js';
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train an agent; writes a run directory with config, metrics, checkpoints and the final policy')
+    .option('--env <id>', 'environment id (a preset may choose it, e.g. --preset book uses CartPole-v0)')
+    .addOption(new Option('--agent <name>', 'agent').choices(Object.keys(AGENTS)).default('dqn'))
+    .option('--preset <name>', 'named hyperparameter preset (default: the one tuned for the env, if any)')
+    .option('--seed <n>', 'run seed', integer(0), 0)
+    .option('--steps <n>', 'env-step budget', integer(1))
+    .option('--episodes <n>', 'episode budget (stops at whichever budget ends first)', integer(1))
+    .option('--eval-every <n>', 'env steps between greedy evaluations (0: only at the end)', integer(0))
+    .option('--eval-episodes <n>', 'episodes per evaluation', integer(1))
+    .option('--checkpoint-every <n>', 'env steps between checkpoints (0: only at the end; default: a tenth of --steps, from 100 to 10,000)', integer(0))
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .option('--out <dir>', 'directory for run directories', 'runs')
+    .option('--set <key=value>', 'override a hyperparameter, repeatable (e.g. --set learningRate=0.001)', keyValue)
+    .option('--kw <key=value>', 'environment option, repeatable', keyValue)
+    .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options are taken from the run)')
+    .option('--run-id <id>', 'name of the run directory (default: <env>-<agent>[-<preset>]-s<seed>-<time>)')
+    .option('--live [url]', `publish the run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)
+    .option('--token <key>', 'the lab server\'s key for --live (default: LAB_TOKEN, else found by itself for a server on this machine)')
+    .option('--live-every <k>', 'stream the steps of every k-th episode only', integer(1), 1)
+    .option('--live-fps <n>', 'most frames per second streamed while watched (whole episodes are skipped to stay within it)', integer(1), 300)
+    .option('--record-train <schedule>', 'replay logs of training episodes (sub-env 0): cubic (0, 1, 8, 27, …, then every 1000th), none, all or every:N', (v: string) => parseTrainSchedule(v))
+    .option('--record-frames', 'store render() frames in replay logs (otherwise regenerated on demand)')
+    .option('--record-obs', 'store observations in replay logs')
+    .option('--no-record-eval', 'no replay logs of evaluation episodes')
+    .action(async (opts: TrainCliOptions) => {
+      checkRunId(opts.runId);
+      let stop = false;
+      const progress: { sink: ProgressSink | null } = { sink: null };
+      const live = opts.live
+        ? new LivePublisher({
+            url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
+            ...(opts.token ? { token: opts.token } : {}),
+            frameEvery: opts.liveEvery,
+            maxFramesPerSecond: opts.liveFps,
+            onStop: () => {
+              if (!stop) console.log('\nstopping (asked by the viewer): writing a checkpoint');
+              stop = true;
+            },
+            onNotice: (m) => console.log(`live: ${m}`),
+          })
+        : null;
+      const onStart = (config: RunConfig, runDir: string) => {
+        console.log(`run ${runDir}`);
+        console.log(`${config.agent}${config.preset ? ` (preset ${config.preset})` : ''} on ${config.envId}, seed ${config.seed}, ${config.steps.toLocaleString('en-US')} steps${config.episodes ? ` or ${config.episodes} episodes` : ''}`);
+        console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
+        progress.sink = new ProgressSink(config.steps, config.episodes);
+        live?.begin(runInfo(config, runDir));
+      };
+      const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
+      if (live) sinks.push(live);
+      const onSignal = () => {
+        if (stop) process.exit(130);
+        stop = true;
+        console.log('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)');
+      };
+      process.on('SIGINT', onSignal);
+      try {
+        const outcome = opts.resume
+          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop || (live?.stopRequested ?? false), onStart })
+          : await startTraining({
+              agent: opts.agent,
+              seed: opts.seed,
+              ...(opts.env ? { envId: opts.env } : {}),
+              ...(opts.preset ? { preset: opts.preset } : {}),
+              ...(opts.steps ? { steps: opts.steps } : {}),
+              ...(opts.episodes ? { episodes: opts.episodes } : {}),
+              ...(opts.evalEvery !== undefined ? { evalEvery: opts.evalEvery } : {}),
+              ...(opts.evalEpisodes ? { evalEpisodes: opts.evalEpisodes } : {}),
+              ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
+              ...(opts.runId ? { runId: opts.runId } : {}),
+              backend: opts.backend,
+              out: opts.out,
+              overrides: opts.set ?? {},
+              envKwargs: opts.kw ?? {},
+              replays: { eval: opts.recordEval, frames: opts.recordFrames === true, obs: opts.recordObs === true, ...(opts.recordTrain ? { train: opts.recordTrain } : {}) },
+              sinks,
+              shouldStop: () => stop || (live?.stopRequested ?? false),
+              command: ['lab', ...process.argv.slice(2)].join(' '),
+              onStart,
+            });
+        const { result } = outcome;
+        await live?.end(result.stopped ? 'stopped' : 'done');
+        console.log(
+          `${result.stopped ? 'stopped' : 'done'}: ${result.steps.toLocaleString('en-US')} steps, ${result.episodes} episodes` +
+            (result.lastEval ? `, final greedy eval ${result.lastEval.meanReturn.toFixed(1)} ± ${result.lastEval.stdReturn.toFixed(1)}` : ''),
+        );
+        console.log(`run directory: ${outcome.runDir}  (evaluate: npx lab eval ${outcome.runDir}; resume: npx lab train --resume ${outcome.runDir})`);
+      } catch (e) {
+        await live?.end('failed', e instanceof Error ? e.message : String(e));
+        throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+}
+
+interface TrainCliOptions {
+  env?: string;
+  agent: string;
+  preset?: string;
+  seed: number;
+  steps?: number;
+  episodes?: number;
+  evalEvery?: number;
+  evalEpisodes?: number;
+  checkpointEvery?: number;
+  backend: BackendChoice;
+  out: string;
+  set?: Record<string, unknown>;
+  kw?: Record<string, unknown>;
+  resume?: string;
+  runId?: string;
+  live?: string | true;
+  token?: string;
+  liveEvery: number;
+  liveFps: number;
+  recordTrain?: TrainSchedule;
+  recordFrames?: boolean;
+  recordObs?: boolean;
+  recordEval: boolean;
+}
+
+/** What a publisher announces: the run's identity and how to play its frames. */
+function runInfo(config: RunConfig, runDir: string): RunInfo {
+  let fps = 30;
+  try {
+    const probe = make(config.envId, config.envKwargs);
+    fps = probe.metadata.renderFps;
+    probe.close();
+  } catch {
+    // the trainer itself will report a broken env
+  }
+  return {
+    runId: config.runId,
+    kind: 'rl',
+    envId: config.envId,
+    agent: config.agent,
+    preset: config.preset,
+    seed: config.seed,
+    steps: config.steps,
+    episodes: config.episodes,
+    numEnvs: config.numEnvs,
+    backend: config.backend.backend,
+    fps,
+    runDir: path.resolve(runDir),
+    startStep: pointedStep(() => RunStore.open(runDir).latestCheckpoint()?.step),
+    hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
+  };
+}
+
