@@ -18,6 +18,9 @@
  * summed loss; separate networks keep the policy network a plain logits network for `savePolicy` and avoid
  * balancing the two losses inside shared features. The actor's output layer starts small (×0.01, as
  * CleanRL's orthogonal init with std 0.01), so the first policy is close to uniform.
+ *
+ * GAE, the losses and the categorical-policy helpers (masking, sampling) are in `policy_gradient.ts`, shared
+ * with REINFORCE.
  */
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
@@ -26,7 +29,19 @@ import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from '../lab/network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import { clipByGlobalNorm } from '../lab/optim.js';
-import { categoricalTerms, forward, maskBias, policyProbabilities, policySpec, samplePolicy, standardize } from './reinforce.js';
+import {
+  categoricalTerms,
+  explainedVariance,
+  forward,
+  generalizedAdvantages,
+  maskBias,
+  policyGradientLoss,
+  policyProbabilities,
+  policySpec,
+  samplePolicy,
+  standardize,
+  valueFunctionLoss,
+} from './policy_gradient.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
 export interface A2CConfig {
@@ -71,40 +86,6 @@ export const A2C_DEFAULTS: A2CConfig = {
   maxGradNorm: 0.5,
   normalizeAdvantage: false,
 };
-
-/**
- * GAE(λ) over a time-major rollout (index t · numEnvs + i). `nextValues` are V of the true next observations
- * (final observations where an episode ended). Returns advantages and critic targets R = A + V.
- */
-export function generalizedAdvantages(
-  rollout: {
-    rewards: ArrayLike<number>;
-    values: ArrayLike<number>;
-    nextValues: ArrayLike<number>;
-    terminations: ArrayLike<number>;
-    truncations: ArrayLike<number>;
-  },
-  numEnvs: number,
-  nSteps: number,
-  gamma: number,
-  lambda: number,
-): { advantages: Float32Array; returns: Float32Array } {
-  const { rewards, values, nextValues, terminations, truncations } = rollout;
-  const advantages = new Float32Array(numEnvs * nSteps);
-  const returns = new Float32Array(numEnvs * nSteps);
-  for (let i = 0; i < numEnvs; i++) {
-    let next = 0;
-    for (let t = nSteps - 1; t >= 0; t--) {
-      const j = t * numEnvs + i;
-      const done = terminations[j] || truncations[j];
-      const delta = rewards[j]! + (terminations[j] ? 0 : gamma * nextValues[j]!) - values[j]!;
-      next = delta + (done ? 0 : gamma * lambda * next);
-      advantages[j] = next;
-      returns[j] = next + values[j]!;
-    }
-  }
-  return { advantages, returns };
-}
 
 /** The rollout in progress, as plain arrays (saved as JSON with checkpoints). */
 interface Rollout {
@@ -212,8 +193,8 @@ export class A2C implements Agent {
       const { grads } = tf.variableGrads(
         () => {
           const { logProb, entropy } = categoricalTerms(this.actor.apply(input), actions, k, biasT);
-          const policyLoss = tf.neg(tf.mean(tf.mul(logProb, adv)));
-          const valueLoss = tf.mean(tf.square(tf.sub(tf.reshape(this.critic.apply(input), [n]), target)));
+          const policyLoss = policyGradientLoss(logProb, adv);
+          const valueLoss = valueFunctionLoss(tf.reshape(this.critic.apply(input), [n]), target);
           const meanEntropy = tf.mean(entropy);
           kept.push(tf.keep(policyLoss), tf.keep(valueLoss), tf.keep(meanEntropy));
           return tf.addN([policyLoss, tf.mul(valueLoss, c.vfCoef), tf.mul(meanEntropy, -c.entCoef)]) as tf.Scalar;
@@ -274,24 +255,4 @@ export class A2C implements Agent {
     this.critic.dispose();
     this.optimizer.dispose();
   }
-}
-
-/** 1 − Var[R − V] / Var[R]: how much of the return variance the critic explains (SB3's explained_variance). */
-function explainedVariance(values: ArrayLike<number>, returns: ArrayLike<number>): number {
-  const n = returns.length;
-  let mr = 0;
-  let md = 0;
-  for (let i = 0; i < n; i++) {
-    mr += returns[i]!;
-    md += returns[i]! - values[i]!;
-  }
-  mr /= n;
-  md /= n;
-  let vr = 0;
-  let vd = 0;
-  for (let i = 0; i < n; i++) {
-    vr += (returns[i]! - mr) ** 2;
-    vd += (returns[i]! - values[i]! - md) ** 2;
-  }
-  return vr === 0 ? 0 : 1 - vd / vr;
 }

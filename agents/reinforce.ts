@@ -17,15 +17,28 @@
  * than they are (a known bias of plain REINFORCE under time limits).
  *
  * With several sub-envs (`numEnvs`) each runs its own episodes; they simply finish more episodes per update.
- * The helpers for categorical policies (masking, sampling, log-probabilities, entropy) are shared with A2C.
+ * Returns, standardisation, the losses and the categorical-policy helpers (masking, sampling) are in
+ * `policy_gradient.ts`, shared with A2C.
  */
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
-import { Network, convSpec, loadOptimizer, mlpSpec, saveOptimizer, type NetworkSpec } from '../lab/network.js';
+import { Network, loadOptimizer, saveOptimizer } from '../lab/network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import { clipByGlobalNorm } from '../lab/optim.js';
+import {
+  categoricalTerms,
+  discountedReturns,
+  forward,
+  maskBias,
+  policyGradientLoss,
+  policyProbabilities,
+  policySpec,
+  samplePolicy,
+  standardize,
+  valueFunctionLoss,
+} from './policy_gradient.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
 export interface ReinforceConfig {
@@ -67,134 +80,6 @@ export const REINFORCE_DEFAULTS: ReinforceConfig = {
   entropyCoef: 0.001,
   maxGradNorm: null,
 };
-
-// ---------------------------------------------------------------------------------------------------------
-// Categorical policies (shared with A2C)
-// ---------------------------------------------------------------------------------------------------------
-
-/** The logit given to masked-out actions: exp underflows to exactly 0, and 0 · logit stays finite. */
-export const MASKED_LOGIT = -1e9;
-
-/**
- * Per-row additive logit bias from action masks (1 = allowed): 0 for allowed actions, MASKED_LOGIT for the
- * others; rows that allow nothing are left unmasked. Null when there are no masks or nothing is masked.
- */
-export function maskBias(masks: ArrayLike<number> | null | undefined, n: number, k: number): Float32Array | null {
-  if (!masks) return null;
-  const bias = new Float32Array(n * k);
-  let any = false;
-  for (let i = 0; i < n; i++) {
-    let allowed = 0;
-    for (let a = 0; a < k; a++) allowed += masks[i * k + a] === 1 ? 1 : 0;
-    if (allowed === 0 || allowed === k) continue;
-    for (let a = 0; a < k; a++) if (masks[i * k + a] !== 1) bias[i * k + a] = MASKED_LOGIT;
-    any = true;
-  }
-  return any ? bias : null;
-}
-
-/** A policy network for the observation space: a conv net for [H, W, C] planes, else an MLP. */
-export function policySpec(encoder: ObservationEncoder, hidden: number[], outputs: number, activation: 'tanh' | 'relu', outputScale?: number): NetworkSpec {
-  return encoder.image ? convSpec(encoder.inputShape, [32, 64], hidden, outputs, outputScale) : mlpSpec(encoder.inputSize, hidden, outputs, activation, outputScale);
-}
-
-/** Network outputs for `n` raw observation rows, read back (a [n, outputs] row-major array). */
-export function forward(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number): Float32Array {
-  const x = encoder.encode(obs, n);
-  const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape])));
-  const values = out.dataSync() as Float32Array;
-  out.dispose();
-  return values;
-}
-
-/** softmax(logits + mask bias) for `n` raw observation rows, computed in tfjs and read back. */
-export function policyProbabilities(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number, bias: Float32Array | null): Float32Array {
-  const x = encoder.encode(obs, n);
-  const out = tf.tidy(() => {
-    const logits = net.apply(tf.tensor(x, [n, ...encoder.inputShape]));
-    return tf.softmax(bias ? tf.add(logits, tf.tensor(bias, logits.shape)) : logits);
-  });
-  const probs = out.dataSync() as Float32Array;
-  out.dispose();
-  return probs;
-}
-
-/** Samples each row of `probs` with `rng` (null: argmax), never choosing a masked action. */
-export function chooseActions(probs: Float32Array, n: number, k: number, rng: Rng | null, bias: Float32Array | null): Int32Array {
-  const actions = new Int32Array(n);
-  const weights = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < k; a++) weights[a] = bias && bias[i * k + a] !== 0 ? 0 : probs[i * k + a]!;
-    if (rng) {
-      actions[i] = rng.categorical(weights);
-    } else {
-      let best = -1;
-      for (let a = 0; a < k; a++) {
-        if (bias && bias[i * k + a] !== 0) continue;
-        if (best < 0 || weights[a]! > weights[best]!) best = a;
-      }
-      actions[i] = best;
-    }
-  }
-  return actions;
-}
-
-/** Actions for `n` observation rows from a logits network: sampled with `rng`, or greedy when it is null. */
-export function samplePolicy(
-  net: Network,
-  encoder: ObservationEncoder,
-  obs: ArrayLike<number>,
-  n: number,
-  k: number,
-  rng: Rng | null,
-  actionMasks?: Int8Array | null,
-): Int32Array {
-  const bias = maskBias(actionMasks, n, k);
-  return chooseActions(policyProbabilities(net, encoder, obs, n, bias), n, k, rng, bias);
-}
-
-/** Mean entropy of the rows of `probs` (in nats). */
-export function meanEntropy(probs: Float32Array, n: number, k: number): number {
-  let h = 0;
-  for (let j = 0; j < n * k; j++) if (probs[j]! > 0) h -= probs[j]! * Math.log(probs[j]!);
-  return h / n;
-}
-
-/** log π(a|s) and the entropy H[π(·|s)] of a batch of logits (call inside tf.tidy / variableGrads). */
-export function categoricalTerms(logits: tf.Tensor, actions: tf.Tensor1D, k: number, bias: tf.Tensor | null): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
-  const logp = tf.logSoftmax(bias ? tf.add(logits, bias) : logits);
-  const logProb = tf.sum(tf.mul(logp, tf.oneHot(actions, k)), 1) as tf.Tensor1D;
-  const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) as tf.Tensor1D;
-  return { logProb, entropy };
-}
-
-/** Standardises in place to mean 0, std 1 (std + 1e-8, as SB3 and CleanRL). */
-export function standardize(x: Float32Array | Float64Array): void {
-  const n = x.length;
-  if (n === 0) return;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += x[i]!;
-  mean /= n;
-  let variance = 0;
-  for (let i = 0; i < n; i++) variance += (x[i]! - mean) ** 2;
-  const std = Math.sqrt(variance / n);
-  for (let i = 0; i < n; i++) x[i] = (x[i]! - mean) / (std + 1e-8);
-}
-
-/** Discounted returns of one episode: G_t = r_t + γ G_{t+1}, with G_T = `bootstrap` (0 unless truncated). */
-export function discountedReturns(rewards: ArrayLike<number>, gamma: number, bootstrap = 0): Float64Array {
-  const returns = new Float64Array(rewards.length);
-  let g = bootstrap;
-  for (let t = rewards.length - 1; t >= 0; t--) {
-    g = rewards[t]! + gamma * g;
-    returns[t] = g;
-  }
-  return returns;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The agent
-// ---------------------------------------------------------------------------------------------------------
 
 /** One episode (running or finished) of one sub-env, kept as plain arrays so it is saved as JSON. */
 interface Trajectory {
@@ -310,7 +195,7 @@ export class Reinforce implements Agent {
       const kept: tf.Tensor[] = [];
       const { grads } = tf.variableGrads(() => {
         const { logProb, entropy } = categoricalTerms(this.policy.apply(input), actionT, k, biasT);
-        const policyLoss = tf.neg(tf.mean(tf.mul(logProb, adv)));
+        const policyLoss = policyGradientLoss(logProb, adv);
         const meanEntropy = tf.mean(entropy);
         kept.push(tf.keep(policyLoss), tf.keep(meanEntropy));
         return tf.sub(policyLoss, tf.mul(meanEntropy, c.entropyCoef)) as tf.Scalar;
@@ -320,7 +205,7 @@ export class Reinforce implements Agent {
       let valueLoss: tf.Scalar = tf.scalar(0);
       if (this.value && this.valueOptimizer) {
         const target = tf.tensor2d(returns, [n, 1]);
-        const fit = tf.variableGrads(() => tf.mean(tf.square(tf.sub(this.value!.apply(input), target))) as tf.Scalar, this.value.variables);
+        const fit = tf.variableGrads(() => valueFunctionLoss(this.value!.apply(input), target), this.value.variables);
         clipByGlobalNorm(fit.grads, c.maxGradNorm);
         this.valueOptimizer.applyGradients(fit.grads);
         valueLoss = fit.value;

@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeVec, type TypedArray, type VectorEnv } from '../envs/index.js';
 import { initCompute, tf } from '../lab/compute.js';
 import { batchedActionMasks, toStepBatch } from '../agents/training.js';
-import { A2C, A2C_DEFAULTS, generalizedAdvantages, type A2CConfig } from '../agents/a2c.js';
-import { REINFORCE_DEFAULTS, Reinforce, discountedReturns, maskBias, type ReinforceConfig } from '../agents/reinforce.js';
+import { A2C, A2C_DEFAULTS, type A2CConfig } from '../agents/a2c.js';
+import { REINFORCE_DEFAULTS, Reinforce, type ReinforceConfig } from '../agents/reinforce.js';
+import { discountedReturns, generalizedAdvantages, maskBias } from '../agents/policy_gradient.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import type { Agent, UpdateStats } from '../agents/agent.js';
 

@@ -1,0 +1,275 @@
+/**
+ * Policy gradients, the pieces REINFORCE and A2C share (and PPO will), readable top to bottom:
+ *
+ *   returns and advantages   discounted returns, GAE(λ), standardisation, explained variance (plain arrays)
+ *   losses                   log π(a|s) and entropy of a masked categorical policy, the policy-gradient loss,
+ *                            the value loss, PPO's clipped surrogate (tfjs, inside tf.tidy / variableGrads)
+ *   categorical policies     action masks as a logit bias, the network for an observation space, forward
+ *                            passes, sampling with the agent's seeded RNG
+ *
+ * Every agent writes its own loop (when to update, what it keeps, which optimizer); what is here is the
+ * arithmetic they must agree on. Index conventions: an episode is indexed by t; a rollout of `nSteps` vector
+ * steps over `numEnvs` sub-envs is time-major, transition (t, i) at index t · numEnvs + i.
+ */
+import { tf } from '../lab/compute.js';
+import type { Rng } from '../envs/index.js';
+import { convSpec, mlpSpec, type Network, type NetworkSpec } from '../lab/network.js';
+import type { ObservationEncoder } from './encoding.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Returns and advantages
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Discounted returns of one episode, computed backwards:
+ *
+ *   G_t = r_t + γ G_{t+1},   G_T = bootstrap
+ *
+ * `bootstrap` is 0 for an episode that terminated (nothing follows the end) and V(s_T), the critic's value of
+ * the true final observation, for one cut by a time limit: the episode would have gone on, so the missing tail
+ * is estimated rather than taken as 0.
+ */
+export function discountedReturns(rewards: ArrayLike<number>, gamma: number, bootstrap = 0): Float64Array {
+  const returns = new Float64Array(rewards.length);
+  let g = bootstrap;
+  for (let t = rewards.length - 1; t >= 0; t--) {
+    g = rewards[t]! + gamma * g;
+    returns[t] = g;
+  }
+  return returns;
+}
+
+/** A time-major rollout: per transition its reward, V(s_t), V(s'_t) and how the episode ended (1 or 0). */
+export interface AdvantageRollout {
+  rewards: ArrayLike<number>;
+  values: ArrayLike<number>;
+  /** V of the true next observation s'_t: the final observation where the episode ended at t. */
+  nextValues: ArrayLike<number>;
+  terminations: ArrayLike<number>;
+  truncations: ArrayLike<number>;
+}
+
+/**
+ * GAE(λ) (Schulman et al. 2016), computed backwards per sub-env:
+ *
+ *   δ_t = r_t + γ (1 − terminated_t) V(s'_t) − V(s_t)
+ *   A_t = δ_t + γ λ (1 − done_t) A_{t+1},   done_t = terminated_t or truncated_t
+ *   R_t = A_t + V(s_t)   (the critic's target)
+ *
+ * A terminated episode has no future, so δ does not bootstrap; a truncated one bootstraps from V of its true
+ * final observation. Either way A_{t+1} belongs to the next episode (after the autoreset) and must not flow
+ * back. The rollout's last step bootstraps from V(s'_t) through δ with A_{nSteps} = 0. λ = 1 gives n-step
+ * returns (the original A2C), λ = 0 the one-step TD error.
+ */
+export function generalizedAdvantages(
+  rollout: AdvantageRollout,
+  numEnvs: number,
+  nSteps: number,
+  gamma: number,
+  lambda: number,
+): { advantages: Float32Array; returns: Float32Array } {
+  const { rewards, values, nextValues, terminations, truncations } = rollout;
+  const advantages = new Float32Array(numEnvs * nSteps);
+  const returns = new Float32Array(numEnvs * nSteps);
+  for (let i = 0; i < numEnvs; i++) {
+    let next = 0;
+    for (let t = nSteps - 1; t >= 0; t--) {
+      const j = t * numEnvs + i;
+      const done = terminations[j] || truncations[j];
+      const delta = rewards[j]! + (terminations[j] ? 0 : gamma * nextValues[j]!) - values[j]!;
+      next = delta + (done ? 0 : gamma * lambda * next);
+      advantages[j] = next;
+      returns[j] = next + values[j]!;
+    }
+  }
+  return { advantages, returns };
+}
+
+/**
+ * Standardises in place over the batch: x ← (x − mean) / (std + 1e-8), std the population one (as SB3 and
+ * CleanRL). Keeps the step size of the policy gradient independent of the scale of the rewards; the 1e-8
+ * keeps a constant batch finite (it becomes all zeros).
+ */
+export function standardize(x: Float32Array | Float64Array): void {
+  const n = x.length;
+  if (n === 0) return;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[i]!;
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (x[i]! - mean) ** 2;
+  const std = Math.sqrt(variance / n);
+  for (let i = 0; i < n; i++) x[i] = (x[i]! - mean) / (std + 1e-8);
+}
+
+/**
+ * How much of the returns' variance the critic explains (SB3's explained_variance):
+ *
+ *   EV = 1 − Var[R − V] / Var[R]
+ *
+ * 1: perfect, 0: no better than a constant, negative: worse. 0 when the returns are constant.
+ */
+export function explainedVariance(values: ArrayLike<number>, returns: ArrayLike<number>): number {
+  const n = returns.length;
+  let mr = 0;
+  let md = 0;
+  for (let i = 0; i < n; i++) {
+    mr += returns[i]!;
+    md += returns[i]! - values[i]!;
+  }
+  mr /= n;
+  md /= n;
+  let vr = 0;
+  let vd = 0;
+  for (let i = 0; i < n; i++) {
+    vr += (returns[i]! - mr) ** 2;
+    vd += (returns[i]! - values[i]! - md) ** 2;
+  }
+  return vr === 0 ? 0 : 1 - vd / vr;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Losses (call inside tf.tidy / tf.variableGrads)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * log π(a|s) of the actions taken and the entropy of π(·|s), per row of a batch of logits:
+ *
+ *   log π(·|s) = logSoftmax(logits + bias),   H[π(·|s)] = −Σ_a π(a|s) log π(a|s)
+ *
+ * `bias` is the mask bias of `maskBias` (as a [n, k] tensor): masked actions get probability exactly 0 and
+ * add 0 to the entropy (0 · −1e9 is still 0), so the loss never pushes toward an action the env forbids.
+ */
+export function categoricalTerms(logits: tf.Tensor, actions: tf.Tensor1D, k: number, bias: tf.Tensor | null): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
+  const logp = tf.logSoftmax(bias ? tf.add(logits, bias) : logits);
+  const logProb = tf.sum(tf.mul(logp, tf.oneHot(actions, k)), 1) as tf.Tensor1D;
+  const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) as tf.Tensor1D;
+  return { logProb, entropy };
+}
+
+/**
+ * The policy-gradient loss:
+ *
+ *   L = −mean_t(A_t log π(a_t|s_t))
+ *
+ * Its gradient is the score-function estimate of −∇J: actions that did better than expected (A > 0) are
+ * made more likely. The advantages are constants here (no gradient flows into the critic through them).
+ */
+export function policyGradientLoss(logProb: tf.Tensor1D, advantages: tf.Tensor1D): tf.Scalar {
+  return tf.neg(tf.mean(tf.mul(logProb, advantages))) as tf.Scalar;
+}
+
+/**
+ * PPO's clipped surrogate (Schulman et al. 2017), with ρ_t = π(a_t|s_t) / π_old(a_t|s_t) = exp(log π − log π_old):
+ *
+ *   L = −mean_t(min(ρ_t A_t, clip(ρ_t, 1 − ε, 1 + ε) A_t))
+ *
+ * The min takes the pessimistic of the two, so once the ratio has moved past 1 ± ε in the direction the
+ * advantage favours, that sample's gradient is 0: a policy cannot move far from the one that collected the data
+ * in one batch of updates. At ρ = 1 its gradient equals the policy-gradient loss's.
+ */
+export function clippedSurrogateLoss(logProb: tf.Tensor1D, oldLogProb: tf.Tensor1D, advantages: tf.Tensor1D, clipRange: number): tf.Scalar {
+  const ratio = tf.exp(tf.sub(logProb, oldLogProb));
+  const unclipped = tf.mul(ratio, advantages);
+  const clipped = tf.mul(tf.clipByValue(ratio, 1 - clipRange, 1 + clipRange), advantages);
+  return tf.neg(tf.mean(tf.minimum(unclipped, clipped))) as tf.Scalar;
+}
+
+/**
+ * The critic's loss, a regression of V(s_t) on its target R_t (the return, or A_t + V(s_t) with GAE):
+ *
+ *   L_V = mean_t((V(s_t) − R_t)²)
+ *
+ * `values` and `targets` must have the same shape.
+ */
+export function valueFunctionLoss(values: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.square(tf.sub(values, targets))) as tf.Scalar;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Categorical policies: masks, networks, sampling
+// ---------------------------------------------------------------------------------------------------------
+
+/** The logit given to masked-out actions: exp underflows to exactly 0, and 0 · logit stays finite. */
+export const MASKED_LOGIT = -1e9;
+
+/**
+ * Per-row additive logit bias from action masks (1 = allowed): 0 for allowed actions, MASKED_LOGIT for the
+ * others; rows that allow nothing are left unmasked. Null when there are no masks or nothing is masked.
+ */
+export function maskBias(masks: ArrayLike<number> | null | undefined, n: number, k: number): Float32Array | null {
+  if (!masks) return null;
+  const bias = new Float32Array(n * k);
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    let allowed = 0;
+    for (let a = 0; a < k; a++) allowed += masks[i * k + a] === 1 ? 1 : 0;
+    if (allowed === 0 || allowed === k) continue;
+    for (let a = 0; a < k; a++) if (masks[i * k + a] !== 1) bias[i * k + a] = MASKED_LOGIT;
+    any = true;
+  }
+  return any ? bias : null;
+}
+
+/**
+ * A policy (or value) network for the observation space: a conv net for [H, W, C] planes, else an MLP.
+ * `outputScale` shrinks the last layer's initial weights (0.01 for a policy: a near-uniform first policy).
+ */
+export function policySpec(encoder: ObservationEncoder, hidden: number[], outputs: number, activation: 'tanh' | 'relu', outputScale?: number): NetworkSpec {
+  return encoder.image ? convSpec(encoder.inputShape, [32, 64], hidden, outputs, outputScale) : mlpSpec(encoder.inputSize, hidden, outputs, activation, outputScale);
+}
+
+/** Network outputs for `n` raw observation rows, read back (a [n, outputs] row-major array). */
+export function forward(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number): Float32Array {
+  const x = encoder.encode(obs, n);
+  const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape])));
+  const values = out.dataSync() as Float32Array;
+  out.dispose();
+  return values;
+}
+
+/** π(·|s) = softmax(logits + mask bias) for `n` raw observation rows, computed in tfjs and read back. */
+export function policyProbabilities(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number, bias: Float32Array | null): Float32Array {
+  const x = encoder.encode(obs, n);
+  const out = tf.tidy(() => {
+    const logits = net.apply(tf.tensor(x, [n, ...encoder.inputShape]));
+    return tf.softmax(bias ? tf.add(logits, tf.tensor(bias, logits.shape)) : logits);
+  });
+  const probs = out.dataSync() as Float32Array;
+  out.dispose();
+  return probs;
+}
+
+/** Samples each row of `probs` with `rng` (null: argmax), never choosing a masked action. */
+export function chooseActions(probs: Float32Array, n: number, k: number, rng: Rng | null, bias: Float32Array | null): Int32Array {
+  const actions = new Int32Array(n);
+  const weights = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < k; a++) weights[a] = bias && bias[i * k + a] !== 0 ? 0 : probs[i * k + a]!;
+    if (rng) {
+      actions[i] = rng.categorical(weights);
+    } else {
+      let best = -1;
+      for (let a = 0; a < k; a++) {
+        if (bias && bias[i * k + a] !== 0) continue;
+        if (best < 0 || weights[a]! > weights[best]!) best = a;
+      }
+      actions[i] = best;
+    }
+  }
+  return actions;
+}
+
+/** Actions for `n` observation rows from a logits network: a ~ π(·|s) with `rng`, or argmax when it is null. */
+export function samplePolicy(
+  net: Network,
+  encoder: ObservationEncoder,
+  obs: ArrayLike<number>,
+  n: number,
+  k: number,
+  rng: Rng | null,
+  actionMasks?: Int8Array | null,
+): Int32Array {
+  const bias = maskBias(actionMasks, n, k);
+  return chooseActions(policyProbabilities(net, encoder, obs, n, bias), n, k, rng, bias);
+}
