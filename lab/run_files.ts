@@ -13,6 +13,7 @@ import path from 'node:path';
 import { s, SchemaError, type Check } from '../protocol/protocol.js';
 import type { RunConfig } from './run_store.js';
 import type { TrainEvent } from '../protocol/events.js';
+import { ALPHAZERO_RECORD_CHECKS, type AlphaZeroRecord } from '../protocol/events.js';
 import { resolveReplayConfig, type ReplayConfig } from './replay.js';
 
 /** A run file that cannot be used, and why; `file` is relative to the run directory. */
@@ -333,6 +334,47 @@ export function parseMetrics(text: string, file = 'metrics.jsonl'): TrainEvent[]
 /** metrics.jsonl of a run directory, read and checked (missing: a RunDamage). */
 export function readRunMetrics(dir: string, file = 'metrics.jsonl'): TrainEvent[] {
   return parseMetrics(readRunFile(dir, file), file);
+}
+
+// AlphaZero-lite records (issue 19, item 2: "every kind everywhere"). Their checks are in protocol/events.ts
+// (ALPHAZERO_RECORD_CHECKS) beside the record types; RL and GAN records go through parseMetrics above.
+
+/**
+ * The records of an AlphaZero-lite run's metrics.jsonl (`iteration` and `go-eval`), every field checked (a
+ * loss written as null reads as NaN); other record types are skipped, a partial last line too; a malformed line
+ * elsewhere is a RunDamage naming its number.
+ */
+export function parseAlphaZeroMetrics(text: string, file = 'metrics.jsonl'): AlphaZeroRecord[] {
+  const lines = text.split('\n');
+  const records: AlphaZeroRecord[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      if (i === lines.length - 1) break; // unterminated last line of a crashed writer
+      throw new RunDamage(file, `line ${i + 1} is not valid JSON`);
+    }
+    if (!isRecord(v)) throw new RunDamage(file, `line ${i + 1}: expected a record object`);
+    const type = Object.hasOwn(v, 'type') ? v.type : undefined;
+    if (typeof type !== 'string') throw new RunDamage(file, `line ${i + 1}: type: expected a string, got ${type === undefined ? 'nothing' : typeof type}`);
+    if (!Object.hasOwn(ALPHAZERO_RECORD_CHECKS, type)) continue;
+    try {
+      const checked = ALPHAZERO_RECORD_CHECKS[type as AlphaZeroRecord['type']](v, '');
+      records.push(Object.fromEntries([...Object.entries(v).filter(([k]) => k !== '__proto__'), ...Object.entries(checked)]) as unknown as AlphaZeroRecord);
+    } catch (e) {
+      if (e instanceof SchemaError) throw new RunDamage(file, `line ${i + 1}: ${e.message.replace(/^payload: /, '')}`);
+      throw e;
+    }
+  }
+  return records;
+}
+
+/** metrics.jsonl of an AlphaZero-lite run directory, read and checked (missing: a RunDamage). */
+export function readAlphaZeroRunMetrics(dir: string, file = 'metrics.jsonl'): AlphaZeroRecord[] {
+  return parseAlphaZeroMetrics(readRunFile(dir, file), file);
 }
 
 // ---------------------------------------------------------------------------------------------------------

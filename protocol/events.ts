@@ -3,6 +3,7 @@
  * metrics.jsonl, the progress line prints them, the live server streams them).
  */
 import type { RenderFrame } from '../envs/frames.js';
+import { s, SchemaError, type Check } from './protocol.js';
 
 export interface EpisodeEvent {
   type: 'episode';
@@ -86,6 +87,102 @@ export interface SamplesEvent {
 }
 
 export type TrainEvent = EpisodeEvent | EvalEvent | UpdateEvent | CheckpointEvent | StepEvent | SamplesEvent;
+
+// ---------------------------------------------------------------------------------------------------------
+// AlphaZero-lite runs (`lab go train`, config kind "go-alphazero"): their metrics.jsonl holds these records
+// (counted in iterations, not env steps), written by agents/go/alphazero.ts.
+
+/** One self-play iteration: its games, the replay buffer, and the averages of its training steps. */
+export interface IterationEvent {
+  type: 'iteration';
+  iteration: number;
+  games: number;
+  positions: number;
+  bufferSize: number;
+  meanGameLength: number;
+  blackWins: number;
+  whiteWins: number;
+  draws: number;
+  /** NaN (null in the file) when the iteration trained no step. */
+  policyLoss: number;
+  valueLoss: number;
+  policyEntropy: number;
+  selfPlaySeconds: number;
+  trainSeconds: number;
+  /** Wall-clock seconds of training so far (all sessions). */
+  elapsed: number;
+}
+
+/** An evaluation match of the greedy agent against one opponent (random play, plain UCT …). */
+export interface GoEvalEvent {
+  type: 'go-eval';
+  iteration: number;
+  opponent: string;
+  games: number;
+  wins: number;
+  losses: number;
+  draws: number;
+  /** (wins + draws / 2) / games. */
+  score: number;
+}
+
+export type AlphaZeroRecord = IterationEvent | GoEvalEvent;
+
+/**
+ * Every record a run's metrics.jsonl may hold, whatever its kind: RL and GAN runs write TrainEvents (step events
+ * excepted), AlphaZero-lite runs AlphaZeroRecords. A new kind adds its records here, and their checks below.
+ */
+export type MetricsRecord = Exclude<TrainEvent, StepEvent> | AlphaZeroRecord;
+
+/** The record types each kind of run writes (`kind` of its config.json; RL runs have none). */
+export const RECORD_TYPES = {
+  rl: ['episode', 'eval', 'update', 'checkpoint'],
+  gan: ['update', 'samples', 'checkpoint'],
+  'go-alphazero': ['iteration', 'go-eval'],
+} as const satisfies Record<string, readonly MetricsRecord['type'][]>;
+
+// Checks of the AlphaZero records: every field, as the trainer writes them (the losses may be null: NaN).
+
+const count = s.int({ min: 0 });
+const seconds = s.number({ min: 0 });
+/** A number written from NaN (null) reads back as NaN. */
+const lossValue: Check<number> = (v, p) => s.numberOrNull()(v, p) ?? Number.NaN;
+
+export const iterationEventSchema: Check<IterationEvent> = s.object<IterationEvent>(
+  {
+    type: s.literal('iteration'),
+    iteration: s.int({ min: 1 }),
+    games: count,
+    positions: count,
+    bufferSize: count,
+    meanGameLength: s.number({ min: 0 }),
+    blackWins: count,
+    whiteWins: count,
+    draws: count,
+    policyLoss: lossValue,
+    valueLoss: lossValue,
+    policyEntropy: lossValue,
+    selfPlaySeconds: seconds,
+    trainSeconds: seconds,
+    elapsed: seconds,
+  },
+  { allowExtra: true },
+);
+
+export const goEvalEventSchema: Check<GoEvalEvent> = (v, p) => {
+  const e = s.object<GoEvalEvent>(
+    { type: s.literal('go-eval'), iteration: s.int({ min: 0 }), opponent: s.string({ max: 100, pattern: /\S/ }), games: s.int({ min: 1 }), wins: count, losses: count, draws: count, score: s.number({ min: 0, max: 1 }) },
+    { allowExtra: true },
+  )(v, p);
+  if (e.wins + e.losses + e.draws !== e.games) throw new SchemaError(`${p ? `${p}.` : ''}games: expected wins + losses + draws (${e.wins + e.losses + e.draws}), got ${e.games}`);
+  return e;
+};
+
+/** The checks of the AlphaZero records by type (lab/run_files.ts reads an AlphaZero run's metrics.jsonl with them). */
+export const ALPHAZERO_RECORD_CHECKS: Record<AlphaZeroRecord['type'], Check<AlphaZeroRecord>> = {
+  iteration: iterationEventSchema,
+  'go-eval': goEvalEventSchema,
+};
 
 export interface EventSink {
   /** True when the sink wants `step` events (they cost a render per step). */

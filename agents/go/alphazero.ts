@@ -48,7 +48,9 @@ import { Rng } from '../../envs/index.js';
 import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/compute.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
-import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer, readMetricsFile } from '../../lab/run_store.js';
+import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer } from '../../lab/run_store.js';
+import { readAlphaZeroRunMetrics } from '../../lab/run_files.js';
+import type { AlphaZeroRecord, GoEvalEvent, IterationEvent } from '../../protocol/events.js';
 import { Network, convSpec } from '../../lab/network.js';
 import { isOwnEye } from './mcts.js';
 import type { GoPlayer } from './player.js';
@@ -825,36 +827,8 @@ export interface AlphaZeroRunConfig {
   command: string;
 }
 
-export interface IterationEvent {
-  type: 'iteration';
-  iteration: number;
-  games: number;
-  positions: number;
-  bufferSize: number;
-  meanGameLength: number;
-  blackWins: number;
-  whiteWins: number;
-  draws: number;
-  policyLoss: number;
-  valueLoss: number;
-  policyEntropy: number;
-  selfPlaySeconds: number;
-  trainSeconds: number;
-  /** Wall-clock seconds of training so far (all sessions). */
-  elapsed: number;
-}
-
-export interface GoEvalEvent {
-  type: 'go-eval';
-  iteration: number;
-  opponent: string;
-  games: number;
-  wins: number;
-  losses: number;
-  draws: number;
-  /** (wins + draws / 2) / games. */
-  score: number;
-}
+// The records of metrics.jsonl (types and checks in protocol/events.ts, with every kind's records).
+export type { AlphaZeroRecord, GoEvalEvent, IterationEvent };
 
 export type AlphaZeroEvent = IterationEvent | GoEvalEvent | { type: 'checkpoint'; iteration: number; dir: string };
 
@@ -1129,7 +1103,10 @@ async function evaluate(model: PolicyValueNet, hp: AlphaZeroHyperparameters, ite
   return events;
 }
 
-/** Reads a run's metrics.jsonl (a partial last line from a crash is skipped; same reader as RL runs). */
-export function readAlphaZeroMetrics(dir: string): AlphaZeroEvent[] {
-  return readMetricsFile(path.join(dir, 'metrics.jsonl')) as unknown as AlphaZeroEvent[];
+/**
+ * Reads a run's metrics.jsonl, every record checked (lab/run_files.ts readAlphaZeroRunMetrics): a partial last
+ * line from a crash is skipped, a damaged line is a RunDamage naming it.
+ */
+export function readAlphaZeroMetrics(dir: string): AlphaZeroRecord[] {
+  return readAlphaZeroRunMetrics(dir);
 }
