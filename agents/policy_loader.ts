@@ -61,8 +61,8 @@ export function resolveModel(given: string, envId?: string): { modelDir: string;
   if (!fs.existsSync(target)) throw new Error(`${given} does not exist`);
   // A run directory: its final policy, or its latest checkpoint's network if training never finished.
   if (fs.existsSync(path.join(target, 'config.json'))) {
-    const store = RunStore.open(target);
     const config = checkedRlConfig(target);
+    const store = RunStore.open(target, 'rl');
     // (policy/ and best_policy/ are written by writeDirAtomic: readableDir finds the previous version while a
     // crash left it renamed aside.)
     let modelDir = readableDir(path.join(target, 'policy'));

@@ -2,19 +2,16 @@
  * Starting, resuming and evaluating training runs: resolves the agent's preset and hyperparameters, sets up
  * the compute backend, creates the run directory and drives the shared training loop (agents/training.ts).
  */
-import { readFileSync } from 'node:fs';
 import { make, registration } from '../envs/index.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
 import type { GoOpponent } from '../envs/index.js';
-import { RunStore, defaultCheckpointEvery, type RunConfig } from '../lab/run_store.js';
+import { RunStore, defaultCheckpointEvery, newRunConfig, runStamp, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from './training.js';
 import type { EventSink } from '../protocol/events.js';
 import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
 import { agentEntry, findPreset, resolveAgentConfig } from './registry.js';
 import { checkedRlConfig, loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
-
-export const LAB_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface StartOptions {
   envId?: string;
@@ -46,10 +43,6 @@ export interface RunOutcome {
   runDir: string;
   config: RunConfig;
   result: TrainResult;
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
 
 /** The longest default interval between checkpoints of an RL run, in env steps. */
@@ -90,13 +83,18 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
   const compute = await initCompute(options.backend ?? 'auto');
   const numEnvs = typeof hyperparameters.numEnvs === 'number' ? hyperparameters.numEnvs : 1;
   const config: RunConfig = {
-    runId: options.runId ?? `${envId}-${options.agent}${found ? `-${found.name}` : ''}-s${seed}-${timestamp()}`,
+    ...newRunConfig('rl', {
+      runId: options.runId ?? `${envId}-${options.agent}${found ? `-${found.name}` : ''}-s${seed}-${runStamp()}`,
+      hyperparameters,
+      seed,
+      requestedBackend: options.backend ?? 'auto',
+      compute,
+      ...(options.command !== undefined ? { command: options.command } : {}),
+    }),
     envId,
     envKwargs,
     agent: options.agent,
     preset: found?.name ?? null,
-    hyperparameters,
-    seed,
     steps,
     episodes,
     numEnvs,
@@ -105,10 +103,6 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     evalSeed: 1_000_000,
     checkpointEvery,
     replays,
-    backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason, details: compute.details },
-    versions: { lab: LAB_VERSION, node: process.version, tfjs: compute.tfjsVersion },
-    createdAt: new Date().toISOString(),
-    command: options.command ?? '',
   };
   // A bad agent:<dir> opponent fails before the run directory exists.
   const opponent = await loadOpponentFor(envKwargs);
@@ -151,8 +145,8 @@ export async function resumeTraining(
     onWarning?: (message: string) => void;
   } = {},
 ): Promise<RunOutcome> {
-  const store = RunStore.open(runDir);
   const config = checkedRlConfig(runDir);
+  const store = RunStore.open(runDir, 'rl');
   if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
   // The same backend as before, unless told otherwise: numbers differ between backends.
   const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
@@ -179,6 +173,8 @@ export async function resumeTraining(
   });
   try {
     await trainer.resume();
+    // A raised budget is the run's from now on (a later --resume continues to it).
+    if (options.steps !== undefined) store.writeConfig(config);
     const result = await trainer.run();
     return { runDir, config, result };
   } finally {

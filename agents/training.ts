@@ -17,7 +17,7 @@ import path from 'node:path';
 import { GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { Agent, StepBatch, UpdateStats } from './agent.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
-import { RunStore, checkpointName, chooseCheckpoint, prepareMetricsForResume, type RunConfig } from '../lab/run_store.js';
+import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import {
   REPLAYS_DIR,
@@ -227,10 +227,10 @@ export class Trainer {
    * out loud), after checking that metrics.jsonl still holds what the checkpoint recorded and cutting it back.
    */
   async resume(): Promise<void> {
-    const choice = await chooseCheckpoint(this.store.dir, {
-      prefix: 'step',
+    const choice = await this.store.resumeFrom({
       ...(this.onWarning ? { onWarning: this.onWarning } : {}),
-      load: async (dir) => {
+      metricsSize: (state) => state.metricsSize,
+      load: async (dir: string): Promise<SavedLoopState> => {
         const state = readJson<SavedLoopState>(path.join(dir, 'loop.json'), 'loop state');
         checkLoopState(state, path.join(dir, 'loop.json'), this.config.numEnvs);
         // A later candidate's load and restore overwrite whatever a damaged one set before it failed.
@@ -240,7 +240,6 @@ export class Trainer {
       },
     });
     const state = choice.loaded;
-    prepareMetricsForResume(this.store.metricsFile, state.metricsSize, `checkpoint ${choice.name}`);
     this.obs = state.obsType === 'float32' ? Float32Array.from(state.obs) : Int32Array.from(state.obs);
     this.masks = state.masks ? Int8Array.from(state.masks) : null;
     // JSON has no Infinity: schedules that never fire and "no evaluation yet" come back as null.
@@ -458,7 +457,7 @@ export class Trainer {
 
   async checkpoint(): Promise<void> {
     const s = this.state;
-    const name = checkpointName(s.step);
+    const name = this.store.checkpointName(s.step);
     const dir = path.join(this.store.checkpointsDir, name);
     // The event goes into metrics.jsonl first and the file is flushed to disk (fsync) before its size is
     // recorded below: the size a checkpoint records is always on disk. A run resumed from this checkpoint keeps
@@ -477,7 +476,7 @@ export class Trainer {
       await this.agent.save(path.join(tmp, 'agent'));
       writeJsonAtomic(path.join(tmp, 'loop.json'), loop);
     });
-    this.store.setLatestCheckpoint({ step: s.step, dir: name });
+    this.store.setLatestCheckpoint(s.step, name);
     this.lastCheckpointStep = s.step;
   }
 

@@ -11,7 +11,8 @@ import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
 import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from '../gan/models.js';
-import { readLatest, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
+import { resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
+import { RunStore } from '../lab/run_store.js';
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';
@@ -134,7 +135,7 @@ export function ganRunInfo(config: GanRunConfig, runDir: string): RunInfo {
     backend: config.backend.backend,
     fps: GAN_FPS,
     runDir: path.resolve(runDir),
-    startStep: pointedStep(() => readLatest(runDir)?.iteration),
+    startStep: pointedStep(() => RunStore.open(runDir, 'gan').latestCheckpoint()?.at),
     hyperparameters: {
       ...(JSON.parse(JSON.stringify(rest)) as Record<string, unknown>),
       generator: describeNet(generator),

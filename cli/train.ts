@@ -161,7 +161,7 @@ function runInfo(config: RunConfig, runDir: string): RunInfo {
     backend: config.backend.backend,
     fps,
     runDir: path.resolve(runDir),
-    startStep: pointedStep(() => RunStore.open(runDir).latestCheckpoint()?.step),
+    startStep: pointedStep(() => RunStore.open(runDir).latestCheckpoint()?.at),
     hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
   };
 }

@@ -14,7 +14,7 @@
  *   interpolation.png            latent interpolation strips (slerp for normal latents, linear for uniform)
  *   generator/, discriminator/   the final networks (model.json + weights.bin); with generatorEma, generator/ is
  *                                the weight average and generator-raw/ the last weights
- *   checkpoints/latest.json      {"iteration": N, "dir": "iter-XXXXXXXX"}, written last, atomically
+ *   checkpoints/latest.json      {"unit": "iterations", "at": N, "dir": "iter-XXXXXXXX"}, written last, atomically (RunStore)
  *   checkpoints/iter-XXXXXXXX/   both networks (with batch-norm moving statistics), the generator's weight
  *                                average (generator-ema/), both optimizers, RNG states, the metrics offset and
  *                                the partial logging window
@@ -22,13 +22,12 @@
 import type { DataMode, GanRunFields } from '../lab/run_files.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { Rng } from '../envs/index.js';
 import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent, UpdateEvent } from '../protocol/events.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { renderPng, type Panel } from '../lab/plot.js';
-import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer, readMetricsFile, RunStore } from '../lab/run_store.js';
+import { checkpointName, defaultCheckpointEvery, newRunConfig, readMetricsFile, RunStore, runStamp } from '../lab/run_store.js';
 import { loadQuickDraw, toFloatImages, type QuickDrawImages } from './data.js';
 import { gridPng, lerp, slerp, toInk, toUnit, IMAGE_PIXELS } from './images.js';
 import {
@@ -45,8 +44,6 @@ import {
   type LatentDistribution,
   type PixelRange,
 } from './models.js';
-
-export const LAB_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Fixed-noise sample grid: 8×8. */
 export const GRID_COUNT = 64;
@@ -113,17 +110,14 @@ export interface GanOutcome {
   result: GanResult;
 }
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-}
-
 function checkInt(value: number, what: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) throw new Error(`${what} must be an integer >= ${min}, got ${value}`);
   return value;
 }
 
+/** iter-00000500: names of checkpoint directories and sample grids. */
 export function iterName(iteration: number): string {
-  return `iter-${String(iteration).padStart(8, '0')}`;
+  return checkpointName('iterations', iteration);
 }
 
 /**
@@ -203,24 +197,20 @@ export async function startGanTraining(options: GanStartOptions = {}): Promise<G
   if (count < hp.batch) throw new Error(`${count} images of '${category}' are fewer than one batch of ${hp.batch}`);
   const compute = await initCompute(options.backend ?? 'auto');
   const config: GanRunConfig = {
-    kind: 'gan',
-    runId: options.runId ?? `gan-${category.replace(/[^A-Za-z0-9._-]+/g, '_')}-${presetName}-s${seed}-${timestamp()}`,
+    ...newRunConfig('gan', {
+      runId: options.runId ?? `gan-${category.replace(/[^A-Za-z0-9._-]+/g, '_')}-${presetName}-s${seed}-${runStamp()}`,
+      hyperparameters: hp,
+      seed,
+      requestedBackend: options.backend ?? 'auto',
+      compute,
+      ...(options.command !== undefined ? { command: options.command } : {}),
+    }),
     category,
     preset: presetName,
-    hyperparameters: hp,
-    seed,
     iterations,
     data: { category: images.category, source: images.source, count, limit: options.limit ?? null, download: mode },
-    backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason, details: compute.details },
-    versions: { lab: LAB_VERSION, node: process.version, tfjs: compute.tfjsVersion },
-    createdAt: new Date().toISOString(),
-    command: options.command ?? '',
   };
-  const dir = path.join(options.out ?? 'runs', config.runId);
-  if (fs.existsSync(dir)) throw new Error(`run directory ${dir} already exists`);
-  fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
-  writeJsonAtomic(path.join(dir, 'config.json'), config);
-  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '');
+  const dir = RunStore.create(options.out ?? 'runs', config).dir;
   options.onStart?.(config, dir);
   const trainer = new GanTrainer(config, dir, toFloatImages(images, hp.pixelRange, count), count, options.sinks ?? [], options.shouldStop);
   try {
@@ -233,9 +223,7 @@ export async function startGanTraining(options: GanStartOptions = {}): Promise<G
 }
 
 export function readGanConfig(runDir: string): GanRunConfig {
-  const config = readJson<GanRunConfig>(path.join(runDir, 'config.json'), 'run config');
-  if (config.kind !== 'gan') throw new Error(`${runDir} is not a GAN run (config.json has kind ${JSON.stringify(config.kind)})`);
-  return config;
+  return RunStore.open(runDir, 'gan').config<GanRunConfig>();
 }
 
 /** Continues a run from its latest checkpoint, exactly (on the same backend). */
@@ -257,26 +245,14 @@ export async function resumeGanTraining(runDir: string, options: GanResumeOption
   try {
     // The newest intact checkpoint (a damaged one is passed over, out loud); then metrics.jsonl is checked
     // against what it recorded and cut back to it.
-    const choice = await chooseCheckpoint(runDir, { prefix: 'iter', load: (ck) => trainer.restore(ck), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
-    trainer.resumeMetrics(choice.loaded.metricsSize, `checkpoint ${choice.name}`);
-    if (options.iterations !== undefined) writeJsonAtomic(path.join(runDir, 'config.json'), config);
+    await trainer.resume(options.onWarning);
+    if (options.iterations !== undefined) RunStore.open(runDir, 'gan').writeConfig(config);
     options.onStart?.(config, runDir);
     const result = await trainer.run();
     return { runDir, config, result };
   } finally {
     trainer.dispose();
   }
-}
-
-interface LatestGanCheckpoint {
-  iteration: number;
-  dir: string;
-}
-
-/** checkpoints/latest.json of a GAN run, checked to name a checkpoint directory of the run (null when there is none). */
-export function readLatest(runDir: string): LatestGanCheckpoint | null {
-  const pointer = readCheckpointPointer(path.join(runDir, 'checkpoints'), 'iter');
-  return pointer ? { iteration: pointer.number, dir: pointer.dir } : null;
 }
 
 /** Statistics of one iteration (summed over a logging window, then averaged). */
@@ -344,7 +320,7 @@ export class GanTrainer {
     private readonly shouldStop?: () => boolean,
   ) {
     this.hp = config.hyperparameters;
-    this.store = new RunStore(dir);
+    this.store = new RunStore(dir, 'gan');
     const seeds = streamSeeds(config.seed);
     this.fixedNoise = sampleLatent(new Rng(seeds.fixed), GRID_COUNT, this.hp.latentDim, this.hp.latentDistribution);
     this.calibrationNoise = sampleLatent(new Rng(seeds.calibration), CALIBRATION_COUNT, this.hp.latentDim, this.hp.latentDistribution);
@@ -423,11 +399,12 @@ export class GanTrainer {
   }
 
   /**
-   * Checks metrics.jsonl against the size the restored checkpoint recorded and cuts it back to it (an error,
-   * the file untouched, when it no longer fits: see prepareMetricsForResume); reads the curves' history from it.
+   * Continues from the run's newest intact checkpoint (RunStore.resumeFrom: a damaged one is passed over out
+   * loud, metrics.jsonl is checked against the size the checkpoint recorded and cut back to it); reads the
+   * curves' history from it.
    */
-  resumeMetrics(metricsSize: number, checkpoint: string): void {
-    prepareMetricsForResume(this.store.metricsFile, metricsSize, checkpoint);
+  async resume(onWarning?: (message: string) => void): Promise<void> {
+    await this.store.resumeFrom({ load: (ck) => this.restore(ck), metricsSize: (state) => state.metricsSize, ...(onWarning ? { onWarning } : {}) });
     this.history = readMetricsFile(this.store.metricsFile).filter((e): e is UpdateEvent => e.type === 'update');
     this.last = this.history.at(-1)?.stats ?? null;
   }
@@ -615,9 +592,8 @@ export class GanTrainer {
       this.optG.save(path.join(tmp, 'optimizer-g'));
       writeJsonAtomic(path.join(tmp, 'state.json'), state);
     });
-    writeJsonAtomic(path.join(ckDir, 'latest.json'), { iteration: this.iteration, dir: name });
     // Keep this one and the one before; the pointer is updated first, so a crash never leaves it dangling.
-    pruneCheckpoints(ckDir, 'iter', name, 2);
+    this.store.setLatestCheckpoint(this.iteration, name);
     this.emit({ type: 'checkpoint', step: this.iteration, path: path.join(ckDir, name), time: this.elapsed() });
   }
 
@@ -794,7 +770,7 @@ export interface LoadedGenerator {
 export function loadGenerator(target: string): LoadedGenerator {
   // A checkpoint's generator-ema/ (the weight average) before its generator/ (the raw weights being trained).
   const candidates = [readableDir(path.join(target, 'generator-ema')), readableDir(path.join(target, 'generator')), readableDir(target)];
-  const latest = fs.existsSync(path.join(target, 'config.json')) ? readLatest(target) : null;
+  const latest = fs.existsSync(path.join(target, 'config.json')) ? RunStore.open(target, 'gan').latestCheckpoint() : null;
   if (latest) candidates.push(path.join(target, 'checkpoints', latest.dir, 'generator-ema'), path.join(target, 'checkpoints', latest.dir, 'generator'));
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'model.json')));
   if (!dir) throw new Error(`no generator found in ${target} (expected model.json in it, in generator/, or a checkpoint)`);

@@ -4,14 +4,16 @@
  * line. A file that fails is reported as a RunDamage whose message names the file relative to the run
  * directory and the field ("config.json: createdAt: expected a string, got nothing"), never an absolute path.
  *
- *   RL runs             lab/run_store.ts RunConfig        (no `kind`)
- *   GAN runs            GanRunFields here (gan/train.ts narrows its hyperparameters)   (`kind: "gan"`)
- *   AlphaZero-lite runs agents/go/alphazero.ts            (`kind: "go-alphazero"`)
+ * Every kind of run shares one config base (RunConfigBase: kind, runId, hyperparameters, seed, backend, versions,
+ * createdAt, command) and one schema for it; each kind adds its fields:
+ *
+ *   RL runs             RlRunFields        `kind: "rl"` (runs from before kinds have none: they read as "rl")
+ *   GAN runs            GanRunFields       `kind: "gan"` (gan/train.ts narrows its hyperparameters)
+ *   AlphaZero-lite runs AlphaZeroRunFields `kind: "go-alphazero"` (agents/go/alphazero.ts narrows its hyperparameters)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { s, SchemaError, type Check } from '../protocol/protocol.js';
-import type { RunConfig } from './run_store.js';
 import type { TrainEvent } from '../protocol/events.js';
 import { ALPHAZERO_RECORD_CHECKS, type AlphaZeroRecord } from '../protocol/events.js';
 import { resolveReplayConfig, type ReplayConfig } from './replay.js';
@@ -30,41 +32,95 @@ export class RunDamage extends Error {
 /** `kind` of AlphaZero-lite run directories (agents/go/alphazero.ts ALPHAZERO_RUN_KIND, not imported: it loads TF). */
 export const ALPHAZERO_KIND = 'go-alphazero';
 
+/** The kinds of run directory; config.json's `kind` (none: "rl", written before runs had kinds). */
+export type RunDirKind = 'rl' | 'gan' | typeof ALPHAZERO_KIND;
+export const RUN_DIR_KINDS: readonly RunDirKind[] = ['rl', 'gan', ALPHAZERO_KIND];
+
+/** What a kind of run counts its progress (budget, checkpoints) in: env steps (RL) or iterations (GAN, AlphaZero). */
+export type ProgressUnit = 'steps' | 'iterations';
+export const PROGRESS_UNIT: Readonly<Record<RunDirKind, ProgressUnit>> = { rl: 'steps', gan: 'iterations', [ALPHAZERO_KIND]: 'iterations' };
+
+/** The compute backend a run asked for, the one it got, and why (lab/compute.ts initCompute). */
+export interface RunBackend {
+  requested: string;
+  backend: string;
+  reason: string;
+  /** Absent in AlphaZero-lite runs from before the common run model. */
+  details: Record<string, unknown>;
+}
+
+/** Versions of what trained the run. */
+export interface RunVersions {
+  /** The lab's package version (lab/version.ts); absent in AlphaZero-lite runs from before the common run model. */
+  lab: string;
+  node: string;
+  tfjs: string;
+}
+
+/** The fields of config.json every kind of run writes (lab/run_store.ts newRunConfig fills in the common ones). */
+export interface RunConfigBase<K extends RunDirKind = RunDirKind, H = Record<string, unknown>> {
+  kind: K;
+  runId: string;
+  hyperparameters: H;
+  seed: number;
+  backend: RunBackend;
+  versions: RunVersions;
+  /** When the run directory was created (ISO 8601). */
+  createdAt: string;
+  /** The command line that created it ('' when started from code). */
+  command: string;
+}
+
+/** An RL run's config.json (`lab train`). */
+export interface RlRunFields extends RunConfigBase<'rl'> {
+  envId: string;
+  envKwargs: Record<string, unknown>;
+  agent: string;
+  preset: string | null;
+  /** Env-step budget. */
+  steps: number;
+  /** Episode budget (the book's 1000 episodes), null for none. */
+  episodes: number | null;
+  numEnvs: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  /** Evaluation episode j is seeded evalSeed + j, the same at every evaluation. */
+  evalSeed: number;
+  checkpointEvery: number;
+  /** Which episodes get replay logs; run directories from before replay logs lack it (defaults apply). */
+  replays?: ReplayConfig;
+}
+
 /** Where a GAN run's images come from: the cache or the shipped subset only, download when missing, or again. */
 export type DataMode = 'never' | 'if-missing' | 'always';
 
 /** A GAN run's config.json (`kind: "gan"`); gan/train.ts narrows the hyperparameters to its own type. */
-export interface GanRunFields<H = Record<string, unknown>> {
-  kind: 'gan';
-  runId: string;
+export interface GanRunFields<H = Record<string, unknown>> extends RunConfigBase<'gan', H> {
   category: string;
   preset: string;
-  hyperparameters: H;
-  seed: number;
   /** Iteration budget (one discriminator step + one adversarial step each). */
   iterations: number;
   data: { category: string; source: string; count: number; limit: number | null; download: DataMode };
-  backend: { requested: string; backend: string; reason: string; details: Record<string, unknown> };
-  versions: { lab: string; node: string; tfjs: string };
-  createdAt: string;
-  command: string;
 }
 type GanRunConfig = GanRunFields;
 
-/** The parts of an AlphaZero-lite run's config.json that readers use (the trainer checks the rest). */
-export interface AlphaZeroRunConfigFields {
-  kind: typeof ALPHAZERO_KIND;
-  runId: string;
-  agent: string;
-  hyperparameters: Record<string, unknown> & { size: number };
-  seed: number;
+/** An AlphaZero-lite run's config.json (`kind: "go-alphazero"`); agents/go/alphazero.ts narrows the hyperparameters. */
+export interface AlphaZeroRunFields<H extends { size: number } = Record<string, unknown> & { size: number }> extends RunConfigBase<typeof ALPHAZERO_KIND, H> {
+  agent: 'alphazero';
+  /** Iteration budget. */
   iterations: number;
+  /** Iterations between checkpoints. */
   checkpointEvery: number;
-  createdAt: string;
-  command: string;
 }
+/** The name readers used before the common run model. */
+export type AlphaZeroRunConfigFields = AlphaZeroRunFields;
 
-export type CheckedRunConfig = { kind: 'rl'; config: RunConfig } | { kind: 'gan'; config: GanRunConfig } | { kind: typeof ALPHAZERO_KIND; config: AlphaZeroRunConfigFields };
+export type CheckedRunConfig = { kind: 'rl'; config: RlRunFields } | { kind: 'gan'; config: GanRunConfig } | { kind: typeof ALPHAZERO_KIND; config: AlphaZeroRunFields };
+
+/** A run's budget in its progress unit (RL: env steps, GAN and AlphaZero-lite: iterations). */
+export function runBudget(checked: CheckedRunConfig): { unit: ProgressUnit; total: number } {
+  return { unit: PROGRESS_UNIT[checked.kind], total: checked.kind === 'rl' ? checked.config.steps : checked.config.iterations };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Schemas
@@ -86,21 +142,43 @@ const timeStamp: Check<string> = (v, p) => {
 };
 
 const name = (max = 200) => s.string({ max });
-const backend = s.object<RunConfig['backend']>(
+const backend = s.object<RunBackend>(
   { requested: name(), backend: name(), reason: s.string({ max: 10_000 }), details: s.optional(jsonObject(6)) as Check<Record<string, unknown>> },
   { allowExtra: true },
 );
-const versions = s.object<RunConfig['versions']>({ lab: name(), node: name(), tfjs: name() }, { allowExtra: true });
+const versions = s.object<RunVersions>({ lab: name(), node: name(), tfjs: name() }, { allowExtra: true });
+/** AlphaZero-lite runs from before the common run model wrote no lab version. */
+const versionsWithoutLab = s.object<RunVersions>({ lab: s.optional(name()) as Check<string>, node: name(), tfjs: name() }, { allowExtra: true });
 
-export const rlRunConfigSchema: Check<RunConfig> = s.object<RunConfig>(
-  {
+/** The schema of the fields every kind shares (RunConfigBase), followed by a kind's own fields. */
+function runConfigSchema<C extends RunConfigBase>(
+  kind: Check<C['kind']>,
+  hyperparameters: Check<C['hyperparameters']>,
+  own: { [K in Exclude<keyof C, keyof RunConfigBase>]: Check<C[K]> },
+  legacy: { versions?: Check<RunVersions> } = {},
+): Check<C> {
+  const base: { [K in keyof RunConfigBase]: Check<unknown> } = {
+    kind,
     runId: name(),
+    hyperparameters,
+    seed: s.int({ min: 0 }),
+    backend,
+    versions: legacy.versions ?? versions,
+    createdAt: timeStamp,
+    command: s.string({ max: 100_000 }),
+  };
+  return s.object<C>({ ...base, ...own } as unknown as { [K in keyof C]: Check<C[K]> }, { allowExtra: true });
+}
+
+export const rlRunConfigSchema: Check<RlRunFields> = runConfigSchema<RlRunFields>(
+  // Checked by checkRunConfig: "rl", or none in runs from before kinds.
+  s.optional(s.literal('rl')) as Check<'rl'>,
+  jsonObject(),
+  {
     envId: s.string({ max: 200, pattern: /\S/ }),
     envKwargs: jsonObject(6),
     agent: s.string({ max: 100, pattern: /\S/ }),
     preset: s.nullable(name(100)),
-    hyperparameters: jsonObject(),
-    seed: s.int({ min: 0 }),
     steps: s.int({ min: 1 }),
     episodes: s.nullable(s.int({ min: 1 })),
     numEnvs: s.int({ min: 1 }),
@@ -116,53 +194,29 @@ export const rlRunConfigSchema: Check<RunConfig> = s.object<RunConfig>(
         if (e instanceof SchemaError) throw e;
         throw new SchemaError((e as Error).message);
       }
-    }) as Check<RunConfig['replays']>,
-    backend,
-    versions,
-    createdAt: timeStamp,
-    command: s.string({ max: 100_000 }),
+    }) as Check<RlRunFields['replays']>,
   },
-  { allowExtra: true },
 );
 
-export const ganRunConfigSchema: Check<GanRunConfig> = s.object<GanRunConfig>(
-  {
-    kind: s.literal('gan'),
-    runId: name(),
-    category: s.string({ max: 100, pattern: /\S/ }),
-    preset: name(100),
-    hyperparameters: jsonObject() as unknown as Check<GanRunConfig['hyperparameters']>,
-    seed: s.int({ min: 0 }),
-    iterations: s.int({ min: 1 }),
-    data: s.object<GanRunConfig['data']>(
-      { category: name(100), source: s.string({ max: 10_000 }), count: s.int({ min: 0 }), limit: s.nullable(s.int({ min: 1 })), download: s.literal('never', 'if-missing', 'always') },
-      { allowExtra: true },
-    ),
-    backend,
-    versions,
-    createdAt: timeStamp,
-    command: s.string({ max: 100_000 }),
-  },
-  { allowExtra: true },
-);
+export const ganRunConfigSchema: Check<GanRunConfig> = runConfigSchema<GanRunConfig>(s.literal('gan'), jsonObject(), {
+  category: s.string({ max: 100, pattern: /\S/ }),
+  preset: name(100),
+  iterations: s.int({ min: 1 }),
+  data: s.object<GanRunConfig['data']>(
+    { category: name(100), source: s.string({ max: 10_000 }), count: s.int({ min: 0 }), limit: s.nullable(s.int({ min: 1 })), download: s.literal('never', 'if-missing', 'always') },
+    { allowExtra: true },
+  ),
+});
 
-export const alphaZeroRunConfigSchema: Check<AlphaZeroRunConfigFields> = s.object<AlphaZeroRunConfigFields>(
-  {
-    kind: s.literal(ALPHAZERO_KIND),
-    runId: name(),
-    agent: name(100),
-    hyperparameters: ((v, p) => {
-      const hp = jsonObject()(v, p);
-      s.object({ size: s.int({ min: 5, max: 19 }) }, { allowExtra: true })(hp, p);
-      return hp;
-    }) as Check<AlphaZeroRunConfigFields['hyperparameters']>,
-    seed: s.int({ min: 0 }),
-    iterations: s.int({ min: 1 }),
-    checkpointEvery: s.int({ min: 0 }),
-    createdAt: timeStamp,
-    command: s.string({ max: 100_000 }),
-  },
-  { allowExtra: true },
+export const alphaZeroRunConfigSchema: Check<AlphaZeroRunFields> = runConfigSchema<AlphaZeroRunFields>(
+  s.literal(ALPHAZERO_KIND),
+  ((v, p) => {
+    const hp = jsonObject()(v, p);
+    s.object({ size: s.int({ min: 5, max: 19 }) }, { allowExtra: true })(hp, p);
+    return hp;
+  }) as Check<AlphaZeroRunFields['hyperparameters']>,
+  { agent: name(100) as Check<'alphazero'>, iterations: s.int({ min: 1 }), checkpointEvery: s.int({ min: 0 }) },
+  { versions: versionsWithoutLab },
 );
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -171,15 +225,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Checks a parsed config.json by its `kind`; throws a RunDamage naming the field. The config is returned as
- * it was read (fields this check does not know included), so a reader that writes it back loses nothing.
+ * it was read (fields this check does not know included), so a reader that writes it back loses nothing; an RL
+ * run from before kinds (no `kind`) comes back with `kind: "rl"`.
  */
 export function checkRunConfig(value: unknown, file = 'config.json'): CheckedRunConfig {
   try {
     if (!isRecord(value)) return s.object({})(value, '') as never;
     const kind = Object.hasOwn(value, 'kind') ? value.kind : undefined;
-    if (kind === undefined) {
+    if (kind === undefined || kind === 'rl') {
       rlRunConfigSchema(value, '');
-      return { kind: 'rl', config: value as unknown as RunConfig };
+      return { kind: 'rl', config: (kind === undefined ? { kind: 'rl', ...value } : value) as unknown as RlRunFields };
     }
     if (kind === 'gan') {
       ganRunConfigSchema(value, '');
@@ -187,7 +242,7 @@ export function checkRunConfig(value: unknown, file = 'config.json'): CheckedRun
     }
     if (kind === ALPHAZERO_KIND) {
       alphaZeroRunConfigSchema(value, '');
-      return { kind: ALPHAZERO_KIND, config: value as unknown as AlphaZeroRunConfigFields };
+      return { kind: ALPHAZERO_KIND, config: value as unknown as AlphaZeroRunFields };
     }
     const shown = typeof kind === 'string' ? JSON.stringify(kind.slice(0, 40)) : kind === null ? 'null' : typeof kind;
     throw new SchemaError(`kind: expected none (an RL run), "gan" or "${ALPHAZERO_KIND}", got ${shown}`);

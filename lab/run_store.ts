@@ -1,99 +1,178 @@
 /**
- * The run directory: everything needed to reproduce, inspect, resume and evaluate a training run.
+ * The run directory, one model for every kind of training run (RL: agents/train.ts; GAN: gan/train.ts;
+ * AlphaZero-lite: agents/go/alphazero.ts): everything needed to reproduce, inspect, resume and evaluate it.
  *
  *   runs/<runId>/
- *     config.json               what was run: env, agent, hyperparameters, seed, budget, versions, backend
- *     metrics.jsonl             one JSON object per episode / evaluation / update summary / checkpoint
- *     checkpoints/latest.json   {"step": N, "dir": "step-000000N"} — written last, atomically
- *     checkpoints/step-…/       agent (networks, optimizer, RNG, replay buffer) + loop state
- *     policy/                   the final greedy policy network (model.json + weights.bin), for `lab eval`
- *     best_policy/              the policy with the best evaluation so far
- *     replays/                  replay logs of recorded episodes (lab/replay.ts)
+ *     config.json               what was run: `kind`, hyperparameters, seed, budget, versions, backend and why,
+ *                               createdAt, command (RunConfigBase in lab/run_files.ts), and the kind's own fields
+ *     metrics.jsonl             one JSON object per line (protocol events), appended; cut back on resume
+ *     checkpoints/latest.json   {"unit": "steps"|"iterations", "at": N, "dir": "step-…"|"iter-…"}, written last,
+ *                               atomically (older runs wrote {"step": N, "dir"} or {"iteration": N, "dir"}: read too)
+ *     checkpoints/step-…/ iter-…/  everything the kind needs to continue exactly
+ *     …                         the kind's final outputs (RL: policy/, best_policy/, replays/; GAN: generator/,
+ *                               samples/, curves/; AlphaZero-lite: agent/)
+ *
+ * RunStore creates (never over an existing directory) and opens run directories, reads and writes config.json,
+ * is the metrics sink, reads and moves the checkpoint pointer and prepares a resume (choosing the checkpoint,
+ * cutting metrics.jsonl back to it). newRunConfig fills in the fields every kind shares; runStamp is the time
+ * stamp of default run ids.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
+import type { ComputeInfo } from './compute.js';
 import { readJson, recoverDir, writeJsonAtomic } from './fsutil.js';
-import type { ReplayConfig } from './replay.js';
+import { PROGRESS_UNIT, RUN_DIR_KINDS, type ProgressUnit, type RlRunFields, type RunConfigBase, type RunDirKind } from './run_files.js';
+import { LAB_VERSION } from './version.js';
 
-export interface RunConfig {
-  runId: string;
-  envId: string;
-  envKwargs: Record<string, unknown>;
-  agent: string;
-  preset: string | null;
-  hyperparameters: Record<string, unknown>;
-  seed: number;
-  /** Env-step budget. */
-  steps: number;
-  /** Episode budget (the book's 1000 episodes), null for none. */
-  episodes: number | null;
-  numEnvs: number;
-  evalEvery: number;
-  evalEpisodes: number;
-  /** Evaluation episode j is seeded evalSeed + j, the same at every evaluation. */
-  evalSeed: number;
-  checkpointEvery: number;
-  /** Which episodes get replay logs; run directories from before replay logs lack it (defaults apply). */
-  replays?: ReplayConfig;
-  backend: { requested: string; backend: string; reason: string; details: Record<string, unknown> };
-  versions: { lab: string; node: string; tfjs: string };
-  createdAt: string;
-  command: string;
+export type { ProgressUnit, RunConfigBase, RunDirKind } from './run_files.js';
+
+/** An RL run's config.json (the fields are defined, and checked, with the other kinds' in lab/run_files.ts). */
+export type RunConfig = RlRunFields;
+
+/** The time stamp of default run ids and of files named by time: 20260102-030405 (UTC, to the second). */
+export function runStamp(date: Date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
 }
 
-export interface LatestCheckpoint {
-  step: number;
+/**
+ * The fields of a new run's config.json that every kind shares, from what the trainer resolved: the lab,
+ * Node and TensorFlow.js versions, the backend asked for, the one chosen and why, and the time.
+ */
+export function newRunConfig<K extends RunDirKind, H>(
+  kind: K,
+  fields: { runId: string; hyperparameters: H; seed: number; requestedBackend: string; compute: ComputeInfo; command?: string },
+): RunConfigBase<K, H> {
+  const { compute } = fields;
+  return {
+    kind,
+    runId: fields.runId,
+    hyperparameters: fields.hyperparameters,
+    seed: fields.seed,
+    backend: { requested: fields.requestedBackend, backend: compute.backend, reason: compute.reason, details: compute.details },
+    versions: { lab: LAB_VERSION, node: process.version, tfjs: compute.tfjsVersion },
+    createdAt: new Date().toISOString(),
+    command: fields.command ?? '',
+  };
+}
+
+/** checkpoints/latest.json: which checkpoint directory a run resumes from, and how far it had come. */
+export interface CheckpointPointer {
+  /** What the run counts its progress in (RL: env steps; GAN, AlphaZero-lite: iterations). */
+  unit: ProgressUnit;
+  /** Progress at the checkpoint, in `unit`. */
+  at: number;
+  /** The checkpoint directory's plain name inside checkpoints/. */
   dir: string;
 }
 
-export function checkpointName(step: number): string {
-  return `step-${String(step).padStart(10, '0')}`;
+/** Name of the checkpoint directory at progress `at`: step-0000001000 (env steps), iter-00000500 (iterations). */
+export function checkpointName(unit: ProgressUnit, at: number): string {
+  return unit === 'steps' ? `step-${String(at).padStart(10, '0')}` : `iter-${String(at).padStart(8, '0')}`;
+}
+
+/** The kind in a config.json object (none: an RL run from before kinds); an unknown kind is an error. */
+function kindOf(config: unknown, file: string): RunDirKind {
+  const kind = config !== null && typeof config === 'object' && Object.hasOwn(config, 'kind') ? (config as { kind: unknown }).kind : undefined;
+  if (kind === undefined) return 'rl';
+  if (RUN_DIR_KINDS.includes(kind as RunDirKind)) return kind as RunDirKind;
+  throw new Error(`${file}: unknown run kind ${JSON.stringify(kind)} (expected ${RUN_DIR_KINDS.map((k) => JSON.stringify(k)).join(', ')})`);
 }
 
 /** A run directory on disk; also the sink that appends events to metrics.jsonl. */
 export class RunStore implements EventSink {
   readonly metricsFile: string;
+  /** What the run's checkpoints count (from its kind). */
+  readonly unit: ProgressUnit;
   private fd: number | null = null;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    readonly kind: RunDirKind = 'rl',
+  ) {
     this.metricsFile = path.join(dir, 'metrics.jsonl');
+    this.unit = PROGRESS_UNIT[kind];
   }
 
-  /** Creates a new run directory (refusing to overwrite one) and writes config.json. */
-  static create(root: string, config: RunConfig): RunStore {
+  /**
+   * Creates a new run directory `<root>/<config.runId>` with its checkpoints/ folder, config.json and an empty
+   * metrics.jsonl; refuses to touch a directory that exists already.
+   */
+  static create(root: string, config: RunConfigBase<RunDirKind, unknown>): RunStore {
     const dir = path.join(root, config.runId);
+    kindOf(config, 'config.json');
     if (fs.existsSync(dir)) throw new Error(`run directory ${dir} already exists`);
     fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
     writeJsonAtomic(path.join(dir, 'config.json'), config);
-    const store = new RunStore(dir);
+    const store = new RunStore(dir, config.kind);
     fs.writeFileSync(store.metricsFile, '');
     return store;
   }
 
-  static open(dir: string): RunStore {
-    if (!fs.existsSync(path.join(dir, 'config.json'))) throw new Error(`${dir} is not a run directory (no config.json)`);
-    return new RunStore(dir);
+  /** Opens an existing run directory (any kind; `expected` makes another kind an error that says what it is). */
+  static open(dir: string, expected?: RunDirKind): RunStore {
+    const file = path.join(dir, 'config.json');
+    if (!fs.existsSync(file)) throw new Error(`${dir} is not a run directory (no config.json)`);
+    const kind = kindOf(readJson<unknown>(file, 'run config'), file);
+    if (expected !== undefined && kind !== expected) throw new Error(`${dir} is not ${KIND_NAMES[expected]} (config.json has kind ${JSON.stringify(kind)}, expected ${JSON.stringify(expected)})`);
+    return new RunStore(dir, kind);
   }
 
-  config(): RunConfig {
-    return readJson<RunConfig>(path.join(this.dir, 'config.json'), 'run config');
+  /** config.json as written (not checked: lab/run_files.ts readRunConfig checks); an RL run from before kinds gets `kind: "rl"`. */
+  config<C extends RunConfigBase<RunDirKind, unknown> = RunConfig>(): C {
+    const config = readJson<Record<string, unknown>>(path.join(this.dir, 'config.json'), 'run config');
+    return (Object.hasOwn(config, 'kind') ? config : { kind: 'rl', ...config }) as unknown as C;
+  }
+
+  /** Replaces config.json, atomically (a resume that raised the budget). */
+  writeConfig(config: RunConfigBase<RunDirKind, unknown>): void {
+    writeJsonAtomic(path.join(this.dir, 'config.json'), config);
   }
 
   get checkpointsDir(): string {
     return path.join(this.dir, 'checkpoints');
   }
 
-  /** checkpoints/latest.json, checked to name a checkpoint directory of this run (null when there is none). */
-  latestCheckpoint(): LatestCheckpoint | null {
-    const pointer = readCheckpointPointer(this.checkpointsDir, 'step');
-    return pointer ? { step: pointer.number, dir: pointer.dir } : null;
+  /** The directory name of this run's checkpoint at progress `at`. */
+  checkpointName(at: number): string {
+    return checkpointName(this.unit, at);
   }
 
-  setLatestCheckpoint(latest: LatestCheckpoint, keep = 2): void {
-    writeJsonAtomic(path.join(this.checkpointsDir, 'latest.json'), latest);
-    // The pointer is updated first, so a crash never leaves it dangling.
-    pruneCheckpoints(this.checkpointsDir, 'step', latest.dir, keep);
+  /** checkpoints/latest.json, checked to name a checkpoint directory of this run (null when there is none). */
+  latestCheckpoint(): CheckpointPointer | null {
+    return readCheckpointPointer(this.checkpointsDir, this.unit);
+  }
+
+  /**
+   * Points checkpoints/latest.json at the checkpoint directory `dir` (written at progress `at`), then deletes
+   * older checkpoints but the `keep - 1` newest (pruneCheckpoints). The pointer moves first, so a crash never
+   * leaves it dangling.
+   */
+  setLatestCheckpoint(at: number, dir: string, keep = 2): void {
+    const pointer: CheckpointPointer = { unit: this.unit, at, dir };
+    writeJsonAtomic(path.join(this.checkpointsDir, 'latest.json'), pointer);
+    pruneCheckpoints(this.checkpointsDir, this.unit, dir, keep);
+  }
+
+  /**
+   * Prepares a resume: chooses the newest intact checkpoint (chooseCheckpoint: `load` reads and restores one,
+   * throwing when it is damaged), then makes metrics.jsonl fit the size it recorded (prepareMetricsForResume).
+   * When metrics.jsonl does not fit, `discard` releases what `load` returned before the error is thrown.
+   */
+  async resumeFrom<T>(options: {
+    load: (dir: string, name: string) => T | Promise<T>;
+    metricsSize: (loaded: T) => number;
+    discard?: (loaded: T) => void;
+    onWarning?: (message: string) => void;
+  }): Promise<CheckpointChoice<T>> {
+    const choice = await chooseCheckpoint(this.dir, { unit: this.unit, load: options.load, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+    try {
+      prepareMetricsForResume(this.metricsFile, options.metricsSize(choice.loaded), `checkpoint ${choice.name}`);
+    } catch (err) {
+      options.discard?.(choice.loaded);
+      throw err;
+    }
+    return choice;
   }
 
   /** Bytes of metrics.jsonl written so far (recorded in checkpoints to cut back to on resume). */
@@ -101,25 +180,21 @@ export class RunStore implements EventSink {
     return fs.existsSync(this.metricsFile) ? fs.statSync(this.metricsFile).size : 0;
   }
 
-  /**
-   * Cuts metrics.jsonl back to `size` bytes, the size a checkpoint recorded (dropping what a crashed process
-   * wrote after it), after checking that the file still holds them and that a record ends there
-   * (`prepareMetricsForResume`); a file that does not fit is an error and is left untouched.
-   */
-  truncateMetrics(size: number, checkpoint = 'the checkpoint'): void {
-    prepareMetricsForResume(this.metricsFile, size, checkpoint);
-  }
-
   /** Flushes metrics.jsonl to disk (before a checkpoint records its size). */
   sync(): void {
     if (this.fd !== null) fs.fsyncSync(this.fd);
   }
 
-  handle(event: TrainEvent): void {
-    if (event.type === 'step') return;
+  /** Appends one record to metrics.jsonl. */
+  append(record: object): void {
     this.fd ??= fs.openSync(this.metricsFile, 'a');
     // One write per line: a crash leaves at most one partial last line, which readers skip.
-    fs.writeSync(this.fd, JSON.stringify(event) + '\n');
+    fs.writeSync(this.fd, JSON.stringify(record) + '\n');
+  }
+
+  handle(event: TrainEvent): void {
+    if (event.type === 'step') return;
+    this.append(event);
   }
 
   /** Flushes metrics.jsonl to disk and closes it (the next event opens it again). */
@@ -134,6 +209,8 @@ export class RunStore implements EventSink {
     this.fd = null;
   }
 }
+
+const KIND_NAMES: Record<RunDirKind, string> = { rl: 'an RL run', gan: 'a GAN run', 'go-alphazero': 'an AlphaZero run' };
 
 /** Parsed metrics.jsonl; a partial last line (from a crash) is skipped, a malformed line elsewhere is an error. */
 export function readMetricsFile(file: string): TrainEvent[] {
@@ -165,36 +242,39 @@ export function defaultCheckpointEvery(budget: number, cap: number, floor = 1): 
   return Math.max(1, Math.min(cap, Math.max(floor, Math.ceil(budget / 10))));
 }
 
-/** Prefix of a kind of run's checkpoint directories: step-0000001000 (RL runs), iter-00000500 (GAN, AlphaZero). */
-export type CheckpointPrefix = 'step' | 'iter';
-
-function checkpointPattern(prefix: CheckpointPrefix): RegExp {
-  return new RegExp(`^${prefix}-(\\d+)$`);
+/** Checkpoint directories of a unit: step-0000001000 (env steps), iter-00000500 (iterations; iter-000500 before the run model). */
+function checkpointPattern(unit: ProgressUnit): RegExp {
+  return unit === 'steps' ? /^step-(\d+)$/ : /^iter-(\d+)$/;
 }
 
 /**
  * Reads `<checkpointsDir>/latest.json`: null when there is none. Its `dir` must be the plain name of a checkpoint
- * directory inside `checkpointsDir` (`step-…` or `iter-…`, no path separators, no `..`): a pointer that leads
- * anywhere else is refused with an error, so that nothing outside the run is read (or trusted) as its checkpoint.
+ * directory inside `checkpointsDir` (`step-…` or `iter-…` as `unit` says, no path separators, no `..`): a pointer
+ * that leads anywhere else is refused with an error, so that nothing outside the run is read (or trusted) as its
+ * checkpoint. Pointers from before the run model ({"step": N, "dir"}, {"iteration": N, "dir"}) read the same.
  */
-export function readCheckpointPointer(checkpointsDir: string, prefix: CheckpointPrefix): { dir: string; number: number } | null {
+export function readCheckpointPointer(checkpointsDir: string, unit: ProgressUnit): CheckpointPointer | null {
   const file = path.join(checkpointsDir, 'latest.json');
   if (!fs.existsSync(file)) return null;
-  const pointer = readJson<{ dir?: unknown }>(file, 'checkpoint pointer');
-  return checkPointer(file, pointer, prefix);
+  return checkPointer(file, readJson<unknown>(file, 'checkpoint pointer'), unit);
 }
 
-function checkPointer(file: string, pointer: unknown, prefix: CheckpointPrefix): { dir: string; number: number } {
-  const dir = pointer !== null && typeof pointer === 'object' ? (pointer as { dir?: unknown }).dir : undefined;
-  const m = typeof dir === 'string' ? checkpointPattern(prefix).exec(dir) : null;
+function checkPointer(file: string, pointer: unknown, unit: ProgressUnit): CheckpointPointer {
+  const record = pointer !== null && typeof pointer === 'object' ? (pointer as { dir?: unknown; unit?: unknown }) : {};
+  if (record.unit !== undefined && record.unit !== unit) {
+    throw new Error(`checkpoint pointer ${file} counts ${JSON.stringify(record.unit)}, but this run counts ${unit}; refusing to follow it`);
+  }
+  const dir = record.dir;
+  const m = typeof dir === 'string' ? checkpointPattern(unit).exec(dir) : null;
   if (!m) {
     throw new Error(
       `checkpoint pointer ${file} points at ${JSON.stringify(dir)}, which is not a checkpoint directory of this run ` +
-        `(expected the plain name of a directory beside it, like ${prefix}-${'0'.repeat(prefix === 'step' ? 9 : 7)}1); refusing to follow it. ` +
+        `(expected the plain name of a directory beside it, like ${checkpointName(unit, 1)}); refusing to follow it. ` +
         `Delete or correct the file to resume from the newest intact checkpoint.`,
     );
   }
-  return { dir: dir as string, number: Number(m[1]) };
+  // The directory's number is what the checkpoint holds (the pointer's own count is not trusted over it).
+  return { unit, at: Number(m[1]), dir: dir as string };
 }
 
 /**
@@ -202,8 +282,8 @@ function checkPointer(file: string, pointer: unknown, prefix: CheckpointPrefix):
  * newest ones before it (the fallback if it turns out damaged). Directories with a higher number, left by a
  * run that was resumed from an older checkpoint, stay until the run writes those steps again.
  */
-export function pruneCheckpoints(checkpointsDir: string, prefix: CheckpointPrefix, current: string, keep = 2): void {
-  const pattern = checkpointPattern(prefix);
+export function pruneCheckpoints(checkpointsDir: string, unit: ProgressUnit, current: string, keep = 2): void {
+  const pattern = checkpointPattern(unit);
   const m = pattern.exec(current);
   if (!m) return;
   const older = fs
@@ -234,10 +314,10 @@ export interface CheckpointChoice<T> {
  */
 export async function chooseCheckpoint<T>(
   runDir: string,
-  options: { prefix: CheckpointPrefix; load: (dir: string, name: string) => T | Promise<T>; onWarning?: (message: string) => void },
+  options: { unit: ProgressUnit; load: (dir: string, name: string) => T | Promise<T>; onWarning?: (message: string) => void },
 ): Promise<CheckpointChoice<T>> {
   const checkpointsDir = path.join(runDir, 'checkpoints');
-  const pattern = checkpointPattern(options.prefix);
+  const pattern = checkpointPattern(options.unit);
   const warnings: string[] = [];
   const warn = (message: string) => {
     warnings.push(message);
@@ -262,7 +342,7 @@ export async function chooseCheckpoint<T>(
       if (dirs.length === 0) throw new Error(`checkpoint pointer ${pointerFile} is damaged (${(err as Error).message}) and ${checkpointsDir} holds no checkpoint directory`);
       warn(`checkpoint pointer ${pointerFile} is damaged (${(err as Error).message}); looking at the checkpoint directories instead`);
     }
-    if (pointer !== undefined) pointed = checkPointer(pointerFile, pointer, options.prefix).dir;
+    if (pointer !== undefined) pointed = checkPointer(pointerFile, pointer, options.unit).dir;
   } else if (dirs.length > 0) {
     warn(`${pointerFile} is missing; looking at the checkpoint directories instead`);
   }

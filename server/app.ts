@@ -29,7 +29,7 @@ import {
 import { Hub, type HubOptions } from './hub.js';
 import { catalog } from './catalog.js';
 import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
-import { LAB_VERSION } from '../agents/train.js';
+import { LAB_VERSION } from '../lab/version.js';
 import { Access, isLoopback } from './access.js';
 import { Busy, CompareWorker } from './compare_worker.js';
 import { newToken, removeRuntimeFile, TOKEN_QUERY, writeRuntimeFile } from '../lab/server_key.js';

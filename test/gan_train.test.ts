@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initCompute, tf } from '../lab/compute.js';
-import { readMetricsFile } from '../lab/run_store.js';
+import { readMetricsFile, RunStore } from '../lab/run_store.js';
 import type { SamplesEvent, TrainEvent } from '../protocol/events.js';
 import { Rng } from '../envs/index.js';
 import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
 import { BitRng, GanNet, GanOptimizer, analyseSpec, binaryCrossEntropy, ganPreset, type BatchNormStat, type GanHyperparameters, type NetSpec } from '../gan/models.js';
-import { interpolationLatents, loadGenerator, readLatest, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
+import { interpolationLatents, loadGenerator, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
 import { gridPng, readGreyPng, slerp, toInk } from '../gan/images.js';
 import { symmetricEigen } from '../gan/linalg.js';
 import { main } from '../cli/main.js';
@@ -254,7 +254,7 @@ describe.each(['cpu', 'wasm'] as const)('training on %s', (backend) => {
     let calls = 0;
     const first = await startGanTraining(tinyOptions({ backend, iterations: 8, runId: `resumed-${backend}`, overrides, shouldStop: () => ++calls > 4 }));
     expect(first.result).toMatchObject({ iterations: 4, stopped: true });
-    expect(readLatest(first.runDir)).toEqual({ iteration: 4, dir: 'iter-00000004' });
+    expect(RunStore.open(first.runDir).latestCheckpoint()).toEqual({ unit: 'iterations', at: 4, dir: 'iter-00000004' });
     const second = await resumeGanTraining(first.runDir, { images: apples });
     expect(second.result).toMatchObject({ iterations: 8, stopped: false });
 

@@ -615,9 +615,10 @@ describe('lab server', () => {
     }, 30_000, 'the run to stop');
     expect(final.status).toBe('stopped');
     expect(final.error).toBeNull();
-    const latest = JSON.parse(fs.readFileSync(path.join(runsDir, runId, 'checkpoints', 'latest.json'), 'utf8')) as { iteration: number };
-    expect(latest.iteration).toBeGreaterThanOrEqual(8);
-    expect(latest.iteration).toBeLessThan(100_000);
+    const latest = JSON.parse(fs.readFileSync(path.join(runsDir, runId, 'checkpoints', 'latest.json'), 'utf8')) as { unit: string; at: number };
+    expect(latest.unit).toBe('iterations');
+    expect(latest.at).toBeGreaterThanOrEqual(8);
+    expect(latest.at).toBeLessThan(100_000);
   }, 90_000);
 
   it('a publisher splits queued sample grids over messages the server accepts, keeping the newest', async () => {

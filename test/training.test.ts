@@ -14,6 +14,7 @@ import { Rng, make, type TaxiEnv } from '../envs/index.js';
 import type { Agent } from '../agents/agent.js';
 
 const baseConfig: RunConfig = {
+  kind: 'rl',
   runId: 'x',
   envId: 'CartPole-v1',
   envKwargs: {},
@@ -131,7 +132,7 @@ describe('training runs', () => {
         const timer = setInterval(() => {
           const dirs = fs.existsSync(out) ? fs.readdirSync(out) : [];
           const latest = dirs.length ? path.join(out, dirs[0]!, 'checkpoints', 'latest.json') : '';
-          if (latest && fs.existsSync(latest) && JSON.parse(fs.readFileSync(latest, 'utf8')).step >= 1500) {
+          if (latest && fs.existsSync(latest) && JSON.parse(fs.readFileSync(latest, 'utf8')).at >= 1500) {
             clearInterval(timer);
             child.kill('SIGKILL');
             resolve(path.join(out, dirs[0]!));
@@ -143,7 +144,7 @@ describe('training runs', () => {
         });
       });
       await new Promise((r) => child.on('exit', r));
-      const killedAt = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'latest.json'), 'utf8')).step;
+      const killedAt = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'latest.json'), 'utf8')).at;
       expect(killedAt).toBeLessThan(3000);
       await resumeTraining(runDir, { backend });
       const expected = deterministicPart(readMetricsFile(path.join(reference.runDir, 'metrics.jsonl')));

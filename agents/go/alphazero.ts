@@ -48,8 +48,8 @@ import { Rng } from '../../envs/index.js';
 import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/compute.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
-import { chooseCheckpoint, defaultCheckpointEvery, prepareMetricsForResume, pruneCheckpoints, readCheckpointPointer } from '../../lab/run_store.js';
-import { readAlphaZeroRunMetrics } from '../../lab/run_files.js';
+import { defaultCheckpointEvery, newRunConfig, readCheckpointPointer, RunStore, runStamp } from '../../lab/run_store.js';
+import { readAlphaZeroRunMetrics, type AlphaZeroRunFields } from '../../lab/run_files.js';
 import type { AlphaZeroRecord, GoEvalEvent, IterationEvent } from '../../protocol/events.js';
 import { Network, convSpec } from '../../lab/network.js';
 import { isOwnEye } from './mcts.js';
@@ -613,7 +613,7 @@ export function resolveAgentDir(dir: string): string {
   const agent = readableDir(path.join(dir, 'agent'));
   if (fs.existsSync(path.join(agent, 'agent.json'))) return agent;
   // The pointer must name a checkpoint directory of this run (readCheckpointPointer refuses anything else).
-  const latest = readCheckpointPointer(path.join(dir, 'checkpoints'), 'iter');
+  const latest = readCheckpointPointer(path.join(dir, 'checkpoints'), 'iterations');
   if (latest) {
     const ck = path.join(dir, 'checkpoints', latest.dir);
     if (fs.existsSync(path.join(ck, 'agent.json'))) return ck;
@@ -805,27 +805,14 @@ export function trainStep(model: PolicyValueNet, optimizer: FusedAdam, buffer: P
 //   runs/<runId>/
 //     config.json              kind "go-alphazero": hyperparameters, seed, budget, backend, versions
 //     metrics.jsonl            {"type":"iteration",…} per iteration, {"type":"go-eval",…} per evaluation match
-//     checkpoints/latest.json  {"iteration": N, "dir": "iter-00000N"}, written last
+//     checkpoints/latest.json  {"unit": "iterations", "at": N, "dir": "iter-0000000N"}, written last (lab/run_store.ts)
 //     checkpoints/iter-…/      agent.json + model.json + weights.bin, Adam state, replay buffer, Rng, loop state
 //     agent/                   the final network (a player for lab match / lab gtp / the viewer)
 
 export const ALPHAZERO_RUN_KIND = 'go-alphazero';
 
-export interface AlphaZeroRunConfig {
-  kind: typeof ALPHAZERO_RUN_KIND;
-  runId: string;
-  agent: 'alphazero';
-  hyperparameters: AlphaZeroHyperparameters;
-  seed: number;
-  /** Iteration budget. */
-  iterations: number;
-  /** Iterations between checkpoints (default `azCheckpointEvery(iterations)`). */
-  checkpointEvery: number;
-  backend: { requested: string; backend: string; reason: string };
-  versions: { node: string; tfjs: string };
-  createdAt: string;
-  command: string;
-}
+/** An AlphaZero-lite run's config.json (its fields are defined, and checked, with the other kinds' in lab/run_files.ts). */
+export type AlphaZeroRunConfig = AlphaZeroRunFields<AlphaZeroHyperparameters>;
 
 // The records of metrics.jsonl (types and checks in protocol/events.ts, with every kind's records).
 export type { AlphaZeroRecord, GoEvalEvent, IterationEvent };
@@ -875,10 +862,6 @@ interface LoopState {
   bufferNext: number;
 }
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
-}
-
 /** The longest default interval between AlphaZero checkpoints, in iterations. */
 export const AZ_CHECKPOINT_EVERY = 5;
 
@@ -900,26 +883,22 @@ export async function trainAlphaZero(options: AlphaZeroTrainOptions = {}): Promi
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`alphazero: iterations must be a positive integer, got ${iterations}`);
   const compute = await initCompute(options.backend ?? 'auto');
   const config: AlphaZeroRunConfig = {
-    kind: ALPHAZERO_RUN_KIND,
-    runId: options.runId ?? `go${hp.size}-alphazero-s${seed}-${timestamp()}`,
+    ...newRunConfig(ALPHAZERO_RUN_KIND, {
+      runId: options.runId ?? `go${hp.size}-alphazero-s${seed}-${runStamp()}`,
+      hyperparameters: hp,
+      seed,
+      requestedBackend: options.backend ?? 'auto',
+      compute,
+      ...(options.command !== undefined ? { command: options.command } : {}),
+    }),
     agent: 'alphazero',
-    hyperparameters: hp,
-    seed,
     iterations,
     checkpointEvery: checkCheckpointEvery(options.checkpointEvery ?? azCheckpointEvery(iterations)),
-    backend: { requested: options.backend ?? 'auto', backend: compute.backend, reason: compute.reason },
-    versions: { node: process.version, tfjs: compute.tfjsVersion },
-    createdAt: new Date().toISOString(),
-    command: options.command ?? '',
   };
-  const dir = path.join(options.out ?? 'runs', config.runId);
-  if (fs.existsSync(dir)) throw new Error(`run directory ${dir} already exists`);
-  fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
-  writeJsonAtomic(path.join(dir, 'config.json'), config);
-  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '');
+  const store = RunStore.create(options.out ?? 'runs', config);
   const rng = new Rng(seed);
   const model = PolicyValueNet.create(hp, rng);
-  return runLoop(dir, config, model, rng, null, options);
+  return runLoop(store, config, model, rng, null, options);
 }
 
 /** What a checkpoint restores besides the network: Adam's state, the replay buffer, the loop state. */
@@ -953,18 +932,20 @@ function loadCheckpoint(ck: string, hp: AlphaZeroHyperparameters): { net: Policy
 
 /** Continues a run from its latest checkpoint; what the crashed process wrote after it is dropped. */
 export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainOptions, 'hyperparameters' | 'seed' | 'out' | 'runId'> = {}): Promise<AlphaZeroOutcome> {
-  const configFile = path.join(dir, 'config.json');
-  if (!fs.existsSync(configFile)) throw new Error(`${dir} is not a run directory (no config.json)`);
-  const config = readJson<AlphaZeroRunConfig>(configFile, 'run config');
-  if (config.kind !== ALPHAZERO_RUN_KIND) throw new Error(`${dir} is not an AlphaZero run (config.json kind is ${JSON.stringify(config.kind)}, expected '${ALPHAZERO_RUN_KIND}')`);
-  if (!fs.existsSync(path.join(dir, 'checkpoints'))) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
+  const store = RunStore.open(dir, ALPHAZERO_RUN_KIND);
+  const config = store.config<AlphaZeroRunConfig>();
+  if (!fs.existsSync(store.checkpointsDir)) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
   await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
   // The newest intact checkpoint (a damaged one is passed over, out loud); metrics.jsonl must still hold what it
   // recorded (else an error, the file untouched) and is cut back to it.
-  const choice = await chooseCheckpoint(dir, { prefix: 'iter', load: (ck) => loadCheckpoint(ck, config.hyperparameters), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  const choice = await store.resumeFrom({
+    load: (ck: string) => loadCheckpoint(ck, config.hyperparameters),
+    metricsSize: (loaded) => loaded.state.metricsSize,
+    discard: (loaded) => loaded.net.dispose(),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
   const { net, ...restored } = choice.loaded;
   try {
-    prepareMetricsForResume(path.join(dir, 'metrics.jsonl'), restored.state.metricsSize, `checkpoint ${choice.name}`);
     let changed = false;
     if (options.iterations !== undefined && options.iterations !== config.iterations) {
       if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new Error(`alphazero: iterations must be a positive integer, got ${options.iterations}`);
@@ -975,27 +956,26 @@ export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainO
       config.checkpointEvery = checkCheckpointEvery(options.checkpointEvery);
       changed = true;
     }
-    if (changed) writeJsonAtomic(configFile, config);
+    if (changed) store.writeConfig(config);
   } catch (err) {
     net.dispose();
     throw err;
   }
-  return runLoop(dir, config, net, Rng.fromJSON(restored.state.rng), restored, options);
+  return runLoop(store, config, net, Rng.fromJSON(restored.state.rng), restored, options);
 }
 
-async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyValueNet, rng: Rng, resume: Restored | null, options: AlphaZeroTrainOptions): Promise<AlphaZeroOutcome> {
+async function runLoop(store: RunStore, config: AlphaZeroRunConfig, model: PolicyValueNet, rng: Rng, resume: Restored | null, options: AlphaZeroTrainOptions): Promise<AlphaZeroOutcome> {
+  const { dir } = store;
   const hp = config.hyperparameters;
   const optimizer = resume?.optimizer ?? new FusedAdam(model.net.variables, { learningRate: hp.learningRate });
   const buffer = resume?.buffer ?? new PositionBuffer(hp.bufferSize, model.size * model.size * model.planes, model.actions);
-  const metricsFile = path.join(dir, 'metrics.jsonl');
   let iteration = resume?.state.iteration ?? 0;
   const elapsedBefore = resume?.state.elapsed ?? 0;
   // With a time budget and no interval given, also checkpoint every tenth of the time budget.
   const checkpointSeconds = options.maxSeconds !== undefined && options.checkpointEvery === undefined ? options.maxSeconds / 10 : Infinity;
   options.onStart?.(config, dir);
-  const metricsFd = fs.openSync(metricsFile, 'a');
   const emit = (event: AlphaZeroEvent): void => {
-    if (event.type !== 'checkpoint') fs.writeSync(metricsFd, JSON.stringify(event) + '\n');
+    if (event.type !== 'checkpoint') store.append(event);
     options.onEvent?.(event);
   };
   const search = new PuctSearch(model);
@@ -1008,24 +988,23 @@ async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyVal
   // damaged newer one, points it back at the checkpoint resumed from).
   let lastCheckpointIteration = -1;
   try {
-    lastCheckpointIteration = readCheckpointPointer(path.join(dir, 'checkpoints'), 'iter')?.number ?? -1;
+    lastCheckpointIteration = store.latestCheckpoint()?.at ?? -1;
   } catch {
     // a damaged pointer: the next checkpoint replaces it
   }
   const checkpoint = async (): Promise<void> => {
-    const name = `iter-${String(iteration).padStart(6, '0')}`;
+    const name = store.checkpointName(iteration);
     // metrics.jsonl is flushed to disk before its size is recorded: the size a checkpoint records is on disk.
-    fs.fsyncSync(metricsFd);
-    const state: LoopState = { iteration, elapsed: elapsed(), metricsSize: fs.fstatSync(metricsFd).size, rng: rng.toJSON(), bufferCount: buffer.count, bufferNext: buffer.next };
+    store.sync();
+    const state: LoopState = { iteration, elapsed: elapsed(), metricsSize: store.metricsSize(), rng: rng.toJSON(), bufferCount: buffer.count, bufferNext: buffer.next };
     await writeDirAtomic(path.join(dir, 'checkpoints', name), (tmp) => {
       model.save(tmp, { komi: hp.komi, iteration });
       optimizer.save(tmp);
       buffer.save(path.join(tmp, 'buffer.bin'));
       writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state) + '\n');
     });
-    writeJsonAtomic(path.join(dir, 'checkpoints', 'latest.json'), { iteration, dir: name });
     // Keep this one and the one before; the pointer moves first, so it never points at a deleted one.
-    pruneCheckpoints(path.join(dir, 'checkpoints'), 'iter', name, 2);
+    store.setLatestCheckpoint(iteration, name);
     lastCheckpointAt = performance.now();
     lastCheckpointIteration = iteration;
     emit({ type: 'checkpoint', iteration, dir: name });
@@ -1080,7 +1059,7 @@ async function runLoop(dir: string, config: AlphaZeroRunConfig, model: PolicyVal
     if (lastCheckpointIteration !== iteration) await checkpoint();
     await writeDirAtomic(path.join(dir, 'agent'), (tmp) => model.save(tmp, { komi: hp.komi, iteration }));
   } finally {
-    fs.closeSync(metricsFd);
+    store.close();
     model.dispose();
   }
   return { dir, iteration, size: hp.size, finished };
