@@ -1,6 +1,11 @@
-/** Argument parsers shared by the `lab` sub-commands (commander's custom option processing). */
-import { InvalidArgumentError } from 'commander';
+/**
+ * Argument parsers shared by the `lab` sub-commands (commander's custom option processing), and the one
+ * definition of each option common to the commands that create runs (`lab train`, `lab gan train`, `lab go
+ * train`): --backend, --seed, --out, --run-id, --resume.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RUN_ID_PATTERN } from '../protocol/protocol.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 
 /** An option value that must be a safe integer ≥ `min`. */
 export function integer(min: number) {
@@ -63,4 +68,61 @@ export function pointedStep(read: () => number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The options every command that creates runs shares
+
+/** What the run options give a command's action. */
+export interface RunCliOptions {
+  backend: BackendChoice;
+  seed: number;
+  out: string;
+  runId?: string;
+  resume?: string;
+}
+
+/** --backend <name>: the compute backend (lab/compute.ts); `help` says what it does in this command. */
+export function backendOption(help = 'compute backend (auto: the fastest that starts here: node-gpu, node, wasm, then cpu)'): Option {
+  return new Option('--backend <name>', help).choices(BACKEND_CHOICES as string[]).default('auto');
+}
+
+/** --seed <n>: a non-negative integer seed; `help` says what it seeds, `defaultValue` its default. */
+export function seedOption(help = 'run seed (every random stream of the run derives from it)', defaultValue = 0): Option {
+  return new Option('--seed <n>', help).argParser(integer(0)).default(defaultValue);
+}
+
+/** --out <dir>: where new run directories go. */
+export function outOption(help = 'directory for run directories (each run in <dir>/<run id>)', defaultValue = 'runs'): Option {
+  return new Option('--out <dir>', help).default(defaultValue);
+}
+
+/** --run-id <id>: the run directory's name, checked against RUN_ID_PATTERN when parsed (checkRunId). */
+export function runIdOption(defaultName: string): Option {
+  return new Option('--run-id <id>', `name of the run directory (default: ${defaultName}); letters, digits, '.', '_', '-'`).argParser((value: string) => {
+    checkRunId(value);
+    return value;
+  });
+}
+
+/** --resume <runDir>: continue a run from its newest intact checkpoint. */
+export function resumeOption(budget: string): Option {
+  return new Option(
+    '--resume <runDir>',
+    `continue a run from its newest intact checkpoint, exactly (its options come from the run's config.json; ${budget} may raise the budget; ` +
+      `it keeps its backend unless --backend names another)`,
+  );
+}
+
+/**
+ * Adds the options common to the commands that create runs, in one order: --seed, --backend, --out, --run-id,
+ * --resume. `runId` describes the default run id, `budget` the option that raises a resumed run's budget.
+ */
+export function addRunOptions(command: Command, texts: { runId: string; budget: string; seed?: string }): Command {
+  return command
+    .addOption(seedOption(texts.seed))
+    .addOption(backendOption())
+    .addOption(outOption())
+    .addOption(runIdOption(texts.runId))
+    .addOption(resumeOption(texts.budget));
 }

@@ -8,6 +8,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { integer } from './args.js';
 import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRuns, parseGroupBy, resolveRunDirs, withLeftOut, type CompareOptions, type LeftOutRun } from '../analysis/compare.js';
 import { renderPng, renderSvg } from '../lab/plot.js';
+import { runStamp } from '../lab/run_store.js';
 
 function probability(value: string): number {
   const n = Number(value);
@@ -21,10 +22,6 @@ function groupByOption(value: string): CompareOptions['groupBy'] {
   } catch (e) {
     throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
   }
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
 
 interface CompareCliOptions {
@@ -74,7 +71,7 @@ export function runCompare(paths: string[], opts: CompareCliOptions): CompareCom
   }), leftOut);
   let files: CompareCommandResult['files'] = null;
   if (opts.plot) {
-    const out = path.resolve(opts.out ?? `compare-${timestamp()}`);
+    const out = path.resolve(opts.out ?? `compare-${runStamp()}`);
     fs.mkdirSync(out, { recursive: true });
     const panels = curvePanels(result);
     files = { png: path.join(out, 'compare.png'), svg: path.join(out, 'compare.svg') };

@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { checkRunId, integer, keyValue, pointedStep } from './args.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import { addRunOptions, integer, keyValue, pointedStep, type RunCliOptions } from './args.js';
+import { onStopSignal } from './signals.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
@@ -79,23 +79,18 @@ export class GanProgressSink implements EventSink {
   }
 }
 
-export interface GanTrainCliOptions {
+export interface GanTrainCliOptions extends RunCliOptions {
   /** The lab server's key for --live (default: LAB_TOKEN or the local server's runtime file). */
   token?: string;
   category: string;
   preset: string;
   iterations?: number;
-  seed: number;
   batch?: number;
   sampleEvery?: number;
   checkpointEvery?: number;
   logEvery?: number;
   limit?: number;
   data: DataMode;
-  backend: BackendChoice;
-  out: string;
-  runId?: string;
-  resume?: string;
   set?: Record<string, unknown>;
   /** Publish the run to a lab server (`true`: the default URL). */
   live?: string | true;
@@ -160,24 +155,21 @@ export function registerGanCommands(program: Command): Command {
   const presets = Object.entries(GAN_PRESETS)
     .map(([name, p]) => `${name} (${p.description})`)
     .join('; ');
-  gan
+  const train = gan
     .command('train', { isDefault: true })
     .description('train a GAN on a Quick, Draw! category; writes a run directory with sample grids, curves, checkpoints and the generator')
     .option('--category <name>', 'Quick, Draw! category (shipped offline: apple, bicycle, cat, diamond, fish)', 'apple')
     .option('--preset <name>', `preset: ${presets}`, 'fast')
     .option('--iterations <n>', "iteration budget (one discriminator and one adversarial step each; default: the preset's)", integer(1))
-    .option('--seed <n>', 'run seed', integer(0), 0)
     .option('--batch <n>', "batch size (default: the preset's)", integer(1))
     .option('--sample-every <n>', 'iterations between fixed-noise sample grids (0: only the final one)', integer(0))
     .option('--checkpoint-every <n>', "iterations between checkpoints (0: only at the end; default: the preset's, at most a tenth of --iterations)", integer(0))
     .option('--log-every <n>', 'iterations between loss/accuracy averages (metrics.jsonl, progress)', integer(1))
     .option('--limit <n>', 'train on the first n images only', integer(1))
-    .addOption(new Option('--data <mode>', "where the images come from: the cache or the shipped subset only ('never' downloads), download when missing, or download again").choices(['never', 'if-missing', 'always']).default('if-missing'))
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
-    .option('--out <dir>', 'directory for run directories', 'runs')
-    .option('--run-id <id>', 'name of the run directory (default: gan-<category>-<preset>-s<seed>-<time>)')
+    .addOption(new Option('--data <mode>', "where the images come from: the cache or the shipped subset only ('never' downloads), download when missing, or download again").choices(['never', 'if-missing', 'always']).default('if-missing'));
+  addRunOptions(train, { runId: 'gan-<category>-<preset>-s<seed>-<time>', budget: '--iterations' });
+  train
     .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values; dotted keys reach inside: --set labelNoise=0 --set discriminator.spectralNorm=true)', keyValue)
-    .option('--resume <runDir>', 'continue a run from its latest checkpoint (options come from the run; --iterations may raise the budget)')
     .option('--live [url]', `publish the run to a lab server (lab serve): live sample grids and curves in the browser viewer (default ${DEFAULT_LIVE_URL})`)
     .option('--token <key>', 'the lab server\'s key for --live (default: LAB_TOKEN, else found by itself for a server on this machine)')
     .action(async (opts: GanTrainCliOptions) => {
@@ -188,19 +180,15 @@ export function registerGanCommands(program: Command): Command {
 
 /** What `lab gan train` does; `extraSinks` lets a caller add sinks (a live publisher). */
 export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSink[] = []): Promise<GanOutcome> {
-  checkRunId(opts.runId);
-  let stop = false;
   const progress: { sink: GanProgressSink | null } = { sink: null };
   const say = (message: string) => (progress.sink ? progress.sink.line(message) : console.log(message));
+  const stop = onStopSignal(say);
   // A malformed URL fails here, before any training; an unreachable server only warns (the run trains and is stored).
   const live = opts.live
     ? new LivePublisher({
         url: opts.live === true ? DEFAULT_LIVE_URL : opts.live,
         ...(opts.token ? { token: opts.token } : {}),
-        onStop: () => {
-          if (!stop) say('stopping (asked by the viewer): writing a checkpoint');
-          stop = true;
-        },
+        onStop: () => stop.request('stopping (asked by the viewer): writing a checkpoint'),
         onNotice: (m) => say(`live: ${m}`),
       })
     : null;
@@ -216,13 +204,7 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
     live?.begin(ganRunInfo(config, runDir));
   };
   const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }, ...extraSinks, ...(live ? [live] : [])];
-  const shouldStop = () => stop || (live?.stopRequested ?? false);
-  const onSignal = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    progress.sink?.line('stopping: writing a checkpoint (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSignal);
+  const shouldStop = () => stop.requested || (live?.stopRequested ?? false);
   try {
     const outcome = opts.resume
       ? await resumeGanTraining(opts.resume, { ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop, onStart })
@@ -266,6 +248,6 @@ export async function ganTrainCli(opts: GanTrainCliOptions, extraSinks: EventSin
     await live?.end('failed', e instanceof Error ? e.message : String(e));
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
+    stop.dispose();
   }
 }

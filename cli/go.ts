@@ -3,22 +3,17 @@
  * progress per iteration, evaluation match results as they come, Ctrl-C stops with a checkpoint, and
  * `--resume <runDir>` continues exactly.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkRunId, integer, keyValue } from './args.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { addRunOptions, integer, keyValue, type RunCliOptions } from './args.js';
+import { onStopSignal } from './signals.js';
 import { resolveHyperparameters, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroOutcome, type AlphaZeroRunConfig } from '../agents/go/alphazero.js';
 
-interface GoTrainCliOptions {
+interface GoTrainCliOptions extends RunCliOptions {
   size: number;
   iterations?: number;
   minutes?: number;
-  seed: number;
   set?: Record<string, unknown>;
-  backend: BackendChoice;
-  out: string;
-  runId?: string;
   checkpointEvery?: number;
-  resume?: string;
 }
 
 function positiveNumber(value: string): number {
@@ -45,21 +40,14 @@ function formatDuration(s: number): string {
 }
 
 export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutcome> {
-  checkRunId(opts.runId);
-  let stop = false;
-  const onSignal = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    console.log('stopping after this iteration (writing a checkpoint); Ctrl-C again to quit at once');
-  };
-  process.on('SIGINT', onSignal);
+  const stop = onStopSignal(undefined, 'finishing this iteration, then writing a checkpoint');
   const common = {
     onEvent: (e: AlphaZeroEvent) => console.log(formatEvent(e)),
     onStart: (config: AlphaZeroRunConfig, dir: string) => {
       console.log(`run ${dir}`);
       console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
     },
-    shouldStop: () => stop,
+    shouldStop: () => stop.requested,
     ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery } : {}),
     ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
     ...(opts.minutes !== undefined ? { maxSeconds: opts.minutes * 60 } : {}),
@@ -81,27 +69,24 @@ export async function goTrainCli(opts: GoTrainCliOptions): Promise<AlphaZeroOutc
     console.log(`play it: lab match ${outcome.dir} gnugo:10 --games 10 --size ${outcome.size} --move-time 1   or   lab gtp --agent ${outcome.dir}   or   the viewer's Go page (lab serve)`);
     return outcome;
   } finally {
-    process.off('SIGINT', onSignal);
+    stop.dispose();
   }
 }
 
 export function registerGoCommands(program: Command): Command {
   const go = program.command('go').description('Go-lite agents: AlphaZero-lite self-play training (lab go train)');
-  go.command('train', { isDefault: true })
+  const train = go
+    .command('train', { isDefault: true })
     .description('train an AlphaZero-lite agent (PUCT + policy-value network) by self-play; writes a run directory with metrics, checkpoints and the agent')
     .option('--size <n>', 'board size (5 to 19)', integer(5), 7)
     .option('--iterations <n>', 'iterations (self-play games + training steps each; default 100)', integer(1))
     .option('--minutes <m>', 'stop (with a checkpoint and the agent) after the first iteration past this wall-clock time', positiveNumber)
-    .option('--seed <n>', 'run seed', integer(0), 0)
     .option('--set <key=value>', 'override a hyperparameter, repeatable (JSON values, e.g. --set simulations=100 --set filters=[64,64,64])', keyValue)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
-    .option('--out <dir>', 'directory for run directories', 'runs')
-    .option('--run-id <id>', 'name of the run directory (default: go<size>-alphazero-s<seed>-<time>)')
-    .option('--checkpoint-every <n>', 'iterations between checkpoints (default: a tenth of --iterations, at most 5; with --minutes also every tenth of that time)', integer(1))
-    .option('--resume <runDir>', 'continue a run from its latest checkpoint (--iterations may raise the budget)')
-    .action(async (opts: GoTrainCliOptions) => {
-      if (opts.size > 19) throw new InvalidArgumentError(`--size must be from 5 to 19, got ${opts.size}`);
-      await goTrainCli(opts);
-    });
+    .option('--checkpoint-every <n>', 'iterations between checkpoints (default: a tenth of --iterations, at most 5; with --minutes also every tenth of that time)', integer(1));
+  addRunOptions(train, { runId: 'go<size>-alphazero-s<seed>-<time>', budget: '--iterations' });
+  train.action(async (opts: GoTrainCliOptions) => {
+    if (opts.size > 19) throw new InvalidArgumentError(`--size must be from 5 to 19, got ${opts.size}`);
+    await goTrainCli(opts);
+  });
   return go;
 }

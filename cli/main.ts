@@ -3,7 +3,7 @@
  * `lab --help` lists them.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { LAB_VERSION } from '../lab/version.js';
 import { registerListCommands } from './envs.js';
 import { registerPlayCommands } from './play.js';
 import { registerTrainCommand } from './train.js';
@@ -16,12 +16,11 @@ import { registerReplayCommands } from './replay.js';
 import { registerGanCommands } from './gan.js';
 import { registerGanEvalCommands } from './gan_eval.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function buildCli(): Command {
   const program = new Command('lab')
     .description('RL and GAN lab: Gymnasium-style environments, agents, live viewer')
-    .version(VERSION)
+    .version(LAB_VERSION)
     .showHelpAfterError('(run with --help for usage)');
   registerListCommands(program);
   registerPlayCommands(program);

@@ -3,9 +3,9 @@ import { Command, Option } from 'commander';
 import { make } from '../envs/index.js';
 import { AGENTS } from '../agents/registry.js';
 import { resumeTraining, startTraining } from '../agents/train.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 import { ProgressSink } from '../lab/progress.js';
-import { checkRunId, integer, keyValue, pointedStep } from './args.js';
+import { addRunOptions, integer, keyValue, pointedStep, type RunCliOptions } from './args.js';
+import { onStopSignal } from './signals.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import type { EventSink } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
@@ -14,24 +14,21 @@ import path from 'node:path';
 import { parseTrainSchedule, type TrainSchedule } from '../lab/replay.js';
 
 export function registerTrainCommand(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description('train an agent; writes a run directory with config, metrics, checkpoints and the final policy')
     .option('--env <id>', 'environment id (a preset may choose it, e.g. --preset book uses CartPole-v0)')
     .addOption(new Option('--agent <name>', 'agent').choices(Object.keys(AGENTS)).default('dqn'))
     .option('--preset <name>', 'named hyperparameter preset (default: the one tuned for the env, if any)')
-    .option('--seed <n>', 'run seed', integer(0), 0)
     .option('--steps <n>', 'env-step budget', integer(1))
     .option('--episodes <n>', 'episode budget (stops at whichever budget ends first)', integer(1))
     .option('--eval-every <n>', 'env steps between greedy evaluations (0: only at the end)', integer(0))
     .option('--eval-episodes <n>', 'episodes per evaluation', integer(1))
-    .option('--checkpoint-every <n>', 'env steps between checkpoints (0: only at the end; default: a tenth of --steps, from 100 to 10,000)', integer(0))
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
-    .option('--out <dir>', 'directory for run directories', 'runs')
+    .option('--checkpoint-every <n>', 'env steps between checkpoints (0: only at the end; default: a tenth of --steps, from 100 to 10,000)', integer(0));
+  addRunOptions(train, { runId: '<env>-<agent>[-<preset>]-s<seed>-<time>', budget: '--steps' });
+  train
     .option('--set <key=value>', 'override a hyperparameter, repeatable (e.g. --set learningRate=0.001)', keyValue)
     .option('--kw <key=value>', 'environment option, repeatable', keyValue)
-    .option('--resume <runDir>', 'continue a run from its latest checkpoint (other options are taken from the run)')
-    .option('--run-id <id>', 'name of the run directory (default: <env>-<agent>[-<preset>]-s<seed>-<time>)')
     .option('--live [url]', `publish the run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)
     .option('--token <key>', 'the lab server\'s key for --live (default: LAB_TOKEN, else found by itself for a server on this machine)')
     .option('--live-every <k>', 'stream the steps of every k-th episode only', integer(1), 1)
@@ -41,8 +38,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--record-obs', 'store observations in replay logs')
     .option('--no-record-eval', 'no replay logs of evaluation episodes')
     .action(async (opts: TrainCliOptions) => {
-      checkRunId(opts.runId);
-      let stop = false;
+      const stop = onStopSignal((m) => console.log(`\n${m}`));
       const progress: { sink: ProgressSink | null } = { sink: null };
       const live = opts.live
         ? new LivePublisher({
@@ -50,10 +46,7 @@ export function registerTrainCommand(program: Command): void {
             ...(opts.token ? { token: opts.token } : {}),
             frameEvery: opts.liveEvery,
             maxFramesPerSecond: opts.liveFps,
-            onStop: () => {
-              if (!stop) console.log('\nstopping (asked by the viewer): writing a checkpoint');
-              stop = true;
-            },
+            onStop: () => stop.request('stopping (asked by the viewer): writing a checkpoint'),
             onNotice: (m) => console.log(`live: ${m}`),
           })
         : null;
@@ -66,15 +59,9 @@ export function registerTrainCommand(program: Command): void {
       };
       const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
       if (live) sinks.push(live);
-      const onSignal = () => {
-        if (stop) process.exit(130);
-        stop = true;
-        console.log('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)');
-      };
-      process.on('SIGINT', onSignal);
       try {
         const outcome = opts.resume
-          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop || (live?.stopRequested ?? false), onStart })
+          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop.requested || (live?.stopRequested ?? false), onStart })
           : await startTraining({
               agent: opts.agent,
               seed: opts.seed,
@@ -92,7 +79,7 @@ export function registerTrainCommand(program: Command): void {
               envKwargs: opts.kw ?? {},
               replays: { eval: opts.recordEval, frames: opts.recordFrames === true, obs: opts.recordObs === true, ...(opts.recordTrain ? { train: opts.recordTrain } : {}) },
               sinks,
-              shouldStop: () => stop || (live?.stopRequested ?? false),
+              shouldStop: () => stop.requested || (live?.stopRequested ?? false),
               command: ['lab', ...process.argv.slice(2)].join(' '),
               onStart,
             });
@@ -107,27 +94,22 @@ export function registerTrainCommand(program: Command): void {
         await live?.end('failed', e instanceof Error ? e.message : String(e));
         throw e;
       } finally {
-        process.off('SIGINT', onSignal);
+        stop.dispose();
       }
     });
 }
 
-interface TrainCliOptions {
+interface TrainCliOptions extends RunCliOptions {
   env?: string;
   agent: string;
   preset?: string;
-  seed: number;
   steps?: number;
   episodes?: number;
   evalEvery?: number;
   evalEpisodes?: number;
   checkpointEvery?: number;
-  backend: BackendChoice;
-  out: string;
   set?: Record<string, unknown>;
   kw?: Record<string, unknown>;
-  resume?: string;
-  runId?: string;
   live?: string | true;
   token?: string;
   liveEvery: number;

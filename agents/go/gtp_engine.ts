@@ -23,11 +23,10 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { LAB_VERSION } from '../../lab/version.js';
 import { BLACK, GoBoard, GoRuleError, WHITE, defaultKomi, fromGtp, toGtp, type Stone } from '../../envs/go/board.js';
 import type { GoPlayer } from './player.js';
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface GtpEngineOptions {
   /** Board size at the start (default 7). */
@@ -95,7 +94,7 @@ export class GtpEngine {
     this.komi = options.komi ?? defaultKomi(size);
     this.board = new GoBoard(size, this.komi);
     this.engineName = options.name ?? `rl-gan-lab ${player.name}`;
-    this.engineVersion = options.version ?? PACKAGE_VERSION;
+    this.engineVersion = options.version ?? LAB_VERSION;
   }
 
   /**

@@ -6,6 +6,7 @@ import { LivePublisher } from '../../lab/publisher.js';
 import { goFrame } from '../../envs/go/go_env.js';
 import { defaultKomi, type GoBoard } from '../../envs/go/board.js';
 import type { GameResult } from './match.js';
+import { runStamp } from '../../lab/run_store.js';
 
 export class MatchPublisher {
   private readonly publisher: LivePublisher;
@@ -15,8 +16,7 @@ export class MatchPublisher {
 
   constructor(url: string, a: string, b: string, opts: { games: number; size: number; komi?: number; seed: number; sgf?: string; token?: string }, onNotice: (m: string) => void) {
     this.publisher = new LivePublisher({ url, onNotice, ...(opts.token ? { token: opts.token } : {}) });
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-    this.runId = `match-${a}-vs-${b}-${opts.size}x${opts.size}-${stamp}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    this.runId = `match-${a}-vs-${b}-${opts.size}x${opts.size}-${runStamp()}`.replace(/[^A-Za-z0-9._-]/g, '_');
     const komi = opts.komi ?? defaultKomi(opts.size);
     this.publisher.begin({
       runId: this.runId,
