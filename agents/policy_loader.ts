@@ -105,7 +105,7 @@ export function checkedRlConfig(runDir: string): RunConfig {
     throw e;
   }
   if (checked.kind === 'gan') throw new Error(`${runDir} is a GAN run: evaluate its generator with lab gan eval`);
-  if (checked.kind !== 'rl') throw new Error(`${runDir} is an AlphaZero-lite run: play it with lab match (or lab go train --resume)`);
+  if (checked.kind !== 'rl') throw new Error(`${runDir} is an AlphaZero-lite run: lab eval evaluates RL policies; play it with lab match ${runDir} mcts (or on the viewer's Go page), compare its evaluations with lab compare, continue it with lab go train --resume`);
   return checked.config;
 }
 

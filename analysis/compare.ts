@@ -11,11 +11,18 @@
  *   training episode returns as a moving average over a window of env steps; per group and env the runs are
  *   put on a common grid (linear interpolation inside each run's range, no extrapolation) and each grid point
  *   gets the mean over the runs that cover it and a bootstrap percentile interval of that mean.
+ * - Every kind of run, one kind per comparison: GAN runs (`lab gan train`) are compared on their D and G loss
+ *   curves against iterations (score: the final G loss, a description rather than a quality measure: no
+ *   probability of improvement); AlphaZero-lite runs (`lab go train`) on their evaluation results (win rate
+ *   against each opponent) and losses against iterations (score: the final win rate against the last opponent
+ *   of its evaluations, the strongest). Given runs of several kinds, the kind most of them are (ties: RL, GAN,
+ *   AlphaZero-lite) is compared and the others are left out, each with a message that says so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EpisodeEvent, EvalEvent, TrainEvent } from '../protocol/events.js';
-import { parseRunJson, readRunFile, readRunMetrics, RunDamage } from '../lab/run_files.js';
+import type { AlphaZeroRecord, EpisodeEvent, EvalEvent, TrainEvent } from '../protocol/events.js';
+import { ALPHAZERO_KIND, parseRunJson, readAlphaZeroRunMetrics, readRunConfig, readRunFile, readRunMetrics, RunDamage } from '../lab/run_files.js';
+import { ALPHAZERO_AGENT, GAN_AGENT, ganEnvId, goEnvId } from '../protocol/protocol.js';
 import { spec } from '../envs/index.js';
 import {
   aggregateIqm,
@@ -37,14 +44,46 @@ import {
   type TaskScores,
 } from './stats.js';
 import { seriesColor, type Panel } from '../lab/plot.js';
-import type { CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats } from '../protocol/compare_types.js';
+import type { CompareKind, CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats } from '../protocol/compare_types.js';
 
-export type { CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats };
+export type { CompareKind, CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats };
+
+/** The kinds in the order a tie between them is broken (see loadRuns), and how messages name them. */
+export const COMPARE_KINDS: readonly CompareKind[] = ['rl', 'gan', ALPHAZERO_KIND];
+const KIND_NAMES: Record<CompareKind, string> = { rl: 'an RL run', gan: 'a GAN run', [ALPHAZERO_KIND]: 'an AlphaZero-lite run' };
+const KIND_PLURALS: Record<CompareKind, string> = { rl: 'RL runs', gan: 'GAN runs', [ALPHAZERO_KIND]: 'AlphaZero-lite runs' };
+
+/** GAN update statistics compared, with their labels. */
+export const GAN_METRICS: readonly { metric: string; label: string }[] = [
+  { metric: 'dLoss', label: 'D loss' },
+  { metric: 'gLoss', label: 'G loss' },
+];
+/** The logged iterations a GAN run's final G loss (its score) averages. */
+export const GAN_FINAL_POINTS = 10;
+/** AlphaZero-lite iteration fields compared besides the evaluations (`score:<opponent>`). */
+export const ALPHAZERO_LOSSES: readonly { metric: string; label: string }[] = [
+  { metric: 'policyLoss', label: 'policy loss' },
+  { metric: 'valueLoss', label: 'value loss' },
+];
+
+/** "G loss", "win rate vs random" … for a metric curve. */
+export function metricLabel(metric: string): string {
+  if (metric.startsWith('score:')) return `win rate vs ${metric.slice('score:'.length)}`;
+  return [...GAN_METRICS, ...ALPHAZERO_LOSSES].find((m) => m.metric === metric)?.label ?? metric;
+}
+
+const SCORE_LABELS: Record<CompareKind, string> = {
+  rl: 'the mean return of its last greedy evaluation',
+  gan: `its final G loss (mean of its last ${GAN_FINAL_POINTS} logged iterations; a description, not a quality measure: judge generators with lab gan eval)`,
+  [ALPHAZERO_KIND]: 'its final win rate (draws ½) against the last opponent of its evaluations (the strongest)',
+};
 
 /** Training episodes averaged for the score of a run that has no evaluation. */
 export const FALLBACK_EPISODES = 100;
 
 export interface LoadedRun {
+  /** The kind of run (absent, or config.json without `kind`: RL). */
+  kind?: CompareKind;
   dir: string;
   runId: string;
   envId: string;
@@ -52,13 +91,16 @@ export interface LoadedRun {
   preset: string | null;
   seed: number;
   hyperparameters: Record<string, unknown>;
-  /** The env-step budget in config.json. */
+  /** The budget in config.json: env steps (RL) or iterations (GAN, AlphaZero-lite). */
   budget: number;
-  /** The step of the last event in metrics.jsonl. */
+  /** The step (iteration) of the last event in metrics.jsonl. */
   lastStep: number;
   score: number;
-  /** 'eval': the last evaluation's mean return; 'episodes': the fallback, the last training episodes. */
-  scoreSource: 'eval' | 'episodes';
+  /**
+   * 'eval': the last evaluation (RL: its mean return; AlphaZero-lite: its win rate); 'episodes': the RL fallback,
+   * the last training episodes; 'updates': a GAN run's final G loss.
+   */
+  scoreSource: 'eval' | 'episodes' | 'updates';
   scoreStep: number;
   /** Episodes behind the score (evaluation episodes, or training episodes averaged). */
   scoreEpisodes: number;
@@ -66,6 +108,8 @@ export interface LoadedRun {
   evals: CurvePoint[];
   /** Training episodes: step at the episode's end → return. */
   episodes: CurvePoint[];
+  /** GAN and AlphaZero-lite runs: each compared metric's curve against iterations (none for RL runs). */
+  metrics?: Record<string, CurvePoint[]>;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -86,11 +130,11 @@ export interface LeftOutRun {
  * score yet, a GAN run) instead of failing the whole comparison. `label` names a run in the reasons.
  */
 export function loadRuns(dirs: readonly string[], label: (dir: string) => string = (d) => d): { runs: LoadedRun[]; leftOut: LeftOutRun[] } {
-  const runs: LoadedRun[] = [];
+  const loaded: { run: LoadedRun; name: string }[] = [];
   const leftOut: LeftOutRun[] = [];
   for (const dir of dirs) {
     try {
-      runs.push(loadRunAs(dir, label(dir)));
+      loaded.push({ run: loadRunAs(dir, label(dir)), name: label(dir) });
     } catch (e) {
       const name = label(dir);
       const message = e instanceof Error ? e.message : String(e);
@@ -98,7 +142,16 @@ export function loadRuns(dirs: readonly string[], label: (dir: string) => string
       leftOut.push({ runId: name, error, message: message.startsWith(name) ? message : `${name}: ${message}` });
     }
   }
-  return { runs, leftOut };
+  // One kind per comparison: the kind most runs are (ties in COMPARE_KINDS order); the others are left out.
+  const kindOf = (r: LoadedRun): CompareKind => r.kind ?? 'rl';
+  const counts = COMPARE_KINDS.map((k) => loaded.filter((l) => kindOf(l.run) === k).length);
+  const kind = COMPARE_KINDS[counts.indexOf(Math.max(...counts))]!;
+  for (const l of loaded) {
+    if (kindOf(l.run) === kind) continue;
+    const error = `is ${KIND_NAMES[kindOf(l.run)]}; this comparison is of ${KIND_PLURALS[kind]} (one kind per comparison: compare ${KIND_PLURALS[kindOf(l.run)]} with each other)`;
+    leftOut.push({ runId: l.name, error, message: `${l.name} ${error}` });
+  }
+  return { runs: loaded.filter((l) => kindOf(l.run) === kind).map((l) => l.run), leftOut };
 }
 
 /** The result with the left-out runs named in a note each and listed in `damaged`. */
@@ -130,10 +183,8 @@ export function resolveRunDirs(paths: readonly string[]): string[] {
         .readdirSync(abs, { withFileTypes: true })
         .filter((e) => e.isDirectory() && fs.existsSync(path.join(abs, e.name, 'config.json')))
         .map((e) => path.join(abs, e.name))
-        // A runs/ directory also holds GAN runs (lab gan train): they have no returns to compare.
-        .filter((d) => !isGanRun(d))
         .sort();
-      if (dirs.length === 0) throw new Error(`${p} is not a run directory (no config.json) and holds no RL run directories`);
+      if (dirs.length === 0) throw new Error(`${p} is not a run directory (no config.json) and holds no run directories`);
     }
     for (const d of dirs) {
       if (seen.has(d)) throw new Error(`run directory ${d} is given more than once`);
@@ -142,15 +193,6 @@ export function resolveRunDirs(paths: readonly string[]): string[] {
     }
   }
   return out;
-}
-
-/** Whether a run directory's config.json says it is a GAN run. */
-function isGanRun(dir: string): boolean {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { kind?: unknown }).kind === 'gan';
-  } catch {
-    return false; // loadRun reports the broken file
-  }
 }
 
 /** Reads config.json and metrics.jsonl of one run directory and computes its score. */
@@ -173,8 +215,8 @@ export function loadRunAs(dir: string, label: string): LoadedRun {
     throw new Error(`${label}: ${(e as Error).message}`);
   }
   const own = (k: string): unknown => (Object.hasOwn(config, k) ? config[k] : undefined);
-  if (own('kind') === 'gan') throw new Error(`${label} is a GAN run: lab compare compares RL runs (judge a GAN with lab gan eval)`);
-  if (own('kind') !== undefined) throw new Error(`${label} is not an RL run (config.json kind is ${JSON.stringify(own('kind'))})`);
+  if (own('kind') === 'gan' || own('kind') === ALPHAZERO_KIND) return loadIterationRun(dir, label);
+  if (own('kind') !== undefined && own('kind') !== 'rl') throw new Error(`${label} is a run of a kind lab compare does not know (config.json kind is ${JSON.stringify(own('kind'))})`);
   const envId = own('envId');
   const agent = own('agent');
   if (typeof envId !== 'string' || envId === '') throw new Error(`${label}: config.json has no envId, so the run cannot be stratified by env`);
@@ -234,6 +276,7 @@ export function loadRunAs(dir: string, label: string): LoadedRun {
     throw new Error(`${label}: metrics.jsonl has no evaluations and no finished episodes, so the run has no score`);
   }
   return {
+    kind: 'rl',
     dir,
     runId: runId ?? path.basename(dir),
     envId,
@@ -249,6 +292,78 @@ export function loadRunAs(dir: string, label: string): LoadedRun {
     scoreEpisodes,
     evals,
     episodes,
+    metrics: {},
+  };
+}
+
+/** A GAN or AlphaZero-lite run: its config.json checked as its trainer wrote it, its metric curves against iterations. */
+function loadIterationRun(dir: string, label: string): LoadedRun {
+  let checked;
+  try {
+    checked = readRunConfig(dir);
+  } catch (e) {
+    throw new Error(`${label}: ${(e as Error).message}`);
+  }
+  if (checked.kind === 'rl') throw new Error(`${label}: config.json changed while it was read`);
+  if (!fs.existsSync(path.join(dir, 'metrics.jsonl'))) throw new Error(`${label}: no metrics.jsonl (the run has not written any metrics)`);
+  const metrics = new Map<string, Map<number, number>>();
+  const put = (metric: string, step: number, value: number) => {
+    if (!Number.isFinite(value)) return;
+    if (!metrics.has(metric)) metrics.set(metric, new Map());
+    metrics.get(metric)!.set(step, value); // one point per iteration, the last one if it repeats
+  };
+  const curves = (): Record<string, CurvePoint[]> =>
+    Object.fromEntries([...metrics].map(([m, points]) => [m, [...points].sort((a, b) => a[0] - b[0]).map(([step, value]) => ({ step, value }))]));
+  const common = { dir, runId: checked.config.runId || path.basename(dir), seed: checked.config.seed, hyperparameters: checked.config.hyperparameters as Record<string, unknown>, budget: checked.config.iterations, evals: [], episodes: [] };
+  if (checked.kind === 'gan') {
+    let events: TrainEvent[];
+    try {
+      events = readRunMetrics(dir);
+    } catch (e) {
+      throw new Error(`${label}: ${(e as Error).message}`);
+    }
+    let lastStep = 0;
+    for (const e of events) {
+      if (e.type === 'step') continue;
+      lastStep = Math.max(lastStep, e.step);
+      if (e.type === 'update') for (const { metric } of GAN_METRICS) if (Object.hasOwn(e.stats, metric)) put(metric, e.step, e.stats[metric]!);
+    }
+    const all = curves();
+    const g = all.gLoss ?? [];
+    if (g.length === 0) throw new Error(`${label}: metrics.jsonl has no losses yet (no update records), so the run has nothing to compare`);
+    const tail = g.slice(-GAN_FINAL_POINTS);
+    const gan = checked.config;
+    return { ...common, kind: 'gan', envId: ganEnvId(gan.category), agent: GAN_AGENT, preset: gan.preset, lastStep, score: mean(tail.map((p) => p.value)), scoreSource: 'updates', scoreStep: tail.at(-1)!.step, scoreEpisodes: tail.length, metrics: all };
+  }
+  let records: AlphaZeroRecord[];
+  try {
+    records = readAlphaZeroRunMetrics(dir);
+  } catch (e) {
+    throw new Error(`${label}: ${(e as Error).message}`);
+  }
+  let lastStep = 0;
+  let last: Extract<AlphaZeroRecord, { type: 'go-eval' }> | null = null;
+  for (const r of records) {
+    lastStep = Math.max(lastStep, r.iteration);
+    if (r.type === 'go-eval') {
+      put(`score:${r.opponent}`, r.iteration, r.score);
+      last = r;
+    } else for (const { metric } of ALPHAZERO_LOSSES) put(metric, r.iteration, r[metric as 'policyLoss' | 'valueLoss']);
+  }
+  if (!last) throw new Error(`${label}: metrics.jsonl has no evaluation results (trained with evalEvery 0, or stopped before its first evaluation), so the run has no score; lab match ${label} mcts plays it`);
+  const az = checked.config;
+  return {
+    ...common,
+    kind: ALPHAZERO_KIND,
+    envId: goEnvId(az.hyperparameters.size),
+    agent: ALPHAZERO_AGENT,
+    preset: null,
+    lastStep,
+    score: last.score,
+    scoreSource: 'eval',
+    scoreStep: last.iteration,
+    scoreEpisodes: last.games,
+    metrics: curves(),
   };
 }
 
@@ -351,13 +466,49 @@ function curveFor(runs: LoadedRun[], envId: string, rngKey: string, opts: Compar
   return { envId, kind: 'episodes', window, runs: curves.length, points };
 }
 
+/**
+ * The curves of a GAN or AlphaZero-lite group on one task: one per metric any of its runs has (in the order they
+ * first appear), each on the union of the runs' iterations (at most `curvePoints` of them, evenly spread).
+ */
+function metricCurvesFor(runs: LoadedRun[], envId: string, rngKey: string, opts: CompareOptions): CurveStats[] {
+  const names: string[] = [];
+  for (const r of runs) for (const m of Object.keys(r.metrics ?? {})) if (!names.includes(m)) names.push(m);
+  // Evaluations first (by opponent name), then the losses.
+  names.sort((a, b) => Number(b.startsWith('score:')) - Number(a.startsWith('score:')) || (a.startsWith('score:') && b.startsWith('score:') ? a.localeCompare(b) : 0));
+  return names.map((metric) => {
+    const rng = makeRng(`${opts.seed}:${rngKey}:${metric}`);
+    const ci = { reps: opts.reps, rng, confidence: opts.confidence };
+    const curves = runs.map((r) => r.metrics?.[metric] ?? []).filter((c) => c.length > 0);
+    let grid = unionGrid(curves);
+    const n = Math.max(2, opts.curvePoints);
+    if (grid.length > n) {
+      const first = grid[0]!;
+      const last = grid.at(-1)!;
+      grid = [...new Set(Array.from({ length: n }, (_, i) => Math.round(first + ((last - first) * i) / (n - 1))))];
+    }
+    const points: CurveStats['points'] = [];
+    for (const step of grid) {
+      const values = curves.map((c) => interpolateAt(c, step)).filter((v): v is number => v !== null);
+      if (values.length === 0) continue;
+      points.push({ step, mean: mean(values), ...bootstrapMeanInterval(values, ci), n: values.length });
+    }
+    return { envId, kind: 'metric' as const, metric, label: metricLabel(metric), window: null, runs: curves.length, points };
+  });
+}
+
 /** Groups the runs, scores them and computes every estimate, interval and curve. */
 export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> = {}): CompareResult {
   const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options };
   if (!Number.isSafeInteger(opts.reps) || opts.reps < 1) throw new Error(`reps must be a positive integer, got ${opts.reps}`);
   if (!(opts.confidence > 0 && opts.confidence < 1)) throw new Error(`confidence must be between 0 and 1, got ${opts.confidence}`);
   if (runs.length < 2) throw new Error(`compare needs at least 2 runs, got ${runs.length}`);
+  const kinds = [...new Set(runs.map((r) => r.kind ?? 'rl'))];
+  if (kinds.length > 1) throw new Error(`compare takes runs of one kind, got ${kinds.map((k) => KIND_PLURALS[k]).join(' and ')} (loadRuns keeps the kind most runs are)`);
+  const kind = kinds[0]!;
+  const rl = kind === 'rl';
+  const unit = rl ? 'step' : 'iteration';
   const notes: string[] = [];
+  if (!rl && opts.curve === 'episodes') notes.push(`--curve episodes is for RL runs: ${KIND_PLURALS[kind]} are compared on their curves against iterations`);
   const envs = [...new Set(runs.map((r) => r.envId))].sort();
   const thresholds: Record<string, number | null> = Object.fromEntries(envs.map((e) => [e, rewardThreshold(e)]));
   const multiEnv = envs.length > 1;
@@ -392,9 +543,13 @@ export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> 
       const scores = rs.map((r) => r.score);
       if (rs.length === 1) notes.push(`${name} has 1 run on ${envId}: its intervals have zero width`);
       const steps = [...new Set(rs.map((r) => r.scoreStep))];
-      if (steps.length > 1) notes.push(`${name} on ${envId}: final scores come from different steps (${steps.sort((a, b) => a - b).map((s) => s.toLocaleString('en-US')).join(', ')})`);
+      if (steps.length > 1) notes.push(`${name} on ${envId}: final scores come from different ${unit}s (${steps.sort((a, b) => a - b).map((s) => s.toLocaleString('en-US')).join(', ')})`);
       const short = rs.filter((r) => r.lastStep < r.budget);
-      if (short.length > 0) notes.push(`${name} on ${envId}: ${short.map((r) => `${r.runId} stopped at step ${r.lastStep.toLocaleString('en-US')} of ${r.budget.toLocaleString('en-US')}`).join('; ')}`);
+      if (short.length > 0) notes.push(`${name} on ${envId}: ${short.map((r) => `${r.runId} stopped at ${unit} ${r.lastStep.toLocaleString('en-US')} of ${r.budget.toLocaleString('en-US')}`).join('; ')}`);
+      if (kind === ALPHAZERO_KIND) {
+        const opponents = [...new Set(rs.map((r) => Object.keys(r.metrics ?? {}).filter((m) => m.startsWith('score:')).at(-1)))];
+        if (opponents.length > 1) notes.push(`${name} on ${envId}: final win rates are against different opponents (${opponents.map((o) => (o ?? '').slice('score:'.length)).join(', ')})`);
+      }
       return {
         envId,
         scores,
@@ -413,8 +568,10 @@ export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> 
       const tasks = perEnv.map((p) => (normalized ? p.scores.map((s) => s / thresholds[p.envId]!) : p.scores));
       aggregate = { ...scoreStats(tasks, normalized ? 1 : null, `${name}:aggregate`, opts), envs: groupEnvs, normalized };
     }
-    const curves = groupEnvs.map((envId) => curveFor(members.filter((r) => r.envId === envId), envId, `${name}:${envId}:curve`, opts, window));
-    for (const c of curves) if (c.runs === 0) notes.push(`${name} on ${c.envId}: no run has ${opts.curve === 'eval' ? 'evaluations' : 'episodes'}, so there is no learning curve`);
+    const curves = rl
+      ? groupEnvs.map((envId) => curveFor(members.filter((r) => r.envId === envId), envId, `${name}:${envId}:curve`, opts, window))
+      : groupEnvs.flatMap((envId) => metricCurvesFor(members.filter((r) => r.envId === envId), envId, `${name}:${envId}:curve`, opts));
+    if (rl) for (const c of curves) if (c.runs === 0) notes.push(`${name} on ${c.envId}: no run has ${opts.curve === 'eval' ? 'evaluations' : 'episodes'}, so there is no learning curve`);
     return {
       name,
       color: seriesColor(gi),
@@ -426,7 +583,9 @@ export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> 
   });
 
   const pairs: PairResult[] = [];
-  for (let i = 0; i < groups.length; i++) {
+  // A lower or higher GAN loss is not a better generator: no probability of improvement between GAN groups.
+  if (kind === 'gan' && groups.length > 1) notes.push('no probability of improvement between GAN groups: a lower or higher loss is not a better generator (lab gan eval judges generators)');
+  for (let i = 0; i < groups.length && kind !== 'gan'; i++) {
     for (let j = i + 1; j < groups.length; j++) {
       const gx = groups[i]!;
       const gy = groups[j]!;
@@ -439,7 +598,8 @@ export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> 
     }
   }
   if (groups.length < 2) notes.push(`all runs fall into one group (${names[0]}); --group-by chooses how runs are grouped`);
-  return { envs, groups, pairs, options: { ...opts, window }, thresholds, notes };
+  const result: CompareResult = { envs, groups, pairs, options: { ...opts, window }, thresholds, notes };
+  return rl ? result : { kind, scoreLabel: SCORE_LABELS[kind], xUnit: 'iterations', ...result };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -490,7 +650,9 @@ export function formatCompare(result: CompareResult): string {
   const o = result.options;
   const out: string[] = [];
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
-  out.push(`Final score of each run: the mean return of its last greedy evaluation. Intervals: ${pct} stratified-bootstrap percentile CIs (${o.reps.toLocaleString('en-US')} resamples, seed ${o.seed}).`);
+  const kind = result.kind ?? 'rl';
+  if (kind !== 'rl') out.push(`${KIND_PLURALS[kind]}, grouped by ${o.groupBy}; curves against iterations in --json and in the plot.`);
+  out.push(`Final score of each run: ${result.scoreLabel ?? SCORE_LABELS.rl}. Intervals: ${pct} stratified-bootstrap percentile CIs (${o.reps.toLocaleString('en-US')} resamples, seed ${o.seed}).`);
   const scoreList = (g: GroupResult, envId: string) =>
     g.runs
       .filter((r) => r.envId === envId)
@@ -526,10 +688,36 @@ export function formatCompare(result: CompareResult): string {
   return out.join('\n');
 }
 
-/** One chart panel per env: each group's mean curve with its interval band. */
+/** The charts of a result: one per env (RL), or per task and metric (GAN, AlphaZero-lite), in order. */
+export function curveKeys(result: Pick<CompareResult, 'envs' | 'groups'>): { envId: string; metric: string | null; label: string | null }[] {
+  const out: { envId: string; metric: string | null; label: string | null }[] = [];
+  for (const envId of result.envs) {
+    const metrics: { metric: string; label: string | null }[] = [];
+    for (const g of result.groups) for (const c of g.curves) if (c.envId === envId && c.metric !== undefined && !metrics.some((m) => m.metric === c.metric)) metrics.push({ metric: c.metric, label: c.label ?? null });
+    if (metrics.length === 0) out.push({ envId, metric: null, label: null });
+    else for (const m of metrics) out.push({ envId, ...m });
+  }
+  return out;
+}
+
+/** One chart panel per env (per task and metric for GAN and AlphaZero-lite runs): each group's mean curve with its interval band. */
 export function curvePanels(result: CompareResult): Panel[] {
   const o = result.options;
   const pct = `${Math.round(o.confidence * 1000) / 10}%`;
+  if (result.kind !== undefined && result.kind !== 'rl') {
+    return curveKeys(result).map(({ envId, metric, label }) => ({
+      title: `${envId}: ${label ?? metric} vs iterations`,
+      xLabel: 'iterations',
+      yLabel: label ?? metric ?? '',
+      xSi: true,
+      note: `lines: mean over seeds; shaded: ${pct} bootstrap CI`,
+      series: result.groups.flatMap((g) => {
+        const c = g.curves.find((cv) => cv.envId === envId && cv.metric === metric);
+        if (!c || c.points.length === 0) return [];
+        return [{ name: `${g.name} (${c.runs} run${c.runs === 1 ? '' : 's'})`, color: g.color, points: c.points.map((p) => ({ x: p.step, y: p.mean, lo: p.lo, hi: p.hi })) }];
+      }),
+    }));
+  }
   return result.envs.map((envId) => {
     const series = result.groups.flatMap((g) => {
       const c = g.curves.find((cv) => cv.envId === envId);

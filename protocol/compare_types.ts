@@ -51,7 +51,15 @@ export interface EnvStats extends ScoreStats {
 
 export interface CurveStats {
   envId: string;
-  kind: 'eval' | 'episodes';
+  /**
+   * 'eval' and 'episodes': RL returns against env steps; 'metric': a GAN or AlphaZero-lite run's record field
+   * against iterations (`metric` names it, `label` says it in words).
+   */
+  kind: 'eval' | 'episodes' | 'metric';
+  /** The metric of a 'metric' curve: 'dLoss', 'gLoss' (GAN), 'score:<opponent>', 'policyLoss', 'valueLoss' (AlphaZero-lite). */
+  metric?: string;
+  /** "G loss", "win rate vs random" … */
+  label?: string;
   /** Moving-average window (episode curves). */
   window: number | null;
   /** Runs with a curve on this env. */
@@ -72,7 +80,8 @@ export interface GroupResult {
     preset: string | null;
     seed: number;
     score: number;
-    source: 'eval' | 'episodes';
+    /** 'eval': an evaluation (RL greedy returns, AlphaZero-lite matches); 'episodes': RL training episodes; 'updates': GAN losses. */
+    source: 'eval' | 'episodes' | 'updates';
     step: number;
     budget: number;
   }[];
@@ -90,7 +99,17 @@ export interface PairResult {
   probability: Estimate;
 }
 
+/** The kinds of run `lab compare` compares (one kind per comparison). */
+export type CompareKind = 'rl' | 'gan' | 'go-alphazero';
+
 export interface CompareResult {
+  /** The kind of the runs compared (absent in results from before kinds: RL). */
+  kind?: CompareKind;
+  /** What a run's score is, in words (absent: an RL run's, the mean return of its last greedy evaluation). */
+  scoreLabel?: string;
+  /** What the curves' x axis counts: 'env steps' (RL) or 'iterations' (GAN, AlphaZero-lite); absent: env steps. */
+  xUnit?: 'env steps' | 'iterations';
+  /** Envs (RL), Quick, Draw! categories `quickdraw:<category>` (GAN) or boards `go:<N>x<N>` (AlphaZero-lite): the tasks runs are stratified by. */
   envs: string[];
   groups: GroupResult[];
   pairs: PairResult[];
@@ -99,8 +118,8 @@ export interface CompareResult {
   thresholds: Record<string, number | null>;
   notes: string[];
   /**
-   * Runs that were asked for but left out because they cannot be compared (damaged files, no score, a GAN
-   * run), with the reason; a note names each too. Absent when none was left out.
+   * Runs that were asked for but left out because they cannot be compared (damaged files, no score, a run of
+   * another kind than the comparison's), with the reason; a note names each too. Absent when none was left out.
    */
   damaged?: { runId: string; error: string }[];
 }

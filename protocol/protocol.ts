@@ -10,10 +10,10 @@
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
 import { FRAME_KINDS, type GoFrame, type RenderFrame } from '../envs/frames.js';
-import type { CheckpointEvent, EpisodeEvent, EvalEvent, SamplesEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
+import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, SamplesEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
-export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent };
-export type { CompareResult, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
+export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent, AlphaZeroRecord, IterationEvent, GoEvalEvent, MetricsRecord };
+export type { CompareKind, CompareResult, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Socket.io namespace of viewers. */
@@ -37,8 +37,12 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 // ---------------------------------------------------------------------------------------------------------
 // Shapes
 
-/** Which viewer family draws a run: RL episodes, GAN sample grids (more may register). */
-export type RunKind = 'rl' | 'gan';
+/**
+ * Which viewer family draws a run: RL episodes, GAN sample grids, AlphaZero-lite evaluation results (more may
+ * register). The same names as config.json's `kind`.
+ */
+export type RunKind = 'rl' | 'gan' | 'go-alphazero';
+export const RUN_KINDS: readonly RunKind[] = ['rl', 'gan', 'go-alphazero'];
 
 /**
  * starting: launched by the server, trainer not connected yet; running; done; stopped (on request);
@@ -61,6 +65,21 @@ export function ganEnvId(category: string): string {
 /** The Quick, Draw! category of a GAN run's envId (null for anything else). */
 export function ganCategoryOf(envId: string): string | null {
   return envId.startsWith(GAN_ENV_PREFIX) ? envId.slice(GAN_ENV_PREFIX.length) : null;
+}
+
+/**
+ * AlphaZero-lite runs (`lab go train`) in the run records: `envId` is `go:<N>x<N>`, `agent` is 'alphazero', `steps`
+ * counts self-play iterations, and `fps` is nominal. They are played on the Go page (`#/go?opponent=alphazero&agent=<runId>`).
+ */
+export const ALPHAZERO_AGENT = 'alphazero';
+const GO_ENV_PREFIX = 'go:';
+export function goEnvId(size: number): string {
+  return `${GO_ENV_PREFIX}${size}x${size}`;
+}
+/** The board size of an AlphaZero-lite run's envId (null for anything else). */
+export function goSizeOf(envId: string): number | null {
+  const m = /^go:(\d+)x\1$/.exec(envId);
+  return m ? Number(m[1]) : null;
 }
 
 /** What a publisher announces about its run. */
@@ -103,6 +122,8 @@ export interface RunSummary extends Omit<RunInfo, 'runDir' | 'hyperparameters' |
   watchers: number;
   createdAt: string;
   error: string | null;
+  /** AlphaZero-lite runs: the results of their newest evaluation (one per opponent), absent for other kinds. */
+  lastMatches?: MatchPoint[];
 }
 
 /** One env step of sub-env 0, as streamed (a step event without its tag). */
@@ -129,11 +150,30 @@ export interface UpdatePoint {
   stats: Record<string, number>;
 }
 
-/** Learning curves of a run so far. */
+/** An evaluation match of an AlphaZero-lite run (a `go-eval` record): its agent against one opponent. */
+export interface MatchPoint {
+  /** The self-play iteration evaluated. */
+  step: number;
+  opponent: string;
+  games: number;
+  wins: number;
+  losses: number;
+  draws: number;
+  /** (wins + draws / 2) / games. */
+  score: number;
+}
+
+/**
+ * Learning curves of a run so far. GAN and AlphaZero-lite runs count `step` in iterations; an AlphaZero-lite
+ * run's iterations are `updates` (stats policyLoss, valueLoss, policyEntropy, meanGameLength, bufferSize …) and
+ * its evaluations `matches`.
+ */
 export interface RunHistory {
   episodes: EpisodePoint[];
   evals: EvalPoint[];
   updates: UpdatePoint[];
+  /** AlphaZero-lite evaluation matches, oldest first (absent or empty for other kinds). */
+  matches?: MatchPoint[];
 }
 
 export interface CatalogEnv {

@@ -7,13 +7,14 @@
  * Every field read from disk is checked (lab/run_files.ts). A run whose files fail is listed all the same,
  * with status 'damaged' and the reason in `error` ("config.json: createdAt: expected a string, got nothing"),
  * naming files relative to the run directory; its other fields are what could be salvaged, else safe
- * defaults. AlphaZero-lite runs (`kind: "go-alphazero"`) are listed by the Go page (GoGames.agents), not here,
- * unless their config.json is damaged.
+ * defaults. AlphaZero-lite runs (`lab go train`, `kind: "go-alphazero"`) are listed too: envId `go:<N>x<N>`,
+ * steps in self-play iterations, their iterations as update points (losses) and their evaluations as matches
+ * (`lastMatches` in the summary); the Go page also lists them as opponents (GoGames.agents).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GAN_AGENT, GAN_FPS, ganEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../protocol/protocol.js';
-import { ALPHAZERO_KIND, oneLine, publicMessage, readRawRunConfig, readRunConfig, readRunMetrics, RunDamage } from '../lab/run_files.js';
+import { ALPHAZERO_AGENT, GAN_AGENT, GAN_FPS, ganEnvId, goEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../protocol/protocol.js';
+import { ALPHAZERO_KIND, oneLine, publicMessage, readAlphaZeroRunMetrics, readRawRunConfig, readRunConfig, readRunMetrics, RunDamage } from '../lab/run_files.js';
 import { HistoryBuffer, addGrids, thinGrids } from './history.js';
 import { envFps } from './catalog.js';
 
@@ -26,11 +27,8 @@ interface CacheEntry {
   samples: SamplesEvent[];
 }
 
-/** Stands for a run directory that holds a valid AlphaZero-lite run (not a run this list shows). */
-const NOT_LISTED = Symbol('not listed');
-
 export class DiskRuns {
-  private readonly cache = new Map<string, CacheEntry | typeof NOT_LISTED>();
+  private readonly cache = new Map<string, CacheEntry>();
   private readonly keys = new Map<string, string>();
 
   constructor(readonly root: string) {}
@@ -93,8 +91,8 @@ export class DiskRuns {
     if (!dir) return null;
     const key = `${fileKey(path.join(dir, 'config.json'))}|${fileKey(path.join(dir, 'metrics.jsonl'))}`;
     const cached = this.cache.get(runId);
-    if (cached !== undefined && this.keys.get(runId) === key) return cached === NOT_LISTED ? null : cached;
-    let entry: CacheEntry | typeof NOT_LISTED;
+    if (cached !== undefined && this.keys.get(runId) === key) return cached;
+    let entry: CacheEntry;
     try {
       entry = this.read(runId, dir, key);
     } catch (e) {
@@ -102,21 +100,24 @@ export class DiskRuns {
     }
     this.cache.set(runId, entry);
     this.keys.set(runId, key);
-    return entry === NOT_LISTED ? null : entry;
+    return entry;
   }
 
-  private read(runId: string, dir: string, key: string): CacheEntry | typeof NOT_LISTED {
+  private read(runId: string, dir: string, key: string): CacheEntry {
     const checked = readRunConfig(dir);
-    if (checked.kind === ALPHAZERO_KIND) return NOT_LISTED;
-    const events = readRunMetrics(dir);
     const history = new HistoryBuffer();
-    history.add(events);
-    const samples = thinGrids(addGrids([], events.filter((e): e is SamplesEvent => e.type === 'samples'), WATCH_SAMPLE_GRIDS), WATCH_SAMPLE_GRIDS);
+    let samples: SamplesEvent[] = [];
+    if (checked.kind === ALPHAZERO_KIND) history.add(readAlphaZeroRunMetrics(dir));
+    else {
+      const events = readRunMetrics(dir);
+      history.add(events);
+      samples = thinGrids(addGrids([], events.filter((e): e is SamplesEvent => e.type === 'samples'), WATCH_SAMPLE_GRIDS), WATCH_SAMPLE_GRIDS);
+    }
     const config = checked.config;
     const common = {
       runId,
       seed: config.seed,
-      backend: config.backend.backend,
+      backend: backendName(config),
       status: 'stored' as const,
       origin: 'disk' as const,
       step: history.lastStep,
@@ -131,7 +132,10 @@ export class DiskRuns {
       error: null,
     };
     let summary: RunSummary;
-    if (checked.kind === 'gan') {
+    if (checked.kind === ALPHAZERO_KIND) {
+      const az = checked.config;
+      summary = { ...common, kind: 'go-alphazero', envId: goEnvId(az.hyperparameters.size), agent: ALPHAZERO_AGENT, preset: null, steps: az.iterations, episodes: null, numEnvs: 1, fps: 1, lastMatches: history.lastMatches };
+    } else if (checked.kind === 'gan') {
       const gan = checked.config;
       summary = { ...common, kind: 'gan', envId: ganEnvId(gan.category), agent: GAN_AGENT, preset: gan.preset, steps: gan.iterations, episodes: null, numEnvs: 1, fps: GAN_FPS };
     } else {
@@ -140,6 +144,13 @@ export class DiskRuns {
     }
     return { key, summary, history, samples };
   }
+}
+
+/** The backend a run's config.json names ('unknown' when it names none). */
+function backendName(config: object): string {
+  const b = Object.hasOwn(config, 'backend') ? (config as { backend: unknown }).backend : undefined;
+  const name = b !== null && typeof b === 'object' && Object.hasOwn(b, 'backend') ? (b as { backend: unknown }).backend : undefined;
+  return typeof name === 'string' ? name.slice(0, 50) : 'unknown';
 }
 
 /** "size:mtime" of a file, "-1" when it is missing. */
@@ -170,11 +181,12 @@ function damagedEntry(runId: string, dir: string, key: string, e: unknown): Cach
   };
   const gan = field('kind') === 'gan';
   const az = field('kind') === ALPHAZERO_KIND;
-  const kind: RunKind = gan ? 'gan' : 'rl';
+  const kind: RunKind = gan ? 'gan' : az ? 'go-alphazero' : 'rl';
   const category = gan ? str('category', 100) : null;
-  const envId = gan ? (category !== null ? ganEnvId(category) : '') : (str('envId') ?? '');
+  const hp = field('hyperparameters');
+  const size = az && hp !== null && typeof hp === 'object' && Object.hasOwn(hp, 'size') ? (hp as { size: unknown }).size : null;
+  const envId = gan ? (category !== null ? ganEnvId(category) : '') : az ? (typeof size === 'number' && Number.isSafeInteger(size) && size >= 5 && size <= 19 ? goEnvId(size) : '') : (str('envId') ?? '');
   const created = str('createdAt', 100);
-  const backend = field('backend');
   let dirTime = 0;
   try {
     dirTime = fs.statSync(dir).mtimeMs;
@@ -185,14 +197,14 @@ function damagedEntry(runId: string, dir: string, key: string, e: unknown): Cach
     runId,
     kind,
     envId,
-    agent: gan ? GAN_AGENT : az ? 'alphazero' : (str('agent', 100) ?? ''),
+    agent: gan ? GAN_AGENT : az ? ALPHAZERO_AGENT : (str('agent', 100) ?? ''),
     preset: str('preset', 100),
     seed: int('seed', 0) ?? 0,
     steps: (gan || az ? int('iterations', 1) : int('steps', 1)) ?? 0,
     episodes: gan || az ? null : int('episodes', 1),
     numEnvs: int('numEnvs', 1) ?? 1,
-    backend: backend !== null && typeof backend === 'object' && Object.hasOwn(backend, 'backend') && typeof (backend as { backend: unknown }).backend === 'string' ? (backend as { backend: string }).backend.slice(0, 50) : 'unknown',
-    fps: gan ? GAN_FPS : envId ? safeFps(envId) : 30,
+    backend: backendName(raw),
+    fps: gan ? GAN_FPS : az ? 1 : envId ? safeFps(envId) : 30,
     status: 'damaged',
     origin: 'disk',
     step: 0,

@@ -2,7 +2,7 @@
  * Learning curves of a run, from live events or from metrics.jsonl, kept bounded: past a limit the older
  * points are thinned to every other one (the curve keeps its shape, memory stays flat on long runs).
  */
-import type { EpisodePoint, EvalPoint, MetricsMessage, RunHistory, SamplesEvent, TrainEvent, UpdatePoint } from '../protocol/protocol.js';
+import type { AlphaZeroRecord, EpisodePoint, EvalPoint, MatchPoint, MetricsMessage, RunHistory, SamplesEvent, TrainEvent, UpdatePoint } from '../protocol/protocol.js';
 
 /**
  * At most `max` of a run's sample grids (sorted by step), evenly spread over the run: the first and the newest
@@ -51,6 +51,8 @@ export class HistoryBuffer {
   readonly episodes = new Curve<EpisodePoint>(20_000);
   readonly evals = new Curve<EvalPoint>(5_000);
   readonly updates = new Curve<UpdatePoint>(5_000);
+  /** AlphaZero-lite evaluation matches (not thinned: a few per evaluation, an evaluation every few iterations). */
+  readonly matches: MatchPoint[] = [];
   /** Returns of the last 100 episodes (not thinned): the HUD's recent mean. */
   readonly recent: number[] = [];
   episodesDone = 0;
@@ -59,11 +61,18 @@ export class HistoryBuffer {
   sps: number | null = null;
   lastStats: Record<string, number> = {};
 
-  /** Adds events; returns the points that are new (to stream to watchers). */
-  add(events: readonly TrainEvent[]): Omit<MetricsMessage, 'runId'> {
+  /**
+   * Adds events (an AlphaZero-lite run's records too: an iteration is an update point of its losses, an
+   * evaluation match a match point); returns the points that are new (to stream to watchers).
+   */
+  add(events: readonly (TrainEvent | AlphaZeroRecord)[]): Omit<MetricsMessage, 'runId'> {
     const out: Omit<MetricsMessage, 'runId'> = { episodes: [], evals: [], updates: [] };
     for (const e of events) {
       if (e.type === 'step') continue;
+      if (e.type === 'iteration' || e.type === 'go-eval') {
+        this.addAlphaZero(e, out);
+        continue;
+      }
       this.lastStep = Math.max(this.lastStep, e.step);
       if (e.type === 'episode') {
         this.episodesDone = Math.max(this.episodesDone, e.episode);
@@ -85,6 +94,38 @@ export class HistoryBuffer {
     return out;
   }
 
+  private addAlphaZero(e: AlphaZeroRecord, out: Omit<MetricsMessage, 'runId'>): void {
+    this.lastStep = Math.max(this.lastStep, e.iteration);
+    if (e.type === 'go-eval') {
+      this.matches.push({ step: e.iteration, opponent: e.opponent, games: e.games, wins: e.wins, losses: e.losses, draws: e.draws, score: e.score });
+      return;
+    }
+    const stats: Record<string, number> = {};
+    const put = (k: string, v: number) => {
+      if (Number.isFinite(v)) stats[k] = v;
+    };
+    put('policyLoss', e.policyLoss);
+    put('valueLoss', e.valueLoss);
+    put('policyEntropy', e.policyEntropy);
+    put('meanGameLength', e.meanGameLength);
+    put('bufferSize', e.bufferSize);
+    put('blackWins', e.blackWins);
+    put('whiteWins', e.whiteWins);
+    put('draws', e.draws);
+    const seconds = e.selfPlaySeconds + e.trainSeconds;
+    const sps = seconds > 0 ? 1 / seconds : 0;
+    this.sps = sps;
+    this.lastStats = stats;
+    const p: UpdatePoint = { step: e.iteration, sps, stats };
+    if (this.updates.push(p)) out.updates.push(p);
+  }
+
+  /** The matches of the newest evaluation (AlphaZero-lite runs), one per opponent; empty when there is none. */
+  get lastMatches(): MatchPoint[] {
+    const last = this.matches.at(-1);
+    return last ? this.matches.filter((m) => m.step === last.step) : [];
+  }
+
   get meanReturn(): number | null {
     return this.recent.length ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : null;
   }
@@ -101,6 +142,8 @@ export class HistoryBuffer {
   }
 
   snapshot(): RunHistory {
-    return { episodes: [...this.episodes.points], evals: [...this.evals.points], updates: [...this.updates.points] };
+    const history: RunHistory = { episodes: [...this.episodes.points], evals: [...this.evals.points], updates: [...this.updates.points] };
+    if (this.matches.length) history.matches = [...this.matches];
+    return history;
   }
 }

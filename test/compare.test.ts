@@ -434,15 +434,16 @@ describe('scores and errors', () => {
     const root = path.join(tmp, 'errors');
     fs.mkdirSync(path.join(root, 'empty-dir'), { recursive: true });
     expect(() => resolveRunDirs([path.join(root, 'nope')])).toThrow(/nope: no such file or directory/);
-    expect(() => resolveRunDirs([path.join(root, 'empty-dir')])).toThrow(/empty-dir is not a run directory \(no config\.json\) and holds no RL run directories/);
-    // A runs/ directory also holds GAN runs: expanding it skips them; naming one is an error that says why.
+    expect(() => resolveRunDirs([path.join(root, 'empty-dir')])).toThrow(/empty-dir is not a run directory \(no config\.json\) and holds no run directories/);
+    // A runs/ directory also holds GAN runs: expanding it keeps them (loadRuns compares one kind and says why it
+    // left the others out: test/every_kind.test.ts); a GAN run's config.json is checked as its trainer wrote it.
     const withGan = path.join(root, 'with-gan');
     const rl = writeRun(withGan, { envId: 'CartPole-v1', agent: 'a', seed: 1, evals: [[1, 1]] });
     const gan = path.join(withGan, 'gan-apple-fast-s0');
     fs.mkdirSync(gan);
     fs.writeFileSync(path.join(gan, 'config.json'), JSON.stringify({ kind: 'gan', category: 'apple', preset: 'fast' }));
-    expect(resolveRunDirs([withGan])).toEqual([rl]);
-    expect(() => loadRun(gan)).toThrow(/is a GAN run: lab compare compares RL runs \(judge a GAN with lab gan eval\)/);
+    expect(resolveRunDirs([withGan])).toEqual([rl, gan]);
+    expect(() => loadRun(gan)).toThrow(/gan-apple-fast-s0: config\.json: runId: expected a string, got nothing/);
     const dup = writeRun(root, { envId: 'CartPole-v1', agent: 'a', seed: 1, evals: [[1, 1]] });
     expect(() => resolveRunDirs([dup, dup])).toThrow(/given more than once/);
     const noMetrics = writeRun(root, { envId: 'CartPole-v1', agent: 'a', seed: 2, evals: [[1, 1]] });

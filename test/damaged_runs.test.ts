@@ -95,10 +95,11 @@ beforeAll(async () => {
   const gan = JSON.parse(fs.readFileSync(path.join(dir('gan-no-category'), 'config.json'), 'utf8')) as Record<string, unknown>;
   delete gan.category;
   writeConfig('gan-no-category', gan);
-  // AlphaZero-lite runs: a good one is the Go page's (not in this list), a damaged one is listed as damaged.
+  // AlphaZero-lite runs: a good one (just started: no records yet) is listed as stored, a damaged one as damaged.
   const az = { kind: 'go-alphazero', runId: 'az-good', agent: 'alphazero', hyperparameters: { size: 7 }, seed: 1, iterations: 2, checkpointEvery: 1, backend: { requested: 'cpu', backend: 'cpu', reason: '' }, versions: { node: 'v20', tfjs: '4' }, createdAt: '2026-01-01T00:00:00.000Z', command: '' };
   fs.mkdirSync(dir('az-good'));
   writeConfig('az-good', az);
+  fs.writeFileSync(path.join(dir('az-good'), 'metrics.jsonl'), '');
   fs.mkdirSync(dir('az-damaged'));
   writeConfig('az-damaged', { ...az, runId: 'az-damaged', hyperparameters: {} });
   // A replay log cut short, in a run that is otherwise fine.
@@ -139,8 +140,8 @@ describe('the run list (DiskRuns)', () => {
       expect(disk.damage(id)).toBe(run!.error);
       expect(disk.history(id)).toEqual({ episodes: [], evals: [], updates: [] });
     }
-    expect(byId.has('az-good')).toBe(false);
-    expect(list).toHaveLength(4 + Object.keys(DAMAGED).length);
+    expect(byId.get('az-good')).toMatchObject({ kind: 'go-alphazero', status: 'stored', envId: 'go:7x7', agent: 'alphazero', steps: 2, step: 0, lastMatches: [] });
+    expect(list).toHaveLength(5 + Object.keys(DAMAGED).length);
     expectNoPaths(list);
     // Live runs (the hub's) need not be read from disk.
     expect(disk.list(new Set(['good-rl', 'not-json'])).map((r) => r.runId).sort()).toEqual(list.map((r) => r.runId).filter((id) => id !== 'good-rl' && id !== 'not-json').sort());
@@ -159,7 +160,7 @@ describe('the run list (DiskRuns)', () => {
     expect(byId.get('no-created-at')).toMatchObject({ kind: 'rl', envId: 'CartPole-v1', agent: 'reinforce', seed: 1, steps: 2000, step: 0, origin: 'disk' });
     expect(byId.get('wrong-type')).toMatchObject({ envId: 'CartPole-v1', seed: 0 });
     expect(byId.get('gan-no-category')).toMatchObject({ kind: 'gan', envId: '', agent: 'gan', preset: 'tiny' });
-    expect(byId.get('az-damaged')).toMatchObject({ kind: 'rl', agent: 'alphazero', envId: '' });
+    expect(byId.get('az-damaged')).toMatchObject({ kind: 'go-alphazero', agent: 'alphazero', envId: '' });
     // The directory's time stands in for a missing createdAt.
     const mtime = fs.statSync(dir('no-created-at')).mtimeMs;
     expect(Math.abs(Date.parse(byId.get('no-created-at')!.createdAt) - mtime)).toBeLessThan(1000);
@@ -254,7 +255,7 @@ describe('replays API and comparisons', () => {
     expect(result.notes[0]).toBe('garbage-metrics: metrics.jsonl: line 2 is not valid JSON — left out of the comparison');
     expectNoPaths(result);
     const gan = store.compare(['good-rl', 'good-rl-2', 'good-gan'], {});
-    expect(gan.damaged).toEqual([{ runId: 'good-gan', error: 'is a GAN run: lab compare compares RL runs (judge a GAN with lab gan eval)' }]);
+    expect(gan.damaged).toEqual([{ runId: 'good-gan', error: 'is a GAN run; this comparison is of RL runs (one kind per comparison: compare GAN runs with each other)' }]);
     let refusal: unknown;
     try {
       store.compare(['good-rl', 'garbage-metrics', 'not-json'], {});
@@ -362,6 +363,7 @@ describe('the viewer (model)', () => {
   it('the compare picker keeps damaged runs apart from the choices', () => {
     expect(runsByEnv([damaged, good]).flatMap((g) => g.runs.map((r) => r.runId))).toEqual(['good']);
     expect(damagedRuns([damaged, good]).map((r) => r.runId)).toEqual(['broken-run']);
-    expect(damagedRuns([{ ...damaged, kind: 'gan' }])).toEqual([]);
+    // Every kind's damaged runs: a GAN or AlphaZero-lite run can be compared too.
+    expect(damagedRuns([{ ...damaged, kind: 'gan' }]).map((r) => r.runId)).toEqual(['broken-run']);
   });
 });

@@ -3,7 +3,8 @@
  * `lab compare` result (`CompareResult`, protocol/protocol.ts) as the page shows them.
  */
 import type { CompareResult, Estimate, GroupResult, RunSummary } from '../../../protocol/protocol.js';
-import { formatCount } from './format.js';
+import { formatCount, formatReturn } from './format.js';
+import { matchesLabel } from './alphazero.js';
 import type { CompareParams } from './routes.js';
 
 export type { CompareResult, Estimate, GroupResult };
@@ -22,11 +23,13 @@ export interface EnvRuns {
   runs: RunSummary[];
 }
 
-/** Runs grouped by env (envs alphabetically; within one, by agent label, seed, then id); damaged runs are apart (damagedRuns). */
+/**
+ * Runs grouped by env (envs alphabetically; within one, by agent label, seed, then id): RL envs, GAN categories
+ * (`quickdraw:<category>`) and AlphaZero-lite boards (`go:<N>x<N>`) alike; damaged runs are apart (damagedRuns).
+ */
 export function runsByEnv(runs: readonly RunSummary[]): EnvRuns[] {
   const by = new Map<string, RunSummary[]>();
   for (const r of runs) {
-    if (r.kind === 'gan') continue; // lab compare scores RL runs (returns), not GANs
     if (r.status === 'damaged') continue;
     by.set(r.envId, [...(by.get(r.envId) ?? []), r]);
   }
@@ -39,9 +42,46 @@ export function runsByEnv(runs: readonly RunSummary[]): EnvRuns[] {
     }));
 }
 
-/** RL runs whose files cannot be used (status 'damaged'), by id: the picker shows them with their reason, not as choices. */
+/** Runs whose files cannot be used (status 'damaged'), by id: the picker shows them with their reason, not as choices. */
 export function damagedRuns(runs: readonly RunSummary[]): RunSummary[] {
-  return runs.filter((r) => r.kind !== 'gan' && r.status === 'damaged').sort((a, b) => a.runId.localeCompare(b.runId));
+  return runs.filter((r) => r.status === 'damaged').sort((a, b) => a.runId.localeCompare(b.runId));
+}
+
+/** The picker's line under a run: "12.3k steps · eval 182.5", "400 iterations · random 90% · uct-400 35%" … */
+export function pickerMeta(r: RunSummary): string {
+  const unit = r.kind === 'rl' ? 'steps' : 'iterations';
+  const score = r.kind === 'go-alphazero' ? matchesLabel(r.lastMatches ?? []) : r.lastEval !== null ? `eval ${formatReturn(r.lastEval)}` : r.meanReturn !== null ? `mean ${formatReturn(r.meanReturn)}` : null;
+  return `${formatCount(r.step)} ${unit}${score ? ` · ${score}` : ''}`;
+}
+
+/** A chart of a result: an env's curve (RL), or one metric's on a task (GAN, AlphaZero-lite: `metric` set). */
+export interface CurveKey {
+  envId: string;
+  metric: string | null;
+  label: string | null;
+}
+
+/** The charts of a result, in order: one per env (RL), one per task and metric (GAN, AlphaZero-lite). */
+export function curveKeys(result: Pick<CompareResult, 'envs' | 'groups'>): CurveKey[] {
+  const out: CurveKey[] = [];
+  for (const envId of result.envs) {
+    const metrics: { metric: string; label: string | null }[] = [];
+    for (const g of result.groups) for (const c of g.curves) if (c.envId === envId && c.metric !== undefined && !metrics.some((m) => m.metric === c.metric)) metrics.push({ metric: c.metric, label: c.label ?? null });
+    if (metrics.length === 0) out.push({ envId, metric: null, label: null });
+    else for (const m of metrics) out.push({ envId, ...m });
+  }
+  return out;
+}
+
+/** A group's curve of a chart (null when it has none). */
+export function curveOf(g: GroupResult, key: string | CurveKey): GroupResult['curves'][number] | null {
+  const k = typeof key === 'string' ? { envId: key, metric: null } : key;
+  return g.curves.find((c) => c.envId === k.envId && (c.metric ?? null) === k.metric) ?? null;
+}
+
+/** What the curves' x axis counts: "env steps" (RL) or "iterations" (GAN, AlphaZero-lite). */
+export function xUnitOf(result: Pick<CompareResult, 'xUnit'>): string {
+  return result.xUnit ?? 'env steps';
 }
 
 /** Decimals for a table whose values reach `max` in magnitude (as `lab compare` prints them). */
@@ -85,11 +125,11 @@ export interface CurvePointAt {
   n: number;
 }
 
-/** Each group's curve point nearest to `step` on `envId` (for the chart's hover readout). */
-export function curvePointsNear(result: CompareResult, envId: string, step: number): CurvePointAt[] {
+/** Each group's curve point nearest to `step` on a chart (`envId`, or a CurveKey) (for the chart's hover readout). */
+export function curvePointsNear(result: CompareResult, key: string | CurveKey, step: number): CurvePointAt[] {
   const out: CurvePointAt[] = [];
   for (const g of result.groups) {
-    const c = g.curves.find((cv) => cv.envId === envId);
+    const c = curveOf(g, key);
     if (!c || c.points.length === 0) continue;
     let best = c.points[0]!;
     for (const p of c.points) if (Math.abs(p.step - step) < Math.abs(best.step - step)) best = p;
@@ -98,8 +138,11 @@ export function curvePointsNear(result: CompareResult, envId: string, step: numb
   return out;
 }
 
-/** The chart title of an env's curves. */
-export function curveTitle(result: CompareResult, envId: string): string {
+/** The chart title of an env's curves (of a metric's, for GAN and AlphaZero-lite runs). */
+export function curveTitle(result: CompareResult, key: string | CurveKey): string {
+  const k = typeof key === 'string' ? { envId: key, metric: null, label: null } : key;
+  if (k.metric !== null) return `${k.envId} · ${k.label ?? k.metric}`;
+  const envId = k.envId;
   return result.options.curve === 'episodes'
     ? `${envId} · training return (moving average over ${formatCount(result.options.window ?? 0)} steps)`
     : `${envId} · greedy evaluation return`;

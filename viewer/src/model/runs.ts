@@ -1,5 +1,5 @@
 /** Run-list logic: status presentation, ordering, which run to watch on load, the URL hash (pure, no DOM). */
-import { ganCategoryOf, type RunStatus, type RunSummary } from '../../../protocol/protocol.js';
+import { ganCategoryOf, goSizeOf, type RunStatus, type RunSummary } from '../../../protocol/protocol.js';
 import { formatCount, formatRate, formatReturn } from './format.js';
 
 export interface StatusMeta {
@@ -90,10 +90,15 @@ export function runProgress(run: Pick<RunSummary, 'step' | 'steps' | 'status'>):
   return Math.min(1, Math.max(0, run.step / run.steps));
 }
 
-/** What a run is about: its env id, or "Quick, Draw! apple" for a GAN run on that category (the run id when unknown, as for some damaged runs). */
+/**
+ * What a run is about: its env id, "Quick, Draw! apple" for a GAN run on that category, "Go 7×7" for an
+ * AlphaZero-lite run on that board (the run id when unknown, as for some damaged runs).
+ */
 export function runTitle(run: Pick<RunSummary, 'kind' | 'envId'> & Partial<Pick<RunSummary, 'runId'>>): string {
   const category = run.kind === 'gan' ? ganCategoryOf(run.envId) : null;
   if (category !== null && category !== '') return `Quick, Draw! ${category}`;
+  const size = run.kind === 'go-alphazero' ? goSizeOf(run.envId) : null;
+  if (size !== null) return `Go ${size}×${size}`;
   return run.envId || run.runId || 'unknown run';
 }
 
@@ -103,8 +108,13 @@ export function agentLabel(run: Pick<RunSummary, 'agent' | 'preset'>): string {
   return run.preset ? `${agent} · ${run.preset}` : agent;
 }
 
-/** The return figure a list row shows: the last greedy evaluation when there is one, else the running mean. */
-export function headlineReturn(run: Pick<RunSummary, 'lastEval' | 'meanReturn' | 'lastReturn'>): { label: string; value: string } | null {
+/**
+ * The return figure a list row shows: the last greedy evaluation when there is one, else the running mean; for
+ * an AlphaZero-lite run, its newest evaluation's win rate against the last (strongest) opponent.
+ */
+export function headlineReturn(run: Pick<RunSummary, 'lastEval' | 'meanReturn' | 'lastReturn'> & Partial<Pick<RunSummary, 'lastMatches'>>): { label: string; value: string } | null {
+  const match = run.lastMatches?.at(-1);
+  if (match) return { label: `vs ${match.opponent}`, value: `${Math.round(match.score * 100)}%` };
   if (run.lastEval !== null && run.lastEval !== undefined) return { label: 'eval', value: formatReturn(run.lastEval) };
   if (run.meanReturn !== null && run.meanReturn !== undefined) return { label: 'mean', value: formatReturn(run.meanReturn) };
   if (run.lastReturn !== null && run.lastReturn !== undefined) return { label: 'last', value: formatReturn(run.lastReturn) };

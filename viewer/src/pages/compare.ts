@@ -9,17 +9,22 @@ import { replaceRoute } from '../core/nav.js';
 import {
   compactNumber,
   confidenceLabel,
+  curveKeys,
+  curveOf,
   curvePointsNear,
   curveTitle,
   damagedRuns,
   decimalsForMagnitude,
   formatEstimate,
+  pickerMeta,
   runsByEnv,
   seedScores,
+  xUnitOf,
   type CompareResult,
+  type CurveKey,
   type GroupResult,
 } from '../model/compare.js';
-import { formatCount, formatReturn } from '../model/format.js';
+import { formatCount } from '../model/format.js';
 import { agentLabel, damageReason, statusMeta } from '../model/runs.js';
 import type { CompareCurve, CompareGroupBy, CompareParams, Route } from '../model/routes.js';
 import { ApiError, fetchCompare, fetchRuns } from '../net/api.js';
@@ -234,12 +239,11 @@ export class ComparePage implements Page {
         { class: 'picker-env' },
         h('div', { class: 'picker-env-head' }, h('span', { class: 'picker-env-name', text: g.envId }), h('span', { class: 'section-count', text: String(g.runs.length) }), toggleAll),
         ...g.runs.map((r) => {
-          const score = r.lastEval !== null ? `eval ${formatReturn(r.lastEval)}` : r.meanReturn !== null ? `mean ${formatReturn(r.meanReturn)}` : '';
           return row(
             r.runId,
             [
               h('span', { class: 'pick-line' }, h('span', { class: 'pick-agent', text: agentLabel(r) }), h('span', { class: 'pick-seed', text: `seed ${r.seed}` })),
-              h('span', { class: 'pick-meta', text: `${formatCount(r.step)} steps${score ? ` · ${score}` : ''} · ${statusMeta(r.status).label}` }),
+              h('span', { class: 'pick-meta', text: `${pickerMeta(r)} · ${statusMeta(r.status).label}` }),
             ],
             `${r.runId} (${statusMeta(r.status).label})`,
             statusMeta(r.status).color,
@@ -306,32 +310,35 @@ export class ComparePage implements Page {
     }
     const ci = confidenceLabel(r);
     const blocks: HTMLElement[] = [];
-    for (const envId of r.envs) blocks.push(this.chartCard(r, envId, ci));
+    for (const key of curveKeys(r)) blocks.push(this.chartCard(r, key, ci));
     blocks.push(this.scoresCard(r, ci));
     if (r.pairs.length) blocks.push(this.pairsCard(r, ci));
     if (r.notes.length) blocks.push(h('div', { class: 'panel notes-card' }, h('h3', { text: 'Notes' }), h('ul', { class: 'notes' }, ...r.notes.map((n) => h('li', { text: n })))));
     this.results.replaceChildren(...blocks);
   }
 
-  private chartCard(r: CompareResult, envId: string, ci: string): HTMLElement {
-    const groups = r.groups.filter((g) => g.curves.some((c) => c.envId === envId && c.points.length > 0));
+  private chartCard(r: CompareResult, key: CurveKey, ci: string): HTMLElement {
+    const envId = key.envId;
+    const groups = r.groups.filter((g) => (curveOf(g, key)?.points.length ?? 0) > 0);
     const legend = h(
       'div',
       { class: 'legend' },
       ...groups.map((g) => {
-        const c = g.curves.find((cv) => cv.envId === envId)!;
+        const c = curveOf(g, key)!;
         return h('span', { class: 'legend-item' }, h('span', { class: 'legend-line', style: { background: g.color } }), `${g.name} (${c.runs} run${c.runs === 1 ? '' : 's'})`);
       }),
       h('span', { class: 'legend-item legend-muted' }, h('span', { class: 'legend-band legend-band-plain' }), `${ci} CI`),
     );
-    const card = h('div', { class: 'panel chart-card compare-chart', testid: 'compare-chart', dataset: { envId } }, h('div', { class: 'chart-head' }, h('h3', { text: curveTitle(r, envId) }), h('span', { class: 'chart-axis', text: 'vs env steps' }), legend));
+    const dataset: Record<string, string> = key.metric !== null ? { envId, metric: key.metric } : { envId };
+    const card = h('div', { class: 'panel chart-card compare-chart', testid: 'compare-chart', dataset }, h('div', { class: 'chart-head' }, h('h3', { text: curveTitle(r, key) }), h('span', { class: 'chart-axis', text: `vs ${xUnitOf(r)}` }), legend));
     const chart = new Chart(card, {
       empty: 'No group has a learning curve on this env',
+      ...(key.metric?.startsWith('score:') ? { yInclude: [0, 1] } : {}),
       readout: (x) => {
-        const pts = curvePointsNear(r, envId, x);
+        const pts = curvePointsNear(r, key, x);
         if (!pts.length) return null;
         return {
-          title: `step ${formatCount(pts[0]!.step)}`,
+          title: `${r.xUnit === 'iterations' ? 'iteration' : 'step'} ${formatCount(pts[0]!.step)}`,
           rows: pts.map((p) => ({ color: p.color, label: `${p.group} (n=${p.n})`, value: `${compactNumber(p.mean)} [${compactNumber(p.lo)}, ${compactNumber(p.hi)}]` })),
           marks: pts.map((p) => ({ x: p.step, y: p.mean, color: p.color })),
         };
@@ -339,12 +346,12 @@ export class ComparePage implements Page {
     });
     const series: Series[] = [];
     for (const g of groups) {
-      const pts = g.curves.find((cv) => cv.envId === envId)!.points;
+      const pts = curveOf(g, key)!.points;
       series.push({ type: 'band', color: g.color, xs: pts.map((p) => p.step), lo: pts.map((p) => p.lo), hi: pts.map((p) => p.hi), alpha: 0.16, edges: true });
     }
     for (const g of groups) {
-      const pts = g.curves.find((cv) => cv.envId === envId)!.points;
-      series.push({ type: 'line', color: g.color, xs: pts.map((p) => p.step), ys: pts.map((p) => p.mean), width: 2.25, markers: r.options.curve === 'eval' && pts.length <= 40 });
+      const pts = curveOf(g, key)!.points;
+      series.push({ type: 'line', color: g.color, xs: pts.map((p) => p.step), ys: pts.map((p) => p.mean), width: 2.25, markers: (r.options.curve === 'eval' || key.metric !== null) && pts.length <= 40 });
     }
     chart.setSeries(series);
     this.charts.push(chart);
@@ -407,7 +414,7 @@ export class ComparePage implements Page {
     return h(
       'div',
       { class: 'panel table-card', testid: 'compare-table' },
-      h('div', { class: 'card-head' }, h('h3', { text: 'Final scores' }), h('span', { class: 'chart-axis', text: `score of a run: the mean return of its last greedy evaluation · ${r.options.reps.toLocaleString('en-US')} bootstrap resamples` })),
+      h('div', { class: 'card-head' }, h('h3', { text: 'Final scores' }), h('span', { class: 'chart-axis', testid: 'compare-score-label', text: `score of a run: ${r.scoreLabel ?? 'the mean return of its last greedy evaluation'} · ${r.options.reps.toLocaleString('en-US')} bootstrap resamples` })),
       ...sections,
     );
   }

@@ -321,8 +321,8 @@ export class LivePage {
     const parts = [agentLabel(run), `seed ${run.seed}`, run.numEnvs > 1 ? `${run.numEnvs} envs` : '', run.backend, run.runId].filter(Boolean);
     setText(this.subtitle, parts.join('  ·  '));
     this.replaysLink.href = formatRoute({ page: 'replays', filters: { ...NO_FILTERS, run: run.runId } });
-    // GAN runs record no episodes to replay.
-    if (run.kind === 'gan') this.replaysLink.setAttribute('hidden', '');
+    // GAN and AlphaZero-lite runs record no episodes to replay.
+    if (run.kind !== 'rl') this.replaysLink.setAttribute('hidden', '');
     else this.replaysLink.removeAttribute('hidden');
     const active = run.status === 'running' || run.status === 'starting';
     if (active) this.stopBtn.removeAttribute('hidden');

@@ -3,12 +3,15 @@
  * (`lab gan train`): Quick, Draw! category, GAN preset, seed, iterations. Errors from the server shown inline.
  */
 import type { Catalog, CatalogAgent, RunKind, StartRunRequest } from '../../../protocol/protocol.js';
+
+/** The kinds of run the form starts (AlphaZero-lite runs are started with lab go train). */
+type FormKind = Exclude<RunKind, 'go-alphazero'>;
 import { h, icon, ICONS } from './dom.js';
 
 export class NewRunForm {
   readonly el: HTMLFormElement;
-  private kind: RunKind = 'rl';
-  private readonly kindButtons: Record<RunKind, HTMLButtonElement>;
+  private kind: FormKind = 'rl';
+  private readonly kindButtons: Record<FormKind, HTMLButtonElement>;
   private readonly rlFields: HTMLElement;
   private readonly ganFields: HTMLElement;
   private readonly env: HTMLSelectElement;
@@ -28,7 +31,7 @@ export class NewRunForm {
   private readonly keyNote: HTMLElement;
 
   constructor(private readonly onStart: (request: StartRunRequest) => Promise<void>) {
-    const kindButton = (kind: RunKind, text: string, title: string) =>
+    const kindButton = (kind: FormKind, text: string, title: string) =>
       h('button', { class: 'segment', testid: `kind-${kind}`, title, text, attrs: { type: 'button', 'aria-pressed': 'false' }, on: { click: () => this.setKind(kind) } });
     this.kindButtons = {
       rl: kindButton('rl', 'RL agent', 'Train an agent on an environment (lab train)'),
@@ -101,7 +104,7 @@ export class NewRunForm {
     this.updateDisabled();
   }
 
-  private setKind(kind: RunKind): void {
+  private setKind(kind: FormKind): void {
     this.kind = kind;
     for (const [k, b] of Object.entries(this.kindButtons)) {
       b.setAttribute('aria-pressed', k === kind ? 'true' : 'false');
