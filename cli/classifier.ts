@@ -1,7 +1,7 @@
 /** `lab gan train-classifier`: trains and saves the Quick, Draw! feature classifier of the GAN metrics. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { integer } from './args.js';
-import { BACKEND_CHOICES, initCompute, type BackendChoice, type ComputeInfo } from '../lab/compute.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { backendOption, integer } from './args.js';
+import { initCompute, type BackendChoice, type ComputeInfo } from '../lab/compute.js';
 import { CLASSIFIER_DIR, trainClassifier, type ClassifierInfo } from '../gan/classifier.js';
 
 export interface TrainClassifierCliOptions {
@@ -29,7 +29,7 @@ export function classifierTrainOptions(command: Command): Command {
     .option('--learning-rate <x>', 'Adam learning rate', positive, 1e-3)
     .option('--shift <px>', 'random shifts of up to this many pixels (augmentation; 0: none)', integer(0), 2)
     .option('--out <dir>', 'where to write model.json, weights.bin and classifier.json', CLASSIFIER_DIR)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'));
+    .addOption(backendOption());
 }
 
 /** What `lab gan train-classifier` does: trains, prints progress and the held-out accuracy, saves. */

@@ -1,8 +1,8 @@
 /** `lab eval`: greedy evaluation of a run, a checkpoint or a saved model. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { evaluateRun } from '../agents/train.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
-import { integer } from './args.js';
+import type { BackendChoice } from '../lab/compute.js';
+import { backendOption, integer } from './args.js';
 
 export function registerEvalCommand(program: Command): void {
   program
@@ -12,7 +12,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--episodes <n>', 'episodes', integer(1), 100)
     .option('--seed <n>', 'seed of the first episode (episode j uses seed + j)', integer(0), 2_000_000)
     .option('--env <id>', 'environment (needed for a bare model directory)')
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .addOption(backendOption())
     .option('--json', 'print JSON')
     .action(async (target: string, opts: { episodes: number; seed: number; env?: string; backend: BackendChoice; json?: boolean }) => {
       const r = await evaluateRun(target, { episodes: opts.episodes, seed: opts.seed, backend: opts.backend, ...(opts.env ? { envId: opts.env } : {}) });

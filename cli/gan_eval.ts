@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { integer } from './args.js';
-import { BACKEND_CHOICES, computeInfo, initCompute, type BackendChoice } from '../lab/compute.js';
+import { backendOption, integer } from './args.js';
+import { computeInfo, initCompute, type BackendChoice } from '../lab/compute.js';
 import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
 import { ganCommandGroup } from './gan.js';
 import { CLASSIFIER_DIR, QuickDrawClassifier } from '../gan/classifier.js';
@@ -213,7 +213,7 @@ export function registerGanEvalCommands(program: Command): Command {
     .option('--out <file>', 'where to write the report (default <runDir>/eval.json)')
     .option('--no-write', 'do not write eval.json')
     .option('--json', 'print the report as JSON')
-    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES as string[]).default('auto'))
+    .addOption(backendOption())
     .action(async (target: string, opts: EvalCliOptions) => {
       const { report, file } = await ganEval({
         target,
