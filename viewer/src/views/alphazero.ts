@@ -6,7 +6,7 @@
  */
 import type { FramesMessage, MatchPoint, MetricsMessage, RunSummary, UpdatePoint } from '../../../protocol/protocol.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
-import { formatCount, formatNumber } from '../model/format.js';
+import { formatCount, formatNumber, formatStepTick } from '../model/format.js';
 import { goPlayRoute, lastMatchesOf, LOSS_LINES_AZ, matchSeries, matchesLabel } from '../model/alphazero.js';
 import { nearestIndex } from '../model/chart_math.js';
 import { statusMeta } from '../model/runs.js';
@@ -19,6 +19,9 @@ interface HudCell {
   root: HTMLElement;
   value: HTMLElement;
 }
+
+/** Iterations are whole: no labels at fractional ticks (a run of a few iterations). */
+const iterationTick = (v: number, step: number): string => (Number.isInteger(v) ? formatStepTick(v, step) : '');
 
 function hudCell(name: string, testid: string): HudCell {
   const value = h('div', { class: 'hud-value', text: '—', testid });
@@ -54,10 +57,10 @@ class AlphaZeroView implements RunView {
 
     this.evalLegend = h('div', { class: 'legend' });
     const evalCard = h('div', { class: 'panel chart-card', testid: 'chart-az-eval' }, h('div', { class: 'chart-head' }, h('h3', { text: 'Evaluation win rate' }), h('span', { class: 'chart-axis', text: 'vs iterations · draws count ½' }), this.evalLegend));
-    this.evalChart = new Chart(evalCard, { empty: 'No evaluations (trained with evalEvery 0, or none yet)', yInclude: [0, 1], readout: (x) => this.evalReadout(x) });
+    this.evalChart = new Chart(evalCard, { empty: 'No evaluations (trained with evalEvery 0, or none yet)', yInclude: [0, 1], formatX: iterationTick, readout: (x) => this.evalReadout(x) });
     this.lossLegend = h('div', { class: 'legend' });
     const lossCard = h('div', { class: 'panel chart-card', testid: 'chart-az-loss' }, h('div', { class: 'chart-head' }, h('h3', { text: 'Training losses' }), h('span', { class: 'chart-axis', text: 'vs iterations' }), this.lossLegend));
-    this.lossChart = new Chart(lossCard, { empty: 'No iterations yet', readout: (x) => this.lossReadout(x) });
+    this.lossChart = new Chart(lossCard, { empty: 'No iterations yet', formatX: iterationTick, readout: (x) => this.lossReadout(x) });
 
     this.root = h('section', { class: 'az-view', testid: 'az-view' }, hudEl, playCard, h('div', { class: 'az-charts' }, evalCard, lossCard));
     ctx.container.append(this.root);
