@@ -175,7 +175,7 @@ export class ReplayStore {
 
   /**
    * `lab compare` over runs of the runs directory. Runs that do not exist are NotFound; runs that exist but
-   * cannot be compared (damaged, no score yet, a GAN run) are left out and listed in `damaged` (and a note),
+   * cannot be compared (damaged, no score yet, of another kind than most of them) are left out and listed in `damaged` (and a note),
    * unless fewer than 2 usable runs remain (BadRequest naming them).
    */
   compare(runIds: string[], options: { groupBy?: string; curve?: string }): CompareResult {
