@@ -145,8 +145,8 @@ export async function resumeTraining(
     onWarning?: (message: string) => void;
   } = {},
 ): Promise<RunOutcome> {
-  const config = checkedRlConfig(runDir);
   const store = RunStore.open(runDir, 'rl');
+  const config = checkedRlConfig(runDir);
   if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
   // The same backend as before, unless told otherwise: numbers differ between backends.
   const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));

@@ -109,11 +109,21 @@ export class RunStore implements EventSink {
     return store;
   }
 
-  /** Opens an existing run directory (any kind; `expected` makes another kind an error that says what it is). */
+  /**
+   * Opens an existing run directory (any kind; `expected` makes another kind an error that says what it is).
+   * With `expected`, a config.json that does not parse is left to the caller's checked reader to report.
+   */
   static open(dir: string, expected?: RunDirKind): RunStore {
     const file = path.join(dir, 'config.json');
     if (!fs.existsSync(file)) throw new Error(`${dir} is not a run directory (no config.json)`);
-    const kind = kindOf(readJson<unknown>(file, 'run config'), file);
+    let parsed: unknown;
+    try {
+      parsed = readJson<unknown>(file, 'run config');
+    } catch (err) {
+      if (expected === undefined) throw err;
+      return new RunStore(dir, expected);
+    }
+    const kind = kindOf(parsed, file);
     if (expected !== undefined && kind !== expected) throw new Error(`${dir} is not ${KIND_NAMES[expected]} (config.json has kind ${JSON.stringify(kind)}, expected ${JSON.stringify(expected)})`);
     return new RunStore(dir, kind);
   }
