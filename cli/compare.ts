@@ -1,6 +1,7 @@
 /**
- * `lab compare <runDir…>`: groups runs (an agent over several seeds), prints their final evaluation returns
- * as IQM and mean with stratified-bootstrap confidence intervals, and writes learning curves as PNG and SVG.
+ * `lab compare <runDir…>`: groups runs of one kind (an agent over several seeds), prints their final scores (RL:
+ * evaluation returns; GAN: losses; AlphaZero-lite: win rates) as IQM and mean with stratified-bootstrap confidence
+ * intervals, and writes learning curves as PNG and SVG.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,7 @@ interface CompareCliOptions {
 export interface CompareCommandResult {
   text: string;
   files: { png: string; svg: string } | null;
-  /** Runs left out (damaged, no score, not RL), each named as given with its reason; also printed as warnings. */
+  /** Runs left out (damaged, no score, of another kind than the one compared), each named as given with its reason; also printed as warnings. */
   leftOut: LeftOutRun[];
 }
 
@@ -87,7 +88,7 @@ export function runCompare(paths: string[], opts: CompareCliOptions): CompareCom
 export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
-    .description('compare groups of runs (an agent over several seeds): IQM and mean of final evaluation returns with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG')
+    .description('compare groups of runs of one kind (an agent over several seeds): IQM and mean of final scores (RL: evaluation returns; GAN: losses; AlphaZero-lite: win rates) with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG')
     .argument('<runDirs...>', 'run directories, or directories holding run directories (e.g. runs/)')
     .option('--group-by <key>', 'how runs are grouped: agent-preset (e.g. dqn/zoo), agent, preset, env or hyper:<name>', groupByOption, DEFAULT_COMPARE_OPTIONS.groupBy)
     .option('--reps <n>', 'bootstrap resamples per interval', integer(1), DEFAULT_COMPARE_OPTIONS.reps)

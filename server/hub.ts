@@ -43,6 +43,7 @@ import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
 import { launchGanTrainer, launchTrainer, type GanLaunchSpec, type LaunchSpec, type Launched } from './launcher.js';
 import { newToken, sameToken } from '../lab/server_key.js';
+import { runStamp } from '../lab/run_store.js';
 import { GoGames } from './go_games.js';
 
 type ViewerSocket = Socket<ViewerToServer, ServerToViewer>;
@@ -364,7 +365,7 @@ export class Hub {
   }
 
   private newRunId(base: string): string {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+    const stamp = runStamp();
     let id = `${base}-${stamp}`;
     for (let i = 2; this.runs.has(id) || fs.existsSync(path.join(this.options.runsDir, id)); i++) id = `${base}-${stamp}-${i}`;
     return id;
