@@ -350,58 +350,12 @@ const FAST_CHECKS: Record<string, (e: Record<string, unknown>) => boolean> = {
 };
 
 /**
- * The events of a metrics.jsonl text, each known kind checked for the fields its readers use (other fields
- * pass through; unknown types, such as AlphaZero's, are skipped). A partial last line (a crashed writer) is
- * skipped; a malformed line elsewhere is a RunDamage naming its number.
+ * Walks the records of a metrics.jsonl text: each line must be a JSON object with a string `type`; a partial
+ * last line (a crashed writer) is skipped; a malformed line elsewhere is a RunDamage naming its number.
+ * `take` gets each record with its 1-based line number.
  */
-export function parseMetrics(text: string, file = 'metrics.jsonl'): TrainEvent[] {
+function forEachRecord(text: string, file: string, take: (v: Record<string, unknown>, type: string, line: number) => void): void {
   const lines = text.split('\n');
-  const events: TrainEvent[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      if (i === lines.length - 1) break; // unterminated last line of a crashed writer
-      throw new RunDamage(file, `line ${i + 1} is not valid JSON`);
-    }
-    if (!isRecord(v)) throw new RunDamage(file, `line ${i + 1}: expected an event object`);
-    const type = Object.hasOwn(v, 'type') ? v.type : undefined;
-    if (typeof type !== 'string') throw new RunDamage(file, `line ${i + 1}: type: expected a string, got ${type === undefined ? 'nothing' : typeof type}`);
-    if (!Object.hasOwn(EVENT_CHECKS, type)) continue;
-    if (Object.hasOwn(FAST_CHECKS, type) && !Object.hasOwn(v, '__proto__') && FAST_CHECKS[type]!(v)) {
-      events.push(v as unknown as TrainEvent);
-      continue;
-    }
-    try {
-      const checked = EVENT_CHECKS[type]!(v, '');
-      events.push(Object.fromEntries([...Object.entries(v).filter(([k]) => k !== '__proto__'), ...Object.entries(checked)]) as unknown as TrainEvent);
-    } catch (e) {
-      if (e instanceof SchemaError) throw new RunDamage(file, `line ${i + 1}: ${e.message}`);
-      throw e;
-    }
-  }
-  return events;
-}
-
-/** metrics.jsonl of a run directory, read and checked (missing: a RunDamage). */
-export function readRunMetrics(dir: string, file = 'metrics.jsonl'): TrainEvent[] {
-  return parseMetrics(readRunFile(dir, file), file);
-}
-
-// AlphaZero-lite records (issue 19, item 2: "every kind everywhere"). Their checks are in protocol/events.ts
-// (ALPHAZERO_RECORD_CHECKS) beside the record types; RL and GAN records go through parseMetrics above.
-
-/**
- * The records of an AlphaZero-lite run's metrics.jsonl (`iteration` and `go-eval`), every field checked (a
- * loss written as null reads as NaN); other record types are skipped, a partial last line too; a malformed line
- * elsewhere is a RunDamage naming its number.
- */
-export function parseAlphaZeroMetrics(text: string, file = 'metrics.jsonl'): AlphaZeroRecord[] {
-  const lines = text.split('\n');
-  const records: AlphaZeroRecord[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === '') continue;
@@ -415,15 +369,52 @@ export function parseAlphaZeroMetrics(text: string, file = 'metrics.jsonl'): Alp
     if (!isRecord(v)) throw new RunDamage(file, `line ${i + 1}: expected a record object`);
     const type = Object.hasOwn(v, 'type') ? v.type : undefined;
     if (typeof type !== 'string') throw new RunDamage(file, `line ${i + 1}: type: expected a string, got ${type === undefined ? 'nothing' : typeof type}`);
-    if (!Object.hasOwn(ALPHAZERO_RECORD_CHECKS, type)) continue;
-    try {
-      const checked = ALPHAZERO_RECORD_CHECKS[type as AlphaZeroRecord['type']](v, '');
-      records.push(Object.fromEntries([...Object.entries(v).filter(([k]) => k !== '__proto__'), ...Object.entries(checked)]) as unknown as AlphaZeroRecord);
-    } catch (e) {
-      if (e instanceof SchemaError) throw new RunDamage(file, `line ${i + 1}: ${e.message.replace(/^payload: /, '')}`);
-      throw e;
-    }
+    take(v, type, i + 1);
   }
+}
+
+/** A record checked by `check`, its other fields kept (an own `__proto__` key dropped); a failure names the line. */
+function checkedRecord<T>(v: Record<string, unknown>, check: (v: unknown, path: string) => unknown, file: string, line: number): T {
+  try {
+    const checked = check(v, '') as Record<string, unknown>;
+    return Object.fromEntries([...Object.entries(v).filter(([k]) => k !== '__proto__'), ...Object.entries(checked)]) as T;
+  } catch (e) {
+    if (e instanceof SchemaError) throw new RunDamage(file, `line ${line}: ${e.message.replace(/^payload: /, '')}`);
+    throw e;
+  }
+}
+
+/**
+ * The events of a metrics.jsonl text, each known kind checked for the fields its readers use (other fields
+ * pass through; unknown types, such as AlphaZero's, are skipped).
+ */
+export function parseMetrics(text: string, file = 'metrics.jsonl'): TrainEvent[] {
+  const events: TrainEvent[] = [];
+  forEachRecord(text, file, (v, type, line) => {
+    if (!Object.hasOwn(EVENT_CHECKS, type)) return;
+    if (Object.hasOwn(FAST_CHECKS, type) && !Object.hasOwn(v, '__proto__') && FAST_CHECKS[type]!(v)) events.push(v as unknown as TrainEvent);
+    else events.push(checkedRecord<TrainEvent>(v, EVENT_CHECKS[type]!, file, line));
+  });
+  return events;
+}
+
+/** metrics.jsonl of a run directory, read and checked (missing: a RunDamage). */
+export function readRunMetrics(dir: string, file = 'metrics.jsonl'): TrainEvent[] {
+  return parseMetrics(readRunFile(dir, file), file);
+}
+
+// AlphaZero-lite records (issue 19, item 2: "every kind everywhere"). Their checks are in protocol/events.ts
+// (ALPHAZERO_RECORD_CHECKS) beside the record types; RL and GAN records go through parseMetrics above.
+
+/**
+ * The records of an AlphaZero-lite run's metrics.jsonl (`iteration` and `go-eval`), every field checked (a
+ * loss written as null reads as NaN); other record types are skipped.
+ */
+export function parseAlphaZeroMetrics(text: string, file = 'metrics.jsonl'): AlphaZeroRecord[] {
+  const records: AlphaZeroRecord[] = [];
+  forEachRecord(text, file, (v, type, line) => {
+    if (Object.hasOwn(ALPHAZERO_RECORD_CHECKS, type)) records.push(checkedRecord<AlphaZeroRecord>(v, ALPHAZERO_RECORD_CHECKS[type as AlphaZeroRecord['type']], file, line));
+  });
   return records;
 }
 

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ALPHAZERO_AGENT, GAN_AGENT, GAN_FPS, ganEnvId, goEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../protocol/protocol.js';
 import { ALPHAZERO_KIND, oneLine, publicMessage, readAlphaZeroRunMetrics, readRawRunConfig, readRunConfig, readRunMetrics, RunDamage } from '../lab/run_files.js';
-import { HistoryBuffer, addGrids, thinGrids } from './history.js';
+import { HistoryBuffer, NO_PROGRESS, addGrids, thinGrids } from './history.js';
 import { envFps } from './catalog.js';
 
 interface CacheEntry {
@@ -207,14 +207,7 @@ function damagedEntry(runId: string, dir: string, key: string, e: unknown): Cach
     fps: gan ? GAN_FPS : az ? 1 : envId ? safeFps(envId) : 30,
     status: 'damaged',
     origin: 'disk',
-    step: 0,
-    episodesDone: 0,
-    lastReturn: null,
-    meanReturn: null,
-    lastEval: null,
-    sps: null,
-    exploration: null,
-    watchers: 0,
+    ...NO_PROGRESS,
     createdAt: created !== null && Number.isFinite(Date.parse(created)) ? created : new Date(dirTime).toISOString(),
     error: reason,
   };

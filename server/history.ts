@@ -2,7 +2,7 @@
  * Learning curves of a run, from live events or from metrics.jsonl, kept bounded: past a limit the older
  * points are thinned to every other one (the curve keeps its shape, memory stays flat on long runs).
  */
-import type { AlphaZeroRecord, EpisodePoint, EvalPoint, MatchPoint, MetricsMessage, RunHistory, SamplesEvent, TrainEvent, UpdatePoint } from '../protocol/protocol.js';
+import type { AlphaZeroRecord, EpisodePoint, EvalPoint, MatchPoint, MetricsMessage, RunHistory, RunSummary, SamplesEvent, TrainEvent, UpdatePoint } from '../protocol/protocol.js';
 
 /**
  * At most `max` of a run's sample grids (sorted by step), evenly spread over the run: the first and the newest
@@ -27,6 +27,18 @@ export function addGrids(list: SamplesEvent[], grids: readonly SamplesEvent[], m
   }
   return out.length > 2 * max ? thinGrids(out, max) : out;
 }
+
+/** The progress fields of a run summary before anything is known (a run just launched, a damaged one). */
+export const NO_PROGRESS = {
+  step: 0,
+  episodesDone: 0,
+  lastReturn: null,
+  meanReturn: null,
+  lastEval: null,
+  sps: null,
+  exploration: null,
+  watchers: 0,
+} as const satisfies Partial<RunSummary>;
 
 export class Curve<T> {
   points: T[] = [];

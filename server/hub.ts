@@ -38,7 +38,7 @@ import {
   type ValidatedEvent,
   type ViewerToServer,
 } from '../protocol/protocol.js';
-import { HistoryBuffer, addGrids, thinGrids } from './history.js';
+import { HistoryBuffer, NO_PROGRESS, addGrids, thinGrids } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
 import { launchGanTrainer, launchTrainer, type GanLaunchSpec, type LaunchSpec, type Launched } from './launcher.js';
@@ -688,14 +688,7 @@ function newSummary(r: Pick<RunSummary, 'runId' | 'kind' | 'envId' | 'agent' | '
     backend: '',
     status: 'starting',
     origin: 'server',
-    step: 0,
-    episodesDone: 0,
-    lastReturn: null,
-    meanReturn: null,
-    lastEval: null,
-    sps: null,
-    exploration: null,
-    watchers: 0,
+    ...NO_PROGRESS,
     createdAt: new Date().toISOString(),
     error: null,
   };

@@ -202,7 +202,7 @@ describe('checked reading (lab/run_files.ts)', () => {
     expect(() => parseMetrics('{"type":"eval","step":1,"episodes":2,"meanReturn":1,"stdReturn":0,"minReturn":1,"maxReturn":1,"returns":[1,"x"]}\n')).toThrow('metrics.jsonl: line 1: returns[1]: expected a finite number, got "x"');
     expect(() => parseMetrics('{"type":"episode","step":-1,"episode":1,"return":1,"length":1}\n')).toThrow('metrics.jsonl: line 1: step: expected an integer ≥ 0, got number');
     expect(() => parseMetrics('{"step":1}\n')).toThrow('metrics.jsonl: line 1: type: expected a string, got nothing');
-    expect(() => parseMetrics('[1]\n')).toThrow('metrics.jsonl: line 1: expected an event object');
+    expect(() => parseMetrics('[1]\n')).toThrow('metrics.jsonl: line 1: expected a record object');
     expect(() => parseMetrics('{"type":"samples","step":1,"count":2,"width":2,"height":2,"pixels":"AAAA"}\n')).toThrow(/line 1: pixels: expected 12 base64 characters/);
   });
 
