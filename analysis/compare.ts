@@ -45,6 +45,7 @@ import {
 } from './stats.js';
 import { seriesColor, type Panel } from '../lab/plot.js';
 import type { CompareKind, CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats } from '../protocol/compare_types.js';
+import { curveKeys } from '../protocol/compare_types.js';
 
 export type { CompareKind, CompareOptions, CompareResult, CurveStats, EnvStats, Estimate, GroupBy, GroupResult, PairResult, ScoreStats };
 
@@ -686,18 +687,6 @@ export function formatCompare(result: CompareResult): string {
     for (const n of result.notes) out.push(`  - ${n}`);
   }
   return out.join('\n');
-}
-
-/** The charts of a result: one per env (RL), or per task and metric (GAN, AlphaZero-lite), in order. */
-export function curveKeys(result: Pick<CompareResult, 'envs' | 'groups'>): { envId: string; metric: string | null; label: string | null }[] {
-  const out: { envId: string; metric: string | null; label: string | null }[] = [];
-  for (const envId of result.envs) {
-    const metrics: { metric: string; label: string | null }[] = [];
-    for (const g of result.groups) for (const c of g.curves) if (c.envId === envId && c.metric !== undefined && !metrics.some((m) => m.metric === c.metric)) metrics.push({ metric: c.metric, label: c.label ?? null });
-    if (metrics.length === 0) out.push({ envId, metric: null, label: null });
-    else for (const m of metrics) out.push({ envId, ...m });
-  }
-  return out;
 }
 
 /** One chart panel per env (per task and metric for GAN and AlphaZero-lite runs): each group's mean curve with its interval band. */

@@ -123,3 +123,22 @@ export interface CompareResult {
    */
   damaged?: { runId: string; error: string }[];
 }
+
+/** A chart of a result: an env's curve (RL), or one metric's on a task (GAN, AlphaZero-lite: `metric` set). */
+export interface CurveKey {
+  envId: string;
+  metric: string | null;
+  label: string | null;
+}
+
+/** The charts of a result, in order: one per env (RL), one per task and metric (GAN, AlphaZero-lite). */
+export function curveKeys(result: Pick<CompareResult, 'envs' | 'groups'>): CurveKey[] {
+  const out: CurveKey[] = [];
+  for (const envId of result.envs) {
+    const metrics: { metric: string; label: string | null }[] = [];
+    for (const g of result.groups) for (const c of g.curves) if (c.envId === envId && c.metric !== undefined && !metrics.some((m) => m.metric === c.metric)) metrics.push({ metric: c.metric, label: c.label ?? null });
+    if (metrics.length === 0) out.push({ envId, metric: null, label: null });
+    else for (const m of metrics) out.push({ envId, ...m });
+  }
+  return out;
+}

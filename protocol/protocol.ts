@@ -13,7 +13,8 @@ import { FRAME_KINDS, type GoFrame, type RenderFrame } from '../envs/frames.js';
 import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, SamplesEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
 export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent, AlphaZeroRecord, IterationEvent, GoEvalEvent, MetricsRecord };
-export type { CompareKind, CompareResult, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
+export type { CompareKind, CompareResult, CurveKey, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
+export { curveKeys } from './compare_types.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Socket.io namespace of viewers. */

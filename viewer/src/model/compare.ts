@@ -2,7 +2,9 @@
  * The Compare page's logic (pure, no DOM): the request, the runs picker grouped by env, and the figures of a
  * `lab compare` result (`CompareResult`, protocol/protocol.ts) as the page shows them.
  */
-import type { CompareResult, Estimate, GroupResult, RunSummary } from '../../../protocol/protocol.js';
+import { curveKeys, type CompareResult, type CurveKey, type Estimate, type GroupResult, type RunSummary } from '../../../protocol/protocol.js';
+
+export { curveKeys, type CurveKey };
 import { formatCount, formatReturn } from './format.js';
 import { matchesLabel } from './alphazero.js';
 import type { CompareParams } from './routes.js';
@@ -52,25 +54,6 @@ export function pickerMeta(r: RunSummary): string {
   const unit = r.kind === 'rl' ? 'steps' : 'iterations';
   const score = r.kind === 'go-alphazero' ? matchesLabel(r.lastMatches ?? []) : r.lastEval !== null ? `eval ${formatReturn(r.lastEval)}` : r.meanReturn !== null ? `mean ${formatReturn(r.meanReturn)}` : null;
   return `${formatCount(r.step)} ${unit}${score ? ` · ${score}` : ''}`;
-}
-
-/** A chart of a result: an env's curve (RL), or one metric's on a task (GAN, AlphaZero-lite: `metric` set). */
-export interface CurveKey {
-  envId: string;
-  metric: string | null;
-  label: string | null;
-}
-
-/** The charts of a result, in order: one per env (RL), one per task and metric (GAN, AlphaZero-lite). */
-export function curveKeys(result: Pick<CompareResult, 'envs' | 'groups'>): CurveKey[] {
-  const out: CurveKey[] = [];
-  for (const envId of result.envs) {
-    const metrics: { metric: string; label: string | null }[] = [];
-    for (const g of result.groups) for (const c of g.curves) if (c.envId === envId && c.metric !== undefined && !metrics.some((m) => m.metric === c.metric)) metrics.push({ metric: c.metric, label: c.label ?? null });
-    if (metrics.length === 0) out.push({ envId, metric: null, label: null });
-    else for (const m of metrics) out.push({ envId, ...m });
-  }
-  return out;
 }
 
 /** A group's curve of a chart (null when it has none). */
