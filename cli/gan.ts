@@ -13,6 +13,7 @@ import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '..
 import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from '../gan/models.js';
 import { resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
 import { RunStore } from '../lab/run_store.js';
+import { fitLine, ProgressLine, progressBar, type ProgressStream } from '../lab/progress.js';
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';
@@ -23,22 +24,22 @@ function duration(seconds: number): string {
 }
 
 /**
- * The progress display of `lab gan train`: on a terminal one line redrawn in place (iteration, bar, D and G
- * losses and accuracies, iterations/s, ETA); otherwise a plain line every few seconds.
+ * The progress display of `lab gan train` (through lab/progress.ts's `ProgressLine`): on a terminal one line
+ * redrawn in place, cut to the terminal's width (iteration and bar, D and G losses and accuracies, ETA,
+ * iterations/s); otherwise a plain line every few seconds.
  */
 export class GanProgressSink implements EventSink {
   private iteration = 0;
   private stats: Record<string, number> = {};
   private sps = 0;
-  private lastDraw = -Infinity;
-  private readonly tty: boolean;
+  private readonly display: ProgressLine;
 
   constructor(
     private readonly total: number,
-    private readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
-    private readonly plainEverySeconds = 5,
+    out: ProgressStream = process.stdout,
+    plainEverySeconds = 5,
   ) {
-    this.tty = out.isTTY === true;
+    this.display = new ProgressLine(out, { plainEverySeconds });
   }
 
   handle(event: TrainEvent): void {
@@ -46,36 +47,36 @@ export class GanProgressSink implements EventSink {
     this.iteration = event.step;
     this.stats = event.stats;
     this.sps = event.sps;
-    const now = performance.now();
-    if (now - this.lastDraw < (this.tty ? 100 : this.plainEverySeconds * 1000) && event.step < this.total) return;
-    this.lastDraw = now;
-    this.out.write(this.tty ? `\r\x1b[2K${this.text()}` : `${this.text()}\n`);
+    this.display.update(this.fields(), event.step >= this.total);
   }
 
-  text(): string {
-    const pct = Math.min(100, (100 * this.iteration) / this.total);
-    const width = 20;
-    const filled = Math.round((pct / 100) * width);
-    const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? '>' : '') + ' '.repeat(width - filled);
+  /** The fields of the line, most important first (a narrow terminal drops them from the end). */
+  fields(): string[] {
+    const iteration = Math.min(this.iteration, this.total);
+    const pct = Math.min(100, (100 * iteration) / this.total);
     const f = (k: string, d = 3) => (this.stats[k] === undefined ? '-' : this.stats[k]!.toFixed(d));
+    const wide = this.display.columns >= 120;
     return [
-      `iter ${this.iteration.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} [${bar}] ${pct.toFixed(0)}%`,
-      `D loss ${f('dLoss')} acc ${f('dAcc', 2)} (real ${f('dAccReal', 2)} fake ${f('dAccFake', 2)})`,
-      `G loss ${f('gLoss')} acc ${f('gAcc', 2)}`,
+      `iter ${iteration.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} ${progressBar(pct / 100, this.display.barWidth(20))} ${pct.toFixed(0)}%`,
+      wide ? `D loss ${f('dLoss')} acc ${f('dAcc', 2)} (real ${f('dAccReal', 2)} fake ${f('dAccFake', 2)})` : `D ${f('dLoss')} acc ${f('dAcc', 2)}`,
+      wide ? `G loss ${f('gLoss')} acc ${f('gAcc', 2)}` : `G ${f('gLoss')} acc ${f('gAcc', 2)}`,
+      this.sps > 0 ? `ETA ${duration((this.total - iteration) / this.sps)}` : '',
       `${this.sps >= 10 ? this.sps.toFixed(0) : this.sps.toFixed(2)} it/s`,
-      this.sps > 0 ? `ETA ${duration((this.total - this.iteration) / this.sps)}` : '',
-    ]
-      .filter(Boolean)
-      .join(' | ');
+    ].filter(Boolean);
+  }
+
+  /** The line as one string (what a plain line shows). */
+  text(): string {
+    return fitLine(this.fields(), Number.POSITIVE_INFINITY);
   }
 
   /** A message above the progress line. */
   line(message: string): void {
-    this.out.write(this.tty ? `\r\x1b[2K${message}\n` : `${message}\n`);
+    this.display.line(message);
   }
 
   close(): void {
-    if (this.tty && this.iteration > 0) this.out.write('\n');
+    this.display.end();
   }
 }
 

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fsyncDir } from '../lab/fsutil.js';
+import { ProgressLine, progressBar, type ProgressStream } from '../lab/progress.js';
 import { IMAGE_SIDE, IMAGE_SIZE, NpyFormatError, readNpy, readNpyHeader } from './npy.js';
 
 export { NpyFormatError, encodeNpy, parseNpy, parseNpyHeader, readNpy, readNpyHeader, type NpyArray, type NpyHeader } from './npy.js';
@@ -142,49 +143,41 @@ export interface ProgressBar {
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
 /**
- * A download progress display: on a terminal one line redrawn in place (`label [=====>    ] 45% 51.2/113.5 MB
- * 12.3 MB/s`); otherwise plain lines at every 10% (or every 10 MB when the size is unknown).
+ * A download progress display (lab/progress.ts's `ProgressLine`): on a terminal one line redrawn in place and
+ * cut to the terminal's width (`label [=====>    ] 45% 51.2/113.5 MB 12.3 MB/s`); otherwise plain lines at
+ * every 10% (or every 10 MB when the size is unknown).
  */
-export function createProgressBar(label: string, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr): ProgressBar {
-  const tty = out.isTTY === true;
+export function createProgressBar(label: string, out: ProgressStream = process.stderr): ProgressBar {
+  const display = new ProgressLine(out);
   const started = performance.now();
   let first: number | null = null;
-  let lastDraw = -Infinity;
   let lastStep = -1;
-  let drawn = false;
   let ended = false;
-  const text = (done: number, total: number | null): string => {
+  const fields = (done: number, total: number | null): string[] => {
     const seconds = (performance.now() - started) / 1000;
-    const rate = seconds > 0 && first !== null ? (done - first) / 1e6 / seconds : 0;
-    if (total === null || total <= 0) return `${label} ${mb(done)} MB ${rate.toFixed(1)} MB/s`;
+    const rate = `${(seconds > 0 && first !== null ? (done - first) / 1e6 / seconds : 0).toFixed(1)} MB/s`;
+    if (total === null || total <= 0) return [`${label} ${mb(done)} MB ${rate}`];
     const frac = Math.min(1, done / total);
-    const width = 24;
-    const filled = Math.round(frac * width);
-    const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled === width ? '=' : '>') : '') + ' '.repeat(width - filled);
-    return `${label} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${mb(done)}/${mb(total)} MB ${rate.toFixed(1)} MB/s`;
+    return [`${label} ${progressBar(frac, display.barWidth(24))} ${(frac * 100).toFixed(0).padStart(3)}% ${mb(done)}/${mb(total)} MB ${rate}`];
   };
   return {
     update(done, total) {
       if (ended) return;
       if (first === null) first = done;
       const complete = total !== null && done >= total;
-      if (tty) {
-        const now = performance.now();
-        if (!complete && now - lastDraw < 100) return;
-        lastDraw = now;
-        out.write(`\r${text(done, total)}\x1b[K`);
-        drawn = true;
+      if (display.tty) {
+        display.update(fields(done, total), complete);
       } else {
         const step = total !== null && total > 0 ? Math.floor((10 * done) / total) : Math.floor(done / 10e6);
         if (step === lastStep) return;
         lastStep = step;
-        out.write(`${text(done, total)}\n`);
+        display.update(fields(done, total), true);
       }
     },
     end() {
       if (ended) return;
       ended = true;
-      if (tty && drawn) out.write('\n');
+      display.end();
     },
   };
 }
