@@ -41,7 +41,10 @@ export function registerServeCommand(program: Command): void {
       console.log(`publish a training run from another terminal: npx lab train --env CartPole-v1 --agent a2c --live ${server.url}`);
       if (opts.demo) {
         const started = server.hub.start({ envId: 'CartPole-v1', agent: 'dqn', seed: 0, steps: opts.demoSteps });
-        if (started.ok) console.log(`demo run: ${started.run.runId} (DQN learning CartPole-v1; open the page to watch)`);
+        if (started.ok) {
+          console.log(`demo run: ${started.run.runId} (DQN learning CartPole-v1; open the page to watch; once trained, its policy plays on)`);
+          server.hub.watchPolicyWhenDone(started.run.runId);
+        }
       }
       await new Promise<void>((resolve) => {
         let closing = false;

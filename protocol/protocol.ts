@@ -355,6 +355,8 @@ export interface ViewerToServer {
   'run:unwatch': (payload: RunRef, ack?: AckFn) => void;
   'run:start': (payload: StartRunRequest, ack: AckFn<{ run: RunSummary }>) => void;
   'run:stop': (payload: RunRef, ack?: AckFn) => void;
+  /** Plays a stored RL run's greedy policy live (`lab watch`, launched by the server) as a run of its own. */
+  'run:watch-policy': (payload: RunRef, ack: AckFn<{ run: RunSummary }>) => void;
   'go:new': (payload: GoNewRequest, ack: AckFn<{ game: GoGameState }>) => void;
   'go:play': (payload: GoPlayRequest, ack: AckFn<{ game: GoGameState }>) => void;
   'go:resign': (payload: GoRef, ack?: AckFn<{ game: GoGameState }>) => void;
@@ -649,6 +651,7 @@ export const schemas = {
   'run:watch': s.object<RunRef>({ runId }),
   'run:unwatch': s.object<RunRef>({ runId }),
   'run:stop': s.object<RunRef>({ runId }),
+  'run:watch-policy': s.object<RunRef>({ runId }),
   'run:start': ((v, p) => {
     // RL requests may leave `kind` out (older viewers); anything else must name a known kind.
     const kind = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'kind') ? (v as Record<string, unknown>).kind : undefined;

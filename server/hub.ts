@@ -41,7 +41,7 @@ import {
 import { HistoryBuffer, NO_PROGRESS, addGrids, thinGrids } from './history.js';
 import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
-import { launchGanTrainer, launchTrainer, type GanLaunchSpec, type LaunchSpec, type Launched } from './launcher.js';
+import { launchGanTrainer, launchPolicyWatcher, launchTrainer, type GanLaunchSpec, type LaunchSpec, type Launched, type PolicyWatchSpec } from './launcher.js';
 import { newToken, sameToken } from '../lab/server_key.js';
 import { runStamp } from '../lab/run_store.js';
 import { GoGames } from './go_games.js';
@@ -71,7 +71,7 @@ const DEFAULT_STALE_MS = 60_000;
 /** Runs that ended (or lost their publisher) leave memory after this long; the run directory remains. */
 const DEFAULT_RETAIN_MS = 10 * 60_000;
 /** Events that change something on the user's machine: they need the server's key. */
-const NEEDS_KEY = new Set<string>(['run:start', 'run:stop', 'go:new', 'go:play', 'go:resign', 'go:close']);
+const NEEDS_KEY = new Set<string>(['run:start', 'run:stop', 'run:watch-policy', 'go:new', 'go:play', 'go:resign', 'go:close']);
 
 interface Watcher {
   socket: ViewerSocket;
@@ -94,6 +94,8 @@ interface LiveRun {
   lastHeard: number;
   /** A server-launched run's own key: only its process may publish it. */
   runKey: string | null;
+  /** For a policy watcher: the stored run whose policy plays. */
+  watchOf?: string;
   /** The sample grids so far (GAN runs), oldest first, thinned past 2·WATCH_SAMPLE_GRIDS. */
   samples: SamplesEvent[];
   flushTimer: ReturnType<typeof setTimeout> | null;
@@ -119,7 +121,7 @@ export interface HubOptions {
   /** How often the hub looks for stale publishers and old runs (default 5 s). */
   sweepMs?: number;
   /** Starts trainer processes (default: `lab train` / `lab gan train` children; tests start idle processes). */
-  launcher?: { rl: (spec: LaunchSpec) => Launched; gan: (spec: GanLaunchSpec) => Launched };
+  launcher?: { rl: (spec: LaunchSpec) => Launched; gan: (spec: GanLaunchSpec) => Launched; watch?: (spec: PolicyWatchSpec) => Launched };
 }
 
 export class Hub {
@@ -165,6 +167,7 @@ export class Hub {
       });
       handle('run:start', (request, reply) => reply(this.start(request)));
       handle('run:stop', ({ runId }, reply) => reply(this.stop(runId)));
+      handle('run:watch-policy', ({ runId }, reply) => reply(this.watchPolicy(runId)));
       handle('go:new', (request, reply) => reply({ ok: true, game: this.go.create(socket, request) }));
       handle('go:play', ({ gameId, move }, reply) => reply({ ok: true, game: this.go.play(socket, gameId, move) }));
       handle('go:resign', ({ gameId }, reply) => reply({ ok: true, game: this.go.resign(socket, gameId) }));
@@ -336,6 +339,11 @@ export class Hub {
       });
       summary = newSummary({ runId, kind: 'rl', envId: checked.envId, agent: request.agent, preset: checked.preset, seed, steps: checked.steps, fps: envFps(checked.envId) });
     }
+    return { ok: true, run: this.track(summary, launched, runKey).summary };
+  }
+
+  /** Holds a run the server launched; its process's exit decides its status. */
+  private track(summary: RunSummary, launched: Launched, runKey: string): LiveRun {
     const runId = summary.runId;
     const run = newLiveRun(summary, launched, runKey);
     this.makeRoom();
@@ -361,7 +369,47 @@ export class Hub {
     });
     this.options.log?.(`started ${runId}`);
     this.changed();
+    return run;
+  }
+
+  /**
+   * Plays a stored RL run's greedy policy live (a `lab watch` child) as a run of its own, until stopped; a
+   * second request for the same run gets the watcher already playing.
+   */
+  watchPolicy(sourceId: string): Ack<{ run: RunSummary }> {
+    if (this.closing) return { ok: false, error: 'run:watch-policy: the server is shutting down' };
+    const existing = [...this.runs.values()].find((r) => r.watchOf === sourceId && r.launched !== null);
+    if (existing) return { ok: true, run: existing.summary };
+    const source = this.disk.summary(sourceId);
+    const dir = this.disk.dirOf(sourceId);
+    if (!source || !dir) return { ok: false, error: `run:watch-policy: no stored run ${JSON.stringify(sourceId)}` };
+    if (source.kind !== 'rl') return { ok: false, error: `run:watch-policy: ${sourceId} is a ${source.kind} run: only RL runs have a policy to watch` };
+    if (source.status === 'damaged') return { ok: false, error: `run:watch-policy: ${sourceId} is damaged (${source.error ?? 'unreadable'})` };
+    if (!['policy', 'best_policy'].some((d) => fs.existsSync(path.join(dir, d, 'model.json'))) && !fs.existsSync(path.join(dir, 'checkpoints', 'latest.json'))) {
+      return { ok: false, error: `run:watch-policy: ${sourceId} has no policy yet (no policy/, best_policy/ or checkpoint)` };
+    }
+    const active = [...this.runs.values()].filter((r) => r.launched !== null).length;
+    if (active >= MAX_SERVER_RUNS) return { ok: false, error: `run:watch-policy: ${active} runs are already going; stop one first` };
+    const runKey = newToken();
+    const runId = this.newRunId(`${sourceId.slice(0, 150)}-policy`);
+    const launched = (this.options.launcher?.watch ?? launchPolicyWatcher)({ runId, runDir: dir, serverUrl: this.options.serverUrl(), runKey, ...(this.options.token ? { token: this.options.token } : {}) });
+    const summary = newSummary({ runId, kind: 'rl', envId: source.envId, agent: `${source.agent} · greedy`, preset: source.preset, seed: 3_000_000, steps: 1_000_000_000, fps: source.fps });
+    const run = this.track(summary, launched, runKey);
+    run.watchOf = sourceId;
     return { ok: true, run: run.summary };
+  }
+
+  /** Once `runId` (launched by this server) has trained to its end, keeps its greedy policy playing live. */
+  watchPolicyWhenDone(runId: string): void {
+    const child = this.runs.get(runId)?.launched?.child;
+    child?.once('exit', (code) => {
+      if (code !== 0 || this.closing) return;
+      // The run directory's final files are in place once the trainer has exited.
+      this.guard('demo policy', () => {
+        const r = this.watchPolicy(runId);
+        this.options.log?.(r.ok ? `${runId} has trained: its greedy policy plays on as ${r.run.runId}` : r.error);
+      });
+    });
   }
 
   private newRunId(base: string): string {

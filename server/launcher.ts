@@ -62,6 +62,20 @@ export function launchTrainer(spec: LaunchSpec): Launched {
   return spawnLab(args, spec);
 }
 
+export interface PolicyWatchSpec {
+  runId: string;
+  /** The stored run whose greedy policy plays. */
+  runDir: string;
+  serverUrl: string;
+  token?: string;
+  runKey?: string;
+}
+
+/** `lab watch <run>`: the run's greedy policy plays live, until stopped, while somebody watches. */
+export function launchPolicyWatcher(spec: PolicyWatchSpec): Launched {
+  return spawnLab([LAB_BIN, 'watch', spec.runDir, '--live', spec.serverUrl, '--run-id', spec.runId, '--episodes', '0', '--backend', 'cpu'], spec);
+}
+
 /**
  * `lab gan train` on a category the server has at hand: `--data never` reads the cache or the shipped subset, so
  * a click in the browser never starts a download.

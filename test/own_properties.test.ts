@@ -67,6 +67,7 @@ const VALID: Record<ValidatedEvent, object[]> = {
     { kind: 'gan', category: 'apple', preset: 'tiny', seed: 1, iterations: 5 },
   ],
   'run:stop': [{ runId: 'run-1' }],
+  'run:watch-policy': [{ runId: 'run-1' }],
   'go:new': [
     { size: 7, opponent: 'random', humanColor: 'black' },
     { size: 7, opponent: 'alphazero', humanColor: 'white', agent: 'go7-alphazero-s1', sims: 10 },

@@ -1,0 +1,100 @@
+/**
+ * Watching a trained policy: the greedy policy of a run (or checkpoint, or model) plays episodes of its env at
+ * the env's real-time speed, each step emitted with its render frame to an event sink (a live publisher), like
+ * a training run's watched episodes. While nobody watches, it waits instead of playing, so a watcher left
+ * running (the server keeps one for its finished demo run) costs nothing.
+ */
+import { make, GoVsOpponentEnv, type Env } from '../envs/index.js';
+import type { EventSink, TrainEvent } from '../protocol/events.js';
+import type { RenderFrame } from '../envs/frames.js';
+import { loadGreedyPolicy } from './policy_loader.js';
+import { loadGoOpponent } from './go/opponents.js';
+
+export interface WatchPolicyOptions {
+  /** A run directory, <run>/best_policy, a checkpoint or a model directory (with envId). */
+  target: string;
+  envId?: string;
+  /** Episodes to play; 0 plays on until `shouldStop`. */
+  episodes: number;
+  /** Episode k is seeded seed + k. */
+  seed: number;
+  /** Frames per second (default: the env's render fps). */
+  fps?: number;
+  /** Where the steps and episodes go; `wantsSteps` false pauses play (nobody watches). */
+  sink: EventSink;
+  shouldStop?: () => boolean;
+  /** Called when play pauses because nobody watches (once per pause). */
+  onWaiting?: () => void;
+  /** Called once the policy and env are loaded, with what will be played. */
+  onStart?: (what: { envId: string; envKwargs: Record<string, unknown>; fps: number; maxEpisodeSteps: number | null }) => void;
+}
+
+export interface WatchResult {
+  episodes: number;
+  returns: number[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchResult> {
+  if (!Number.isSafeInteger(options.episodes) || options.episodes < 0) throw new Error(`episodes must be an integer ≥ 0 (0: until stopped), got ${options.episodes}`);
+  const { policy, resolved, dispose } = loadGreedyPolicy(options.target, options.envId);
+  // As in evaluation: a self-play opponent is the random one; a saved opponent is loaded.
+  const envKwargs = resolved.envKwargs['opponent'] === 'self' ? { ...resolved.envKwargs, opponent: 'random' } : resolved.envKwargs;
+  const spec = envKwargs['opponent'];
+  const opponent = typeof spec === 'string' && spec.startsWith('agent:') ? await loadGoOpponent(spec.slice('agent:'.length)) : null;
+  let env: Env | null = null;
+  try {
+    env = make(resolved.envId, { ...envKwargs, renderMode: 'json' });
+    const u = env.unwrapped;
+    if (opponent && u instanceof GoVsOpponentEnv && u.attachable) u.attachOpponent(opponent.policy);
+    const fps = options.fps ?? env.metadata.renderFps ?? 30;
+    if (!(fps > 0)) throw new Error(`fps must be positive, got ${fps}`);
+    options.onStart?.({ envId: resolved.envId, envKwargs, fps, maxEpisodeSteps: env.spec?.maxEpisodeSteps ?? null });
+    const emit = (e: TrainEvent) => options.sink.handle(e);
+    const stopped = () => options.shouldStop?.() ?? false;
+    const returns: number[] = [];
+    let step = 0;
+    let waitingSaid = false;
+    const started = performance.now();
+    for (let k = 0; options.episodes === 0 || k < options.episodes; k++) {
+      let [obs, info] = env.reset({ seed: options.seed + k });
+      let total = 0;
+      let length = 0;
+      for (;;) {
+        if (stopped()) return { episodes: returns.length, returns };
+        if (options.sink.wantsSteps === false) {
+          if (!waitingSaid) options.onWaiting?.();
+          waitingSaid = true;
+          await sleep(250);
+          continue;
+        }
+        waitingSaid = false;
+        const tick = performance.now();
+        const mask = info['actionMask'] as ArrayLike<number> | undefined;
+        const action = policy.act(obs as Parameters<typeof policy.act>[0], 1, false, mask ? Int8Array.from(mask) : null)[0]!;
+        const [next, reward, terminated, truncated, nextInfo] = env.step(action);
+        total += reward;
+        length++;
+        step++;
+        const frame = env.render() as RenderFrame | string | null;
+        emit({ type: 'step', step, episode: k + 1, episodeStep: length, action, reward, episodeReturn: total, terminated, truncated, t: Date.now(), frame: frame && typeof frame === 'object' ? frame : null });
+        if (terminated || truncated) {
+          returns.push(total);
+          emit({ type: 'episode', step, episode: k + 1, envIndex: 0, return: total, length, terminated, truncated, time: (performance.now() - started) / 1000 });
+          // A beat on the final frame before the next episode starts.
+          await sleep(1000);
+          break;
+        }
+        obs = next;
+        info = nextInfo;
+        await sleep(Math.max(0, 1000 / fps - (performance.now() - tick)));
+      }
+    }
+    return { episodes: returns.length, returns };
+  } finally {
+    env?.close();
+    dispose();
+    opponent?.dispose();
+  }
+}
