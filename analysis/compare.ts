@@ -117,6 +117,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** How runs are read. */
+export interface LoadOptions {
+  /**
+   * Only the curves are wanted (`lab plot`): an AlphaZero-lite run without evaluations is read (its score is
+   * NaN) instead of refused.
+   */
+  curvesOnly?: boolean;
+}
+
 /** A run that was asked for but cannot be compared, and why. */
 export interface LeftOutRun {
   runId: string;
@@ -130,12 +139,12 @@ export interface LeftOutRun {
  * Loads every run that can be compared; the others are left out with their reason (a damaged file, no
  * score yet, a GAN run) instead of failing the whole comparison. `label` names a run in the reasons.
  */
-export function loadRuns(dirs: readonly string[], label: (dir: string) => string = (d) => d): { runs: LoadedRun[]; leftOut: LeftOutRun[] } {
+export function loadRuns(dirs: readonly string[], label: (dir: string) => string = (d) => d, options: LoadOptions = {}): { runs: LoadedRun[]; leftOut: LeftOutRun[] } {
   const loaded: { run: LoadedRun; name: string }[] = [];
   const leftOut: LeftOutRun[] = [];
   for (const dir of dirs) {
     try {
-      loaded.push({ run: loadRunAs(dir, label(dir)), name: label(dir) });
+      loaded.push({ run: loadRunAs(dir, label(dir), options), name: label(dir) });
     } catch (e) {
       const name = label(dir);
       const message = e instanceof Error ? e.message : String(e);
@@ -205,7 +214,7 @@ export function loadRun(dir: string): LoadedRun {
  * loadRun whose errors name the run by `label` and the file relative to the run directory, e.g. "<label>:
  * metrics.jsonl: line 3 is not valid JSON".
  */
-export function loadRunAs(dir: string, label: string): LoadedRun {
+export function loadRunAs(dir: string, label: string, options: LoadOptions = {}): LoadedRun {
   if (!fs.existsSync(path.join(dir, 'config.json'))) throw new Error(`${label} is not a run directory (no config.json)`);
   let config: Record<string, unknown>;
   try {
@@ -216,7 +225,7 @@ export function loadRunAs(dir: string, label: string): LoadedRun {
     throw new Error(`${label}: ${(e as Error).message}`);
   }
   const own = (k: string): unknown => (Object.hasOwn(config, k) ? config[k] : undefined);
-  if (own('kind') === 'gan' || own('kind') === ALPHAZERO_KIND) return loadIterationRun(dir, label);
+  if (own('kind') === 'gan' || own('kind') === ALPHAZERO_KIND) return loadIterationRun(dir, label, options);
   if (own('kind') !== undefined && own('kind') !== 'rl') throw new Error(`${label} is a run of a kind lab compare does not know (config.json kind is ${JSON.stringify(own('kind'))})`);
   const envId = own('envId');
   const agent = own('agent');
@@ -298,7 +307,7 @@ export function loadRunAs(dir: string, label: string): LoadedRun {
 }
 
 /** A GAN or AlphaZero-lite run: its config.json checked as its trainer wrote it, its metric curves against iterations. */
-function loadIterationRun(dir: string, label: string): LoadedRun {
+function loadIterationRun(dir: string, label: string, options: LoadOptions): LoadedRun {
   let checked;
   try {
     checked = readRunConfig(dir);
@@ -351,7 +360,7 @@ function loadIterationRun(dir: string, label: string): LoadedRun {
       last = r;
     } else for (const { metric } of ALPHAZERO_LOSSES) put(metric, r.iteration, r[metric as 'policyLoss' | 'valueLoss']);
   }
-  if (!last) throw new Error(`${label}: metrics.jsonl has no evaluation results (trained with evalEvery 0, or stopped before its first evaluation), so the run has no score; lab match ${label} mcts plays it`);
+  if (!last && !options.curvesOnly) throw new Error(`${label}: metrics.jsonl has no evaluation results (trained with evalEvery 0, or stopped before its first evaluation), so the run has no score; lab match ${label} mcts plays it`);
   const az = checked.config;
   return {
     ...common,
@@ -360,10 +369,10 @@ function loadIterationRun(dir: string, label: string): LoadedRun {
     agent: ALPHAZERO_AGENT,
     preset: null,
     lastStep,
-    score: last.score,
+    score: last?.score ?? Number.NaN,
     scoreSource: 'eval',
-    scoreStep: last.iteration,
-    scoreEpisodes: last.games,
+    scoreStep: last?.iteration ?? lastStep,
+    scoreEpisodes: last?.games ?? 0,
     metrics: curves(),
   };
 }
@@ -499,10 +508,36 @@ function metricCurvesFor(runs: LoadedRun[], envId: string, rngKey: string, opts:
 
 /** Groups the runs, scores them and computes every estimate, interval and curve. */
 export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> = {}): CompareResult {
+  if (runs.length < 2) throw new Error(`compare needs at least 2 runs, got ${runs.length}`);
   const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options };
+  return analyse(runs, opts, (r) => groupKey(r, opts.groupBy));
+}
+
+/**
+ * The learning curves of one or more runs (`lab plot`): the comparison with one group per run, named by its run
+ * id, so each run is one line (its interval bands have zero width). Runs of one kind; one run is enough.
+ */
+export function plotRuns(runs: LoadedRun[], options: Partial<Pick<CompareOptions, 'curve' | 'window' | 'curvePoints'>> = {}): { result: CompareResult; panels: Panel[] } {
+  if (runs.length < 1) throw new Error('plot needs at least 1 run');
+  const ids = runs.map((r) => r.runId);
+  // Two runs with one id (copies in two folders) are told apart by their folders.
+  const name = (r: LoadedRun) => (ids.filter((id) => id === r.runId).length > 1 ? r.dir : r.runId);
+  const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options, reps: 1 };
+  // Scores are not plotted: a run without one (read with curvesOnly) takes 0 so the estimates can be computed.
+  const result = analyse(runs.map((r) => (Number.isFinite(r.score) ? r : { ...r, score: 0 })), opts, name);
+  result.notes = result.notes.filter((n) => !/its intervals have zero width|all runs fall into one group|no probability of improvement/.test(n));
+  result.pairs = [];
+  const panels = curvePanels(result).map((p) => ({
+    ...p,
+    note: 'one line per run',
+    series: p.series.map((s) => ({ ...s, name: s.name.replace(/ \(1 run\)$/, ''), points: s.points.map(({ x, y }) => ({ x, y })) })),
+  }));
+  return { result, panels };
+}
+
+function analyse(runs: LoadedRun[], opts: CompareOptions, groupOf: (run: LoadedRun) => string): CompareResult {
   if (!Number.isSafeInteger(opts.reps) || opts.reps < 1) throw new Error(`reps must be a positive integer, got ${opts.reps}`);
   if (!(opts.confidence > 0 && opts.confidence < 1)) throw new Error(`confidence must be between 0 and 1, got ${opts.confidence}`);
-  if (runs.length < 2) throw new Error(`compare needs at least 2 runs, got ${runs.length}`);
   const kinds = [...new Set(runs.map((r) => r.kind ?? 'rl'))];
   if (kinds.length > 1) throw new Error(`compare takes runs of one kind, got ${kinds.map((k) => KIND_PLURALS[k]).join(' and ')} (loadRuns keeps the kind most runs are)`);
   const kind = kinds[0]!;
@@ -529,7 +564,7 @@ export function compareRuns(runs: LoadedRun[], options: Partial<CompareOptions> 
 
   const byGroup = new Map<string, LoadedRun[]>();
   for (const r of runs) {
-    const k = groupKey(r, opts.groupBy);
+    const k = groupOf(r);
     byGroup.set(k, [...(byGroup.get(k) ?? []), r]);
   }
   const names = [...byGroup.keys()].sort();

@@ -51,15 +51,20 @@ function shownDir(dir: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
 }
 
+/** Where `lab compare` writes by default: `compare-<time>` in the folder holding the (first) run, e.g. `runs/compare-<time>`. */
+export function defaultCompareDir(dirs: readonly string[]): string {
+  return path.join(path.dirname(dirs[0]!), `compare-${runStamp()}`);
+}
+
 /** The command's work without the process around it: returns what it prints and the files it wrote. */
 export function runCompare(paths: string[], opts: CompareCliOptions): CompareCommandResult {
   const dirs = resolveRunDirs(paths);
-  if (dirs.length < 2) throw new Error(`lab compare needs at least 2 runs, got ${dirs.length} (${dirs.join(', ')})`);
+  if (dirs.length < 2) throw new Error(`lab compare needs at least 2 runs, got ${dirs.length} (${dirs.map(shownDir).join(', ')}); for the learning curves of one run: lab plot ${dirs.map(shownDir).join(' ')}`);
   // A run that cannot be compared (damaged files, no score yet) is left out with its reason; the rest go on.
   const { runs, leftOut } = loadRuns(dirs, shownDir);
   if (runs.length < 2) {
     const why = leftOut.map((r) => r.message).join('; ');
-    throw new Error(`lab compare needs at least 2 usable runs, got ${runs.length} of ${dirs.length}: ${why}`);
+    throw new Error(`lab compare needs at least 2 usable runs, got ${runs.length} of ${dirs.length}: ${why}${runs.length === 1 ? `; for the learning curves of one run: lab plot ${shownDir(runs[0]!.dir)}` : ''}`);
   }
   const result = withLeftOut(compareRuns(runs, {
     groupBy: opts.groupBy,
@@ -72,7 +77,7 @@ export function runCompare(paths: string[], opts: CompareCliOptions): CompareCom
   }), leftOut);
   let files: CompareCommandResult['files'] = null;
   if (opts.plot) {
-    const out = path.resolve(opts.out ?? `compare-${runStamp()}`);
+    const out = path.resolve(opts.out ?? defaultCompareDir(runs.map((r) => r.dir)));
     fs.mkdirSync(out, { recursive: true });
     const panels = curvePanels(result);
     files = { png: path.join(out, 'compare.png'), svg: path.join(out, 'compare.svg') };
@@ -88,7 +93,7 @@ export function runCompare(paths: string[], opts: CompareCliOptions): CompareCom
 export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
-    .description('compare groups of runs of one kind (an agent over several seeds): IQM and mean of final scores (RL: evaluation returns; GAN: losses; AlphaZero-lite: win rates) with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG')
+    .description('compare groups of runs of one kind (an agent over several seeds): IQM and mean of final scores (RL: evaluation returns; GAN: losses; AlphaZero-lite: win rates) with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG (one run: lab plot)')
     .argument('<runDirs...>', 'run directories, or directories holding run directories (e.g. runs/)')
     .option('--group-by <key>', 'how runs are grouped: agent-preset (e.g. dqn/zoo), agent, preset, env or hyper:<name>', groupByOption, DEFAULT_COMPARE_OPTIONS.groupBy)
     .option('--reps <n>', 'bootstrap resamples per interval', integer(1), DEFAULT_COMPARE_OPTIONS.reps)
@@ -97,7 +102,7 @@ export function registerCompareCommand(program: Command): void {
     .addOption(new Option('--curve <kind>', 'learning curves from greedy evaluations or from training episode returns (moving average)').choices(['eval', 'episodes']).default('eval'))
     .option('--window <steps>', 'moving-average window in env steps for --curve episodes (default: about 1/25 of the longest run)', integer(1))
     .addOption(new Option('--normalize <how>', "aggregate over several envs: raw returns, or each env's returns divided by its reward threshold").choices(['none', 'threshold']).default('none'))
-    .option('--out <dir>', 'directory for compare.png and compare.svg (default: ./compare-<time>)')
+    .option('--out <dir>', 'directory for compare.png and compare.svg (default: compare-<time> in the folder holding the runs, e.g. runs/compare-<time>)')
     .option('--no-plot', 'do not write the learning-curve images')
     .option('--json', 'print JSON (groups, scores, estimates, intervals, curves, pairs, notes)')
     .action((paths: string[], opts: CompareCliOptions) => {
