@@ -14,7 +14,6 @@ import { registerMatchCommands } from './match.js';
 import { registerGoCommands } from './go.js';
 import { registerCompareCommand } from './compare.js';
 import { registerPlotCommand } from './plot.js';
-import { registerPlotCommand } from './plot.js';
 import { registerReplayCommands } from './replay.js';
 import { registerGanCommands } from './gan.js';
 import { registerGanEvalCommands } from './gan_eval.js';
@@ -34,7 +33,6 @@ export function buildCli(): Command {
   registerMatchCommands(program);
   registerReplayCommands(program);
   registerCompareCommand(program);
-  registerPlotCommand(program);
   registerPlotCommand(program);
   registerGanCommands(program);
   registerGanEvalCommands(program);
