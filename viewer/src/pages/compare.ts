@@ -283,7 +283,7 @@ export class ComparePage implements Page {
     let cls = '';
     if (this.params.runs.length === 0) {
       title = 'Pick runs to compare';
-      text = 'Check at least two runs on the left. Runs of the same agent and preset form a group (its seeds); each group gets a learning curve with a confidence band and a row of scores.';
+      text = 'Check at least two runs in the list. Runs of the same agent and preset form a group (its seeds); each group gets a learning curve with a confidence band and a row of scores.';
     } else if (this.error) {
       title = 'The server refused the comparison';
       text = this.error;

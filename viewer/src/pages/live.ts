@@ -46,6 +46,10 @@ export class LivePage {
   private readonly headerError: HTMLElement;
   private readonly host: HTMLElement;
   private readonly empty: HTMLElement;
+  private readonly sidebar: HTMLElement;
+  private readonly formToggle: HTMLButtonElement;
+  /** Whether this page holds the server's key (null: not asked yet). */
+  private canStart: boolean | null = null;
 
   constructor(
     host: HTMLElement,
@@ -53,7 +57,15 @@ export class LivePage {
   ) {
     this.form = new NewRunForm((req) => this.startRun(req));
     this.list = new RunList((id) => void this.watch(id));
-    const sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-scroll' }, this.form.el, this.list.el));
+    // On narrow screens the form waits behind this button, so that the run list is on the first screen.
+    this.formToggle = h(
+      'button',
+      { class: 'btn new-run-toggle', testid: 'new-run-toggle', attrs: { type: 'button', 'aria-expanded': 'false' }, on: { click: () => this.setFormOpen(!this.sidebar.classList.contains('form-open')) } },
+      icon(ICONS.play),
+      h('span', { text: 'New run' }),
+    );
+    this.sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-scroll' }, this.formToggle, this.form.el, this.list.el));
+    const sidebar = this.sidebar;
 
     this.banner = h('div', { class: 'banner', attrs: { role: 'status', hidden: '' } }, h('span', { class: 'spinner spinner-small' }), h('span', { text: 'Connection to the lab server lost — reconnecting…' }));
     this.title = h('h1', { class: 'run-title' });
@@ -136,7 +148,11 @@ export class LivePage {
     if (!this.catalog) void this.loadCatalog();
     // Asked on every connect: a restarted server has a new key, which this page may not hold.
     fetchSession().then(
-      (session) => this.form.setCanStart(session.canStart),
+      (session) => {
+        this.form.setCanStart(session.canStart);
+        this.canStart = session.canStart;
+        this.renderEmpty();
+      },
       (err: Error) => console.warn(`session: ${err.message}`),
     );
     void this.conn
@@ -290,10 +306,18 @@ export class LivePage {
 
   private async startRun(request: StartRunRequest): Promise<void> {
     const run = await this.conn.start(request);
+    this.setFormOpen(false);
     if (!this.runs.some((r) => r.runId === run.runId)) this.setRuns([...this.runs, run]);
     await this.watch(run.runId);
   }
 
+
+  /** Opens or folds the New-run form (folding shows only on narrow screens: the form is always open on wide ones). */
+  private setFormOpen(open: boolean): void {
+    this.sidebar.classList.toggle('form-open', open);
+    this.formToggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    this.formToggle.classList.toggle('active', open);
+  }
 
   private async stopRun(): Promise<void> {
     const id = this.watched;
@@ -341,13 +365,15 @@ export class LivePage {
     const offline = this.conn.state !== 'connected' && !this.listedOnce;
     const none = this.runs.length === 0;
     const title = offline ? 'Connecting to the lab server…' : none ? 'No runs yet' : 'Pick a run to watch';
-    const key = `${title}|${offline}`;
+    const key = `${title}|${offline}|${this.canStart}`;
     if (this.emptyKey === key) return;
     this.emptyKey = key;
     const text = offline
       ? `Waiting for ${location.host || 'the server'} (${API.health}).`
       : none
-        ? 'Choose an environment and an agent under New run on the left and press Start: training plays here live, the current episode on the stage and the learning curves below it.'
+        ? this.canStart === false
+          ? 'This page holds no server key, so it can watch runs but not start them: open the link that lab serve printed, or start a run with lab train — it appears here and plays live.'
+          : 'Choose an environment and an agent under New run and press Start: training plays here live, the current episode on the stage and the learning curves below it.'
         : 'Click a run in the list to watch it live, with its learning curves.';
     this.empty.replaceChildren(
       h(

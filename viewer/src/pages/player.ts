@@ -59,6 +59,8 @@ function cell(label: string, cls = ''): Cell {
 
 /** One episode on screen: its stage, labels and readout. */
 class Pane {
+  private playing = false;
+  private lastT: number | null = null;
   readonly el: HTMLElement;
   readonly stageEl: HTMLElement;
   detail: ReplayDetail | null = null;
@@ -171,7 +173,15 @@ class Pane {
     return !this.textFrame.hasAttribute('hidden');
   }
 
+  /** Whether the shared clock plays (the status cell says playing or paused until the episode ends). */
+  setPlaying(playing: boolean): void {
+    if (this.playing === playing) return;
+    this.playing = playing;
+    if (this.detail && this.lastT !== null) this.renderReadout(this.lastT);
+  }
+
   private renderReadout(t: number): void {
+    this.lastT = t;
     const d = this.detail!;
     const n = this.steps;
     const pos = panePosition(t, n);
@@ -182,7 +192,7 @@ class Pane {
     setText(this.cells.ret.value, plain(info.returnSoFar));
     setText(this.liveReturn, `return ${formatReturn(info.returnSoFar)}`);
     const end = endLabel(d.summary) || 'ended';
-    const status = pos.ended ? end : 'running';
+    const status = pos.ended ? end : this.playing ? 'playing' : 'paused';
     setText(this.cells.status.value, status);
     this.cells.status.root.classList.toggle('hud-ended', pos.ended);
     if (pos.ended) {
@@ -376,6 +386,7 @@ export class ReplayPlayerPage implements Page {
 
   private renderControls(): void {
     const playing = this.clock.playing;
+    for (const p of this.panes) p.setPlaying(playing);
     this.playBtn.replaceChildren(icon(playing ? ICONS.pause : ICONS.play));
     setAttr(this.playBtn, 'aria-label', playing ? 'Pause' : 'Play');
     setAttr(this.playBtn, 'data-state', playing ? 'playing' : 'paused');

@@ -15,6 +15,9 @@ import { h, icon, ICONS, setText } from '../ui/dom.js';
 /** The checked replays, kept while the app runs (back from a player, they are still checked). */
 let remembered: string[] = [];
 
+/** Rows of the table shown at first, and added by each "Show more". */
+export const PAGE_ROWS = 100;
+
 const REFRESH_ICON = ['M19 12a7 7 0 1 1-2.05-4.95', 'M19.5 4.5V9H15'];
 
 function sameFilters(a: ReplayFilters, b: ReplayFilters): boolean {
@@ -43,6 +46,11 @@ export class ReplaysPage implements Page {
   private readonly tbody: HTMLTableSectionElement;
   private readonly tableWrap: HTMLElement;
   private readonly message: HTMLElement;
+  private readonly moreBar: HTMLElement;
+  private readonly moreBtn: HTMLButtonElement;
+  private readonly moreText: HTMLElement;
+  /** Rows shown (the rest behind "Show more"): a run keeps hundreds of logs. */
+  private limit = PAGE_ROWS;
 
   constructor(route: Extract<Route, { page: 'replays' }>) {
     this.filters = { ...route.filters };
@@ -101,6 +109,13 @@ export class ReplaysPage implements Page {
       this.tbody,
     );
     this.tableWrap = h('div', { class: 'table-wrap panel' }, table);
+    this.moreText = h('span', { class: 'table-more-text', testid: 'replays-shown' });
+    this.moreBtn = h(
+      'button',
+      { class: 'btn', testid: 'replays-more', attrs: { type: 'button' }, on: { click: () => ((this.limit += PAGE_ROWS), this.render()) } },
+      h('span', { text: `Show ${PAGE_ROWS} more` }),
+    );
+    this.moreBar = h('div', { class: 'table-more', attrs: { hidden: '' } }, this.moreText, this.moreBtn);
     this.message = h('div', { class: 'page-message' });
     this.el = h(
       'section',
@@ -114,6 +129,7 @@ export class ReplaysPage implements Page {
       selectionBar,
       this.message,
       this.tableWrap,
+      this.moreBar,
     );
     this.render();
     void this.load();
@@ -123,6 +139,7 @@ export class ReplaysPage implements Page {
     if (route.page !== 'replays') return false;
     if (!sameFilters(route.filters, this.filters)) {
       this.filters = { ...route.filters };
+      this.limit = PAGE_ROWS;
       this.render();
       void this.loadFiltered();
     }
@@ -318,7 +335,12 @@ export class ReplaysPage implements Page {
     else this.tableWrap.setAttribute('hidden', '');
   }
 
-  private renderRows(rows: ReplaySummary[]): void {
+  private renderRows(all: ReplaySummary[]): void {
+    const rows = all.slice(0, this.limit);
+    if (all.length > rows.length) {
+      this.moreBar.removeAttribute('hidden');
+      setText(this.moreText, `${rows.length} of ${all.length} logs shown`);
+    } else this.moreBar.setAttribute('hidden', '');
     const partners = this.partners();
     const selected = new Set(this.selected);
     const anchor = this.selected.length === 1 ? this.selected[0]! : null;

@@ -29,7 +29,7 @@ export class RunList {
 
   constructor(private readonly onSelect: (runId: string) => void) {
     this.list = h('ul', { class: 'run-list', testid: 'run-list', attrs: { role: 'listbox', 'aria-label': 'Runs' } });
-    this.empty = h('div', { class: 'run-list-empty' }, h('div', { class: 'run-list-empty-title', text: 'No runs yet' }), h('div', { text: 'Start one with the form above — it appears here and plays live.' }));
+    this.empty = h('div', { class: 'run-list-empty' }, h('div', { class: 'run-list-empty-title', text: 'No runs yet' }), h('div', { text: 'Start one under New run (or with lab train) — it appears here and plays live.' }));
     this.count = h('span', { class: 'section-count' });
     this.el = h('section', { class: 'runs' }, h('div', { class: 'section-head' }, h('h2', { text: 'Runs' }), this.count), this.empty, this.list);
   }

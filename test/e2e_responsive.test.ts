@@ -1,0 +1,168 @@
+/**
+ * The viewer at a phone's size (390×844) and a laptop's (1280×800), in real headless Chromium: on every page
+ * (Live, Replays, Compare, Go) nothing scrolls sideways and the navigation tabs and the connection dot lie
+ * within the viewport's width; on the phone the New-run form waits behind a "New run" button so that the run
+ * list is on the first screen, not in an inner scroll; a live Cart-Pole run started from that form is watched
+ * with its stage (the canvas) at least 240 px tall on the phone and 300 px on the laptop.
+ * Screenshots: test-results/responsive-<page>-<width>.png.
+ *
+ * Needs the built viewer (npm test builds it) and Chromium; without Chromium the test is skipped, unless
+ * LAB_REQUIRE_BROWSER=1, where a missing browser is a failure.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startLabServer, type LabServer } from '../server/app.js';
+import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/runs/', import.meta.url));
+
+const SIZES = [
+  { width: 390, height: 844, minStage: 240 },
+  { width: 1280, height: 800, minStage: 300 },
+];
+
+/** Page code (a string: the root tsconfig has no DOM types): what overflows the viewport's width. */
+const LAYOUT = `(() => {
+  const w = window.innerWidth;
+  const box = (sel) => { const e = document.querySelector(sel); if (!e) return null; const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height }; };
+  return {
+    innerWidth: w,
+    scrollWidth: document.scrollingElement.scrollWidth,
+    tabs: [...document.querySelectorAll('.nav-tab')].map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, width: r.width }; }),
+    dot: box('.conn-dot'),
+  };
+})()`;
+
+interface Layout {
+  innerWidth: number;
+  scrollWidth: number;
+  tabs: { left: number; right: number; width: number }[];
+  dot: { left: number; right: number; width: number } | null;
+}
+
+describe.skipIf(skipBrowserTests)('the viewer at phone and laptop sizes', () => {
+  let server: LabServer;
+  let browser: Browser;
+  let page: Page;
+  let runsDir: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    requireBrowserAndViewer();
+    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-responsive-'));
+    for (const id of ['rl-dqn-cartpole', 'gan-tiny', 'go-alphazero-tiny']) fs.cpSync(path.join(FIXTURES, id), path.join(runsDir, id), { recursive: true });
+    server = await startLabServer({ port: 0, runsDir, trainerArgs: ['--eval-every', '100000', '--eval-episodes', '1'] });
+    ({ browser, page } = await openPage(consoleErrors));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  async function checkLayout(what: string, width: number): Promise<void> {
+    await page.waitForTimeout(300);
+    saveScreenshot(`responsive-${what}-${width}.png`, await page.screenshot());
+    const l = (await page.evaluate(LAYOUT)) as Layout;
+    expect(l.innerWidth).toBe(width);
+    expect(l.scrollWidth, `${what} at ${width}: the page scrolls sideways`).toBeLessThanOrEqual(l.innerWidth);
+    expect(l.tabs.length).toBe(4);
+    for (const t of l.tabs) {
+      expect(t.width).toBeGreaterThan(0);
+      expect(t.left, `${what} at ${width}: a tab starts off-screen`).toBeGreaterThanOrEqual(0);
+      expect(t.right, `${what} at ${width}: a tab ends off-screen`).toBeLessThanOrEqual(width);
+    }
+    expect(l.dot, 'the connection dot').not.toBeNull();
+    expect(l.dot!.right, `${what} at ${width}: the connection dot is off-screen`).toBeLessThanOrEqual(width);
+  }
+
+  for (const { width, height, minStage } of SIZES) {
+    it(`fits ${width}×${height}: every page, the run list on the first screen, a watched run's stage`, async () => {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${server.openUrl.split('#')[0]}#/live`);
+      await page.locator('[data-testid=run-item]').first().waitFor({ timeout: 15_000 });
+      await page.getByTestId('new-run-form').waitFor({ state: 'attached' });
+
+      // The run list is on the first screen, not in an inner scroll.
+      const firstRow = (await page.locator('[data-testid=run-item]').first().boundingBox())!;
+      expect(firstRow.y + firstRow.height, 'the first run is on the first screen').toBeLessThanOrEqual(height);
+      const innerScroll = (await page.evaluate(`(() => { const e = document.querySelector('.sidebar-scroll'); return e.scrollHeight - e.clientHeight; })()`)) as number;
+      if (width < 900) expect(innerScroll, 'the sidebar does not hide the run list in an inner scroll').toBeLessThanOrEqual(1);
+      await checkLayout('live', width);
+
+      // A live run, started from the form (behind the "New run" button on the phone).
+      if (width < 900) {
+        expect(await page.getByTestId('new-run-form').isVisible()).toBe(false);
+        await page.getByTestId('new-run-toggle').click();
+      }
+      await page.getByTestId('new-run-form').waitFor();
+      await page.getByTestId('env-select').selectOption('CartPole-v1');
+      await page.getByTestId('agent-select').selectOption('dqn');
+      await page.getByTestId('seed-input').fill(String(width));
+      await page.getByTestId('steps-input').fill('5000');
+      await page.getByTestId('start-run').click();
+      await page.waitForFunction(`window.__lab && window.__lab.watchedRunId && window.__lab.watchedRunId.includes('-s${width}-')`, null, { timeout: 15_000 });
+      const runId = (await page.evaluate('window.__lab.watchedRunId')) as string;
+      await page.waitForFunction('window.__lab.drawn > 10', null, { timeout: 30_000 });
+      if (width < 900) expect(await page.getByTestId('new-run-form').isVisible(), 'the form folds away once the run starts').toBe(false);
+      const stage = (await page.getByTestId('stage').boundingBox())!;
+      expect(stage.height, `the stage at ${width}`).toBeGreaterThanOrEqual(minStage);
+      expect(stage.x).toBeGreaterThanOrEqual(0);
+      expect(stage.x + stage.width).toBeLessThanOrEqual(width);
+      await page.getByTestId('stage').scrollIntoViewIfNeeded();
+      await checkLayout('live-run', width);
+      await page.getByTestId('stop-run').click();
+      await page.waitForFunction(`['stopped', 'done'].includes(${statusOf(runId)})`, null, { timeout: 30_000 });
+
+      await page.getByTestId('nav-replays').click();
+      await page.getByTestId('page-replays').waitFor();
+      await page.locator('[data-testid=replay-row]').first().waitFor({ timeout: 15_000 });
+      await checkLayout('replays', width);
+
+      await page.getByTestId('nav-compare').click();
+      await page.getByTestId('page-compare').waitFor();
+      await checkLayout('compare', width);
+
+      await page.getByTestId('nav-go').click();
+      await page.getByTestId('page-go').waitFor();
+      await checkLayout('go', width);
+      expect(consoleErrors).toEqual([]);
+    }, 120_000);
+  }
+
+  it('pages a run of 250 replay logs, keeps Side by side in view, and opens a replay paused', async () => {
+    // 243 more training-episode logs of the RL run (copies of one: the list does not read them twice).
+    const replays = path.join(runsDir, 'rl-dqn-cartpole', 'replays');
+    for (let e = 100; e < 343; e++) fs.copyFileSync(path.join(replays, 'train-e0000008.jsonl.gz'), path.join(replays, `train-e${String(e).padStart(7, '0')}.jsonl.gz`));
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.openUrl.split('#')[0]}#/replays?run=rl-dqn-cartpole`);
+    await page.locator('[data-testid=replay-row]').first().waitFor({ timeout: 15_000 });
+    await page.getByTestId('replays-more').waitFor();
+    expect(await page.locator('[data-testid=replay-row]').count()).toBe(100);
+    expect(await page.getByTestId('replays-shown').textContent()).toBe('100 of 250 logs shown');
+    await page.getByTestId('replays-more').click();
+    expect(await page.locator('[data-testid=replay-row]').count()).toBe(200);
+    await page.getByTestId('replays-more').click();
+    expect(await page.locator('[data-testid=replay-row]').count()).toBe(250);
+    expect(await page.getByTestId('replays-more').isVisible()).toBe(false);
+    // Scrolled to the bottom of the table, the Side-by-side button is still on screen.
+    await page.locator('[data-testid=replay-row]').last().scrollIntoViewIfNeeded();
+    const open = (await page.getByTestId('side-by-side-open').boundingBox())!;
+    expect(open.y).toBeGreaterThanOrEqual(0);
+    expect(open.y + open.height).toBeLessThanOrEqual(800);
+    saveScreenshot('responsive-replays-250-1280.png', await page.screenshot());
+
+    // A replay opens paused and says so; playing, it says so.
+    await page.locator('[data-testid=replay-row][data-name="eval-s0000000300-e000.jsonl.gz"]').click();
+    await page.waitForFunction('window.__lab.replay && window.__lab.replay.panes.length === 1 && window.__lab.replay.panes[0].frame !== null', null, { timeout: 15_000 });
+    expect(await page.locator('[data-testid=replay-pane] .hud-status .hud-value').textContent()).toBe('paused');
+    await page.getByTestId('player-play').click();
+    await expect.poll(() => page.locator('[data-testid=replay-pane] .hud-status .hud-value').textContent()).toMatch(/^(playing|truncated|terminated|ended)$/);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+});
