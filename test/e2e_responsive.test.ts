@@ -3,7 +3,9 @@
  * (Live, Replays, Compare, Go) nothing scrolls sideways and the navigation tabs and the connection dot lie
  * within the viewport's width; on the phone the New-run form waits behind a "New run" button so that the run
  * list is on the first screen, not in an inner scroll; a live Cart-Pole run started from that form is watched
- * with its stage (the canvas) at least 240 px tall on the phone and 300 px on the laptop.
+ * with its stage (the canvas) at least 240 px tall on the phone and 300 px on the laptop; the GAN run's sample grid
+ * is drawn at the frame's size (at least 240 px wide on the phone, 460 px on the laptop: 2× for 28-px doodles).
+ * Then the Replays page over a run with 250 logs (100 rows at a time, Side by side in view) and the player.
  * Screenshots: test-results/responsive-<page>-<width>.png.
  *
  * Needs the built viewer (npm test builds it) and Chromium; without Chromium the test is skipped, unless
@@ -119,6 +121,18 @@ describe.skipIf(skipBrowserTests)('the viewer at phone and laptop sizes', () => 
       await page.getByTestId('stop-run').click();
       await page.waitForFunction(`['stopped', 'done'].includes(${statusOf(runId)})`, null, { timeout: 30_000 });
 
+      // The GAN run: its sample grid fills the panel (the largest whole-pixel scale that fits), nothing clips.
+      await page.locator('[data-testid=run-item][data-run-id="gan-tiny"]').click();
+      await page.getByTestId('gan-grid').waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(500);
+      const grid = (await page.getByTestId('gan-grid').boundingBox())!;
+      const frame = (await page.locator('.gan-frame').boundingBox())!;
+      expect(grid.width, `the sample grid at ${width}: ${grid.width} px in a ${frame.width}×${frame.height} frame`).toBeGreaterThanOrEqual(0.6 * Math.min(frame.width, frame.height));
+      expect(grid.width).toBeGreaterThanOrEqual(width < 900 ? 240 : 460);
+      const clipped = (await page.evaluate(`[...document.querySelectorAll('.gan-hud .hud-label')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)`)) as string[];
+      expect(clipped, 'GAN HUD labels that clip').toEqual([]);
+      await checkLayout('gan', width);
+
       await page.getByTestId('nav-replays').click();
       await page.getByTestId('page-replays').waitFor();
       await page.locator('[data-testid=replay-row]').first().waitFor({ timeout: 15_000 });
@@ -163,6 +177,32 @@ describe.skipIf(skipBrowserTests)('the viewer at phone and laptop sizes', () => 
     expect(await page.locator('[data-testid=replay-pane] .hud-status .hud-value').textContent()).toBe('paused');
     await page.getByTestId('player-play').click();
     await expect.poll(() => page.locator('[data-testid=replay-pane] .hud-status .hud-value').textContent()).toMatch(/^(playing|truncated|terminated|ended)$/);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it('the New-run form caps the steps and names the default seed; without the key the empty page says how to start', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.openUrl.split('#')[0]}#/live`);
+    await page.getByTestId('new-run-form').waitFor();
+    await page.getByTestId('env-select').selectOption('CartPole-v1');
+    expect(await page.getByTestId('seed-input').getAttribute('placeholder')).toBe('default (0)');
+    await page.getByTestId('steps-input').fill('1000000000');
+    await page.getByTestId('start-run').click();
+    await expect.poll(() => page.getByTestId('start-error').textContent()).toBe('Steps must be at most 10,000,000 here (longer: lab train)');
+
+    // No key, no runs: the empty card does not say "press Start".
+    const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-empty-'));
+    const bare = await startLabServer({ port: 0, runsDir: emptyDir });
+    try {
+      await page.goto(`${bare.url}/#/live`);
+      await page.getByTestId('key-note').waitFor();
+      await expect.poll(() => page.locator('.empty-state .empty-text').textContent()).toContain('holds no server key');
+      expect(await page.locator('.empty-state .empty-text').textContent()).not.toContain('press Start');
+      saveScreenshot('responsive-no-key-1280.png', await page.screenshot());
+    } finally {
+      await bare.close();
+      fs.rmSync(emptyDir, { recursive: true, force: true });
+    }
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });

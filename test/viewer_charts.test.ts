@@ -1,7 +1,28 @@
 /** Viewer chart maths and number formatting. */
 import { describe, expect, it } from 'vitest';
-import { extent, linearScale, movingAverage, nearestIndex, niceNumber, niceTicks, smoothingWindow, unionExtent } from '../viewer/src/model/chart_math.js';
+import { extent, linearScale, movingAverage, nearestIndex, niceNumber, niceTicks, smoothingWindow, stepAxis, unionExtent } from '../viewer/src/model/chart_math.js';
 import { decimalsFor, formatCount, formatLatency, formatNumber, formatRate, formatReturn, formatStepTick, formatValueTick } from '../viewer/src/model/format.js';
+
+describe('the step axis of a learning curve', () => {
+  it('ends at the last step, not at the next nice number past it', () => {
+    for (const count of [2, 3, 4, 5, 8]) {
+      const a = stepAxis(30_000, 1_000, count);
+      expect(a.end).toBe(30_000);
+      expect(a.ticks[0]).toBe(0);
+      expect(a.ticks.length).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...a.ticks)).toBeLessThanOrEqual(30_000);
+    }
+    expect(stepAxis(30_000, 0, 5).ticks).toEqual([0, 10_000, 20_000, 30_000]);
+  });
+
+  it('puts a lone point mid-axis, not at the right edge', () => {
+    const a = stepAxis(2_000, 2_000, 5);
+    expect(a.end).toBe(4_000);
+    const x = linearScale([0, a.end], [0, 100]);
+    expect(x(2_000)).toBe(50);
+    expect(stepAxis(0, 0, 5).end).toBe(1);
+  });
+});
 
 describe('nice ticks', () => {
   it('rounds to 1, 2, 2.5, 5 × 10^k', () => {

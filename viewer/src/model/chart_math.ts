@@ -119,3 +119,18 @@ export function unionExtent(...xs: ([number, number] | null)[]): [number, number
   }
   return out;
 }
+
+/**
+ * The x axis of a learning curve: from 0 to the data's last x (not a nice number past it: a 30k-step run's axis
+ * ends at 30k, not 50k), with nice ticks inside. A lone x (one point, or several at one step) sits mid-axis, not
+ * at the right edge.
+ */
+export function stepAxis(lastX: number, firstX: number, count: number): { end: number; ticks: number[]; step: number } {
+  const lone = firstX === lastX;
+  const end = !(lastX > 0) || !Number.isFinite(lastX) ? 1 : lone ? lastX * 2 : lastX;
+  const t = niceTicks(0, end, count);
+  let ticks = t.ticks.filter((v) => v <= end * (1 + 1e-9));
+  // Too few ticks inside the range (the nice step overshot it): halve the step.
+  if (ticks.length < 2 && count >= 2) ticks = niceTicks(0, end, count * 2).ticks.filter((v) => v <= end * (1 + 1e-9));
+  return { end, ticks, step: ticks.length > 1 ? ticks[1]! - ticks[0]! : t.step };
+}

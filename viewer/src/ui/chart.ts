@@ -2,7 +2,7 @@
  * A small canvas-2D chart: points, lines and bands against a shared x axis (env steps), nice ticks,
  * crisp on high-DPI screens, redrawn at most once per animation frame, with a hover crosshair and readout.
  */
-import { extent, linearScale, niceTicks, unionExtent, type LinearScale } from '../model/chart_math.js';
+import { extent, linearScale, niceTicks, stepAxis, unionExtent, type LinearScale } from '../model/chart_math.js';
 import { formatStepTick, formatValueTick } from '../model/format.js';
 import { h } from './dom.js';
 
@@ -166,9 +166,9 @@ export class Chart {
     const plotR = W - MARGIN.right;
     const plotT = MARGIN.top;
     const plotB = H - MARGIN.bottom;
-    const xt = niceTicks(0, Math.max(xs[1], 1), Math.max(2, Math.min(8, Math.floor((plotR - plotL) / 90))));
+    const xt = stepAxis(xs[1], xs[0], Math.max(2, Math.min(8, Math.floor((plotR - plotL) / 90))));
     const yt = niceTicks(ys[0], ys[1], Math.max(2, Math.min(6, Math.floor((plotB - plotT) / 36))));
-    const x = linearScale([xt.min, xt.max], [plotL, plotR]);
+    const x = linearScale([0, xt.end], [plotL, plotR]);
     const y = linearScale([yt.min, yt.max], [plotB, plotT]);
     this.x = x;
     this.y = y;

@@ -8,6 +8,10 @@ import type { Catalog, CatalogAgent, RunKind, StartRunRequest } from '../../../p
 type FormKind = Exclude<RunKind, 'go-alphazero'>;
 import { h, icon, ICONS } from './dom.js';
 
+/** The most env steps (RL) and iterations (GAN) the form starts: longer runs are for lab train on a terminal. */
+export const MAX_FORM_STEPS = 10_000_000;
+export const MAX_FORM_ITERATIONS = 1_000_000;
+
 export class NewRunForm {
   readonly el: HTMLFormElement;
   private kind: FormKind = 'rl';
@@ -42,8 +46,8 @@ export class NewRunForm {
     this.preset = h('select', { class: 'select', testid: 'preset-select', attrs: { name: 'preset', 'aria-label': 'Preset' }, on: { change: () => this.describe() } });
     this.category = h('select', { class: 'select', testid: 'category-select', attrs: { name: 'category', 'aria-label': 'Quick, Draw! category' } });
     this.ganPreset = h('select', { class: 'select', testid: 'gan-preset-select', attrs: { name: 'gan-preset', 'aria-label': 'GAN preset' }, on: { change: () => this.describe() } });
-    this.seed = h('input', { class: 'input', testid: 'seed-input', attrs: { name: 'seed', type: 'number', min: '0', step: '1', inputmode: 'numeric', value: '1', 'aria-label': 'Seed' } });
-    this.steps = h('input', { class: 'input', testid: 'steps-input', attrs: { name: 'steps', type: 'number', min: '1', step: '1', inputmode: 'numeric', placeholder: 'preset default', 'aria-label': 'Env steps' } });
+    this.seed = h('input', { class: 'input', testid: 'seed-input', attrs: { name: 'seed', type: 'number', min: '0', step: '1', inputmode: 'numeric', value: '1', placeholder: 'default (0)', 'aria-label': 'Seed', title: 'Empty: the default seed, 0' } });
+    this.steps = h('input', { class: 'input', testid: 'steps-input', attrs: { name: 'steps', type: 'number', min: '1', max: String(MAX_FORM_STEPS), step: '1', inputmode: 'numeric', placeholder: 'preset default', 'aria-label': 'Env steps' } });
     this.start = h('button', { class: 'btn btn-primary', testid: 'start-run', attrs: { type: 'submit' } }, icon(ICONS.play), h('span', { text: 'Start' }));
     this.error = h('div', { class: 'form-error', testid: 'start-error', attrs: { role: 'alert' } });
     this.hint = h('div', { class: 'form-hint' });
@@ -119,6 +123,7 @@ export class NewRunForm {
     }
     this.stepsLabel.textContent = kind === 'gan' ? 'Iterations' : 'Steps';
     this.steps.setAttribute('aria-label', kind === 'gan' ? 'Iterations' : 'Env steps');
+    this.steps.max = String(kind === 'gan' ? MAX_FORM_ITERATIONS : MAX_FORM_STEPS);
     this.error.textContent = '';
     this.describe();
     this.updateDisabled();
@@ -186,18 +191,21 @@ export class NewRunForm {
     for (const s of [this.category, this.ganPreset]) s.disabled = !ganReady;
   }
 
-  private readInt(input: HTMLInputElement, name: string, min: number): number | undefined {
+  private readInt(input: HTMLInputElement, name: string, min: number, max = 2 ** 31 - 1, why = ''): number | undefined {
     const raw = input.value.trim();
+    // An invalid number in a number input reads as '' (badInput): say so instead of using the default.
+    if (raw === '' && input.validity.badInput) throw new Error(`${name} must be a whole number`);
     if (raw === '') return undefined;
     const v = Number(raw);
     if (!Number.isSafeInteger(v) || v < min) throw new Error(`${name} must be a whole number ≥ ${min}`);
+    if (v > max) throw new Error(`${name} must be at most ${max.toLocaleString('en-US')}${why}`);
     return v;
   }
 
   private request(): StartRunRequest {
     const seed = this.readInt(this.seed, 'Seed', 0);
     if (this.kind === 'gan') {
-      const iterations = this.readInt(this.steps, 'Iterations', 1);
+      const iterations = this.readInt(this.steps, 'Iterations', 1, MAX_FORM_ITERATIONS, ' here (longer: lab gan train)');
       return {
         kind: 'gan',
         category: this.category.value,
@@ -206,7 +214,7 @@ export class NewRunForm {
         ...(iterations !== undefined ? { iterations } : {}),
       };
     }
-    const steps = this.readInt(this.steps, 'Steps', 1);
+    const steps = this.readInt(this.steps, 'Steps', 1, MAX_FORM_STEPS, ' here (longer: lab train)');
     return {
       envId: this.env.value,
       agent: this.agent.value,

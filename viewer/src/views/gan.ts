@@ -28,9 +28,9 @@ interface HudCell {
   value: HTMLElement;
 }
 
-function hudCell(name: string, testid: string): HudCell {
+function hudCell(name: string, testid: string, title = ''): HudCell {
   const value = h('div', { class: 'hud-value', text: '—', testid });
-  return { root: h('div', { class: 'hud-cell' }, h('div', { class: 'hud-label', text: name }), value), value };
+  return { root: h('div', { class: 'hud-cell', ...(title ? { title } : {}) }, h('div', { class: 'hud-label', text: name }), value), value };
 }
 
 class GanView implements RunView {
@@ -67,7 +67,7 @@ class GanView implements RunView {
       its: hudCell('ITERATIONS / S', 'hud-its'),
       dLoss: hudCell('D LOSS', 'hud-dloss'),
       gLoss: hudCell('G LOSS', 'hud-gloss'),
-      dAcc: hudCell('D ACC (REAL · FAKE)', 'hud-dacc'),
+      dAcc: hudCell('D ACC (REAL · FAKE)', 'hud-dacc', 'The discriminator\'s accuracy on real doodles · on generated ones'),
       status: hudCell('STATUS', 'hud-status'),
     };
     const hudEl = h('div', { class: 'hud gan-hud panel' }, ...Object.values(this.hud).map((c) => c.root));
