@@ -1,27 +1,100 @@
-/** `lab eval`: greedy evaluation of a run, a checkpoint or a saved model. */
-import { Command } from 'commander';
+/**
+ * `lab eval`: greedy evaluation of a run, a checkpoint or a saved model. With `--render ansi|json` it plays the
+ * evaluated episodes one after another in the terminal, as `lab play` does (cli/play.ts).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { evaluateRun } from '../agents/train.js';
-import type { BackendChoice } from '../lab/compute.js';
+import { loadGreedyPolicy } from '../agents/policy_loader.js';
+import { loadGoOpponent } from '../agents/go/opponents.js';
+import { GoVsOpponentEnv } from '../envs/index.js';
+import { initCompute, type BackendChoice } from '../lab/compute.js';
 import { backendOption, integer } from './args.js';
+import { play, type EpisodeSummary } from './play.js';
+
+export interface EvalRenderOptions {
+  episodes: number;
+  seed: number;
+  render: 'ansi' | 'json';
+  envId?: string;
+  backend?: BackendChoice;
+  /** Frames per second for ansi output (default: the env's; 0: no delay). */
+  fps?: number;
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** The same episodes as `lab eval` (episode j seeded seed + j, greedy), played one by one and shown. */
+export async function renderEval(target: string, opts: EvalRenderOptions): Promise<EpisodeSummary[]> {
+  await initCompute(opts.backend ?? 'auto');
+  const { policy, resolved, dispose } = loadGreedyPolicy(target, opts.envId);
+  // As in evaluation: a self-play opponent is the random one; a saved opponent is loaded.
+  const envKwargs = resolved.envKwargs['opponent'] === 'self' ? { ...resolved.envKwargs, opponent: 'random' } : resolved.envKwargs;
+  const spec = envKwargs['opponent'];
+  const opponent = typeof spec === 'string' && spec.startsWith('agent:') ? await loadGoOpponent(spec.slice('agent:'.length)) : null;
+  try {
+    return await play({
+      envId: resolved.envId,
+      envKwargs,
+      episodes: opts.episodes,
+      seed: opts.seed,
+      render: opts.render,
+      // Evaluation cuts greedy episodes of envs without a time limit at 10,000 steps; so does this.
+      cutAt: 10_000,
+      ...(opts.fps !== undefined ? { fps: opts.fps } : {}),
+      ...(opts.out ? { out: opts.out } : {}),
+      policy: {
+        name: `greedy, ${resolved.modelDir}`,
+        build: (env) => {
+          const u = env.unwrapped;
+          if (opponent && u instanceof GoVsOpponentEnv && u.attachable) u.attachOpponent(opponent.policy);
+          return (obs, info) => {
+            const mask = info['actionMask'] as ArrayLike<number> | undefined;
+            // One observation as a batch of one (a Discrete observation is a bare number).
+            const batch = (typeof obs === 'number' ? [obs] : obs) as ArrayLike<number>;
+            return policy.act(batch as Parameters<typeof policy.act>[0], 1, false, mask ? Int8Array.from(mask) : null)[0]!;
+          };
+        },
+      },
+    });
+  } finally {
+    dispose();
+    opponent?.dispose();
+  }
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
+  return n;
+}
 
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('evaluate the greedy policy of a run, a checkpoint or a saved model')
+    .description('evaluate the greedy policy of a run, a checkpoint or a saved model (--render ansi: watch the episodes in the terminal)')
     .argument('<path>', 'run directory (its final policy), <run>/best_policy, a checkpoint directory, or a model directory (with --env)')
-    .option('--episodes <n>', 'episodes', integer(1), 100)
+    .option('--episodes <n>', 'episodes (default 100; 3 with --render)', integer(1))
     .option('--seed <n>', 'seed of the first episode (episode j uses seed + j)', integer(0), 2_000_000)
     .option('--env <id>', 'environment (needed for a bare model directory)')
+    .addOption(new Option('--render <mode>', 'play the episodes one by one in the terminal, as lab play: ansi frames, or json frame lines').choices(['ansi', 'json']))
+    .option('--fps <n>', "frames per second for --render ansi (default: the env's; 0: as fast as possible)", nonNegativeNumber)
     .addOption(backendOption())
     .option('--json', 'print JSON')
-    .action(async (target: string, opts: { episodes: number; seed: number; env?: string; backend: BackendChoice; json?: boolean }) => {
-      const r = await evaluateRun(target, { episodes: opts.episodes, seed: opts.seed, backend: opts.backend, ...(opts.env ? { envId: opts.env } : {}) });
+    .action(async (target: string, opts: { episodes?: number; seed: number; env?: string; backend: BackendChoice; json?: boolean; render?: 'ansi' | 'json'; fps?: number }) => {
+      if (opts.render) {
+        await renderEval(target, { episodes: opts.episodes ?? 3, seed: opts.seed, render: opts.render, backend: opts.backend, ...(opts.env ? { envId: opts.env } : {}), ...(opts.fps !== undefined ? { fps: opts.fps } : {}) });
+        return;
+      }
+      const r = await evaluateRun(target, { episodes: opts.episodes ?? 100, seed: opts.seed, backend: opts.backend, ...(opts.env ? { envId: opts.env } : {}) });
       if (opts.json) {
         console.log(JSON.stringify(r));
         return;
       }
       const sorted = [...r.returns].sort((a, b) => a - b);
-      console.log(`${r.envId}, ${r.returns.length} greedy episodes from ${r.source}`);
-      console.log(`mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (min ${sorted[0]}, median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`);
+      console.log(`${r.envId}, ${r.returns.length} greedy episode${r.returns.length === 1 ? '' : 's'} from ${r.source}`);
+      console.log(
+        r.returns.length === 1
+          ? `return ${r.meanReturn.toFixed(2)}`
+          : `mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (min ${sorted[0]}, median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`,
+      );
     });
 }

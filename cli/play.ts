@@ -10,9 +10,18 @@ import { integer, keyValue } from './args.js';
 
 export type PlayRender = 'ansi' | 'json' | 'none';
 
+/** A policy other than the named fixed ones (`lab eval --render`: a run's greedy policy). */
+export interface PlayPolicy {
+  /** How the policy is named in titles and the summary, e.g. "greedy (runs/x/policy)". */
+  name: string;
+  /** The policy for an env made for playing (it may attach things to the env, e.g. a Go opponent). */
+  build: (env: Env) => (obs: unknown, info: Record<string, unknown>) => number;
+}
+
 export interface PlayOptions {
   envId: string;
-  policy?: string;
+  /** A fixed policy by name (see POLICIES), or a policy built for the env. */
+  policy?: string | PlayPolicy;
   episodes?: number;
   seed?: number;
   render?: PlayRender;
@@ -20,6 +29,8 @@ export interface PlayOptions {
   fps?: number;
   maxEpisodeSteps?: number;
   envKwargs?: Record<string, unknown>;
+  /** Episodes still running after this many steps are cut (counted as truncated): for envs without a time limit. */
+  cutAt?: number;
   out?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
@@ -50,7 +61,8 @@ export function summarise(episodes: EpisodeSummary[]): { mean: number; std: numb
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
 export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
-  const { envId, policy: policyName = 'random', episodes = 3, seed = 0, render = 'ansi', envKwargs = {} } = options;
+  const { envId, policy: policyChoice = 'random', episodes = 3, seed = 0, render = 'ansi', envKwargs = {}, cutAt = Number.POSITIVE_INFINITY } = options;
+  const policyName = typeof policyChoice === 'string' ? policyChoice : policyChoice.name;
   const out = options.out ?? process.stdout;
   if (!Number.isSafeInteger(episodes) || episodes <= 0) throw new Error(`episodes must be a positive integer, got ${episodes}`);
   if (!['ansi', 'json', 'none'].includes(render)) throw new Error(`render must be ansi, json or none, got '${render}'`);
@@ -58,7 +70,7 @@ export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
   if (options.maxEpisodeSteps !== undefined) makeOptions.maxEpisodeSteps = options.maxEpisodeSteps;
   const env: Env = make(envId, makeOptions);
   env.actionSpace.seed(seed);
-  const policy = buildPolicy(policyName, env);
+  const policy = typeof policyChoice === 'string' ? buildPolicy(policyChoice, env) : policyChoice.build(env);
   const fps = options.fps ?? env.metadata.renderFps;
   if (!(fps >= 0)) throw new Error(`fps must be a non-negative number, got ${fps}`);
   const animate = render === 'ansi' && out.isTTY === true;
@@ -87,9 +99,10 @@ export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
       const title = `${envId} | policy ${policyName} | episode ${ep + 1}/${episodes} (seed ${episodeSeed})`;
       await show(`${title} | step 0 | return 0`);
       for (;;) {
-        const [next, reward, terminated, truncated, stepInfo] = env.step(policy(obs, info));
+        const [next, reward, terminated, stepTruncated, stepInfo] = env.step(policy(obs, info));
         total += reward;
         length += 1;
+        const truncated = stepTruncated || length >= cutAt;
         [obs, info] = [next, stepInfo];
         await show(`${title} | step ${length} | return ${fmt(total)}`);
         if (terminated || truncated) {
@@ -108,7 +121,11 @@ export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
   }
   if (render !== 'json') {
     const s = summarise(summaries);
-    write(`${envId} with policy '${policyName}': mean return ${fmt(s.mean)} ± ${s.std.toFixed(2)} (min ${fmt(s.min)}, max ${fmt(s.max)}), mean length ${s.meanLength.toFixed(1)} over ${summaries.length} episode${summaries.length === 1 ? '' : 's'}\n`);
+    write(
+      summaries.length === 1
+        ? `${envId} with policy '${policyName}': return ${fmt(s.mean)}, length ${s.meanLength} (1 episode)\n`
+        : `${envId} with policy '${policyName}': mean return ${fmt(s.mean)} ± ${s.std.toFixed(2)} (min ${fmt(s.min)}, max ${fmt(s.max)}), mean length ${s.meanLength.toFixed(1)} over ${summaries.length} episodes\n`,
+    );
   }
   return summaries;
 }
@@ -149,13 +166,13 @@ export function registerPlayCommands(program: Command): void {
         { envId: 'CartPole-v1', policy: 'controller', note: 'A feedback controller keeps it up (shown for 150 of 500 steps).', maxEpisodeSteps: 150 },
         { envId: 'FrozenLake-v1', policy: 'optimal', note: 'Value iteration on the slippery lake: the optimum succeeds ~74% of the time.' },
         { envId: 'Taxi-v4', policy: 'optimal', note: 'Value iteration on Taxi: pick up, drive, drop off.' },
-        { envId: 'Snake-v0', policy: 'random', note: 'Snake with random moves (a DQN learns this in the agents issue).' },
+        { envId: 'Snake-v0', policy: 'random', note: 'Snake with random moves (a DQN learns it: npx lab train --env Snake-v0 --agent dqn).' },
       ];
       for (const step of tour) {
         console.log(`\n== ${step.envId}, policy '${step.policy}': ${step.note}`);
         await play({ envId: step.envId, policy: step.policy, episodes: 1, render: 'ansi', ...fps, ...(step.maxEpisodeSteps ? { maxEpisodeSteps: step.maxEpisodeSteps } : {}) });
       }
-      console.log('\nNext: `npx lab play <env> --policy <name>`, `npx lab envs`, `npm run bench:envs`.');
+      console.log('\nNext: train an agent (`npx lab train --env CartPole-v1 --agent dqn`, then `npx lab eval <run> --render ansi`), `npx lab play <env> --policy <name>`, `npx lab envs`.');
     });
 }
 
