@@ -33,6 +33,11 @@ export function registerServeCommand(program: Command): void {
         allowHosts: opts.allowHost,
         allowOrigins: opts.allowOrigin,
         ...(token ? { token } : {}),
+      }).catch((e: unknown) => {
+        const code = (e as NodeJS.ErrnoException | null)?.code;
+        if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use (another lab serve?): pass --port <other> or stop the other server`);
+        if (code === 'EACCES') throw new Error(`port ${opts.port} on ${opts.host} may not be used by this user: pass --port <other> (1024 or above)`);
+        throw e;
       });
       console.log(`lab viewer: ${server.openUrl}`);
       console.log(`  open this link (it holds the server's key; without it the page can watch but not start runs)`);
