@@ -205,4 +205,21 @@ describe.skipIf(skipBrowserTests)('the viewer at phone and laptop sizes', () => 
     }
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('draws a Snake run on the phone (screenshot: the score and the length apart)', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.openUrl.split('#')[0]}#/live`);
+    await page.getByTestId('new-run-toggle').click();
+    await page.getByTestId('env-select').selectOption('Snake-v0');
+    await page.getByTestId('seed-input').fill('7');
+    await page.getByTestId('steps-input').fill('3000');
+    await page.getByTestId('start-run').click();
+    await page.waitForFunction(`window.__lab && window.__lab.watchedRunId && window.__lab.watchedRunId.startsWith('Snake-v0')`, null, { timeout: 15_000 });
+    const runId = (await page.evaluate('window.__lab.watchedRunId')) as string;
+    await page.waitForFunction('window.__lab.drawn > 10', null, { timeout: 30_000 });
+    await page.getByTestId('stage').scrollIntoViewIfNeeded();
+    saveScreenshot('responsive-snake-390.png', await page.getByTestId('stage').screenshot());
+    if (['running', 'starting'].includes((await page.evaluate(statusOf(runId))) as string)) await page.getByTestId('stop-run').click();
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

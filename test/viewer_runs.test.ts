@@ -67,6 +67,7 @@ describe('runs', () => {
     for (const s of ['starting', 'running', 'done', 'stopped', 'failed', 'lost', 'stored'] as const) {
       expect(STATUS_META[s].label).toBe(s);
       expect(STATUS_META[s].color).toMatch(/^#[0-9a-f]{6}$/);
+      expect(STATUS_META[s].title, `what ${s} means`).toMatch(/\w{4}/);
     }
     expect(statusMeta('running').active).toBe(true);
     expect(statusMeta('done').active).toBe(false);

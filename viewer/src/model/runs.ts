@@ -8,21 +8,23 @@ export interface StatusMeta {
   color: string;
   /** A trainer is (or is about to be) producing steps. */
   active: boolean;
+  /** What the status means (the tooltip of its label). */
+  title?: string;
 }
 
 export const STATUS_META: Record<RunStatus, StatusMeta> = {
-  starting: { label: 'starting', color: '#e3b341', active: true },
-  running: { label: 'running', color: '#3fb950', active: true },
-  done: { label: 'done', color: '#58a6ff', active: false },
-  stopped: { label: 'stopped', color: '#8b949e', active: false },
-  failed: { label: 'failed', color: '#f85149', active: false },
-  lost: { label: 'lost', color: '#f0883e', active: false },
-  stored: { label: 'stored', color: '#a371f7', active: false },
-  damaged: { label: 'damaged', color: '#db6d28', active: false },
+  starting: { label: 'starting', color: '#e3b341', active: true, title: 'Its trainer is starting' },
+  running: { label: 'running', color: '#3fb950', active: true, title: 'Training now: it plays here live' },
+  done: { label: 'done', color: '#58a6ff', active: false, title: 'Finished its budget of steps while this server watched' },
+  stopped: { label: 'stopped', color: '#8b949e', active: false, title: 'Stopped before its budget (it can be resumed with lab train --resume)' },
+  failed: { label: 'failed', color: '#f85149', active: false, title: 'Its trainer exited with an error' },
+  lost: { label: 'lost', color: '#f0883e', active: false, title: 'Its trainer stopped reporting' },
+  stored: { label: 'stored', color: '#a371f7', active: false, title: 'Found on disk: trained earlier or elsewhere, not by this server session' },
+  damaged: { label: 'damaged', color: '#db6d28', active: false, title: 'Found on disk, but its files cannot be used' },
 };
 
 export function statusMeta(status: string): StatusMeta {
-  return Object.hasOwn(STATUS_META, status) ? STATUS_META[status as RunStatus] : { label: String(status), color: '#8b949e', active: false };
+  return Object.hasOwn(STATUS_META, status) ? STATUS_META[status as RunStatus] : { label: String(status), color: '#8b949e', active: false, title: '' };
 }
 
 /** A run found on disk whose files cannot be used: nothing to watch or compare, `error` says why. */

@@ -340,6 +340,7 @@ export class LivePage {
     setText(this.title, runTitle(run));
     const meta = statusMeta(run.status);
     setText(this.pill, meta.label);
+    this.pill.title = meta.title ?? '';
     this.pill.style.setProperty('--pill', meta.color);
     this.pill.classList.toggle('pulse', isActive(run));
     const parts = [agentLabel(run), `seed ${run.seed}`, run.numEnvs > 1 ? `${run.numEnvs} envs` : '', run.backend, run.runId].filter(Boolean);

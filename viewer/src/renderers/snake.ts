@@ -41,10 +41,16 @@ class SnakeRenderer implements FrameRenderer<SnakeFrame> {
     this.tweenMs = this.prevBody && isSnakeMove(this.prevBody, f.body) ? ctx.tweenMs : 0;
     this.frame = f;
 
+    // The score (left) and the length (right) over the board; over a narrow board the line spans the stage, and
+    // where the two would still meet the length goes under the board, so that they never overlap.
     const y = L.y0 - 12;
-    place(this.score, `score ${f.score}`, L.x0, y, 0, 1);
-    place(this.info, `length ${f.body.length}   ${f.lastAction === null ? 'reset' : (TURNS[f.lastAction] ?? '')}`, L.x0 + L.width, y, 1, 1);
-    place(this.event, f.alive ? '' : 'game over', L.x0 + L.width / 2, L.y0 + L.height + 14, 0.5, 0);
+    const span = Math.max(L.width, Math.min(ctx.size.width - 24, L.width + 160));
+    const left = L.x0 + L.width / 2 - span / 2;
+    place(this.score, `score ${f.score}`, left, y, 0, 1);
+    place(this.info, `length ${f.body.length}   ${f.lastAction === null ? 'reset' : (TURNS[f.lastAction] ?? '')}`, left + span, y, 1, 1);
+    const under = this.score.width + this.info.width + 12 > span;
+    if (under) place(this.info, `${this.info.text}${f.alive ? '' : '  ·  game over'}`, L.x0 + L.width / 2, L.y0 + L.height + 14, 0.5, 0);
+    place(this.event, f.alive || under ? '' : 'game over', L.x0 + L.width / 2, L.y0 + L.height + 14, 0.5, 0);
     this.animate(ctx.now);
   }
 

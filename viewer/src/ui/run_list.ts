@@ -104,6 +104,7 @@ export class RunList {
     row.dot.style.setProperty('--dot', meta.color);
     setText(row.env, runTitle(run));
     setText(row.status, meta.label);
+    row.status.title = meta.title ?? '';
     row.status.style.color = meta.color;
     const age = formatAge(run.createdAt, now);
     setText(row.agent, `${agentLabel(run)} · seed ${run.seed}${age ? ` · ${age}` : ''}`);
