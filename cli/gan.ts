@@ -147,7 +147,15 @@ export function ganRunInfo(config: GanRunConfig, runDir: string): RunInfo {
 export function ganCommandGroup(program: Command): Command {
   const existing = program.commands.find((c) => c.name() === 'gan');
   if (existing) return existing;
-  return program.command('gan').description('GANs on Quick, Draw! doodles: `lab gan train` (the default), and more subcommands');
+  return program
+    .command('gan')
+    .description('GANs on Quick, Draw! doodles: `lab gan train` (the default), and more subcommands')
+    .addHelpText(
+      'after',
+      '\nEach command has its own options: lab gan <command> --help. The train options (--category, --preset,\n' +
+        '--iterations, --batch, --resume, --live, --set, …): lab gan train --help. Without a command, lab gan\n' +
+        'trains: lab gan --category cat is lab gan train --category cat.',
+    );
 }
 
 /** Adds `lab gan train` (the default subcommand of `lab gan`). Returns the `gan` group. */

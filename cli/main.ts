@@ -23,7 +23,10 @@ export function buildCli(): Command {
   const program = new Command('lab')
     .description('RL and GAN lab: Gymnasium-style environments, agents, live viewer')
     .version(LAB_VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own errors (bad options, unknown commands) in the style of the lab's: "lab: error: …".
+    // Set before the commands are added, which inherit it.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'lab: error: ')) });
   registerListCommands(program);
   registerPlayCommands(program);
   registerTrainCommand(program);
