@@ -42,21 +42,24 @@ export function registerReplayCommands(program: Command): void {
 
   replay
     .command('verify')
-    .description('re-simulate replay logs and check every reward, end flag and the final state; exit code 1 if any fails')
-    .argument('<paths...>', 'replay logs or directories (searched recursively for *.jsonl.gz), e.g. a run directory')
+    .description('re-simulate replay logs and check every reward, end flag and the final state: prints each log that fails and a summary (--verbose: every log); exit code 1 if any fails')
+    .argument('<paths...>', 'replay logs or directories (searched recursively for *.jsonl.gz), e.g. a run directory or runs/')
+    .option('--verbose', 'a line for every log, the ones that pass too')
     .option('--json', 'print one JSON document with a result per file')
-    .action((paths: string[], opts: { json?: boolean }) => {
+    .action((paths: string[], opts: { json?: boolean; verbose?: boolean }) => {
       const files = findReplays(paths);
       if (files.length === 0) throw new Error(`no replay logs (*.jsonl.gz) found in ${paths.join(', ')}`);
       const results: VerifyResult[] = [];
+      // One log asked for: its line is the answer; more: the failures (all with --verbose), then a summary.
+      const every = opts.verbose === true || files.length === 1;
       for (const file of files) {
         const r = verifyReplay(file);
         results.push(r);
-        if (!opts.json) console.log(formatVerifyResult(r));
+        if (!opts.json && (every || !r.ok)) console.log(formatVerifyResult(r));
       }
       const failed = results.filter((r) => !r.ok).length;
       if (opts.json) console.log(JSON.stringify({ files: results.length, ok: results.length - failed, failed, results }, null, 2));
-      else if (results.length > 1) console.log(`${results.length - failed} of ${results.length} replay logs verified${failed ? `, ${failed} failed` : ''}`);
+      else if (results.length > 1) console.log(`${results.length} replay logs verified, ${failed} failed`);
       if (failed) throw new Error(`${failed} of ${results.length} replay log${results.length === 1 ? '' : 's'} failed verification`);
     });
 

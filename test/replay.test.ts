@@ -414,8 +414,13 @@ describe('crash safety and the CLI', () => {
     });
     try {
       const files = findReplays([runDir]);
+      // By default: no line per passing log, one summary line.
       expect(await main(['node', 'lab', 'replay', 'verify', runDir])).toBe(0);
+      expect(lines).toEqual([`${files.length} replay logs verified, 0 failed`]);
+      lines.length = 0;
+      expect(await main(['node', 'lab', 'replay', 'verify', runDir, '--verbose'])).toBe(0);
       expect(lines.filter((l) => l.startsWith('ok  '))).toHaveLength(files.length);
+      expect(lines.at(-1)).toBe(`${files.length} replay logs verified, 0 failed`);
       expect(lines).toContain(`ok  ${files[0]}  ${readReplay(files[0]!).steps.length} steps, return ${readReplay(files[0]!).footer.return}`);
 
       // Tamper with one log: verification fails, names it, and the exit code is 1.
@@ -429,6 +434,8 @@ describe('crash safety and the CLI', () => {
       expect(lines).toContain(`MISMATCH ${files[1]}: step 0: reward 5 ≠ 1 (log ≠ re-simulated)`);
       expect(lines).toContain(`ERROR ${files[2]}: not gzip data (a replay log is a .jsonl.gz file)`);
       expect(lines.join('\n')).toMatch(/2 of \d+ replay logs failed verification/);
+      expect(lines).toContain(`${files.length} replay logs verified, 2 failed`);
+      expect(lines.filter((l) => l.startsWith('ok  '))).toHaveLength(0);
 
       lines.length = 0;
       expect(await main(['node', 'lab', 'replay', 'verify', '--json', files[0]!, files[1]!])).toBe(1);
