@@ -13,6 +13,8 @@ export interface RunViewContext {
   /** The page's Pixi stage (one WebGL canvas, created on first use). */
   stage(): Promise<Stage>;
   hooks: LabHooks;
+  /** Starts (or finds) a live run of a stored RL run's greedy policy and watches it; rejects with the reason. */
+  watchPolicy?: (runId: string) => Promise<void>;
 }
 
 export interface RunView {

@@ -74,6 +74,11 @@ export class LabConnection {
     return this.request<object>('run:stop', { runId }).then(() => undefined);
   }
 
+  /** A live run of a stored RL run's greedy policy (the server starts `lab watch`, or finds the one playing). */
+  watchPolicy(runId: string): Promise<RunSummary> {
+    return this.request<{ run: RunSummary }>('run:watch-policy', { runId }).then((r) => r.run);
+  }
+
   /** Starts a Go game against an agent (the server closes this socket's games when it disconnects). */
   goNew(request: GoNewRequest): Promise<GoGameState> {
     return this.request<{ game: GoGameState }>('go:new', request).then((r) => r.game);

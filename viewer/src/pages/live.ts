@@ -267,7 +267,18 @@ export class LivePage {
       this.host.replaceChildren(h('div', { class: 'empty-card' }, h('div', { class: 'empty-title', text: `No viewer for “${run.kind}” runs` }), h('div', { class: 'empty-text', text: 'This build of the viewer has no view registered for this kind of run.' })));
       return;
     }
-    this.view = factory({ container: this.host, stage: () => this.stage(), hooks }, run);
+    this.view = factory(
+      {
+        container: this.host,
+        stage: () => this.stage(),
+        hooks,
+        watchPolicy: async (id: string) => {
+          const watcher = await this.conn.watchPolicy(id);
+          await this.watch(watcher.runId);
+        },
+      },
+      run,
+    );
   }
 
   /** In place of a view: why the run cannot be watched. */

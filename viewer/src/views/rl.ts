@@ -48,6 +48,7 @@ class RlView implements RunView {
   private readonly overlay: HTMLElement;
   private readonly overlayTitle: HTMLElement;
   private readonly overlayText: HTMLElement;
+  private readonly watchPolicyBtn: HTMLButtonElement;
   private readonly hud: Record<'episode' | 'step' | 'ret' | 'explore' | 'sps' | 'dropped' | 'latency', HudCell>;
   private readonly playBtn: HTMLButtonElement;
   private readonly stepBtn: HTMLButtonElement;
@@ -83,7 +84,13 @@ class RlView implements RunView {
 
     this.overlayTitle = h('div', { class: 'stage-message-title' });
     this.overlayText = h('div', { class: 'stage-message-text' });
-    this.overlay = h('div', { class: 'stage-message' }, h('div', { class: 'spinner' }), this.overlayTitle, this.overlayText);
+    this.watchPolicyBtn = h(
+      'button',
+      { class: 'btn btn-primary', testid: 'watch-policy', title: 'The trained greedy policy plays this env live, at real-time speed', attrs: { type: 'button', hidden: '' }, on: { click: () => void this.watchPolicy() } },
+      icon(ICONS.play),
+      h('span', { text: 'Watch its policy play' }),
+    );
+    this.overlay = h('div', { class: 'stage-message' }, h('div', { class: 'spinner' }), this.overlayTitle, this.overlayText, this.watchPolicyBtn);
     this.stageEl = h('div', { class: 'stage', testid: 'stage' }, this.overlay);
 
     this.playBtn = h('button', { class: 'btn btn-icon', testid: 'play-pause', title: 'Pause (space)', attrs: { type: 'button', 'aria-label': 'Pause' }, on: { click: () => this.togglePause() } });
@@ -248,13 +255,32 @@ class RlView implements RunView {
         busy = true;
       } else {
         title = (Object.hasOwn(ENDED_TITLES, this.run.status) ? ENDED_TITLES[this.run.status] : undefined) ?? `This run is ${this.run.status}`;
-        text = 'No live frames to show; its learning curves are below.';
+        text = this.canWatchPolicy() ? 'Its learning curves are below; its trained policy can play live.' : 'No live frames to show; its learning curves are below.';
       }
     }
+    if (title !== '' && !busy && this.canWatchPolicy()) this.watchPolicyBtn.removeAttribute('hidden');
+    else this.watchPolicyBtn.setAttribute('hidden', '');
     this.overlay.classList.toggle('visible', title !== '');
     this.overlay.classList.toggle('busy', busy);
     setText(this.overlayTitle, title);
     setText(this.overlayText, text);
+  }
+
+  /** An ended RL run with a policy on disk (not itself a policy watcher) can be watched playing. */
+  private canWatchPolicy(): boolean {
+    const r = this.run;
+    return !!this.ctx.watchPolicy && r.kind === 'rl' && !isActive(r) && r.status !== 'damaged' && r.status !== 'failed' && !r.agent.endsWith('· greedy') && r.step > 0;
+  }
+
+  private async watchPolicy(): Promise<void> {
+    this.watchPolicyBtn.disabled = true;
+    try {
+      await this.ctx.watchPolicy!(this.run.runId);
+    } catch (err) {
+      if (!this.destroyed) setText(this.overlayText, (err as Error).message);
+    } finally {
+      this.watchPolicyBtn.disabled = false;
+    }
   }
 
   private togglePause(): void {
