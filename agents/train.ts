@@ -5,7 +5,8 @@
 import { make, registration } from '../envs/index.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
 import type { GoOpponent } from '../envs/index.js';
-import { RunStore, defaultCheckpointEvery, newRunConfig, runStamp, type RunConfig } from '../lab/run_store.js';
+import path from 'node:path';
+import { RunStore, defaultCheckpointEvery, newRunConfig, readMetricsFile, runStamp, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from './training.js';
 import type { EventSink } from '../protocol/events.js';
 import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
@@ -43,6 +44,11 @@ export interface RunOutcome {
   runDir: string;
   config: RunConfig;
   result: TrainResult;
+  /**
+   * `resumeTraining` of a run already at its step budget (its newest checkpoint is at or past it): nothing was
+   * trained and nothing written; `result` is what the run holds.
+   */
+  alreadyDone?: boolean;
 }
 
 /** The longest default interval between checkpoints of an RL run, in env steps. */
@@ -148,6 +154,12 @@ export async function resumeTraining(
   const store = RunStore.open(runDir, 'rl');
   const config = checkedRlConfig(runDir);
   if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
+  // A finished run (a step budget, its final checkpoint at or past it) stays as it is: resuming it would cut
+  // metrics.jsonl back to that checkpoint and write the final evaluation again.
+  const latest = store.latestCheckpoint();
+  if (config.episodes === null && latest && latest.at >= config.steps) {
+    return { runDir, config, result: finishedResult(runDir, latest.at), alreadyDone: true };
+  }
   // The same backend as before, unless told otherwise: numbers differ between backends.
   const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
   options.onStart?.(config, runDir);
@@ -214,6 +226,21 @@ export async function evaluateRun(
     dispose();
     opponent?.dispose();
   }
+}
+
+/** What a finished run holds: its steps, its episodes and its last evaluation (from metrics.jsonl). */
+function finishedResult(runDir: string, steps: number): TrainResult {
+  let episodes = 0;
+  let lastEval: TrainResult['lastEval'] = null;
+  try {
+    for (const e of readMetricsFile(path.join(runDir, 'metrics.jsonl'))) {
+      if (e.type === 'episode') episodes = Math.max(episodes, e.episode);
+      else if (e.type === 'eval') lastEval = { meanReturn: e.meanReturn, stdReturn: e.stdReturn };
+    }
+  } catch {
+    // Only a summary: a metrics file that cannot be read leaves it at what is known.
+  }
+  return { steps, episodes, lastEval, stopped: false };
 }
 
 /** Loads a Go env's `agent:<dir>` opponent (null for any other opponent). */

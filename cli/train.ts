@@ -84,6 +84,15 @@ export function registerTrainCommand(program: Command): void {
               onStart,
             });
         const { result } = outcome;
+        if (outcome.alreadyDone) {
+          await live?.end('done');
+          console.log(
+            `${outcome.runDir} is already at its budget (${result.steps.toLocaleString('en-US')} of ${outcome.config.steps.toLocaleString('en-US')} steps): nothing trained, nothing changed` +
+              (result.lastEval ? `; final greedy eval ${result.lastEval.meanReturn.toFixed(1)} ± ${result.lastEval.stdReturn.toFixed(1)}` : ''),
+          );
+          console.log(`train it further: npx lab train --resume ${outcome.runDir} --steps <more than ${result.steps}>`);
+          return;
+        }
         await live?.end(result.stopped ? 'stopped' : 'done');
         console.log(
           `${result.stopped ? 'stopped' : 'done'}: ${result.steps.toLocaleString('en-US')} steps, ${result.episodes} episodes` +
