@@ -95,7 +95,10 @@ export function registerTrainCommand(program: Command): void {
         }
         await live?.end(result.stopped ? 'stopped' : 'done');
         console.log(
-          `${result.stopped ? 'stopped' : 'done'}: ${result.steps.toLocaleString('en-US')} steps, ${result.episodes} episodes` +
+          `${result.stopped ? 'stopped' : 'done'}: ${result.steps.toLocaleString('en-US')} steps` +
+            // A vector env steps all its sub-envs at once: the last step can pass the budget.
+            (result.steps > outcome.config.steps ? ` (budget ${outcome.config.steps.toLocaleString('en-US')}, passed by the last step of ${outcome.config.numEnvs} envs)` : '') +
+            `, ${result.episodes} episodes` +
             (result.lastEval ? `, final greedy eval ${result.lastEval.meanReturn.toFixed(1)} ± ${result.lastEval.stdReturn.toFixed(1)}` : ''),
         );
         console.log(`run directory: ${outcome.runDir}  (evaluate: npx lab eval ${outcome.runDir}; resume: npx lab train --resume ${outcome.runDir})`);
