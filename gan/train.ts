@@ -9,7 +9,7 @@
  *   config.json                  preset, hyperparameters, seed, category, data source and count, backend, versions
  *   metrics.jsonl                update events (loss and accuracy averages every logEvery iterations), samples,
  *                                checkpoint events
- *   samples/grid-iter-XXXXXXXX.png  the fixed-noise 8×8 grid every sampleEvery iterations; samples/final.png
+ *   samples/grid-iter-XXXXXXXX.png  the fixed-noise 8×8 grid every sampleEvery iterations (and every 25 in the first 200); samples/final.png
  *   curves/loss.png, curves/accuracy.png
  *   interpolation.png            latent interpolation strips (slerp for normal latents, linear for uniform)
  *   generator/, discriminator/   the final networks (model.json + weights.bin); with generatorEma, generator/ is
@@ -131,6 +131,17 @@ export function ganCheckpointEvery(presetEvery: number, iterations: number): num
 }
 
 /** Resolves a preset with overrides into the hyperparameters of a run. */
+/** Early on, a grid every this many iterations (while sampleEvery is larger), so a live view moves from the start. */
+export const EARLY_SAMPLE_EVERY = 25;
+/** …during the first this many iterations. */
+export const EARLY_SAMPLE_UNTIL = 200;
+
+/** Whether iteration `it` draws a sample grid: every `sampleEvery` iterations, and every 25 in the first 200. */
+export function isSampleIteration(it: number, sampleEvery: number): boolean {
+  if (sampleEvery <= 0) return false;
+  return it % sampleEvery === 0 || (it <= EARLY_SAMPLE_UNTIL && it % EARLY_SAMPLE_EVERY === 0);
+}
+
 export function resolveGanHyperparameters(preset: string, options: Pick<GanStartOptions, 'batch' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'overrides'> = {}): GanHyperparameters {
   const base = ganPreset(preset).hyperparameters;
   const entries = Object.entries(options.overrides ?? {});
@@ -643,7 +654,7 @@ export class GanTrainer {
         windowStart = now;
         windowIters = 0;
       }
-      if (hp.sampleEvery > 0 && it % hp.sampleEvery === 0) this.writeSamples(`grid-${iterName(it)}.png`, true);
+      if (isSampleIteration(it, hp.sampleEvery)) this.writeSamples(`grid-${iterName(it)}.png`, true);
       if (hp.checkpointEvery > 0 && it % hp.checkpointEvery === 0 && it < total) await this.checkpoint();
       // Let timers and I/O (live publishers, signals) run now and then.
       if (it % 4 === 0) await new Promise((r) => setImmediate(r));
@@ -651,7 +662,7 @@ export class GanTrainer {
     await this.checkpoint();
     this.writeCurves();
     if (!stopped) {
-      this.writeSamples('final.png', hp.sampleEvery <= 0 || this.iteration % hp.sampleEvery !== 0);
+      this.writeSamples('final.png', !isSampleIteration(this.iteration, hp.sampleEvery));
       this.writeInterpolation();
       if (this.Gema) {
         this.sampler().save(path.join(this.dir, 'generator'), { ...this.modelMeta('generator'), ema: this.emaDecay });

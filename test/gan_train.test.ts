@@ -8,7 +8,7 @@ import type { SamplesEvent, TrainEvent } from '../protocol/events.js';
 import { Rng } from '../envs/index.js';
 import { loadQuickDraw, type QuickDrawImages } from '../gan/data.js';
 import { BitRng, GanNet, GanOptimizer, analyseSpec, binaryCrossEntropy, ganPreset, type BatchNormStat, type GanHyperparameters, type NetSpec } from '../gan/models.js';
-import { interpolationLatents, loadGenerator, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
+import { interpolationLatents, isSampleIteration, loadGenerator, resolveGanHyperparameters, resumeGanTraining, startGanTraining, type GanStartOptions } from '../gan/train.js';
 import { gridPng, readGreyPng, slerp, toInk } from '../gan/images.js';
 import { symmetricEigen } from '../gan/linalg.js';
 import { main } from '../cli/main.js';
@@ -381,5 +381,15 @@ describe('generator export and CLI', () => {
     expect(config.hyperparameters.batch).toBe(4);
     expect(config.data).toMatchObject({ count: 16, source: 'shipped', download: 'never' });
     expect(fs.existsSync(path.join(tmp, 'cli-run', 'generator', 'model.json'))).toBe(true);
+  });
+});
+
+describe('sample grid schedule', () => {
+  it('draws every sampleEvery iterations, and every 25 in the first 200 so a live view moves early', () => {
+    const at = (every: number, upTo: number) => Array.from({ length: upTo }, (_, i) => i + 1).filter((it) => isSampleIteration(it, every));
+    expect(at(200, 600)).toEqual([25, 50, 75, 100, 125, 150, 175, 200, 400, 600]);
+    expect(at(100, 300)).toEqual([25, 50, 75, 100, 125, 150, 175, 200, 300]);
+    expect(at(5, 20)).toEqual([5, 10, 15, 20]);
+    expect(at(0, 300)).toEqual([]);
   });
 });
