@@ -72,7 +72,9 @@ export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchRes
         waitingSaid = false;
         const tick = performance.now();
         const mask = info['actionMask'] as ArrayLike<number> | undefined;
-        const action = policy.act(obs as Parameters<typeof policy.act>[0], 1, false, mask ? Int8Array.from(mask) : null)[0]!;
+        // A batch of one, as the vector envs hand the policy (a Discrete observation is a bare number here).
+        const batch = (typeof obs === 'number' ? Int32Array.of(obs) : obs) as Parameters<typeof policy.act>[0];
+        const action = policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null)[0]!;
         const [next, reward, terminated, truncated, nextInfo] = env.step(action);
         total += reward;
         length++;

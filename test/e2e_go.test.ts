@@ -236,6 +236,9 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
     await page.getByTestId('go-agent').waitFor();
     await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').textContent.includes('no trained 7×7 agent')`, null, { timeout: 10_000 });
     expect(await page.getByTestId('go-new').isDisabled()).toBe(true);
+    // The board's own Start button is off too, and says why where the click would be.
+    expect(await page.getByTestId('go-new-again').isDisabled()).toBe(true);
+    expect(await page.locator('[data-testid=go-board] .stage-message').textContent()).toContain('Choose a trained agent first (none for 7×7? run lab go train --size 7)');
     await page.getByTestId('go-size').selectOption('5');
     await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').value === 'az5-e2e'`, null, { timeout: 10_000 });
     expect(await page.getByTestId('go-agent').textContent()).toContain('az5-e2e (iteration 1)');

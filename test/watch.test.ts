@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { startLabServer, type LabServer } from '../server/app.js';
-import { LIVE_NAMESPACE, type FramesMessage, type RunSummary } from '../protocol/protocol.js';
+import { LIVE_NAMESPACE, type FramesMessage, type RunSummary, type TrainEvent } from '../protocol/protocol.js';
+import { startTraining } from '../agents/train.js';
+import { watchPolicy } from '../agents/watch.js';
+import { loadGreedyPolicy } from '../agents/policy_loader.js';
+import { make } from '../envs/index.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/runs/', import.meta.url));
 
@@ -99,4 +103,36 @@ describe('watching a trained policy', () => {
     await until(() => frames.length > 0, 20_000, 'frames');
     await viewer.emitWithAck('run:stop', { runId: watcher.runId });
   }, 120_000);
+});
+
+describe('watchPolicy', () => {
+  it('plays a Discrete-observation env (FrozenLake) and sends every step with its frame, then the episode', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-watch-fl-'));
+    try {
+      const { runDir } = await startTraining({ envId: 'FrozenLake-v1', agent: 'dqn', seed: 1, steps: 300, evalEvery: 0, out, backend: 'cpu', overrides: { learningStarts: 50 } });
+      const events: TrainEvent[] = [];
+      const result = await watchPolicy({ target: runDir, episodes: 2, seed: 7, fps: 1000, sink: { wantsSteps: true, handle: (e) => void events.push(e) } });
+      expect(result.episodes).toBe(2);
+      const steps = events.filter((e) => e.type === 'step');
+      const episodes = events.filter((e) => e.type === 'episode');
+      expect(episodes).toHaveLength(2);
+      expect(steps.length).toBe(episodes.reduce((a, e) => a + (e as { length: number }).length, 0));
+      expect(steps.every((e) => (e as { frame: { kind: string } | null }).frame?.kind === 'frozenlake')).toBe(true);
+      // The actions are the greedy policy's on each state, replayed here from the same seed.
+      const { policy, dispose } = loadGreedyPolicy(runDir);
+      const env = make('FrozenLake-v1', {});
+      try {
+        let [obs] = env.reset({ seed: 7 });
+        for (const e of steps.filter((x) => (x as { episode: number }).episode === 1) as { action: number }[]) {
+          expect(e.action).toBe(policy.act(Int32Array.of(obs as number), 1, false, null)[0]);
+          [obs] = env.step(e.action);
+        }
+      } finally {
+        env.close();
+        dispose();
+      }
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

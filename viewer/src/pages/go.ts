@@ -690,6 +690,7 @@ export class GoPage implements Page {
     let text = '';
     let busy = false;
     let button = '';
+    let needsAgent = false;
     const s = this.settings;
     if (this.stageError) {
       title = 'Could not create the board';
@@ -711,6 +712,10 @@ export class GoPage implements Page {
       title = `${s.size}×${s.size} against ${settingsOpponentLabel(s)}`;
       text = `You play ${colorName(s.color)}${s.color === 'white' ? '; the agent opens' : ' and move first'}. Komi ${points(defaultKomi(s.size))}.`;
       button = 'Start the game';
+      needsAgent = s.opponent === 'alphazero' && this.chosenAgent() === null;
+      // Why it cannot start, or why it did not, where the click is.
+      if (needsAgent) text = `Choose a trained agent first (none for ${s.size}×${s.size}? run lab go train --size ${s.size}).`;
+      else if (this.newError) text = this.newError;
     }
     this.boardMsg.classList.toggle('visible', title !== '');
     this.boardMsg.classList.toggle('busy', busy);
@@ -720,7 +725,7 @@ export class GoPage implements Page {
     this.boardMsgBtn.hidden = !button;
     const label = this.boardMsgBtn.querySelector('span');
     if (label) setText(label, button);
-    this.boardMsgBtn.disabled = this.conn.state !== 'connected';
+    this.boardMsgBtn.disabled = this.conn.state !== 'connected' || needsAgent;
     const g = this.game;
     const phase = goPhase(g);
     let caption = '';
