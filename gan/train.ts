@@ -136,10 +136,10 @@ export const EARLY_SAMPLE_EVERY = 25;
 /** …during the first this many iterations. */
 export const EARLY_SAMPLE_UNTIL = 200;
 
-/** Whether iteration `it` draws a sample grid: every `sampleEvery` iterations, and every 25 in the first 200. */
+/** Whether iteration `it` draws a sample grid: every `sampleEvery` iterations, and (when that is rarer) every 25 in the first 200. */
 export function isSampleIteration(it: number, sampleEvery: number): boolean {
   if (sampleEvery <= 0) return false;
-  return it % sampleEvery === 0 || (it <= EARLY_SAMPLE_UNTIL && it % EARLY_SAMPLE_EVERY === 0);
+  return it % sampleEvery === 0 || (sampleEvery > EARLY_SAMPLE_EVERY && it <= EARLY_SAMPLE_UNTIL && it % EARLY_SAMPLE_EVERY === 0);
 }
 
 export function resolveGanHyperparameters(preset: string, options: Pick<GanStartOptions, 'batch' | 'sampleEvery' | 'checkpointEvery' | 'logEvery' | 'overrides'> = {}): GanHyperparameters {

@@ -286,7 +286,7 @@ describe('the CLI', () => {
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
-      'lab: error: lab compare needs at least 2 usable runs, got 1 of 3: runs/garbage-metrics: metrics.jsonl: line 2 is not valid JSON; runs/bad-event: metrics.jsonl: line 1: return: expected a finite number, got "x"',
+      'lab: error: lab compare needs at least 2 usable runs, got 1 of 3: runs/garbage-metrics: metrics.jsonl: line 2 is not valid JSON; runs/bad-event: metrics.jsonl: line 1: return: expected a finite number, got "x"; for the learning curves of one run: lab plot runs/good-rl',
     );
   });
 

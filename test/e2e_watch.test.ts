@@ -1,6 +1,7 @@
 /**
  * "Watch its policy play" in headless Chromium, at desktop and phone sizes: a stored run's overlay offers it, the
- * click starts a live run of the greedy policy and the page switches to it and draws its frames.
+ * click starts a live run of the greedy policy and the page switches to it and draws its frames. And a run
+ * started elsewhere while the page shows no live run is followed without a click.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startLabServer, type LabServer } from '../server/app.js';
+import { io } from 'socket.io-client';
 import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests } from './browser.js';
+import { PROTOCOL_VERSION, PUBLISH_NAMESPACE } from '../protocol/protocol.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/runs/rl-dqn-cartpole/', import.meta.url));
 
@@ -58,6 +61,26 @@ describe.skipIf(skipBrowserTests)('watching a stored policy in the viewer', () =
       }
     }, 90_000);
   }
+
+  it('follows a run started from elsewhere while the page shows a stored run', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const publisher = io(`${server.url}${PUBLISH_NAMESPACE}`, { transports: ['websocket'], forceNew: true, auth: { token: server.token } });
+    try {
+      await page.goto(`${server.openUrl}#run=rl-dqn-cartpole`);
+      await page.waitForFunction(`window.__lab && window.__lab.watchedRunId === 'rl-dqn-cartpole'`, null, { timeout: 15_000 });
+      // A trainer in a terminal announces a run (lab train --live does this).
+      const hello = await publisher.timeout(10_000).emitWithAck('publisher:hello', {
+        protocol: PROTOCOL_VERSION,
+        run: { runId: 'from-a-terminal', kind: 'rl', envId: 'CartPole-v1', agent: 'a2c', preset: null, seed: 0, steps: 1000, episodes: null, numEnvs: 1, backend: 'cpu', fps: 50, runDir: runsDir, startStep: 0, hyperparameters: {} },
+      });
+      expect(hello.ok).toBe(true);
+      await page.waitForFunction(`window.__lab.watchedRunId === 'from-a-terminal'`, null, { timeout: 15_000 });
+    } finally {
+      publisher.disconnect();
+      await context.close();
+    }
+  }, 60_000);
 
   it('had no page errors', () => {
     expect(consoleErrors).toEqual([]);

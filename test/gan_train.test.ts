@@ -390,6 +390,8 @@ describe('sample grid schedule', () => {
     expect(at(200, 600)).toEqual([25, 50, 75, 100, 125, 150, 175, 200, 400, 600]);
     expect(at(100, 300)).toEqual([25, 50, 75, 100, 125, 150, 175, 200, 300]);
     expect(at(5, 20)).toEqual([5, 10, 15, 20]);
+    // A schedule already denser than the early one is left as it is.
+    expect(at(4, 40)).toEqual([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
     expect(at(0, 300)).toEqual([]);
   });
 });

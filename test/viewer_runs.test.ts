@@ -1,7 +1,7 @@
 /** Viewer run-list logic: ordering, the run to watch on load, the URL hash, list figures. */
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../protocol/protocol.js';
-import { agentLabel, explorationLabel, formatRunHash, headlineReturn, parseRunHash, pickAutoWatch, progressLabel, runProgress, sortRuns, statusMeta, STATUS_META } from '../viewer/src/model/runs.js';
+import { agentLabel, explorationLabel, formatRunHash, headlineReturn, newRunToFollow, parseRunHash, pickAutoWatch, progressLabel, runProgress, sortRuns, statusMeta, STATUS_META } from '../viewer/src/model/runs.js';
 
 function run(runId: string, over: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -87,5 +87,19 @@ describe('runs', () => {
     expect(explorationLabel(run('a', { exploration: { name: 'epsilon', value: 0.05 } }))).toEqual({ name: 'ε', value: 0.05 });
     expect(explorationLabel(run('a', { exploration: { name: 'entropy', value: 0.6 } }))).toEqual({ name: 'entropy', value: 0.6 });
     expect(explorationLabel(null)).toBeNull();
+  });
+});
+
+describe('newRunToFollow', () => {
+  it('follows a run that appears training while the page shows nothing live, never while a run is live', () => {
+    const stored = run('old', { status: 'stored', origin: 'disk' });
+    const fresh = run('cli-run', { status: 'running', origin: 'cli' });
+    const known = new Set(['old']);
+    expect(newRunToFollow([stored, fresh], known, null)).toBe('cli-run');
+    expect(newRunToFollow([stored, fresh], known, stored)).toBe('cli-run');
+    expect(newRunToFollow([stored, fresh], known, run('live', { status: 'running' }))).toBeNull();
+    // Known runs, and new runs that are not training, are not followed.
+    expect(newRunToFollow([stored, fresh], new Set(['old', 'cli-run']), null)).toBeNull();
+    expect(newRunToFollow([stored, run('done-elsewhere', { status: 'done' })], known, null)).toBeNull();
   });
 });

@@ -63,6 +63,16 @@ export function pickAutoWatch(runs: readonly RunSummary[], hashRunId: string | n
   return (sorted.find((r) => r.status === 'running') ?? sorted.find((r) => r.status === 'starting'))?.runId ?? null;
 }
 
+/**
+ * The run a page should switch to when the run list changes: the newest run that was not listed before and
+ * is training (or starting), provided the page shows no live run now (nothing, or a run that has ended).
+ */
+export function newRunToFollow(runs: readonly RunSummary[], known: ReadonlySet<string>, watched: RunSummary | null): string | null {
+  if (watched && isActive(watched)) return null;
+  const fresh = sortRuns(runs.filter((r) => !known.has(r.runId) && (r.status === 'running' || r.status === 'starting')));
+  return fresh[0]?.runId ?? null;
+}
+
 /** `#run=<id>` → id (also accepts `#<id>` forms with other keys, `&` separated). */
 export function parseRunHash(hash: string): string | null {
   const body = hash.startsWith('#') ? hash.slice(1) : hash;

@@ -5,7 +5,7 @@
  */
 import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../protocol/protocol.js';
 import { formatRoute, NO_FILTERS } from '../model/routes.js';
-import { agentLabel, damageReason, formatRunHash, isActive, isDamaged, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
+import { agentLabel, damageReason, formatRunHash, isActive, isDamaged, newRunToFollow, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
 import { fetchCatalog, fetchSession, type ConnectionState, type LabConnection } from '../net/connection.js';
 import { sharedStage } from '../stage/pool.js';
 import type { Stage } from '../stage/stage.js';
@@ -188,9 +188,16 @@ export class LivePage {
   // -------------------------------------------------------------------------------------------------
   // Runs
 
+  /** Every run id this page has listed: a run not among them is new. */
+  private readonly knownRunIds = new Set<string>();
+
   private setRuns(runs: RunSummary[]): void {
+    const follow = this.listedOnce ? newRunToFollow(runs, this.knownRunIds, this.watchedRun() ?? null) : null;
+    for (const r of runs) this.knownRunIds.add(r.runId);
     this.runs = runs;
     this.list.render(runs, this.watched);
+    // A run started elsewhere (a terminal, another page) while nothing live is on screen: follow it.
+    if (follow && this.active) void this.watch(follow);
     const run = this.watchedRun();
     if (run) {
       if (isDamaged(run)) {
