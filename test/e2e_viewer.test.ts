@@ -102,6 +102,9 @@ describe.skipIf(skipBrowserTests)('viewer in headless Chromium', () => {
     // The HUD shows the frame's episode and step.
     expect(await page.getByTestId('hud-episode').textContent()).toContain(String(frame!.episode));
     expect(await page.getByTestId('hud-step').textContent()).toContain(String(frame!.episodeStep));
+    // The HUD is on screen, not squeezed to a line by the stage and the curves.
+    const hud = await page.locator('.rl-view .hud').boundingBox();
+    expect(hud!.height).toBeGreaterThanOrEqual(40);
 
     // Screenshot of the whole page for people (and the README).
     await page.getByTestId('play-pause').click();

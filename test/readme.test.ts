@@ -146,7 +146,7 @@ const CAPS: Record<string, number> = { '--steps': 300, '--episodes': 3, '--games
  */
 function shrink(args: string[]): string[] | null {
   const [cmd, sub] = args;
-  if (cmd === 'serve' || cmd === 'gtp') return null; // a server and a GTP engine on stdin: they do not end
+  if (cmd === 'serve' || cmd === 'gtp' || cmd === 'watch') return null; // a server, a GTP engine on stdin, a policy playing until stopped: they do not end
   if (args.some((a) => a.startsWith('gnugo'))) return null; // needs GNU Go, and plays for minutes
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
