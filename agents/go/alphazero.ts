@@ -46,7 +46,7 @@ import path from 'node:path';
 import { BLACK, GoBoard, defaultKomi, type Stone } from '../../envs/go/board.js';
 import { Rng } from '../../envs/index.js';
 import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/compute.js';
-import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../lab/fsutil.js';
+import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeFloat32Concat, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
 import { defaultCheckpointEvery, newRunConfig, readCheckpointPointer, RunStore, runStamp } from '../../lab/run_store.js';
 import { readAlphaZeroRunMetrics, type AlphaZeroRunFields } from '../../lab/run_files.js';
@@ -712,14 +712,7 @@ export class PositionBuffer {
    * after that all of them), so an early checkpoint of a run with a large buffer is small.
    */
   save(file: string): void {
-    const parts = this.rowParts(this.count);
-    const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let offset = 0;
-    for (const p of parts) {
-      all.set(p, offset);
-      offset += p.length;
-    }
-    writeFileAtomic(file, new Uint8Array(all.buffer));
+    writeFloat32Concat(file, this.rowParts(this.count));
   }
 
   /**
