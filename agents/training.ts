@@ -536,6 +536,11 @@ export function attachSelfPlay(envs: VectorEnv, agent: Pick<Agent, 'act'> | null
  * cut at `maxSteps` (a greedy policy can loop forever, e.g. walking into CliffWalking's wall). With `record`,
  * episode j is written to `<dir>/eval-s<checkpointStep>-e<j>.jsonl.gz`.
  */
+/** A self-play opponent would be the evaluated agent itself: evaluation (and watching) plays the random one instead. */
+export function evaluationEnvKwargs(envKwargs: Record<string, unknown>): Record<string, unknown> {
+  return envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;
+}
+
 export function evaluateGreedy(
   agent: Pick<Agent, 'act'>,
   envId: string,
@@ -546,8 +551,7 @@ export function evaluateGreedy(
   record?: EvalRecording,
   goOpponent?: GoOpponent,
 ): { returns: number[]; lengths: number[] } {
-  // A self-play opponent would be the evaluated agent itself; evaluation plays the random opponent instead.
-  const evalKwargs = envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;
+  const evalKwargs = evaluationEnvKwargs(envKwargs);
   const envs = makeVec(envId, episodes, { ...evalKwargs, autoresetMode: 'same-step' });
   attachSelfPlay(envs, null, goOpponent);
   const nActions = (envs.singleActionSpace as unknown as { n: number }).n;

@@ -9,6 +9,7 @@ import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { RenderFrame } from '../envs/frames.js';
 import { loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
+import { evaluationEnvKwargs } from './training.js';
 
 export interface WatchPolicyOptions {
   /** A run directory, <run>/best_policy, a checkpoint or a model directory (with envId). */
@@ -36,21 +37,63 @@ export interface WatchResult {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A trained greedy policy ready to play single envs: what `lab watch` and `lab eval --render` play. */
+export interface GreedyPlayer {
+  envId: string;
+  /** The env options to play with (evaluation's: a self-play opponent becomes the random one). */
+  envKwargs: Record<string, unknown>;
+  modelDir: string;
+  /** Gives a Go env its saved `agent:<dir>` opponent (other envs: nothing to do). */
+  attach(env: Env): void;
+  /** The greedy action for one observation (a Discrete observation is a bare number) under its info's mask. */
+  act(obs: unknown, info: Record<string, unknown>): number;
+  dispose(): void;
+}
+
+/** Loads the greedy policy of a run, checkpoint or model (the backend must be initialised) and its opponent. */
+export async function loadGreedyPlayer(target: string, envId?: string): Promise<GreedyPlayer> {
+  const { policy, resolved, dispose } = loadGreedyPolicy(target, envId);
+  const envKwargs = evaluationEnvKwargs(resolved.envKwargs);
+  const spec = envKwargs['opponent'];
+  let opponent;
+  try {
+    opponent = typeof spec === 'string' && spec.startsWith('agent:') ? await loadGoOpponent(spec.slice('agent:'.length)) : null;
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  return {
+    envId: resolved.envId,
+    envKwargs,
+    modelDir: resolved.modelDir,
+    attach(env) {
+      const u = env.unwrapped;
+      if (opponent && u instanceof GoVsOpponentEnv && u.attachable) u.attachOpponent(opponent.policy);
+    },
+    act(obs, info) {
+      const mask = info['actionMask'] as ArrayLike<number> | undefined;
+      // A batch of one, as the vector envs hand the policy.
+      const batch = (typeof obs === 'number' ? Int32Array.of(obs) : obs) as Parameters<typeof policy.act>[0];
+      return policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null)[0]!;
+    },
+    dispose() {
+      dispose();
+      opponent?.dispose();
+    },
+  };
+}
+
 export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchResult> {
   if (!Number.isSafeInteger(options.episodes) || options.episodes < 0) throw new Error(`episodes must be an integer ≥ 0 (0: until stopped), got ${options.episodes}`);
-  const { policy, resolved, dispose } = loadGreedyPolicy(options.target, options.envId);
-  // As in evaluation: a self-play opponent is the random one; a saved opponent is loaded.
-  const envKwargs = resolved.envKwargs['opponent'] === 'self' ? { ...resolved.envKwargs, opponent: 'random' } : resolved.envKwargs;
-  const spec = envKwargs['opponent'];
-  const opponent = typeof spec === 'string' && spec.startsWith('agent:') ? await loadGoOpponent(spec.slice('agent:'.length)) : null;
+  const player = await loadGreedyPlayer(options.target, options.envId);
+  const { envId, envKwargs } = player;
   let env: Env | null = null;
   try {
-    env = make(resolved.envId, { ...envKwargs, renderMode: 'json' });
-    const u = env.unwrapped;
-    if (opponent && u instanceof GoVsOpponentEnv && u.attachable) u.attachOpponent(opponent.policy);
+    env = make(envId, { ...envKwargs, renderMode: 'json' });
+    player.attach(env);
     const fps = options.fps ?? env.metadata.renderFps ?? 30;
     if (!(fps > 0)) throw new Error(`fps must be positive, got ${fps}`);
-    options.onStart?.({ envId: resolved.envId, envKwargs, fps, maxEpisodeSteps: env.spec?.maxEpisodeSteps ?? null });
+    options.onStart?.({ envId, envKwargs, fps, maxEpisodeSteps: env.spec?.maxEpisodeSteps ?? null });
     const emit = (e: TrainEvent) => options.sink.handle(e);
     const stopped = () => options.shouldStop?.() ?? false;
     const returns: number[] = [];
@@ -71,10 +114,7 @@ export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchRes
         }
         waitingSaid = false;
         const tick = performance.now();
-        const mask = info['actionMask'] as ArrayLike<number> | undefined;
-        // A batch of one, as the vector envs hand the policy (a Discrete observation is a bare number here).
-        const batch = (typeof obs === 'number' ? Int32Array.of(obs) : obs) as Parameters<typeof policy.act>[0];
-        const action = policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null)[0]!;
+        const action = player.act(obs, info);
         const [next, reward, terminated, truncated, nextInfo] = env.step(action);
         total += reward;
         length++;
@@ -96,7 +136,6 @@ export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchRes
     return { episodes: returns.length, returns };
   } finally {
     env?.close();
-    dispose();
-    opponent?.dispose();
+    player.dispose();
   }
 }

@@ -7,6 +7,13 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RUN_ID_PATTERN } from '../protocol/protocol.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 
+/** An option value that must be a finite number ≥ 0 (frames per second, where 0 means no delay). */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
+  return n;
+}
+
 /** An option value that must be a safe integer ≥ `min`. */
 export function integer(min: number) {
   return (value: string): number => {

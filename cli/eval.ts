@@ -2,13 +2,11 @@
  * `lab eval`: greedy evaluation of a run, a checkpoint or a saved model. With `--render ansi|json` it plays the
  * evaluated episodes one after another in the terminal, as `lab play` does (cli/play.ts).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { evaluateRun } from '../agents/train.js';
-import { loadGreedyPolicy } from '../agents/policy_loader.js';
-import { loadGoOpponent } from '../agents/go/opponents.js';
-import { GoVsOpponentEnv } from '../envs/index.js';
+import { loadGreedyPlayer } from '../agents/watch.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
-import { backendOption, integer } from './args.js';
+import { backendOption, integer, nonNegativeNumber } from './args.js';
 import { play, type EpisodeSummary } from './play.js';
 
 export interface EvalRenderOptions {
@@ -25,15 +23,11 @@ export interface EvalRenderOptions {
 /** The same episodes as `lab eval` (episode j seeded seed + j, greedy), played one by one and shown. */
 export async function renderEval(target: string, opts: EvalRenderOptions): Promise<EpisodeSummary[]> {
   await initCompute(opts.backend ?? 'auto');
-  const { policy, resolved, dispose } = loadGreedyPolicy(target, opts.envId);
-  // As in evaluation: a self-play opponent is the random one; a saved opponent is loaded.
-  const envKwargs = resolved.envKwargs['opponent'] === 'self' ? { ...resolved.envKwargs, opponent: 'random' } : resolved.envKwargs;
-  const spec = envKwargs['opponent'];
-  const opponent = typeof spec === 'string' && spec.startsWith('agent:') ? await loadGoOpponent(spec.slice('agent:'.length)) : null;
+  const player = await loadGreedyPlayer(target, opts.envId);
   try {
     return await play({
-      envId: resolved.envId,
-      envKwargs,
+      envId: player.envId,
+      envKwargs: player.envKwargs,
       episodes: opts.episodes,
       seed: opts.seed,
       render: opts.render,
@@ -42,29 +36,16 @@ export async function renderEval(target: string, opts: EvalRenderOptions): Promi
       ...(opts.fps !== undefined ? { fps: opts.fps } : {}),
       ...(opts.out ? { out: opts.out } : {}),
       policy: {
-        name: `greedy, ${resolved.modelDir}`,
+        name: `greedy, ${player.modelDir}`,
         build: (env) => {
-          const u = env.unwrapped;
-          if (opponent && u instanceof GoVsOpponentEnv && u.attachable) u.attachOpponent(opponent.policy);
-          return (obs, info) => {
-            const mask = info['actionMask'] as ArrayLike<number> | undefined;
-            // One observation as a batch of one (a Discrete observation is a bare number).
-            const batch = (typeof obs === 'number' ? [obs] : obs) as ArrayLike<number>;
-            return policy.act(batch as Parameters<typeof policy.act>[0], 1, false, mask ? Int8Array.from(mask) : null)[0]!;
-          };
+          player.attach(env);
+          return (obs, info) => player.act(obs, info);
         },
       },
     });
   } finally {
-    dispose();
-    opponent?.dispose();
+    player.dispose();
   }
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
-  return n;
 }
 
 export function registerEvalCommand(program: Command): void {

@@ -3,10 +3,10 @@
  * frames animated in place (or printed one after another when stdout is not a terminal), `json` frames as JSON
  * lines, or `none`.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { make, type Env, type MakeOptions } from '../envs/index.js';
 import { buildPolicy, POLICIES } from '../agents/policies.js';
-import { integer, keyValue } from './args.js';
+import { integer, keyValue, nonNegativeNumber } from './args.js';
 
 export type PlayRender = 'ansi' | 'json' | 'none';
 
@@ -176,9 +176,4 @@ export function registerPlayCommands(program: Command): void {
     });
 }
 
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
-  return n;
-}
 

@@ -2,18 +2,14 @@
  * `lab replay verify|show|frames`: check replay logs by re-simulation, look at one, regenerate its frames.
  * Registered on the `lab` program by `registerReplayCommands(program)`.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { nonNegativeNumber } from './args.js';
 import { make } from '../envs/index.js';
 import { findReplays, readReplay, replayFrames, verifyReplay, type ReplayLog, type VerifyResult } from '../lab/replay.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toFixed(4))));
 
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'`);
-  return n;
-}
 
 /** One line per file: `ok  <file>  <steps> steps, return R`, `MISMATCH <file>: …` or `ERROR <reading error>`. */
 export function formatVerifyResult(r: VerifyResult): string {
