@@ -91,7 +91,16 @@ function alive(pid: number): boolean {
   }
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** A host name or address that only ever means this machine (`localhost`, 127.x.x.x, ::1, with or without brackets). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+/** An address that means every interface of this machine. */
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
 
 /**
  * The key of a running lab server at `url` on this machine, from its runtime file; null when there is none
@@ -118,8 +127,7 @@ export function findServerToken(url: string, dir = runtimeDir()): string | null 
   // The file is keyed by port; the host must be this server's too (any loopback name reaches a loopback server).
   const wanted = u.hostname.toLowerCase();
   const bound = String(info.host).toLowerCase();
-  const loopback = (h: string) => LOOPBACK_NAMES.has(h) || /^127\./.test(h);
-  const sameHost = wanted === bound || (loopback(wanted) && (loopback(bound) || bound === '0.0.0.0' || bound === '::' || bound === '[::]'));
+  const sameHost = wanted === bound || (isLoopback(wanted) && (isLoopback(bound) || isWildcard(bound)));
   return sameHost ? info.token : null;
 }
 

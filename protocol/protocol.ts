@@ -151,18 +151,11 @@ export interface UpdatePoint {
   stats: Record<string, number>;
 }
 
-/** An evaluation match of an AlphaZero-lite run (a `go-eval` record): its agent against one opponent. */
-export interface MatchPoint {
+/** An evaluation match of an AlphaZero-lite run (a `go-eval` record) as a curve point: its iteration as `step`. */
+export type MatchPoint = Omit<GoEvalEvent, 'type' | 'iteration'> & {
   /** The self-play iteration evaluated. */
   step: number;
-  opponent: string;
-  games: number;
-  wins: number;
-  losses: number;
-  draws: number;
-  /** (wins + draws / 2) / games. */
-  score: number;
-}
+};
 
 /**
  * Learning curves of a run so far. GAN and AlphaZero-lite runs count `step` in iterations; an AlphaZero-lite

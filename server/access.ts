@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import type { IncomingMessage } from 'node:http';
-import { sameToken } from '../lab/server_key.js';
+import { isLoopback, isWildcard, sameToken } from '../lab/server_key.js';
 
 export interface AccessOptions {
   /** The address the server is bound to. */
@@ -25,14 +25,7 @@ export interface AccessOptions {
   token: string;
 }
 
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\./.test(h);
-}
-
-function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '[::]';
-}
+export { isLoopback };
 
 /** A Host header or URL host without its port, lower case, IPv6 without brackets. */
 function hostname(hostHeader: string): string {

@@ -43,6 +43,8 @@ import { DiskRuns } from './disk_runs.js';
 import { checkGanStartRequest, checkStartRequest, envFps } from './catalog.js';
 import { launchGanTrainer, launchPolicyWatcher, launchTrainer, type GanLaunchSpec, type LaunchSpec, type Launched, type PolicyWatchSpec } from './launcher.js';
 import { newToken, sameToken } from '../lab/server_key.js';
+import { resolveModel } from '../agents/policy_loader.js';
+import { oneLine } from '../lab/run_files.js';
 import { runStamp } from '../lab/run_store.js';
 import { GoGames } from './go_games.js';
 
@@ -296,8 +298,7 @@ export class Hub {
 
   start(request: StartRunRequest): Ack<{ run: RunSummary }> {
     if (this.closing) return { ok: false, error: 'run:start: the server is shutting down' };
-    // Counted by living processes, not by what publishers report: no message can free a slot early.
-    const active = [...this.runs.values()].filter((r) => r.launched !== null).length;
+    const active = this.launchedAlive();
     if (active >= MAX_SERVER_RUNS) return { ok: false, error: `run:start: ${active} runs are already training; stop one first` };
     const runKey = newToken();
     const keys = { ...(this.options.token ? { token: this.options.token } : {}), runKey };
@@ -340,6 +341,16 @@ export class Hub {
       summary = newSummary({ runId, kind: 'rl', envId: checked.envId, agent: request.agent, preset: checked.preset, seed, steps: checked.steps, fps: envFps(checked.envId) });
     }
     return { ok: true, run: this.track(summary, launched, runKey).summary };
+  }
+
+  /**
+   * Processes this server launched that are still alive (trainers and policy watchers): the cap counts these, not
+   * what publishers report, so no message can free a slot early.
+   */
+  private launchedAlive(): number {
+    let n = 0;
+    for (const r of this.runs.values()) if (r.launched !== null) n++;
+    return n;
   }
 
   /** Holds a run the server launched; its process's exit decides its status. */
@@ -385,10 +396,14 @@ export class Hub {
     if (!source || !dir) return { ok: false, error: `run:watch-policy: no stored run ${JSON.stringify(sourceId)}` };
     if (source.kind !== 'rl') return { ok: false, error: `run:watch-policy: ${sourceId} is a ${source.kind} run: only RL runs have a policy to watch` };
     if (source.status === 'damaged') return { ok: false, error: `run:watch-policy: ${sourceId} is damaged (${source.error ?? 'unreadable'})` };
-    if (!['policy', 'best_policy'].some((d) => fs.existsSync(path.join(dir, d, 'model.json'))) && !fs.existsSync(path.join(dir, 'checkpoints', 'latest.json'))) {
-      return { ok: false, error: `run:watch-policy: ${sourceId} has no policy yet (no policy/, best_policy/ or checkpoint)` };
+    // The policy `lab watch` will load, found as it finds it (final policy, else the latest checkpoint's).
+    try {
+      resolveModel(dir);
+    } catch (e) {
+      // Named by its run id: the viewer never sees the server's paths.
+      return { ok: false, error: `run:watch-policy: ${oneLine((e instanceof Error ? e.message : String(e)).replaceAll(dir, sourceId))}` };
     }
-    const active = [...this.runs.values()].filter((r) => r.launched !== null).length;
+    const active = this.launchedAlive();
     if (active >= MAX_SERVER_RUNS) return { ok: false, error: `run:watch-policy: ${active} runs are already going; stop one first` };
     const runKey = newToken();
     const runId = this.newRunId(`${sourceId.slice(0, 150)}-policy`);

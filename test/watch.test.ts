@@ -82,6 +82,13 @@ describe('watching a trained policy', () => {
     const gan = await viewer.emitWithAck('run:watch-policy', { runId: 'gan-tiny' });
     expect(gan.ok).toBe(false);
     expect(gan.error).toMatch(/gan run: only RL runs have a policy to watch/);
+    // A run with neither a final policy nor a checkpoint: said by its id, without the server's paths.
+    const bare = path.join(runsDir, 'no-policy');
+    fs.cpSync(path.join(runsDir, 'rl-dqn-cartpole'), bare, { recursive: true });
+    for (const d of ['policy', 'best_policy', 'checkpoints']) fs.rmSync(path.join(bare, d), { recursive: true, force: true });
+    const noPolicy = await viewer.emitWithAck('run:watch-policy', { runId: 'no-policy' });
+    expect(noPolicy.ok).toBe(false);
+    expect(noPolicy.error).toBe('run:watch-policy: no-policy has neither a final policy nor a checkpoint');
     const none = await viewer.emitWithAck('run:watch-policy', { runId: 'no-such-run' });
     expect(none.error).toMatch(/no stored run "no-such-run"/);
     const keyless = await connect();
