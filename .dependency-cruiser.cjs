@@ -1,7 +1,7 @@
 /**
  * The layers, enforced (npm test runs `npm run lint:deps`). Each folder imports only folders to its right:
  *
- *   bin → {cli → server} → {agents, gan, analysis} → lab → protocol → envs
+ *   bin → {cli → server} → sweep → {agents, gan, analysis} → lab → protocol → envs
  *
  * and the viewer only the protocol and the envs' frame types. Type-only imports count too, and so do dynamic
  * `import()`s: a cycle hidden behind one is still a cycle. docs/architecture.md explains the picture.
@@ -23,12 +23,13 @@ module.exports = {
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
-    layer('envs', ['protocol', 'lab', 'agents', 'gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'environments are the bottom layer'),
-    layer('protocol', ['lab', 'agents', 'gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'the protocol knows only the envs (frame types)'),
-    layer('lab', ['agents', 'gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'lab is infrastructure: nothing built on it'),
-    layer('agents', ['gan', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'agents build on lab, not on their siblings'),
-    layer('gan', ['agents', 'analysis', 'cli', 'server', 'bin', 'viewer'], 'the GAN builds on lab, not on its siblings'),
-    layer('analysis', ['agents', 'gan', 'cli', 'server', 'bin', 'viewer'], 'analysis reads run directories through lab'),
+    layer('envs', ['protocol', 'lab', 'agents', 'gan', 'analysis', 'sweep', 'cli', 'server', 'bin', 'viewer'], 'environments are the bottom layer'),
+    layer('protocol', ['lab', 'agents', 'gan', 'analysis', 'sweep', 'cli', 'server', 'bin', 'viewer'], 'the protocol knows only the envs (frame types)'),
+    layer('lab', ['agents', 'gan', 'analysis', 'sweep', 'cli', 'server', 'bin', 'viewer'], 'lab is infrastructure: nothing built on it'),
+    layer('agents', ['gan', 'analysis', 'sweep', 'cli', 'server', 'bin', 'viewer'], 'agents build on lab, not on their siblings'),
+    layer('gan', ['agents', 'analysis', 'sweep', 'cli', 'server', 'bin', 'viewer'], 'the GAN builds on lab, not on its siblings'),
+    layer('analysis', ['agents', 'gan', 'sweep', 'cli', 'server', 'bin', 'viewer'], 'analysis reads run directories through lab'),
+    layer('sweep', ['cli', 'server', 'bin', 'viewer'], 'experiments run agents, GANs and analysis; the CLI and the server use them'),
     layer('server', ['cli', 'bin', 'viewer'], 'the server is started by the CLI, not the other way round'),
     layer('cli', ['bin', 'viewer'], 'commands are run by bin/lab.mjs'),
     {

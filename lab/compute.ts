@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, type BackendChoice } from '../protocol/backends.js';
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface ComputeInfo {
   /** What the lab calls it: node-gpu, node, wasm or cpu. */
