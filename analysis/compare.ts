@@ -111,6 +111,8 @@ export interface LoadedRun {
   episodes: CurvePoint[];
   /** GAN and AlphaZero-lite runs: each compared metric's curve against iterations (none for RL runs). */
   metrics?: Record<string, CurvePoint[]>;
+  /** A run of an experiment: its trial's label (number and params), set by whoever read the experiment. */
+  trial?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -379,9 +381,9 @@ function loadIterationRun(dir: string, label: string, options: LoadOptions): Loa
 
 
 export function parseGroupBy(value: string): GroupBy {
-  if (value === 'agent-preset' || value === 'agent' || value === 'preset' || value === 'env') return value;
+  if (value === 'agent-preset' || value === 'agent' || value === 'preset' || value === 'env' || value === 'trial') return value;
   if (/^hyper:[A-Za-z_][\w.]*$/.test(value)) return value as GroupBy;
-  throw new Error(`--group-by must be agent-preset, agent, preset, env or hyper:<name>, got '${value}'`);
+  throw new Error(`--group-by must be agent-preset, agent, preset, env, trial or hyper:<name>, got '${value}'`);
 }
 
 /** The group a run belongs to: e.g. `dqn/zoo` (agent-preset), `dqn`, `zoo`, `CartPole-v1`, `learningRate=0.001`. */
@@ -395,6 +397,8 @@ export function groupKey(run: LoadedRun, by: GroupBy): string {
       return run.preset ?? '(no preset)';
     case 'env':
       return run.envId;
+    case 'trial':
+      return run.trial ?? '(not in an experiment)';
     default: {
       const key = by.slice('hyper:'.length);
       // Own properties only: `hyper:constructor` names no hyperparameter.
@@ -504,6 +508,20 @@ function metricCurvesFor(runs: LoadedRun[], envId: string, rngKey: string, opts:
     }
     return { envId, kind: 'metric' as const, metric, label: metricLabel(metric), window: null, runs: curves.length, points };
   });
+}
+
+/**
+ * The learning curves of one group of runs on one task (the seeds of one configuration, as an experiment's
+ * trial), computed as compareRuns computes each group's: RL runs' evaluation (or episode) curve, other kinds' one
+ * curve per metric. One run is enough (its band has zero width).
+ */
+export function groupCurves(runs: LoadedRun[], options: Partial<CompareOptions> = {}, rngKey = 'group'): CurveStats[] {
+  if (runs.length === 0) return [];
+  const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options };
+  const envId = runs[0]!.envId;
+  if ((runs[0]!.kind ?? 'rl') !== 'rl') return metricCurvesFor(runs, envId, rngKey, opts);
+  const maxStep = Math.max(...runs.map((r) => Math.max(r.lastStep, r.episodes.at(-1)?.step ?? 0)));
+  return [curveFor(runs, envId, rngKey, opts, opts.window ?? defaultWindow(maxStep))];
 }
 
 /** Groups the runs, scores them and computes every estimate, interval and curve. */

@@ -178,3 +178,107 @@ export interface TrialRecord {
   startedAt: string;
   endedAt: string;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The lab server's experiments API (server/experiments_api.ts) as the viewer's Experiments page reads it.
+
+/** HTTP API paths of experiments (GET, JSON; confined to experiment directories under the server's runs root). */
+export const EXPERIMENTS_API = {
+  list: '/api/experiments',
+  detail: (id: string) => `/api/experiments/${encodeURIComponent(id)}`,
+} as const;
+
+/**
+ * running: a trial is unfinished and its files changed within the last minute (or the hub streams one of its
+ * runs); ended: nothing is running now (finished, or stopped and resumable); damaged: its files cannot be read.
+ */
+export type ExperimentState = 'running' | 'ended' | 'damaged';
+
+/**
+ * A trial's state as the page shows it: a record's state, `running`, or `interrupted`: an unfinished trial
+ * whose files have not changed for a minute while nothing of it is live (the sweep was stopped; `lab sweep
+ * --resume` continues it).
+ */
+export type TrialRowState = TrialState | 'interrupted';
+
+/** One line of `GET EXPERIMENTS_API.list`. */
+export interface ExperimentListItem {
+  /** The experiment directory's name (experiment.json's id). */
+  id: string;
+  name: string;
+  state: ExperimentState;
+  /** Why it is damaged (file names relative to the runs root, never absolute paths); null otherwise. */
+  error: string | null;
+  /** The run kind of its trials (null when damaged). */
+  kind: RunTemplate['kind'] | null;
+  /** What the runs train on: an env id, `quickdraw:<category>`, or `go` (null when damaged). */
+  task: string | null;
+  /** The agent of RL runs; null for other kinds. */
+  agent: string | null;
+  sampler: SamplerName | null;
+  objective: ObjectiveSpec | null;
+  createdAt: string | null;
+  /** Finished trials (done, pruned, failed), unfinished ones, and the trial budget (null: only a wall-time budget). */
+  trials: { finished: number; running: number; budget: number | null; done: number; pruned: number; failed: number };
+  timeLimitSeconds: number | null;
+  /** The best finished trial (done or pruned, objective not null) by the spec's direction. */
+  best: { trial: number; objective: number; params: Params } | null;
+  /** The newest change of its files (ISO time). */
+  updatedAt: string;
+}
+
+/** One seed of a trial row: its run and how far it got. */
+export interface TrialSeedRow {
+  seed: number;
+  runId: string;
+  state: RunJobResult['state'] | 'running' | 'interrupted';
+  value: number | null;
+  /** The last step (iteration) in its metrics.jsonl; null before the first record. */
+  step: number | null;
+  prunedAt?: number;
+  error?: string;
+  /** The hub streams this run live (the Live page shows it). */
+  live: boolean;
+}
+
+/** A trial's learning curve over its seeds: per step the mean and its 95% bootstrap band (analysis/compare.ts). */
+export interface TrialCurve {
+  /** What the curve shows, in words ("evaluation mean return", "FD" …). */
+  label: string;
+  /** Seeds that have a curve. */
+  runs: number;
+  points: { step: number; mean: number; lo: number; hi: number; n: number }[];
+}
+
+/** One row of the trial table in `GET EXPERIMENTS_API.detail(id)`. */
+export interface TrialRow {
+  trial: number;
+  params: Params;
+  state: TrialRowState;
+  objective: number | null;
+  interval: [number, number] | null;
+  seeds: TrialSeedRow[];
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Unfinished trials: steps done over all seeds and the steps they will make (seeds × budget). */
+  progress: { step: number; budget: number } | null;
+  curve: TrialCurve | null;
+  /** Runs of the trial whose files could not be read, with the reason (their curves are left out). */
+  damaged: { runId: string; error: string }[];
+}
+
+/** `GET EXPERIMENTS_API.detail(id)`: everything the Experiments page shows of one experiment. */
+export interface ExperimentDetail {
+  summary: ExperimentListItem;
+  labVersion: string;
+  specFile: string;
+  /** The Redis queue its runs went through (no password), null for local workers. */
+  queue: { url: string; name: string } | null;
+  spec: ExperimentSpec;
+  /** The unit of a run's budget and of the curves' x axis. */
+  unit: 'steps' | 'iterations';
+  /** One run's budget in `unit`. */
+  runBudget: number;
+  /** Finished trials first (by trial number), then the unfinished ones. */
+  trials: TrialRow[];
+}

@@ -32,6 +32,7 @@ import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { Access, isLoopback } from './access.js';
 import { Busy, CompareWorker } from './compare_worker.js';
+import { ExperimentsApi, mountExperimentsApi } from './experiments_api.js';
 import { newToken, removeRuntimeFile, TOKEN_QUERY, writeRuntimeFile } from '../lab/server_key.js';
 
 export const VIEWER_DIST = fileURLToPath(new URL('../viewer/dist', import.meta.url));
@@ -200,6 +201,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       (e: unknown) => fail(res, e),
     );
   });
+  mountExperimentsApi(app, new ExperimentsApi({ runsDir, runs: () => hub.list() }), fail);
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'unknown API path' });
   });
