@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { ReplayDetail, ReplaySummary } from '../protocol/protocol.js';
 import {
   bestPartner,
+  loopBadge,
+  loopEpisodes,
+  partnersNote,
   clampStep,
   endLabel,
   filterOptions,
@@ -112,9 +115,9 @@ describe('the replay list', () => {
 describe('same-seed pairs', () => {
   const anchor = LIST[3]!; // a2c, eval seed 1e6 @ 20k
 
-  it('finds evaluation episodes of other runs on the same env from the same seed', () => {
+  it('finds the evaluation episodes on the same env from the same seed: of other runs, and of the same run at other steps', () => {
     const keys = sameSeedPartners(LIST, anchor).map(replayKey).sort();
-    expect(keys).toEqual([`${D}/eval-s0000020000-e000.jsonl.gz`, `${R}/eval-s0000020000-e000.jsonl.gz`].sort());
+    expect(keys).toEqual([`${D}/eval-s0000020000-e000.jsonl.gz`, `${R}/eval-s0000020000-e000.jsonl.gz`, `${A}/eval-s0000010000-e000.jsonl.gz`].sort());
     // Training episodes have no seed, so no partners.
     expect(sameSeedPartners(LIST, LIST[5]!)).toEqual([]);
   });
@@ -262,5 +265,55 @@ describe('one replay step by step', () => {
     // Text frames are not drawn by a renderer.
     expect(frames[2]!.frame).toBeNull();
     expect(frames[3]).toMatchObject({ action: 0.25, episodeReturn: 2.5, terminated: true, frame: detail.frames[3] });
+  });
+});
+
+describe('same-seed partners within one run', () => {
+  // One run, evaluated at 5 steps with 2 episodes each (seeds 1e6 and 1e6+1): 5 episodes from seed 1e6.
+  const ONE = Array.from({ length: 5 }, (_, i) => (i + 1) * 10_000).flatMap((step) => [0, 1].map((j) => replay(A, `eval-s${String(step).padStart(10, '0')}-e00${j}.jsonl.gz`, { checkpointStep: step, episode: j, seed: 1_000_000 + j })));
+
+  it('offers the same run\'s episodes from the seed at other steps, and says so', () => {
+    const anchor = ONE[0]!; // step 10k, seed 1e6
+    const partners = sameSeedPartners(ONE, anchor);
+    expect(partners.map((r) => r.checkpointStep)).toEqual([20_000, 30_000, 40_000, 50_000]);
+    expect(partnersNote(ONE, anchor)).toBe(' — 4 more episodes from seed 1000000 (4 of this run at other steps; highlighted)');
+    expect(partnersNote(ONE, anchor)).not.toMatch(/no other/);
+    // Another run's too: both counted.
+    const both = [...ONE, replay(D, 'eval-s0000010000-e000.jsonl.gz', { agent: 'dqn' })];
+    expect(partnersNote(both, anchor)).toBe(' — 5 more episodes from seed 1000000 (1 of another run, 4 of this run at other steps; highlighted)');
+    expect(partnersNote([anchor], anchor)).toBe(' — no other evaluation episode started from seed 1000000');
+  });
+
+  it('picks another run first; within the run, the policy furthest away in steps', () => {
+    const anchor = ONE[4]!; // step 30k
+    expect(bestPartner(ONE, anchor)!.checkpointStep).toBe(50_000); // 20k away either way: the later
+    expect(bestPartner(ONE, ONE[0]!)!.checkpointStep).toBe(50_000);
+    expect(bestPartner(ONE, ONE[8]!)!.checkpointStep).toBe(10_000);
+    const other = replay(`${A}-copy`, 'eval-s0000050000-e000.jsonl.gz', { checkpointStep: 50_000 });
+    expect(bestPartner([...ONE, other], ONE[0]!)!.runId).toBe(`${A}-copy`);
+  });
+});
+
+describe('the episodes a finished run loops', () => {
+  const run = (returns: number[][]) => returns.flatMap((rs, i) => rs.map((ret, j) => replay(A, `eval-s${String((i + 1) * 1000).padStart(10, '0')}-e00${j}.jsonl.gz`, { checkpointStep: (i + 1) * 1000, episode: j, seed: 1_000_000 + j, return: ret })));
+
+  it('the best (highest return, earliest on a tie) and the latest evaluation\'s first episode', () => {
+    const list = [...run([[10, 12], [500, 480], [500, 500], [300, 320]]), replay(A, 'train-e0000001.jsonl.gz', { mode: 'train', return: 9999, seed: null }), replay(R, 'eval-s0000009000-e000.jsonl.gz', { return: 9999 })];
+    const loop = loopEpisodes(list, A);
+    expect(loop.map((c) => [c.role, c.replay.name])).toEqual([
+      ['best', 'eval-s0000002000-e000.jsonl.gz'],
+      ['latest', 'eval-s0000004000-e000.jsonl.gz'],
+    ]);
+    expect(loopBadge(loop[0]!)).toBe('replay · best eval (return 500, step 2,000)');
+    expect(loopBadge(loop[1]!)).toBe('replay · latest eval (return 300, step 4,000)');
+  });
+
+  it('one entry when the best is the latest; none without evaluation episodes', () => {
+    const loop = loopEpisodes(run([[10], [20], [45_000.5]]), A);
+    expect(loop.map((c) => c.role)).toEqual(['best-latest']);
+    expect(loopBadge(loop[0]!)).toBe('replay · best and latest eval (return 45000.5, step 3,000)');
+    expect(loopEpisodes([replay(A, 'train-e0000001.jsonl.gz', { mode: 'train', seed: null })], A)).toEqual([]);
+    expect(loopEpisodes(run([[1]]), 'another-run')).toEqual([]);
+    expect(loopBadge({ role: 'latest', replay: replay(A, 'x', { checkpointStep: null, return: -3 }) })).toBe('replay · latest eval (return −3)');
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Replay logs in the viewer (pure, no DOM): filtering and ordering the list, same-seed partners, the shared
- * timeline of several episodes, the playback clock, and per-step readouts of a replay.
+ * Replay logs in the viewer (pure, no DOM): filtering and ordering the list, same-seed partners, the episodes a
+ * finished run's stage loops, the shared timeline of several episodes, the playback clock, and per-step
+ * readouts of a replay.
  */
 import type { RenderFrame, ReplayDetail, ReplaySummary, StepFrame } from '../../../protocol/protocol.js';
+import { formatReturn } from './format.js';
 import type { ReplayFilters, ReplayRef } from './routes.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -93,34 +95,54 @@ export function filterOptions(list: readonly ReplaySummary[]): FilterOptions {
 }
 
 /**
- * Replays that make a fair pair with `of`: evaluation episodes of other runs on the same env that started
- * from the same reset seed (so both agents faced the same initial state).
+ * Replays that make a fair pair with `of`: the other evaluation episodes on the same env that started from the
+ * same reset seed, so both policies faced the same initial state: those of other runs, and those of the same
+ * run at other policy steps (each evaluation replays the same seeds, so a run's own episodes from one seed
+ * show how its policy changed).
  */
 export function sameSeedPartners(list: readonly ReplaySummary[], of: ReplaySummary): ReplaySummary[] {
   if (of.mode !== 'eval' || of.seed === null) return [];
-  return list.filter((r) => r.mode === 'eval' && r.runId !== of.runId && r.envId === of.envId && r.seed === of.seed);
+  const key = replayKey(of);
+  return list.filter((r) => r.mode === 'eval' && r.envId === of.envId && r.seed === of.seed && replayKey(r) !== key);
 }
 
 /**
- * The same-seed partner to pick automatically: preferably another agent (or preset), then the policy
- * trained for the number of steps closest to `of`'s (the latest on a tie), then list order.
+ * What the Replays page says about `of`'s same-seed partners: " — 3 episodes from seed 1000000 too (1 of
+ * another run, 2 of this run at other steps; highlighted)", or that there is none.
+ */
+export function partnersNote(list: readonly ReplaySummary[], of: ReplaySummary): string {
+  const partners = sameSeedPartners(list, of);
+  if (partners.length === 0) return ` — no other evaluation episode started from seed ${of.seed}`;
+  const own = partners.filter((r) => r.runId === of.runId).length;
+  const other = partners.length - own;
+  const parts = [other > 0 ? `${other} of ${other === 1 ? 'another run' : 'other runs'}` : '', own > 0 ? `${own} of this run at other steps` : ''].filter(Boolean);
+  return ` — ${partners.length} more episode${partners.length === 1 ? '' : 's'} from seed ${of.seed} (${parts.join(', ')}; highlighted)`;
+}
+
+/**
+ * The same-seed partner to pick automatically: preferably another agent (or preset), then another run, each
+ * with the policy trained for the number of steps closest to `of`'s (the latest on a tie); else the same run's
+ * policy furthest from `of`'s in steps (most changed; the later on a tie); then list order.
  */
 export function bestPartner(list: readonly ReplaySummary[], of: ReplaySummary): ReplaySummary | null {
   const partners = sortReplays(sameSeedPartners(list, of));
   const label = (r: ReplaySummary) => `${r.agent ?? ''}/${r.preset ?? ''}`;
   const gap = (r: ReplaySummary) => (r.checkpointStep === null || of.checkpointStep === null ? Infinity : Math.abs(r.checkpointStep - of.checkpointStep));
+  /** 2: another agent, 1: another run of the same agent, 0: the same run. */
+  const kinship = (r: ReplaySummary) => (label(r) !== label(of) ? 2 : r.runId !== of.runId ? 1 : 0);
   let best: ReplaySummary | null = null;
   for (const r of partners) {
     if (!best) {
       best = r;
       continue;
     }
-    const otherAgent = Number(label(r) !== label(of)) - Number(label(best) !== label(of));
-    if (otherAgent !== 0) {
-      if (otherAgent > 0) best = r;
+    const k = kinship(r) - kinship(best);
+    if (k !== 0) {
+      if (k > 0) best = r;
       continue;
     }
-    const d = gap(r) - gap(best);
+    // Another run: the closest policy step; the same run: the furthest.
+    const d = (gap(r) - gap(best)) * (kinship(r) === 0 ? -1 : 1);
     if (d < 0 || (d === 0 && (r.checkpointStep ?? -1) > (best.checkpointStep ?? -1))) best = r;
   }
   return best;
@@ -131,6 +153,45 @@ export function toggleSelection(selected: readonly string[], key: string, max = 
   if (selected.includes(key)) return selected.filter((k) => k !== key);
   const next = [...selected, key];
   return next.length > max ? next.slice(next.length - max) : next;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A finished run's stage: its best and latest evaluation episodes on a loop
+
+export interface LoopChoice {
+  /** 'best': the highest return of all evaluations; 'latest': from the newest evaluation; 'best-latest': both. */
+  role: 'best' | 'latest' | 'best-latest';
+  replay: ReplaySummary;
+}
+
+/**
+ * The evaluation episodes a finished run's stage loops: the best (highest return; on a tie the earliest policy
+ * step that reached it, then the lowest episode index) and the latest (the newest evaluation's first episode,
+ * which starts from the same seed at every evaluation), one entry when they are the same episode; none when
+ * the run has no evaluation episodes in `list`.
+ */
+export function loopEpisodes(list: readonly ReplaySummary[], runId: string): LoopChoice[] {
+  const evals = list.filter((r) => r.runId === runId && r.mode === 'eval' && Number.isFinite(r.return));
+  if (evals.length === 0) return [];
+  const step = (r: ReplaySummary) => r.checkpointStep ?? -1;
+  const earlier = (a: ReplaySummary, b: ReplaySummary) => step(a) - step(b) || a.episode - b.episode || cmp(a.name, b.name);
+  let best = evals[0]!;
+  for (const r of evals) if (r.return > best.return || (r.return === best.return && earlier(r, best) < 0)) best = r;
+  const newest = Math.max(...evals.map(step));
+  const latest = evals.filter((r) => step(r) === newest).sort(earlier)[0]!;
+  if (replayKey(best) === replayKey(latest)) return [{ role: 'best-latest', replay: best }];
+  return [
+    { role: 'best', replay: best },
+    { role: 'latest', replay: latest },
+  ];
+}
+
+/** The badge over a looping episode: "replay · best eval (return 500, step 45,000)". */
+export function loopBadge(choice: LoopChoice): string {
+  const what = choice.role === 'best' ? 'best eval' : choice.role === 'latest' ? 'latest eval' : 'best and latest eval';
+  const r = choice.replay;
+  const at = r.checkpointStep !== null ? `, step ${Math.round(r.checkpointStep).toLocaleString('en-US')}` : '';
+  return `replay · ${what} (return ${formatReturn(r.return)}${at})`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

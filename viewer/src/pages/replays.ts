@@ -1,13 +1,14 @@
 /**
  * The Replays page: every saved replay log of the runs directory in one table, filtered by env, agent, run and
- * mode; a click plays one, two checked play side by side. With one evaluation episode checked, the episodes of
- * other runs that started from the same env seed are highlighted: the fair pairs to compare.
+ * mode; a click plays one, two checked play side by side. With one evaluation episode checked, the other
+ * evaluation episodes that started from the same env seed (other runs', and its own run's at other policy
+ * steps) are highlighted: the fair pairs to compare.
  */
 import type { ReplaySummary } from '../../../protocol/protocol.js';
 import type { Page } from '../core/app.js';
 import { navigate, replaceRoute } from '../core/nav.js';
 import { formatCount, formatReturn } from '../model/format.js';
-import { bestPartner, endLabel, filterOptions, filterReplays, replayAgentLabel, replayKey, sameSeedPartners, shortRunId, toggleSelection, type FilterOptions } from '../model/replays.js';
+import { bestPartner, endLabel, filterOptions, filterReplays, partnersNote, replayAgentLabel, replayKey, sameSeedPartners, shortRunId, toggleSelection, type FilterOptions } from '../model/replays.js';
 import { NO_FILTERS, parseReplayRef, type ReplayFilters, type Route } from '../model/routes.js';
 import { ApiError, fetchReplays } from '../net/api.js';
 import { h, icon, ICONS, setText } from '../ui/dom.js';
@@ -220,7 +221,7 @@ export class ReplaysPage implements Page {
     return filterReplays(source, this.filters);
   }
 
-  /** With one evaluation episode checked: the same-seed episodes of other runs. */
+  /** With one evaluation episode checked: the other episodes from its seed (other runs', and its run's at other steps). */
   private partners(): Set<string> {
     if (this.selected.length !== 1 || !this.all) return new Set();
     const one = this.byKey(this.selected[0]!);
@@ -281,13 +282,13 @@ export class ReplaysPage implements Page {
     let text: (Node | string)[] = [];
     let showPartner = false;
     if (sel.length === 0) {
-      text = ['Check two replays to play them side by side. Check one evaluation episode first to see which episodes of other runs started from the same seed.'];
+      text = ['Check two replays to play them side by side. Check one evaluation episode first to see which other episodes (of other runs, or of the same run at other steps) started from the same seed.'];
     } else if (sel.length === 1) {
       const one = sel[0]!;
       const n = this.partners().size;
       text = [h('span', { class: 'sel-chip sel-a', text: 'A' }), h('strong', { text: describe(one) })];
       if (one.mode === 'eval' && one.seed !== null) {
-        text.push(h('span', { class: 'sel-note', text: n > 0 ? ` — ${n} episode${n === 1 ? '' : 's'} of other runs started from seed ${one.seed} (highlighted)` : ` — no other run has an episode from seed ${one.seed}` }));
+        text.push(h('span', { class: 'sel-note', testid: 'partners-note', text: partnersNote(this.all ?? [], one) }));
         showPartner = n > 0;
       } else {
         text.push(h('span', { class: 'sel-note', text: ' — training episodes start mid-stream; pick any second replay' }));
