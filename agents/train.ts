@@ -9,6 +9,7 @@ import path from 'node:path';
 import { RunStore, defaultCheckpointEvery, newRunConfig, readMetricsFile, runStamp, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from './training.js';
 import type { EventSink } from '../protocol/events.js';
+import type { RunInfo } from '../protocol/protocol.js';
 import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
 import { agentEntry, findPreset, resolveAgentConfig } from './registry.js';
 import { checkedRlConfig, loadGreedyPolicy } from './policy_loader.js';
@@ -248,4 +249,38 @@ async function loadOpponentFor(envKwargs: Record<string, unknown>): Promise<{ po
   const spec = envKwargs['opponent'];
   if (typeof spec !== 'string' || !spec.startsWith('agent:')) return null;
   return loadGoOpponent(spec.slice('agent:'.length));
+}
+
+/** What a live publisher announces for an RL run (lab train --live, lab sweep): its identity and how to play its frames. */
+export function rlRunInfo(config: RunConfig, runDir: string): RunInfo {
+  let fps = 30;
+  try {
+    const probe = make(config.envId, config.envKwargs);
+    fps = probe.metadata.renderFps;
+    probe.close();
+  } catch {
+    // the trainer itself will report a broken env
+  }
+  let startStep = 0;
+  try {
+    startStep = RunStore.open(runDir).latestCheckpoint()?.at ?? 0;
+  } catch {
+    // a damaged pointer: the run reports its steps as they come
+  }
+  return {
+    runId: config.runId,
+    kind: 'rl',
+    envId: config.envId,
+    agent: config.agent,
+    preset: config.preset,
+    seed: config.seed,
+    steps: config.steps,
+    episodes: config.episodes,
+    numEnvs: config.numEnvs,
+    backend: config.backend.backend,
+    fps,
+    runDir: path.resolve(runDir),
+    startStep,
+    hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
+  };
 }

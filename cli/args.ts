@@ -65,18 +65,6 @@ export function checkRunId(runId: string | undefined): void {
   }
 }
 
-/**
- * The step the checkpoint pointer names, for the live server's curves of a resumed run; 0 when the pointer is
- * damaged (resume then reports which checkpoint it falls back to; the server starts the curves afresh).
- */
-export function pointedStep(read: () => number | undefined): number {
-  try {
-    return read() ?? 0;
-  } catch {
-    return 0;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The options every command that creates runs shares
 

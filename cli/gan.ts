@@ -5,14 +5,16 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { addRunOptions, integer, keyValue, pointedStep, type RunCliOptions } from './args.js';
+import { addRunOptions, integer, keyValue, type RunCliOptions } from './args.js';
 import { onStopSignal } from './signals.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
-import { DEFAULT_LIVE_URL, GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
-import { GAN_PRESETS, type GanHyperparameters, type NetSpec } from '../gan/models.js';
-import { resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
-import { RunStore } from '../lab/run_store.js';
+import { DEFAULT_LIVE_URL } from '../protocol/protocol.js';
+import { GAN_PRESETS, type GanHyperparameters } from '../gan/models.js';
+import { ganRunInfo, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
+
+// Built beside the trainer (sweeps publish GAN runs too); re-exported for the command's users.
+export { ganRunInfo };
 import { fitLine, ProgressLine, progressBar, type ProgressStream } from '../lab/progress.js';
 
 function duration(seconds: number): string {
@@ -95,52 +97,6 @@ export interface GanTrainCliOptions extends RunCliOptions {
   set?: Record<string, unknown>;
   /** Publish the run to a lab server (`true`: the default URL). */
   live?: string | true;
-}
-
-/** A network spec in one line: "dense 392 → batchNorm → leakyRelu → reshape 7x7x8 → …". */
-function describeNet(spec: NetSpec): string {
-  return spec.layers
-    .map((l) => {
-      const o = l as unknown as Record<string, unknown>;
-      const parts = [String(o.type)];
-      if (typeof o.units === 'number') parts.push(String(o.units));
-      if (typeof o.filters === 'number') parts.push(`${o.filters} ${o.kernelSize}x${o.kernelSize}/${o.strides ?? 1}`);
-      if (Array.isArray(o.shape)) parts.push(o.shape.join('x'));
-      if (typeof o.rate === 'number') parts.push(String(o.rate));
-      if (typeof o.activation === 'string' && o.type !== 'activation') parts.push(o.activation);
-      else if (typeof o.activation === 'string') parts[0] = o.activation;
-      return parts.join(' ');
-    })
-    .join(' → ');
-}
-
-/** What `lab gan train --live` announces: a run of kind 'gan' whose steps are iterations. */
-export function ganRunInfo(config: GanRunConfig, runDir: string): RunInfo {
-  const hp = config.hyperparameters;
-  const { generator, discriminator, ...rest } = hp;
-  return {
-    runId: config.runId,
-    kind: 'gan',
-    envId: ganEnvId(config.category),
-    agent: GAN_AGENT,
-    preset: config.preset,
-    seed: config.seed,
-    steps: config.iterations,
-    episodes: null,
-    numEnvs: 1,
-    backend: config.backend.backend,
-    fps: GAN_FPS,
-    runDir: path.resolve(runDir),
-    startStep: pointedStep(() => RunStore.open(runDir, 'gan').latestCheckpoint()?.at),
-    hyperparameters: {
-      ...(JSON.parse(JSON.stringify(rest)) as Record<string, unknown>),
-      generator: describeNet(generator),
-      discriminator: describeNet(discriminator),
-      category: config.category,
-      images: config.data.count,
-      data: config.data.source,
-    },
-  };
 }
 
 /** The `lab gan` group, created on first use (so other files can add subcommands in any order). */

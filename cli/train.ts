@@ -1,16 +1,14 @@
 /** `lab train`: trains an agent, stores the run, resumes one, publishes it live. */
 import { Command, Option } from 'commander';
-import { make } from '../envs/index.js';
 import { AGENTS } from '../agents/registry.js';
-import { resumeTraining, startTraining } from '../agents/train.js';
+import { resumeTraining, rlRunInfo, startTraining } from '../agents/train.js';
 import { ProgressSink } from '../lab/progress.js';
-import { addRunOptions, integer, keyValue, pointedStep, type RunCliOptions } from './args.js';
+import { addRunOptions, integer, keyValue, type RunCliOptions } from './args.js';
 import { onStopSignal } from './signals.js';
-import { RunStore, type RunConfig } from '../lab/run_store.js';
+import type { RunConfig } from '../lab/run_store.js';
 import type { EventSink } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
-import { DEFAULT_LIVE_URL, type RunInfo } from '../protocol/protocol.js';
-import path from 'node:path';
+import { DEFAULT_LIVE_URL } from '../protocol/protocol.js';
 import { parseTrainSchedule, type TrainSchedule } from '../lab/replay.js';
 
 export function registerTrainCommand(program: Command): void {
@@ -55,7 +53,7 @@ export function registerTrainCommand(program: Command): void {
         console.log(`${config.agent}${config.preset ? ` (preset ${config.preset})` : ''} on ${config.envId}, seed ${config.seed}, ${config.steps.toLocaleString('en-US')} steps${config.episodes ? ` or ${config.episodes} episodes` : ''}`);
         console.log(`backend ${config.backend.backend}: ${config.backend.reason}`);
         progress.sink = new ProgressSink(config.steps, config.episodes);
-        live?.begin(runInfo(config, runDir));
+        live?.begin(rlRunInfo(config, runDir));
       };
       const sinks: EventSink[] = [{ handle: (e) => progress.sink?.handle(e), close: () => progress.sink?.close() }];
       if (live) sinks.push(live);
@@ -131,32 +129,3 @@ interface TrainCliOptions extends RunCliOptions {
   recordObs?: boolean;
   recordEval: boolean;
 }
-
-/** What a publisher announces: the run's identity and how to play its frames. */
-function runInfo(config: RunConfig, runDir: string): RunInfo {
-  let fps = 30;
-  try {
-    const probe = make(config.envId, config.envKwargs);
-    fps = probe.metadata.renderFps;
-    probe.close();
-  } catch {
-    // the trainer itself will report a broken env
-  }
-  return {
-    runId: config.runId,
-    kind: 'rl',
-    envId: config.envId,
-    agent: config.agent,
-    preset: config.preset,
-    seed: config.seed,
-    steps: config.steps,
-    episodes: config.episodes,
-    numEnvs: config.numEnvs,
-    backend: config.backend.backend,
-    fps,
-    runDir: path.resolve(runDir),
-    startStep: pointedStep(() => RunStore.open(runDir).latestCheckpoint()?.at),
-    hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
-  };
-}
-

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { Rng } from '../envs/index.js';
 import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, TrainEvent, UpdateEvent } from '../protocol/events.js';
+import { GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { renderPng, type Panel } from '../lab/plot.js';
 import { checkpointName, defaultCheckpointEvery, newRunConfig, readMetricsFile, RunStore, runStamp } from '../lab/run_store.js';
@@ -42,6 +43,7 @@ import {
   type BatchNormStat,
   type GanHyperparameters,
   type LatentDistribution,
+  type NetSpec,
   type PixelRange,
 } from './models.js';
 
@@ -800,5 +802,57 @@ export function loadGenerator(target: string): LoadedGenerator {
     generate,
     sample: (n, seed = 0) => generate(sampleLatent(new Rng(seed), n, latentDim, latentDistribution)),
     dispose: () => G.dispose(),
+  };
+}
+
+/** A network spec in one line: "dense 392 → batchNorm → leakyRelu → reshape 7x7x8 → …". */
+function describeNet(spec: NetSpec): string {
+  return spec.layers
+    .map((l) => {
+      const o = l as unknown as Record<string, unknown>;
+      const parts = [String(o.type)];
+      if (typeof o.units === 'number') parts.push(String(o.units));
+      if (typeof o.filters === 'number') parts.push(`${o.filters} ${o.kernelSize}x${o.kernelSize}/${o.strides ?? 1}`);
+      if (Array.isArray(o.shape)) parts.push(o.shape.join('x'));
+      if (typeof o.rate === 'number') parts.push(String(o.rate));
+      if (typeof o.activation === 'string' && o.type !== 'activation') parts.push(o.activation);
+      else if (typeof o.activation === 'string') parts[0] = o.activation;
+      return parts.join(' ');
+    })
+    .join(' → ');
+}
+
+/** What a live publisher announces for a GAN run (lab gan train --live, lab sweep): a run of kind 'gan' whose steps are iterations. */
+export function ganRunInfo(config: GanRunConfig, runDir: string): RunInfo {
+  const hp = config.hyperparameters;
+  const { generator, discriminator, ...rest } = hp;
+  let startStep = 0;
+  try {
+    startStep = RunStore.open(runDir, 'gan').latestCheckpoint()?.at ?? 0;
+  } catch {
+    // a damaged pointer: the run reports its iterations as they come
+  }
+  return {
+    runId: config.runId,
+    kind: 'gan',
+    envId: ganEnvId(config.category),
+    agent: GAN_AGENT,
+    preset: config.preset,
+    seed: config.seed,
+    steps: config.iterations,
+    episodes: null,
+    numEnvs: 1,
+    backend: config.backend.backend,
+    fps: GAN_FPS,
+    runDir: path.resolve(runDir),
+    startStep,
+    hyperparameters: {
+      ...(JSON.parse(JSON.stringify(rest)) as Record<string, unknown>),
+      generator: describeNet(generator),
+      discriminator: describeNet(discriminator),
+      category: config.category,
+      images: config.data.count,
+      data: config.data.source,
+    },
   };
 }
