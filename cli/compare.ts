@@ -10,6 +10,7 @@ import { integer } from './args.js';
 import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRuns, parseGroupBy, resolveRunDirs, withLeftOut, type CompareOptions, type LeftOutRun } from '../analysis/compare.js';
 import { renderPng, renderSvg } from '../lab/plot.js';
 import { runStamp } from '../lab/run_store.js';
+import { experimentRunGroups } from '../sweep/experiment_files.js';
 
 function probability(value: string): number {
   const n = Number(value);
@@ -56,12 +57,21 @@ export function defaultCompareDir(dirs: readonly string[]): string {
   return path.join(path.dirname(dirs[0]!), `compare-${runStamp()}`);
 }
 
-/** The command's work without the process around it: returns what it prints and the files it wrote. */
-export function runCompare(paths: string[], opts: CompareCliOptions): CompareCommandResult {
-  const dirs = resolveRunDirs(paths);
+/**
+ * The command's work without the process around it: returns what it prints and the files it wrote. An experiment
+ * directory (lab sweep) stands for its runs, grouped by trial unless --group-by says otherwise.
+ */
+export function runCompare(paths: string[], opts: CompareCliOptions & { groupByGiven?: boolean }): CompareCommandResult {
+  const experiments = experimentRunGroups(paths);
+  if (experiments.trialOf.size > 0 && !opts.groupByGiven) opts = { ...opts, groupBy: 'trial' };
+  const dirs = resolveRunDirs(experiments.paths);
   if (dirs.length < 2) throw new Error(`lab compare needs at least 2 runs, got ${dirs.length} (${dirs.map(shownDir).join(', ')}); for the learning curves of one run: lab plot ${dirs.map(shownDir).join(' ')}`);
   // A run that cannot be compared (damaged files, no score yet) is left out with its reason; the rest go on.
   const { runs, leftOut } = loadRuns(dirs, shownDir);
+  for (const r of runs) {
+    const trial = experiments.trialOf.get(r.dir);
+    if (trial !== undefined) r.trial = trial;
+  }
   if (runs.length < 2) {
     const why = leftOut.map((r) => r.message).join('; ');
     throw new Error(`lab compare needs at least 2 usable runs, got ${runs.length} of ${dirs.length}: ${why}${runs.length === 1 ? `; for the learning curves of one run: lab plot ${shownDir(runs[0]!.dir)}` : ''}`);
@@ -94,8 +104,8 @@ export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
     .description('compare groups of runs of one kind (an agent over several seeds): IQM and mean of final scores (RL: evaluation returns; GAN: losses; AlphaZero-lite: win rates) with stratified-bootstrap 95% CIs, probability of improvement, learning curves as PNG and SVG (one run: lab plot)')
-    .argument('<runDirs...>', 'run directories, or directories holding run directories (e.g. runs/)')
-    .option('--group-by <key>', 'how runs are grouped: agent-preset (e.g. dqn/zoo), agent, preset, env or hyper:<name>', groupByOption, DEFAULT_COMPARE_OPTIONS.groupBy)
+    .argument('<runDirs...>', 'run directories, directories holding run directories (e.g. runs/), or experiment directories (lab sweep)')
+    .option('--group-by <key>', 'how runs are grouped: agent-preset (e.g. dqn/zoo), agent, preset, env, trial (the default for experiment directories) or hyper:<name>', groupByOption, DEFAULT_COMPARE_OPTIONS.groupBy)
     .option('--reps <n>', 'bootstrap resamples per interval', integer(1), DEFAULT_COMPARE_OPTIONS.reps)
     .option('--seed <n>', 'seed of the bootstrap resampling', integer(0), DEFAULT_COMPARE_OPTIONS.seed)
     .option('--confidence <p>', 'confidence level of the intervals', probability, DEFAULT_COMPARE_OPTIONS.confidence)
@@ -105,8 +115,8 @@ export function registerCompareCommand(program: Command): void {
     .option('--out <dir>', 'directory for compare.png and compare.svg (default: compare-<time> in the folder holding the runs, e.g. runs/compare-<time>)')
     .option('--no-plot', 'do not write the learning-curve images')
     .option('--json', 'print JSON (groups, scores, estimates, intervals, curves, pairs, notes)')
-    .action((paths: string[], opts: CompareCliOptions) => {
-      const r = runCompare(paths, opts);
+    .action((paths: string[], opts: CompareCliOptions, command: Command) => {
+      const r = runCompare(paths, { ...opts, groupByGiven: command.getOptionValueSource('groupBy') === 'cli' });
       for (const run of r.leftOut) process.stderr.write(`lab: warning: ${run.message} — left out of the comparison\n`);
       console.log(r.text);
     });

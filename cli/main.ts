@@ -12,11 +12,13 @@ import { registerEvalCommand } from './eval.js';
 import { registerWatchCommand } from './watch.js';
 import { registerMatchCommands } from './match.js';
 import { registerGoCommands } from './go.js';
+import { registerWorkerCommand } from './worker.js';
 import { registerCompareCommand } from './compare.js';
 import { registerPlotCommand } from './plot.js';
 import { registerReplayCommands } from './replay.js';
 import { registerGanCommands } from './gan.js';
 import { registerGanEvalCommands } from './gan_eval.js';
+import { registerSweepCommand } from './sweep.js';
 
 
 export function buildCli(): Command {
@@ -40,6 +42,8 @@ export function buildCli(): Command {
   registerGanCommands(program);
   registerGanEvalCommands(program);
   registerGoCommands(program);
+  registerWorkerCommand(program);
+  registerSweepCommand(program);
   return program;
 }
 

@@ -4,7 +4,8 @@
  * share them through protocol/protocol.ts.
  */
 
-export type GroupBy = 'agent-preset' | 'agent' | 'preset' | 'env' | `hyper:${string}`;
+/** `trial`: the runs of one trial of an experiment (`lab compare <expDir>`), each group labelled by its params. */
+export type GroupBy = 'agent-preset' | 'agent' | 'preset' | 'env' | 'trial' | `hyper:${string}`;
 
 export interface CompareOptions {
   groupBy: GroupBy;

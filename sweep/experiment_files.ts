@@ -180,6 +180,59 @@ export function appendTrialRecord(expDir: string, record: TrialRecord): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Names for people
+
+/** A hyperparameter value for people: numbers to 4 significant digits. */
+export function formatParam(v: ParamValue): string {
+  if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** `learningRate=0.001234 nSteps=16`. */
+export function formatParams(params: Params): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${formatParam(v)}`)
+    .join(' ');
+}
+
+/** A trial named by its number (padded to `width` digits, so names sort by number) and its params. */
+export function trialLabel(trial: number, params: Params, width = 1): string {
+  const p = formatParams(params);
+  return `t${String(trial).padStart(width, '0')}${p ? ` ${p}` : ''}`;
+}
+
+/**
+ * For `lab compare`: each experiment directory among `paths` replaced by its run directories (those with a
+ * config.json), and every such run's trial label (trialLabel) by its absolute directory. Other paths pass as
+ * they are.
+ */
+export function experimentRunGroups(paths: readonly string[]): { paths: string[]; trialOf: Map<string, string> } {
+  const out: string[] = [];
+  const trialOf = new Map<string, string>();
+  for (const p of paths) {
+    if (!isExperimentDir(p)) {
+      out.push(p);
+      continue;
+    }
+    const { dir, meta, records, running } = readExperiment(p);
+    const params = new Map<number, Params>([...running.map((t) => [t.trial, t.params] as const), ...records.map((r) => [r.trial, r.params] as const)]);
+    const width = String(Math.max(0, ...params.keys())).length;
+    const runsDir = path.join(dir, RUNS_DIR);
+    const runDirs = (fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : [])
+      .sort()
+      .map((name) => ({ name, ids: parseTrialRunId(meta.id, name) }))
+      .filter((r) => r.ids !== null && fs.existsSync(path.join(runsDir, r.name, 'config.json')));
+    if (runDirs.length === 0) throw new Error(`${p}: the experiment has no runs yet`);
+    for (const r of runDirs) {
+      const runDir = path.join(runsDir, r.name);
+      out.push(runDir);
+      trialOf.set(runDir, trialLabel(r.ids!.trial, params.get(r.ids!.trial) ?? {}, width));
+    }
+  }
+  return { paths: out, trialOf };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Checked reading
 
 const paramValue: Check<ParamValue> = (v, p) => {
