@@ -55,10 +55,11 @@ type Obj = Record<string, unknown>;
 
 /** Parses YAML (or JSON, which is YAML) text into a validated, normalised spec. */
 export function parseSpec(text: string, file: string): ExperimentSpec {
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
-    const at = problem.linePos?.[0];
+    const at = problem.pos ? lineCounter.linePos(problem.pos[0]) : undefined;
     const where = at ? ` at line ${at.line}, column ${at.col}` : '';
     // The yaml package's messages carry their own position after the first line; one line is kept.
     const what = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');

@@ -294,39 +294,67 @@ export function logNormalMass(a: number, b: number): number {
   return Math.log1p(-(left + right));
 }
 
+/** log Φ(z). */
+export function logNormalCdf(z: number): number {
+  if (z === Infinity) return 0;
+  if (z === -Infinity) return -Infinity;
+  return z >= 0 ? Math.log1p(-Math.exp(logUpperTail(z))) : logUpperTail(-z);
+}
+
+const ACKLAM_A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const ACKLAM_B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+const ACKLAM_C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const ACKLAM_D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+const ACKLAM_P_LOW = 0.02425;
+
+/** Acklam's lower-tail form, from log p (so that p may be far below the smallest double). */
+function lowerTailQuantile(logP: number): number {
+  const c = ACKLAM_C;
+  const d = ACKLAM_D;
+  const r = Math.sqrt(-2 * logP);
+  return (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
+}
+
 /**
- * Φ⁻¹(p) for 0 < p < 1: Acklam's rational approximation (relative error below 1.15e-9), its lower-tail form used
- * for p < 0.02425 and by symmetry for p > 1 − 0.02425.
+ * Φ⁻¹(p) for 0 < p < 1: Acklam's rational approximation (relative error below 1.15e-9), its lower-tail form for
+ * p < 0.02425 and by symmetry for p > 1 − 0.02425.
  */
 export function normalQuantile(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) => {
-    const r = Math.sqrt(-2 * Math.log(q));
-    return (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
-  };
-  const pLow = 0.02425;
-  if (p < pLow) return tail(p);
-  if (p > 1 - pLow) return -tail(1 - p);
+  if (p < ACKLAM_P_LOW) return lowerTailQuantile(Math.log(p));
+  if (p > 1 - ACKLAM_P_LOW) return -lowerTailQuantile(Math.log1p(-p));
+  const a = ACKLAM_A;
+  const b = ACKLAM_B;
   const q = p - 0.5;
   const r = q * q;
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
+/** Φ⁻¹ of exp(logP): in the far lower tail from log p, refined by Newton steps on log Φ (the approximation is fitted for p ≥ 1e-300). */
+export function normalQuantileFromLog(logP: number): number {
+  if (logP >= Math.log(ACKLAM_P_LOW)) return normalQuantile(Math.exp(logP));
+  let z = lowerTailQuantile(logP);
+  if (logP < -600) {
+    for (let i = 0; i < 3; i++) {
+      const lc = logNormalCdf(z);
+      // d/dz log Φ(z) = φ(z)/Φ(z)
+      z -= (lc - logP) / Math.exp(-0.5 * z * z - LOG_SQRT_2PI - lc);
+    }
+  }
+  return z;
+}
+
 /**
- * The u-quantile (0 ≤ u < 1) of a standard normal truncated to [a, b]. A range in a tail is mirrored into the
- * lower tail, where the CDF's small values keep their precision.
+ * The u-quantile (0 ≤ u ≤ 1) of a standard normal truncated to [a, b], computed from log Φ so that ranges deep in
+ * a tail keep their precision (a range in the upper tail is mirrored into the lower one).
  */
 export function truncatedNormalQuantile(a: number, b: number, u: number): number {
   if (!(b > a)) return a;
   if (a >= 0) return -truncatedNormalQuantile(-b, -a, 1 - u);
-  // now a < 0: Φ(a) is a small number held precisely
-  const pa = normalCdf(a);
-  const pb = normalCdf(b);
-  const p = pa + u * (pb - pa);
-  return Math.min(b, Math.max(a, normalQuantile(p)));
+  const la = logNormalCdf(a);
+  const lb = logNormalCdf(b);
+  // log(Φ(a) + u·(Φ(b) − Φ(a))) = log((1 − u)·Φ(a) + u·Φ(b))
+  const terms = [u < 1 ? la + Math.log1p(-u) : -Infinity, u > 0 ? lb + Math.log(u) : -Infinity];
+  return Math.min(b, Math.max(a, normalQuantileFromLog(logSumExp(terms))));
 }
