@@ -1,0 +1,268 @@
+/**
+ * Running one trial × seed (sweep/run_job.ts executeRunJob) in this process and in local worker processes
+ * (sweep/local_pool.ts): the same job gives the same numbers everywhere, a run killed mid-way resumes to the
+ * same result, the pruner stops a run at its first evaluation past the warm-up, a failing job fails alone, the
+ * pool keeps to its size, and its workers leave with their parent.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunJob, RunJobResult } from '../protocol/experiments.js';
+import { LAB_VERSION } from '../lab/version.js';
+import { readRunMetrics } from '../lab/run_files.js';
+import { RunStore } from '../lab/run_store.js';
+import { executeRunJob, RunStoppedError } from '../sweep/run_job.js';
+import { LocalPool } from '../sweep/local_pool.js';
+import { LocalDispatcher } from '../sweep/dispatcher.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-sweep-exec-'));
+const pools: LocalPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function pool(workers: number): LocalPool {
+  const p = new LocalPool({ workers });
+  pools.push(p);
+  return p;
+}
+
+/** A tiny A2C CartPole run: 3000 steps, an evaluation every 1000, a checkpoint every 300. */
+function job(runId: string, overrides: Partial<RunJob> = {}): RunJob {
+  return {
+    experimentId: 'exec-test',
+    labVersion: LAB_VERSION,
+    trial: 0,
+    seed: 3,
+    runId,
+    run: { kind: 'rl', env: 'CartPole-v1', agent: 'a2c', steps: 3000, evalEvery: 1000, evalEpisodes: 3 },
+    params: { learningRate: 0.002, nSteps: 8 },
+    objective: { metric: 'eval', reduce: 'iqm-last', direction: 'maximize' },
+    prune: null,
+    ...overrides,
+  };
+}
+
+/** metrics.jsonl without what depends on the clock: the numbers a run computes. */
+function numbers(runDir: string): unknown[] {
+  return readRunMetrics(runDir).map((e) => {
+    const { time: _time, seconds: _seconds, sps: _sps, ...rest } = e as unknown as Record<string, unknown>;
+    return rest;
+  });
+}
+
+function dirOf(runsDir: string, r: RunJobResult): string {
+  return path.join(runsDir, r.runId);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// The uninterrupted reference run, in this process (shared by the determinism and resume tests).
+const reference = (() => {
+  const runsDir = path.join(tmp, 'in-process');
+  let result: Promise<RunJobResult> | null = null;
+  return { runsDir, get: () => (result ??= executeRunJob(job('same'), runsDir)) };
+})();
+
+describe('executeRunJob and LocalPool', () => {
+  it('the same job gives the same numbers in this process, in a fresh worker and in a worker that ran another job first', async () => {
+    const inProcess = await reference.get();
+    expect(inProcess.state).toBe('done');
+    expect(inProcess.curve.map((p) => p.step)).toEqual([1000, 2000, 3000]);
+    expect(inProcess.value).toBe(inProcess.curve.at(-1)!.value);
+
+    const p = pool(1);
+    const freshDir = path.join(tmp, 'fresh');
+    const fresh = await p.run(job('same'), freshDir);
+    // The same worker now trains something else, then the job again.
+    const other = await p.run(job('other', { seed: 11, params: { learningRate: 0.007, nSteps: 5 } }), path.join(tmp, 'warm'));
+    const warm = await p.run(job('same'), path.join(tmp, 'warm'));
+    expect(p.stats()).toHaveLength(1);
+    expect(p.stats()[0]!.runs).toBe(3);
+
+    expect(other.state).toBe('done');
+    expect(other.curve).not.toEqual(inProcess.curve);
+    for (const r of [fresh, warm]) {
+      expect(r.state).toBe('done');
+      expect(r.curve).toEqual(inProcess.curve);
+      expect(r.value).toBe(inProcess.value);
+    }
+    const expected = numbers(dirOf(reference.runsDir, inProcess));
+    expect(expected.filter((e) => (e as { type: string }).type === 'update').length).toBeGreaterThan(0);
+    expect(numbers(dirOf(freshDir, fresh))).toEqual(expected);
+    expect(numbers(dirOf(path.join(tmp, 'warm'), warm))).toEqual(expected);
+    // Evaluation replay logs are kept, training episodes are not.
+    const replays = fs.readdirSync(path.join(dirOf(freshDir, fresh), 'replays'));
+    expect(replays.length).toBe(9);
+    expect(replays.every((f) => f.startsWith('eval-'))).toBe(true);
+  });
+
+  it('a worker killed (kill -9) after its first checkpoint: the job rejects, and executeRunJob resumes to the uninterrupted result', async () => {
+    const ref = await reference.get();
+    const p = pool(1);
+    const runsDir = path.join(tmp, 'killed');
+    let killedAt: number | null = null;
+    const run = p.run(job('same'), runsDir, {
+      onCheckpoint: (runDir) => {
+        if (killedAt !== null) return;
+        killedAt = RunStore.open(runDir).latestCheckpoint()!.at;
+        process.kill(p.stats()[0]!.pid, 'SIGKILL');
+      },
+    });
+    await expect(run).rejects.toThrow(/worker process \d+ was killed \(SIGKILL\) while running same/);
+    // The first checkpoint comes after a tenth of the run (300 steps, passed by a vector step of the A2C envs).
+    expect(killedAt).toBeGreaterThanOrEqual(300);
+    expect(killedAt).toBeLessThan(3000);
+    const runDir = path.join(runsDir, 'same');
+    const createdAt = RunStore.open(runDir).config().createdAt;
+    const beforeResume = RunStore.open(runDir).latestCheckpoint()!.at;
+    expect(beforeResume).toBeLessThan(3000);
+
+    const resumed = await executeRunJob(job('same'), runsDir);
+    expect(resumed.state).toBe('done');
+    expect(resumed.curve).toEqual(ref.curve);
+    expect(resumed.value).toBe(ref.value);
+    expect(numbers(runDir)).toEqual(numbers(dirOf(reference.runsDir, ref)));
+    // Resumed, not started again.
+    expect(RunStore.open(runDir).config().createdAt).toBe(createdAt);
+    // The pool lives on with a fresh process.
+    const next = await p.run(job('after-crash', { run: { ...job('x').run, steps: 500, evalEvery: 500 } }), runsDir);
+    expect(next.state).toBe('done');
+    expect(p.stats()).toHaveLength(2);
+  });
+
+  it('a job whose thresholds it cannot meet is pruned at its first evaluation at or past the warm-up, with a checkpoint there', async () => {
+    const runsDir = path.join(tmp, 'pruned');
+    const pruning = job('pruned', { prune: { warmupSteps: 1500, thresholds: [{ step: 0, value: 1e9 }] } });
+    const r = await executeRunJob(pruning, runsDir);
+    expect(r.state).toBe('pruned');
+    expect(r.prunedAt).toBe(2000);
+    expect(r.curve.map((p) => p.step)).toEqual([1000, 2000]);
+    expect(r.value).toBe(r.curve.at(-1)!.value);
+    const runDir = path.join(runsDir, 'pruned');
+    expect(RunStore.open(runDir).latestCheckpoint()!.at).toBe(2000);
+    // Asked again (a resumed sweep): the run is already pruned, nothing trains.
+    const size = fs.statSync(path.join(runDir, 'metrics.jsonl')).size;
+    const again = await executeRunJob(pruning, runsDir);
+    expect({ ...again, seconds: 0 }).toEqual({ ...r, seconds: 0 });
+    expect(fs.statSync(path.join(runDir, 'metrics.jsonl')).size).toBe(size);
+  });
+
+  it('a failing job fails alone with a one-line error; the same worker then runs the next job', async () => {
+    const p = pool(1);
+    const runsDir = path.join(tmp, 'failing');
+    const bad = await p.run(job('bad-env', { run: { ...job('x').run, env: 'CartPoel-v1' } }), runsDir);
+    expect(bad.state).toBe('failed');
+    expect(bad.error).toMatch(/^unknown environment id 'CartPoel-v1'\. Did you mean 'CartPole-v1'\?/);
+    expect(bad.error).not.toContain('\n');
+    expect(bad.value).toBeNull();
+    const badParam = await p.run(job('bad-param', { params: { learningRat: 0.1 } }), runsDir);
+    expect(badParam.state).toBe('failed');
+    expect(badParam.error).toMatch(/learningRat/);
+    const good = await p.run(job('good', { run: { ...job('x').run, steps: 500, evalEvery: 500 } }), runsDir);
+    expect(good.state).toBe('done');
+    expect(p.stats()).toHaveLength(1);
+    expect(p.stats()[0]!.runs).toBe(3);
+    // A job of another lab version is refused, not failed.
+    await expect(p.run(job('old', { labVersion: '0.0.1' }), runsDir)).rejects.toThrow(/comes from lab 0\.0\.1, this is lab/);
+  });
+
+  it('a pool of 2 workers runs 4 jobs, at most 2 at once, through a LocalDispatcher', async () => {
+    const runsDir = path.join(tmp, 'parallel');
+    let running = 0;
+    let most = 0;
+    const seen: string[] = [];
+    const dispatcher = new LocalDispatcher(pool(2), runsDir, (j) => ({
+      onStart: () => {
+        running++;
+        most = Math.max(most, running);
+        seen.push(j.runId);
+      },
+    }));
+    expect(dispatcher.slots).toBe(2);
+    const jobs = [1, 2, 3, 4].map((seed) => job(`par-s${seed}`, { seed, run: { ...job('x').run, steps: 1000, evalEvery: 500 } }));
+    const results = await Promise.all(
+      jobs.map((j) =>
+        dispatcher.run(j).then((r) => {
+          running--;
+          return r;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.state)).toEqual(['done', 'done', 'done', 'done']);
+    expect(results.map((r) => r.runId)).toEqual(jobs.map((j) => j.runId));
+    expect(most).toBe(2);
+    expect(seen.sort()).toEqual(jobs.map((j) => j.runId).sort());
+    for (const r of results) expect(fs.existsSync(path.join(runsDir, r.runId, 'policy', 'model.json'))).toBe(true);
+    await dispatcher.close();
+    // Closed: nothing more starts.
+    await expect(dispatcher.run(job('late'))).rejects.toBeInstanceOf(RunStoppedError);
+  });
+
+  it('close() stops a running job with a checkpoint (RunStoppedError) and ends the worker processes', async () => {
+    const p = new LocalPool({ workers: 1 });
+    const runsDir = path.join(tmp, 'closed');
+    const long = job('closing', { run: { ...job('x').run, steps: 20_000, evalEvery: 5000 } });
+    let closing: Promise<void> | null = null;
+    const run = p.run(long, runsDir, { onCheckpoint: () => void (closing ??= p.close()) });
+    const error = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await closing;
+    expect(error).toBeInstanceOf(RunStoppedError);
+    const at = (error as RunStoppedError).at!;
+    expect(at).toBeGreaterThanOrEqual(2000);
+    expect(at).toBeLessThan(20_000);
+    expect(RunStore.open(path.join(runsDir, 'closing')).latestCheckpoint()!.at).toBe(at);
+    expect(p.stats().every((s) => !alive(s.pid))).toBe(true);
+  });
+
+  it('worker processes exit by themselves when their parent is killed (kill -9) mid-run', async () => {
+    const runsDir = path.join(tmp, 'orphan');
+    const script = path.join(tmp, 'parent.mts');
+    const poolModule = new URL('../sweep/local_pool.ts', import.meta.url).href;
+    fs.writeFileSync(
+      script,
+      `import { LocalPool } from ${JSON.stringify(poolModule)};\n` +
+        `const pool = new LocalPool({ workers: 1 });\n` +
+        `pool.run(${JSON.stringify(job('orphaned', { run: { ...job('x').run, steps: 50_000, evalEvery: 0 } }))}, ${JSON.stringify(runsDir)}, {\n` +
+        `  onCheckpoint: () => console.log('worker ' + pool.stats()[0].pid),\n` +
+        `});\n`,
+    );
+    const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((resolve, reject) => {
+      parent.stdout.on('data', (d: Buffer) => {
+        const m = /worker (\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      parent.on('exit', (code) => reject(new Error(`the parent exited (${code}) before its worker checkpointed`)));
+    });
+    expect(alive(pid)).toBe(true);
+    parent.kill('SIGKILL');
+    await until(`worker ${pid} to exit`, () => !alive(pid));
+    // What it left is a consistent run directory: its newest checkpoint resumes.
+    const runDir = path.join(runsDir, 'orphaned');
+    const at = RunStore.open(runDir).latestCheckpoint()!.at;
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(50_000);
+  });
+});
