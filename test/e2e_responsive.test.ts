@@ -73,7 +73,7 @@ describe.skipIf(skipBrowserTests)('the viewer at phone and laptop sizes', () => 
     const l = (await page.evaluate(LAYOUT)) as Layout;
     expect(l.innerWidth).toBe(width);
     expect(l.scrollWidth, `${what} at ${width}: the page scrolls sideways`).toBeLessThanOrEqual(l.innerWidth);
-    expect(l.tabs.length).toBe(4);
+    expect(l.tabs.length).toBe(5);
     for (const t of l.tabs) {
       expect(t.width).toBeGreaterThan(0);
       expect(t.left, `${what} at ${width}: a tab starts off-screen`).toBeGreaterThanOrEqual(0);

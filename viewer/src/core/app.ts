@@ -13,6 +13,7 @@ import { GoPage } from '../pages/go.js';
 import { LivePage } from '../pages/live.js';
 import { ReplayPlayerPage } from '../pages/player.js';
 import { ReplaysPage } from '../pages/replays.js';
+import { ExperimentsPage } from '../views/experiments.js';
 import { h, icon, setText } from '../ui/dom.js';
 
 /** A page other than Live. */
@@ -29,9 +30,11 @@ const NAV_ICONS = {
   compare: ['M4 19V9', 'M10 19V5', 'M16 19v-7', 'M20 19H3'],
   // A stone on an intersection.
   go: ['M12 3v4.5', 'M12 16.5V21', 'M3 12h4.5', 'M16.5 12H21', 'M7.5 12a4.5 4.5 0 1 0 9 0a4.5 4.5 0 1 0 -9 0'],
+  // Trials scattered under a best-so-far line.
+  experiments: ['M4 20h16', 'M4 16l5-5 4 2 6-7', 'M7 18.5v.01', 'M12 17v.01', 'M17 15v.01'],
 };
 
-const PAGE_TITLES: Record<Exclude<Section, 'live'>, string> = { replays: 'Replays', compare: 'Compare', go: 'Play Go' };
+const PAGE_TITLES: Record<Exclude<Section, 'live'>, string> = { replays: 'Replays', compare: 'Compare', go: 'Play Go', experiments: 'Experiments' };
 
 export class App {
   private readonly conn = new LabConnection();
@@ -43,12 +46,12 @@ export class App {
   private page: Page | null = null;
   private pageName: Route['page'] | null = null;
   /** The last route of each section: the tabs lead back to it. */
-  private readonly lastHash: Record<Section, string> = { live: '#/live', replays: '#/replays', compare: '#/compare', go: '#/go' };
+  private readonly lastHash: Record<Section, string> = { live: '#/live', replays: '#/replays', compare: '#/compare', go: '#/go', experiments: '#/experiments' };
 
   constructor(root: HTMLElement) {
     const tab = (section: Section, label: string) =>
       h('a', { class: 'nav-tab', testid: `nav-${section}`, attrs: { href: this.lastHash[section] } }, icon(NAV_ICONS[section], 'icon nav-icon'), h('span', { text: label }));
-    this.nav = { live: tab('live', 'Live'), replays: tab('replays', 'Replays'), compare: tab('compare', 'Compare'), go: tab('go', 'Go') };
+    this.nav = { live: tab('live', 'Live'), replays: tab('replays', 'Replays'), compare: tab('compare', 'Compare'), go: tab('go', 'Go'), experiments: tab('experiments', 'Experiments') };
     this.connDot = h('span', { class: 'conn-dot' });
     this.connText = h('span', { class: 'conn-text', text: 'connecting' });
     const topbar = h(
@@ -60,7 +63,7 @@ export class App {
         h('div', { class: 'logo', attrs: { 'aria-hidden': 'true' } }),
         h('div', { class: 'brand-text' }, h('div', { class: 'brand-name', text: 'RL Lab' }), h('div', { class: 'brand-sub', text: 'training viewer' })),
       ),
-      h('nav', { class: 'nav', attrs: { 'aria-label': 'Pages' } }, this.nav.live, this.nav.replays, this.nav.compare, this.nav.go),
+      h('nav', { class: 'nav', attrs: { 'aria-label': 'Pages' } }, this.nav.live, this.nav.replays, this.nav.compare, this.nav.go, this.nav.experiments),
       h('div', { class: 'conn', title: 'Connection to the lab server' }, this.connDot, this.connText),
     );
     this.body = h('div', { class: 'shell-body' });
@@ -82,8 +85,8 @@ export class App {
       else a.removeAttribute('aria-current');
     }
     // The Replays tab leads back to the list (with its filters), not to a player; the Go tab to its settings.
-    if (route.page === 'replays' || route.page === 'compare' || route.page === 'go') this.lastHash[route.page] = formatRoute(route);
-    for (const s of ['replays', 'compare', 'go'] as const) this.nav[s].setAttribute('href', this.lastHash[s]);
+    if (route.page === 'replays' || route.page === 'compare' || route.page === 'go' || route.page === 'experiments') this.lastHash[route.page] = formatRoute(route);
+    for (const s of ['replays', 'compare', 'go', 'experiments'] as const) this.nav[s].setAttribute('href', this.lastHash[s]);
   }
 
   private connectionChanged(state: ConnectionState): void {
@@ -122,6 +125,8 @@ export class App {
         return new ComparePage(route);
       case 'go':
         return new GoPage(route, this.conn);
+      case 'experiments':
+        return new ExperimentsPage(route, this.conn);
     }
   }
 

@@ -8,6 +8,7 @@
  *                                                     Two replay logs on one shared timeline
  *   #/compare?runs=<id>,<id>,…&groupBy=…&curve=…      Compare: learning curves and scores of runs
  *   #/go?size=7&opponent=mcts&color=black&sims=2000   Play Go against an agent (the settings of a new game)
+ *   #/experiments/<id>                                Experiments: one experiment's trials (the list without an id)
  *
  * Run ids never contain '/' (RUN_ID_PATTERN), so `<runId>/<name>` splits unambiguously.
  */
@@ -46,15 +47,16 @@ export type Route =
   | { page: 'replay'; ref: ReplayRef; step: number | null }
   | { page: 'side-by-side'; a: ReplayRef; b: ReplayRef; step: number | null }
   | { page: 'compare'; params: CompareParams }
-  | { page: 'go'; settings: GoSettings };
+  | { page: 'go'; settings: GoSettings }
+  | { page: 'experiments'; id: string | null };
 
 export type PageName = Route['page'];
 
-export type Section = 'live' | 'replays' | 'compare' | 'go';
+export type Section = 'live' | 'replays' | 'compare' | 'go' | 'experiments';
 
 /** The navigation tab a page belongs to. */
 export function sectionOf(page: PageName): Section {
-  return page === 'live' ? 'live' : page === 'compare' ? 'compare' : page === 'go' ? 'go' : 'replays';
+  return page === 'live' || page === 'compare' || page === 'go' || page === 'experiments' ? page : 'replays';
 }
 
 const GROUP_BYS: readonly CompareGroupBy[] = ['agent-preset', 'agent', 'preset', 'env'];
@@ -159,6 +161,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'go', settings: parseGoSettings(q) };
     case 'live':
       return { page: 'live', runId: rest[0] || null };
+    case 'experiments':
+      return { page: 'experiments', id: rest[0] || null };
     default:
       return { page: 'live', runId: null };
   }
@@ -196,5 +200,7 @@ export function formatRoute(route: Route): string {
     }
     case 'go':
       return `#/go${formatQuery(goQueryEntries(route.settings))}`;
+    case 'experiments':
+      return route.id ? `#/experiments/${encodeURIComponent(route.id)}` : '#/experiments';
   }
 }
