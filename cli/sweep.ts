@@ -52,9 +52,19 @@ function shellWord(word: string): string {
   return /^[A-Za-z0-9_.,:=/+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `key=value` of a --set / --kw option, the value as keyValue (cli/args.ts) parses it back. */
+/** Whether keyValue (cli/args.ts) keeps `text` as the string it is (it parses what JSON can parse). */
+function staysString(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** `key=value` of a --set / --kw option, written so that keyValue parses it back to `value`. */
 function setArg(key: string, value: unknown): string {
-  const text = typeof value === 'string' && !/^[\s\d[{"tfn-]/.test(value) ? value : JSON.stringify(value);
+  const text = typeof value === 'string' && staysString(value) ? value : JSON.stringify(value);
   return shellWord(`${key}=${text}`);
 }
 
@@ -84,10 +94,10 @@ export function trainCommand(run: RunTemplate, params: Params, seed: number): st
 }
 
 /** One line per finished trial: its number, params, objective, state, and the best so far. */
-export function trialLine(record: TrialRecord, best: TrialRecord | null, finished: number, budget: number | null): string {
+export function trialLine(record: TrialRecord, best: TrialRecord | null, finished: number, budget: number | null, metric: string): string {
   const count = budget === null ? `${finished}` : `${finished}/${budget}`;
   const bestText = best ? `best: trial ${best.trial} (${formatObjective(best.objective, null)})` : 'best: none yet';
-  const failed = record.state === 'failed' ? ` (${record.seeds.find((s) => s.error)?.error ?? 'every seed failed'})` : '';
+  const failed = record.state === 'failed' ? ` (${record.seeds.find((s) => s.error)?.error ?? 'every seed failed'})` : record.objective === null ? ` (no run has a value of ${metric})` : '';
   const pruned = record.state === 'pruned' ? ` at ${Math.min(...record.seeds.filter((s) => s.prunedAt !== undefined).map((s) => s.prunedAt!))}` : '';
   return `trial ${record.trial} [${count}] ${formatParams(record.params)} | objective ${formatObjective(record.objective, record.interval)} | ${record.state}${pruned}${failed} | ${bestText}`;
 }
@@ -266,7 +276,7 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
     if (e.type === 'trial-start') running.add(e.trial);
     if (e.type === 'trial-end') {
       running.delete(e.record.trial);
-      progress.line(trialLine(e.record, e.best, e.finished, e.budget));
+      progress.line(trialLine(e.record, e.best, e.finished, e.budget, spec.objective.metric));
     }
     // The in-place line of running trials on a terminal only: in a log, the trial lines say it all.
     if (progress.tty && (e.type === 'trial-start' || e.type === 'trial-end')) {
