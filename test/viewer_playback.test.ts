@@ -1,7 +1,7 @@
 /** Viewer playback model: episode splitting, the bounded buffer, live following and the playback speeds. */
 import { describe, expect, it } from 'vitest';
 import type { StepFrame } from '../protocol/protocol.js';
-import { FrameBuffer, parseSpeed, Player, SPEEDS, startsEpisode } from '../viewer/src/model/playback.js';
+import { EpisodeLoop, FrameBuffer, parseSpeed, Player, SPEEDS, startsEpisode } from '../viewer/src/model/playback.js';
 
 let clock = 1_000_000;
 
@@ -197,5 +197,85 @@ describe('Player', () => {
     expect(p.buffer.size).toBeLessThanOrEqual(300);
     // Frames before the position may go; the position itself and what follows stay.
     expect(p.buffer.episodes[0]!.trimmed).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('EpisodeLoop: recorded episodes round and round through the player', () => {
+  /** A replay's step frames (as replayStepFrames makes them: episodeStep from 0, t = 0). */
+  const recorded = (n: number, length: number): StepFrame[] =>
+    Array.from({ length: length + 1 }, (_, k) => ({ step: k, episode: n, episodeStep: k, action: 0, reward: k > 0 ? 1 : 0, episodeReturn: k, terminated: k === length, truncated: false, t: 0, frame: null }));
+
+  it('plays each episode to its end, waits the gap, then the next, and back to the first', () => {
+    const player = new Player(new FrameBuffer(1000), { endHoldMs: 100 });
+    player.fps = 10; // 100 ms a frame
+    const loop = new EpisodeLoop([
+      { frames: recorded(0, 3), tag: 'best' },
+      { frames: recorded(1, 2), tag: 'latest' },
+    ], 500);
+    loop.start(player);
+    expect(player.speed).toBe(1);
+    const seen: string[] = [];
+    for (let t = 0; t < 8000; t += 50) {
+      loop.tick(player, 50);
+      const f = player.tick(50);
+      const tag = loop.current(player);
+      const key = `${tag}:${f!.episodeStep}`;
+      if (seen.at(-1) !== key) seen.push(key);
+    }
+    // best: 0..3, latest: 0..2, best again…
+    expect(seen.slice(0, 9)).toEqual(['best:0', 'best:1', 'best:2', 'best:3', 'latest:0', 'latest:1', 'latest:2', 'best:0', 'best:1']);
+    expect(loop.position(player)).toMatchObject({ count: 2 });
+  });
+
+  it('holds the final frame for the gap before the next episode (play time only: pausing stops the clock)', () => {
+    const player = new Player(new FrameBuffer(1000), { endHoldMs: 0 });
+    player.fps = 1000;
+    const loop = new EpisodeLoop([{ frames: recorded(0, 2), tag: 'only' }], 400);
+    loop.start(player);
+    for (let i = 0; i < 5; i++) {
+      loop.tick(player, 10);
+      player.tick(10);
+    }
+    expect(player.current()!.episodeStep).toBe(2); // at the end since the first tick: 40 ms of the gap gone
+    player.setPaused(true);
+    for (let i = 0; i < 100; i++) loop.tick(player, 10); // a second paused: no next episode
+    expect(player.buffer.episodes).toHaveLength(1);
+    player.setPaused(false);
+    for (let i = 0; i < 35; i++) loop.tick(player, 10); // 390 ms
+    expect(player.buffer.episodes).toHaveLength(1);
+    loop.tick(player, 10);
+    expect(player.buffer.episodes).toHaveLength(2); // the same episode again, as a new one
+    player.tick(10);
+    expect(player.current()!.episodeStep).toBe(0);
+    expect(loop.current(player)).toBe('only');
+  });
+
+  it('a single step past the end enters the next episode', () => {
+    const player = new Player(new FrameBuffer(1000));
+    const loop = new EpisodeLoop([
+      { frames: recorded(0, 1), tag: 'a' },
+      { frames: recorded(1, 1), tag: 'b' },
+    ]);
+    loop.start(player);
+    loop.stepNeedsNext(player); // not at the end yet: nothing queued
+    expect(player.step()!.episodeStep).toBe(1);
+    loop.stepNeedsNext(player);
+    expect(player.step()!.episodeStep).toBe(0);
+    expect(loop.current(player)).toBe('b');
+  });
+
+  it('keeps the buffer bounded over many rounds and refuses empty input', () => {
+    const player = new Player(new FrameBuffer(50), { endHoldMs: 0 });
+    player.fps = 1000;
+    const loop = new EpisodeLoop([{ frames: recorded(0, 20), tag: 'x' }], 0);
+    loop.start(player);
+    for (let i = 0; i < 2000; i++) {
+      loop.tick(player, 10);
+      player.tick(10);
+    }
+    expect(player.buffer.size).toBeLessThanOrEqual(50);
+    expect(loop.current(player)).toBe('x');
+    expect(() => new EpisodeLoop([])).toThrow(/no episodes/);
+    expect(() => new EpisodeLoop([{ frames: [], tag: 1 }])).toThrow(/without frames/);
   });
 });

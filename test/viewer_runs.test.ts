@@ -1,7 +1,7 @@
 /** Viewer run-list logic: ordering, the run to watch on load, the URL hash, list figures. */
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../protocol/protocol.js';
-import { agentLabel, explorationLabel, formatRunHash, headlineReturn, newRunToFollow, parseRunHash, pickAutoWatch, progressLabel, runProgress, sortRuns, statusMeta, STATUS_META } from '../viewer/src/model/runs.js';
+import { agentLabel, explorationLabel, formatRunHash, headlineReturn, isPolicyWatcher, legendStatuses, newRunToFollow, parseRunHash, pickAutoWatch, progressLabel, runProgress, sortRuns, statusMeta, STATUS_META } from '../viewer/src/model/runs.js';
 
 function run(runId: string, over: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -101,5 +101,28 @@ describe('newRunToFollow', () => {
     // Known runs, and new runs that are not training, are not followed.
     expect(newRunToFollow([stored, fresh], new Set(['old', 'cli-run']), null)).toBeNull();
     expect(newRunToFollow([stored, run('done-elsewhere', { status: 'done' })], known, null)).toBeNull();
+  });
+});
+
+describe('policy watchers and the status legend', () => {
+  it('a policy watcher shows the episodes it played, no budget (not "1G") and no progress', () => {
+    const watcher = run('w', { agent: 'dqn · greedy', steps: 1_000_000_000, step: 1_204, episodesDone: 3, status: 'running' });
+    expect(isPolicyWatcher(watcher)).toBe(true);
+    expect(isPolicyWatcher(run('a'))).toBe(false);
+    expect(progressLabel(watcher)).toBe('3 episodes · 1,204 steps');
+    expect(progressLabel({ ...watcher, episodesDone: 1 })).toBe('1 episode · 1,204 steps');
+    expect(progressLabel(watcher)).not.toMatch(/G/);
+    expect(runProgress(watcher)).toBe(0);
+    expect(runProgress({ ...watcher, status: 'done' })).toBe(0);
+  });
+
+  it('the legend explains the statuses listed, in a fixed order, unknown ones last', () => {
+    const runs = [run('a', { status: 'stored' }), run('b', { status: 'done' }), run('c', { status: 'stored' }), run('d', { status: 'running' })];
+    const legend = legendStatuses(runs);
+    expect(legend.map((e) => e.status)).toEqual(['running', 'done', 'stored']);
+    expect(legend.find((e) => e.status === 'done')!.meta).toMatchObject({ label: 'done', color: '#58a6ff' });
+    expect(legend.find((e) => e.status === 'stored')!.meta.title).toMatch(/on disk/);
+    expect(legendStatuses([...runs, run('x', { status: 'zombie' as never })]).map((e) => e.status)).toEqual(['running', 'done', 'stored', 'zombie']);
+    expect(legendStatuses([])).toEqual([]);
   });
 });

@@ -9,6 +9,9 @@
  *   1×…16×    the current episode at the env's fps × speed; at its end (after a short hold on the final
  *             frame) it jumps to the newest episode in the buffer, skipping the ones in between;
  *   paused    the same frame until play or a single step.
+ *
+ * An EpisodeLoop feeds the player recorded episodes (a finished run's evaluation replays) one after another,
+ * round and round, so that they play through the same player, controls and stage as live frames.
  */
 import type { StepFrame } from '../../../protocol/protocol.js';
 
@@ -404,5 +407,89 @@ export class Player {
     if (c.abs < ep.trimmed) c.abs = ep.trimmed;
     if (c.abs > lastAbs) c.abs = lastAbs;
     return c;
+  }
+}
+
+/** An episode an EpisodeLoop plays: its step frames and what it is (a badge's text, say). */
+export interface LoopItem<T> {
+  frames: readonly StepFrame[];
+  tag: T;
+}
+
+/**
+ * Plays recorded episodes on a Player in turn, forever: the first when started, and each next one once the
+ * player has stood on the last frame of the one before for `gapMs` of play (paused time does not count). The
+ * player then jumps to it as it jumps to a newer live episode. Call `tick` before the player's own tick.
+ */
+export class EpisodeLoop<T> {
+  /** The item of each episode pushed, by its buffer seq. */
+  private readonly pushed = new Map<number, number>();
+  private next = 0;
+  private atEndMs = 0;
+
+  constructor(
+    readonly items: readonly LoopItem<T>[],
+    readonly gapMs = 900,
+  ) {
+    if (items.length === 0) throw new Error('EpisodeLoop: no episodes to play');
+    if (items.some((it) => it.frames.length === 0)) throw new Error('EpisodeLoop: an episode without frames');
+  }
+
+  /** Empties the player and plays the first episode, at real time (live makes no sense for recordings). */
+  start(player: Player): void {
+    player.reset();
+    if (player.speed === 'live') player.setSpeed(1);
+    player.setPaused(false);
+    this.pushed.clear();
+    this.next = 0;
+    this.atEndMs = 0;
+    this.pushNext(player);
+  }
+
+  /** Advances the loop by `dtMs` of wall-clock time: queues the next episode once the current one has ended. */
+  tick(player: Player, dtMs: number): void {
+    if (player.paused || !this.atNewestEnd(player)) {
+      if (!player.paused) this.atEndMs = 0;
+      return;
+    }
+    this.atEndMs += Math.max(0, dtMs);
+    if (this.atEndMs >= this.gapMs) this.pushNext(player);
+  }
+
+  /** For a single step at the end of the last episode queued: queues the next one now, so that the step enters it. */
+  stepNeedsNext(player: Player): void {
+    if (this.atNewestEnd(player)) this.pushNext(player);
+  }
+
+  /** The item on screen (null before start). */
+  current(player: Player): T | null {
+    const c = player.cursorPosition();
+    const i = c ? this.pushed.get(c.seq) : undefined;
+    return i === undefined ? null : this.items[i]!.tag;
+  }
+
+  /** Index of the item on screen, and how many there are. */
+  position(player: Player): { index: number; count: number } | null {
+    const c = player.cursorPosition();
+    const i = c ? this.pushed.get(c.seq) : undefined;
+    return i === undefined ? null : { index: i, count: this.items.length };
+  }
+
+  private atNewestEnd(player: Player): boolean {
+    const c = player.cursorPosition();
+    const newest = player.buffer.newest();
+    if (!c || !newest || c.seq !== newest.seq) return false;
+    return c.abs === newest.trimmed + newest.frames.length - 1;
+  }
+
+  private pushNext(player: Player): void {
+    const i = this.next;
+    this.next = (this.next + 1) % this.items.length;
+    this.atEndMs = 0;
+    player.push(this.items[i]!.frames);
+    const seq = player.buffer.newest()!.seq;
+    this.pushed.set(seq, i);
+    // Forget episodes the buffer has dropped.
+    for (const s of this.pushed.keys()) if (!player.buffer.get(s)) this.pushed.delete(s);
   }
 }

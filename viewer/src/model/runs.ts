@@ -95,8 +95,17 @@ export function formatRunHash(runId: string | null): string {
   return runId ? `#run=${encodeURIComponent(runId)}` : '';
 }
 
-/** Fraction of the step budget done, 0…1. */
-export function runProgress(run: Pick<RunSummary, 'step' | 'steps' | 'status'>): number {
+/**
+ * A run that plays a trained policy (a "Watch policy" child, `lab watch --live`) rather than training one: its
+ * agent is labelled "<agent> · greedy", and its step budget is only a cap (10⁹ when it plays until stopped).
+ */
+export function isPolicyWatcher(run: Pick<RunSummary, 'agent'>): boolean {
+  return run.agent.endsWith(' · greedy');
+}
+
+/** Fraction of the step budget done, 0…1 (0 for a policy watcher: it has no budget to work through). */
+export function runProgress(run: Pick<RunSummary, 'step' | 'steps' | 'status' | 'agent'>): number {
+  if (isPolicyWatcher(run)) return 0;
   if (run.status === 'done') return 1;
   if (!(run.steps > 0)) return 0;
   return Math.min(1, Math.max(0, run.step / run.steps));
@@ -133,9 +142,21 @@ export function headlineReturn(run: Pick<RunSummary, 'lastEval' | 'meanReturn' |
   return null;
 }
 
-/** "12.3k / 50k steps". */
-export function progressLabel(run: Pick<RunSummary, 'step' | 'steps'>): string {
+/** "12.3k / 50k"; a policy watcher, which has no budget: "3 episodes · 1,204 steps". */
+export function progressLabel(run: Pick<RunSummary, 'step' | 'steps' | 'agent' | 'episodesDone'>): string {
+  if (isPolicyWatcher(run)) return `${formatCount(run.episodesDone)} episode${run.episodesDone === 1 ? '' : 's'} · ${formatCount(run.step)} steps`;
   return `${formatCount(run.step)} / ${formatCount(run.steps)}`;
+}
+
+/**
+ * The statuses a legend beside the run list explains: those of the listed runs, in the order of STATUS_META
+ * (a status the viewer does not know last, by name).
+ */
+export function legendStatuses(runs: readonly Pick<RunSummary, 'status'>[]): { status: string; meta: StatusMeta }[] {
+  const present = new Set(runs.map((r) => String(r.status)));
+  const known = (Object.keys(STATUS_META) as RunStatus[]).filter((s) => present.has(s));
+  const unknown = [...present].filter((s) => !Object.hasOwn(STATUS_META, s)).sort();
+  return [...known, ...unknown].map((status) => ({ status, meta: statusMeta(status) }));
 }
 
 export function spsLabel(run: Pick<RunSummary, 'sps' | 'status'>): string {

@@ -1,10 +1,11 @@
 /**
  * The runs list: one row per run (status, env, agent, seed, progress, return, speed); click to watch. A damaged
- * run (found on disk, its files unusable) shows why in place of its figures.
+ * run (found on disk, its files unusable) shows why in place of its figures. Above the rows, a legend of the
+ * statuses listed (their colours; a tap or click opens what each means, for touch screens without tooltips).
  */
 import type { RunSummary } from '../../../protocol/protocol.js';
 import { formatAge } from '../model/format.js';
-import { agentLabel, damageReason, headlineReturn, isActive, progressLabel, runProgress, runTitle, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
+import { agentLabel, damageReason, headlineReturn, isActive, isPolicyWatcher, legendStatuses, progressLabel, runProgress, runTitle, sortRuns, spsLabel, statusMeta } from '../model/runs.js';
 import { h, setAttr, setText } from './dom.js';
 
 interface Row {
@@ -25,13 +26,25 @@ export class RunList {
   private readonly list: HTMLUListElement;
   private readonly empty: HTMLElement;
   private readonly count: HTMLElement;
+  private readonly legend: HTMLDetailsElement;
+  private readonly legendKeys: HTMLElement;
+  private readonly legendList: HTMLElement;
+  private legendKey = '';
   private readonly rows = new Map<string, Row>();
 
   constructor(private readonly onSelect: (runId: string) => void) {
     this.list = h('ul', { class: 'run-list', testid: 'run-list', attrs: { role: 'listbox', 'aria-label': 'Runs' } });
     this.empty = h('div', { class: 'run-list-empty' }, h('div', { class: 'run-list-empty-title', text: 'No runs yet' }), h('div', { text: 'Start one under New run (or with lab train) — it appears here and plays live.' }));
     this.count = h('span', { class: 'section-count' });
-    this.el = h('section', { class: 'runs' }, h('div', { class: 'section-head' }, h('h2', { text: 'Runs' }), this.count), this.empty, this.list);
+    this.legendKeys = h('span', { class: 'status-legend-keys' });
+    this.legendList = h('dl', { class: 'status-legend-list', testid: 'status-legend-list' });
+    this.legend = h(
+      'details',
+      { class: 'status-legend', testid: 'status-legend', attrs: { hidden: '' } },
+      h('summary', { class: 'status-legend-summary', title: 'What the status colours mean' }, this.legendKeys, h('span', { class: 'status-legend-more', text: 'what they mean' })),
+      this.legendList,
+    );
+    this.el = h('section', { class: 'runs' }, h('div', { class: 'section-head' }, h('h2', { text: 'Runs' }), this.count), this.legend, this.empty, this.list);
   }
 
   render(runs: readonly RunSummary[], watched: string | null): void {
@@ -56,6 +69,25 @@ export class RunList {
     }
     this.empty.style.display = sorted.length ? 'none' : '';
     setText(this.count, sorted.length ? String(sorted.length) : '');
+    this.renderLegend(sorted);
+  }
+
+  /** The legend of the statuses listed now (rebuilt only when that set changes, so an open legend stays open). */
+  private renderLegend(runs: readonly RunSummary[]): void {
+    const entries = legendStatuses(runs);
+    const key = entries.map((e) => e.status).join(' ');
+    if (key === this.legendKey) return;
+    this.legendKey = key;
+    if (entries.length === 0) this.legend.setAttribute('hidden', '');
+    else this.legend.removeAttribute('hidden');
+    const dot = (color: string) => h('span', { class: 'status-dot', style: { '--dot': color } });
+    this.legendKeys.replaceChildren(...entries.map(({ meta }) => h('span', { class: 'status-legend-key' }, dot(meta.color), h('span', { text: meta.label, style: { color: meta.color } }))));
+    this.legendList.replaceChildren(
+      ...entries.flatMap(({ status, meta }) => [
+        h('dt', { dataset: { status } }, dot(meta.color), h('span', { text: meta.label, style: { color: meta.color } })),
+        h('dd', { dataset: { status }, text: meta.title || 'A status this viewer does not know' }),
+      ]),
+    );
   }
 
   private createRow(runId: string): Row {
@@ -109,6 +141,8 @@ export class RunList {
     const age = formatAge(run.createdAt, now);
     setText(row.agent, `${agentLabel(run)} · seed ${run.seed}${age ? ` · ${age}` : ''}`);
     row.bar.style.width = `${(runProgress(run) * 100).toFixed(2)}%`;
+    // A policy watcher has no budget to show progress against.
+    row.bar.parentElement!.classList.toggle('progress-none', isPolicyWatcher(run));
     row.bar.style.background = meta.color;
     setText(row.progress, progressLabel(run));
     const hr = headlineReturn(run);

@@ -1,11 +1,16 @@
 /**
- * The RL run view: HUD, the live stage with playback controls, and the learning curves.
+ * The RL run view: HUD, the live stage with playback controls, and the learning curves. A run that has ended
+ * loops its best and latest evaluation episodes (its replay logs) on the stage, through the same player, under
+ * a "replay" badge; one without such episodes shows why its stage is still, with "Watch its policy play".
  */
 import type { FramesMessage, MetricsMessage, RunSummary, StepFrame } from '../../../protocol/protocol.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
 import { formatCount, formatLatency, formatNumber, formatRate } from '../model/format.js';
-import { FrameBuffer, parseSpeed, Player, type Speed } from '../model/playback.js';
-import { explorationLabel, isActive } from '../model/runs.js';
+import { EpisodeLoop, FrameBuffer, parseSpeed, Player, type LoopItem, type Speed } from '../model/playback.js';
+import { loopBadge, loopEpisodes, replayStepFrames, type LoopChoice } from '../model/replays.js';
+import { NO_FILTERS } from '../model/routes.js';
+import { explorationLabel, isActive, isPolicyWatcher } from '../model/runs.js';
+import { fetchReplay, fetchReplays } from '../net/api.js';
 import type { WatchResult } from '../net/connection.js';
 import type { Stage } from '../stage/stage.js';
 import { Curves } from '../ui/curves.js';
@@ -41,10 +46,18 @@ function plain(v: number, decimals = 2): string {
   return String(Number(v.toFixed(decimals)));
 }
 
+/**
+ * The replay loop of an ended run: 'idle' (not asked yet), 'loading' its episodes, 'playing' them, or 'none'
+ * (no evaluation episode with frames to draw, or they could not be read: the stage shows why it is still).
+ */
+type LoopState = 'idle' | 'loading' | 'playing' | 'none';
+
 class RlView implements RunView {
   private run: RunSummary;
   private readonly root: HTMLElement;
   private readonly stageEl: HTMLElement;
+  private readonly controls: HTMLElement;
+  private readonly replayBadge: HTMLElement;
   private readonly overlay: HTMLElement;
   private readonly overlayTitle: HTMLElement;
   private readonly overlayText: HTMLElement;
@@ -62,6 +75,12 @@ class RlView implements RunView {
   private loaded = false;
   private lastHudAt = 0;
   private destroyed = false;
+  private loop: EpisodeLoop<LoopChoice> | null = null;
+  private loopState: LoopState = 'idle';
+  /** Aborts the replay requests of a loop being loaded (the view closed, or the run came back to life). */
+  private loopAbort: AbortController | null = null;
+  /** Why "Watch its policy play" was refused, shown in the status line under a looping stage until the next try. */
+  private watchError = '';
   private readonly onKey = (e: KeyboardEvent) => this.key(e);
 
   constructor(
@@ -91,7 +110,8 @@ class RlView implements RunView {
       h('span', { text: 'Watch its policy play' }),
     );
     this.overlay = h('div', { class: 'stage-message' }, h('div', { class: 'spinner' }), this.overlayTitle, this.overlayText, this.watchPolicyBtn);
-    this.stageEl = h('div', { class: 'stage', testid: 'stage' }, this.overlay);
+    this.replayBadge = h('div', { class: 'replay-badge', testid: 'replay-badge', attrs: { hidden: '' } });
+    this.stageEl = h('div', { class: 'stage', testid: 'stage' }, this.replayBadge, this.overlay);
 
     this.playBtn = h('button', { class: 'btn btn-icon', testid: 'play-pause', title: 'Pause (space)', attrs: { type: 'button', 'aria-label': 'Pause' }, on: { click: () => this.togglePause() } });
     this.stepBtn = h('button', { class: 'btn btn-icon', testid: 'step-once', title: 'Step one frame (→)', attrs: { type: 'button', 'aria-label': 'Step one frame' }, on: { click: () => this.stepOnce() } }, icon(ICONS.step));
@@ -101,9 +121,9 @@ class RlView implements RunView {
       ...(['live', '1', '2', '4', '16'] as const).map((v) => h('option', { attrs: { value: v }, text: v === 'live' ? 'Live' : v === '1' ? 'Real time' : `${v}×` })),
     );
     this.playStatus = h('div', { class: 'playback-status' });
-    const controls = h('div', { class: 'playback' }, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }));
+    this.controls = h('div', { class: 'playback' }, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }));
 
-    this.root = h('section', { class: 'rl-view' }, hudEl, h('div', { class: 'stage-card panel' }, this.stageEl, controls), this.curves.el);
+    this.root = h('section', { class: 'rl-view' }, hudEl, h('div', { class: 'stage-card panel' }, this.stageEl, this.controls), this.curves.el);
     ctx.container.append(this.root);
     document.addEventListener('keydown', this.onKey);
     this.renderControls();
@@ -122,27 +142,34 @@ class RlView implements RunView {
   load(data: WatchResult): void {
     this.run = data.run;
     this.player.fps = data.run.fps > 0 ? data.run.fps : 30;
-    this.player.reset();
-    this.stage?.clear();
     this.dropped = 0;
     this.loaded = true;
     this.ctx.hooks.framesReceived += data.frames.length;
-    this.player.push(data.frames);
     this.curves.load(data.history);
+    if (this.loop && !isActive(data.run)) {
+      // Watched again after a reconnect, still ended: the loop plays on.
+    } else {
+      this.stopLoop();
+      this.player.reset();
+      this.stage?.clear();
+      this.player.push(data.frames);
+    }
     this.renderSummary();
-    this.showOverlay();
+    this.followStatus();
   }
 
   update(run: RunSummary): void {
     this.run = run;
     if (run.fps > 0) this.player.fps = run.fps;
     this.renderSummary();
-    this.showOverlay();
+    this.followStatus();
   }
 
   frames(m: FramesMessage): void {
     this.ctx.hooks.framesReceived += m.frames.length;
     this.dropped += m.dropped;
+    // Late frames of an ended run do not interrupt its replays (a run that trains again ends them: followStatus).
+    if (this.loop) return;
     this.player.push(m.frames);
   }
 
@@ -152,6 +179,7 @@ class RlView implements RunView {
 
   destroy(): void {
     this.destroyed = true;
+    this.loopAbort?.abort();
     document.removeEventListener('keydown', this.onKey);
     this.untick?.();
     if (this.stage) {
@@ -166,6 +194,7 @@ class RlView implements RunView {
 
   private tick(dtMs: number): void {
     const p = this.player;
+    this.loop?.tick(p, dtMs);
     const frame = p.tick(dtMs);
     const speed = p.speed;
     const tweenMs = speed === 'live' ? 0 : Math.min(160, (0.75 * 1000) / (p.fps * speed));
@@ -174,6 +203,7 @@ class RlView implements RunView {
       this.ctx.hooks.lastFrame = frame;
       this.renderFrameHud(frame);
       if (this.overlay.classList.contains('visible') || this.stage!.missingKind) this.showOverlay();
+      this.renderBadge();
     }
     const now = performance.now();
     if (now - this.lastHudAt > 120) {
@@ -208,7 +238,13 @@ class RlView implements RunView {
     const s = this.player.status();
     const f = s.frame;
     let text = '';
-    if (f) {
+    const at = this.loop?.position(this.player);
+    if (this.loop && this.watchError) {
+      text = this.watchError;
+    } else if (f && at) {
+      const of = at.count > 1 ? ` ${at.index + 1} of ${at.count}` : '';
+      text = `${s.paused ? 'paused · ' : ''}replay${of} · step ${f.episodeStep}`;
+    } else if (f) {
       const training = s.newest && s.newest.episode !== f.episode ? ` (training at ${s.newest.episode})` : '';
       if (s.paused) text = `paused · episode ${f.episode}, step ${f.episodeStep}${training}`;
       else if (s.mode === 'live') text = isActive(this.run) ? `live · episode ${f.episode}` : `last frames · episode ${f.episode}`;
@@ -229,6 +265,102 @@ class RlView implements RunView {
     const fps = this.player.fps;
     const rt = this.speedSelect.querySelector<HTMLOptionElement>('option[value="1"]');
     if (rt) rt.textContent = `Real time (${formatNumber(fps, 3)} fps)`;
+    // Recorded episodes have no "live" to follow.
+    const live = this.speedSelect.querySelector<HTMLOptionElement>('option[value="live"]');
+    if (live) live.disabled = this.loop !== null;
+  }
+
+  /** The badge says which recorded episode plays (hidden while no loop plays). */
+  private renderBadge(): void {
+    const choice = this.loop?.current(this.player) ?? null;
+    if (!choice) {
+      this.replayBadge.setAttribute('hidden', '');
+      return;
+    }
+    setText(this.replayBadge, loopBadge(choice));
+    setAttr(this.replayBadge, 'data-role', choice.role);
+    this.replayBadge.removeAttribute('hidden');
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // The replay loop of an ended run
+
+  /** After a new status: an ended run starts its replay loop (once), a run running again ends it. */
+  private followStatus(): void {
+    const r = this.run;
+    if (isActive(r)) {
+      if (this.loop || this.loopState === 'loading') {
+        this.stopLoop();
+        this.player.reset();
+        this.stage?.clear();
+      }
+      this.loopState = 'idle';
+    } else if (this.loaded && this.loopState === 'idle' && r.kind === 'rl' && r.status !== 'damaged' && !isPolicyWatcher(r)) {
+      void this.startLoop();
+    }
+    this.showOverlay();
+    this.placeWatchButton();
+  }
+
+  private async startLoop(): Promise<void> {
+    this.loopState = 'loading';
+    const abort = new AbortController();
+    this.loopAbort = abort;
+    const runId = this.run.runId;
+    let items: LoopItem<LoopChoice>[] = [];
+    try {
+      const choices = loopEpisodes(await fetchReplays({ ...NO_FILTERS, run: runId, mode: 'eval' }, abort.signal), runId);
+      const details = await Promise.all(choices.map((c) => fetchReplay(c.replay, abort.signal).catch(() => null)));
+      choices.forEach((choice, i) => {
+        const detail = details[i];
+        if (!detail) return; // a log that cannot be read: loop the others
+        const frames = replayStepFrames(detail);
+        // Frames the stage cannot draw (none, or text-only envs) make no loop.
+        if (frames.length > 0 && frames.some((f) => f.frame !== null)) items.push({ frames, tag: choice });
+      });
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      console.warn(`replays of ${runId}: ${(err as Error).message}`);
+      items = [];
+    }
+    if (abort.signal.aborted || this.destroyed || this.loopAbort !== abort) return;
+    this.loopAbort = null;
+    if (items.length === 0) {
+      this.loopState = 'none';
+    } else {
+      this.loopState = 'playing';
+      this.loop = new EpisodeLoop(items);
+      this.stage?.clear();
+      this.loop.start(this.player);
+      this.renderControls();
+    }
+    this.showOverlay();
+    this.placeWatchButton();
+    this.renderBadge();
+  }
+
+  private stopLoop(): void {
+    this.loopAbort?.abort();
+    this.loopAbort = null;
+    const had = this.loop !== null;
+    this.loop = null;
+    if (this.loopState !== 'none') this.loopState = 'idle';
+    if (had) {
+      if (this.player.speed !== 'live') this.player.setSpeed('live');
+      this.renderControls();
+    }
+    this.renderBadge();
+    this.placeWatchButton();
+  }
+
+  /** "Watch its policy play" sits in the controls under a looping stage, in the still stage's message otherwise. */
+  private placeWatchButton(): void {
+    const home = this.loop ? this.controls : this.overlay;
+    if (this.watchPolicyBtn.parentElement !== home) home.append(this.watchPolicyBtn);
+    if (this.loop) {
+      if (this.canWatchPolicy()) this.watchPolicyBtn.removeAttribute('hidden');
+      else this.watchPolicyBtn.setAttribute('hidden', '');
+    }
   }
 
   private showOverlay(): void {
@@ -243,6 +375,9 @@ class RlView implements RunView {
     } else if (drawnKind) {
       title = `No renderer for “${drawnKind}” frames`;
       text = 'The curves below still update.';
+    } else if (!hasFrame && this.loopState === 'loading') {
+      title = 'Loading its evaluation episodes…';
+      busy = true;
     } else if (hasFrame && this.player.current()?.frame === null) {
       title = 'This environment sends no render frames';
       text = 'Episodes, returns and curves still update.';
@@ -258,7 +393,9 @@ class RlView implements RunView {
         text = this.canWatchPolicy() ? 'Its learning curves are below; its trained policy can play live.' : 'No live frames to show; its learning curves are below.';
       }
     }
-    if (title !== '' && !busy && this.canWatchPolicy()) this.watchPolicyBtn.removeAttribute('hidden');
+    if (this.loop) {
+      // Shown in the controls (placeWatchButton).
+    } else if (title !== '' && !busy && this.canWatchPolicy()) this.watchPolicyBtn.removeAttribute('hidden');
     else this.watchPolicyBtn.setAttribute('hidden', '');
     this.overlay.classList.toggle('visible', title !== '');
     this.overlay.classList.toggle('busy', busy);
@@ -269,15 +406,19 @@ class RlView implements RunView {
   /** An ended RL run with a policy on disk (not itself a policy watcher) can be watched playing. */
   private canWatchPolicy(): boolean {
     const r = this.run;
-    return !!this.ctx.watchPolicy && r.kind === 'rl' && !isActive(r) && r.status !== 'damaged' && r.status !== 'failed' && !r.agent.endsWith('· greedy') && r.step > 0;
+    return !!this.ctx.watchPolicy && r.kind === 'rl' && !isActive(r) && r.status !== 'damaged' && r.status !== 'failed' && !isPolicyWatcher(r) && r.step > 0;
   }
 
   private async watchPolicy(): Promise<void> {
     this.watchPolicyBtn.disabled = true;
+    this.watchError = '';
     try {
       await this.ctx.watchPolicy!(this.run.runId);
     } catch (err) {
-      if (!this.destroyed) setText(this.overlayText, (err as Error).message);
+      if (this.destroyed) return;
+      if (this.loop) this.watchError = (err as Error).message;
+      else setText(this.overlayText, (err as Error).message);
+      this.renderStatus();
     } finally {
       this.watchPolicyBtn.disabled = false;
     }
@@ -290,12 +431,14 @@ class RlView implements RunView {
   }
 
   private stepOnce(): void {
+    this.loop?.stepNeedsNext(this.player);
     const f = this.player.step();
     this.renderControls();
     if (f && this.stage?.show(f, 0)) {
       this.ctx.hooks.drawn++;
       this.ctx.hooks.lastFrame = f;
       this.renderFrameHud(f);
+      this.renderBadge();
     }
     this.renderStatus();
   }
