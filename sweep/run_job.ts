@@ -61,6 +61,8 @@ function specOf(job: RunJob): ExperimentSpec {
 
 /** How often progress goes out while a run trains. */
 const PROGRESS_EVERY_MS = 250;
+/** How long a finished run waits for the lab server to take its last events (an unreachable one: not longer). */
+const LIVE_END_MS = 1500;
 
 /**
  * Watches a training run's events: applies the pruning thresholds, reports progress and completed checkpoints.
@@ -71,6 +73,7 @@ class RunWatch {
   private pendingCheckpoint: number | null = null;
   private lastProgress = 0;
   private done = 0;
+  private reported = -1;
 
   constructor(
     private readonly job: RunJob,
@@ -111,9 +114,11 @@ class RunWatch {
   progress(at: number, final = false): void {
     this.done = Math.max(this.done, at);
     const now = performance.now();
-    if (!final && now - this.lastProgress < PROGRESS_EVERY_MS) return;
+    const done = Math.min(this.done, this.total);
+    if (final ? done === this.reported : now - this.lastProgress < PROGRESS_EVERY_MS) return;
     this.lastProgress = now;
-    this.hooks.onProgress?.(Math.min(this.done, this.total), this.total);
+    this.reported = done;
+    this.hooks.onProgress?.(done, this.total);
   }
 
   /** Reports the announced checkpoint once latest.json points at it. */
@@ -165,16 +170,16 @@ export async function executeRunJob(job: RunJob, runsDir: string, hooks: RunJobH
     const stopped = await train(job, runsDir, runDir, resume, watch, live, hooks);
     watch.flushCheckpoint();
     if (stopped && watch.prunedAt === null) {
-      await live?.end('stopped');
+      await live?.end('stopped', undefined, LIVE_END_MS);
       throw new RunStoppedError(job.runId, latestAt(runDir));
     }
-    await live?.end(watch.prunedAt !== null ? 'stopped' : 'done');
+    await live?.end(watch.prunedAt !== null ? 'stopped' : 'done', undefined, LIVE_END_MS);
     watch.progress(watch.prunedAt ?? watch.total, true);
     return result(evaluate(job, runDir, stopped ? watch.prunedAt : null));
   } catch (e) {
     if (e instanceof RunStoppedError) throw e;
     const message = oneLine(e instanceof Error ? e.message : String(e));
-    await live?.end('failed', message);
+    await live?.end('failed', message, LIVE_END_MS);
     return result({ state: 'failed', error: message, value: null, curve: [] });
   }
 }
@@ -186,10 +191,21 @@ export async function executeRunJob(job: RunJob, runsDir: string, hooks: RunJobH
 function prepareRunDir(runDir: string): boolean {
   if (!fs.existsSync(runDir)) return false;
   if (fs.existsSync(path.join(runDir, 'config.json'))) {
-    if (RunStore.open(runDir).latestCheckpoint() !== null) return true;
-  } else if (!fs.statSync(runDir).isDirectory()) {
+    try {
+      if (RunStore.open(runDir).latestCheckpoint() === null) return freshStart(runDir);
+    } catch {
+      // A damaged pointer: the trainer's resume falls back to an older checkpoint, or says what is wrong.
+    }
+    return true;
+  }
+  if (!fs.statSync(runDir).isDirectory()) {
     throw new Error(`${runDir} exists and is not a run directory`);
   }
+  return freshStart(runDir);
+}
+
+/** Removes what a run killed before its first checkpoint left, for a fresh start. */
+function freshStart(runDir: string): false {
   fs.rmSync(runDir, { recursive: true, force: true });
   return false;
 }

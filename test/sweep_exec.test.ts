@@ -9,14 +9,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunJob, RunJobResult } from '../protocol/experiments.js';
+import type { RlRunTemplate, RunJob, RunJobResult } from '../protocol/experiments.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { readRunMetrics } from '../lab/run_files.js';
-import { RunStore } from '../lab/run_store.js';
+import { RunStore, type RunConfigBase } from '../lab/run_store.js';
 import { executeRunJob, RunStoppedError } from '../sweep/run_job.js';
 import { LocalPool } from '../sweep/local_pool.js';
 import { LocalDispatcher } from '../sweep/dispatcher.js';
 
+/** Worker processes start in seconds on a busy 2-core machine; each test trains several tiny runs. */
+const SLOW = 120_000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-sweep-exec-'));
 const pools: LocalPool[] = [];
 afterAll(async () => {
@@ -31,6 +33,10 @@ function pool(workers: number): LocalPool {
 }
 
 /** A tiny A2C CartPole run: 3000 steps, an evaluation every 1000, a checkpoint every 300. */
+function rl(overrides: Partial<RlRunTemplate> = {}): RlRunTemplate {
+  return { kind: 'rl', env: 'CartPole-v1', agent: 'a2c', steps: 3000, evalEvery: 1000, evalEpisodes: 3, ...overrides };
+}
+
 function job(runId: string, overrides: Partial<RunJob> = {}): RunJob {
   return {
     experimentId: 'exec-test',
@@ -38,7 +44,7 @@ function job(runId: string, overrides: Partial<RunJob> = {}): RunJob {
     trial: 0,
     seed: 3,
     runId,
-    run: { kind: 'rl', env: 'CartPole-v1', agent: 'a2c', steps: 3000, evalEvery: 1000, evalEpisodes: 3 },
+    run: rl(),
     params: { learningRate: 0.002, nSteps: 8 },
     objective: { metric: 'eval', reduce: 'iqm-last', direction: 'maximize' },
     prune: null,
@@ -113,7 +119,7 @@ describe('executeRunJob and LocalPool', () => {
     const replays = fs.readdirSync(path.join(dirOf(freshDir, fresh), 'replays'));
     expect(replays.length).toBe(9);
     expect(replays.every((f) => f.startsWith('eval-'))).toBe(true);
-  });
+  }, SLOW);
 
   it('a worker killed (kill -9) after its first checkpoint: the job rejects, and executeRunJob resumes to the uninterrupted result', async () => {
     const ref = await reference.get();
@@ -144,10 +150,10 @@ describe('executeRunJob and LocalPool', () => {
     // Resumed, not started again.
     expect(RunStore.open(runDir).config().createdAt).toBe(createdAt);
     // The pool lives on with a fresh process.
-    const next = await p.run(job('after-crash', { run: { ...job('x').run, steps: 500, evalEvery: 500 } }), runsDir);
+    const next = await p.run(job('after-crash', { run: rl({ steps: 500, evalEvery: 500 }) }), runsDir);
     expect(next.state).toBe('done');
     expect(p.stats()).toHaveLength(2);
-  });
+  }, SLOW);
 
   it('a job whose thresholds it cannot meet is pruned at its first evaluation at or past the warm-up, with a checkpoint there', async () => {
     const runsDir = path.join(tmp, 'pruned');
@@ -164,12 +170,47 @@ describe('executeRunJob and LocalPool', () => {
     const again = await executeRunJob(pruning, runsDir);
     expect({ ...again, seconds: 0 }).toEqual({ ...r, seconds: 0 });
     expect(fs.statSync(path.join(runDir, 'metrics.jsonl')).size).toBe(size);
-  });
+  }, SLOW);
+
+  it('GAN and AlphaZero-lite jobs: their trial params reach the trainer, their metrics make the curve and the pruner stops them', async () => {
+    const runsDir = path.join(tmp, 'kinds');
+    const ganJob = job('gan', {
+      run: { kind: 'gan', category: 'apple', preset: 'tiny', iterations: 8, limit: 32, set: { batch: 4, sampleEvery: 0, logEvery: 2 } },
+      params: { 'discriminatorOptimizer.learningRate': 0.0007 },
+      objective: { metric: 'gLoss', reduce: 'mean-last', direction: 'minimize' },
+    });
+    const progress: [number, number][] = [];
+    const gan = await executeRunJob(ganJob, runsDir, { onProgress: (done, total) => progress.push([done, total]) });
+    expect(gan.state).toBe('done');
+    expect(gan.curve.map((p) => p.step)).toEqual([2, 4, 6, 8]);
+    expect(gan.value).toBe(gan.curve.at(-1)!.value);
+    expect(progress.at(-1)).toEqual([8, 8]);
+    const ganConfig = RunStore.open(path.join(runsDir, 'gan')).config<RunConfigBase<'gan', { discriminatorOptimizer: { learningRate: number }; batch: number }>>();
+    expect(ganConfig.hyperparameters.discriminatorOptimizer.learningRate).toBe(0.0007);
+    expect(ganConfig.hyperparameters.batch).toBe(4);
+    // A loss that must fall below -1 by iteration 3: pruned at the first update past it.
+    const ganPruned = await executeRunJob({ ...ganJob, runId: 'gan-pruned', prune: { warmupSteps: 3, thresholds: [{ step: 0, value: -1 }] } }, runsDir);
+    expect(ganPruned).toMatchObject({ state: 'pruned', prunedAt: 4 });
+    expect(ganPruned.curve).toEqual(gan.curve.slice(0, 2));
+
+    const azJob = job('az', {
+      run: { kind: 'go-alphazero', iterations: 2, set: { size: 5, simulations: 4, gamesPerIteration: 1, trainSteps: 1, batchSize: 8, evalEvery: 1, evalGames: 2, evalSimulations: 4, evalMctsSimulations: 8 } },
+      params: { learningRate: 0.002 },
+      objective: { metric: 'score', reduce: 'mean-last', direction: 'maximize' },
+    });
+    const az = await executeRunJob(azJob, runsDir);
+    expect(az.state).toBe('done');
+    expect(az.curve.map((p) => p.step)).toEqual([1, 2]);
+    expect(RunStore.open(path.join(runsDir, 'az')).config<RunConfigBase<'go-alphazero', { learningRate: number; size: number }>>().hyperparameters).toMatchObject({ learningRate: 0.002, size: 5 });
+    const azPruned = await executeRunJob({ ...azJob, runId: 'az-pruned', prune: { warmupSteps: 0, thresholds: [{ step: 0, value: 2 }] } }, runsDir);
+    expect(azPruned).toMatchObject({ state: 'pruned', prunedAt: 1 });
+    expect(RunStore.open(path.join(runsDir, 'az-pruned')).latestCheckpoint()!.at).toBe(1);
+  }, SLOW);
 
   it('a failing job fails alone with a one-line error; the same worker then runs the next job', async () => {
     const p = pool(1);
     const runsDir = path.join(tmp, 'failing');
-    const bad = await p.run(job('bad-env', { run: { ...job('x').run, env: 'CartPoel-v1' } }), runsDir);
+    const bad = await p.run(job('bad-env', { run: rl({ env: 'CartPoel-v1' }) }), runsDir);
     expect(bad.state).toBe('failed');
     expect(bad.error).toMatch(/^unknown environment id 'CartPoel-v1'\. Did you mean 'CartPole-v1'\?/);
     expect(bad.error).not.toContain('\n');
@@ -177,13 +218,13 @@ describe('executeRunJob and LocalPool', () => {
     const badParam = await p.run(job('bad-param', { params: { learningRat: 0.1 } }), runsDir);
     expect(badParam.state).toBe('failed');
     expect(badParam.error).toMatch(/learningRat/);
-    const good = await p.run(job('good', { run: { ...job('x').run, steps: 500, evalEvery: 500 } }), runsDir);
+    const good = await p.run(job('good', { run: rl({ steps: 500, evalEvery: 500 }) }), runsDir);
     expect(good.state).toBe('done');
     expect(p.stats()).toHaveLength(1);
     expect(p.stats()[0]!.runs).toBe(3);
     // A job of another lab version is refused, not failed.
     await expect(p.run(job('old', { labVersion: '0.0.1' }), runsDir)).rejects.toThrow(/comes from lab 0\.0\.1, this is lab/);
-  });
+  }, SLOW);
 
   it('a pool of 2 workers runs 4 jobs, at most 2 at once, through a LocalDispatcher', async () => {
     const runsDir = path.join(tmp, 'parallel');
@@ -198,7 +239,7 @@ describe('executeRunJob and LocalPool', () => {
       },
     }));
     expect(dispatcher.slots).toBe(2);
-    const jobs = [1, 2, 3, 4].map((seed) => job(`par-s${seed}`, { seed, run: { ...job('x').run, steps: 1000, evalEvery: 500 } }));
+    const jobs = [1, 2, 3, 4].map((seed) => job(`par-s${seed}`, { seed, run: rl({ steps: 1000, evalEvery: 500 }) }));
     const results = await Promise.all(
       jobs.map((j) =>
         dispatcher.run(j).then((r) => {
@@ -215,12 +256,12 @@ describe('executeRunJob and LocalPool', () => {
     await dispatcher.close();
     // Closed: nothing more starts.
     await expect(dispatcher.run(job('late'))).rejects.toBeInstanceOf(RunStoppedError);
-  });
+  }, SLOW);
 
   it('close() stops a running job with a checkpoint (RunStoppedError) and ends the worker processes', async () => {
     const p = new LocalPool({ workers: 1 });
     const runsDir = path.join(tmp, 'closed');
-    const long = job('closing', { run: { ...job('x').run, steps: 20_000, evalEvery: 5000 } });
+    const long = job('closing', { run: rl({ steps: 20_000, evalEvery: 5000 }) });
     let closing: Promise<void> | null = null;
     const run = p.run(long, runsDir, { onCheckpoint: () => void (closing ??= p.close()) });
     const error = await run.then(
@@ -234,7 +275,7 @@ describe('executeRunJob and LocalPool', () => {
     expect(at).toBeLessThan(20_000);
     expect(RunStore.open(path.join(runsDir, 'closing')).latestCheckpoint()!.at).toBe(at);
     expect(p.stats().every((s) => !alive(s.pid))).toBe(true);
-  });
+  }, SLOW);
 
   it('worker processes exit by themselves when their parent is killed (kill -9) mid-run', async () => {
     const runsDir = path.join(tmp, 'orphan');
@@ -244,7 +285,7 @@ describe('executeRunJob and LocalPool', () => {
       script,
       `import { LocalPool } from ${JSON.stringify(poolModule)};\n` +
         `const pool = new LocalPool({ workers: 1 });\n` +
-        `pool.run(${JSON.stringify(job('orphaned', { run: { ...job('x').run, steps: 50_000, evalEvery: 0 } }))}, ${JSON.stringify(runsDir)}, {\n` +
+        `pool.run(${JSON.stringify(job('orphaned', { run: rl({ steps: 50_000, evalEvery: 0 }) }))}, ${JSON.stringify(runsDir)}, {\n` +
         `  onCheckpoint: () => console.log('worker ' + pool.stats()[0].pid),\n` +
         `});\n`,
     );
@@ -264,5 +305,5 @@ describe('executeRunJob and LocalPool', () => {
     const at = RunStore.open(runDir).latestCheckpoint()!.at;
     expect(at).toBeGreaterThan(0);
     expect(at).toBeLessThan(50_000);
-  });
+  }, SLOW);
 });
