@@ -415,12 +415,22 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = Array.isArray(value) ? `[${value.map((x) => JSON.stringify(x) ?? String(x)).join(', ')}]` : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }
-  text = text.replace(/,/g, ', ');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Levenshtein distance, for "did you mean" on misspelt keys. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 /** Names every object inherits (and `prototype`): never a key of a spec (they would reach prototypes). */
@@ -456,7 +466,10 @@ class Validator {
 
   knownKeys(o: Obj, at: string, known: readonly string[], what: string): void {
     for (const key of Object.keys(o)) {
-      if (!known.includes(key)) this.fail(at ? `${at}.${key}` : key, `unknown ${what} '${key}'; known: ${known.filter((k) => k !== 'timeLimitSeconds').join(', ')}`);
+      if (known.includes(key)) continue;
+      const listed = known.filter((k) => k !== 'timeLimitSeconds');
+      const near = listed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+      this.fail(at ? `${at}.${key}` : key, `unknown ${what} '${key}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${listed.join(', ')}`);
     }
   }
 
