@@ -9,8 +9,10 @@ import { formatNumber } from './format.js';
 
 export type { ExperimentDetail, ExperimentListItem, TrialRow, TrialRowState };
 
-/** The lab server polls: every 2 s while something of an experiment runs. */
+/** The page asks the server again every 2 s while something of an experiment runs… */
 export const POLL_MS = 2000;
+/** …and every 10 s otherwise (a sweep started or resumed elsewhere, without live publishing, shows up). */
+export const IDLE_POLL_MS = 10_000;
 
 export interface TrialStateMeta {
   label: string;

@@ -126,12 +126,10 @@ export class ParamScatter {
     for (const p of shown) {
       const cx = px(p.x);
       const cy = y(p.y);
-      ctx.globalAlpha = 0.9;
       ctx.fillStyle = p.color;
       ctx.beginPath();
       ctx.arc(cx, cy, 4, 0, Math.PI * 2);
       ctx.fill();
-      ctx.globalAlpha = 1;
       if (p.ring) {
         ctx.strokeStyle = COLORS.ring;
         ctx.lineWidth = 1.5;

@@ -3,7 +3,7 @@
  * directories) and, for the chosen one, its settings, what each trial state means, the live progress of
  * unfinished trials, the objective per trial with the best so far, the learning curves of picked trials with
  * their 95% bands, the sortable trial table (its checkboxes pick the curves) and each hyperparameter against the
- * objective. While anything runs it polls the API every 2 s, and it follows the hub's live runs of the
+ * objective. While anything runs it polls the API every 2 s (else every 10 s), and it follows the hub's live runs of the
  * experiment (run ids `${id}-t<trial>-s<seed>`), whose seeds link to the Live page.
  *
  * Logic lives in model/experiments.ts; this file is the DOM. (Under views/ as the issue names it; it registers
@@ -26,6 +26,7 @@ import {
   objectiveLine,
   objectivePoints,
   paramAxis,
+  IDLE_POLL_MS,
   POLL_MS,
   progressFraction,
   sameKey,
@@ -176,7 +177,7 @@ export class ExperimentsPage implements Page {
     this.abort = null;
     this.renderStatus();
     this.renderDetail();
-    if (shouldPoll(this.list, this.detail) || this.live.size > 0) this.timer = window.setTimeout(() => void this.refresh(), POLL_MS);
+    this.timer = window.setTimeout(() => void this.refresh(), shouldPoll(this.list, this.detail) || this.live.size > 0 ? POLL_MS : IDLE_POLL_MS);
   }
 
   /** The hub's runs changed: a run of the chosen experiment started or ended → refresh now. */
@@ -324,6 +325,7 @@ class DetailParts {
   private readonly curvesLegend: HTMLElement;
   private readonly curvesCard: HTMLElement;
   private readonly table: HTMLElement;
+  private readonly tableWrap: HTMLElement;
   private readonly notes: HTMLElement;
   private readonly scatterGrid: HTMLElement;
   private scatters = new Map<string, { card: HTMLElement; chart: ParamScatter }>();
@@ -352,8 +354,24 @@ class DetailParts {
     this.curvesLegend = h('div', { class: 'legend' });
     this.curvesCard = h('div', { class: 'panel chart-card exp-chart', testid: 'curves-chart' }, h('div', { class: 'chart-head exp-chart-head' }, h('h3', { text: 'Learning curves' }), this.curvesLegend));
     this.curvesChart = new Chart(this.curvesCard, { empty: 'Pick trials in the table (the checkboxes) to draw their curves', readout: (x) => this.curvesReadout(x) });
-    this.table = h('div', { class: 'panel table-card exp-table-card', testid: 'trial-table' });
+    this.tableWrap = h('div', { class: 'exp-table-wrap' });
     this.notes = h('div', { class: 'exp-notes', testid: 'trial-notes' });
+    this.table = h(
+      'div',
+      { class: 'panel table-card exp-table-card', testid: 'trial-table' },
+      h('div', { class: 'card-head' }, h('h3', { text: 'Trials' }), h('span', { class: 'chart-axis', text: 'click a column to sort · tick a trial to draw its curve' })),
+      this.tableWrap,
+      this.notes,
+      h(
+        'div',
+        { class: 'exp-states', testid: 'experiment-states' },
+        h('div', { class: 'exp-states-title', text: 'Trial states' }),
+        ...STATE_ORDER.map((st) => {
+          const m = trialStateMeta(st);
+          return h('div', { class: 'exp-state-row', dataset: { state: st } }, h('span', { class: 'state-chip', text: m.label, style: { '--pill': m.color } }), h('span', { class: 'exp-state-text', text: m.meaning }));
+        }),
+      ),
+    );
     this.scatterGrid = h('div', { class: 'exp-scatters' });
     this.el = h(
       'div',
@@ -563,31 +581,17 @@ class DetailParts {
         h('td', { class: 'num faint', text: when }),
       );
     });
-    this.table.replaceChildren(
-      h('div', { class: 'card-head' }, h('h3', { text: 'Trials' }), h('span', { class: 'chart-axis', text: 'click a column to sort · tick a trial to draw its curve' })),
+    // Only the table itself is replaced: its wrapper keeps where a phone user scrolled it sideways.
+    this.tableWrap.replaceChildren(
       h(
-        'div',
-        { class: 'exp-table-wrap' },
+        'table',
+        { class: 'data-table exp-table' },
         h(
-          'table',
-          { class: 'data-table exp-table' },
-          h(
-            'thead',
-            {},
-            h('tr', {}, h('th', { class: 'pick-cell', attrs: { 'aria-label': 'Curve' } }), header('Trial', { by: 'trial' }, 'num'), ...names.map((n) => header(n, { by: 'param', name: n }, 'num')), header('Objective [95% CI]', { by: 'objective' }, 'num'), header('State', { by: 'state' }), h('th', { text: 'Per seed' }), h('th', { class: 'num', text: 'Ended' })),
-          ),
-          h('tbody', {}, ...body),
+          'thead',
+          {},
+          h('tr', {}, h('th', { class: 'pick-cell', attrs: { 'aria-label': 'Curve' } }), header('Trial', { by: 'trial' }, 'num'), ...names.map((n) => header(n, { by: 'param', name: n }, 'num')), header('Objective [95% CI]', { by: 'objective' }, 'num'), header('State', { by: 'state' }), h('th', { text: 'Per seed' }), h('th', { class: 'num', text: 'Ended' })),
         ),
-      ),
-      this.notes,
-      h(
-        'div',
-        { class: 'exp-states', testid: 'experiment-states' },
-        h('div', { class: 'exp-states-title', text: 'Trial states' }),
-        ...STATE_ORDER.map((st) => {
-          const m = trialStateMeta(st);
-          return h('div', { class: 'exp-state-row', dataset: { state: st } }, h('span', { class: 'state-chip', text: m.label, style: { '--pill': m.color } }), h('span', { class: 'exp-state-text', text: m.meaning }));
-        }),
+        h('tbody', {}, ...body),
       ),
     );
     const notes: string[] = [];

@@ -1,0 +1,199 @@
+/**
+ * The Experiments page in headless Chromium at a laptop's size (1280×800) and a phone's (390×844), over the
+ * fixture experiment (real short A2C runs: 6 finished trials, one unfinished): the trial rows, sorting by a
+ * click on a column header, the best trial's learning curve and band drawn (pixels of its colour), a second
+ * curve after ticking its trial, the objective points and the hyperparameter scatters (log axis), the states
+ * explained on the page, nothing scrolling sideways; then the unfinished trial's progress moving live as its
+ * run writes metrics again (the page looks every 10 s while nothing runs, every 2 s while something does). Screenshots: test-results/experiments-<width>.png, and
+ * docs/experiments.png with UPDATE_SCREENSHOTS=1.
+ *
+ * Needs the built viewer and Chromium (skipped without, unless LAB_REQUIRE_BROWSER=1).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { startLabServer, type LabServer } from '../server/app.js';
+import type { TrialRecord } from '../protocol/experiments.js';
+import { curveColor, TRIAL_STATES } from '../viewer/src/model/experiments.js';
+import { close, openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/experiments/a2c-cartpole-fx', import.meta.url));
+const ID = 'a2c-cartpole-fx';
+const records: TrialRecord[] = fs
+  .readFileSync(path.join(FIXTURE, 'trials.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as TrialRecord);
+const best = records.filter((r) => r.state === 'done').reduce((a, b) => (b.objective! > a.objective! ? b : a));
+
+const hex = (c: string): RGB => [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)];
+
+/** Pixels of an element's screenshot within `tolerance` of `color`. */
+async function countColor(el: Locator, color: string, tolerance = 16): Promise<number> {
+  const png = PNG.sync.read(await el.screenshot());
+  const want = hex(color);
+  let n = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (close([png.data[i]!, png.data[i + 1]!, png.data[i + 2]!], want, tolerance)) n++;
+  return n;
+}
+
+const LAYOUT = `(() => ({
+  innerWidth: window.innerWidth,
+  scrollWidth: document.scrollingElement.scrollWidth,
+  pageScroll: (() => { const p = document.querySelector('.experiments-page'); return p.scrollWidth - p.clientWidth; })(),
+  tabs: [...document.querySelectorAll('.nav-tab')].map((e) => { const r = e.getBoundingClientRect(); return [r.left, r.right]; }),
+  dot: document.querySelector('.conn-dot').getBoundingClientRect().right,
+}))()`;
+
+describe.skipIf(skipBrowserTests)('the Experiments page', () => {
+  let server: LabServer;
+  let browser: Browser;
+  let page: Page;
+  let runsDir: string;
+  let expDir: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    requireBrowserAndViewer();
+    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-experiments-'));
+    expDir = path.join(runsDir, 'sweeps', ID);
+    fs.cpSync(FIXTURE, expDir, { recursive: true });
+    // Nobody has written to it for an hour: ended, its unfinished trial interrupted.
+    const old = Date.now() / 1000 - 3600;
+    for (const e of fs.readdirSync(expDir, { withFileTypes: true, recursive: true })) fs.utimesSync(path.join(e.parentPath, e.name), old, old);
+    server = await startLabServer({ port: 0, runsDir, runtimeFile: false });
+    ({ browser, page } = await openPage(consoleErrors));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  const rowOrder = async () => (await page.locator('[data-testid=trial-row]').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.trial)))) as number[];
+
+  for (const { width, height } of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    it(`shows the trials, sorts them, draws curves and scatters at ${width}×${height}`, async () => {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${server.url}/#/experiments`);
+      // The list's first experiment is shown without a click.
+      await page.waitForFunction(`location.hash === '#/experiments/${ID}'`, null, { timeout: 15_000 });
+      await page.locator('[data-testid=trial-row]').first().waitFor({ timeout: 15_000 });
+      expect(await page.locator('[data-testid=experiment-item]').count()).toBe(1);
+      expect(await page.locator('[data-testid=experiment-item]').getAttribute('data-state')).toBe('ended');
+      expect(await rowOrder()).toHaveLength(7);
+      // Best objective first; the trials without one last.
+      const byObjective = [...records].filter((r) => r.objective !== null).sort((a, b) => b.objective! - a.objective!).map((r) => r.trial);
+      expect(await rowOrder()).toEqual([...byObjective, 5, 6]);
+      expect(await page.getByTestId('experiment-best').textContent()).toContain(`trial ${best.trial}`);
+
+      // Every state is explained in words on the page.
+      const states = page.getByTestId('experiment-states');
+      for (const s of Object.values(TRIAL_STATES)) expect(await states.textContent()).toContain(s.meaning);
+      expect(await page.locator('[data-testid=progress-row][data-trial="6"]').getAttribute('data-state')).toBe('interrupted');
+
+      // Sorting: a click on learningRate sorts ascending, a second click descending, Trial by number.
+      const rates = [...records.map((r) => [r.trial, r.params.learningRate as number] as const)];
+      const open = (await page.locator('[data-testid=trial-row][data-trial="6"] td[data-param=learningRate]').textContent())!;
+      rates.push([6, Number(open)]);
+      const ascending = [...rates].sort((a, b) => a[1] - b[1]).map(([t]) => t);
+      await page.locator('[data-testid=sort-header][data-sort="param:learningRate"]').click();
+      expect(await rowOrder()).toEqual(ascending);
+      await page.locator('[data-testid=sort-header][data-sort="param:learningRate"]').click();
+      expect(await rowOrder()).toEqual([...ascending].reverse());
+      await page.locator('[data-testid=sort-header][data-sort=trial]').click();
+      expect(await rowOrder()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      await page.locator('[data-testid=sort-header][data-sort=state]').click();
+      expect(await page.locator('[data-testid=trial-row]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.state))).toEqual(['done', 'done', 'done', 'done', 'pruned', 'interrupted', 'failed']);
+
+      // The best trial's curve is drawn: its line and band in its colour.
+      const curves = page.getByTestId('curves-chart');
+      expect(await curves.getAttribute('data-curves')).toBe(String(best.trial));
+      await page.waitForTimeout(300);
+      const canvas = curves.locator('canvas').first();
+      const bestPixels = await countColor(canvas, curveColor(best.trial));
+      expect(bestPixels, 'pixels of the best trial\'s curve').toBeGreaterThan(150);
+      // Ticking another trial draws its curve too.
+      const other = best.trial === 0 ? 1 : 0;
+      await page.locator(`[data-testid=trial-row][data-trial="${other}"] [data-testid=trial-pick]`).check();
+      await expect.poll(() => curves.getAttribute('data-curves')).toBe([best.trial, other].sort((a, b) => a - b).join(','));
+      await page.waitForTimeout(300);
+      expect(await countColor(canvas, curveColor(other)), 'pixels of the second curve').toBeGreaterThan(150);
+      expect(await curves.locator('.legend-item[data-trial]').count()).toBe(2);
+      // The failed trial of the fixture has a curve from its seeds too; the unfinished one's checkbox works.
+      await page.locator(`[data-testid=trial-row][data-trial="${other}"] [data-testid=trial-pick]`).uncheck();
+      await expect.poll(() => curves.getAttribute('data-curves')).toBe(String(best.trial));
+
+      // The objective per trial: 5 trials with an objective, done points in the done colour, the best so far.
+      const objective = page.getByTestId('objective-chart');
+      expect(await objective.getAttribute('data-points')).toBe('5');
+      expect(Number(await objective.getAttribute('data-best'))).toBe(best.objective);
+      expect(await countColor(objective.locator('canvas').first(), TRIAL_STATES.done.color)).toBeGreaterThan(40);
+      expect(await countColor(objective.locator('canvas').first(), TRIAL_STATES.pruned.color)).toBeGreaterThan(10);
+
+      // One scatter per hyperparameter: learningRate on a log axis, nSteps as choices, 5 dots each.
+      const scatters = page.getByTestId('param-scatter');
+      expect(await scatters.count()).toBe(2);
+      const lr = page.locator('[data-testid=param-scatter][data-param=learningRate] .scatter-plot');
+      expect(await lr.getAttribute('data-axis')).toBe('log');
+      expect(await lr.getAttribute('data-points')).toBe('5');
+      expect(await page.locator('[data-testid=param-scatter][data-param=nSteps] .scatter-plot').getAttribute('data-axis')).toBe('category');
+      expect(await countColor(lr.locator('canvas'), TRIAL_STATES.done.color)).toBeGreaterThan(40);
+
+      // Nothing scrolls sideways; the tabs and the connection dot are on screen.
+      const l = (await page.evaluate(LAYOUT)) as { innerWidth: number; scrollWidth: number; pageScroll: number; tabs: [number, number][]; dot: number };
+      expect(l.innerWidth).toBe(width);
+      expect(l.scrollWidth, 'the document scrolls sideways').toBeLessThanOrEqual(width);
+      expect(l.pageScroll, 'the page scrolls sideways').toBeLessThanOrEqual(0);
+      expect(l.tabs).toHaveLength(5);
+      for (const [left, right] of l.tabs) {
+        expect(left).toBeGreaterThanOrEqual(0);
+        expect(right).toBeLessThanOrEqual(width);
+      }
+      expect(l.dot).toBeLessThanOrEqual(width);
+      // Every card fits the width (the wide table scrolls inside its own card).
+      const overflow = (await page.evaluate(`[...document.querySelectorAll('.exp-detail > *, .exp-side')].map((e) => e.getBoundingClientRect().right).filter((r) => r > ${width})`)) as number[];
+      expect(overflow).toEqual([]);
+
+      await page.locator('[data-testid=sort-header][data-sort=objective]').click();
+      await page.locator('.experiments-page').evaluate((e) => e.scrollTo(0, 0));
+      await page.waitForTimeout(300);
+      saveScreenshot(`experiments-${width}.png`, await page.screenshot());
+      expect(consoleErrors).toEqual([]);
+    }, 60_000);
+  }
+
+  it('notices the unfinished trial running again and follows its progress without a reload', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.url}/#/experiments/${ID}`);
+    const row = page.locator('[data-testid=progress-row][data-trial="6"]');
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.getAttribute('data-state')).toBe('interrupted');
+    // Its run writes again: the experiment is running, and the page shows the new step without a reload.
+    const metrics = path.join(expDir, 'runs', `${ID}-t0006-s1`, 'metrics.jsonl');
+    const step = 4500;
+    fs.appendFileSync(metrics, JSON.stringify({ type: 'episode', step, episode: 999, envIndex: 0, return: 120, length: 120, terminated: true, truncated: false, time: 9 }) + '\n');
+    // An ended experiment is looked at every 10 s; a running one every 2 s.
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
+    expect(await page.locator('[data-testid=experiment-item]').getAttribute('data-state')).toBe('running');
+    await expect.poll(() => row.textContent()).toContain('seed 1: 4,500 / 6,000');
+    const next = 5100;
+    fs.appendFileSync(metrics, JSON.stringify({ type: 'episode', step: next, episode: 1000, envIndex: 0, return: 130, length: 130, terminated: true, truncated: false, time: 10 }) + '\n');
+    await expect.poll(() => row.textContent(), { timeout: 8000 }).toContain('seed 1: 5,100 / 6,000');
+    const bar = Number(await row.locator('[role=progressbar]').getAttribute('aria-valuenow'));
+    const seed2 = Number(((await row.textContent())!.match(/seed 2: ([\d,]+)/)![1] ?? '0').replace(/,/g, ''));
+    expect(bar).toBe(Math.round(((next + seed2) / 12_000) * 100));
+    await page.locator('.experiments-page').evaluate((e) => e.scrollTo(0, 0));
+    await page.waitForTimeout(300);
+    saveScreenshot('experiments.png', await page.screenshot(), true);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+});
