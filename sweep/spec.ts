@@ -104,7 +104,7 @@ export function validateSpec(data: unknown, file: string): ExperimentSpec {
   const v: Validator = new Validator(file);
   v.noReservedKeys(data, '');
   const top = v.object(data, '', 'the spec');
-  v.knownKeys(top, '', TOP_LEVEL_KEYS, 'key');
+  v.knownKeys(top, '', TOP_LEVEL_KEYS, '');
 
   const name = v.required(top, 'name', '');
   if (typeof name !== 'string' || !SPEC_NAME_PATTERN.test(name)) {
@@ -152,7 +152,7 @@ function validateRun(v: Validator, raw: unknown): RunTemplate {
   const run = v.object(raw, 'run', 'the run template');
   const kind = own(run, 'kind');
   if (kind !== 'rl' && kind !== 'gan' && kind !== 'go-alphazero') v.fail('run.kind', `must be one of rl, gan, go-alphazero, got ${describe(kind)}`);
-  v.knownKeys(run, 'run', RUN_KEYS[kind], `key for a run of kind ${kind}`);
+  v.knownKeys(run, 'run', RUN_KEYS[kind], `in a run of kind ${kind}`);
   const backend = own(run, 'backend');
   if (backend !== undefined && !(BACKEND_CHOICES as readonly unknown[]).includes(backend)) v.fail('run.backend', `must be one of ${BACKEND_CHOICES.join(', ')}, got ${describe(backend)}`);
   const withBackend = backend === undefined ? {} : { backend: backend as BackendChoice };
@@ -249,7 +249,7 @@ function validateDimension(v: Validator, raw: unknown, at: string, sampler: Samp
   const types = ['choice', 'uniform', 'loguniform', 'int'].filter((t) => Object.hasOwn(d, t));
   if (types.length !== 1) v.fail(at, `needs exactly one of choice, uniform, loguniform, int, got ${types.length ? types.join(' and ') : `keys ${Object.keys(d).join(', ') || 'none'}`}`);
   const type = types[0]!;
-  v.knownKeys(d, at, type === 'choice' ? ['choice'] : type === 'int' ? ['int', 'log', 'grid'] : [type, 'grid'], `key for a ${type} dimension`);
+  v.knownKeys(d, at, type === 'choice' ? ['choice'] : type === 'int' ? ['int', 'log', 'grid'] : [type, 'grid'], `in ${type === 'int' ? 'an' : 'a'} ${type} dimension`);
   if (type === 'choice') {
     const values = d['choice'];
     if (!Array.isArray(values)) v.fail(`${at}.choice`, `must be a list of values, got ${describe(values)}`);
@@ -343,7 +343,7 @@ function valueAtPath(root: Obj, dotted: string): unknown {
 
 function validateObjective(v: Validator, raw: unknown, run: RunTemplate): ObjectiveSpec {
   const o = raw === undefined || raw === null ? {} : v.object(raw, 'objective', 'an object {metric, reduce, direction, threshold?}');
-  v.knownKeys(o, 'objective', ['metric', 'reduce', 'direction', 'threshold'], 'key');
+  v.knownKeys(o, 'objective', ['metric', 'reduce', 'direction', 'threshold'], '');
   const metric = own(o, 'metric') ?? DEFAULT_METRIC[run.kind];
   if (typeof metric !== 'string' || metric === '') v.fail('objective.metric', `must be a metric name, got ${describe(metric)}`);
   if (run.kind === 'rl' && metric !== 'eval') v.fail('objective.metric', `an RL run's metric is eval (the greedy evaluations' mean return), got ${describe(metric)}`);
@@ -373,11 +373,11 @@ function validatePruner(v: Validator, raw: unknown): PrunerSpec {
   const p = v.object(raw, 'pruner', 'none, median or { type: median, warmupSteps, startupTrials }');
   const type = own(p, 'type');
   if (type === 'none') {
-    v.knownKeys(p, 'pruner', ['type'], 'key for pruner none');
+    v.knownKeys(p, 'pruner', ['type'], 'for pruner none');
     return { type: 'none' };
   }
   if (type !== 'median') v.fail('pruner.type', `must be none or median, got ${describe(type)}`);
-  v.knownKeys(p, 'pruner', ['type', 'warmupSteps', 'startupTrials'], 'key for the median pruner');
+  v.knownKeys(p, 'pruner', ['type', 'warmupSteps', 'startupTrials'], 'for the median pruner');
   return {
     type: 'median',
     warmupSteps: v.integer(own(p, 'warmupSteps') ?? DEFAULT_PRUNER_WARMUP_STEPS, 'pruner.warmupSteps', 0),
@@ -464,12 +464,12 @@ class Validator {
     return o[key];
   }
 
-  knownKeys(o: Obj, at: string, known: readonly string[], what: string): void {
+  knownKeys(o: Obj, at: string, known: readonly string[], context: string): void {
     for (const key of Object.keys(o)) {
       if (known.includes(key)) continue;
       const listed = known.filter((k) => k !== 'timeLimitSeconds');
       const near = listed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
-      this.fail(at ? `${at}.${key}` : key, `unknown ${what} '${key}'${near ? ` (did you mean '${near}'?)` : ''}; known: ${listed.join(', ')}`);
+      this.fail(at ? `${at}.${key}` : key, `unknown key '${key}'${context ? ` ${context}` : ''}${near ? ` (did you mean '${near}'?)` : ''}; known: ${listed.join(', ')}`);
     }
   }
 
