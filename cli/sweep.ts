@@ -319,7 +319,10 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
 export function registerSweepCommand(program: Command): void {
   const cmd = program
     .command('sweep')
-    .description('run an experiment: a hyperparameter search (grid, random or TPE; trials of several seeds; median pruning) on local worker processes, into an experiment directory of ordinary runs; --resume continues one; show prints its trial table')
+    .description('run an experiment: a hyperparameter search (grid, random or TPE; trials of several seeds; median pruning) on local worker processes or a Redis queue, into an experiment directory of ordinary runs (lab sweep show: its trial table)');
+  cmd
+    .command('run', { isDefault: true })
+    .description('run an experiment from its spec, or continue one (--resume); `lab sweep <spec>` is short for `lab sweep run <spec>`')
     .argument('[spec]', 'experiment spec, YAML or JSON (see experiments/ and docs/experiments.md)')
     .option('--workers <n>', `local worker processes, one run each (default: the number of cores, ${os.availableParallelism()} here)`, integer(1))
     .option('--out <dir>', 'directory for experiment directories (each in <dir>/<name>-<time>)', path.join('runs', 'sweeps'))
