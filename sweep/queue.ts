@@ -283,8 +283,9 @@ export interface QueueDispatcherOptions {
  * sweep that is not over (create the experiment directory only after it succeeded). `run(job)` adds the job
  * (once: the same run of a resumed sweep finds its job, finished or not), waits for a worker to finish it,
  * writes the run directory atomically into `<runsDir>/<runId>` and returns the worker's result. `close()`
- * rejects the runs still waited for (their jobs stay in the queue and keep running on the workers; a resumed
- * sweep collects them): call it when the sweep is stopped, not only after it ended.
+ * takes the jobs no worker has started off the queue and rejects the runs still waited for (started ones finish
+ * on their workers; a resumed sweep collects their results): call it when the sweep is stopped, not only after
+ * it ended.
  */
 export class QueueDispatcher implements RunDispatcher {
   readonly slots: number;
@@ -292,6 +293,8 @@ export class QueueDispatcher implements RunDispatcher {
   private readonly events: QueueEvents;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly waiting = new Set<(err: Error) => void>();
+  /** Job ids of the runs waited for now. */
+  private readonly inFlight = new Set<string>();
   private closed = false;
   private noticedNoWorker = false;
 
@@ -307,6 +310,8 @@ export class QueueDispatcher implements RunDispatcher {
     // Reconnections are ioredis's business; an error event without a listener would end the process.
     this.queue.on('error', () => {});
     this.events.on('error', () => {});
+    // Each run waited for listens to the queue's closing (BullMQ's waitUntilFinished): as many as there are slots.
+    this.queue.setMaxListeners(this.slots + 10);
     this.heartbeat = setInterval(() => {
       client.eval(HEARTBEAT, 1, COORDINATOR_KEY, token, HEARTBEAT_TTL_MS).then(
         (held) => {
@@ -338,41 +343,56 @@ export class QueueDispatcher implements RunDispatcher {
     if (this.closed) throw new Error('the queue dispatcher is closed');
     if (job.experimentId !== this.options.experimentId) throw new Error(`job ${job.runId} belongs to experiment ${job.experimentId}, not ${this.options.experimentId}`);
     const jobId = jobIdOf(job.experimentId, job.runId);
-    let result = await this.waitFor(jobId, job);
-    const archived = await readArchive(this.client, resultKey(job.experimentId, job.runId));
-    const runDir = path.join(this.options.runsDir, job.runId);
-    if (archived) {
-      await unpackRunArchive(archived.archive, runDir);
-      result = archived.fields.result ? (JSON.parse(archived.fields.result) as RunJobResult) : result;
-      await this.client.del(resultKey(job.experimentId, job.runId), snapshotKey(job.experimentId, job.runId));
-    } else if (!fs.existsSync(path.join(runDir, 'config.json'))) {
-      // Finished before, but its files were collected by nobody that wrote them here: run it again (runs are deterministic).
-      await this.queue.remove(jobId).catch(() => 0);
-      result = await this.waitFor(jobId, job);
-      const again = await readArchive(this.client, resultKey(job.experimentId, job.runId));
-      if (!again) throw new Error(`the worker's files of run ${job.runId} are missing in Redis`);
-      await unpackRunArchive(again.archive, runDir);
-      await this.client.del(resultKey(job.experimentId, job.runId), snapshotKey(job.experimentId, job.runId));
-    }
-    return result;
+    const first = await this.waitFor(jobId, job);
+    if (first.failedOnQueue) return first.result;
+    const collected = await this.collect(job);
+    if (collected) return collected;
+    if (fs.existsSync(path.join(this.options.runsDir, job.runId, 'config.json'))) return first.result;
+    // Finished earlier, but nobody wrote its files here (they were collected by a coordinator that died before
+    // writing them): run it again, which gives the same result (runs are deterministic).
+    await this.queue.remove(jobId).catch(() => 0);
+    const again = await this.waitFor(jobId, job);
+    if (again.failedOnQueue) return again.result;
+    const collectedAgain = await this.collect(job);
+    if (!collectedAgain) throw new Error(`the files of run ${job.runId} are missing in Redis after it finished`);
+    return collectedAgain;
+  }
+
+  /**
+   * Writes the finished run directory a worker left in Redis into `<runsDir>/<runId>` (atomically), then
+   * removes it from Redis; returns the worker's result (null when Redis holds no result for the run).
+   */
+  private async collect(job: RunJob): Promise<RunJobResult | null> {
+    const key = resultKey(job.experimentId, job.runId);
+    const archived = await readArchive(this.client, key);
+    if (!archived) return null;
+    await unpackRunArchive(archived.archive, path.join(this.options.runsDir, job.runId));
+    await this.client.del(key, snapshotKey(job.experimentId, job.runId));
+    return JSON.parse(archived.fields.result ?? 'null') as RunJobResult;
   }
 
   /** Adds the job (unless it exists), retries it when it had failed, and waits for its end; a failure becomes a failed result. */
-  private async waitFor(jobId: string, data: RunJob): Promise<RunJobResult> {
+  private async waitFor(jobId: string, data: RunJob): Promise<{ result: RunJobResult; failedOnQueue: boolean }> {
     let job = await this.queue.getJob(jobId);
     if (job && (await job.getState()) === 'failed') await job.retry('failed');
-    job ??= await this.queue.add('run', data, { jobId, attempts: 1, removeOnComplete: false, removeOnFail: false });
+    // A failure of the worker's machinery (its run process died) is retried, from the last shipped checkpoint; a run that
+    // fails comes back as a result, not as a failed job.
+    job ??= await this.queue.add('run', data, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: false, removeOnFail: false });
     const watchdog = setTimeout(() => void this.noticeIdle(data.runId), 30_000);
+    this.inFlight.add(jobId);
+    let stopWaiting!: (err: Error) => void;
+    const stopped = new Promise<never>((_, reject) => (stopWaiting = reject));
+    this.waiting.add(stopWaiting);
     try {
-      const finished = new Promise<never>((_, reject) => this.waiting.add(reject));
-      const value = (await Promise.race([job.waitUntilFinished(this.events), finished])) as RunJobResult;
-      return value;
+      return { result: (await Promise.race([job.waitUntilFinished(this.events), stopped])) as RunJobResult, failedOnQueue: false };
     } catch (err) {
       if (this.closed) throw new Error(`stopped waiting for run ${data.runId}: the dispatcher closed (its job stays in the queue)`);
       const message = (err as Error).message;
-      return { runId: data.runId, state: 'failed', error: `on the queue: ${message}`, value: null, curve: [], seconds: 0 };
+      return { result: { runId: data.runId, state: 'failed', error: `on the queue: ${message}`, value: null, curve: [], seconds: 0 }, failedOnQueue: true };
     } finally {
       clearTimeout(watchdog);
+      this.inFlight.delete(jobId);
+      this.waiting.delete(stopWaiting);
     }
   }
 
@@ -390,6 +410,14 @@ export class QueueDispatcher implements RunDispatcher {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    // A stopped sweep takes back the runs no worker has started (a resume adds them again); started ones finish
+    // on their workers, and their results wait in Redis for the resume.
+    await Promise.allSettled(
+      [...this.inFlight].map(async (jobId) => {
+        const job = await this.queue.getJob(jobId);
+        if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove();
+      }),
+    );
     for (const reject of this.waiting) reject(new Error('closed'));
     this.waiting.clear();
     await this.client.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`, 1, COORDINATOR_KEY, this.token).catch(() => {});

@@ -64,7 +64,7 @@ async function until<T>(what: string, probe: () => T | null | undefined | Promis
 }
 
 const SPEC = `name: qsweep
-run: { kind: rl, env: CartPole-v1, agent: a2c, steps: 4000, evalEvery: 1000, evalEpisodes: 3 }
+run: { kind: rl, env: CartPole-v1, agent: a2c, steps: 3000, evalEvery: 1000, evalEpisodes: 3 }
 seeds: [1, 2]
 search:
   learningRate: { loguniform: [0.0003, 0.01] }
@@ -200,12 +200,19 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
     }
   });
 
+  /** The reference: the same spec with local worker processes (run once). */
+  let reference: Promise<string> | null = null;
+  const localReference = (): Promise<string> =>
+    (reference ??= (async () => {
+      const localOut = path.join(tmp, 'local');
+      const local = await lab(['sweep', specFile, '--workers', '2', '--out', localOut]).exit;
+      expect(local.code, local.out).toBe(0);
+      return experimentDir(localOut);
+    })());
+  const byTrial = (ts: TrialRecord[]) => ts.slice().sort((x, y) => x.trial - y.trial).map((t) => ({ params: t.params, objective: t.objective, state: t.state, values: t.seeds.map((s) => s.value) }));
+
   it('coordinator + two workers in their own directories, one killed -9 mid-run: the local table, every run complete', async () => {
-    // The reference: the same spec with local worker processes.
-    const localOut = path.join(tmp, 'local');
-    const local = await lab(['sweep', specFile, '--workers', '2', '--out', localOut]).exit;
-    expect(local.code, local.out).toBe(0);
-    const localDir = experimentDir(localOut);
+    const localDir = await localReference();
 
     const dirs = ['wa', 'wb'].map((d) => path.join(tmp, d));
     for (const d of dirs) fs.mkdirSync(d);
@@ -221,7 +228,7 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
     });
     a.child.kill('SIGKILL');
     await a.exit;
-    expect(shippedAt).toBeLessThan(4000);
+    expect(shippedAt).toBeLessThan(3000);
 
     const done = await sweep.exit;
     expect(done.code, done.out).toBe(0);
@@ -235,7 +242,6 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
     const queued = trials(queueDir);
     const localTrials = trials(localDir);
     expect(queued.map((t) => t.trial).sort()).toEqual([0, 1]); // no trial twice
-    const byTrial = (ts: TrialRecord[]) => ts.slice().sort((x, y) => x.trial - y.trial).map((t) => ({ params: t.params, objective: t.objective, state: t.state, values: t.seeds.map((s) => s.value) }));
     expect(byTrial(queued)).toEqual(byTrial(localTrials));
     expect(queued.every((t) => t.state === 'done' && t.objective !== null)).toBe(true);
 
@@ -248,7 +254,7 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
       const q = path.join(queueDir, 'runs', r);
       const l = path.join(localDir, 'runs', localRuns[i]!);
       for (const part of ['config.json', 'metrics.jsonl', 'policy', 'best_policy', 'replays', 'checkpoints/latest.json']) expect(fs.existsSync(path.join(q, part)), `${r}/${part}`).toBe(true);
-      expect(JSON.parse(fs.readFileSync(path.join(q, 'checkpoints', 'latest.json'), 'utf8')).at).toBe(4000);
+      expect(JSON.parse(fs.readFileSync(path.join(q, 'checkpoints', 'latest.json'), 'utf8')).at).toBe(3000);
       expect(numbers(q), r).toEqual(numbers(l));
       expect(fs.readdirSync(path.join(q, 'replays')).sort()).toEqual(fs.readdirSync(path.join(l, 'replays')).sort());
       expect(fs.readFileSync(path.join(q, 'policy', 'weights.bin')).equals(fs.readFileSync(path.join(l, 'policy', 'weights.bin'))), `${r} policy`).toBe(true);
@@ -257,6 +263,41 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
     expect(await client.keys('lab:sweep:*:*')).toEqual([]);
     expect(fs.readdirSync(path.join(tmp, 'wb', 'work', path.basename(queueDir), 'runs'))).toEqual([]);
   }, 110_000);
+
+  it('coordinator killed -9: the workers go on, --resume collects their runs without queueing any twice', async () => {
+    const localDir = await localReference();
+    await client.flushdb();
+    const cwd = path.join(tmp, 'wc');
+    fs.mkdirSync(cwd);
+    const worker = lab(['worker', '--queue', redis.url, '--concurrency', '2', '--work-dir', 'work'], cwd);
+    const out = path.join(tmp, 'resumed');
+    const first = lab(['sweep', specFile, '--queue', redis.url, '--out', out]);
+    // Killed once one run is back in the experiment directory and the others are not.
+    const expDir = await until('a collected run', () => {
+      const dir = fs.existsSync(out) ? fs.readdirSync(out).find((d) => !d.startsWith('.')) : undefined;
+      return dir && fs.readdirSync(path.join(out, dir, 'runs')).some((r) => !r.startsWith('.')) ? path.join(out, dir) : null;
+    });
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(fs.readdirSync(path.join(expDir, 'runs')).length).toBeLessThan(4);
+
+    const resumed = await lab(['sweep', '--resume', expDir, '--queue', redis.url]).exit;
+    expect(resumed.code, resumed.out).toBe(0);
+    expect(resumed.out).toMatch(/waiting up to \d+ s for its heartbeat to expire/);
+    expect(byTrial(trials(expDir))).toEqual(byTrial(trials(localDir)));
+    expect(fs.readdirSync(path.join(expDir, 'runs')).filter((r) => !r.startsWith('.'))).toHaveLength(4);
+    // Each run was one job, taken once.
+    const queue = new Queue(QUEUE_NAME, { connection: parseConnection(redis.url) });
+    try {
+      expect(await queue.getJobCounts('completed', 'waiting', 'active', 'failed')).toEqual({ completed: 4, waiting: 0, active: 0, failed: 0 });
+    } finally {
+      await queue.close();
+    }
+    expect(worker.out().match(/: starting/g)).toHaveLength(4);
+    expect(await client.keys('lab:sweep:*:*')).toEqual([]);
+    worker.child.kill('SIGTERM');
+    expect((await worker.exit).code).toBe(0);
+  }, 90_000);
 
   it('a queue that holds runs of another sweep is refused, and keeps them', async () => {
     await client.flushdb();
