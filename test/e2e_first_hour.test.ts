@@ -187,7 +187,7 @@ describe.skipIf(skipBrowserTests)('the first hour in the viewer', () => {
         }
         await page.locator('[data-testid=run-item][data-run-id="rl-dqn-cartpole"]').click();
         await page.getByTestId('replay-badge').waitFor({ state: 'visible', timeout: 15_000 });
-        const rlClipped = (await page.evaluate(`[...document.querySelectorAll('.rl-view .hud-label')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)`)) as string[];
+        const rlClipped = (await page.evaluate(`[...document.querySelectorAll('.rl-view .hud-label')].filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > e.parentElement.getBoundingClientRect().right + 0.5).map((e) => e.textContent)`)) as string[];
         expect(rlClipped, 'RL HUD labels that clip').toEqual([]);
       } finally {
         await context.close();
@@ -278,6 +278,10 @@ describe.skipIf(skipBrowserTests)('a page opened after lab serve\'s demo run has
         const steps = (await page.locator(`[data-testid=run-item][data-run-id="${watcher.runId}"] .run-steps`).textContent()) ?? '';
         expect(steps).toMatch(/^\d[\d,.k]* episodes? · \d[\d,.k]* steps$/);
         expect(steps).not.toMatch(/G|\//);
+        // Its HUD: no label clips (a watcher's policy is "greedy", not an exploration figure).
+        expect(await page.locator('.rl-view .hud-cell', { hasText: 'POLICY' }).locator('.hud-value').textContent()).toBe('greedy');
+        const clipped = (await page.evaluate(`[...document.querySelectorAll('.rl-view .hud-label')].filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > e.parentElement.getBoundingClientRect().right + 0.5).map((e) => e.textContent)`)) as string[];
+        expect(clipped, 'RL HUD labels that clip').toEqual([]);
         saveScreenshot(`first-hour-demo-policy-${width}.png`, await page.screenshot());
 
         // The finished demo run itself: its evaluation episodes loop on its stage.

@@ -229,8 +229,13 @@ class RlView implements RunView {
   private renderSummary(): void {
     const r = this.run;
     const e = explorationLabel(r);
-    setText(this.hud.explore.label, e ? (e.name === 'ε' ? 'ε' : e.name.toUpperCase()) : 'EXPLORATION');
-    setText(this.hud.explore.value, e ? formatNumber(e.value, 3) : '—');
+    // A policy watcher does not explore: it plays the greedy policy.
+    const watcher = isPolicyWatcher(r);
+    const label = watcher ? 'POLICY' : e ? (e.name === 'ε' ? 'ε' : e.name.toUpperCase()) : 'EXPLORATION';
+    setText(this.hud.explore.label, label);
+    // Phones show a shorter word where the long one would not fit its cell.
+    setAttr(this.hud.explore.label, 'data-short', label === 'EXPLORATION' ? 'EXPLORE' : null);
+    setText(this.hud.explore.value, watcher ? 'greedy' : e ? formatNumber(e.value, 3) : '—');
     setText(this.hud.sps.value, isActive(r) ? formatRate(r.sps) : '—');
   }
 
