@@ -616,7 +616,8 @@ export class QueueWorker {
     const snapshot = await readArchive(this.client, snapshotKey(data.experimentId, data.runId));
     if (snapshot) {
       await unpackRunArchive(snapshot.archive, runDir);
-      this.say(`run ${data.runId}: resuming from the checkpoint shipped at ${snapshot.fields.at ?? '?'} (attempt after ${job.stalledCounter} stall${job.stalledCounter === 1 ? '' : 's'})`);
+      const stalls = job.stalledCounter > 0 ? ` (its worker stopped answering ${job.stalledCounter === 1 ? 'once' : `${job.stalledCounter} times`})` : '';
+      this.say(`run ${data.runId}: resuming from the checkpoint shipped at ${snapshot.fields.at || '?'}${stalls}`);
     } else {
       this.say(`run ${data.runId}: starting`);
     }

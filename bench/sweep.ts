@@ -1,0 +1,174 @@
+/**
+ * Sweep benchmark: the same 16 A2C CartPole-v1 runs (4 trials × 4 seeds, 20,000 steps each by default) with 1
+ * and 2 local worker processes, and through Redis with 2 `lab worker` processes on this machine. Prints one
+ * JSON object.
+ *
+ *   npm run bench:sweep
+ *   npm run bench:sweep -- --steps 5000 --only local1,local2,queue
+ *   npm run bench:sweep -- --queue redis://127.0.0.1:6379      # an existing Redis instead of a private one
+ *
+ * Figures:
+ *   local1, local2, queue  wall-clock seconds of the whole sweep (coordinator in this process, as `lab sweep`)
+ *   speedup                local1 / local2 (target ≥ 1.8 on 2 cores)
+ *   queueVsLocal           queue / local2 (target ≤ 1.10)
+ *   processStartSeconds    per worker process: fork to a ready compute backend (paid once per process, which
+ *                          then trains run after run)
+ *   perRunOverheadSeconds  per run, the time a worker slot spent outside the runs themselves (process start,
+ *                          dispatch, messages, the coordinator; local1: wall − Σ run seconds, over 16) — target ≤ 1
+ *   trialsAgree            whether the three sweeps gave the same trial objectives
+ * The other processes on the machine count too: run it on an idle machine.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { LAB_VERSION } from '../lab/version.js';
+import type { RunJobResult, TrialRecord } from '../protocol/experiments.js';
+import { runExperiment } from '../sweep/coordinator.js';
+import { LocalDispatcher, type RunDispatcher } from '../sweep/dispatcher.js';
+import { createExperimentDir, EXPERIMENT_FORMAT, RUNS_DIR, type ExperimentMeta } from '../sweep/experiment_files.js';
+import { LocalPool, type WorkerStats } from '../sweep/local_pool.js';
+import { QUEUE_NAME, QueueDispatcher, publicRedisUrl } from '../sweep/queue.js';
+import { parseSpec } from '../sweep/spec.js';
+import { startRedis, type TestRedis } from '../test/redis_server.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const steps = Number(arg('steps', '20000'));
+const trials = Number(arg('trials', '4'));
+const seeds = Number(arg('seeds', '4'));
+const parts = arg('only', 'local1,local2,queue').split(',');
+const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-bench-sweep-'));
+
+const spec = parseSpec(
+  `name: bench-sweep
+run: { kind: rl, env: CartPole-v1, agent: a2c, steps: ${steps}, evalEvery: 5000, evalEpisodes: 5 }
+seeds: [${Array.from({ length: seeds }, (_, i) => i + 1).join(', ')}]
+search:
+  learningRate: { loguniform: [0.0003, 0.01] }
+  nSteps: { choice: [5, 16] }
+sampler: random
+samplerSeed: 11
+trials: ${trials}
+parallelTrials: ${trials}
+objective: { metric: eval, reduce: iqm-last, direction: maximize }
+`,
+  'bench-sweep.yml',
+);
+
+interface SweepFigures {
+  seconds: number;
+  runs: number;
+  /** Σ of the runs' own seconds (inside executeRunJob). */
+  runSeconds: number;
+  objectives: (number | null)[];
+}
+
+async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDir: string) => Promise<RunDispatcher>, queue: { url: string; name: string } | null): Promise<SweepFigures> {
+  const meta: ExperimentMeta = {
+    format: EXPERIMENT_FORMAT,
+    id: `bench-${label}-${process.pid}`,
+    name: spec.name,
+    createdAt: new Date().toISOString(),
+    labVersion: LAB_VERSION,
+    spec,
+    specFile: 'bench-sweep.yml',
+    queue,
+  };
+  const runsDir = path.join(out, meta.id, RUNS_DIR);
+  const started = performance.now();
+  const dispatcher = await dispatcherFor(meta, runsDir);
+  const expDir = createExperimentDir(out, meta);
+  const results: RunJobResult[] = [];
+  try {
+    const outcome = await runExperiment({
+      expDir,
+      spec,
+      dispatcher,
+      onEvent: (e) => {
+        if (e.type === 'run-end') results.push(e.result);
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (results.some((r) => r.state !== 'done')) throw new Error(`${label}: runs not done: ${results.filter((r) => r.state !== 'done').map((r) => `${r.runId} ${r.state} ${r.error ?? ''}`).join('; ')}`);
+    return {
+      seconds: round(seconds),
+      runs: results.length,
+      runSeconds: round(results.reduce((a, r) => a + r.seconds, 0)),
+      objectives: outcome.records.sort((a: TrialRecord, b: TrialRecord) => a.trial - b.trial).map((r) => r.objective),
+    };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+async function local(workers: number, stats: WorkerStats[]): Promise<SweepFigures> {
+  let pool: LocalPool | null = null;
+  const figures = await sweep(`local${workers}`, (_meta, runsDir) => {
+    pool = new LocalPool({ workers });
+    return Promise.resolve(new LocalDispatcher(pool, runsDir));
+  }, null);
+  stats.push(...pool!.stats());
+  return figures;
+}
+
+/** Starts `lab worker` and resolves once it waits for a sweep. */
+function startWorker(url: string, workDir: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LAB, 'worker', '--queue', url, '--concurrency', '1', '--work-dir', workDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      if (/waiting for a sweep|serving sweep/.test(text)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`lab worker exited (${code}): ${text.trim()}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const result: Record<string, unknown> = {
+    machine: { cpus: os.availableParallelism(), node: process.version, lab: LAB_VERSION },
+    workload: { runs: trials * seeds, trials, seeds, steps, agent: 'a2c', env: 'CartPole-v1', backend: 'wasm' },
+  };
+  const stats: WorkerStats[] = [];
+  let local1: SweepFigures | null = null;
+  let local2: SweepFigures | null = null;
+  let queued: SweepFigures | null = null;
+  if (parts.includes('local1')) result.local1 = local1 = await local(1, stats);
+  if (parts.includes('local2')) result.local2 = local2 = await local(2, stats);
+  if (parts.includes('queue')) {
+    let redis: TestRedis | null = null;
+    const given = arg('queue', '');
+    const url = given || (redis = await startRedis()).url;
+    const workers = await Promise.all([0, 1].map((i) => startWorker(url, path.join(out, `worker-${i}`))));
+    try {
+      result.queue = queued = await sweep('queue', (meta, runsDir) => QueueDispatcher.connect({ url, experimentId: meta.id, runsDir, labVersion: LAB_VERSION }), { url: publicRedisUrl(url), name: QUEUE_NAME });
+    } finally {
+      await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
+      await redis?.stop();
+    }
+  }
+  const ready = stats.map((s) => s.readySeconds).filter((s): s is number => s !== null);
+  result.processStartSeconds = { mean: round(ready.reduce((a, b) => a + b, 0) / Math.max(1, ready.length)), max: round(Math.max(0, ...ready)), processes: ready.length };
+  if (local1) result.perRunOverheadSeconds = round((local1.seconds - local1.runSeconds) / local1.runs, 3);
+  if (local1 && local2) result.speedup = round(local1.seconds / local2.seconds);
+  if (local2 && queued) result.queueVsLocal = round(queued.seconds / local2.seconds, 3);
+  const all = [local1, local2, queued].filter((f): f is SweepFigures => f !== null);
+  if (all.length > 1) result.trialsAgree = all.every((f) => JSON.stringify(f.objectives) === JSON.stringify(all[0]!.objectives));
+  console.log(JSON.stringify(result, null, 2));
+  fs.rmSync(out, { recursive: true, force: true });
+}
+
+await main();
