@@ -5,8 +5,8 @@
  *
  * Processes are forked as jobs need them (up to N) and then serve run after run, so a run pays the process
  * start and backend initialisation only once per worker. A worker that dies mid-run (a crash, kill -9) rejects
- * that run's promise with a clear error and is replaced by a fresh one for the next run; the run directory it
- * left resumes with the next executeRunJob of the same job.
+ * that run's promise with a WorkerCrashError and is replaced by a fresh one for the next run; the run directory
+ * it left resumes with the next run of the same job.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -18,6 +18,20 @@ import type { FromWorker, ToWorker } from './worker_process.js';
 const WORKER_ENTRY = fileURLToPath(new URL('./worker_process.ts', import.meta.url));
 /** tsx's loader, resolved here: a worker started from another directory finds it all the same. */
 const TSX_LOADER = import.meta.resolve('tsx');
+
+/**
+ * A worker process died while it ran a job (a crash, kill -9, out of memory): the run directory holds what its
+ * last checkpoint saved, and running the job again resumes from there.
+ */
+export class WorkerCrashError extends Error {
+  constructor(
+    readonly runId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WorkerCrashError';
+  }
+}
 
 export interface LocalPoolOptions {
   /** How many processes (runs at once). */
@@ -194,7 +208,7 @@ export class LocalPool {
       if (task) {
         const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
         const last = [...worker.tail].reverse().find((l) => /error/i.test(l)) ?? worker.tail.at(-1);
-        task.reject(new Error(`worker process ${worker.stats.pid} ${how} while running ${task.job.runId}${last ? `: ${last.trim()}` : ''}; running the job again resumes it from its last checkpoint`));
+        task.reject(new WorkerCrashError(task.job.runId, `worker process ${worker.stats.pid} ${how} while running ${task.job.runId}${last ? `: ${last.trim()}` : ''}; running the job again resumes it from its last checkpoint`));
       }
       resolveExit();
       // A fresh process takes the queued jobs.

@@ -16,6 +16,7 @@ import { RunStore, type RunConfigBase } from '../lab/run_store.js';
 import { executeRunJob, RunStoppedError } from '../sweep/run_job.js';
 import { LocalPool } from '../sweep/local_pool.js';
 import { LocalDispatcher } from '../sweep/dispatcher.js';
+import { startLabServer } from '../server/app.js';
 
 /** Worker processes start in seconds on a busy 2-core machine; each test trains several tiny runs. */
 const SLOW = 120_000;
@@ -155,6 +156,30 @@ describe('executeRunJob and LocalPool', () => {
     expect(p.stats()).toHaveLength(2);
   }, SLOW);
 
+  it('through a LocalDispatcher, a run whose worker is killed runs again in a fresh worker, resuming to the same result', async () => {
+    const ref = await reference.get();
+    const p = pool(1);
+    const crashes: string[] = [];
+    let killed = false;
+    const dispatcher = new LocalDispatcher(p, path.join(tmp, 'retried'), {
+      events: () => ({
+        onCheckpoint: () => {
+          if (killed) return;
+          killed = true;
+          process.kill(p.stats()[0]!.pid, 'SIGKILL');
+        },
+      }),
+      onCrash: (j, e) => crashes.push(`${j.runId}: ${e.message}`),
+    });
+    const r = await dispatcher.run(job('same'));
+    expect(crashes).toHaveLength(1);
+    expect(crashes[0]).toMatch(/^same: worker process \d+ was killed \(SIGKILL\) while running same/);
+    expect(p.stats()).toHaveLength(2);
+    expect(r.state).toBe('done');
+    expect(r.curve).toEqual(ref.curve);
+    expect(numbers(path.join(tmp, 'retried', 'same'))).toEqual(numbers(dirOf(reference.runsDir, ref)));
+  }, SLOW);
+
   it('a job whose thresholds it cannot meet is pruned at its first evaluation at or past the warm-up, with a checkpoint there', async () => {
     const runsDir = path.join(tmp, 'pruned');
     const pruning = job('pruned', { prune: { warmupSteps: 1500, thresholds: [{ step: 0, value: 1e9 }] } });
@@ -207,6 +232,19 @@ describe('executeRunJob and LocalPool', () => {
     expect(RunStore.open(path.join(runsDir, 'az-pruned')).latestCheckpoint()!.at).toBe(1);
   }, SLOW);
 
+  it('a job with `live` publishes its run to a lab server, which sees it to its end', async () => {
+    const runsDir = path.join(tmp, 'live');
+    const server = await startLabServer({ port: 0, runsDir, log: () => {} });
+    try {
+      const r = await executeRunJob(job('published', { run: rl({ steps: 1000, evalEvery: 500 }), live: { url: server.url, token: server.token } }), runsDir);
+      expect(r.state).toBe('done');
+      await until('the server to see the run end', () => server.hub.summary('published')?.status === 'done', 5000);
+      expect(server.hub.summary('published')).toMatchObject({ agent: 'a2c', envId: 'CartPole-v1', steps: 1000, step: 1000 });
+    } finally {
+      await server.close();
+    }
+  }, SLOW);
+
   it('a failing job fails alone with a one-line error; the same worker then runs the next job', async () => {
     const p = pool(1);
     const runsDir = path.join(tmp, 'failing');
@@ -231,13 +269,15 @@ describe('executeRunJob and LocalPool', () => {
     let running = 0;
     let most = 0;
     const seen: string[] = [];
-    const dispatcher = new LocalDispatcher(pool(2), runsDir, (j) => ({
-      onStart: () => {
-        running++;
-        most = Math.max(most, running);
-        seen.push(j.runId);
-      },
-    }));
+    const dispatcher = new LocalDispatcher(pool(2), runsDir, {
+      events: (j) => ({
+        onStart: () => {
+          running++;
+          most = Math.max(most, running);
+          seen.push(j.runId);
+        },
+      }),
+    });
     expect(dispatcher.slots).toBe(2);
     const jobs = [1, 2, 3, 4].map((seed) => job(`par-s${seed}`, { seed, run: rl({ steps: 1000, evalEvery: 500 }) }));
     const results = await Promise.all(
