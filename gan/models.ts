@@ -311,7 +311,10 @@ export class GanNet {
         const size = p.shape.reduce((a, b) => a * b, 1);
         if (v.length !== size) throw new Error(`GAN network: weight ${p.name} has ${v.length} values, expected ${size}`);
         const isState = isStateKind(p.kind);
-        const variable = tf.variable(tf.tensor(v, p.shape, 'float32'), !isState, `gan${id}/${p.name}`);
+        // The variable shares the initial tensor's storage; that tensor itself must go (else one leaks per weight).
+        const initial = tf.tensor(v, p.shape, 'float32');
+        const variable = tf.variable(initial, !isState, `gan${id}/${p.name}`);
+        initial.dispose();
         (isState ? state : trainable).push(variable);
       }
     });

@@ -99,7 +99,11 @@ export class Network {
     this.variables = this.shapes.map((p, i) => {
       const size = p.shape.reduce((a, b) => a * b, 1);
       if (values[i]!.length !== size) throw new Error(`network: weight ${p.name} has ${values[i]!.length} values, expected ${size}`);
-      return tf.variable(tf.tensor(values[i]!, p.shape, 'float32'), true, `net${id}/${p.name}`);
+      // The variable shares the initial tensor's storage; that tensor itself must go, or every network leaks one per weight.
+      const initial = tf.tensor(values[i]!, p.shape, 'float32');
+      const variable = tf.variable(initial, true, `net${id}/${p.name}`);
+      initial.dispose();
+      return variable;
     });
   }
 
