@@ -17,6 +17,7 @@ import { executeRunJob, RunStoppedError } from '../sweep/run_job.js';
 import { LocalPool } from '../sweep/local_pool.js';
 import { LocalDispatcher } from '../sweep/dispatcher.js';
 import { startLabServer } from '../server/app.js';
+import { tf } from '../lab/compute.js';
 
 /** Worker processes start in seconds on a busy 2-core machine; each test trains several tiny runs. */
 const SLOW = 120_000;
@@ -230,6 +231,20 @@ describe('executeRunJob and LocalPool', () => {
     const azPruned = await executeRunJob({ ...azJob, runId: 'az-pruned', prune: { warmupSteps: 0, thresholds: [{ step: 0, value: 2 }] } }, runsDir);
     expect(azPruned).toMatchObject({ state: 'pruned', prunedAt: 1 });
     expect(RunStore.open(path.join(runsDir, 'az-pruned')).latestCheckpoint()!.at).toBe(1);
+  }, SLOW);
+
+  it('a run leaves no tensors behind (a worker serves hundreds of them), whatever its kind', async () => {
+    const runsDir = path.join(tmp, 'tensors');
+    const jobs: RunJob[] = [
+      job('t-a2c', { run: rl({ steps: 300, evalEvery: 300 }) }),
+      job('t-dqn', { run: rl({ agent: 'dqn', steps: 300, evalEvery: 300 }), params: {} }),
+      job('t-gan', { run: { kind: 'gan', category: 'apple', preset: 'tiny', iterations: 2, limit: 16, set: { batch: 4, sampleEvery: 0 } }, params: {}, objective: { metric: 'gLoss', reduce: 'mean-last', direction: 'minimize' } }),
+      job('t-az', { run: { kind: 'go-alphazero', iterations: 1, set: { size: 5, simulations: 2, gamesPerIteration: 1, trainSteps: 1, batchSize: 4, evalEvery: 0 } }, params: {}, objective: { metric: 'policyLoss', reduce: 'mean-last', direction: 'minimize' } }),
+    ];
+    await executeRunJob(jobs[0]!, runsDir);
+    const before = tf.memory().numTensors;
+    for (const j of jobs) expect((await executeRunJob({ ...j, runId: `${j.runId}-again` }, runsDir)).state).toBe('done');
+    expect(tf.memory().numTensors).toBe(before);
   }, SLOW);
 
   it('a job with `live` publishes its run to a lab server, which sees it to its end', async () => {
