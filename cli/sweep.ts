@@ -18,7 +18,7 @@ import { onStopSignal } from './signals.js';
 import { readSpec, validateSpec } from '../sweep/spec.js';
 import { trialBudget } from '../sweep/samplers.js';
 import { bestTrial, runExperiment, type CoordinatorEvent, type ExperimentOutcome } from '../sweep/coordinator.js';
-import { createExperimentDir, EXPERIMENT_FORMAT, formatParam, formatParams, readExperiment, RUNS_DIR, type ExperimentContents, type ExperimentMeta } from '../sweep/experiment_files.js';
+import { createExperimentDir, EXPERIMENT_FORMAT, formatParam, formatParams, lockExperiment, readExperiment, RUNS_DIR, type ExperimentContents, type ExperimentMeta } from '../sweep/experiment_files.js';
 import { LocalPool } from '../sweep/local_pool.js';
 import { LocalDispatcher, type RunDispatcher } from '../sweep/dispatcher.js';
 import { publicRedisUrl, QUEUE_NAME, QueueDispatcher } from '../sweep/queue.js';
@@ -237,18 +237,24 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
     };
     expDir = path.join(outDir, meta.id);
   }
+  // A sweep still running this experiment would record its trials a second time: refused before anything starts.
+  const unlock = opts.resume !== undefined ? lockExperiment(expDir) : () => {};
   const progress = new ProgressLine(process.stdout);
   let dispatcher: RunDispatcher;
-  if (opts.queue !== undefined) {
-    dispatcher = await QueueDispatcher.connect({
-      url: opts.queue,
-      experimentId: meta.id,
-      runsDir: path.join(expDir, RUNS_DIR),
-      labVersion: LAB_VERSION,
-      onNotice: (line) => progress.line(`queue: ${line}`),
-    });
-  } else {
-    dispatcher = new LocalDispatcher(new LocalPool({ workers }), path.join(expDir, RUNS_DIR));
+  try {
+    dispatcher =
+      opts.queue !== undefined
+        ? await QueueDispatcher.connect({
+            url: opts.queue,
+            experimentId: meta.id,
+            runsDir: path.join(expDir, RUNS_DIR),
+            labVersion: LAB_VERSION,
+            onNotice: (line) => progress.line(`queue: ${line}`),
+          })
+        : new LocalDispatcher(new LocalPool({ workers }), path.join(expDir, RUNS_DIR));
+  } catch (err) {
+    unlock();
+    throw err;
   }
   if (opts.resume === undefined) {
     try {
@@ -300,12 +306,14 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
   } finally {
     stop.dispose();
     await dispatcher.close();
+    unlock();
   }
   progress.end();
   const done = outcome.records.length;
   if (outcome.end === 'stopped') {
-    console.log(`stopped: ${done} trials finished and kept${outcome.unfinished.length ? `; unfinished trials ${outcome.unfinished.join(', ')} have checkpoints` : ''}. To continue: lab sweep --resume ${shellWord(shown(expDir))}`);
-    process.exitCode = 130;
+    const n = outcome.unfinished.length;
+    const unfinished = n === 0 ? '' : `; unfinished trial${n === 1 ? '' : 's'} ${outcome.unfinished.join(', ')} (no record; ${n === 1 ? 'its runs resume' : 'their runs resume'} from their checkpoints)`;
+    console.log(`stopped: ${done} trial${done === 1 ? '' : 's'} finished and kept${unfinished}. To continue: lab sweep --resume ${shellWord(shown(expDir))}`);
   } else {
     console.log(`${outcome.end === 'time' ? `time budget reached (${spec.timeLimitSeconds} s)` : 'trial budget reached'}: ${done} trials (${outcome.records.filter((r) => r.state === 'done').length} done, ${outcome.records.filter((r) => r.state === 'pruned').length} pruned, ${outcome.records.filter((r) => r.state === 'failed').length} failed)`);
   }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { ExperimentSpec, Params, RunJob, RunJobResult, TrialRecord } from '../protocol/experiments.js';
 import { LAB_VERSION } from '../lab/version.js';
 import type { RunDispatcher } from './dispatcher.js';
-import { appendTrialRecord, cutTornTrialLine, readExperiment, trialRunId } from './experiment_files.js';
+import { appendTrialRecord, cutTornTrialLine, lockExperiment, readExperiment, trialRunId } from './experiment_files.js';
 import { suggest, trialBudget, visibleTrials } from './samplers.js';
 import { pruneThresholds } from './pruner.js';
 import { isBetter, trialCurve, trialObjective } from './objective.js';
@@ -105,9 +105,18 @@ interface ActiveTrial {
  * Records already in trials.jsonl are kept; every other trial of the budget is (re)run.
  */
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
+  const expDir = path.resolve(options.expDir);
+  const unlock = lockExperiment(expDir);
+  try {
+    return await coordinate(options, expDir);
+  } finally {
+    unlock();
+  }
+}
+
+async function coordinate(options: RunExperimentOptions, expDir: string): Promise<ExperimentOutcome> {
   const { spec, dispatcher, signal } = options;
   const now = options.now ?? Date.now;
-  const expDir = path.resolve(options.expDir);
   cutTornTrialLine(expDir);
   const { meta, records: stored } = readExperiment(expDir);
   const records = new Map<number, TrialRecord>(stored.map((r) => [r.trial, r]));

@@ -6,11 +6,13 @@
  *   <expDir>/experiment.json   ExperimentMeta, written once, atomically
  *   <expDir>/trials.jsonl      one TrialRecord per finished trial, append-only
  *   <expDir>/runs/<runId>/     one ordinary run directory per trial × seed (runId = `${id}-t0003-s1`)
+ *   <expDir>/coordinator.lock  {pid, host, since} while a `lab sweep` runs it (one coordinator at a time)
  *
  * A crash mid-append can leave a torn last line in trials.jsonl: readers ignore it, and the next append (or a
  * resume, through cutTornTrialLine) cuts it off first, so the table never holds half a record.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { s, SchemaError, type Check } from '../protocol/protocol.js';
 import type { ExperimentSpec, Params, ParamValue, TrialRecord } from '../protocol/experiments.js';
@@ -177,6 +179,59 @@ export function appendTrialRecord(expDir: string, record: TrialRecord): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One coordinator at a time
+
+export const LOCK_FILE = 'coordinator.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims the experiment for this process (`<expDir>/coordinator.lock`: {pid, host, since}), so that a second
+ * `lab sweep --resume` of a sweep still running cannot record its trials twice. A lock left by a process that
+ * is gone (kill -9, a crash) is taken over. Returns the release function.
+ */
+export function lockExperiment(expDir: string): () => void {
+  const file = path.join(expDir, LOCK_FILE);
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }) + '\n';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, mine, { flag: 'wx' });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8') === mine) fs.rmSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: { pid?: unknown; host?: unknown; since?: unknown } = {};
+    try {
+      holder = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof holder;
+    } catch {
+      // torn or vanished: treated as stale
+    }
+    const pid = typeof holder.pid === 'number' ? holder.pid : null;
+    const sameHost = holder.host === os.hostname();
+    // This process holds it already (the CLI claims it before starting workers, the coordinator again).
+    if (pid === process.pid && sameHost) return () => {};
+    if (pid !== null && (!sameHost || processAlive(pid))) {
+      throw new Error(`experiment ${expDir} is being run by process ${pid}${sameHost ? '' : ` on ${String(holder.host)}`} (since ${String(holder.since)}): stop it first${sameHost ? '' : `, or remove ${file} if that machine is gone`}`);
+    }
+    fs.rmSync(file, { force: true });
+  }
+  throw new Error(`cannot claim experiment ${expDir}: ${file} keeps reappearing`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

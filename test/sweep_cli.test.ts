@@ -22,6 +22,8 @@ import {
   experimentRunGroups,
   findExperiments,
   isExperimentDir,
+  LOCK_FILE,
+  lockExperiment,
   readExperiment,
   readTrialRecords,
   TRIALS_FILE,
@@ -252,4 +254,58 @@ describe('lab sweep show', () => {
     expect(trainCommand({ kind: 'gan', category: 'apple', iterations: 50 }, { mode: '5', flag: 'true' }, 1)).toBe(`lab gan train --category apple --iterations 50 --set 'mode="5"' --set 'flag="true"' --seed 1`);
     expect(trainCommand({ kind: 'go-alphazero', iterations: 20, set: { size: 5 } }, { simulations: 64 }, 2)).toBe('lab go train --iterations 20 --set size=5 --set simulations=64 --seed 2');
   });
+});
+
+describe('stopping a sweep', () => {
+  it('SIGTERM: the running runs checkpoint and stop, no record for the unfinished trial, and the last lines say how to resume', async () => {
+    const spec = write('stop.yml', GOOD.replace('steps: 1000', 'steps: 4000, evalEvery: 1000, evalEpisodes: 2').replace('trials: 2', 'trials: 3'));
+    const out = path.join(tmp, 'out-stop');
+    const child = spawn(process.execPath, [LAB, 'sweep', spec, '--workers', '1', '--out', out], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // Stop once the first trial has its record and the second has started.
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const exp = fs.existsSync(out) ? fs.readdirSync(out).find((d) => !d.startsWith('.')) : undefined;
+      if (exp && readTrialRecords(path.join(out, exp)).length >= 1 && readExperiment(path.join(out, exp)).running.length > 0) break;
+    }
+    child.kill('SIGTERM');
+    expect(await code).toBe(0);
+    const expDir = path.join(out, fs.readdirSync(out).find((d) => !d.startsWith('.'))!);
+    const { records, running } = readExperiment(expDir);
+    expect(records.map((r) => r.trial)).toEqual([0]);
+    expect(running.map((t) => t.trial)).toEqual([1]);
+    expect(fs.existsSync(path.join(expDir, 'runs', running[0]!.runs[0]!.runId, 'checkpoints', 'latest.json'))).toBe(true);
+    expect(stdout).toContain('stopping: the running runs write a checkpoint and stop (SIGTERM again to quit at once)');
+    expect(stdout).toContain(`stopped: 1 trial finished and kept; unfinished trial 1 (no record; its runs resume from their checkpoints). To continue: lab sweep --resume ${path.relative(tmp, expDir)}`);
+  }, 60_000);
+});
+
+describe('one coordinator per experiment', () => {
+  it('a live holder of coordinator.lock is refused, a dead one taken over, this process may claim twice', async () => {
+    const spec = readSpec(path.join(EXPERIMENTS, 'a2c-cartpole.yml'));
+    const dir = createExperimentDir(tmp, { format: EXPERIMENT_FORMAT, id: 'locked', name: spec.name, createdAt: new Date().toISOString(), labVersion: LAB_VERSION, spec, specFile: 'x.yml', queue: null });
+    const lockFile = path.join(dir, LOCK_FILE);
+    const release = lockExperiment(dir);
+    expect(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid).toBe(process.pid);
+    lockExperiment(dir)();
+    expect(fs.existsSync(lockFile)).toBe(true);
+    release();
+    expect(fs.existsSync(lockFile)).toBe(false);
+
+    // Another live process on this machine (the test runner's parent) holds it: refused, by the CLI too.
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    expect(() => lockExperiment(dir)).toThrow(`experiment ${dir} is being run by process ${process.ppid} (since 2026-01-01T00:00:00.000Z): stop it first`);
+    const r = await lab(['sweep', '--resume', dir]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toBe(`lab: error: experiment ${dir} is being run by process ${process.ppid} (since 2026-01-01T00:00:00.000Z): stop it first\n`);
+
+    // A holder that is gone (kill -9) is taken over.
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => gone.on('exit', r));
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: gone.pid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    lockExperiment(dir)();
+    expect(fs.existsSync(lockFile)).toBe(false);
+  }, 30_000);
 });
