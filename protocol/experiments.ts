@@ -189,8 +189,9 @@ export const EXPERIMENTS_API = {
 } as const;
 
 /**
- * running: a trial is unfinished and its files changed within the last minute (or the hub streams one of its
- * runs); ended: nothing is running now (finished, or stopped and resumable); damaged: its files cannot be read.
+ * running: trials are left (unfinished ones, or the budget not reached) and its files changed within the last
+ * minute, or the hub streams one of its runs; ended: nothing is running now (finished, or stopped and
+ * resumable); damaged: its files cannot be read.
  */
 export type ExperimentState = 'running' | 'ended' | 'damaged';
 

@@ -12,8 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
-import { groupCurves, loadRuns } from '../analysis/compare.js';
-import { publicMessage } from '../lab/run_files.js';
+import { groupCurves, loadRuns, type LoadedRun } from '../analysis/compare.js';
+import { publicMessage, readAlphaZeroRunMetrics, readRunMetrics } from '../lab/run_files.js';
 import { ganEnvId, RUN_ID_PATTERN, type RunSummary } from '../protocol/protocol.js';
 import {
   EXPERIMENTS_API,
@@ -27,6 +27,7 @@ import {
   type TrialSeedRow,
 } from '../protocol/experiments.js';
 import { EXPERIMENT_FILE, findExperiments, readExperiment, RUNS_DIR, TRIALS_FILE, trialRunId, type ExperimentContents, type RunningTrial } from '../sweep/experiment_files.js';
+import { runBudget, runCurve } from '../sweep/objective.js';
 import { Damaged, NotFound } from './replays_api.js';
 
 /** An unfinished trial whose files have not changed for this long (and with nothing live) counts as interrupted. */
@@ -76,10 +77,6 @@ function fileKey(file: string): string {
 
 function taskOf(run: RunTemplate): string {
   return run.kind === 'rl' ? run.env : run.kind === 'gan' ? ganEnvId(run.category) : 'go';
-}
-
-function runBudgetOf(run: RunTemplate): number {
-  return run.kind === 'rl' ? run.steps : run.iterations;
 }
 
 /** The best finished trial by the spec's direction: done trials only (a pruned trial's value is from mid-run). */
@@ -170,7 +167,7 @@ export class ExperimentsApi {
     const summary = this.summarize(id, contents, live);
     const { meta, records, running } = contents;
     const spec = meta.spec;
-    const runBudget = runBudgetOf(spec.run);
+    const budget = runBudget(spec);
     const trials: TrialRow[] = [];
     for (const r of [...records].sort((a, b) => a.trial - b.trial)) {
       const { curve, damaged, steps } = this.curveOf(id, dir, r.trial, r.seeds.map((s) => s.runId), spec.objective.metric, spec.run.kind);
@@ -206,12 +203,12 @@ export class ExperimentsApi {
         seeds,
         startedAt: this.startedAt(dir, t),
         endedAt: null,
-        progress: { step: seeds.reduce((n, s) => n + Math.min(runBudget, s.step ?? 0), 0), budget: runBudget * spec.seeds.length },
+        progress: { step: seeds.reduce((n, s) => n + Math.min(budget, s.step ?? 0), 0), budget: budget * spec.seeds.length },
         curve,
         damaged,
       });
     }
-    return { summary, labVersion: meta.labVersion, specFile: meta.specFile, queue: meta.queue, spec, unit: spec.run.kind === 'rl' ? 'steps' : 'iterations', runBudget, trials };
+    return { summary, labVersion: meta.labVersion, specFile: meta.specFile, queue: meta.queue, spec, unit: spec.run.kind === 'rl' ? 'steps' : 'iterations', runBudget: budget, trials };
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -225,7 +222,11 @@ export class ExperimentsApi {
     const spec = meta.spec;
     const updated = this.updatedMs(dir, running);
     const liveHere = [...live.keys()].some((runId) => runId.startsWith(`${meta.id}-t`));
-    const state: ExperimentState = liveHere || (running.length > 0 && this.now() - updated < this.staleMs) ? 'running' : 'ended';
+    // Trials left to run: some unfinished, or the budget not reached (a sweep just started has no run yet).
+    const created = Date.parse(meta.createdAt);
+    const timeUp = spec.timeLimitSeconds !== null && Number.isFinite(created) && this.now() - created > spec.timeLimitSeconds * 1000;
+    const incomplete = running.length > 0 || (!timeUp && (spec.trials === null || records.length < spec.trials));
+    const state: ExperimentState = liveHere || (incomplete && this.now() - updated < this.staleMs) ? 'running' : 'ended';
     const count = (s: TrialRecord['state']) => records.filter((r) => r.state === s).length;
     return {
       id,
@@ -308,10 +309,23 @@ export class ExperimentsApi {
     const { runs, leftOut } = loadRuns([...dirs.keys()], (dir) => dirs.get(dir)!);
     const damaged = leftOut.map((r) => ({ runId: r.runId, error: publicMessage(r.error, roots) }));
     let curve: TrialCurve | null = null;
-    if (runs.length > 0) {
-      const all = groupCurves(runs, { reps: CURVE_REPS, curve: 'eval' }, `${id}:${trial}`);
-      const chosen = kind === 'rl' ? all[0] : (all.find((c) => c.metric === metric) ?? all[0]);
-      if (chosen && chosen.points.length > 0) curve = { label: kind === 'rl' ? 'evaluation mean return' : (chosen.label ?? chosen.metric ?? metric), runs: chosen.runs, points: chosen.points };
+    // RL objectives are the evaluations (the runs' eval curves); other kinds' name a metric, read as the sweep reads
+    // it (sweep/objective.ts runCurve) and given to the comparison as the runs' only metric curve.
+    let usable: LoadedRun[] = runs;
+    if (kind !== 'rl') {
+      usable = [];
+      for (const r of runs) {
+        try {
+          const events: readonly unknown[] = kind === 'go-alphazero' ? readAlphaZeroRunMetrics(r.dir) : readRunMetrics(r.dir);
+          usable.push({ ...r, metrics: { [metric]: runCurve(kind, events, metric) } });
+        } catch (e) {
+          damaged.push({ runId: r.runId, error: publicMessage(e instanceof Error ? e.message : String(e), roots) });
+        }
+      }
+    }
+    if (usable.length > 0) {
+      const chosen = groupCurves(usable, { reps: CURVE_REPS, curve: 'eval' }, `${id}:${trial}`)[0];
+      if (chosen && chosen.points.length > 0) curve = { label: kind === 'rl' ? 'evaluation mean return' : (chosen.label ?? metric), runs: chosen.runs, points: chosen.points };
     }
     const entry: CachedCurve = { key, curve, damaged, steps: new Map(runs.map((r) => [r.runId, r.lastStep])) };
     this.curves.set(cacheKey, entry);

@@ -30,6 +30,9 @@ const records: TrialRecord[] = fs
   .map((l) => JSON.parse(l) as TrialRecord);
 const best = records.filter((r) => r.state === 'done').reduce((a, b) => (b.objective! > a.objective! ? b : a));
 
+/** An element's data attributes (the root tsconfig has no DOM types). */
+type Dataset = { dataset: Record<string, string | undefined> };
+
 const hex = (c: string): RGB => [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)];
 
 /** Pixels of an element's screenshot within `tolerance` of `color`. */
@@ -75,7 +78,7 @@ describe.skipIf(skipBrowserTests)('the Experiments page', () => {
     if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
   });
 
-  const rowOrder = async () => (await page.locator('[data-testid=trial-row]').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.trial)))) as number[];
+  const rowOrder = async () => (await page.locator('[data-testid=trial-row]').evaluateAll((rows) => rows.map((r) => Number((r as unknown as Dataset).dataset.trial)))) as number[];
 
   for (const { width, height } of [
     { width: 1280, height: 800 },
@@ -112,7 +115,7 @@ describe.skipIf(skipBrowserTests)('the Experiments page', () => {
       await page.locator('[data-testid=sort-header][data-sort=trial]').click();
       expect(await rowOrder()).toEqual([0, 1, 2, 3, 4, 5, 6]);
       await page.locator('[data-testid=sort-header][data-sort=state]').click();
-      expect(await page.locator('[data-testid=trial-row]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.state))).toEqual(['done', 'done', 'done', 'done', 'pruned', 'interrupted', 'failed']);
+      expect(await page.locator('[data-testid=trial-row]').evaluateAll((rows) => rows.map((r) => (r as unknown as Dataset).dataset.state))).toEqual(['done', 'done', 'done', 'done', 'pruned', 'interrupted', 'failed']);
 
       // The best trial's curve is drawn: its line and band in its colour.
       const curves = page.getByTestId('curves-chart');

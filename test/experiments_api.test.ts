@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { ExperimentsApi } from '../server/experiments_api.js';
 import { EXPERIMENTS_API, type ExperimentDetail, type ExperimentListItem, type TrialRecord } from '../protocol/experiments.js';
+import { appendTrialRecord, createExperimentDir, readExperimentMeta } from '../sweep/experiment_files.js';
 import type { RunSummary } from '../protocol/protocol.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/experiments/a2c-cartpole-fx', import.meta.url));
@@ -254,5 +255,27 @@ describe('live runs the hub streams', () => {
     // A stored run of the same name is not live.
     const stored = new ExperimentsApi({ runsDir, runs: () => [{ ...live, origin: 'disk', status: 'stored' }] });
     expect(stored.list()[0]!.state).toBe('ended');
+  });
+});
+
+describe('a sweep that has just started, and one that has finished', () => {
+  it('is running while its budget is not reached and its files are fresh; ended once complete or a minute quiet', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-experiments-fresh-'));
+    try {
+      const meta = { ...readExperimentMeta(FIXTURE), id: 'fresh-20261206-120000', createdAt: new Date().toISOString() };
+      const expDir = createExperimentDir(path.join(dir, 'sweeps'), meta);
+      let now = Date.now();
+      const api = new ExperimentsApi({ runsDir: dir, runs: () => [], now: () => now });
+      // No run directory yet (workers starting): trials are left and the directory is new.
+      expect(api.list()[0]).toMatchObject({ id: meta.id, state: 'running', trials: { finished: 0, running: 0, budget: 8 } });
+      now += 61_000;
+      expect(api.list()[0]!.state).toBe('ended');
+      // Its whole budget recorded: ended at once, however fresh the files.
+      now = Date.now();
+      for (let trial = 0; trial < 8; trial++) appendTrialRecord(expDir, { ...records[0]!, trial, seeds: [] });
+      expect(api.list()[0]!.state).toBe('ended');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
