@@ -120,6 +120,7 @@ describe.skipIf(skipBrowserTests)('the first hour in the viewer', () => {
         expect((await page.evaluate('window.__lab.drawn')) as number).toBeGreaterThan(drawnBefore + 10);
         const status = (await page.locator('.playback-status').textContent()) ?? '';
         expect(status).toMatch(/^(paused · )?replay [12] of 2 · step \d+$/);
+        expect((await page.evaluate(`(() => { const e = document.querySelector('.playback-status'); return e.scrollWidth - e.clientWidth; })()`)) as number, 'the status line is cut').toBeLessThanOrEqual(1);
         // No "still stage" message over it.
         expect(await page.locator('.stage-message.visible').count()).toBe(0);
 
