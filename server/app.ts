@@ -32,7 +32,7 @@ import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { Access, isLoopback } from './access.js';
 import { Busy, CompareWorker } from './compare_worker.js';
-import { ExperimentsApi, mountExperimentsApi } from './experiments_api.js';
+import { ExperimentsWorker, mountExperimentsApi } from './experiments_api.js';
 import { newToken, removeRuntimeFile, TOKEN_QUERY, writeRuntimeFile } from '../lab/server_key.js';
 
 export const VIEWER_DIST = fileURLToPath(new URL('../viewer/dist', import.meta.url));
@@ -201,7 +201,8 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       (e: unknown) => fail(res, e),
     );
   });
-  mountExperimentsApi(app, new ExperimentsApi({ runsDir, runs: () => hub.list() }), fail);
+  const experiments = new ExperimentsWorker(runsDir, () => hub.list());
+  mountExperimentsApi(app, experiments, fail);
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'unknown API path' });
   });
@@ -284,6 +285,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       if (writeRuntime) removeRuntimeFile(address.port);
       await hub.close();
       await compareWorker.close();
+      await experiments.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };

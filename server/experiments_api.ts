@@ -7,13 +7,16 @@
  * computed by analysis/compare.ts (the same mean and bootstrap band as `lab compare`). Only an id that names an
  * experiment found under the runs root is looked at, and only directories whose real path lies inside it, so
  * `../`, encoded separators and symlinks out of it read nothing. A damaged experiment is listed with its
- * reason, its detail answered 422; messages never hold absolute paths.
+ * reason, its detail answered 422; messages never hold absolute paths. The server asks a worker thread
+ * (ExperimentsWorker), so reading a large experiment never stalls live frames.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import type express from 'express';
 import { groupCurves, loadRuns, type LoadedRun } from '../analysis/compare.js';
 import { publicMessage, readAlphaZeroRunMetrics, readRunMetrics } from '../lab/run_files.js';
+import { typeScriptWorker } from '../lab/ts_worker.js';
 import { ganEnvId, RUN_ID_PATTERN, type RunSummary } from '../protocol/protocol.js';
 import {
   EXPERIMENTS_API,
@@ -28,6 +31,7 @@ import {
 } from '../protocol/experiments.js';
 import { EXPERIMENT_FILE, findExperiments, readExperiment, RUNS_DIR, TRIALS_FILE, trialRunId, type ExperimentContents, type RunningTrial } from '../sweep/experiment_files.js';
 import { runBudget, runCurve } from '../sweep/objective.js';
+import { Busy } from './compare_worker.js';
 import { Damaged, NotFound } from './replays_api.js';
 
 /** An unfinished trial whose files have not changed for this long (and with nothing live) counts as interrupted. */
@@ -35,10 +39,13 @@ export const EXPERIMENT_STALE_MS = 60_000;
 /** Bootstrap resamples of a trial curve's band (a few seeds per step: 2,000 is plenty for a 95% percentile band). */
 const CURVE_REPS = 2000;
 
+/** What the API needs of a run the hub holds. */
+export type HubRun = Pick<RunSummary, 'runId' | 'origin' | 'status' | 'step'>;
+
 export interface ExperimentsApiOptions {
   runsDir: string;
   /** The runs the hub holds now (live ones are `origin` server or cli). */
-  runs: () => RunSummary[];
+  runs: () => readonly HubRun[];
   staleMs?: number;
   now?: () => number;
 }
@@ -134,8 +141,8 @@ export class ExperimentsApi {
   }
 
   /** Live runs of the hub by run id. */
-  private liveRuns(): Map<string, RunSummary> {
-    const live = new Map<string, RunSummary>();
+  private liveRuns(): Map<string, HubRun> {
+    const live = new Map<string, HubRun>();
     for (const r of this.options.runs()) if (r.origin !== 'disk' && (r.status === 'running' || r.status === 'starting')) live.set(r.runId, r);
     return live;
   }
@@ -217,7 +224,7 @@ export class ExperimentsApi {
     return publicMessage(e instanceof Error ? e.message : String(e), this.roots());
   }
 
-  private summarize(id: string, contents: ExperimentContents, live: ReadonlyMap<string, RunSummary>): ExperimentListItem {
+  private summarize(id: string, contents: ExperimentContents, live: ReadonlyMap<string, HubRun>): ExperimentListItem {
     const { dir, meta, records, running } = contents;
     const spec = meta.spec;
     const updated = this.updatedMs(dir, running);
@@ -333,20 +340,113 @@ export class ExperimentsApi {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Off the event loop: the first look at an experiment reads every run's metrics and bootstraps each trial's band
+// (about 1 s for 30 trials × 3 seeds of 100k steps), which on the server's thread would stall live frames. One
+// worker thread, started on first use, keeps the ExperimentsApi (and its curve cache) and answers in order.
+
+/** Requests waiting or running at once; more are refused (503) rather than queued without bound. */
+const MAX_QUEUED = 16;
+/** workerData that marks this module's worker thread. */
+const THREAD_MARK = 'lab-experiments-api';
+
+type WorkerRequest = { id: number; live: HubRun[] } & ({ op: 'list' } | { op: 'detail'; experimentId: string });
+type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; kind: 'not-found' | 'damaged' | 'error'; error: string };
+
+export interface ExperimentsSource {
+  list(): ExperimentListItem[] | Promise<ExperimentListItem[]>;
+  detail(id: string): ExperimentDetail | Promise<ExperimentDetail>;
+}
+
+export class ExperimentsWorker implements ExperimentsSource {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly runsDir: string,
+    private readonly runs: () => readonly HubRun[],
+  ) {}
+
+  list(): Promise<ExperimentListItem[]> {
+    return this.ask({ op: 'list' }) as Promise<ExperimentListItem[]>;
+  }
+
+  detail(id: string): Promise<ExperimentDetail> {
+    return this.ask({ op: 'detail', experimentId: id }) as Promise<ExperimentDetail>;
+  }
+
+  private ask(request: { op: 'list' } | { op: 'detail'; experimentId: string }): Promise<unknown> {
+    if (this.waiting.size >= MAX_QUEUED) return Promise.reject(new Busy(`${this.waiting.size} experiment requests are already waiting; try again shortly`));
+    const worker = this.start();
+    const id = this.nextId++;
+    // Only the live runs cross over, and only what the API reads of them.
+    const live = this.runs()
+      .filter((r) => r.origin !== 'disk' && (r.status === 'running' || r.status === 'starting'))
+      .map((r) => ({ runId: r.runId, origin: r.origin, status: r.status, step: r.step }));
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, live, ...request } satisfies WorkerRequest);
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = typeScriptWorker(new URL(import.meta.url), { mark: THREAD_MARK, runsDir: this.runsDir });
+    worker.unref();
+    worker.on('message', (m: WorkerReply) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.ok) w.resolve(m.value);
+      else w.reject(m.kind === 'not-found' ? new NotFound(m.error) : m.kind === 'damaged' ? new Damaged(m.error) : new Error(m.error));
+    });
+    const failAll = (why: string) => {
+      this.worker = null;
+      for (const w of this.waiting.values()) w.reject(new Error(why));
+      this.waiting.clear();
+    };
+    worker.on('error', (e) => failAll(`the experiments worker failed: ${e.message}`));
+    worker.on('exit', (code) => failAll(`the experiments worker exited (code ${code})`));
+    this.worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+}
+
+/** The worker thread's side: one ExperimentsApi over the runs root, the live runs as each request gives them. */
+function serveInThread(runsDir: string): void {
+  let live: HubRun[] = [];
+  const api = new ExperimentsApi({ runsDir, runs: () => live });
+  parentPort!.on('message', (m: WorkerRequest) => {
+    live = m.live;
+    let reply: WorkerReply;
+    try {
+      reply = { id: m.id, ok: true, value: m.op === 'list' ? api.list() : api.detail(m.experimentId) };
+    } catch (e) {
+      reply = { id: m.id, ok: false, kind: e instanceof NotFound ? 'not-found' : e instanceof Damaged ? 'damaged' : 'error', error: e instanceof Error ? e.message : String(e) };
+    }
+    parentPort!.postMessage(reply);
+  });
+}
+
+if (!isMainThread && (workerData as { mark?: unknown } | null)?.mark === THREAD_MARK) serveInThread((workerData as { runsDir: string }).runsDir);
+
 /** Mounts the two routes; `fail` answers an error (NotFound 404, Damaged 422, anything else 500 without paths). */
-export function mountExperimentsApi(app: express.Express, api: ExperimentsApi, fail: (res: express.Response, e: unknown) => void): void {
-  app.get(EXPERIMENTS_API.list, (_req, res) => {
-    try {
-      res.json(api.list());
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  app.get('/api/experiments/:id', (req, res) => {
-    try {
-      res.json(api.detail(String(req.params.id)));
-    } catch (e) {
-      fail(res, e);
-    }
-  });
+export function mountExperimentsApi(app: express.Express, api: ExperimentsSource, fail: (res: express.Response, e: unknown) => void): void {
+  const answer = (res: express.Response, get: () => unknown) => {
+    Promise.resolve()
+      .then(get)
+      .then(
+        (value) => res.json(value),
+        (e: unknown) => fail(res, e),
+      );
+  };
+  app.get(EXPERIMENTS_API.list, (_req, res) => answer(res, () => api.list()));
+  app.get('/api/experiments/:id', (req, res) => answer(res, () => api.detail(String(req.params.id))));
 }
