@@ -182,9 +182,21 @@ describe('GET /api/experiments/:id', () => {
     expect((await getJson<{ error: string }>('/api/experiments/nope')).body.error).toBe('no experiment "nope"');
   });
 
-  it('refuses pages of other sites', async () => {
+  it('refuses pages of other sites, and readers without the key when bound beyond loopback', async () => {
     const res = await fetch(server.url + EXPERIMENTS_API.list, { headers: { origin: 'http://evil.example' } });
     expect(res.status).toBe(403);
+    const open = await startLabServer({ port: 0, host: '0.0.0.0', runsDir, runtimeFile: false });
+    try {
+      const url = `http://127.0.0.1:${open.port}`;
+      for (const p of [EXPERIMENTS_API.list, EXPERIMENTS_API.detail(ID)]) {
+        const refused = await fetch(url + p);
+        expect(refused.status).toBe(401);
+        expect(await refused.text()).not.toContain('a2c-cartpole');
+        expect((await fetch(url + p, { headers: { authorization: `token ${open.token}` } })).status).toBe(200);
+      }
+    } finally {
+      await open.close();
+    }
   });
 });
 
