@@ -59,9 +59,9 @@ function hasProtoKey(v: unknown): boolean {
  * Checks a `--run-id` against the protocol's RUN_ID_PATTERN, so that every run the CLIs create can also be
  * announced to and listed by the live server.
  */
-export function checkRunId(runId: string | undefined): void {
+export function checkRunId(runId: string | undefined, flag = '--run-id'): void {
   if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) {
-    throw new InvalidArgumentError(`--run-id: '${runId}' is not a plain name (letters, digits, '.', '_', '-'; not starting with '.' or '-'; at most 200 characters)`);
+    throw new InvalidArgumentError(`${flag}: '${runId}' is not a plain name (letters, digits, '.', '_', '-'; not starting with '.' or '-'; at most 200 characters)`);
   }
 }
 
@@ -92,10 +92,14 @@ export function outOption(help = 'directory for run directories (each run in <di
   return new Option('--out <dir>', help).default(defaultValue);
 }
 
-/** --run-id <id>: the run directory's name, checked against RUN_ID_PATTERN when parsed (checkRunId). */
-export function runIdOption(defaultName: string): Option {
-  return new Option('--run-id <id>', `name of the run directory (default: ${defaultName}); letters, digits, '.', '_', '-'`).argParser((value: string) => {
-    checkRunId(value);
+/**
+ * --run-id <id>: the run directory's name, checked against RUN_ID_PATTERN when parsed (checkRunId); `lab sweep`
+ * names its experiment directory the same way (--id).
+ */
+export function runIdOption(defaultName: string, flags = '--run-id <id>', what = 'name of the run directory'): Option {
+  const flag = flags.split(' ')[0]!;
+  return new Option(flags, `${what} (default: ${defaultName}); letters, digits, '.', '_', '-'`).argParser((value: string) => {
+    checkRunId(value, flag);
     return value;
   });
 }

@@ -13,7 +13,7 @@ import { DEFAULT_LIVE_URL } from '../protocol/protocol.js';
 import { ProgressLine } from '../lab/progress.js';
 import { runStamp } from '../lab/run_store.js';
 import { LAB_VERSION } from '../lab/version.js';
-import { integer } from './args.js';
+import { integer, runIdOption } from './args.js';
 import { onStopSignal } from './signals.js';
 import { readSpec, validateSpec } from '../sweep/spec.js';
 import { trialBudget } from '../sweep/samplers.js';
@@ -26,6 +26,7 @@ import { publicRedisUrl, QUEUE_NAME, QueueDispatcher } from '../sweep/queue.js';
 interface SweepCliOptions {
   workers?: number;
   out: string;
+  id?: string;
   resume?: string;
   queue?: string;
   live?: string | true;
@@ -205,6 +206,7 @@ function shown(dir: string): string {
 async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promise<void> {
   if (opts.resume !== undefined && specFile !== undefined) throw new InvalidArgumentError(`give a spec file or --resume <expDir>, not both (a resume uses the spec in ${path.join(opts.resume, 'experiment.json')})`);
   if (opts.resume === undefined && specFile === undefined) throw new InvalidArgumentError('give a spec file (e.g. experiments/a2c-cartpole.yml) or --resume <expDir>');
+  if (opts.resume !== undefined && opts.id !== undefined) throw new InvalidArgumentError(`--id names a new experiment; --resume continues ${opts.resume} under its own name`);
   if (opts.queue !== undefined && opts.workers !== undefined) throw new InvalidArgumentError('--workers is for local worker processes; with --queue, each lab worker sets its own --concurrency');
   const workers = opts.workers ?? os.availableParallelism();
   const live = opts.live ? { url: opts.live === true ? DEFAULT_LIVE_URL : opts.live, ...(opts.token ? { token: opts.token } : {}) } : undefined;
@@ -227,7 +229,7 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
     const outDir = path.resolve(opts.out);
     meta = {
       format: EXPERIMENT_FORMAT,
-      id: newExperimentId(outDir, spec.name),
+      id: opts.id ?? newExperimentId(outDir, spec.name),
       name: spec.name,
       createdAt: new Date().toISOString(),
       labVersion: LAB_VERSION,
@@ -236,6 +238,7 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
       queue: opts.queue !== undefined ? { url: publicRedisUrl(opts.queue), name: QUEUE_NAME } : null,
     };
     expDir = path.join(outDir, meta.id);
+    if (opts.id !== undefined && fs.existsSync(expDir)) throw new InvalidArgumentError(`${shown(expDir)} already exists: choose another --id, or continue it with lab sweep --resume ${shown(expDir)}`);
   }
   // A sweep still running this experiment would record its trials a second time: refused before anything starts.
   const unlock = opts.resume !== undefined ? lockExperiment(expDir) : () => {};
@@ -334,6 +337,7 @@ export function registerSweepCommand(program: Command): void {
     .argument('[spec]', 'experiment spec, YAML or JSON (see experiments/ and docs/experiments.md)')
     .option('--workers <n>', `local worker processes, one run each (default: the number of cores, ${os.availableParallelism()} here)`, integer(1))
     .option('--out <dir>', 'directory for experiment directories (each in <dir>/<name>-<time>)', path.join('runs', 'sweeps'))
+    .addOption(runIdOption('<name>-<time>', '--id <name>', 'name of the experiment directory'))
     .option('--queue <url>', 'put the runs on a BullMQ queue in Redis (redis://host:port) for `lab worker` processes on any machine, instead of local workers')
     .option('--resume <expDir>', "continue an experiment: finished trials are kept, interrupted runs resume from their checkpoints, the rest run as the uninterrupted sweep would (with the spec in its experiment.json)")
     .option('--live [url]', `publish every run to a lab server (lab serve) for the browser viewer (default ${DEFAULT_LIVE_URL})`)

@@ -168,6 +168,16 @@ function shrink(args: string[]): string[] | null {
   return out;
 }
 
+/** The shipped experiment specs, copied into the tour's directory with their run budgets cut (steps ≤ 300, iterations ≤ 2). */
+function copySpecsCut(dir: string): void {
+  const to = path.join(dir, 'experiments');
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of fs.readdirSync(path.join(ROOT, 'experiments'))) {
+    const text = fs.readFileSync(path.join(ROOT, 'experiments', f), 'utf8');
+    fs.writeFileSync(path.join(to, f), text.replace(/\bsteps: \d+/g, 'steps: 300').replace(/\biterations: \d+/g, 'iterations: 2'));
+  }
+}
+
 const readmeCommands = commandsIn(README);
 const allCommands = PAGES.flatMap(commandsIn);
 const where = (c: Command) => `${path.relative(ROOT, c.file)}:${c.line}: ${c.text}`;
@@ -229,10 +239,15 @@ describe('README.md and docs/', () => {
         if (!args) continue;
         const cut = shrink(args);
         if (!cut) continue;
+        if (args[0] === 'sweep') copySpecsCut(dir);
         const r = await run(cut, dir, 90_000);
         expect(r.code, `${where(c)}\n  ran as: lab ${cut.join(' ')}\n${r.out.slice(-3000)}`).toBe(0);
         const runId = args[args.indexOf('--run-id') + 1];
         if (args.includes('--run-id')) expect(fs.existsSync(path.join(dir, 'runs', runId!, 'config.json')), `${where(c)}: runs/${runId}/config.json`).toBe(true);
+        if (args[0] === 'sweep' && args.includes('--id')) {
+          const id = args[args.indexOf('--id') + 1]!;
+          expect(fs.readFileSync(path.join(dir, 'runs', 'sweeps', id, 'trials.jsonl'), 'utf8').trim().split('\n').length, `${where(c)}: runs/sweeps/${id}/trials.jsonl`).toBeGreaterThan(0);
+        }
         const outDir = args[args.indexOf('--out') + 1];
         if (args[0] === 'compare' && args.includes('--out')) expect(fs.existsSync(path.join(dir, outDir!, 'compare.png')), `${where(c)}: ${outDir}/compare.png`).toBe(true);
         ran++;
