@@ -4,7 +4,8 @@
  * click on a column header, the best trial's learning curve and band drawn (pixels of its colour), a second
  * curve after ticking its trial, the objective points and the hyperparameter scatters (log axis), the states
  * explained on the page, nothing scrolling sideways; then the unfinished trial's progress moving live as its
- * run writes metrics again (the page looks every 10 s while nothing runs, every 2 s while something does). Screenshots: test-results/experiments-<width>.png, and
+ * run writes metrics again (the page looks every 10 s while nothing runs, every 2 s while something does), and a
+ * run of it that the hub streams live shows at once, with a link to the Live page. Screenshots: test-results/experiments-<width>.png, and
  * docs/experiments.png with UPDATE_SCREENSHOTS=1.
  *
  * Needs the built viewer and Chromium (skipped without, unless LAB_REQUIRE_BROWSER=1).
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
+import { LivePublisher } from '../lab/publisher.js';
 import type { TrialRecord } from '../protocol/experiments.js';
 import { curveColor, TRIAL_STATES } from '../viewer/src/model/experiments.js';
 import { close, openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
@@ -197,6 +199,32 @@ describe.skipIf(skipBrowserTests)('the Experiments page', () => {
     await page.locator('.experiments-page').evaluate((e) => e.scrollTo(0, 0));
     await page.waitForTimeout(300);
     saveScreenshot('experiments.png', await page.screenshot(), true);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows a run of the experiment that the hub streams live at once, linked to the Live page', async () => {
+    // Quiet again: the page looks only every 10 s.
+    const old = Date.now() / 1000 - 3600;
+    for (const e of fs.readdirSync(expDir, { withFileTypes: true, recursive: true })) fs.utimesSync(path.join(e.parentPath, e.name), old, old);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.url}/#/experiments/${ID}`);
+    await page.locator('[data-testid=progress-row][data-trial="6"][data-state=interrupted]').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('live-seed').count()).toBe(0);
+    const runId = `${ID}-t0006-s2`;
+    const publisher = new LivePublisher({ url: server.url, token: server.token });
+    try {
+      publisher.begin({ runId, kind: 'rl', envId: 'CartPole-v1', agent: 'a2c', preset: 'cartpole', seed: 2, steps: 6000, episodes: null, numEnvs: 8, backend: 'wasm', fps: 50, runDir: path.join(expDir, 'runs', runId), startStep: 3000, hyperparameters: {} });
+      // The hub's runs:changed reaches the page, which asks the server at once (not at its next poll).
+      const live = page.getByTestId('live-seed');
+      await live.waitFor({ timeout: 5000 });
+      expect(await page.locator('[data-testid=progress-row][data-trial="6"]').getAttribute('data-state')).toBe('running');
+      expect(await live.getAttribute('href')).toBe(`#run=${runId}`);
+      expect(await live.textContent()).toContain('seed 2');
+      expect(await page.locator('[data-testid=experiment-item]').getAttribute('data-state')).toBe('running');
+    } finally {
+      await publisher.end('stopped');
+    }
+    await expect.poll(() => page.getByTestId('live-seed').count(), { timeout: 10_000 }).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });

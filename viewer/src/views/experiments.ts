@@ -240,7 +240,7 @@ export class ExperimentsPage implements Page {
     let error = false;
     if (this.list && this.list.length === 0) {
       title = 'No experiments yet';
-      text = 'Experiments are lab sweep directories under this server\'s runs directory. Start one with: lab sweep experiments/a2c-cartpole.yaml';
+      text = 'Experiments are lab sweep directories under this server\'s runs directory. Start one with: lab sweep experiments/a2c-cartpole.yml';
     } else if (this.listError && !this.list) {
       title = 'The lab server cannot list experiments';
       text = this.listError;
