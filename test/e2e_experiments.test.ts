@@ -227,4 +227,29 @@ describe.skipIf(skipBrowserTests)('the Experiments page', () => {
     await expect.poll(() => page.getByTestId('live-seed').count(), { timeout: 10_000 }).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('says how to start one when there is none, and shows a damaged experiment with its reason', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-experiments-empty-'));
+    const bare = await startLabServer({ port: 0, runsDir: dir, runtimeFile: false });
+    try {
+      await page.goto(`${bare.url}/#/experiments`);
+      await expect.poll(() => page.getByTestId('experiments-status').textContent(), { timeout: 10_000 }).toContain('lab sweep experiments/a2c-cartpole.yml');
+      // A damaged one: its reason in the list and on its page.
+      const bad = path.join(dir, 'sweeps', ID);
+      fs.cpSync(FIXTURE, bad, { recursive: true });
+      fs.writeFileSync(path.join(bad, 'trials.jsonl'), '{"trial": 0,\n{}\n');
+      await page.reload();
+      const item = page.locator('[data-testid=experiment-item]');
+      await item.waitFor({ timeout: 10_000 });
+      expect(await item.getAttribute('data-state')).toBe('damaged');
+      expect(await item.textContent()).toMatch(/trials\.jsonl.*line 1: not valid JSON/);
+      await expect.poll(() => page.getByTestId('experiments-error').textContent()).toMatch(/^experiment a2c-cartpole-fx is damaged: .*line 1: not valid JSON/);
+      expect(await page.getByTestId('experiments-error').textContent()).not.toContain(dir);
+      // The browser logs the refused request itself; nothing else may fail.
+      expect(consoleErrors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+    } finally {
+      await bare.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
