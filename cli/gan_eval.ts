@@ -2,149 +2,21 @@
  * `lab gan eval <runDir | generatorDir>`: the quality of a trained generator in the features of the lab's
  * Quick, Draw! classifier (gan/metrics.ts): FD and KID against the real category, the real-vs-real baseline
  * on two disjoint halves of the real images, the FD ratio at matched sample sizes, and the classifier's
- * predicted-class histogram of the samples. Prints a table (or JSON with --json) and writes `eval.json`.
+ * predicted-class histogram of the samples. Prints a table (or JSON with --json) and writes `eval.json`. The
+ * evaluation itself is gan/evaluate.ts; this file is the command and its table.
  *
  * Also `lab gan train-classifier`, which (re)trains the classifier shipped in data/quickdraw-classifier/.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { backendOption, integer } from './args.js';
-import { computeInfo, initCompute, type BackendChoice } from '../lab/compute.js';
-import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
+import type { BackendChoice } from '../lab/compute.js';
 import { ganCommandGroup } from './gan.js';
-import { CLASSIFIER_DIR, QuickDrawClassifier } from '../gan/classifier.js';
+import { CLASSIFIER_DIR } from '../gan/classifier.js';
 import { classifierTrainOptions, trainClassifierCli, type TrainClassifierCliOptions } from './classifier.js';
-import { loadQuickDraw, toFloatImages } from '../gan/data.js';
-import { evaluateSamples, type SampleEval } from '../gan/metrics.js';
-import { loadGenerator } from '../gan/train.js';
+import { DEFAULT_EVAL_SAMPLES, DEFAULT_EVAL_SEED, ganEval, type EvalDataMode, type GanEvalReport } from '../gan/evaluate.js';
 
-export type EvalDataMode = 'never' | 'if-missing' | 'always';
-
-/** Anything that draws n images (n×784 floats in [0, 1]) from a seed: a loaded generator, or a stand-in in tests. */
-export interface SampleSource {
-  sample(n: number, seed?: number): Float32Array;
-  source?: string;
-  dispose?(): void;
-}
-
-export interface GanEvalOptions {
-  /** A run directory, its generator/ directory, a checkpoint, or a model directory (model.json + weights.bin). */
-  target: string;
-  /** Generated images (default 3000). */
-  n?: number;
-  /** Seed of the latents, of the real halves' split and of KID's subsets (default 1). */
-  seed?: number;
-  /** The real category (default: the run's config.json). */
-  category?: string;
-  /** Real images to compare with: the first `real` of the category (default 3000). */
-  real?: number;
-  data?: EvalDataMode;
-  classifierDir?: string;
-  kidSubsets?: number;
-  kidSubsetSize?: number;
-  /** Where to write the report: a file, or false for nowhere (default `<runDir or target>/eval.json`). */
-  out?: string | false;
-  backend?: BackendChoice;
-  /** Use this instead of loading the generator from `target`. */
-  generator?: SampleSource;
-}
-
-export interface GanEvalReport extends SampleEval {
-  format: 'rl-gan-lab/gan-eval@1';
-  target: string;
-  runDir: string | null;
-  generatorSource: string;
-  seed: number;
-  realSource: string;
-  classifier: { dir: string; heldOutAccuracy: number | null; featureDim: number; classes: string[] };
-  backend: string;
-  seconds: number;
-  createdAt: string;
-}
-
-/** The run directory a target belongs to: itself or an ancestor (up to 3 levels) with a GAN config.json. */
-export function findRunDir(target: string): string | null {
-  let dir = path.resolve(target);
-  for (let up = 0; up <= 3; up++) {
-    const file = path.join(dir, 'config.json');
-    if (fs.existsSync(file)) {
-      try {
-        const config = readJson<{ kind?: string; category?: unknown }>(file, 'run config');
-        if (typeof config.category === 'string') return dir;
-      } catch {
-        // not a run's config
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return null;
-}
-
-function checkCount(value: number | undefined, fallback: number, what: string, min: number): number {
-  const n = value ?? fallback;
-  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${n}`);
-  return n;
-}
-
-/** Loads the generator (unless given), samples, loads the real images and the classifier, evaluates, writes eval.json. */
-export async function ganEval(options: GanEvalOptions): Promise<{ report: GanEvalReport; file: string | null }> {
-  const started = performance.now();
-  const n = checkCount(options.n, 3000, 'n', 2);
-  const seed = checkCount(options.seed, 1, 'seed', 0);
-  const realCount = checkCount(options.real, 3000, 'real', 4);
-  const runDir = findRunDir(options.target);
-  let category = options.category;
-  let dataMode = options.data;
-  if (runDir) {
-    const config = readJson<{ category: string; data?: { download?: EvalDataMode } }>(path.join(runDir, 'config.json'), 'run config');
-    category ??= config.category;
-    dataMode ??= config.data?.download === 'always' ? 'if-missing' : config.data?.download;
-  }
-  if (!category) throw new Error(`no category for ${options.target}: it is not in a run directory with a config.json; give --category`);
-  if (options.backend !== undefined || computeInfo() === null) await initCompute(options.backend ?? 'auto');
-
-  const classifier = QuickDrawClassifier.load(options.classifierDir ?? CLASSIFIER_DIR);
-  const generator = options.generator ?? loadGenerator(options.target);
-  try {
-    const raw = generator.sample(n, seed);
-    if (raw.length !== n * 784) throw new Error(`the generator returned ${raw.length} values for ${n} images (expected ${n * 784})`);
-    const generated = new Float32Array(raw.length);
-    for (let i = 0; i < raw.length; i++) {
-      const v = raw[i]!;
-      if (!Number.isFinite(v)) throw new Error(`the generator produced a non-finite pixel (${v}) in image ${Math.floor(i / 784)}`);
-      generated[i] = Math.min(1, Math.max(0, v));
-    }
-    const images = await loadQuickDraw(category, { limit: realCount, download: dataMode ?? 'if-missing' });
-    const real = toFloatImages(images, '0,1');
-    const result = evaluateSamples(classifier, real, generated, {
-      category,
-      seed,
-      kid: { ...(options.kidSubsets !== undefined ? { subsets: options.kidSubsets } : {}), ...(options.kidSubsetSize !== undefined ? { subsetSize: options.kidSubsetSize } : {}) },
-    });
-    const report: GanEvalReport = {
-      format: 'rl-gan-lab/gan-eval@1',
-      target: options.target,
-      runDir,
-      generatorSource: generator.source ?? options.target,
-      seed,
-      realSource: images.source,
-      classifier: { dir: classifier.dir ?? '', heldOutAccuracy: classifier.info?.accuracy.heldOut ?? null, featureDim: classifier.featureDim, classes: classifier.classes },
-      ...result,
-      backend: computeInfo()?.backend ?? 'unknown',
-      seconds: Math.round((performance.now() - started) / 100) / 10,
-      createdAt: new Date().toISOString(),
-    };
-    const file = options.out === false ? null : (options.out ?? path.join(runDir ?? options.target, 'eval.json'));
-    if (file) writeJsonAtomic(file, report);
-    return { report, file };
-  } finally {
-    classifier.dispose();
-    if (!options.generator) generator.dispose?.();
-  }
-}
+// The evaluation itself is gan/evaluate.ts (lab sweep uses it too); these names stay importable from here.
+export { findRunDir, ganEval, type EvalDataMode, type GanEvalOptions, type GanEvalReport, type SampleSource } from '../gan/evaluate.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 
@@ -202,10 +74,10 @@ export function registerGanEvalCommands(program: Command): Command {
     .command('eval')
     .description("sample quality of a trained generator: FD and KID in the classifier's features against the real category, with the real-vs-real baseline; writes eval.json")
     .argument('<target>', 'a GAN run directory (runs/gan-…), its generator/ directory, a checkpoint, or a model directory')
-    .option('--n <n>', 'generated images', integer(2), 3000)
-    .option('--seed <n>', 'seed of the latents, of the split of the real images into halves and of the KID subsets', integer(0), 1)
+    .option('--n <n>', 'generated images', integer(2), DEFAULT_EVAL_SAMPLES)
+    .option('--seed <n>', 'seed of the latents, of the split of the real images into halves and of the KID subsets', integer(0), DEFAULT_EVAL_SEED)
     .option('--category <name>', "the real category (default: the run's)")
-    .option('--real <n>', 'real images: the first n of the category', integer(4), 3000)
+    .option('--real <n>', 'real images: the first n of the category', integer(4), DEFAULT_EVAL_SAMPLES)
     .addOption(new Option('--data <mode>', "where the real images come from (default: the run's setting, else if-missing)").choices(['never', 'if-missing', 'always']))
     .option('--classifier <dir>', 'feature classifier directory', CLASSIFIER_DIR)
     .option('--kid-subsets <n>', 'KID subsets', integer(1))

@@ -270,6 +270,8 @@ export async function resumeGanTraining(runDir: string, options: GanResumeOption
 
 /** Statistics of one iteration (summed over a logging window, then averaged). */
 const STAT_KEYS = ['dLoss', 'gLoss', 'dAcc', 'dAccReal', 'dAccFake', 'gAcc', 'dReal', 'dFake'] as const;
+/** Every stat an update event of metrics.jsonl carries: the window averages and both learning rates (lab sweep's objective names). */
+export const GAN_UPDATE_STATS: readonly string[] = [...STAT_KEYS, 'lrD', 'lrG'];
 type StatKey = (typeof STAT_KEYS)[number];
 
 interface CheckpointState {

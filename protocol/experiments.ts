@@ -38,7 +38,10 @@ export type SamplerName = 'grid' | 'random' | 'tpe';
 export type ObjectiveReduce = 'iqm-last' | 'mean-last' | 'auc' | 'steps-to-threshold';
 
 export interface ObjectiveSpec {
-  /** What is measured: `eval` (RL greedy evaluation mean return); a GAN's `fd`, `kid`, ... (metrics.jsonl names). */
+  /**
+   * What is measured: `eval` (RL greedy evaluation mean return); a GAN's evaluation of its final generator (`fd`,
+   * `fdRatio`, `kid`, `classified`) or an update stat (`gLoss`, …); AlphaZero-lite's `score`, … (sweep/objective.ts).
+   */
   metric: string;
   /**
    * iqm-last: IQM over seeds of each seed's last value; mean-last: their mean; auc: mean over seeds of the area
@@ -89,6 +92,8 @@ export interface GanRunTemplate {
   iterations: number;
   /** Use only the first `limit` images. */
   limit?: number;
+  /** Generated images, and real ones, of the final evaluation when the objective is an evaluation metric (fd, …); default 3000. */
+  evalSamples?: number;
   set?: Record<string, unknown>;
   backend?: BackendChoice;
 }

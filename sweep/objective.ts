@@ -1,12 +1,96 @@
 /**
- * Objectives: from a run's metrics events to its intermediate-value curve and its value, and from the seeds'
- * values to the trial's objective with a 95% bootstrap interval (analysis/stats.ts), and the trial's curve that
- * the median pruner compares with. Pure functions: the coordinator, the workers and `lab sweep show` share them.
+ * Objectives: the metrics a run of each kind produces and which way each improves; from a run's metrics events
+ * to its intermediate-value curve and its value, and from the seeds' values to the trial's objective with a 95%
+ * bootstrap interval (analysis/stats.ts), and the trial's curve that the median pruner compares with. Pure
+ * functions, but for readRunCurve, which reads a run directory: the coordinator, the workers, `lab sweep show`
+ * and the lab server share them.
  */
 import { registration } from '../envs/index.js';
 import { bootstrapInterval, iqm, makeRng, mean } from '../analysis/stats.js';
-import type { ExperimentSpec, ObjectiveSpec, StepValue } from '../protocol/experiments.js';
-import { metricDirection } from './spec.js';
+import { readAlphaZeroRunMetrics, readRunMetrics } from '../lab/run_files.js';
+import { readCurrentGanEvalReport, type GanEvalReport } from '../gan/evaluate.js';
+import { GAN_UPDATE_STATS } from '../gan/train.js';
+import type { ExperimentSpec, ObjectiveSpec, RunTemplate, StepValue } from '../protocol/experiments.js';
+
+type RunKind = RunTemplate['kind'];
+
+/**
+ * A GAN run's quality metrics (gan/evaluate.ts, the run's eval.json). They are measured once, on the final
+ * generator, after training: `lab sweep` evaluates a GAN run that ended done when its objective names one, and
+ * the value is the run's curve at its final iteration.
+ */
+export interface GanEvalMetric {
+  name: string;
+  /** What it is, in words (docs, messages). */
+  label: string;
+  direction: 'maximize' | 'minimize';
+  /** Its value in a report; null when the report has none (a category the classifier does not know). */
+  read(report: GanEvalReport): number | null;
+}
+
+export const GAN_EVAL_METRICS: readonly GanEvalMetric[] = [
+  { name: 'fd', label: 'FD, generated vs real', direction: 'minimize', read: (r) => r.fd.generatedVsReal.value },
+  { name: 'fdRatio', label: 'FD ratio (generated vs real half A over the real-vs-real baseline)', direction: 'minimize', read: (r) => r.fd.ratio },
+  { name: 'kid', label: 'KID mean, generated vs real', direction: 'minimize', read: (r) => r.kid.generatedVsReal.mean },
+  { name: 'classified', label: "share of generated images classified as the run's category", direction: 'maximize', read: (r) => r.classes.generatedTarget },
+];
+
+/** The evaluation metric of this name, or undefined for any other name. */
+export function ganEvalMetric(name: string): GanEvalMetric | undefined {
+  return GAN_EVAL_METRICS.find((m) => m.name === name);
+}
+
+/** AlphaZero-lite's metrics besides `score:<opponent>`: the evaluation score and the iteration records' losses. */
+export const ALPHAZERO_METRICS: readonly string[] = ['score', 'policyLoss', 'valueLoss', 'policyEntropy'];
+
+/** The natural direction of a metric's values: returns, scores and the classified share rise; distances and losses fall. */
+export function metricDirection(metric: string): 'maximize' | 'minimize' {
+  if (metric === 'eval' || metric === 'score' || metric.startsWith('score:')) return 'maximize';
+  return ganEvalMetric(metric)?.direction ?? 'minimize';
+}
+
+/**
+ * Why `metric` is not a metric a run of `kind` produces (a sentence for the spec's error), or null when it is:
+ * rl: `eval`; gan: the evaluation metrics and the update events' stats; go-alphazero: ALPHAZERO_METRICS and
+ * `score:<opponent>`.
+ */
+export function metricProblem(kind: RunKind, metric: string): string | null {
+  const got = JSON.stringify(metric);
+  if (kind === 'rl') return metric === 'eval' ? null : `an RL run's metric is eval (the greedy evaluations' mean return), got ${got}`;
+  if (kind === 'go-alphazero') {
+    return ALPHAZERO_METRICS.includes(metric) || /^score:\S+$/.test(metric) ? null : `an AlphaZero-lite run's metric is one of ${ALPHAZERO_METRICS.join(', ')} or score:<opponent>, got ${got}`;
+  }
+  if (ganEvalMetric(metric) || GAN_UPDATE_STATS.includes(metric)) return null;
+  return (
+    `a GAN run's metric is one of ${GAN_EVAL_METRICS.map((m) => m.name).join(', ')} (the final generator's evaluation) ` +
+    `or ${GAN_UPDATE_STATS.join(', ')} (the training updates), got ${got}`
+  );
+}
+
+/**
+ * The record a GAN run's evaluation adds to its events for runCurve: the evaluation metrics at the iteration of
+ * the checkpoint whose generator was evaluated (null: a report that names none).
+ */
+export function ganEvalRecord(report: GanEvalReport): Record<string, unknown> | null {
+  if (!report.checkpoint) return null;
+  const record: Record<string, unknown> = { type: 'gan-eval', step: report.checkpoint.at };
+  for (const m of GAN_EVAL_METRICS) record[m.name] = m.read(report);
+  return record;
+}
+
+/**
+ * A run directory's intermediate-value curve for `metric` (runCurve over its checked metrics.jsonl); for a GAN
+ * evaluation metric, the point of its eval.json when that is of the run's newest checkpoint (none otherwise).
+ */
+export function readRunCurve(kind: RunKind, runDir: string, metric: string): StepValue[] {
+  const events: unknown[] = kind === 'go-alphazero' ? readAlphaZeroRunMetrics(runDir) : readRunMetrics(runDir);
+  if (kind === 'gan' && ganEvalMetric(metric)) {
+    const report = readCurrentGanEvalReport(runDir);
+    const record = report ? ganEvalRecord(report) : null;
+    if (record) events.push(record);
+  }
+  return runCurve(kind, events, metric);
+}
 
 /** Bootstrap replications of a trial's interval over seeds (a handful of values: cheap). */
 export const OBJECTIVE_BOOTSTRAP_REPS = 2000;
@@ -20,11 +104,11 @@ const field = (o: Obj, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : unde
 /**
  * A run's intermediate-value curve, sorted by step, one point per step (the last one written wins: a resumed run
  * may repeat a step). rl: metric `eval` is each evaluation's mean return at its env step. gan: the named metric
- * from the update events' stats (dLoss, gLoss, ...) or from any other record that carries it as a number (an
- * evaluation record with `fd`, say), at its iteration. go-alphazero: `score` is the mean evaluation score over
+ * from the update events' stats (dLoss, gLoss, ...) or from any other record that carries it as a number (the
+ * evaluation's record, ganEvalRecord, with `fd`), at its iteration. go-alphazero: `score` is the mean evaluation score over
  * the opponents played at an iteration, `score:<opponent>` one opponent's, and the losses come from iteration records.
  */
-export function runCurve(kind: 'rl' | 'gan' | 'go-alphazero', events: readonly unknown[], metric: string): StepValue[] {
+export function runCurve(kind: RunKind, events: readonly unknown[], metric: string): StepValue[] {
   const byStep = new Map<number, number>();
   const put = (step: unknown, value: unknown) => {
     if (finite(step) && finite(value)) byStep.set(step, value);

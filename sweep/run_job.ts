@@ -4,7 +4,9 @@
  * `<runsDir>/<job.runId>`, which this module starts, or resumes from its newest checkpoint when a killed run
  * left it behind. While it trains, the job's pruning thresholds are applied to every evaluation; afterwards its
  * curve and value are read back from metrics.jsonl (sweep/objective.ts), so a resumed run reports exactly
- * what an uninterrupted one does.
+ * what an uninterrupted one does. A GAN run whose objective is an evaluation metric (fd, kid, …) that ended done
+ * is then evaluated (gan/evaluate.ts, the run's eval.json), once per final checkpoint: its value is the curve's
+ * point at the final iteration.
  *
  * The local worker processes (sweep/worker_process.ts) and the queue workers call this; so can anything that
  * wants a run in its own process.
@@ -19,10 +21,12 @@ import { ganRunInfo, resumeGanTraining, startGanTraining, type GanRunConfig } fr
 import { resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent } from '../agents/go/alphazero.js';
 import type { GanHyperparameters } from '../gan/models.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
-import { oneLine, readAlphaZeroRunMetrics, readRunMetrics } from '../lab/run_files.js';
+import { oneLine } from '../lab/run_files.js';
+import { computeInfo } from '../lab/compute.js';
+import { DEFAULT_EVAL_SAMPLES, DEFAULT_EVAL_SEED, ganEval, readCurrentGanEvalReport, type GanEvalRequest } from '../gan/evaluate.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { LAB_VERSION } from '../lab/version.js';
-import { curveDirection, objectiveThreshold, runBudget, runCurve, runValue } from './objective.js';
+import { curveDirection, ganEvalMetric, objectiveThreshold, readRunCurve, runBudget, runCurve, runValue } from './objective.js';
 import { shouldPrune } from './pruner.js';
 
 export interface RunJobHooks {
@@ -163,7 +167,7 @@ export async function executeRunJob(job: RunJob, runsDir: string, hooks: RunJobH
       const earlier = finishedEarlier(job, runDir);
       if (earlier) {
         watch.progress(earlier.at, true);
-        return result(evaluate(job, runDir, earlier.prunedAt));
+        return result(await runResult(job, runDir, earlier.prunedAt));
       }
     }
     live = job.live ? publisherFor(job) : null;
@@ -175,7 +179,7 @@ export async function executeRunJob(job: RunJob, runsDir: string, hooks: RunJobH
     }
     await live?.end(watch.prunedAt !== null ? 'stopped' : 'done', undefined, LIVE_END_MS);
     watch.progress(watch.prunedAt ?? watch.total, true);
-    return result(evaluate(job, runDir, stopped ? watch.prunedAt : null));
+    return result(await runResult(job, runDir, stopped ? watch.prunedAt : null));
   } catch (e) {
     if (e instanceof RunStoppedError) throw e;
     const message = oneLine(e instanceof Error ? e.message : String(e));
@@ -241,14 +245,48 @@ function isComplete(run: RunTemplate, runDir: string): boolean {
   return fs.existsSync(path.join(runDir, output));
 }
 
-/** The run's intermediate-value curve, from its metrics.jsonl (checked). */
+/** The run's intermediate-value curve, from its metrics.jsonl (checked) and, for a GAN evaluation metric, its eval.json. */
 function readCurve(job: RunJob, runDir: string): StepValue[] {
-  const events = job.run.kind === 'go-alphazero' ? readAlphaZeroRunMetrics(runDir) : readRunMetrics(runDir);
-  return runCurve(job.run.kind, events, job.objective.metric);
+  return readRunCurve(job.run.kind, runDir, job.objective.metric);
+}
+
+/**
+ * The settings of a sweep's GAN evaluation: evalSamples generated and real images, the default seed (the same
+ * latents and real halves for every trial, so trials differ by their generators only) and KID subsets.
+ */
+function ganEvalRequest(job: RunJob): GanEvalRequest {
+  const samples = job.run.kind === 'gan' ? (job.run.evalSamples ?? DEFAULT_EVAL_SAMPLES) : DEFAULT_EVAL_SAMPLES;
+  return { n: samples, real: samples, seed: DEFAULT_EVAL_SEED, kidSubsets: null, kidSubsetSize: null };
+}
+
+/**
+ * Evaluates a finished GAN run's final generator into its eval.json, unless eval.json already holds this
+ * evaluation of its newest checkpoint (a re-run or resumed job: the same numbers, not computed twice). The real
+ * images come as the run's did (data 'never': the cache or the shipped subset), on the run's backend.
+ */
+async function ensureGanEval(job: RunJob, runDir: string): Promise<void> {
+  const request = ganEvalRequest(job);
+  const existing = readCurrentGanEvalReport(runDir);
+  const same = existing?.request && (Object.keys(request) as (keyof GanEvalRequest)[]).every((k) => existing.request![k] === request[k]);
+  if (same) return;
+  try {
+    await ganEval({
+      target: runDir,
+      n: request.n,
+      real: request.real,
+      seed: request.seed,
+      data: 'never',
+      // A worker that trained this run has its backend set; one that only evaluates it (a resume) sets it here.
+      ...(computeInfo() === null ? { backend: job.run.backend ?? 'wasm' } : {}),
+    });
+  } catch (e) {
+    throw new Error(`the evaluation of the final generator (for objective ${job.objective.metric}) failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** The result of a run that trained to its end (prunedAt null) or was pruned at `prunedAt`. */
-function evaluate(job: RunJob, runDir: string, prunedAt: number | null): Omit<RunJobResult, 'runId' | 'seconds'> {
+async function runResult(job: RunJob, runDir: string, prunedAt: number | null): Promise<Omit<RunJobResult, 'runId' | 'seconds'>> {
+  if (prunedAt === null && job.run.kind === 'gan' && ganEvalMetric(job.objective.metric)) await ensureGanEval(job, runDir);
   const curve = readCurve(job, runDir);
   const value = runValue(curve, job.objective, runBudget(specOf(job)), objectiveThreshold(specOf(job)));
   return prunedAt !== null ? { state: 'pruned', prunedAt, value, curve } : { state: 'done', value, curve };

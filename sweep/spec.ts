@@ -14,6 +14,8 @@ import { agentEntry, findPreset, resolveAgentConfig } from '../agents/registry.j
 import { defaultHyperparameters, resolveHyperparameters as resolveAlphaZeroHyperparameters } from '../agents/go/alphazero.js';
 import { resolveGanHyperparameters } from '../gan/train.js';
 import { ganPreset, OPTIONAL_NET_SPEC_KEYS } from '../gan/models.js';
+import { classifierClasses } from '../gan/evaluate.js';
+import { ganEvalMetric, GAN_EVAL_METRICS, metricDirection, metricProblem } from './objective.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../protocol/backends.js';
 import type {
   ExperimentSpec,
@@ -46,10 +48,11 @@ export const SPEC_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
 const TOP_LEVEL_KEYS = ['name', 'run', 'seeds', 'search', 'sampler', 'samplerSeed', 'trials', 'timeLimit', 'timeLimitSeconds', 'objective', 'pruner', 'parallelTrials'] as const;
 const RUN_KEYS = {
   rl: ['kind', 'env', 'agent', 'steps', 'preset', 'evalEvery', 'evalEpisodes', 'set', 'kw', 'backend'],
-  gan: ['kind', 'category', 'preset', 'iterations', 'limit', 'set', 'backend'],
+  gan: ['kind', 'category', 'preset', 'iterations', 'limit', 'evalSamples', 'set', 'backend'],
   'go-alphazero': ['kind', 'iterations', 'set', 'backend'],
 } as const;
-const ALPHAZERO_METRICS = ['score', 'policyLoss', 'valueLoss', 'policyEntropy'];
+/** The fewest images a GAN evaluation compares (the real ones are split into two halves of at least 2). */
+export const MIN_EVAL_SAMPLES = 4;
 
 type Obj = Record<string, unknown>;
 
@@ -91,10 +94,8 @@ export function specRunKind(spec: ExperimentSpec): 'rl' | 'gan' | 'go-alphazero'
   return spec.run.kind;
 }
 
-/** The natural direction of a metric's values: returns and scores rise, distances and losses fall. */
-export function metricDirection(metric: string): 'maximize' | 'minimize' {
-  return metric === 'eval' || metric === 'score' || metric.startsWith('score:') ? 'maximize' : 'minimize';
-}
+// Defined with the other metric names in sweep/objective.ts; exported here too for the spec's readers.
+export { metricDirection };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation
@@ -131,6 +132,13 @@ export function validateSpec(data: unknown, file: string): ExperimentSpec {
 
   const objective = validateObjective(v, own(top, 'objective'), run);
   const pruner = validatePruner(v, own(top, 'pruner'));
+  if (pruner.type === 'median' && run.kind === 'gan' && ganEvalMetric(objective.metric)) {
+    v.fail(
+      'pruner',
+      `the median pruner compares intermediate values, but ${objective.metric} is measured once, on the final generator ` +
+        `(GAN evaluation metrics: ${GAN_EVAL_METRICS.map((m) => m.name).join(', ')}): use pruner none, or a training metric such as gLoss`,
+    );
+  }
   const parallelTrials = v.integer(own(top, 'parallelTrials') ?? DEFAULT_PARALLEL_TRIALS, 'parallelTrials', 0);
 
   return {
@@ -193,12 +201,14 @@ function validateRun(v: Validator, raw: unknown): RunTemplate {
     v.wrap('run.preset', () => ganPreset(preset));
     if (set) v.wrap('run.set', () => resolveGanHyperparameters(preset, { overrides: set }));
     const limit = own(run, 'limit') === undefined ? undefined : v.integer(run['limit'], 'run.limit', 1);
+    const evalSamples = own(run, 'evalSamples') === undefined ? undefined : v.integer(run['evalSamples'], 'run.evalSamples', MIN_EVAL_SAMPLES);
     return {
       kind,
       category,
       ...(own(run, 'preset') !== undefined ? { preset } : {}),
       iterations: v.integer(v.required(run, 'iterations', 'run'), 'run.iterations', 1),
       ...(limit !== undefined ? { limit } : {}),
+      ...(evalSamples !== undefined ? { evalSamples } : {}),
       ...(set ? { set } : {}),
       ...withBackend,
     };
@@ -346,11 +356,12 @@ function validateObjective(v: Validator, raw: unknown, run: RunTemplate): Object
   v.knownKeys(o, 'objective', ['metric', 'reduce', 'direction', 'threshold'], '');
   const metric = own(o, 'metric') ?? DEFAULT_METRIC[run.kind];
   if (typeof metric !== 'string' || metric === '') v.fail('objective.metric', `must be a metric name, got ${describe(metric)}`);
-  if (run.kind === 'rl' && metric !== 'eval') v.fail('objective.metric', `an RL run's metric is eval (the greedy evaluations' mean return), got ${describe(metric)}`);
-  if (run.kind === 'go-alphazero' && !ALPHAZERO_METRICS.includes(metric) && !/^score:\S+$/.test(metric)) {
-    v.fail('objective.metric', `an AlphaZero-lite run's metric is one of ${ALPHAZERO_METRICS.join(', ')} or score:<opponent>, got ${describe(metric)}`);
+  const problem = metricProblem(run.kind, metric);
+  if (problem) v.fail('objective.metric', problem);
+  if (run.kind === 'gan' && metric === 'classified') {
+    const classes = v.wrap('objective.metric', () => classifierClasses());
+    if (!classes.includes(run.category)) v.fail('objective.metric', `classified needs a category the classifier knows (${classes.join(', ')}); ${describe(run.category)} is not one: use fd, fdRatio or kid`);
   }
-  if (run.kind === 'gan' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(metric)) v.fail('objective.metric', `must be the name of a GAN metric in metrics.jsonl (e.g. fd, gLoss), got ${describe(metric)}`);
   const reduce = own(o, 'reduce') ?? 'iqm-last';
   if (typeof reduce !== 'string' || !(OBJECTIVE_REDUCES as readonly string[]).includes(reduce)) v.fail('objective.reduce', `must be one of ${OBJECTIVE_REDUCES.join(', ')}, got ${describe(reduce)}`);
   const direction = own(o, 'direction') ?? (reduce === 'steps-to-threshold' ? 'minimize' : metricDirection(metric));

@@ -159,6 +159,25 @@ describe('the other fields', () => {
     expect(specRunKind(spec)).toBe('gan');
   });
 
+  it('GAN objectives: the evaluation metrics and the update stats, each with its direction; evalSamples', () => {
+    const gan = (objective: string, run = '') => parseSpec(`name: g\nrun: {kind: gan, category: apple, iterations: 10${run}}\nseeds: [0]\nsearch: {labelNoise: {uniform: [0, 0.1]}}\ntrials: 2\nobjective: ${objective}\n`, 'gan.yml');
+    const directions = Object.fromEntries(['fd', 'fdRatio', 'kid', 'classified', 'gLoss', 'dLoss', 'dAcc', 'lrG'].map((m) => [m, gan(`{metric: ${m}}`).objective.direction]));
+    expect(directions).toEqual({ fd: 'minimize', fdRatio: 'minimize', kid: 'minimize', classified: 'maximize', gLoss: 'minimize', dLoss: 'minimize', dAcc: 'minimize', lrG: 'minimize' });
+    expect(gan('{metric: classified, direction: minimize}').objective.direction).toBe('minimize');
+    const sized = gan('{metric: fd}', ', evalSamples: 500');
+    expect(sized.run).toEqual({ kind: 'gan', category: 'apple', iterations: 10, evalSamples: 500 });
+    expect(validateSpec(JSON.parse(JSON.stringify(sized)), 'experiment.json')).toEqual(sized);
+    // A training metric may be pruned on: it has a value every logEvery iterations.
+    expect(parseSpec('name: g\nrun: {kind: gan, category: apple, iterations: 10}\nseeds: [0]\nsearch: {labelNoise: {uniform: [0, 0.1]}}\ntrials: 2\nobjective: {metric: gLoss}\npruner: median\n', 'g.yml').pruner.type).toBe('median');
+  });
+
+  it('the shipped GAN spec, experiments/gan-apple.yml, validates: fd of the final generator, minimised', () => {
+    const spec = readSpec(path.join(root, 'experiments', 'gan-apple.yml'));
+    expect(spec.run.kind).toBe('gan');
+    expect(spec.objective).toEqual({ metric: 'fd', reduce: 'mean-last', direction: 'minimize' });
+    expect(spec.pruner).toEqual({ type: 'none' });
+  });
+
   it('an AlphaZero-lite run: its hyperparameters, the evaluation score maximised', () => {
     const spec = parseSpec('name: az\nrun: {kind: go-alphazero, iterations: 20, set: {size: 5}, backend: wasm}\nseeds: [3]\nsearch:\n  cPuct: {uniform: [0.5, 3]}\n  simulations: {int: [16, 128], log: true}\ntrials: 8\nsampler: tpe\n', 'az.yml');
     expect(spec.run).toEqual({ kind: 'go-alphazero', iterations: 20, set: { size: 5 }, backend: 'wasm' });
@@ -235,6 +254,28 @@ describe('bad input: one line naming the file and the key', () => {
     expect(errorOf(null, gan('labelNoise: {choice: [low, high]}'))).toMatch(/search\.labelNoise: GAN hyperparameter 'labelNoise' is a number, got choice of strings/);
     expect(errorOf(null, gan('labelNoise: {uniform: [0, 0.1]}').replace('preset: tiny', 'preset: huge'))).toMatch(/^a2c\.yml: run\.preset: unknown GAN preset 'huge'/);
     expect(errorOf(null, gan('labelNoise: {uniform: [0, 0.1]}').replace('category: apple, ', ''))).toMatch(/^a2c\.yml: run\.category: missing$/);
+  });
+
+  it('GAN: the objective names a metric a GAN run produces; no median pruner on a metric measured once', () => {
+    const gan = (objective: string, extra = '', run = '') =>
+      `name: g\nrun: {kind: gan, category: apple, preset: tiny, iterations: 10${run}}\nseeds: [0]\nsearch: {labelNoise: {uniform: [0, 0.1]}}\ntrials: 2\nobjective: ${objective}\n${extra}`;
+    expect(errorOf(null, gan('{metric: fid}'))).toBe(
+      'a2c.yml: objective.metric: a GAN run\'s metric is one of fd, fdRatio, kid, classified (the final generator\'s evaluation) ' +
+        'or dLoss, gLoss, dAcc, dAccReal, dAccFake, gAcc, dReal, dFake, lrD, lrG (the training updates), got "fid"',
+    );
+    // Record fields that are not measurements are not metrics either.
+    expect(errorOf(null, gan('{metric: step}'))).toMatch(/^a2c\.yml: objective\.metric: a GAN run's metric is one of fd, .*, got "step"$/);
+    expect(errorOf(null, gan('{metric: fd}', 'pruner: median\n'))).toBe(
+      'a2c.yml: pruner: the median pruner compares intermediate values, but fd is measured once, on the final generator ' +
+        '(GAN evaluation metrics: fd, fdRatio, kid, classified): use pruner none, or a training metric such as gLoss',
+    );
+    expect(errorOf(null, gan('{metric: kid}', 'pruner: {type: median, warmupSteps: 5}\n'))).toMatch(/^a2c\.yml: pruner: the median pruner compares intermediate values, but kid is measured once/);
+    expect(errorOf(null, gan('{metric: fd}', '', ', evalSamples: 3'))).toBe('a2c.yml: run.evalSamples: must be an integer ≥ 4, got 3');
+    expect(errorOf(null, gan('{metric: classified}').replace('category: apple', 'category: banana'))).toMatch(
+      /^a2c\.yml: objective\.metric: classified needs a category the classifier knows \(apple, bicycle, cat, diamond, fish\); "banana" is not one: use fd, fdRatio or kid$/,
+    );
+    // evalSamples belongs to GAN runs only.
+    expect(errorOf(modify((s) => (s.run.evalSamples = 100)))).toMatch(/^a2c\.yml: run\.evalSamples: unknown key 'evalSamples' in a run of kind rl/);
   });
 
   it('AlphaZero-lite: unknown hyperparameters and bad fixed values', () => {
