@@ -15,7 +15,7 @@ import path from 'node:path';
 import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import type express from 'express';
 import { groupCurves, loadRuns, type LoadedRun } from '../analysis/compare.js';
-import { publicMessage, readAlphaZeroRunMetrics, readRunMetrics } from '../lab/run_files.js';
+import { publicMessage } from '../lab/run_files.js';
 import { typeScriptWorker } from '../lab/ts_worker.js';
 import { ganEnvId, RUN_ID_PATTERN, type RunSummary } from '../protocol/protocol.js';
 import {
@@ -30,7 +30,7 @@ import {
   type TrialSeedRow,
 } from '../protocol/experiments.js';
 import { EXPERIMENT_FILE, findExperiments, readExperiment, RUNS_DIR, TRIALS_FILE, trialRunId, type ExperimentContents, type RunningTrial } from '../sweep/experiment_files.js';
-import { runBudget, runCurve } from '../sweep/objective.js';
+import { readRunCurve, runBudget } from '../sweep/objective.js';
 import { Busy } from './compare_worker.js';
 import { Damaged, NotFound } from './replays_api.js';
 
@@ -308,7 +308,8 @@ export class ExperimentsApi {
       const dir = this.runDir(expDir, runId);
       if (dir && fs.existsSync(path.join(dir, 'metrics.jsonl'))) dirs.set(dir, runId);
     }
-    const key = [...dirs.keys()].map((d) => `${d}|${fileKey(path.join(d, 'config.json'))}|${fileKey(path.join(d, 'metrics.jsonl'))}`).join(';');
+    // eval.json: a GAN run's evaluation metric (fd, …) comes from it, written after training.
+    const key = [...dirs.keys()].map((d) => `${d}|${fileKey(path.join(d, 'config.json'))}|${fileKey(path.join(d, 'metrics.jsonl'))}|${fileKey(path.join(d, 'eval.json'))}`).join(';');
     const cacheKey = `${expDir}#${trial}`;
     const cached = this.curves.get(cacheKey);
     if (cached && cached.key === key) return cached;
@@ -317,14 +318,13 @@ export class ExperimentsApi {
     const damaged = leftOut.map((r) => ({ runId: r.runId, error: publicMessage(r.error, roots) }));
     let curve: TrialCurve | null = null;
     // RL objectives are the evaluations (the runs' eval curves); other kinds' name a metric, read as the sweep reads
-    // it (sweep/objective.ts runCurve) and given to the comparison as the runs' only metric curve.
+    // it (sweep/objective.ts readRunCurve) and given to the comparison as the runs' only metric curve.
     let usable: LoadedRun[] = runs;
     if (kind !== 'rl') {
       usable = [];
       for (const r of runs) {
         try {
-          const events: readonly unknown[] = kind === 'go-alphazero' ? readAlphaZeroRunMetrics(r.dir) : readRunMetrics(r.dir);
-          usable.push({ ...r, metrics: { [metric]: runCurve(kind, events, metric) } });
+          usable.push({ ...r, metrics: { [metric]: readRunCurve(kind, r.dir, metric) } });
         } catch (e) {
           damaged.push({ runId: r.runId, error: publicMessage(e instanceof Error ? e.message : String(e), roots) });
         }

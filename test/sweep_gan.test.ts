@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { GanRunTemplate, RunJob, TrialRecord } from '../protocol/experiments.js';
+import { EXPERIMENTS_API, type ExperimentDetail, type GanRunTemplate, type RunJob, type TrialRecord } from '../protocol/experiments.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { readRunMetrics } from '../lab/run_files.js';
 import { RunStore } from '../lab/run_store.js';
@@ -19,6 +19,7 @@ import { executeRunJob } from '../sweep/run_job.js';
 import { readRunCurve } from '../sweep/objective.js';
 import { readTrialRecords } from '../sweep/experiment_files.js';
 import type { GanEvalReport } from '../gan/evaluate.js';
+import { startLabServer } from '../server/app.js';
 
 const SLOW = 180_000;
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
@@ -142,7 +143,7 @@ describe('a GAN job whose objective is an evaluation metric', () => {
 });
 
 describe('lab sweep with a GAN spec', () => {
-  it('records each trial\'s fd from its runs\' eval.json', () => {
+  it('records each trial\'s fd from its runs\' eval.json; the Experiments API shows it as the trials\' curves', async () => {
     const spec = path.join(tmp, 'gan-fd.yml');
     fs.writeFileSync(
       spec,
@@ -170,5 +171,20 @@ describe('lab sweep with a GAN spec', () => {
       expect(readRunMetrics(path.join(out, expDir!, 'runs', record.seeds[0]!.runId)).length).toBeGreaterThan(0);
     }
     expect(run.stdout).toMatch(/best: trial [01], generatorOptimizer\.learningRate=/);
+
+    const server = await startLabServer({ port: 0, runsDir: out, runtimeFile: false, log: () => {} });
+    try {
+      const response = await fetch(`${server.url}${EXPERIMENTS_API.detail(expDir!)}`, { headers: { authorization: `Bearer ${server.token}` } });
+      expect(response.status).toBe(200);
+      const detail = (await response.json()) as ExperimentDetail;
+      expect(detail.trials.map((t) => t.objective)).toEqual(records.map((r) => r.objective));
+      for (const [i, row] of detail.trials.entries()) {
+        expect(row.curve!.runs).toBe(2);
+        expect(row.curve!.points.map((p) => p.step)).toEqual([4]);
+        expect(row.curve!.points[0]!.mean).toBeCloseTo(records[i]!.objective!, 10);
+      }
+    } finally {
+      await server.close();
+    }
   }, SLOW);
 });
