@@ -266,6 +266,11 @@ function ganEvalRequest(job: RunJob): GanEvalRequest {
  */
 async function ensureGanEval(job: RunJob, runDir: string): Promise<void> {
   const request = ganEvalRequest(job);
+  // The run's backend: set already when this process trained it; set here when it only evaluates it (a resume) or
+  // a worker's previous job used another.
+  const backend = job.run.backend ?? 'wasm';
+  const current = computeInfo()?.backend;
+  const switchBackend = current === undefined || (backend !== 'auto' && current !== backend);
   const existing = readCurrentGanEvalReport(runDir);
   const same = existing?.request && (Object.keys(request) as (keyof GanEvalRequest)[]).every((k) => existing.request![k] === request[k]);
   if (same) return;
@@ -276,8 +281,7 @@ async function ensureGanEval(job: RunJob, runDir: string): Promise<void> {
       real: request.real,
       seed: request.seed,
       data: 'never',
-      // A worker that trained this run has its backend set; one that only evaluates it (a resume) sets it here.
-      ...(computeInfo() === null ? { backend: job.run.backend ?? 'wasm' } : {}),
+      ...(switchBackend ? { backend } : {}),
     });
   } catch (e) {
     throw new Error(`the evaluation of the final generator (for objective ${job.objective.metric}) failed: ${e instanceof Error ? e.message : String(e)}`);
