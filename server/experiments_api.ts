@@ -30,7 +30,7 @@ import {
   type TrialSeedRow,
 } from '../protocol/experiments.js';
 import { EXPERIMENT_FILE, findExperiments, readExperiment, RUNS_DIR, TRIALS_FILE, trialRunId, type ExperimentContents, type RunningTrial } from '../sweep/experiment_files.js';
-import { readRunCurve, runBudget } from '../sweep/objective.js';
+import { bestTrial, readRunCurve, runBudget } from '../sweep/objective.js';
 import { Busy } from './compare_worker.js';
 import { Damaged, NotFound } from './replays_api.js';
 
@@ -59,6 +59,12 @@ interface CachedCurve {
 }
 
 /** `candidate` is `root` or lies inside it (both real paths). */
+
+/** The list's summary of the best trial (bestTrial of sweep/objective.ts decides which, as for lab sweep: done trials only). */
+function bestSummary(best: TrialRecord | null): ExperimentListItem['best'] {
+  return best && best.objective !== null ? { trial: best.trial, objective: best.objective, params: best.params } : null;
+}
+
 function within(root: string, candidate: string): boolean {
   const rel = path.relative(root, candidate);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
@@ -86,15 +92,6 @@ function taskOf(run: RunTemplate): string {
   return run.kind === 'rl' ? run.env : run.kind === 'gan' ? ganEnvId(run.category) : 'go';
 }
 
-/** The best finished trial by the spec's direction: done trials only (a pruned trial's value is from mid-run). */
-function bestOf(records: readonly TrialRecord[], direction: 'maximize' | 'minimize'): ExperimentListItem['best'] {
-  let best: ExperimentListItem['best'] = null;
-  for (const r of records) {
-    if (r.state !== 'done' || r.objective === null || !Number.isFinite(r.objective)) continue;
-    if (!best || (direction === 'maximize' ? r.objective > best.objective : r.objective < best.objective)) best = { trial: r.trial, objective: r.objective, params: r.params };
-  }
-  return best;
-}
 
 export class ExperimentsApi {
   private readonly curves = new Map<string, CachedCurve>();
@@ -248,7 +245,7 @@ export class ExperimentsApi {
       createdAt: meta.createdAt,
       trials: { finished: records.length, running: running.length, budget: spec.trials, done: count('done'), pruned: count('pruned'), failed: count('failed') },
       timeLimitSeconds: spec.timeLimitSeconds,
-      best: bestOf(records, spec.objective.direction),
+      best: bestSummary(bestTrial(records, spec.objective.direction)),
       updatedAt: new Date(updated).toISOString(),
     };
   }

@@ -16,7 +16,8 @@ import type { RunDispatcher } from './dispatcher.js';
 import { appendTrialRecord, cutTornTrialLine, lockExperiment, readExperiment, trialRunId } from './experiment_files.js';
 import { suggest, trialBudget, visibleTrials } from './samplers.js';
 import { pruneThresholds } from './pruner.js';
-import { isBetter, trialCurve, trialObjective } from './objective.js';
+import { bestTrial, trialCurve, trialObjective } from './objective.js';
+export { bestTrial };
 
 /** What the coordinator reports as it goes (the CLI prints progress from it). */
 export type CoordinatorEvent =
@@ -57,15 +58,6 @@ export interface RunExperimentOptions {
   now?: () => number;
 }
 
-/** The best of `records` (done trials with an objective) in the spec's direction. */
-export function bestTrial(records: readonly TrialRecord[], direction: ExperimentSpec['objective']['direction']): TrialRecord | null {
-  let best: TrialRecord | null = null;
-  for (const r of records) {
-    if (r.state !== 'done' || r.objective === null) continue;
-    if (best === null || isBetter(r.objective, best.objective!, direction)) best = r;
-  }
-  return best;
-}
 
 /** A trial's record from its seeds' results (in the spec's seed order). */
 export function trialRecord(spec: ExperimentSpec, trial: number, params: Params, results: readonly RunJobResult[], seeds: readonly number[], startedAt: string, endedAt: string): TrialRecord {

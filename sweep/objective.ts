@@ -10,7 +10,7 @@ import { bootstrapInterval, iqm, makeRng, mean } from '../analysis/stats.js';
 import { readAlphaZeroRunMetrics, readRunMetrics } from '../lab/run_files.js';
 import { readCurrentGanEvalReport, type GanEvalReport } from '../gan/evaluate.js';
 import { GAN_UPDATE_STATS } from '../gan/train.js';
-import type { ExperimentSpec, ObjectiveSpec, RunTemplate, StepValue } from '../protocol/experiments.js';
+import type { ExperimentSpec, ObjectiveSpec, RunTemplate, StepValue, TrialRecord } from '../protocol/experiments.js';
 
 type RunKind = RunTemplate['kind'];
 
@@ -234,7 +234,7 @@ export function isBetter(a: number | null, b: number | null, direction: 'maximiz
 }
 
 /** The threshold steps-to-threshold counts to: the spec's, else the RL env's registered reward threshold, else null. */
-export function objectiveThreshold(spec: ExperimentSpec): number | null {
+export function objectiveThreshold(spec: Pick<ExperimentSpec, 'run' | 'objective'>): number | null {
   if (spec.objective.threshold !== undefined) return spec.objective.threshold;
   if (spec.run.kind !== 'rl') return null;
   try {
@@ -253,6 +253,16 @@ export function curveDirection(objective: ObjectiveSpec): 'maximize' | 'minimize
 }
 
 /** A run's step or iteration budget (what auc divides by and steps-to-threshold gives when never reached). */
-export function runBudget(spec: ExperimentSpec): number {
+export function runBudget(spec: Pick<ExperimentSpec, 'run'>): number {
   return spec.run.kind === 'rl' ? spec.run.steps : spec.run.iterations;
+}
+
+/** The best of `records` (done trials with an objective) in the spec's direction. */
+export function bestTrial(records: readonly TrialRecord[], direction: ExperimentSpec['objective']['direction']): TrialRecord | null {
+  let best: TrialRecord | null = null;
+  for (const r of records) {
+    if (r.state !== 'done' || r.objective === null) continue;
+    if (best === null || isBetter(r.objective, best.objective!, direction)) best = r;
+  }
+  return best;
 }

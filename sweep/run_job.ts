@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExperimentSpec, RunJob, RunJobResult, RunTemplate, StepValue } from '../protocol/experiments.js';
+import type { RunJob, RunJobResult, RunTemplate, StepValue } from '../protocol/experiments.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { RunInfo } from '../protocol/protocol.js';
 import { resumeTraining, rlRunInfo, startTraining } from '../agents/train.js';
@@ -55,14 +55,6 @@ export class RunStoppedError extends Error {
   }
 }
 
-/**
- * The part of the spec a job carries that sweep/objective.ts reads for the budget and the threshold (they look
- * at `run` and `objective` only).
- */
-function specOf(job: RunJob): ExperimentSpec {
-  return { run: job.run, objective: job.objective } as Pick<ExperimentSpec, 'run' | 'objective'> as ExperimentSpec;
-}
-
 /** How often progress goes out while a run trains. */
 const PROGRESS_EVERY_MS = 250;
 /** How long a finished run waits for the lab server to take its last events (an unreachable one: not longer). */
@@ -86,7 +78,7 @@ class RunWatch {
   ) {}
 
   get total(): number {
-    return runBudget(specOf(this.job));
+    return runBudget(this.job);
   }
 
   /** The trainer's shouldStop: a prune, or the caller's stop. Also where a finished RL checkpoint is noticed. */
@@ -236,7 +228,7 @@ function finishedEarlier(job: RunJob, runDir: string): { at: number; prunedAt: n
       if (shouldPrune(job.prune, point.step, point.value, curveDirection(job.objective))) return { at, prunedAt: point.step };
     }
   }
-  return at >= runBudget(specOf(job)) && isComplete(job.run, runDir) ? { at, prunedAt: null } : null;
+  return at >= runBudget(job) && isComplete(job.run, runDir) ? { at, prunedAt: null } : null;
 }
 
 /** Whether a finished run wrote its final outputs (its trainer writes them after the last checkpoint). */
@@ -292,7 +284,7 @@ async function ensureGanEval(job: RunJob, runDir: string): Promise<void> {
 async function runResult(job: RunJob, runDir: string, prunedAt: number | null): Promise<Omit<RunJobResult, 'runId' | 'seconds'>> {
   if (prunedAt === null && job.run.kind === 'gan' && ganEvalMetric(job.objective.metric)) await ensureGanEval(job, runDir);
   const curve = readCurve(job, runDir);
-  const value = runValue(curve, job.objective, runBudget(specOf(job)), objectiveThreshold(specOf(job)));
+  const value = runValue(curve, job.objective, runBudget(job), objectiveThreshold(job));
   return prunedAt !== null ? { state: 'pruned', prunedAt, value, curve } : { state: 'done', value, curve };
 }
 

@@ -128,7 +128,8 @@ export function validateSpec(data: unknown, file: string): ExperimentSpec {
     : own(top, 'timeLimit') === undefined || own(top, 'timeLimit') === null
       ? null
       : parseDuration(v, top['timeLimit'], 'timeLimit');
-  if (trials === null && timeLimitSeconds === null) v.fail('', 'no budget: give trials (a number of trials) and/or timeLimit (e.g. 30m, 2h or a number of seconds)');
+  // A grid's own size is a budget: every point once.
+  if (trials === null && timeLimitSeconds === null && sampler !== 'grid') v.fail('', 'no budget: give trials (a number of trials) and/or timeLimit (e.g. 30m, 2h or a number of seconds); a grid sampler runs its grid once without either');
 
   const objective = validateObjective(v, own(top, 'objective'), run);
   const pruner = validatePruner(v, own(top, 'pruner'));

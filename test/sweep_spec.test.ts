@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { parseDurationSeconds, parseSpec, readSpec, specRunKind, SpecError, validateSpec } from '../sweep/spec.js';
+import { trialBudget } from '../sweep/samplers.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const EXAMPLE = path.join(root, 'experiments', 'a2c-cartpole.yml');
@@ -146,6 +147,22 @@ describe('the other fields', () => {
       activation: { choice: ['tanh', 'relu'] },
       normalizeAdvantage: { choice: [true, false] },
     });
+  });
+
+  it('a grid sampler needs no budget: without trials or timeLimit it runs its grid once', () => {
+    const spec = parseSpec(
+      YAML.stringify(
+        modify((s) => {
+          s.sampler = 'grid';
+          delete s.trials;
+          s.search = { learningRate: { loguniform: [1e-4, 1e-2], grid: 3 }, nSteps: { choice: [5, 16] } };
+        }),
+      ),
+      'a2c.yml',
+    );
+    expect(spec.trials).toBeNull();
+    expect(spec.timeLimitSeconds).toBeNull();
+    expect(trialBudget(spec)).toBe(6);
   });
 
   it('a GAN run: dotted hyperparameters, preset, the fd metric minimised by default', () => {
