@@ -432,6 +432,10 @@ async function pendingJobs(queue: Queue): Promise<number> {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
 /** Keys matching `pattern` (SCAN, never KEYS). */
 async function scanKeys(client: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
@@ -451,7 +455,7 @@ async function scanKeys(client: Redis, pattern: string): Promise<string[]> {
  */
 async function claimQueue(client: Redis, options: QueueDispatcherOptions, token: string): Promise<void> {
   const shown = publicRedisUrl(options.url);
-  const owner = await readOwner(client);
+  let owner = await readOwner(client);
   const describe = (o: QueueOwner | null) => (o ? `sweep ${o.experimentId} (lab ${o.labVersion}, coordinator ${o.host} pid ${o.pid}, since ${o.since})` : 'another sweep');
   const ttl = await client.pttl(COORDINATOR_KEY);
   if (ttl > 0) {
@@ -465,6 +469,8 @@ async function claimQueue(client: Redis, options: QueueDispatcherOptions, token:
   if ((await client.set(COORDINATOR_KEY, token, 'PX', HEARTBEAT_TTL_MS, 'NX')) !== 'OK') {
     throw new Error(`the queue on ${shown} is in use by a live coordinator of ${describe(await readOwner(client))}: stop it first, or use another Redis database (e.g. ${shown}/1)`);
   }
+  // Read again now that no other coordinator can change it.
+  owner = await readOwner(client);
   if (owner && owner.experimentId !== options.experimentId) {
     const queue = new Queue(QUEUE_NAME, { connection: redisOptions(options.url, true) as ConnectionOptions });
     queue.on('error', () => {});
@@ -473,7 +479,7 @@ async function claimQueue(client: Redis, options: QueueDispatcherOptions, token:
       const uncollected = (await scanKeys(client, `lab:sweep:${owner.experimentId}:result:*`)).length;
       if (pending > 0 || uncollected > 0) {
         throw new Error(
-          `the queue on ${shown} holds ${pending > 0 ? `${pending} unfinished runs` : `${uncollected} uncollected results`} of ${describe(owner)}: ` +
+          `the queue on ${shown} holds ${pending > 0 ? plural(pending, 'unfinished run') : plural(uncollected, 'uncollected result')} of ${describe(owner)}: ` +
             `resume that sweep (lab sweep --resume <its experiment directory>) until it ends, or use another Redis database (e.g. ${shown}/1)`,
         );
       }

@@ -322,7 +322,7 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
       const out = path.join(tmp, 'refused');
       const r = await lab(['sweep', specFile, '--queue', redis.url, '--out', out]).exit;
       expect(r.code).not.toBe(0);
-      expect(r.out.trim()).toMatch(/^lab: error: the queue on redis:\/\/127\.0\.0\.1:\d+ holds 1 unfinished runs of sweep other-sweep .*resume that sweep/);
+      expect(r.out.trim()).toMatch(/^lab: error: the queue on redis:\/\/127\.0\.0\.1:\d+ holds 1 unfinished run of sweep other-sweep .*resume that sweep/);
       expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
       expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 1 });
       expect(JSON.parse((await client.get('lab:sweep:owner'))!).experimentId).toBe('other-sweep');
