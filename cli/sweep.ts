@@ -316,7 +316,7 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
   if (outcome.end === 'stopped') {
     const n = outcome.unfinished.length;
     const unfinished = n === 0 ? '' : `; unfinished trial${n === 1 ? '' : 's'} ${outcome.unfinished.join(', ')} (no record; ${n === 1 ? 'its runs resume' : 'their runs resume'} from their checkpoints)`;
-    console.log(`stopped: ${done} trial${done === 1 ? '' : 's'} finished and kept${unfinished}. To continue: lab sweep --resume ${shellWord(shown(expDir))}`);
+    console.log(`${outcome.stoppedRun ? `run ${outcome.stoppedRun} was stopped from the viewer, so the sweep stopped after its other running runs; ` : ''}stopped: ${done} trial${done === 1 ? '' : 's'} finished and kept${unfinished}. To continue: lab sweep --resume ${shellWord(shown(expDir))}`);
   } else {
     console.log(`${outcome.end === 'time' ? `time budget reached (${spec.timeLimitSeconds} s)` : 'trial budget reached'}: ${done} trials (${outcome.records.filter((r) => r.state === 'done').length} done, ${outcome.records.filter((r) => r.state === 'pruned').length} pruned, ${outcome.records.filter((r) => r.state === 'failed').length} failed)`);
   }

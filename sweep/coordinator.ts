@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { ExperimentSpec, Params, RunJob, RunJobResult, TrialRecord } from '../protocol/experiments.js';
 import { LAB_VERSION } from '../lab/version.js';
 import type { RunDispatcher } from './dispatcher.js';
+import { RunStoppedError } from './run_job.js';
 import { appendTrialRecord, cutTornTrialLine, lockExperiment, readExperiment, trialRunId } from './experiment_files.js';
 import { suggest, trialBudget, visibleTrials } from './samplers.js';
 import { pruneThresholds } from './pruner.js';
@@ -31,7 +32,10 @@ export type ExperimentEnd =
   | 'budget'
   /** The wall-time budget passed: no trial started after it; the running ones finished. */
   | 'time'
-  /** A stop was asked for (a signal): unfinished trials have no record and are rerun by a resume. */
+  /**
+   * A stop was asked for (a signal, or the viewer's Stop on one of its live runs, after which the runs still
+   * going finish first): unfinished trials have no record and are rerun by a resume.
+   */
   | 'stopped';
 
 export interface ExperimentOutcome {
@@ -42,6 +46,8 @@ export interface ExperimentOutcome {
   best: TrialRecord | null;
   /** Trials started but left without a record (stopped). */
   unfinished: number[];
+  /** The run whose stop (from the viewer) stopped the sweep. */
+  stoppedRun?: string;
 }
 
 export interface RunExperimentOptions {
@@ -123,6 +129,8 @@ async function coordinate(options: RunExperimentOptions, expDir: string): Promis
   let nextTrial = 0;
   let timeUp = false;
   let failure: unknown = null;
+  /** A run stopped from outside the sweep (the viewer's Stop button on a live run): the sweep stops as on a signal. */
+  let stoppedRun: RunStoppedError | null = null;
   const recordedOrder = (): TrialRecord[] => [...records.values()].sort((a, b) => a.trial - b.trial);
 
   let wake: (() => void) | null = null;
@@ -137,7 +145,7 @@ async function coordinate(options: RunExperimentOptions, expDir: string): Promis
   const deadlineTimer = Number.isFinite(deadline) ? setTimeout(notify, Math.max(0, deadline - now()) + 5) : null;
   deadlineTimer?.unref?.();
 
-  const stopping = (): boolean => signal?.aborted === true || failure !== null;
+  const stopping = (): boolean => signal?.aborted === true || failure !== null || stoppedRun !== null;
 
   /** The next trial number without a record (finished trials are skipped, on resume). */
   const skipRecorded = (): void => {
@@ -216,7 +224,8 @@ async function coordinate(options: RunExperimentOptions, expDir: string): Promis
         inFlight--;
         const t = active.get(job.trial);
         if (t) t.pending--;
-        if (!signal?.aborted) failure ??= err;
+        if (err instanceof RunStoppedError) stoppedRun ??= err;
+        else if (!signal?.aborted) failure ??= err;
         notify();
       },
     );
@@ -251,6 +260,8 @@ async function coordinate(options: RunExperimentOptions, expDir: string): Promis
   if (failure !== null) throw failure;
   const all = recordedOrder();
   const unfinished = started.filter((t) => !records.has(t)).sort((a, b) => a - b);
-  const end: ExperimentEnd = signal?.aborted ? 'stopped' : budget !== null && all.length >= budget ? 'budget' : 'time';
-  return { end, records: all, best: bestTrial(all, spec.objective.direction), unfinished };
+  // (Assigned in callbacks: the compiler cannot see it change.)
+  const stopped = stoppedRun as RunStoppedError | null;
+  const end: ExperimentEnd = signal?.aborted || stopped !== null ? 'stopped' : budget !== null && all.length >= budget ? 'budget' : 'time';
+  return { end, records: all, best: bestTrial(all, spec.objective.direction), unfinished, ...(stopped ? { stoppedRun: stopped.runId } : {}) };
 }

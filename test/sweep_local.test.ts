@@ -17,6 +17,7 @@ import type { ExperimentSpec, RunJob, RunJobResult, TrialRecord } from '../proto
 import { parseSpec } from '../sweep/spec.js';
 import { runExperiment, type CoordinatorEvent } from '../sweep/coordinator.js';
 import type { RunDispatcher } from '../sweep/dispatcher.js';
+import { RunStoppedError } from '../sweep/run_job.js';
 import { createExperimentDir, EXPERIMENT_FORMAT, readExperiment, readTrialRecords, TRIALS_FILE } from '../sweep/experiment_files.js';
 import { readRunConfig, readRunMetrics } from '../lab/run_files.js';
 import { makeRng } from '../analysis/stats.js';
@@ -226,6 +227,23 @@ describe('coordinator', () => {
     dispatcher.run = (job) => (job.trial === 2 ? Promise.reject(new Error('lost the connection to Redis')) : run(job));
     await expect(runExperiment({ expDir, spec, dispatcher })).rejects.toThrow('lost the connection to Redis');
     expect(readTrialRecords(expDir).map((r) => r.trial)).toEqual([0, 1]);
+  });
+
+  it("a run stopped from the viewer stops the sweep like a signal (no record for its trial), and a resume completes the same table", async () => {
+    const spec = parseSpec(FAKE_SPEC('sampler: random\ntrials: 6\npruner: { type: none }'), 'fake.yml');
+    const reference = await runExperiment({ expDir: newExperiment(spec), spec, dispatcher: new ScriptedDispatcher({ slots: 2 }) });
+    const expDir = newExperiment(spec);
+    const dispatcher = new ScriptedDispatcher({ slots: 2 });
+    const run = dispatcher.run.bind(dispatcher);
+    dispatcher.run = (job) => (job.trial === 2 && job.seed === 2 ? Promise.reject(new RunStoppedError(job.runId, 100)) : run(job));
+    const stopped = await runExperiment({ expDir, spec, dispatcher });
+    expect(stopped.end).toBe('stopped');
+    expect(stopped.stoppedRun).toBe(`${path.basename(expDir)}-t0002-s2`);
+    expect(stopped.unfinished).toContain(2);
+    expect(readTrialRecords(expDir).map((r) => r.trial)).not.toContain(2);
+    const resumed = await runExperiment({ expDir, spec, dispatcher: new ScriptedDispatcher({ slots: 2 }) });
+    expect(resumed.end).toBe('budget');
+    expect(table(readTrialRecords(expDir))).toEqual(table(reference.records));
   });
 });
 
