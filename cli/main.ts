@@ -13,7 +13,6 @@ import { registerWatchCommand } from './watch.js';
 import { registerMatchCommands } from './match.js';
 import { registerGoCommands } from './go.js';
 import { registerWorkerCommand } from './worker.js';
-import { registerWorkerCommand } from './worker.js';
 import { registerCompareCommand } from './compare.js';
 import { registerPlotCommand } from './plot.js';
 import { registerReplayCommands } from './replay.js';
@@ -43,7 +42,6 @@ export function buildCli(): Command {
   registerGanCommands(program);
   registerGanEvalCommands(program);
   registerGoCommands(program);
-  registerWorkerCommand(program);
   registerWorkerCommand(program);
   registerSweepCommand(program);
   return program;
