@@ -38,9 +38,11 @@ interface SweepCliOptions {
 
 /** An objective (or an interval bound) for people: 4 significant digits, integers as they are. */
 function formatNumber(v: number): string {
-  if (Number.isInteger(v)) return String(v);
   const a = Math.abs(v);
-  return a >= 1000 || a < 1e-3 ? v.toPrecision(4) : String(Number(v.toPrecision(4)));
+  // Steps to a threshold and other large values read as whole numbers (61,667), not 6.167e+4.
+  if (a >= 1000 && a < 1e9) return Math.round(v).toLocaleString('en-US');
+  if (Number.isInteger(v)) return String(v);
+  return a < 1e-3 ? v.toPrecision(4) : String(Number(v.toPrecision(4)));
 }
 
 export function formatObjective(objective: number | null, interval: [number, number] | null): string {
