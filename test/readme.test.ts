@@ -146,7 +146,8 @@ const CAPS: Record<string, number> = { '--steps': 300, '--episodes': 3, '--games
  */
 function shrink(args: string[]): string[] | null {
   const [cmd, sub] = args;
-  if (cmd === 'serve' || cmd === 'gtp' || cmd === 'watch') return null; // a server, a GTP engine on stdin, a policy playing until stopped: they do not end
+  if (cmd === 'serve' || cmd === 'gtp' || cmd === 'watch' || cmd === 'worker') return null; // a server, a GTP engine on stdin, a policy playing or a worker serving until stopped: they do not end
+  if (args.includes('--queue')) return null; // needs a Redis (test/sweep_queue.test.ts runs sweeps through one)
   if (args.some((a) => a.startsWith('gnugo'))) return null; // needs GNU Go, and plays for minutes
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
