@@ -31,7 +31,8 @@ import { catalog } from './catalog.js';
 import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { Access, isLoopback } from './access.js';
-import { Busy, CompareWorker } from './compare_worker.js';
+import { CompareWorker } from './compare_worker.js';
+import { Busy } from './thread_client.js';
 import { ExperimentsWorker, mountExperimentsApi } from './experiments_api.js';
 import { newToken, removeRuntimeFile, TOKEN_QUERY, writeRuntimeFile } from '../lab/server_key.js';
 

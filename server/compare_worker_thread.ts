@@ -10,7 +10,7 @@ const replays = new ReplayStore(new DiskRuns(runsDir));
 parentPort!.on('message', (m: CompareRequest) => {
   let reply: CompareReply;
   try {
-    reply = { id: m.id, ok: true, result: replays.compare(m.runIds, m.options) };
+    reply = { id: m.id, ok: true, value: replays.compare(m.runIds, m.options) };
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     reply = { id: m.id, ok: false, kind: e instanceof NotFound ? 'not-found' : e instanceof BadRequest ? 'bad-request' : 'error', error };

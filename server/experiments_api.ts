@@ -12,11 +12,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type express from 'express';
 import { groupCurves, loadRuns, type LoadedRun } from '../analysis/compare.js';
+import { fileKey } from '../lab/fsutil.js';
 import { publicMessage } from '../lab/run_files.js';
-import { typeScriptWorker } from '../lab/ts_worker.js';
 import { ganEnvId, RUN_ID_PATTERN, type RunSummary } from '../protocol/protocol.js';
 import {
   EXPERIMENTS_API,
@@ -31,8 +31,8 @@ import {
 } from '../protocol/experiments.js';
 import { EXPERIMENT_FILE, findExperiments, readExperiment, RUNS_DIR, TRIALS_FILE, trialRunId, type ExperimentContents, type RunningTrial } from '../sweep/experiment_files.js';
 import { bestTrial, readRunCurve, runBudget } from '../sweep/objective.js';
-import { Busy } from './compare_worker.js';
 import { Damaged, NotFound } from './replays_api.js';
+import { ThreadClient, type ThreadReply } from './thread_client.js';
 
 /** An unfinished trial whose files have not changed for this long (and with nothing live) counts as interrupted. */
 export const EXPERIMENT_STALE_MS = 60_000;
@@ -58,18 +58,18 @@ interface CachedCurve {
   steps: Map<string, number>;
 }
 
-/** `candidate` is `root` or lies inside it (both real paths). */
-
 /** The list's summary of the best trial (bestTrial of sweep/objective.ts decides which, as for lab sweep: done trials only). */
 function bestSummary(best: TrialRecord | null): ExperimentListItem['best'] {
   return best && best.objective !== null ? { trial: best.trial, objective: best.objective, params: best.params } : null;
 }
 
+/** `candidate` is `root` or lies inside it (both real paths). */
 function within(root: string, candidate: string): boolean {
   const rel = path.relative(root, candidate);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** A file's modification time, 0 when it is missing. */
 function mtimeMs(file: string): number {
   try {
     return fs.statSync(file).mtimeMs;
@@ -78,20 +78,9 @@ function mtimeMs(file: string): number {
   }
 }
 
-/** "size:mtime" of a file ("-1" when missing): a cached curve is valid while its runs' files keep theirs. */
-function fileKey(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.size}:${st.mtimeMs}`;
-  } catch {
-    return '-1';
-  }
-}
-
 function taskOf(run: RunTemplate): string {
   return run.kind === 'rl' ? run.env : run.kind === 'gan' ? ganEnvId(run.category) : 'go';
 }
-
 
 export class ExperimentsApi {
   private readonly curves = new Map<string, CachedCurve>();
@@ -347,8 +336,10 @@ const MAX_QUEUED = 16;
 /** workerData that marks this module's worker thread. */
 const THREAD_MARK = 'lab-experiments-api';
 
-type WorkerRequest = { id: number; live: HubRun[] } & ({ op: 'list' } | { op: 'detail'; experimentId: string });
-type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; kind: 'not-found' | 'damaged' | 'error'; error: string };
+type WorkerQuery = { live: HubRun[] } & ({ op: 'list' } | { op: 'detail'; experimentId: string });
+type WorkerRequest = { id: number } & WorkerQuery;
+type WorkerErrorKind = 'not-found' | 'damaged' | 'error';
+type WorkerReply = ThreadReply<unknown, WorkerErrorKind>;
 
 export interface ExperimentsSource {
   list(): ExperimentListItem[] | Promise<ExperimentListItem[]>;
@@ -356,14 +347,21 @@ export interface ExperimentsSource {
 }
 
 export class ExperimentsWorker implements ExperimentsSource {
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly thread: ThreadClient<WorkerQuery, unknown, WorkerErrorKind>;
 
   constructor(
-    private readonly runsDir: string,
+    runsDir: string,
     private readonly runs: () => readonly HubRun[],
-  ) {}
+  ) {
+    this.thread = new ThreadClient({
+      entry: new URL(import.meta.url),
+      workerData: { mark: THREAD_MARK, runsDir },
+      maxQueued: MAX_QUEUED,
+      busyMessage: (waiting) => `${waiting} experiment requests are already waiting; try again shortly`,
+      name: 'the experiments worker',
+      errorFor: (kind, message) => (kind === 'not-found' ? new NotFound(message) : kind === 'damaged' ? new Damaged(message) : new Error(message)),
+    });
+  }
 
   list(): Promise<ExperimentListItem[]> {
     return this.ask({ op: 'list' }) as Promise<ExperimentListItem[]>;
@@ -374,45 +372,15 @@ export class ExperimentsWorker implements ExperimentsSource {
   }
 
   private ask(request: { op: 'list' } | { op: 'detail'; experimentId: string }): Promise<unknown> {
-    if (this.waiting.size >= MAX_QUEUED) return Promise.reject(new Busy(`${this.waiting.size} experiment requests are already waiting; try again shortly`));
-    const worker = this.start();
-    const id = this.nextId++;
     // Only the live runs cross over, and only what the API reads of them.
     const live = this.runs()
       .filter((r) => r.origin !== 'disk' && (r.status === 'running' || r.status === 'starting'))
       .map((r) => ({ runId: r.runId, origin: r.origin, status: r.status, step: r.step }));
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, live, ...request } satisfies WorkerRequest);
-    });
+    return this.thread.request({ live, ...request });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = typeScriptWorker(new URL(import.meta.url), { mark: THREAD_MARK, runsDir: this.runsDir });
-    worker.unref();
-    worker.on('message', (m: WorkerReply) => {
-      const w = this.waiting.get(m.id);
-      if (!w) return;
-      this.waiting.delete(m.id);
-      if (m.ok) w.resolve(m.value);
-      else w.reject(m.kind === 'not-found' ? new NotFound(m.error) : m.kind === 'damaged' ? new Damaged(m.error) : new Error(m.error));
-    });
-    const failAll = (why: string) => {
-      this.worker = null;
-      for (const w of this.waiting.values()) w.reject(new Error(why));
-      this.waiting.clear();
-    };
-    worker.on('error', (e) => failAll(`the experiments worker failed: ${e.message}`));
-    worker.on('exit', (code) => failAll(`the experiments worker exited (code ${code})`));
-    this.worker = worker;
-    return worker;
-  }
-
-  async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }
 
