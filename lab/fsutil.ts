@@ -206,3 +206,16 @@ export function readFloat32ConcatInto(file: string, parts: readonly Float32Array
   }
   return true;
 }
+
+/**
+ * "size:mtime" of a file, "-1" when it is missing: a cache entry built from the file stays valid while the
+ * file keeps its key (the lab only appends or atomically replaces, so either changes).
+ */
+export function fileKey(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-1';
+  }
+}

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ALPHAZERO_AGENT, GAN_AGENT, GAN_FPS, ganEnvId, goEnvId, RUN_ID_PATTERN, WATCH_SAMPLE_GRIDS, type RunHistory, type RunKind, type RunSummary, type SamplesEvent } from '../protocol/protocol.js';
+import { fileKey } from '../lab/fsutil.js';
 import { ALPHAZERO_KIND, oneLine, publicMessage, readAlphaZeroRunMetrics, readRawRunConfig, readRunConfig, readRunMetrics, RunDamage } from '../lab/run_files.js';
 import { HistoryBuffer, NO_PROGRESS, addGrids, thinGrids } from './history.js';
 import { envFps } from './catalog.js';
@@ -151,16 +152,6 @@ function backendName(config: object): string {
   const b = Object.hasOwn(config, 'backend') ? (config as { backend: unknown }).backend : undefined;
   const name = b !== null && typeof b === 'object' && Object.hasOwn(b, 'backend') ? (b as { backend: unknown }).backend : undefined;
   return typeof name === 'string' ? name.slice(0, 50) : 'unknown';
-}
-
-/** "size:mtime" of a file, "-1" when it is missing. */
-function fileKey(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.size}:${st.mtimeMs}`;
-  } catch {
-    return '-1';
-  }
 }
 
 /**
