@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './process.js';
 
 /** Flushes a directory's entries (after a rename into it), where the filesystem allows. */
 export function fsyncDir(dir: string): void {
@@ -62,15 +63,6 @@ function fsyncTree(dir: string): void {
     }
   }
   fsyncDir(dir);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /**

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from './fsutil.js';
+import { processAlive } from './process.js';
 
 /** Environment variable holding the key (set for processes the server launches; a user may set it too). */
 export const TOKEN_ENV = 'LAB_TOKEN';
@@ -82,15 +83,6 @@ export function removeRuntimeFile(port: number, dir = runtimeDir()): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A host name or address that only ever means this machine (`localhost`, 127.x.x.x, ::1, with or without brackets). */
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
@@ -123,7 +115,7 @@ export function findServerToken(url: string, dir = runtimeDir()): string | null 
   } catch {
     return null;
   }
-  if (typeof info.token !== 'string' || info.port !== port || !Number.isSafeInteger(info.pid) || !alive(info.pid)) return null;
+  if (typeof info.token !== 'string' || info.port !== port || !processAlive(info.pid)) return null;
   // The file is keyed by port; the host must be this server's too (any loopback name reaches a loopback server).
   const wanted = u.hostname.toLowerCase();
   const bound = String(info.host).toLowerCase();

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { s, SchemaError, type Check } from '../protocol/protocol.js';
 import type { ExperimentSpec, Params, ParamValue, TrialRecord } from '../protocol/experiments.js';
 import { fsyncDir, readJson } from '../lab/fsutil.js';
+import { processAlive } from '../lab/process.js';
 
 export const EXPERIMENT_FORMAT = 'lab-experiment/1';
 export const EXPERIMENT_FILE = 'experiment.json';
@@ -185,15 +186,6 @@ export function appendTrialRecord(expDir: string, record: TrialRecord): void {
 // One coordinator at a time
 
 export const LOCK_FILE = 'coordinator.lock';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Claims the experiment for this process (`<expDir>/coordinator.lock`: {pid, host, since}), so that a second
