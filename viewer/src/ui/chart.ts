@@ -4,6 +4,7 @@
  */
 import { extent, linearScale, niceTicks, stepAxis, unionExtent, type LinearScale } from '../model/chart_math.js';
 import { formatStepTick, formatValueTick } from '../model/format.js';
+import { clearedContext, drawValueGrid, fitCanvases, FrameRedraw, PLOT_COLORS, plotFont, type PlotSize } from './canvas_plot.js';
 import { h } from './dom.js';
 
 export interface PointSeries {
@@ -56,8 +57,7 @@ export interface ChartOptions {
 }
 
 const MARGIN = { left: 48, right: 16, top: 10, bottom: 24 };
-const FONT = '11px Inter, "SF Pro Text", "Segoe UI", system-ui, -apple-system, Roboto, Arial, sans-serif';
-const COLORS = { grid: '#1c2430', zero: '#2c3644', axis: '#8b98a8' };
+const FONT = plotFont(11);
 
 export class Chart {
   readonly el: HTMLElement;
@@ -68,12 +68,10 @@ export class Chart {
   private series: Series[] = [];
   private x: LinearScale | null = null;
   private y: LinearScale | null = null;
-  private width = 0;
-  private height = 0;
-  private dpr = 1;
-  private pending = 0;
+  /** The canvases' size at the last draw (the overlay is redrawn between draws). */
+  private size: PlotSize = { width: 0, height: 0, dpr: 1 };
   private hoverX: number | null = null;
-  private readonly observer: ResizeObserver;
+  private readonly redraw: FrameRedraw;
 
   constructor(
     host: HTMLElement,
@@ -85,8 +83,7 @@ export class Chart {
     this.emptyEl = h('div', { class: 'chart-empty', text: opts.empty });
     this.el = h('div', { class: 'chart-plot' }, this.base, this.overlay, this.emptyEl, this.tip);
     host.append(this.el);
-    this.observer = new ResizeObserver(() => this.schedule());
-    this.observer.observe(this.el);
+    this.redraw = new FrameRedraw(this.el, () => this.draw());
     this.overlay.addEventListener('pointermove', (e) => {
       const r = this.overlay.getBoundingClientRect();
       this.hoverX = e.clientX - r.left;
@@ -100,7 +97,7 @@ export class Chart {
 
   setSeries(series: Series[]): void {
     this.series = series;
-    this.schedule();
+    this.redraw.request();
   }
 
   setEmptyText(text: string): void {
@@ -108,43 +105,16 @@ export class Chart {
   }
 
   destroy(): void {
-    this.observer.disconnect();
-    if (this.pending) cancelAnimationFrame(this.pending);
+    this.redraw.stop();
     this.el.remove();
   }
 
-  private schedule(): void {
-    if (this.pending) return;
-    this.pending = requestAnimationFrame(() => {
-      this.pending = 0;
-      this.draw();
-    });
-  }
-
-  private resize(): boolean {
-    const w = Math.max(1, Math.floor(this.el.clientWidth));
-    const hgt = Math.max(1, Math.floor(this.el.clientHeight));
-    const dpr = Math.max(1, window.devicePixelRatio || 1);
-    if (w === this.width && hgt === this.height && dpr === this.dpr) return false;
-    this.width = w;
-    this.height = hgt;
-    this.dpr = dpr;
-    for (const c of [this.base, this.overlay]) {
-      c.width = Math.round(w * dpr);
-      c.height = Math.round(hgt * dpr);
-      c.style.width = `${w}px`;
-      c.style.height = `${hgt}px`;
-    }
-    return true;
-  }
-
   private draw(): void {
-    this.resize();
-    const ctx = this.base.getContext('2d');
+    const size = fitCanvases(this.el, [this.base, this.overlay]);
+    this.size = size;
+    const ctx = clearedContext(this.base, size);
     if (!ctx) return;
-    const { width: W, height: H, dpr } = this;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
+    const { width: W, height: H } = size;
 
     const xs = unionExtent(...this.series.map((s) => extent(s.xs)));
     const ys = unionExtent(
@@ -178,28 +148,17 @@ export class Chart {
     // Grid and tick labels.
     ctx.font = FONT;
     ctx.lineWidth = 1;
-    ctx.textBaseline = 'middle';
-    ctx.textAlign = 'right';
-    for (const t of yt.ticks) {
-      const py = Math.round(y(t)) + 0.5;
-      ctx.strokeStyle = t === 0 ? COLORS.zero : COLORS.grid;
-      ctx.beginPath();
-      ctx.moveTo(plotL, py);
-      ctx.lineTo(plotR, py);
-      ctx.stroke();
-      ctx.fillStyle = COLORS.axis;
-      ctx.fillText(fy(t, yt.step), plotL - 8, py);
-    }
+    drawValueGrid(ctx, { ticks: yt.ticks, y, left: plotL, right: plotR, gap: 8, label: (t) => fy(t, yt.step), markZero: true });
     ctx.textBaseline = 'top';
     ctx.textAlign = 'center';
     xt.ticks.forEach((t, i) => {
       const px = Math.round(x(t)) + 0.5;
-      ctx.strokeStyle = COLORS.grid;
+      ctx.strokeStyle = PLOT_COLORS.grid;
       ctx.beginPath();
       ctx.moveTo(px, plotB);
       ctx.lineTo(px, plotB + 4);
       ctx.stroke();
-      ctx.fillStyle = COLORS.axis;
+      ctx.fillStyle = PLOT_COLORS.axis;
       const text = fx(t, xt.step);
       // Keep the last label inside the canvas.
       const w = ctx.measureText(text).width;
@@ -293,11 +252,9 @@ export class Chart {
   }
 
   private drawOverlay(): void {
-    const ctx = this.overlay.getContext('2d');
+    const { width: W, height: H } = this.size;
+    const ctx = clearedContext(this.overlay, this.size);
     if (!ctx) return;
-    const { width: W, height: H, dpr } = this;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
     const x = this.x;
     const y = this.y;
     const px = this.hoverX;

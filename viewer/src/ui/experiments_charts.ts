@@ -8,6 +8,7 @@ import type { ParamValue } from '../../../protocol/experiments.js';
 import { extent, linearScale, niceTicks } from '../model/chart_math.js';
 import type { ParamAxis } from '../model/experiments.js';
 import { formatValueTick } from '../model/format.js';
+import { clearedContext, drawValueGrid, fitCanvases, FrameRedraw, PLOT_COLORS, plotFont } from './canvas_plot.js';
 import { h } from './dom.js';
 
 export interface ScatterPoint {
@@ -19,8 +20,9 @@ export interface ScatterPoint {
 }
 
 const MARGIN = { left: 44, right: 12, top: 8, bottom: 22 };
-const FONT = '10.5px Inter, "SF Pro Text", "Segoe UI", system-ui, -apple-system, Roboto, Arial, sans-serif';
-const COLORS = { grid: '#1c2430', axis: '#8b98a8', ring: '#e6edf3' };
+const FONT = plotFont(10.5);
+/** The ring around the best trial's point. */
+const RING_COLOR = '#e6edf3';
 
 export class ParamScatter {
   readonly el: HTMLElement;
@@ -28,8 +30,7 @@ export class ParamScatter {
   private readonly emptyEl: HTMLElement;
   private axis: ParamAxis;
   private points: ScatterPoint[] = [];
-  private pending = 0;
-  private readonly observer: ResizeObserver;
+  private readonly redraw: FrameRedraw;
 
   constructor(host: HTMLElement, axis: ParamAxis) {
     this.axis = axis;
@@ -37,8 +38,7 @@ export class ParamScatter {
     this.emptyEl = h('div', { class: 'chart-empty', text: 'No trial has an objective yet' });
     this.el = h('div', { class: 'chart-plot scatter-plot' }, this.canvas, this.emptyEl);
     host.append(this.el);
-    this.observer = new ResizeObserver(() => this.schedule());
-    this.observer.observe(this.el);
+    this.redraw = new FrameRedraw(this.el, () => this.draw());
   }
 
   set(axis: ParamAxis, points: ScatterPoint[]): void {
@@ -46,37 +46,19 @@ export class ParamScatter {
     this.points = points;
     this.el.dataset.points = String(points.filter((p) => axis.position(p.x) !== null && Number.isFinite(p.y)).length);
     this.el.dataset.axis = axis.type;
-    this.schedule();
+    this.redraw.request();
   }
 
   destroy(): void {
-    this.observer.disconnect();
-    if (this.pending) cancelAnimationFrame(this.pending);
+    this.redraw.stop();
     this.el.remove();
   }
 
-  private schedule(): void {
-    if (this.pending) return;
-    this.pending = requestAnimationFrame(() => {
-      this.pending = 0;
-      this.draw();
-    });
-  }
-
   private draw(): void {
-    const W = Math.max(1, Math.floor(this.el.clientWidth));
-    const H = Math.max(1, Math.floor(this.el.clientHeight));
-    const dpr = Math.max(1, window.devicePixelRatio || 1);
-    if (this.canvas.width !== Math.round(W * dpr) || this.canvas.height !== Math.round(H * dpr)) {
-      this.canvas.width = Math.round(W * dpr);
-      this.canvas.height = Math.round(H * dpr);
-      this.canvas.style.width = `${W}px`;
-      this.canvas.style.height = `${H}px`;
-    }
-    const ctx = this.canvas.getContext('2d');
+    const size = fitCanvases(this.el, [this.canvas]);
+    const ctx = clearedContext(this.canvas, size);
     if (!ctx) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
+    const { width: W, height: H } = size;
     const shown = this.points.filter((p) => this.axis.position(p.x) !== null && Number.isFinite(p.y));
     const ys = extent(shown.map((p) => p.y));
     this.emptyEl.style.display = ys ? 'none' : '';
@@ -95,7 +77,7 @@ export class ParamScatter {
     let lastRight = -Infinity;
     for (const t of this.axis.ticks) {
       const x = Math.round(px(t.value)) + 0.5;
-      ctx.strokeStyle = COLORS.grid;
+      ctx.strokeStyle = PLOT_COLORS.grid;
       ctx.beginPath();
       ctx.moveTo(x, plotT);
       ctx.lineTo(x, plotB + 3);
@@ -104,25 +86,14 @@ export class ParamScatter {
       const w = ctx.measureText(t.label).width;
       const cx = Math.max(w / 2, Math.min(W - w / 2 - 1, x));
       if (cx - w / 2 < lastRight + 6) continue;
-      ctx.fillStyle = COLORS.axis;
+      ctx.fillStyle = PLOT_COLORS.axis;
       ctx.fillText(t.label, cx, plotB + 6);
       lastRight = cx + w / 2;
     }
     if (!ys) return;
     const yt = niceTicks(ys[0], ys[1], Math.max(2, Math.min(5, Math.floor((plotB - plotT) / 30))));
     const y = linearScale([yt.min, yt.max], [plotB, plotT]);
-    ctx.textBaseline = 'middle';
-    ctx.textAlign = 'right';
-    for (const t of yt.ticks) {
-      const py = Math.round(y(t)) + 0.5;
-      ctx.strokeStyle = COLORS.grid;
-      ctx.beginPath();
-      ctx.moveTo(plotL, py);
-      ctx.lineTo(plotR, py);
-      ctx.stroke();
-      ctx.fillStyle = COLORS.axis;
-      ctx.fillText(formatValueTick(t, yt.step), plotL - 6, py);
-    }
+    drawValueGrid(ctx, { ticks: yt.ticks, y, left: plotL, right: plotR, gap: 6, label: (t) => formatValueTick(t, yt.step), markZero: false });
     for (const p of shown) {
       const cx = px(p.x);
       const cy = y(p.y);
@@ -131,7 +102,7 @@ export class ParamScatter {
       ctx.arc(cx, cy, 4, 0, Math.PI * 2);
       ctx.fill();
       if (p.ring) {
-        ctx.strokeStyle = COLORS.ring;
+        ctx.strokeStyle = RING_COLOR;
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         ctx.arc(cx, cy, 7, 0, Math.PI * 2);
