@@ -33,23 +33,15 @@ import { formatSweepShow, sweepShow, trainCommand } from '../cli/sweep.js';
 import { keyValue } from '../cli/args.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { freePort } from './redis_server.js';
+import { LAB, runLab, type LabResult } from './lab_cli.js';
 
-const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const EXPERIMENTS = fileURLToPath(new URL('../experiments/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/experiments/a2c-cartpole-fx', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-sweep-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function lab(args: string[], cwd = tmp): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LAB, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+/** `lab <args>`, by default in this file's temporary directory. */
+const lab = (args: string[], cwd = tmp): Promise<LabResult> => runLab(args, cwd);
 
 function write(name: string, text: string): string {
   const file = path.join(tmp, name);

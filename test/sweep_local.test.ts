@@ -22,8 +22,9 @@ import { createExperimentDir, EXPERIMENT_FORMAT, readExperiment, readTrialRecord
 import { readRunConfig, readRunMetrics } from '../lab/run_files.js';
 import { makeRng } from '../analysis/stats.js';
 import { LAB_VERSION } from '../lab/version.js';
+import { processAlive } from '../lab/process.js';
+import { LAB, runLab, type LabResult } from './lab_cli.js';
 
-const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../experiments/a2c-cartpole.yml', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-sweep-local-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -261,16 +262,8 @@ function exampleCopy(): string {
   return file;
 }
 
-function lab(args: string[], cwd = tmp): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LAB, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+/** `lab <args>`, by default in this file's temporary directory. */
+const lab = (args: string[], cwd = tmp): Promise<LabResult> => runLab(args, cwd);
 
 /** The one experiment directory in `outDir`. */
 function onlyExperiment(outDir: string): string {
@@ -289,15 +282,6 @@ function childPids(pid: number): number[] {
       .map(Number);
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -374,8 +358,8 @@ describe('lab sweep (local workers)', () => {
     });
     await new Promise((r) => child.on('exit', r));
     // Its workers notice their parent is gone and exit.
-    for (let i = 0; i < 200 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(workers.filter(alive)).toEqual([]);
+    for (let i = 0; i < 200 && workers.some((pid) => processAlive(pid)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(workers.filter((pid) => processAlive(pid))).toEqual([]);
 
     const expDir = onlyExperiment(outDir);
     const before = readExperiment(expDir);
