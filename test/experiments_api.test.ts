@@ -6,7 +6,6 @@
  * damaged experiments and runs.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { ExperimentsApi } from '../server/experiments_api.js';
 import { EXPERIMENTS_API, type ExperimentDetail, type ExperimentListItem, type TrialRecord } from '../protocol/experiments.js';
 import { appendTrialRecord, createExperimentDir, readExperimentMeta } from '../sweep/experiment_files.js';
 import type { RunSummary } from '../protocol/protocol.js';
+import { rawGet } from './raw_http.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/experiments/a2c-cartpole-fx', import.meta.url));
 const ID = 'a2c-cartpole-fx';
@@ -70,17 +70,6 @@ afterAll(async () => {
 async function getJson<T>(p: string): Promise<{ status: number; body: T }> {
   const res = await fetch(server.url + p);
   return { status: res.status, body: (await res.json()) as T };
-}
-
-/** Sends the path byte for byte (fetch would normalise `..` away before it leaves the client). */
-function rawGet(p: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(server.port, '127.0.0.1', () => sock.write(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
-    let data = '';
-    sock.on('data', (d) => (data += d));
-    sock.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), text: data }));
-    sock.on('error', reject);
-  });
 }
 
 describe('GET /api/experiments', () => {
@@ -167,13 +156,13 @@ describe('GET /api/experiments/:id', () => {
 
   it('answers 404 for an unknown id and for every way out of the runs root, and reveals nothing there', async () => {
     for (const p of ['/api/experiments/nope', '/api/experiments/stolen-exp', '/api/experiments/linked', '/api/experiments/..%2F..%2Foutside', '/api/experiments/%2e%2e', '/api/experiments/sweeps']) {
-      const r = await rawGet(p);
+      const r = await rawGet(server.port, p);
       expect(r.status, p).toBe(404);
       expect(r.text).not.toContain(SECRET);
       expect(r.text).not.toContain(root);
     }
     for (const p of ['/api/experiments/../../outside/secret.txt', '/api/experiments/a2c-cartpole-fx/../../../outside']) {
-      const r = await rawGet(p);
+      const r = await rawGet(server.port, p);
       expect(r.status, p).not.toBe(200);
       expect(r.text).not.toContain(SECRET);
     }

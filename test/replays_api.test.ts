@@ -4,7 +4,6 @@
  * separators, absolute paths, symlinked run directories and logs) without reading anything there.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { startLabServer, type LabServer } from '../server/app.js';
 import { startTraining } from '../agents/train.js';
 import { readReplay, replayFrames } from '../lab/replay.js';
 import type { CompareResult, ReplayDetail, ReplaySummary } from '../protocol/protocol.js';
+import { rawGet } from './raw_http.js';
 
 let server: LabServer;
 let root: string;
@@ -48,17 +48,6 @@ afterAll(async () => {
 async function get(p: string): Promise<{ status: number; text: string }> {
   const res = await fetch(server.url + p);
   return { status: res.status, text: await res.text() };
-}
-
-/** Sends the path byte for byte (fetch would normalise `..` away before it leaves the client). */
-function rawGet(p: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(server.port, '127.0.0.1', () => sock.write(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
-    let data = '';
-    sock.on('data', (d) => (data += d));
-    sock.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), text: data }));
-    sock.on('error', reject);
-  });
 }
 
 describe('replay and compare API', () => {
@@ -166,7 +155,7 @@ describe('replay and compare API', () => {
       expect(res.text, p).not.toContain(SECRET);
     }
     for (const p of [`/api/runs/${good}/replays/../../../outside/secret.txt`, `/api/runs/../outside/stolen-run/replays/eval-s0000001000-e000.jsonl.gz`, `/../outside/secret.txt`, `/api/../../outside/secret.txt`]) {
-      const res = await rawGet(p);
+      const res = await rawGet(server.port, p);
       expect(res.text, p).not.toContain(SECRET);
       expect(res.status === 404 || res.status === 400 || /<html/i.test(res.text), `${p}: ${res.status}`).toBe(true);
     }
