@@ -9,8 +9,10 @@
  *
  * At each step where the visible complete trials have values, the threshold is the median of their trial curves
  * there (each carrying its last value forward); no thresholds while fewer than `startupTrials` complete trials
- * are visible. A run is pruned at a step ≥ warmupSteps when its value is worse than the threshold in force
- * there (the one at the largest threshold step ≤ the run's step).
+ * are visible. A run is pruned at a step ≥ warmupSteps when its best value so far (as Optuna compares: a run
+ * whose evaluations dip after they were good is not pruned for the dip, and one that has reached a
+ * steps-to-threshold goal never is) is worse than the threshold in force there (the one at the largest
+ * threshold step ≤ the run's step).
  */
 import { median } from '../analysis/stats.js';
 import type { ExperimentSpec, RunJob, StepValue, TrialRecord } from '../protocol/experiments.js';
@@ -43,4 +45,20 @@ export function shouldPrune(prune: RunJob['prune'], step: number, value: number,
   if (threshold === null) return false;
   if (Number.isNaN(value)) return true;
   return direction === 'maximize' ? value < threshold : value > threshold;
+}
+
+/** The better of a best-so-far value and a new value (NaN stays NaN: a run that produced one is pruned). */
+export function bestSoFar(best: number | null, value: number, direction: 'maximize' | 'minimize'): number {
+  if (best === null || Number.isNaN(value) || Number.isNaN(best)) return best === null || Number.isNaN(value) ? value : best;
+  return direction === 'maximize' ? Math.max(best, value) : Math.min(best, value);
+}
+
+/** The first step at which a run with this intermediate-value curve is pruned (its best so far against the thresholds), or null. */
+export function prunedAt(prune: RunJob['prune'], curve: readonly StepValue[], direction: 'maximize' | 'minimize'): number | null {
+  let best: number | null = null;
+  for (const point of curve) {
+    best = bestSoFar(best, point.value, direction);
+    if (shouldPrune(prune, point.step, best, direction)) return point.step;
+  }
+  return null;
 }

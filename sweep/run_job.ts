@@ -27,7 +27,7 @@ import { DEFAULT_EVAL_SAMPLES, DEFAULT_EVAL_SEED, ganEval, readCurrentGanEvalRep
 import { LivePublisher } from '../lab/publisher.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { curveDirection, ganEvalMetric, objectiveThreshold, readRunCurve, runBudget, runCurve, runValue } from './objective.js';
-import { shouldPrune } from './pruner.js';
+import { bestSoFar, prunedAt, shouldPrune } from './pruner.js';
 
 export interface RunJobHooks {
   /** Asked between training steps: true stops the run with a checkpoint (executeRunJob then throws RunStoppedError). */
@@ -66,6 +66,8 @@ const LIVE_END_MS = 1500;
  */
 class RunWatch {
   prunedAt: number | null = null;
+  /** The run's best intermediate value so far (what the pruner compares). A resumed run starts from its curve. */
+  best: number | null = null;
   private pendingCheckpoint: number | null = null;
   private lastProgress = 0;
   private done = 0;
@@ -99,8 +101,10 @@ class RunWatch {
     const at = 'step' in event ? event.step : event.iteration;
     this.progress(at);
     if (this.prunedAt !== null || this.job.prune === null) return;
+    const direction = curveDirection(this.job.objective);
     for (const point of runCurve(this.job.run.kind, [event], this.job.objective.metric)) {
-      if (shouldPrune(this.job.prune, point.step, point.value, curveDirection(this.job.objective))) {
+      this.best = bestSoFar(this.best, point.value, direction);
+      if (shouldPrune(this.job.prune, point.step, this.best, direction)) {
         this.prunedAt = point.step;
         break;
       }
@@ -161,6 +165,10 @@ export async function executeRunJob(job: RunJob, runsDir: string, hooks: RunJobH
         watch.progress(earlier.at, true);
         return result(await runResult(job, runDir, earlier.prunedAt));
       }
+      // The best value so far carries over the crash: the resumed trainer reports only what follows its checkpoint.
+      const at = latestAt(runDir);
+      const direction = curveDirection(job.objective);
+      for (const point of readCurve(job, runDir)) if (at === null || point.step <= at) watch.best = bestSoFar(watch.best, point.value, direction);
     }
     live = job.live ? publisherFor(job) : null;
     const stopped = await train(job, runsDir, runDir, resume, watch, live, hooks);
@@ -223,10 +231,8 @@ function finishedEarlier(job: RunJob, runDir: string): { at: number; prunedAt: n
   const at = latestAt(runDir);
   if (at === null) return null;
   if (job.prune) {
-    for (const point of readCurve(job, runDir)) {
-      if (point.step > at) break;
-      if (shouldPrune(job.prune, point.step, point.value, curveDirection(job.objective))) return { at, prunedAt: point.step };
-    }
+    const step = prunedAt(job.prune, readCurve(job, runDir).filter((p) => p.step <= at), curveDirection(job.objective));
+    if (step !== null) return { at, prunedAt: step };
   }
   return at >= runBudget(job) && isComplete(job.run, runDir) ? { at, prunedAt: null } : null;
 }

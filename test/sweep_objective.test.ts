@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { bootstrapInterval, iqm, makeRng, mean } from '../analysis/stats.js';
 import type { ObjectiveSpec, StepValue, TrialRecord } from '../protocol/experiments.js';
 import { carriedValueAt, curveDirection, isBetter, objectiveThreshold, runBudget, runCurve, runValue, trialCurve, trialObjective, OBJECTIVE_BOOTSTRAP_REPS } from '../sweep/objective.js';
-import { pruneThresholds, shouldPrune } from '../sweep/pruner.js';
+import { bestSoFar, pruneThresholds, prunedAt, shouldPrune } from '../sweep/pruner.js';
 import { parseSpec } from '../sweep/spec.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'runs');
@@ -226,6 +226,22 @@ describe('the median pruner', () => {
     expect(shouldPrune(null, 3000, -1e9, 'maximize')).toBe(false);
     // no threshold in force yet (warm-up 0, first threshold at 1000)
     expect(shouldPrune({ warmupSteps: 0, thresholds: pts([1000, 20]) }, 500, 0, 'maximize')).toBe(false);
+  });
+
+  it("compares a run's best value so far, as Optuna does: a dip after good evaluations is not pruned", () => {
+    const prune = { warmupSteps: 2000, thresholds: pts([1000, 20], [2000, 50], [3000, 150], [4000, 300]) };
+    // reaches 500 at step 2000, dips to 40 at 3000 (below 150): still its best is 500
+    expect(prunedAt(prune, pts([1000, 30], [2000, 500], [3000, 40], [4000, 60]), 'maximize')).toBeNull();
+    // never better than 140: pruned at 3000 (threshold 150), not at 2000 (140 > 50)
+    expect(prunedAt(prune, pts([1000, 30], [2000, 140], [3000, 100], [4000, 400]), 'maximize')).toBe(3000);
+    // minimising: the lowest so far counts
+    expect(prunedAt(prune, pts([1000, 70], [2000, 60], [3000, 200]), 'minimize')).toBe(2000);
+    expect(prunedAt(prune, pts([1000, 70], [2000, 40], [3000, 200], [4000, 250]), 'minimize')).toBeNull();
+    // a NaN evaluation past the warm-up is pruned
+    expect(prunedAt(prune, pts([1000, 30], [2000, Number.NaN]), 'maximize')).toBe(2000);
+    expect(bestSoFar(null, 5, 'maximize')).toBe(5);
+    expect(bestSoFar(5, 3, 'maximize')).toBe(5);
+    expect(bestSoFar(5, 3, 'minimize')).toBe(3);
   });
 
   it('gives the same thresholds whatever the order of the table (a resume rebuilds them from trials.jsonl)', () => {
