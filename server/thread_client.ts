@@ -30,7 +30,8 @@ export interface ThreadClientOptions<Kind extends string> {
 export class ThreadClient<Request extends object, Value, Kind extends string> {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: Value) => void; reject: (e: Error) => void }>();
+  /** Requests to the current thread waiting for replies (each thread has its own map, failed when it ends). */
+  private waiting = new Map<number, { resolve: (v: Value) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly options: ThreadClientOptions<Kind>) {}
 
@@ -49,17 +50,20 @@ export class ThreadClient<Request extends object, Value, Kind extends string> {
     if (this.worker) return this.worker;
     const worker = typeScriptWorker(this.options.entry, this.options.workerData);
     worker.unref();
+    // This thread's own map: its exit after close() must not touch the requests of a thread started since.
+    const waiting = new Map<number, { resolve: (v: Value) => void; reject: (e: Error) => void }>();
+    this.waiting = waiting;
     worker.on('message', (m: ThreadReply<Value, Kind>) => {
-      const w = this.waiting.get(m.id);
+      const w = waiting.get(m.id);
       if (!w) return;
-      this.waiting.delete(m.id);
+      waiting.delete(m.id);
       if (m.ok) w.resolve(m.value);
       else w.reject(this.options.errorFor(m.kind, m.error));
     });
     const failAll = (why: string) => {
-      this.worker = null;
-      for (const w of this.waiting.values()) w.reject(new Error(why));
-      this.waiting.clear();
+      if (this.worker === worker) this.worker = null;
+      for (const w of waiting.values()) w.reject(new Error(why));
+      waiting.clear();
     };
     worker.on('error', (e) => failAll(`${this.options.name} failed: ${e.message}`));
     worker.on('exit', (code) => failAll(`${this.options.name} exited (code ${code})`));
