@@ -11,3 +11,12 @@ export { AlphaZeroPlayer, trainAlphaZero, resumeAlphaZero, resolveHyperparameter
 export { playMatch, formatMatch, type MatchOptions, type MatchResult } from './agents/go/match.js';
 export { makePlayer } from './agents/go/players.js';
 export type { GoPlayer } from './agents/go/player.js';
+export { parseSpec, readSpec, SpecError } from './sweep/spec.js';
+export { suggest } from './sweep/samplers.js';
+export { runExperiment, type ExperimentOutcome, type RunExperimentOptions } from './sweep/coordinator.js';
+export { readExperiment, createExperimentDir } from './sweep/experiment_files.js';
+export { executeRunJob } from './sweep/run_job.js';
+export { LocalPool } from './sweep/local_pool.js';
+export { LocalDispatcher, type RunDispatcher } from './sweep/dispatcher.js';
+export { QueueDispatcher, QueueWorker } from './sweep/queue.js';
+export type { ExperimentSpec, TrialRecord, RunJob, RunJobResult, Params, SearchDimension } from './protocol/experiments.js';
