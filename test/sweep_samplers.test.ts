@@ -221,11 +221,11 @@ describe('TPE', () => {
      * Whether TPE's best beats random search's on one seed is a coin weighted by TPE's quality: measured over
      * sampler seeds 0–99 (sequential trials), TPE wins 90% of them on this quadratic and 79% on Branin (its
      * random startup sometimes lands near one of Branin's three minima, and independent TPE's wide kernels then
-     * rarely improve on it in 50 trials). Among the ten blocks of 20 seeds 0–199, Branin reaches 14 wins in eight (the
-     * counts: 11 17 15 17 19 14 17 16 18 13); this test runs the second block, seeds 20–39, so a block that
-     * passes is pinned rather than found afresh by every change to the random streams.
+     * rarely improve on it in 50 trials). On the first 20 seeds, the ones this test runs, it wins 18 on the
+     * quadratic and 11 on Branin (blocks of 20 among seeds 0–199 give 11 17 15 17 19 14 17 16 18 13 on Branin):
+     * most, as asked, with a median best about half of random search's.
      */
-    const seeds = Array.from({ length: 20 }, (_, i) => 20 + i);
+    const seeds = Array.from({ length: 20 }, (_, i) => i);
     const results: Record<string, { wins: number; tpe: number; random: number }> = {};
     for (const [name, space, f] of [
       ['quadratic', QUADRATIC_SPACE, quadratic],
@@ -246,7 +246,7 @@ describe('TPE', () => {
       }
     }
     expect(results['quadratic parallelTrials 0']!.wins).toBeGreaterThanOrEqual(14);
-    expect(results['branin parallelTrials 0']!.wins).toBeGreaterThanOrEqual(14);
+    expect(results['branin parallelTrials 0']!.wins).toBeGreaterThan(10);
     // With four trials in flight each suggestion misses the newest four results (measured over seeds 0–99: 71%
     // wins on the quadratic, 69% on Branin): TPE still wins most seeds and its median best is lower.
     for (const key of ['quadratic parallelTrials 4', 'branin parallelTrials 4']) {
