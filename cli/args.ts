@@ -4,7 +4,7 @@
  * train`): --backend, --seed, --out, --run-id, --resume.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { RUN_ID_PATTERN } from '../protocol/protocol.js';
+import { isReservedKey, RUN_ID_PATTERN } from '../protocol/protocol.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
 
 /** An option value that must be a finite number ≥ 0 (frames per second, where 0 means no delay). */
@@ -43,10 +43,7 @@ export function keyValue(value: string, previous: Record<string, unknown> = {}):
   return { ...previous, [key]: parsed };
 }
 
-/** Names of properties every object inherits (and `prototype`): never a key of ours. */
-export function isReservedKey(key: string): boolean {
-  return key === 'prototype' || Object.hasOwn(Object.prototype, key);
-}
+export { isReservedKey };
 
 /** Whether JSON data holds a `__proto__` key anywhere (JSON.parse makes it an own property). */
 function hasProtoKey(v: unknown): boolean {

@@ -122,7 +122,8 @@ export function resolveMaxEpisodeSteps(id: string, given: unknown, registered: n
 }
 
 /** Levenshtein distance, case-insensitive. */
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, ignoring case: how far a misspelt name is from a known one ("did you mean"). */
+export function editDistance(a: string, b: string): number {
   a = a.toLowerCase();
   b = b.toLowerCase();
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

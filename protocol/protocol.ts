@@ -765,3 +765,8 @@ export interface HealthResponse {
   protocol: number;
   runsDir: string;
 }
+
+/** Names of properties every object inherits (and `prototype`): never a key of ours (they would reach prototypes). */
+export function isReservedKey(key: string): boolean {
+  return key === 'prototype' || Object.hasOwn(Object.prototype, key);
+}

@@ -9,7 +9,8 @@
  */
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { registration } from '../envs/index.js';
+import { editDistance, registration } from '../envs/index.js';
+import { isReservedKey } from '../protocol/protocol.js';
 import { agentEntry, findPreset, resolveAgentConfig } from '../agents/registry.js';
 import { defaultHyperparameters, resolveHyperparameters as resolveAlphaZeroHyperparameters } from '../agents/go/alphazero.js';
 import { resolveGanHyperparameters } from '../gan/train.js';
@@ -434,22 +435,6 @@ function describe(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** Levenshtein distance, for "did you mean" on misspelt keys. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
-/** Names every object inherits (and `prototype`): never a key of a spec (they would reach prototypes). */
-function isReservedKey(key: string): boolean {
-  return key === 'prototype' || key === '__proto__' || Object.hasOwn(Object.prototype, key);
-}
-
 class Validator {
   constructor(readonly file: string) {}
 
@@ -480,7 +465,7 @@ class Validator {
     for (const key of Object.keys(o)) {
       if (known.includes(key)) continue;
       const listed = known.filter((k) => k !== 'timeLimitSeconds');
-      const near = listed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+      const near = listed.find((k) => editDistance(k, key) <= 2);
       this.fail(at ? `${at}.${key}` : key, `unknown key '${key}'${context ? ` ${context}` : ''}${near ? ` (did you mean '${near}'?)` : ''}; known: ${listed.join(', ')}`);
     }
   }
