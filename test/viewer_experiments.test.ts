@@ -102,6 +102,7 @@ describe('the trial table', () => {
     expect(formatParam(undefined)).toBe('—');
     expect(formatObjective({ objective: 188.5, interval: [73, 304] })).toBe('188.5 [73, 304]');
     expect(formatObjective({ objective: null, interval: null })).toBe('—');
+    expect(formatObjective({ objective: 6666.667, interval: [5000, 10000] })).toBe('6,667 [5,000, 10,000]');
     expect(trialsLine(detail.summary)).toBe('6 of 8 trials finished · 1 unfinished');
   });
 });

@@ -113,10 +113,10 @@ export function formatParam(v: ParamValue | undefined): string {
   return String(v);
 }
 
-/** "182.5 [170.0, 195.0]" or "182.5" or "—". */
+/** "182.5 [170.0, 195.0]" or "182.5" or "—"; large values (steps to a threshold) as whole numbers: "6,667 [5,000, 10,000]". */
 export function formatObjective(row: Pick<TrialRow, 'objective' | 'interval'>): string {
   if (row.objective === null) return '—';
-  const f = (v: number) => formatNumber(v, 4);
+  const f = (v: number) => (Math.abs(v) >= 1000 && Math.abs(v) < 1e9 ? Math.round(v).toLocaleString('en-US') : formatNumber(v, 4));
   return row.interval ? `${f(row.objective)} [${f(row.interval[0])}, ${f(row.interval[1])}]` : f(row.objective);
 }
 

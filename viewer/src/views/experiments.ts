@@ -222,7 +222,7 @@ export class ExperimentsPage implements Page {
     this.side.replaceChildren(
       ...list.map((e) => {
         const meta = e.state === 'damaged' ? (e.error ?? 'damaged') : `${e.task ?? ''}${e.agent ? ` · ${e.agent}` : ''} · ${e.sampler ?? ''}`;
-        const best = e.best ? `best ${formatNumber(e.best.objective, 4)} (trial ${e.best.trial})` : e.state === 'damaged' ? '' : 'no finished trial yet';
+        const best = e.best ? `best ${formatObjective({ objective: e.best.objective, interval: null })} (trial ${e.best.trial})` : e.state === 'damaged' ? '' : 'no finished trial yet';
         return h(
           'a',
           { class: `exp-item ${e.id === this.id ? 'active' : ''} ${e.state}`, testid: 'experiment-item', dataset: { id: e.id, state: e.state }, attrs: { href: `#/experiments/${encodeURIComponent(e.id)}` } },
@@ -420,7 +420,7 @@ class DetailParts {
       ? h(
           'span',
           { class: 'exp-fact-value', testid: 'experiment-best' },
-          h('strong', { text: `${formatNumber(s.best.objective, 4)}` }),
+          h('strong', { text: formatObjective({ objective: s.best.objective, interval: null }) }),
           ` · trial ${s.best.trial} · `,
           h('span', { class: 'mono', text: Object.entries(s.best.params).map(([k, v]) => `${k}=${formatParam(v)}`).join(', ') }),
         )
@@ -567,7 +567,7 @@ class DetailParts {
       const box = h('input', { class: 'checkbox', testid: 'trial-pick', attrs: { type: 'checkbox', 'aria-label': `Draw trial ${t.trial}'s learning curve` }, on: { change: () => this.on.pick(t.trial, box.checked) } });
       box.checked = state.picks.has(t.trial);
       box.disabled = !t.curve;
-      const seeds = t.seeds.map((s) => (s.value !== null ? formatNumber(s.value, 4) : s.state === 'failed' ? 'failed' : s.step !== null ? `${formatCount(s.step)} ${d.unit}` : '—')).join(' · ');
+      const seeds = t.seeds.map((s) => (s.value !== null ? formatObjective({ objective: s.value, interval: null }) : s.state === 'failed' ? 'failed' : s.step !== null ? `${formatCount(s.step)} ${d.unit}` : '—')).join(' · ');
       const when = t.progress ? `${Math.round(progressFraction(t) * 100)}%` : t.endedAt ? new Date(t.endedAt).toLocaleTimeString() : '—';
       return h(
         'tr',
