@@ -158,17 +158,17 @@ export async function executeRunJob(job: RunJob, runsDir: string, hooks: RunJobH
   let live: LivePublisher | null = null;
   try {
     const resume = prepareRunDir(runDir);
-    if (resume) {
+    const saved = resume ? checkpointed(job, runDir) : null;
+    if (saved) {
       // A run that was pruned (or finished) before the crash stays as it is: its checkpoint already says so.
-      const earlier = finishedEarlier(job, runDir);
+      const earlier = finishedEarlier(job, runDir, saved);
       if (earlier) {
         watch.progress(earlier.at, true);
         return result(await runResult(job, runDir, earlier.prunedAt));
       }
       // The best value so far carries over the crash: the resumed trainer reports only what follows its checkpoint.
-      const at = latestAt(runDir);
       const direction = curveDirection(job.objective);
-      for (const point of readCurve(job, runDir)) if (at === null || point.step <= at) watch.best = bestSoFar(watch.best, point.value, direction);
+      for (const point of saved.curve) watch.best = bestSoFar(watch.best, point.value, direction);
     }
     live = job.live ? publisherFor(job) : null;
     const stopped = await train(job, runsDir, runDir, resume, watch, live, hooks);
@@ -224,14 +224,24 @@ function latestAt(runDir: string): number | null {
 }
 
 /**
+ * What a killed run's directory holds: its newest checkpoint's progress (null when its pointer is damaged: the
+ * trainer falls back to an older one) and, when the job prunes, its curve up to there (all of it without a
+ * pointer), read once for the pruner's verdict and its best value so far.
+ */
+function checkpointed(job: RunJob, runDir: string): { at: number | null; curve: StepValue[] } {
+  const at = latestAt(runDir);
+  return { at, curve: job.prune ? readCurve(job, runDir).filter((p) => at === null || p.step <= at) : [] };
+}
+
+/**
  * A run whose newest checkpoint is at or past its budget (finished), or at or past the step where its curve
  * meets the pruner (pruned, then stopped there): what it holds is its result. Null: it must train on.
  */
-function finishedEarlier(job: RunJob, runDir: string): { at: number; prunedAt: number | null } | null {
-  const at = latestAt(runDir);
+function finishedEarlier(job: RunJob, runDir: string, saved: { at: number | null; curve: StepValue[] }): { at: number; prunedAt: number | null } | null {
+  const at = saved.at;
   if (at === null) return null;
   if (job.prune) {
-    const step = prunedAt(job.prune, readCurve(job, runDir).filter((p) => p.step <= at), curveDirection(job.objective));
+    const step = prunedAt(job.prune, saved.curve, curveDirection(job.objective));
     if (step !== null) return { at, prunedAt: step };
   }
   return at >= runBudget(job) && isComplete(job.run, runDir) ? { at, prunedAt: null } : null;
