@@ -15,9 +15,6 @@ import { CLASSIFIER_DIR } from '../gan/classifier.js';
 import { classifierTrainOptions, trainClassifierCli, type TrainClassifierCliOptions } from './classifier.js';
 import { DEFAULT_EVAL_SAMPLES, DEFAULT_EVAL_SEED, ganEval, type EvalDataMode, type GanEvalReport } from '../gan/evaluate.js';
 
-// The evaluation itself is gan/evaluate.ts (lab sweep uses it too); these names stay importable from here.
-export { findRunDir, ganEval, type EvalDataMode, type GanEvalOptions, type GanEvalReport, type SampleSource } from '../gan/evaluate.js';
-
 const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 
 function num(x: number): string {
