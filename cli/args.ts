@@ -43,7 +43,6 @@ export function keyValue(value: string, previous: Record<string, unknown> = {}):
   return { ...previous, [key]: parsed };
 }
 
-export { isReservedKey };
 
 /** Whether JSON data holds a `__proto__` key anywhere (JSON.parse makes it an own property). */
 function hasProtoKey(v: unknown): boolean {

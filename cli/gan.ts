@@ -13,8 +13,6 @@ import { DEFAULT_LIVE_URL } from '../protocol/protocol.js';
 import { GAN_PRESETS, type GanHyperparameters } from '../gan/models.js';
 import { ganRunInfo, resumeGanTraining, startGanTraining, type DataMode, type GanOutcome, type GanRunConfig } from '../gan/train.js';
 
-// Built beside the trainer (sweeps publish GAN runs too); re-exported for the command's users.
-export { ganRunInfo };
 import { fitLine, ProgressLine, progressBar, type ProgressStream } from '../lab/progress.js';
 
 function duration(seconds: number): string {
