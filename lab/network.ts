@@ -255,3 +255,42 @@ function adamPowers(optimizer: tf.Optimizer): [tf.Variable, tf.Variable] | null 
   const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
   return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? [o.accBeta1, o.accBeta2] : null;
 }
+
+/**
+ * Orthogonal initial weights for `spec` (Saxe et al. 2014; PPO's implementation detail 2): each kernel,
+ * flattened to [fan-in, units], is a random orthogonal matrix (QR of a Gaussian one, signs fixed so the
+ * distribution is uniform) times a gain: `hiddenGain` (√2 for tanh/ReLU MLPs, as CleanRL and SB3) for every
+ * layer but the last, `outputGain` for the last (0.01 for a policy head, 1 for a value head). Biases are 0.
+ * Pass the result as the `init` of `new Network(spec, …)`.
+ */
+export function orthogonalWeights(spec: NetworkSpec, rng: Rng, outputGain: number, hiddenGain = Math.SQRT2): Float32Array[] {
+  const shapes = paramShapes(spec);
+  const lastKernel = shapes.length - 2;
+  return shapes.map((p, i) => {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    if (p.name.endsWith('/bias')) return new Float32Array(size);
+    const cols = p.shape[p.shape.length - 1]!;
+    const rows = size / cols;
+    // Orthonormal columns of a tall Gaussian matrix by modified Gram–Schmidt (the positive diagonal of R is
+    // the sign fix); a wide kernel takes the transpose, so its rows are orthonormal instead.
+    const tall = Math.max(rows, cols);
+    const wide = Math.min(rows, cols);
+    const q = new Float64Array(tall * wide);
+    for (let k = 0; k < q.length; k++) q[k] = rng.normal();
+    for (let j = 0; j < wide; j++) {
+      for (let m = 0; m < j; m++) {
+        let dot = 0;
+        for (let r = 0; r < tall; r++) dot += q[r * wide + m]! * q[r * wide + j]!;
+        for (let r = 0; r < tall; r++) q[r * wide + j] = q[r * wide + j]! - dot * q[r * wide + m]!;
+      }
+      let norm = 0;
+      for (let r = 0; r < tall; r++) norm += q[r * wide + j]! ** 2;
+      norm = Math.sqrt(norm);
+      for (let r = 0; r < tall; r++) q[r * wide + j] = q[r * wide + j]! / norm;
+    }
+    const gain = i === lastKernel ? outputGain : hiddenGain;
+    const w = new Float32Array(size);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + c] = gain * (rows >= cols ? q[r * wide + c]! : q[c * wide + r]!);
+    return w;
+  });
+}
