@@ -18,3 +18,4 @@ export { SnakeEnv, SnakeAction, SnakeHeading, type SnakeOptions, type SnakeState
 export * from './go/board.js';
 export { GoEnv, GoVsOpponentEnv, GO_OPPONENTS, randomOpponent, type GoOpponent, type GoOptions, type GoVsOpponentOptions } from './go/go_env.js';
 export { toSgf, fromSgf, sgfResult, SgfError } from './go/sgf.js';
+export * from './normalize.js';

@@ -23,7 +23,8 @@ export interface AdamOptions {
 }
 
 export class FusedAdam {
-  readonly learningRate: number;
+  /** Mutable: a schedule may anneal it between updates (PPO's linear decay). */
+  learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
