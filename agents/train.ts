@@ -14,11 +14,14 @@ import { resolveReplayConfig, type ReplayConfig } from '../lab/replay.js';
 import { agentEntry, findPreset, resolveAgentConfig } from './registry.js';
 import { checkedRlConfig, loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
+import { readZooConf } from './zoo_conf.js';
 
 export interface StartOptions {
   envId?: string;
   agent: string;
   preset?: string;
+  /** An rl-baselines3-zoo hyperparameter file (agents/zoo_conf.ts): its section for the env gives the hyperparameters (no preset). */
+  conf?: string;
   seed: number;
   steps?: number;
   episodes?: number | null;
@@ -71,14 +74,18 @@ function positiveInt(value: number, what: string, allowZero = false): number {
 /** Creates a run directory and trains in it. */
 export async function startTraining(options: StartOptions): Promise<RunOutcome> {
   const entry = agentEntry(options.agent);
-  const found = findPreset(options.agent, options.envId, options.preset);
+  // --conf replaces the preset the env would pick.
+  const found = options.conf !== undefined && options.preset === undefined ? null : findPreset(options.agent, options.envId, options.preset);
   const train = found?.preset.train ?? {};
   const envId = options.envId ?? train.envId;
   if (!envId) throw new Error('no environment given: pass --env (e.g. --env CartPole-v1)');
   registration(envId); // unknown ids fail here with a suggestion
-  const hyperparameters = resolveAgentConfig(options.agent, found?.preset ?? null, options.overrides ?? {});
+  if (options.conf !== undefined && found) throw new Error('--conf gives the hyperparameters: it cannot be combined with a preset');
+  // --conf: the zoo section (and SB3's defaults) stand in for a preset; --set still wins.
+  const zoo = options.conf !== undefined ? readZooConf(options.conf, envId, options.agent) : null;
+  const hyperparameters = resolveAgentConfig(options.agent, found?.preset ?? null, { ...(zoo?.hyperparameters ?? {}), ...(options.overrides ?? {}) });
   const seed = positiveInt(options.seed, 'seed', true);
-  const steps = positiveInt(options.steps ?? train.steps ?? 100_000, 'steps');
+  const steps = positiveInt(options.steps ?? zoo?.steps ?? train.steps ?? 100_000, 'steps');
   const episodes = options.episodes !== undefined ? options.episodes : (train.episodes ?? null);
   if (episodes !== null) positiveInt(episodes, 'episodes');
   const evalEvery = positiveInt(options.evalEvery ?? train.evalEvery ?? 5000, 'evalEvery', true);
@@ -110,6 +117,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     evalSeed: 1_000_000,
     checkpointEvery,
     replays,
+    ...(zoo ? { hyperparameterFile: { path: path.resolve(zoo.file), section: zoo.section } } : {}),
   };
   // A bad agent:<dir> opponent fails before the run directory exists.
   const opponent = await loadOpponentFor(envKwargs);

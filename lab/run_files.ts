@@ -89,6 +89,8 @@ export interface RlRunFields extends RunConfigBase<'rl'> {
   checkpointEvery: number;
   /** Which episodes get replay logs; run directories from before replay logs lack it (defaults apply). */
   replays?: ReplayConfig;
+  /** `lab train --conf`: the rl-zoo hyperparameter file (absolute path) and section the hyperparameters came from. */
+  hyperparameterFile?: { path: string; section: string };
 }
 
 /** Where a GAN run's images come from: the cache or the shipped subset only, download when missing, or again. */
@@ -186,6 +188,7 @@ export const rlRunConfigSchema: Check<RlRunFields> = runConfigSchema<RlRunFields
     evalEpisodes: s.int({ min: 0 }),
     evalSeed: s.int({ min: 0 }),
     checkpointEvery: s.int({ min: 0 }),
+    hyperparameterFile: s.optional(s.object<{ path: string; section: string }>({ path: s.string({ max: 4096 }), section: s.string({ max: 200 }) }, { allowExtra: true })) as Check<RlRunFields['hyperparameterFile']>,
     replays: ((v, p) => {
       if (v === undefined) return undefined;
       try {
