@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../envs/index.js';
 import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
-import type { EventSink, TrainEvent, UpdateEvent } from '../protocol/events.js';
+import type { EventSink, SamplesEvent, TrainEvent, UpdateEvent } from '../protocol/events.js';
 import { GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { renderPng, type Panel } from '../lab/plot.js';
@@ -50,6 +50,12 @@ import {
 /** Fixed-noise sample grid: 8×8. */
 export const GRID_COUNT = 64;
 const GRID_SCALE = 3;
+
+/** A samples event's grid as PNG, drawn as samples/grid-*.png are (the image of the run's TensorBoard file). */
+export function samplesEventPng(event: SamplesEvent): Buffer {
+  const ink = Buffer.from(event.pixels, 'base64');
+  return gridPng(new Uint8Array(ink.buffer, ink.byteOffset, ink.byteLength), event.count, { columns: 8, scale: GRID_SCALE, side: event.width });
+}
 /** Latents whose batch statistics the averaged generator's batch norm uses. */
 const CALIBRATION_COUNT = 512;
 
@@ -335,7 +341,7 @@ export class GanTrainer {
     private readonly shouldStop?: () => boolean,
   ) {
     this.hp = config.hyperparameters;
-    this.store = new RunStore(dir, 'gan');
+    this.store = new RunStore(dir, 'gan', { samplesPng: samplesEventPng });
     const seeds = streamSeeds(config.seed);
     this.fixedNoise = sampleLatent(new Rng(seeds.fixed), GRID_COUNT, this.hp.latentDim, this.hp.latentDistribution);
     this.calibrationNoise = sampleLatent(new Rng(seeds.calibration), CALIBRATION_COUNT, this.hp.latentDim, this.hp.latentDistribution);
