@@ -6,6 +6,9 @@
  *     config.json               what was run: `kind`, hyperparameters, seed, budget, versions, backend and why,
  *                               createdAt, command (RunConfigBase in lab/run_files.ts), and the kind's own fields
  *     metrics.jsonl             one JSON object per line (protocol events), appended; cut back on resume
+ *     events.out.tfevents.*     TensorBoard's event file, progress.csv (and RL: monitor.csv): SB3's CSV logs, all
+ *                               derived from metrics.jsonl as it grows (lab/run_logs.ts), rewritten from it when
+ *                               a process starts appending (so a resume leaves no step twice)
  *     checkpoints/latest.json   {"unit": "steps"|"iterations", "at": N, "dir": "step-…"|"iter-…"}, written last,
  *                               atomically (older runs wrote {"step": N, "dir"} or {"iteration": N, "dir"}: read too)
  *     checkpoints/step-…/ iter-…/  everything the kind needs to continue exactly
@@ -22,6 +25,7 @@ import path from 'node:path';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { ComputeInfo } from './compute.js';
 import { readJson, recoverDir, writeJsonAtomic } from './fsutil.js';
+import { RunLogs, type RunLogsOptions } from './run_logs.js';
 import { PROGRESS_UNIT, RUN_DIR_KINDS, type ProgressUnit, type RlRunFields, type RunConfigBase, type RunDirKind } from './run_files.js';
 import { LAB_VERSION } from './version.js';
 
@@ -85,10 +89,14 @@ export class RunStore implements EventSink {
   /** What the run's checkpoints count (from its kind). */
   readonly unit: ProgressUnit;
   private fd: number | null = null;
+  /** The TensorBoard and SB3 logs (null until the first record; 'off' after they failed, said once). */
+  private logs: RunLogs | null | 'off' = null;
 
   constructor(
     readonly dir: string,
     readonly kind: RunDirKind = 'rl',
+    /** How the logs beside metrics.jsonl draw what the lab layer cannot (the GAN's sample grids). */
+    private readonly logOptions: RunLogsOptions = {},
   ) {
     this.metricsFile = path.join(dir, 'metrics.jsonl');
     this.unit = PROGRESS_UNIT[kind];
@@ -98,13 +106,13 @@ export class RunStore implements EventSink {
    * Creates a new run directory `<root>/<config.runId>` with its checkpoints/ folder, config.json and an empty
    * metrics.jsonl; refuses to touch a directory that exists already.
    */
-  static create(root: string, config: RunConfigBase<RunDirKind, unknown>): RunStore {
+  static create(root: string, config: RunConfigBase<RunDirKind, unknown>, logOptions: RunLogsOptions = {}): RunStore {
     const dir = path.join(root, config.runId);
     kindOf(config, 'config.json');
     if (fs.existsSync(dir)) throw new Error(`run directory ${dir} already exists`);
     fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
     writeJsonAtomic(path.join(dir, 'config.json'), config);
-    const store = new RunStore(dir, config.kind);
+    const store = new RunStore(dir, config.kind, logOptions);
     fs.writeFileSync(store.metricsFile, '');
     return store;
   }
@@ -190,16 +198,40 @@ export class RunStore implements EventSink {
     return fs.existsSync(this.metricsFile) ? fs.statSync(this.metricsFile).size : 0;
   }
 
-  /** Flushes metrics.jsonl to disk (before a checkpoint records its size). */
+  /** Flushes metrics.jsonl and the logs beside it to disk (before a checkpoint records its size). */
   sync(): void {
     if (this.fd !== null) fs.fsyncSync(this.fd);
+    if (this.logs instanceof RunLogs) this.withLogs((logs) => logs.sync());
   }
 
-  /** Appends one record to metrics.jsonl. */
+  /** Appends one record to metrics.jsonl, and what it gives to the TensorBoard and SB3 logs. */
   append(record: object): void {
+    // The logs first catch up with metrics.jsonl as this process found it (a resume has just cut it back).
+    if (this.logs === null) this.withLogs(() => (this.logs = RunLogs.rewrite(this.dir, this.kind, this.logOptions)));
     this.fd ??= fs.openSync(this.metricsFile, 'a');
+    const line = JSON.stringify(record);
     // One write per line: a crash leaves at most one partial last line, which readers skip.
-    fs.writeSync(this.fd, JSON.stringify(record) + '\n');
+    fs.writeSync(this.fd, line + '\n');
+    if (this.logs instanceof RunLogs) this.withLogs((logs) => logs.add(line));
+  }
+
+  /**
+   * Runs `work` on the logs; a failure (a damaged metrics.jsonl, a full disk) stops them for this process with
+   * one warning, and training goes on: metrics.jsonl is the record, and `lab tensorboard` rewrites the logs from it.
+   */
+  private withLogs(work: (logs: RunLogs) => void): void {
+    try {
+      work(this.logs as RunLogs);
+    } catch (err) {
+      const logs = this.logs;
+      this.logs = 'off';
+      try {
+        if (logs instanceof RunLogs) logs.close();
+      } catch {
+        // already failing: the warning below says so
+      }
+      process.stderr.write(`warning: TensorBoard and CSV logs of ${this.dir} stopped: ${(err as Error).message} (metrics.jsonl goes on; \`lab tensorboard ${this.dir}\` writes them again)\n`);
+    }
   }
 
   handle(event: TrainEvent): void {
@@ -207,8 +239,9 @@ export class RunStore implements EventSink {
     this.append(event);
   }
 
-  /** Flushes metrics.jsonl to disk and closes it (the next event opens it again). */
+  /** Flushes metrics.jsonl and the logs to disk and closes them (the next event opens them again). */
   close(): void {
+    if (this.logs instanceof RunLogs) this.withLogs((logs) => logs.close());
     if (this.fd !== null) {
       try {
         fs.fsyncSync(this.fd);
