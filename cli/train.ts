@@ -1,5 +1,5 @@
 /** `lab train`: trains an agent, stores the run, resumes one, publishes it live. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { AGENTS } from '../agents/registry.js';
 import { resumeTraining, rlRunInfo, startTraining } from '../agents/train.js';
 import { ProgressSink } from '../lab/progress.js';
@@ -10,6 +10,14 @@ import type { EventSink } from '../protocol/events.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { DEFAULT_LIVE_URL } from '../protocol/protocol.js';
 import { parseTrainSchedule, type TrainSchedule } from '../lab/replay.js';
+import { agentOfZooFile, ZOO_AGENTS } from '../agents/zoo_conf.js';
+
+/** The agent a zoo file configures, from its name (`dqn.yml` → dqn). */
+function zooAgentOf(file: string): string {
+  const agent = agentOfZooFile(file);
+  if (!agent) throw new InvalidArgumentError(`--conf ${file}: cannot tell the agent from the file's name (rl-zoo names them ${ZOO_AGENTS.map((a) => `${a}.yml`).join(', ')}): give --agent`);
+  return agent;
+}
 
 export function registerTrainCommand(program: Command): void {
   const train = program
@@ -18,6 +26,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--env <id>', 'environment id (a preset may choose it, e.g. --preset book uses CartPole-v0)')
     .addOption(new Option('--agent <name>', 'agent').choices(Object.keys(AGENTS)).default('dqn'))
     .option('--preset <name>', 'named hyperparameter preset (default: the one tuned for the env, if any)')
+    .addOption(new Option('--conf <file>', "an rl-baselines3-zoo hyperparameter file (e.g. hyperparams/dqn.yml): the env's section instead of a preset; the agent is the file's name unless --agent").conflicts(['preset', 'resume']))
     .option('--steps <n>', 'env-step budget', integer(1))
     .option('--episodes <n>', 'episode budget (stops at whichever budget ends first)', integer(1))
     .option('--eval-every <n>', 'env steps between greedy evaluations (0: only at the end)', integer(0))
@@ -61,7 +70,8 @@ export function registerTrainCommand(program: Command): void {
         const outcome = opts.resume
           ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop.requested || (live?.stopRequested ?? false), onStart })
           : await startTraining({
-              agent: opts.agent,
+              agent: opts.conf !== undefined && train.getOptionValueSource('agent') === 'default' ? zooAgentOf(opts.conf) : opts.agent,
+              ...(opts.conf !== undefined ? { conf: opts.conf } : {}),
               seed: opts.seed,
               ...(opts.env ? { envId: opts.env } : {}),
               ...(opts.preset ? { preset: opts.preset } : {}),
@@ -113,6 +123,7 @@ interface TrainCliOptions extends RunCliOptions {
   env?: string;
   agent: string;
   preset?: string;
+  conf?: string;
   steps?: number;
   episodes?: number;
   evalEvery?: number;
