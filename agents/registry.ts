@@ -6,6 +6,7 @@ import type { Agent, AgentSetup } from './agent.js';
 import { DQN, DQN_DEFAULTS, type DQNConfig } from './dqn.js';
 import { Reinforce, REINFORCE_DEFAULTS, type ReinforceConfig } from './reinforce.js';
 import { A2C, A2C_DEFAULTS, type A2CConfig } from './a2c.js';
+import { PPO, PPO_DEFAULTS, type PPOConfig } from './ppo.js';
 
 export interface TrainDefaults {
   envId?: string;
@@ -125,6 +126,39 @@ export const AGENTS: Record<string, AgentEntry> = {
         },
         train: { steps: 300_000, evalEvery: 25_000, evalEpisodes: 20 },
       },
+      acrobot: {
+        description: "rl-baselines3-zoo's tuned Acrobot-v1 DQN (hyperparams/dqn.yml): MLP 256-256, Adam 6.3e-4, batch 128, buffer 50k, 4 updates every 4 steps, target every 250, eps 1 -> 0.1 over 12%, 100k steps",
+        envs: ['Acrobot-v1'],
+        config: {
+          learningRate: 6.3e-4,
+          batchSize: 128,
+          bufferSize: 50_000,
+          learningStarts: 0,
+          gamma: 0.99,
+          targetUpdateInterval: 250,
+          // gradient_steps: -1 = as many updates as env steps per training phase.
+          trainFrequency: 4,
+          gradientSteps: 4,
+          exploration: { type: 'linear', initial: 1, final: 0.1, fraction: 0.12 },
+        },
+        train: { steps: 100_000, evalEvery: 10_000, evalEpisodes: 20 },
+      },
+      mountaincar: {
+        description: "rl-baselines3-zoo's tuned MountainCar-v0 DQN (hyperparams/dqn.yml): MLP 256-256, Adam 4e-3, batch 128, buffer 10k, 8 updates every 16 steps, target every 600, gamma 0.98, eps 1 -> 0.07 over 20%, 120k steps",
+        envs: ['MountainCar-v0'],
+        config: {
+          learningRate: 4e-3,
+          batchSize: 128,
+          bufferSize: 10_000,
+          learningStarts: 1000,
+          gamma: 0.98,
+          targetUpdateInterval: 600,
+          trainFrequency: 16,
+          gradientSteps: 8,
+          exploration: { type: 'linear', initial: 1, final: 0.07, fraction: 0.2 },
+        },
+        train: { steps: 120_000, evalEvery: 10_000, evalEpisodes: 20 },
+      },
     },
     create: (setup, config) => new DQN(setup, config as unknown as DQNConfig),
   },
@@ -153,10 +187,121 @@ export const AGENTS: Record<string, AgentEntry> = {
         config: {},
         train: { steps: 200_000, evalEvery: 10_000, evalEpisodes: 10 },
       },
+      acrobot: {
+        description: "rl-baselines3-zoo's Acrobot-v1 A2C (hyperparams/a2c.yml): 16 envs, SB3 defaults, ent 0, 500k steps; without the zoo's VecNormalize (this A2C has no normalisation)",
+        envs: ['Acrobot-v1'],
+        config: { numEnvs: 16 },
+        train: { steps: 500_000, evalEvery: 25_000, evalEpisodes: 20 },
+      },
+      mountaincar: {
+        description: "rl-baselines3-zoo's MountainCar-v0 A2C (hyperparams/a2c.yml): 16 envs, SB3 defaults, ent 0, 1M steps; without the zoo's VecNormalize (this A2C has no normalisation)",
+        envs: ['MountainCar-v0'],
+        config: { numEnvs: 16 },
+        train: { steps: 1_000_000, evalEvery: 50_000, evalEpisodes: 20 },
+      },
     },
     create: (setup, config) => new A2C(setup, config as unknown as A2CConfig),
   },
+  ppo: {
+    description: 'PPO: clipped surrogate, GAE, minibatch epochs, orthogonal init, annealing, optional value clipping and target KL; categorical (masked) or diagonal-Gaussian policies; observation/reward normalisation',
+    defaults: PPO_DEFAULTS,
+    presets: {
+      cartpole: {
+        description: "rl-baselines3-zoo's tuned CartPole-v1 PPO (hyperparams/ppo.yml): 8 envs, n_steps 32, batch 256, 20 epochs, gamma 0.98, GAE 0.8, lr 1e-3 and clip 0.2 both annealed to 0, ent 0, 100k steps",
+        envs: ['CartPole-v1'],
+        config: { numEnvs: 8, nSteps: 32, batchSize: 256, gaeLambda: 0.8, gamma: 0.98, nEpochs: 20, entCoef: 0, learningRate: 1e-3, linearLrDecay: true, clipRange: 0.2, linearClipDecay: true },
+        train: { steps: 100_000, evalEvery: 5000, evalEpisodes: 10 },
+      },
+      acrobot: {
+        description: "rl-baselines3-zoo's Acrobot-v1 PPO (hyperparams/ppo.yml): normalised observations and rewards, 16 envs, n_steps 256, 4 epochs, GAE 0.94, gamma 0.99, ent 0 (the zoo trains 1M steps; 200k reach -100 here)",
+        envs: ['Acrobot-v1'],
+        config: { normalizeObservation: true, normalizeReward: true, numEnvs: 16, nSteps: 256, gaeLambda: 0.94, gamma: 0.99, nEpochs: 4, entCoef: 0 },
+        train: { steps: 200_000, evalEvery: 20_000, evalEpisodes: 20 },
+      },
+      mountaincar: {
+        description: "rl-baselines3-zoo's MountainCar-v0 PPO (hyperparams/ppo.yml): normalised observations and rewards, 16 envs, n_steps 16, 4 epochs, GAE 0.98, gamma 0.99, ent 0, 1M steps",
+        envs: ['MountainCar-v0'],
+        config: { normalizeObservation: true, normalizeReward: true, numEnvs: 16, nSteps: 16, gaeLambda: 0.98, gamma: 0.99, nEpochs: 4, entCoef: 0 },
+        train: { steps: 1_000_000, evalEvery: 50_000, evalEpisodes: 20 },
+      },
+      'mountaincar-continuous': {
+        description: "rl-baselines3-zoo's tuned MountainCarContinuous-v0 PPO (hyperparams/ppo.yml) without gSDE (plain Gaussian): normalised obs/rewards, 1 env, n_steps 8, batch 256, 10 epochs, lr 7.77e-5, ent 0.00429, clip 0.1, GAE 0.9, gamma 0.9999, max grad norm 5, vf 0.19, log std -3.29, no orthogonal init, 20k steps",
+        envs: ['MountainCarContinuous-v0'],
+        config: {
+          normalizeObservation: true,
+          normalizeReward: true,
+          numEnvs: 1,
+          batchSize: 256,
+          nSteps: 8,
+          gamma: 0.9999,
+          learningRate: 7.77e-5,
+          entCoef: 0.00429,
+          clipRange: 0.1,
+          nEpochs: 10,
+          gaeLambda: 0.9,
+          maxGradNorm: 5,
+          vfCoef: 0.19,
+          logStdInit: -3.29,
+          orthoInit: false,
+        },
+        train: { steps: 20_000, evalEvery: 2000, evalEpisodes: 10 },
+      },
+      pendulum: {
+        description: "rl-baselines3-zoo's tuned Pendulum-v1 PPO (hyperparams/ppo.yml) without gSDE (plain Gaussian): 4 envs, n_steps 1024, 10 epochs, GAE 0.95, gamma 0.9, lr 1e-3, clip 0.2, ent 0, 100k steps",
+        envs: ['Pendulum-v1'],
+        config: { numEnvs: 4, nSteps: 1024, gaeLambda: 0.95, gamma: 0.9, nEpochs: 10, entCoef: 0, learningRate: 1e-3, clipRange: 0.2 },
+        train: { steps: 100_000, evalEvery: 10_000, evalEpisodes: 10 },
+      },
+    },
+    create: (setup, config) => new PPO(setup, config as unknown as PPOConfig),
+  },
 };
+
+/**
+ * Agents registered at run time (`registerAgent`, usually by a plug-in module loaded with `--import`; see
+ * agents/plugins.ts). Kept apart from the built-in AGENTS so a plug-in can never replace or shadow one.
+ */
+const PLUGIN_AGENTS = new Map<string, AgentEntry>();
+
+/** What `registerAgent` checks an agent name against: letters, digits, '.', '_', '-' (it names run directories). */
+const AGENT_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Adds an agent to the registry, so `lab train --agent <name>`, sweeps and `--resume` find it. `defaults` is the
+ * typed hyperparameter object (every name an override may set, with its default); presets may only set those
+ * names. A name that clashes with a built-in or already registered agent is an error.
+ */
+export function registerAgent(name: string, entry: AgentEntry): void {
+  if (typeof name !== 'string' || !AGENT_NAME.test(name)) {
+    throw new Error(`registerAgent: the name must start with a letter and hold only letters, digits, '.', '_', '-' (at most 64), got ${JSON.stringify(name)}`);
+  }
+  if (Object.hasOwn(AGENTS, name)) throw new Error(`registerAgent: '${name}' is a built-in agent; choose another name`);
+  if (PLUGIN_AGENTS.has(name)) throw new Error(`registerAgent: an agent named '${name}' is already registered`);
+  if (typeof entry !== 'object' || entry === null) throw new Error(`registerAgent('${name}'): expected { description, defaults, presets, create }`);
+  if (typeof entry.create !== 'function') throw new Error(`registerAgent('${name}'): create must be a function (setup, config) => Agent`);
+  if (typeof entry.defaults !== 'object' || entry.defaults === null || Array.isArray(entry.defaults)) throw new Error(`registerAgent('${name}'): defaults must be an object of hyperparameters`);
+  const presets = entry.presets ?? {};
+  for (const [presetName, preset] of Object.entries(presets)) {
+    const unknown = Object.keys(preset?.config ?? {}).filter((k) => !Object.hasOwn(entry.defaults, k));
+    if (unknown.length) throw new Error(`registerAgent('${name}'): preset '${presetName}' sets unknown hyperparameters ${unknown.join(', ')}`);
+  }
+  PLUGIN_AGENTS.set(name, { description: String(entry.description ?? ''), defaults: entry.defaults, presets, create: entry.create });
+}
+
+/** Removes an agent added with `registerAgent` (built-in agents cannot be removed); whether it was there. */
+export function unregisterAgent(name: string): boolean {
+  return PLUGIN_AGENTS.delete(name);
+}
+
+/** Every agent name: the built-in ones, then those registered at run time. */
+export function agentNames(): string[] {
+  return [...Object.keys(AGENTS), ...PLUGIN_AGENTS.keys()];
+}
+
+/** Whether `name` was added with `registerAgent` (not built in). */
+export function isRegisteredAgent(name: string): boolean {
+  return PLUGIN_AGENTS.has(name);
+}
 
 /** Merges defaults ← preset ← overrides, rejecting unknown hyperparameter names. */
 export function resolveAgentConfig(agent: string, preset: Preset | null, overrides: Record<string, unknown>): Record<string, unknown> {
@@ -176,8 +321,8 @@ export function resolveAgentConfig(agent: string, preset: Preset | null, overrid
 }
 
 export function agentEntry(agent: string): AgentEntry {
-  const entry = typeof agent === 'string' && Object.hasOwn(AGENTS, agent) ? AGENTS[agent] : undefined;
-  if (!entry) throw new Error(`unknown agent '${agent}'; choose one of ${Object.keys(AGENTS).join(', ')}`);
+  const entry = typeof agent === 'string' ? (Object.hasOwn(AGENTS, agent) ? AGENTS[agent] : PLUGIN_AGENTS.get(agent)) : undefined;
+  if (!entry) throw new Error(`unknown agent '${agent}'; choose one of ${agentNames().join(', ')} (or register one: --import <module> with registerAgent)`);
   return entry;
 }
 

@@ -2,7 +2,7 @@
  * Starting, resuming and evaluating training runs: resolves the agent's preset and hyperparameters, sets up
  * the compute backend, creates the run directory and drives the shared training loop (agents/training.ts).
  */
-import { make, registration } from '../envs/index.js';
+import { make, registration, resolveEnvId } from '../envs/index.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
 import type { GoOpponent } from '../envs/index.js';
 import path from 'node:path';
@@ -15,10 +15,16 @@ import { agentEntry, findPreset, resolveAgentConfig } from './registry.js';
 import { checkedRlConfig, loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
 import { readZooConf } from './zoo_conf.js';
+import { importPlugins, loadRecordedPlugins, loadRunPlugins, pluginRecordsFor } from './plugins.js';
+import { ActionSpaceError } from './encoding.js';
+import type { Agent, AgentSetup } from './agent.js';
 
 export interface StartOptions {
+  /** A registered id, or Gymnasium's `module:EnvId` (the module is imported first and recorded with the run). */
   envId?: string;
   agent: string;
+  /** Plug-in modules to import first (`--import`); those the run's env or agent come from are recorded in config.json. */
+  imports?: string[];
   preset?: string;
   /** An rl-baselines3-zoo hyperparameter file (agents/zoo_conf.ts): its section for the env gives the hyperparameters (no preset). */
   conf?: string;
@@ -71,18 +77,45 @@ function positiveInt(value: number, what: string, allowZero = false): number {
   return value;
 }
 
+/**
+ * The agent for the env's spaces; an agent that cannot act in them fails with one line naming both
+ * ("dqn needs a Discrete action space; Pendulum-v1 has Box(-2, 2, (1,), float32)").
+ */
+function createAgent(
+  name: string,
+  entry: ReturnType<typeof agentEntry>,
+  envId: string,
+  envKwargs: Record<string, unknown>,
+  setup: Omit<AgentSetup, 'observationSpace' | 'actionSpace'>,
+  hyperparameters: Record<string, unknown>,
+  opponent?: { dispose(): void } | null,
+): Agent {
+  const probe = make(envId, envKwargs);
+  try {
+    return entry.create({ observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, ...setup }, hyperparameters);
+  } catch (e) {
+    opponent?.dispose();
+    throw e instanceof ActionSpaceError ? new Error(e.forRun(name, envId)) : e;
+  } finally {
+    probe.close();
+  }
+}
+
 /** Creates a run directory and trains in it. */
 export async function startTraining(options: StartOptions): Promise<RunOutcome> {
+  await importPlugins(options.imports ?? []);
+  const givenEnvId = options.envId !== undefined ? await resolveEnvId(options.envId) : undefined;
   const entry = agentEntry(options.agent);
   // --conf replaces the preset the env would pick.
-  const found = options.conf !== undefined && options.preset === undefined ? null : findPreset(options.agent, options.envId, options.preset);
+  const found = options.conf !== undefined && options.preset === undefined ? null : findPreset(options.agent, givenEnvId, options.preset);
   const train = found?.preset.train ?? {};
-  const envId = options.envId ?? train.envId;
+  const envId = givenEnvId ?? train.envId;
   if (!envId) throw new Error('no environment given: pass --env (e.g. --env CartPole-v1)');
   registration(envId); // unknown ids fail here with a suggestion
   if (options.conf !== undefined && found) throw new Error('--conf gives the hyperparameters: it cannot be combined with a preset');
   // --conf: the zoo section (and SB3's defaults) stand in for a preset; --set still wins.
   const zoo = options.conf !== undefined ? readZooConf(options.conf, envId, options.agent) : null;
+  const imports = await pluginRecordsFor(envId, options.agent);
   const hyperparameters = resolveAgentConfig(options.agent, found?.preset ?? null, { ...(zoo?.hyperparameters ?? {}), ...(options.overrides ?? {}) });
   const seed = positiveInt(options.seed, 'seed', true);
   const steps = positiveInt(options.steps ?? zoo?.steps ?? train.steps ?? 100_000, 'steps');
@@ -118,23 +151,20 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     checkpointEvery,
     replays,
     ...(zoo ? { hyperparameterFile: { path: path.resolve(zoo.file), section: zoo.section } } : {}),
+    ...(imports.length ? { imports } : {}),
   };
-  // A bad agent:<dir> opponent fails before the run directory exists.
+  // A bad agent:<dir> opponent, or an agent that cannot act in the env, fails before the run directory exists.
   const opponent = await loadOpponentFor(envKwargs);
+  const agent = createAgent(options.agent, entry, envId, envKwargs, { numEnvs, totalSteps: steps, seed }, hyperparameters, opponent);
   let store: RunStore;
   try {
     store = RunStore.create(options.out ?? 'runs', config);
   } catch (e) {
+    agent.dispose();
     opponent?.dispose();
     throw e;
   }
   options.onStart?.(config, store.dir);
-  const probe = make(envId, envKwargs);
-  const agent = entry.create(
-    { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs, totalSteps: steps, seed },
-    hyperparameters,
-  );
-  probe.close();
   const trainer = new Trainer({ config, agent, store, sinks: options.sinks ?? [], ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}), ...(opponent ? { goOpponent: opponent.policy } : {}) });
   try {
     trainer.begin();
@@ -153,6 +183,8 @@ export async function resumeTraining(
   options: {
     backend?: BackendChoice;
     steps?: number;
+    /** Plug-in modules to import first (a recorded module's new place, when it moved). */
+    imports?: string[];
     sinks?: EventSink[];
     shouldStop?: () => boolean;
     onStart?: (config: RunConfig, runDir: string) => void;
@@ -162,6 +194,12 @@ export async function resumeTraining(
 ): Promise<RunOutcome> {
   const store = RunStore.open(runDir, 'rl');
   const config = checkedRlConfig(runDir);
+  if (config.script !== undefined) throw new Error(`${runDir} was written by the training script ${config.script}: resume it with that script (its resumeRun), not lab train`);
+  await importPlugins(options.imports ?? []);
+  const imports = await loadRecordedPlugins(config.imports, `run ${runDir}`);
+  // A module given at its new place (--import) is where the run finds it from now on.
+  const movedImports = imports.length > 0 && imports.some((r, i) => r.module !== config.imports![i]!.module);
+  if (movedImports) config.imports = imports;
   if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
   // A finished run (a step budget, its final checkpoint at or past it) stays as it is: resuming it would cut
   // metrics.jsonl back to that checkpoint and write the final evaluation again.
@@ -173,12 +211,7 @@ export async function resumeTraining(
   const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
   options.onStart?.(config, runDir);
   const entry = agentEntry(config.agent);
-  const probe = make(config.envId, config.envKwargs);
-  const agent = entry.create(
-    { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: config.numEnvs, totalSteps: config.steps, seed: config.seed },
-    config.hyperparameters,
-  );
-  probe.close();
+  const agent = createAgent(config.agent, entry, config.envId, config.envKwargs, { numEnvs: config.numEnvs, totalSteps: config.steps, seed: config.seed }, config.hyperparameters);
   if (compute.backend !== config.backend.backend) {
     process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
   }
@@ -194,8 +227,8 @@ export async function resumeTraining(
   });
   try {
     await trainer.resume();
-    // A raised budget is the run's from now on (a later --resume continues to it).
-    if (options.steps !== undefined) store.writeConfig(config);
+    // A raised budget (or a moved plug-in module) is the run's from now on (a later --resume continues with it).
+    if (options.steps !== undefined || movedImports) store.writeConfig(config);
     const result = await trainer.run();
     return { runDir, config, result };
   } finally {
@@ -220,9 +253,12 @@ export interface EvalOutcome {
  */
 export async function evaluateRun(
   target: string,
-  options: { episodes?: number; seed?: number; backend?: BackendChoice; envId?: string } = {},
+  options: { episodes?: number; seed?: number; backend?: BackendChoice; envId?: string; imports?: string[] } = {},
 ): Promise<EvalOutcome> {
   const episodes = positiveInt(options.episodes ?? 100, 'episodes');
+  await importPlugins(options.imports ?? []);
+  await loadRunPlugins(target);
+  if (options.envId !== undefined) options = { ...options, envId: await resolveEnvId(options.envId) };
   await initCompute(options.backend ?? 'auto');
   const { policy, resolved, dispose } = loadGreedyPolicy(target, options.envId);
   const opponent = await loadOpponentFor(resolved.envKwargs);

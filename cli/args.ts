@@ -6,6 +6,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isReservedKey, RUN_ID_PATTERN } from '../protocol/protocol.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../lab/compute.js';
+import { importPlugin, importPlugins, loadRunPlugins, type PluginRecord } from '../agents/plugins.js';
+import { envIds, splitModuleId } from '../envs/index.js';
 
 /** An option value that must be a finite number ≥ 0 (frames per second, where 0 means no delay). */
 export function nonNegativeNumber(value: string): number {
@@ -120,4 +122,52 @@ export function addRunOptions(command: Command, texts: { runId: string; budget: 
     .addOption(outOption())
     .addOption(runIdOption(texts.runId))
     .addOption(resumeOption(texts.budget));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// --import: plug-in modules (agents/plugins.ts)
+
+/** What `--import` gives a command's action: the module paths, in order. */
+export interface ImportCliOptions {
+  import?: string[];
+}
+
+/**
+ * --import <module>, repeatable: a TypeScript or JavaScript module that registers envs (`register`) and agents
+ * (`registerAgent`) before the command runs. Every command that loads runs takes it; runs also record their
+ * plug-ins, so it is needed only to start a run or to point at a moved module.
+ */
+export function importOption(): Option {
+  return new Option('--import <module>', 'a plug-in module (.ts or .js) that registers envs and agents; repeatable').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+}
+
+/** Imports the `--import` modules of a command (each failure one line naming the module); what they registered. */
+export async function loadImports(opts: ImportCliOptions): Promise<PluginRecord[]> {
+  return importPlugins(opts.import ?? []);
+}
+
+/**
+ * `--env` as given: a plain id, or Gymnasium's `module:EnvId` (the module imported first, and its record added to
+ * `loaded`); returns the plain id the run keeps.
+ */
+export async function resolveEnvOption(envId: string, loaded: PluginRecord[]): Promise<string> {
+  const split = registrationOf(envId) ? null : splitModuleId(envId);
+  if (!split) return envId;
+  const record = await importPlugin(split.module);
+  if (!loaded.includes(record)) loaded.push(record);
+  if (!record.envs.includes(split.id)) throw new InvalidArgumentError(`--env ${envId}: module ${record.module} registered ${record.envs.length ? record.envs.join(', ') : 'no environment'}, not '${split.id}'`);
+  return split.id;
+}
+
+function registrationOf(id: string): boolean {
+  return envIds().includes(id);
+}
+
+/**
+ * What a command that reads runs does first: imports its `--import` modules, then the plug-ins each run in
+ * `runPaths` recorded (a run directory, or a path inside one). One error line names a module that fails.
+ */
+export async function loadPlugins(opts: ImportCliOptions, runPaths: readonly string[] = []): Promise<void> {
+  await importPlugins(opts.import ?? []);
+  for (const p of runPaths) await loadRunPlugins(p);
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { integer } from './args.js';
+import { importOption, integer, loadPlugins, type ImportCliOptions } from './args.js';
 import { compareRuns, curvePanels, DEFAULT_COMPARE_OPTIONS, formatCompare, loadRuns, parseGroupBy, resolveRunDirs, withLeftOut, type CompareOptions, type LeftOutRun } from '../analysis/compare.js';
 import { renderPng, renderSvg } from '../lab/plot.js';
 import { runStamp } from '../lab/run_store.js';
@@ -115,7 +115,10 @@ export function registerCompareCommand(program: Command): void {
     .option('--out <dir>', 'directory for compare.png and compare.svg (default: compare-<time> in the folder holding the runs, e.g. runs/compare-<time>)')
     .option('--no-plot', 'do not write the learning-curve images')
     .option('--json', 'print JSON (groups, scores, estimates, intervals, curves, pairs, notes)')
-    .action((paths: string[], opts: CompareCliOptions, command: Command) => {
+    .addOption(importOption())
+    .action(async (paths: string[], opts: CompareCliOptions & ImportCliOptions, command: Command) => {
+      // Runs are compared from their metrics; modules given here lend their envs' reward thresholds (--normalize threshold).
+      await loadPlugins(opts);
       const r = runCompare(paths, { ...opts, groupByGiven: command.getOptionValueSource('groupBy') === 'cli' });
       for (const run of r.leftOut) process.stderr.write(`lab: warning: ${run.message} — left out of the comparison\n`);
       console.log(r.text);

@@ -6,8 +6,9 @@ import { Command, Option } from 'commander';
 import { evaluateRun } from '../agents/train.js';
 import { loadGreedyPlayer } from '../agents/watch.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
-import { backendOption, integer, nonNegativeNumber } from './args.js';
+import { backendOption, importOption, integer, loadPlugins, nonNegativeNumber, type ImportCliOptions } from './args.js';
 import { play, type EpisodeSummary } from './play.js';
+import { resolveEnvId } from '../envs/index.js';
 
 export interface EvalRenderOptions {
   episodes: number;
@@ -59,8 +60,12 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--render <mode>', 'play the episodes one by one in the terminal, as lab play: ansi frames, or json frame lines').choices(['ansi', 'json']))
     .option('--fps <n>', "frames per second for --render ansi (default: the env's; 0: as fast as possible)", nonNegativeNumber)
     .addOption(backendOption())
+    .addOption(importOption())
     .option('--json', 'print JSON')
-    .action(async (target: string, opts: { episodes?: number; seed: number; env?: string; backend: BackendChoice; json?: boolean; render?: 'ansi' | 'json'; fps?: number }) => {
+    .action(async (target: string, opts: ImportCliOptions & { episodes?: number; seed: number; env?: string; backend: BackendChoice; json?: boolean; render?: 'ansi' | 'json'; fps?: number }) => {
+      // The run's own plug-ins (recorded in its config.json) and any --import modules.
+      await loadPlugins(opts, [target]);
+      if (opts.env) opts.env = await resolveEnvId(opts.env);
       if (opts.render) {
         await renderEval(target, { episodes: opts.episodes ?? 3, seed: opts.seed, render: opts.render, backend: opts.backend, ...(opts.env ? { envId: opts.env } : {}), ...(opts.fps !== undefined ? { fps: opts.fps } : {}) });
         return;

@@ -1,6 +1,6 @@
 /** `lab serve`: the live viewer's server (npm start). */
 import { Command } from 'commander';
-import { integer } from './args.js';
+import { importOption, integer, loadPlugins, type ImportCliOptions } from './args.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/protocol.js';
 import path from 'node:path';
 
@@ -19,7 +19,10 @@ export function registerServeCommand(program: Command): void {
     .option('--token <key>', 'the server\'s key (default: a new random one each start; LAB_TOKEN also sets it)')
     .option('--allow-host <name>', 'another name the server may be reached by (a reverse proxy\'s, the machine\'s DNS name), repeatable', collect, [])
     .option('--allow-origin <origin>', 'another origin treated as the lab\'s own page (e.g. http://localhost:5173 for npm run dev:viewer), repeatable', collect, [])
-    .action(async (opts: { host: string; port: number; runs: string; demo: boolean; demoSteps: number; token?: string; allowHost: string[]; allowOrigin: string[] }) => {
+    .addOption(importOption())
+    .action(async (opts: ImportCliOptions & { host: string; port: number; runs: string; demo: boolean; demoSteps: number; token?: string; allowHost: string[]; allowOrigin: string[] }) => {
+      // Stored runs load their own plug-ins when read; --import adds modules to the catalog of envs.
+      await loadPlugins(opts);
       const { startLabServer, isLoopback, VIEWER_DIST } = await import('../server/app.js');
       const { ensureViewerBuilt } = await import('../server/viewer_build.js');
       await ensureViewerBuilt(VIEWER_DIST, (m) => console.log(m));

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { AGENTS } from '../agents/registry.js';
 import { resumeTraining, rlRunInfo, startTraining } from '../agents/train.js';
 import { ProgressSink } from '../lab/progress.js';
-import { addRunOptions, integer, keyValue, type RunCliOptions } from './args.js';
+import { addRunOptions, importOption, integer, keyValue, type ImportCliOptions, type RunCliOptions } from './args.js';
 import { onStopSignal } from './signals.js';
 import type { RunConfig } from '../lab/run_store.js';
 import type { EventSink } from '../protocol/events.js';
@@ -23,8 +23,10 @@ export function registerTrainCommand(program: Command): void {
   const train = program
     .command('train')
     .description('train an agent; writes a run directory with config, metrics, checkpoints and the final policy')
-    .option('--env <id>', 'environment id (a preset may choose it, e.g. --preset book uses CartPole-v0)')
-    .addOption(new Option('--agent <name>', 'agent').choices(Object.keys(AGENTS)).default('dqn'))
+    .option('--env <id>', 'environment id, or module:EnvId from your own module (a preset may choose it, e.g. --preset book uses CartPole-v0)')
+    // Not commander choices: agents from --import modules are known only once the action imports them.
+    .addOption(new Option('--agent <name>', `agent: ${Object.keys(AGENTS).join(', ')}, or one an --import module registers`).default('dqn'))
+    .addOption(importOption())
     .option('--preset <name>', 'named hyperparameter preset (default: the one tuned for the env, if any)')
     .addOption(new Option('--conf <file>', "an rl-baselines3-zoo hyperparameter file (e.g. hyperparams/dqn.yml): the env's section instead of a preset; the agent is the file's name unless --agent").conflicts(['preset', 'resume']))
     .option('--steps <n>', 'env-step budget', integer(1))
@@ -68,10 +70,11 @@ export function registerTrainCommand(program: Command): void {
       if (live) sinks.push(live);
       try {
         const outcome = opts.resume
-          ? await resumeTraining(opts.resume, { ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop.requested || (live?.stopRequested ?? false), onStart })
+          ? await resumeTraining(opts.resume, { ...(opts.import ? { imports: opts.import } : {}), ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.backend !== 'auto' ? { backend: opts.backend } : {}), sinks, shouldStop: () => stop.requested || (live?.stopRequested ?? false), onStart })
           : await startTraining({
               agent: opts.conf !== undefined && train.getOptionValueSource('agent') === 'default' ? zooAgentOf(opts.conf) : opts.agent,
               ...(opts.conf !== undefined ? { conf: opts.conf } : {}),
+              ...(opts.import ? { imports: opts.import } : {}),
               seed: opts.seed,
               ...(opts.env ? { envId: opts.env } : {}),
               ...(opts.preset ? { preset: opts.preset } : {}),
@@ -119,7 +122,7 @@ export function registerTrainCommand(program: Command): void {
     });
 }
 
-interface TrainCliOptions extends RunCliOptions {
+interface TrainCliOptions extends RunCliOptions, ImportCliOptions {
   env?: string;
   agent: string;
   preset?: string;

@@ -12,11 +12,11 @@ import { runStamp } from '../lab/run_store.js';
 import { readRunConfig } from '../lab/run_files.js';
 import { DEFAULT_LIVE_URL, RUN_ID_PATTERN } from '../protocol/protocol.js';
 import { watchPolicy } from '../agents/watch.js';
-import { backendOption, integer, runIdOption } from './args.js';
+import { backendOption, importOption, integer, loadPlugins, runIdOption, type ImportCliOptions } from './args.js';
 import { onStopSignal } from './signals.js';
 import type { BackendChoice } from '../lab/compute.js';
 
-interface WatchCliOptions {
+interface WatchCliOptions extends ImportCliOptions {
   live: string | true;
   token?: string;
   episodes: number;
@@ -46,7 +46,9 @@ export function registerWatchCommand(program: Command): void {
     .option('--env <id>', 'environment (needed for a bare model directory)')
     .addOption(runIdOption('<run>-policy-<time>'))
     .addOption(backendOption())
+    .addOption(importOption())
     .action(async (target: string, opts: WatchCliOptions) => {
+      await loadPlugins(opts, [target]);
       const source = sourceRun(target);
       const checked = source ? readRunConfig(source) : null;
       if (checked && checked.kind !== 'rl') throw new Error(`${target} is a ${checked.kind === 'gan' ? 'GAN run: its samples are in the viewer already (lab gan eval scores them)' : 'Go AlphaZero-lite run: play it on the Go page or with lab match'}`);

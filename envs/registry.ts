@@ -1,8 +1,16 @@
 /**
  * The environment registry (Gymnasium's `gymnasium.envs.registration`): `register()` an id with a factory
  * and defaults, `make(id)` builds it wrapped with EnvChecker → OrderEnforcing → TimeLimit.
+ *
+ * Envs from the user's own modules (Gymnasium's `"module:EnvId"` form): `await importEnvModule('./my_envs.ts')`
+ * imports a module that calls `register()`, and remembers which ids it registered; `make('./my_envs.ts:MyEnv-v0')`
+ * then builds `MyEnv-v0`. Node cannot import an ES module synchronously, so a sync `make` of a module not yet
+ * imported says to call `importEnvModule` or `makeAsync` first. Envs a module registered are made with an
+ * extra PluginEnvChecker that checks every step (not only the first) and names the module in its errors.
  */
-import { Env, EnvError, type AutoresetMode, type EnvSpec, type RenderMode } from './core.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Env, EnvError, Wrapper, type AutoresetMode, type EnvSpec, type RenderMode, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import { EnvChecker, OrderEnforcing, TimeLimit } from './wrappers.js';
 import type { VectorEnv } from './vector.js';
 import { describeValue } from './utils/seeding.js';
@@ -36,6 +44,9 @@ export class UnknownEnvError extends EnvError {
 
 const registry = new Map<string, Required<Pick<EnvRegistration, 'kwargs'>> & EnvRegistration>();
 
+/** Ids registered by a module loaded with `importEnvModule`/`loadUserModule`, and which module (absolute path). */
+const pluginSource = new Map<string, string>();
+
 export function register(registration: EnvRegistration): void {
   const { id } = registration;
   if (typeof id !== 'string' || !/^[A-Za-z0-9_\-./:]+$/.test(id)) {
@@ -48,7 +59,13 @@ export function register(registration: EnvRegistration): void {
 
 /** Removes a registration (mainly for tests and for users replacing an env). */
 export function unregister(id: string): boolean {
+  pluginSource.delete(id);
   return registry.delete(id);
+}
+
+/** The module (absolute path) that registered `id` when it came from a user's module, else null. */
+export function envSource(id: string): string | null {
+  return pluginSource.get(id) ?? null;
 }
 
 /** All registered ids, sorted. */
@@ -56,11 +73,13 @@ export function envIds(): string[] {
   return [...registry.keys()].sort();
 }
 
-/** The registration of `id`, or an error with a "did you mean" suggestion. */
+/** The registration of `id` (or of `module:id`, its module imported), or an error with a "did you mean" suggestion. */
 export function registration(id: string): EnvRegistration & { kwargs: EnvKwargs } {
   const entry = registry.get(id);
   if (entry) return entry;
   if (typeof id !== 'string') throw new UnknownEnvError(`environment id must be a string, got ${describeValue(id)}`);
+  const split = splitModuleId(id);
+  if (split) return registration(importedEnvId(split.module, split.id));
   const suggestion = closestId(id);
   throw new UnknownEnvError(
     `unknown environment id '${id}'.` +
@@ -101,12 +120,20 @@ export function make<Obs = unknown, Act = unknown>(id: string, options: MakeOpti
   const kwargs = { ...r.kwargs, ...userKwargs };
   const limit = resolveMaxEpisodeSteps(id, maxEpisodeSteps, r.maxEpisodeSteps);
 
-  const env = r.entryPoint(kwargs);
-  if (!(env instanceof Env)) throw new EnvError(`make('${id}'): the entry point did not return an Env`);
+  const source = pluginSource.get(r.id);
+  let env: Env;
+  try {
+    env = r.entryPoint(kwargs);
+  } catch (e) {
+    if (source === undefined) throw e;
+    throw new EnvError(`plug-in env '${r.id}' (${source}): its entry point threw: ${firstLine(e)}`);
+  }
+  if (!(env instanceof Env)) throw new EnvError(`make('${id}'): the entry point did not return an Env${source !== undefined ? ` (plug-in module ${source})` : ''}`);
   env.spec = specOf(r, limit ?? undefined, kwargs);
   if (renderMode !== undefined) env.renderMode = renderMode;
 
   let wrapped: Env = disableEnvChecker ? env : new EnvChecker(env);
+  if (source !== undefined && !disableEnvChecker) wrapped = new PluginEnvChecker(wrapped, source);
   wrapped = new OrderEnforcing(wrapped);
   if (limit !== null) wrapped = new TimeLimit(wrapped, limit);
   return wrapped as Env<Obs, Act>;
@@ -152,4 +179,148 @@ function closestId(id: string): string | null {
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
   return best !== null && bestDistance <= Math.max(3, Math.floor(id.length / 3)) ? best : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Envs from the user's modules ("module:EnvId")
+
+/** `./mods/x.ts:MyEnv-v0` → module and id (split at the last ':'), or null when `id` has no module part. */
+export function splitModuleId(id: string): { module: string; id: string } | null {
+  const colon = id.lastIndexOf(':');
+  if (colon <= 0 || colon === id.length - 1) return null;
+  return { module: id.slice(0, colon), id: id.slice(colon + 1) };
+}
+
+/** What importing a user's module registered. */
+export interface LoadedModule {
+  /** Absolute path of the module file. */
+  module: string;
+  /** Env ids it registered. */
+  envs: string[];
+}
+
+const loadedModules = new Map<string, LoadedModule>();
+let loading: Promise<unknown> = Promise.resolve();
+
+/** The absolute path of a module given as a path (relative to the working directory) or a file: URL. */
+export function resolveModulePath(spec: string): string {
+  if (typeof spec !== 'string' || spec.trim() === '') throw new EnvError(`a module path must be a non-empty string, got ${describeValue(spec)}`);
+  return spec.startsWith('file:') ? new URL(spec).pathname : path.resolve(spec);
+}
+
+/**
+ * Imports a user's module once (by absolute path) and records the env ids it registered. `during` runs around
+ * the import, so a caller can see what else the module registered (agents/plugins.ts: agents). Imports run one at
+ * a time, so each module's registrations are its own. A module that throws is an error naming it; a module
+ * imported before returns what it registered then.
+ */
+export function loadUserModule<T>(spec: string, during: { before: () => T; after: (before: T, loaded: LoadedModule) => void } | null = null): Promise<LoadedModule> {
+  const module = resolveModulePath(spec);
+  const run = loading.then(async () => {
+    const known = loadedModules.get(module);
+    if (known) return known;
+    const envsBefore = new Set(registry.keys());
+    const before = during?.before() as T;
+    try {
+      await import(pathToFileURL(module).href);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(module)) throw new EnvError(`plug-in module ${module} does not exist`);
+      throw new EnvError(`plug-in module ${module} failed to import: ${firstLine(e)}`);
+    }
+    const loaded: LoadedModule = { module, envs: [...registry.keys()].filter((k) => !envsBefore.has(k)) };
+    for (const id of loaded.envs) pluginSource.set(id, module);
+    during?.after(before, loaded);
+    loadedModules.set(module, loaded);
+    return loaded;
+  });
+  loading = run.catch(() => undefined);
+  return run;
+}
+
+/** Imports a module of envs (one that calls `register()`); an error names it when it registers no env. */
+export async function importEnvModule(spec: string): Promise<LoadedModule> {
+  const loaded = await loadUserModule(spec);
+  if (loaded.envs.length === 0) throw new EnvError(`plug-in module ${loaded.module} registered no environment (it should call register({ id, entryPoint }))`);
+  return loaded;
+}
+
+/** The async `make` that takes `module:EnvId` (imports the module first) as well as plain ids. */
+export async function makeAsync<Obs = unknown, Act = unknown>(id: string, options: MakeOptions = {}): Promise<Env<Obs, Act>> {
+  return make<Obs, Act>(await resolveEnvId(id), options);
+}
+
+/** A plain registered id for `id`: `module:EnvId` imports the module (if not yet) and checks it registered EnvId. */
+export async function resolveEnvId(id: string): Promise<string> {
+  if (registry.has(id)) return id;
+  const split = typeof id === 'string' ? splitModuleId(id) : null;
+  if (!split) return registration(id).id;
+  await importEnvModule(split.module);
+  return importedEnvId(split.module, split.id);
+}
+
+/** The id `envId` of an already imported module, or an error saying what to call (sync code cannot import). */
+function importedEnvId(moduleSpec: string, envId: string): string {
+  const module = resolveModulePath(moduleSpec);
+  const loaded = loadedModules.get(module);
+  if (!loaded) {
+    throw new UnknownEnvError(`module ${module} is not imported yet: call await importEnvModule('${moduleSpec}') (or await makeAsync('${moduleSpec}:${envId}')) before make('${moduleSpec}:${envId}')`);
+  }
+  if (!loaded.envs.includes(envId)) {
+    throw new UnknownEnvError(`module ${module} did not register '${envId}'; it registered ${loaded.envs.length ? loaded.envs.join(', ') : 'no environment'}`);
+  }
+  return envId;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n', 1)[0]!;
+}
+
+/** The first number in an observation that is not finite, as a description, else null. */
+function nonFinite(obs: unknown): string | null {
+  if (typeof obs === 'number') return Number.isFinite(obs) ? null : String(obs);
+  if (ArrayBuffer.isView(obs) && !(obs instanceof DataView)) {
+    const a = obs as unknown as ArrayLike<number>;
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return `${a[i]} at index ${i}`;
+  }
+  return null;
+}
+
+/**
+ * Checks every reset and step of an env from a user's module (EnvChecker checks only the first): observations
+ * inside the observation space and finite, rewards finite numbers, flags booleans. Errors name the env and the
+ * module, so a NaN reward deep into training points at the plug-in, not at the agent that learnt from it.
+ */
+export class PluginEnvChecker<Obs, Act> extends Wrapper<Obs, Act> {
+  constructor(
+    env: Env<Obs, Act>,
+    readonly module: string,
+  ) {
+    super(env);
+  }
+
+  private fail(what: string): never {
+    throw new EnvError(`plug-in env '${this.spec?.id ?? this.unwrapped.constructor.name}' (${this.module}): ${what}`);
+  }
+
+  private checkObs(obs: unknown, where: string): void {
+    const bad = nonFinite(obs);
+    if (bad !== null) this.fail(`${where} returned an observation with a non-finite number (${bad})`);
+    if (!this.env.observationSpace.contains(obs)) this.fail(`${where} returned an observation outside the observation space ${this.env.observationSpace}: ${describeValue(obs)}`);
+  }
+
+  override reset(args: ResetArgs = {}): ResetResult<Obs> {
+    const result = this.env.reset(args);
+    this.checkObs(result[0], 'reset()');
+    return result;
+  }
+
+  override step(action: Act): StepResult<Obs> {
+    const result = this.env.step(action);
+    const [obs, reward, terminated, truncated] = result;
+    if (typeof reward !== 'number' || !Number.isFinite(reward)) this.fail(`step() returned the reward ${describeValue(reward)} (rewards must be finite numbers)`);
+    if (typeof terminated !== 'boolean' || typeof truncated !== 'boolean') this.fail(`step() must return booleans for terminated and truncated, got ${describeValue(terminated)}, ${describeValue(truncated)}`);
+    this.checkObs(obs, 'step()');
+    return result;
+  }
 }

@@ -91,7 +91,28 @@ export interface RlRunFields extends RunConfigBase<'rl'> {
   replays?: ReplayConfig;
   /** `lab train --conf`: the rl-zoo hyperparameter file (absolute path) and section the hyperparameters came from. */
   hyperparameterFile?: { path: string; section: string };
+  /** Plug-in modules the run's env or agent came from (agents/plugins.ts), imported again by every reader. */
+  imports?: RunImport[];
+  /** A run written by the user's own training script (agents/script_run.ts): the script's path. */
+  script?: string;
 }
+
+/** One plug-in module a run needs: its absolute path and what it registered (agents/plugins.ts PluginRecord). */
+export interface RunImport {
+  module: string;
+  envs: string[];
+  /** Agents, each with its hyperparameter names (sorted). */
+  agents: { name: string; hyperparameters: string[] }[];
+}
+
+const runImport = s.object<RunImport>(
+  {
+    module: s.string({ max: 4096, pattern: /\S/ }),
+    envs: s.array(s.string({ max: 200 })),
+    agents: s.array(s.object<RunImport['agents'][number]>({ name: s.string({ max: 100 }), hyperparameters: s.array(s.string({ max: 200 })) }, { allowExtra: true })),
+  },
+  { allowExtra: true },
+);
 
 /** Where a GAN run's images come from: the cache or the shipped subset only, download when missing, or again. */
 export type DataMode = 'never' | 'if-missing' | 'always';
@@ -189,6 +210,8 @@ export const rlRunConfigSchema: Check<RlRunFields> = runConfigSchema<RlRunFields
     evalSeed: s.int({ min: 0 }),
     checkpointEvery: s.int({ min: 0 }),
     hyperparameterFile: s.optional(s.object<{ path: string; section: string }>({ path: s.string({ max: 4096 }), section: s.string({ max: 200 }) }, { allowExtra: true })) as Check<RlRunFields['hyperparameterFile']>,
+    imports: s.optional(s.array(runImport)) as Check<RlRunFields['imports']>,
+    script: s.optional(s.string({ max: 4096 })) as Check<RlRunFields['script']>,
     replays: ((v, p) => {
       if (v === undefined) return undefined;
       try {

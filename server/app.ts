@@ -29,6 +29,8 @@ import {
 import { Hub, type HubOptions } from './hub.js';
 import { catalog } from './catalog.js';
 import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
+import { loadRunPlugins } from '../agents/plugins.js';
+import { publicMessage } from '../lab/run_files.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { Access, isLoopback } from './access.js';
 import { CompareWorker } from './compare_worker.js';
@@ -183,8 +185,10 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       fail(res, e);
     }
   });
-  app.get('/api/runs/:runId/replays/:name', (req, res) => {
+  app.get('/api/runs/:runId/replays/:name', async (req, res) => {
     try {
+      // A run of a plug-in env re-simulates its logs with the plug-in: import it first (once per module).
+      await loadPluginsOfRun(hub.disk.dirOf(String(req.params.runId)), String(req.params.runId));
       res.json(replays.detail(String(req.params.runId), String(req.params.name)));
     } catch (e) {
       fail(res, e);
@@ -293,3 +297,13 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
 }
 
 export type { ViewerToServer, ServerToViewer, PublisherToServer, ServerToPublisher };
+
+/** Imports the plug-in modules a stored run recorded; a failure is a Damaged error naming the run and module's file. */
+async function loadPluginsOfRun(dir: string | null, runId: string): Promise<void> {
+  if (dir === null) return;
+  try {
+    await loadRunPlugins(dir);
+  } catch (e) {
+    throw new Damaged(`${runId}: ${publicMessage((e instanceof Error ? e.message : String(e)).replaceAll(dir, runId), [])}`);
+  }
+}
