@@ -19,6 +19,7 @@ import { registerReplayCommands } from './replay.js';
 import { registerGanCommands } from './gan.js';
 import { registerGanEvalCommands } from './gan_eval.js';
 import { registerSweepCommand } from './sweep.js';
+import { registerTensorboardCommand } from './tensorboard.js';
 
 
 export function buildCli(): Command {
@@ -44,6 +45,7 @@ export function buildCli(): Command {
   registerGoCommands(program);
   registerWorkerCommand(program);
   registerSweepCommand(program);
+  registerTensorboardCommand(program);
   return program;
 }
 
