@@ -561,8 +561,6 @@ function readNormalize(
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || parsed instanceof PyName) return fail(`normalize: expected true, false or a dict of VecNormalize options, got ${show(v)}`);
     opts = { norm_obs: true, norm_reward: true, ...parsed };
   }
-  const on = opts.norm_obs === true || opts.norm_reward === true;
-  if (on && !Object.hasOwn(labDefaults, 'normalizeObservation')) fail(`normalize: observation and reward normalisation (VecNormalize) is not supported by the lab's ${agent}`);
   for (const [key, value] of Object.entries(opts)) {
     switch (key) {
       case 'norm_obs':
@@ -586,6 +584,8 @@ function readNormalize(
         fail(`normalize: ${key}: not a VecNormalize option the lab reads (norm_obs, norm_reward, clip_obs, clip_reward, gamma, epsilon)`);
     }
   }
+  const on = opts.norm_obs === true || opts.norm_reward === true;
+  if (on && !Object.hasOwn(labDefaults, 'normalizeObservation')) fail(`normalize: observation and reward normalisation (VecNormalize) is not supported by the lab's ${agent}`);
   // VecNormalize's clip defaults (10) when normalising.
   if (on) {
     if (!Object.hasOwn(opts, 'clip_obs')) set('clipObs', 10, 'normalize', false);
