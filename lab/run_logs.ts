@@ -49,6 +49,7 @@ export const STAT_TAGS: Readonly<Record<string, StatTag>> = {
   entropy: { tag: 'train/entropy_loss', negate: true },
   epsilon: { tag: 'rollout/exploration_rate' },
   q: { tag: 'train/mean_q' },
+  buffer: { tag: 'rollout/buffer_size' },
   learningRate: { tag: 'train/learning_rate' },
   lr: { tag: 'train/learning_rate' },
   lrD: { tag: 'train/learning_rate_d' },
