@@ -6,11 +6,19 @@
 import type { Space, TypedArray } from '../envs/index.js';
 import type { Rng } from '../envs/index.js';
 
+/**
+ * The actions of a batch of n rows: for a Discrete action space an Int32Array of n indices; for a Box action
+ * space a Float32Array of n rows of the Box's flat size, row-major. Box actions go to the env as chosen (the
+ * continuous envs clip them to their bounds, as Gymnasium's do), and are recorded as chosen.
+ */
+export type ActionBatch = Int32Array | Float32Array;
+
 /** One vector step, as the loop hands it to `observe`. */
 export interface StepBatch {
   /** Observations the actions were chosen from, rows of the raw observation (Discrete: the index). */
   obs: TypedArray;
-  actions: Int32Array;
+  /** The actions taken, as `act` returned them (rows of the Box's flat size for Box action spaces). */
+  actions: ActionBatch;
   rewards: Float64Array;
   /** The observation after the action; for sub-envs whose episode ended, the final observation. */
   nextObs: TypedArray;
@@ -41,8 +49,11 @@ export interface Agent {
   readonly config: object;
   /** Sub-envs the agent wants (1 for DQN and REINFORCE, n for A2C). */
   readonly numEnvs: number;
-  /** Actions for `n` observation rows; `explore` false gives the greedy / most likely action. */
-  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array;
+  /**
+   * Actions for `n` observation rows (see ActionBatch); `explore` false gives the greedy / most likely action
+   * (for a Gaussian policy, its mean).
+   */
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): ActionBatch;
   /** Learns from one vector step taken at `step` (env steps so far, this step included). */
   observe(batch: StepBatch, step: number): UpdateStats | null;
   /** Called when sub-env `envIndex` finishes an episode (after `observe`). */

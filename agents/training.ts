@@ -14,8 +14,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
-import type { Agent, StepBatch, UpdateStats } from './agent.js';
+import { Discrete, GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
+import type { ActionBatch, Agent, StepBatch, UpdateStats } from './agent.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
@@ -27,6 +27,7 @@ import {
   resolveReplayConfig,
   shouldRecordTrain,
   trainReplayName,
+  type ReplayAction,
   type ReplayConfig,
   type ReplayMeta,
 } from '../lab/replay.js';
@@ -87,12 +88,13 @@ export interface TrainResult {
  */
 export function toStepBatch(
   obs: TypedArray,
-  actions: Int32Array,
+  actions: ActionBatch,
   actionMasks: Int8Array | null,
   [next, rewards, terminations, truncations, infos]: VectorStepResult,
   nActions: number,
 ): { batch: StepBatch; masks: Int8Array | null } {
-  const n = actions.length;
+  // One reward per sub-env (a Box action batch has several numbers per sub-env).
+  const n = rewards.length;
   let nextObs: TypedArray = next;
   const finalMask = infos._finalObs as Uint8Array | undefined;
   if (finalMask) {
@@ -125,6 +127,21 @@ export function batchedActionMasks(infos: VectorInfo, n: number, nActions: numbe
   const out = new Int8Array(n * nActions).fill(1);
   for (let i = 0; i < n; i++) if (masks[i]) out.set(masks[i]!, i * nActions);
   return out;
+}
+
+/**
+ * Sub-env i's action out of a batch, as events and replay logs carry it: the index (Discrete) or the row of
+ * numbers (Box), exactly as the agent chose it.
+ */
+export function actionOf(actions: ActionBatch, i: number, n: number): ReplayAction {
+  if (actions instanceof Int32Array) return actions[i]!;
+  const width = actions.length / n;
+  return Array.from(actions.subarray(i * width, (i + 1) * width));
+}
+
+/** Actions of a Discrete action space (masks have that many entries per row); 0 for other spaces. */
+function discreteCount(envs: VectorEnv): number {
+  return envs.singleActionSpace instanceof Discrete ? envs.singleActionSpace.n : 0;
 }
 
 /** Longest stretch (ms) the loop runs without letting the event loop turn. */
@@ -166,7 +183,7 @@ export class Trainer {
     this.envs = makeVec(c.envId, c.numEnvs, { ...c.envKwargs, autoresetMode: 'same-step' });
     this.goOpponent = options.goOpponent;
     attachSelfPlay(this.envs, this.agent, options.goOpponent);
-    this.nActions = (this.envs.singleActionSpace as unknown as { n: number }).n;
+    this.nActions = discreteCount(this.envs);
     this.replays = resolveReplayConfig(c.replays);
     this.replayMeta = {
       runId: c.runId,
@@ -331,7 +348,7 @@ export class Trainer {
           step: s.step,
           episode: s.envZeroEpisodes + 1,
           episodeStep: s.episodeLengths[0]! + 1,
-          action: actions[0]!,
+          action: actionOf(actions, 0, n),
           reward: rewards[0]!,
           episodeReturn: s.episodeReturns[0]! + rewards[0]!,
           terminated: terminations[0] === 1,
@@ -341,7 +358,7 @@ export class Trainer {
         });
       }
       const rec = this.trainRecorder;
-      if (rec !== null && rec.isRecording(0)) rec.step(0, actions[0]!, rewards[0]!, terminations[0] === 1, truncations[0] === 1, next, result[4]);
+      if (rec !== null && rec.isRecording(0)) rec.step(0, actionOf(actions, 0, n), rewards[0]!, terminations[0] === 1, truncations[0] === 1, next, result[4]);
       for (let i = 0; i < n; i++) {
         s.episodeReturns[i]! += rewards[i]!;
         s.episodeLengths[i]! += 1;
@@ -554,7 +571,7 @@ export function evaluateGreedy(
   const evalKwargs = evaluationEnvKwargs(envKwargs);
   const envs = makeVec(envId, episodes, { ...evalKwargs, autoresetMode: 'same-step' });
   attachSelfPlay(envs, null, goOpponent);
-  const nActions = (envs.singleActionSpace as unknown as { n: number }).n;
+  const nActions = discreteCount(envs);
   let [obs, infos] = envs.reset({ seed });
   const returns = new Array<number>(episodes).fill(0);
   const lengths = new Array<number>(episodes).fill(0);
@@ -575,7 +592,7 @@ export function evaluateGreedy(
         if (done[j]) continue;
         returns[j]! += rewards[j]!;
         lengths[j]! += 1;
-        recorder?.step(j, actions[j]!, rewards[j]!, terminations[j] === 1, truncations[j] === 1, next, stepInfos);
+        recorder?.step(j, actionOf(actions, j, episodes), rewards[j]!, terminations[j] === 1, truncations[j] === 1, next, stepInfos);
         if (terminations[j] || truncations[j]) {
           done[j] = 1;
           remaining--;

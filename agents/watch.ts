@@ -9,7 +9,7 @@ import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { RenderFrame } from '../envs/frames.js';
 import { loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
-import { evaluationEnvKwargs } from './training.js';
+import { actionOf, evaluationEnvKwargs } from './training.js';
 
 export interface WatchPolicyOptions {
   /** A run directory, <run>/best_policy, a checkpoint or a model directory (with envId). */
@@ -45,8 +45,11 @@ export interface GreedyPlayer {
   modelDir: string;
   /** Gives a Go env its saved `agent:<dir>` opponent (other envs: nothing to do). */
   attach(env: Env): void;
-  /** The greedy action for one observation (a Discrete observation is a bare number) under its info's mask. */
-  act(obs: unknown, info: Record<string, unknown>): number;
+  /**
+   * The greedy action for one observation (a Discrete observation is a bare number) under its info's mask: an
+   * index for Discrete action spaces, the row of numbers for Box ones (the env clips it).
+   */
+  act(obs: unknown, info: Record<string, unknown>): number | number[];
   dispose(): void;
 }
 
@@ -74,7 +77,7 @@ export async function loadGreedyPlayer(target: string, envId?: string): Promise<
       const mask = info['actionMask'] as ArrayLike<number> | undefined;
       // A batch of one, as the vector envs hand the policy.
       const batch = (typeof obs === 'number' ? Int32Array.of(obs) : obs) as Parameters<typeof policy.act>[0];
-      return policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null)[0]!;
+      return actionOf(policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null), 0, 1);
     },
     dispose() {
       dispose();

@@ -15,7 +15,7 @@ export interface PlayPolicy {
   /** How the policy is named in titles and the summary, e.g. "greedy (runs/x/policy)". */
   name: string;
   /** The policy for an env made for playing (it may attach things to the env, e.g. a Go opponent). */
-  build: (env: Env) => (obs: unknown, info: Record<string, unknown>) => number;
+  build: (env: Env) => (obs: unknown, info: Record<string, unknown>) => number | number[];
 }
 
 export interface PlayOptions {

@@ -266,6 +266,23 @@ export class Box<T extends TypedArray = TypedArray> extends Space<T> {
     return true;
   }
 
+  /**
+   * Why `x` cannot be given to an env as an action of this Box, or null when it can: an array (or typed array)
+   * of `size` finite numbers (integers for integer dtypes). Unlike `contains`, values outside the bounds pass:
+   * the continuous envs clip them, as Gymnasium's do.
+   */
+  actionProblem(x: unknown): string | null {
+    if (!isNumericArrayLike(x)) return `expected an array of ${this.size} number${this.size === 1 ? '' : 's'}, got ${describeValue(x)}`;
+    if (x.length !== this.size) return `expected ${this.size} number${this.size === 1 ? '' : 's'} (shape [${this.shape.join(', ')}]), got ${x.length}`;
+    const integer = isIntegerDType(this.dtype);
+    for (let i = 0; i < this.size; i++) {
+      const v = x[i]!;
+      if (!Number.isFinite(v)) return `element ${i} is ${v}, not a finite number`;
+      if (integer && !Number.isInteger(v)) return `element ${i} is ${v}, not an integer (${this.dtype})`;
+    }
+    return null;
+  }
+
   get flatDim(): number {
     return this.size;
   }

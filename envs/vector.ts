@@ -242,7 +242,11 @@ export abstract class VectorEnv<Obs extends TypedArray = TypedArray> {
     if (!Number.isSafeInteger(i) || i < 0 || i >= this.numEnvs) throw new EnvError(`${this.name}: sub-env index must be an integer from 0 to ${this.numEnvs - 1}, got ${describeValue(i)}`);
   }
 
-  /** Throws an error naming the sub-env, action and space unless `actions` is a valid batch. */
+  /**
+   * Throws an error naming the sub-env, action and space unless `actions` is a valid batch: one entry per sub-env
+   * for Discrete action spaces; numEnvs × the Box's flat size numbers, row-major, for Box ones (any
+   * Float32Array/Float64Array/array; values outside the bounds are allowed, the envs clip them).
+   */
   protected checkActions(actions: ArrayLike<number>): void {
     const width = batchWidth(this.singleActionSpace);
     if (actions === null || typeof actions !== 'object' || actions.length !== this.numEnvs * width) {
@@ -251,6 +255,12 @@ export abstract class VectorEnv<Obs extends TypedArray = TypedArray> {
     const space = this.singleActionSpace;
     for (let i = 0; i < this.numEnvs; i++) {
       const a = width === 1 && space instanceof Discrete ? actions[i] : Array.prototype.slice.call(actions, i * width, (i + 1) * width);
+      if (space instanceof Box) {
+        // Out-of-bound values are clipped by the env, as in Gymnasium; NaN, ±Infinity are errors.
+        const problem = space.actionProblem(a);
+        if (problem !== null) throw new InvalidAction(`${this.name}: invalid action ${describeValue(a)} for sub-env ${i} (action space ${space}): ${problem}`);
+        continue;
+      }
       if (!space.contains(a)) {
         throw new InvalidAction(`${this.name}: invalid action ${describeValue(a)} for sub-env ${i}: not in the action space ${space}`);
       }

@@ -5,7 +5,7 @@
  */
 import { Env, EnvError, InvalidAction, ResetNeeded, Wrapper, type EnvSnapshot, type Info, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import type { RenderFrame } from './frames.js';
-import type { Space } from './spaces.js';
+import { Box, type Space } from './spaces.js';
 import { describeValue } from './utils/seeding.js';
 
 function envName(env: Env): string {
@@ -35,9 +35,14 @@ export class EnvChecker<Obs, Act> extends Wrapper<Obs, Act> {
   }
 
   override step(action: Act): StepResult<Obs> {
-    if (!this.env.actionSpace.contains(action)) {
+    const space = this.env.actionSpace;
+    if (space instanceof Box) {
+      // Out-of-bound values are the env's to clip (Gymnasium's continuous envs do); NaN or a wrong length is a bug.
+      const problem = space.actionProblem(action);
+      if (problem !== null) throw new InvalidAction(`${envName(this)}: invalid action ${describeValue(action)} for the action space ${space}: ${problem}`);
+    } else if (!space.contains(action)) {
       throw new InvalidAction(
-        `${envName(this)}: invalid action ${describeValue(action)}: not in the action space ${this.env.actionSpace}`,
+        `${envName(this)}: invalid action ${describeValue(action)}: not in the action space ${space}`,
       );
     }
     const result = this.env.step(action);

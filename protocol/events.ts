@@ -53,6 +53,9 @@ export interface CheckpointEvent {
   time: number;
 }
 
+/** A Discrete action (its index) or a Box action (its numbers, row-major, before the env clips them). */
+export type StepAction = number | number[];
+
 /** Emitted only to sinks that ask for steps (live viewers): a frame per env step of sub-env 0. */
 export interface StepEvent {
   type: 'step';
@@ -60,7 +63,8 @@ export interface StepEvent {
   /** Episode number of sub-env 0 (1, 2, …); equal to the run's episode count when there is one env. */
   episode: number;
   episodeStep: number;
-  action: number;
+  /** The action taken: an index for Discrete action spaces, the row of numbers as chosen for Box ones. */
+  action: StepAction;
   reward: number;
   episodeReturn: number;
   /** The step ended the episode of sub-env 0. */

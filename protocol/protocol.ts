@@ -10,7 +10,7 @@
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
 import { FRAME_KINDS, type GoFrame, type RenderFrame } from '../envs/frames.js';
-import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, SamplesEvent, StepEvent, TrainEvent, UpdateEvent } from './events.js';
+import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, SamplesEvent, StepAction, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
 export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent, AlphaZeroRecord, IterationEvent, GoEvalEvent, MetricsRecord };
 export type { CompareKind, CompareResult, CurveKey, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
@@ -541,13 +541,25 @@ const updateStats: Check<Record<string, number>> = (v, p) => {
   return v as Record<string, number>;
 };
 
+/** Most numbers a Box action may have in a step event. */
+export const MAX_ACTION_SIZE = 64;
+
+/** A step's action: a Discrete index (integer ≥ 0) or a Box action's finite numbers (1 to MAX_ACTION_SIZE of them). */
+const stepAction: Check<StepAction> = (v, p) => {
+  if (Array.isArray(v)) {
+    if (v.length === 0 || v.length > MAX_ACTION_SIZE) throw new SchemaError(`${p || 'payload'}: a Box action has 1 to ${MAX_ACTION_SIZE} numbers, got ${v.length}`);
+    return v.map((x, i) => s.number()(x, `${p}[${i}]`));
+  }
+  return s.int({ min: 0 })(v, p);
+};
+
 export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', {
   step: s.object<StepEvent>({
     type: s.literal('step'),
     step,
     episode: s.int({ min: 1 }),
     episodeStep: s.int({ min: 1 }),
-    action: s.int({ min: 0 }),
+    action: stepAction,
     reward: s.number(),
     episodeReturn: s.number(),
     terminated: s.boolean(),
