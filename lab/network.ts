@@ -1,14 +1,16 @@
 /**
  * Small neural networks for the agents, as plain tf.Variables applied with fused kernels: an MLP for vector
  * observations and a conv net for board planes. Weights are initialised from the lab's seeded RNG (so runs
- * are reproducible on every backend) and saved as `model.json` + `weights.bin`, written by the lab itself,
- * so saving and loading work on every backend (tfjs has no `file://` handler outside tfjs-node).
+ * are reproducible on every backend) and saved in tfjs's Layers format (lab/layers_model.ts: `model.json` +
+ * `weights.bin`, a Keras Sequential model `tf.loadLayersModel` opens) with the lab's spec in `lab.json`. Networks
+ * saved before (the lab's own `rl-gan-lab/network@1` model.json) still load.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './compute.js';
 import { Rng } from '../envs/index.js';
 import { writeFileAtomic, readJson, writeFloat32Concat } from './fsutil.js';
+import { isLayersModelJson, kerasConv2d, kerasDense, kerasFlatten, readLayersModel, takeWeight, writeLayersModel, type KerasLayer, type NamedWeight } from './layers_model.js';
 
 export type Activation = 'relu' | 'tanh' | 'linear' | 'elu' | 'sigmoid';
 
@@ -25,7 +27,15 @@ export interface NetworkSpec {
   outputScale?: number;
 }
 
+/** model.json of networks saved before the Layers format. */
 const FORMAT = 'rl-gan-lab/network@1';
+/** lab.json beside a Layers-format model.json. */
+const LAB_FORMAT = 'rl-gan-lab/network@2';
+
+/** Keras layer names of a spec's layers (`dense_0`, `conv2d_1`, `flatten_2`): weights are `<name>/kernel`, `<name>/bias`. */
+function kerasNames(spec: NetworkSpec): string[] {
+  return spec.layers.map((l, i) => `${l.type}_${i}`);
+}
 
 /** An MLP: hidden dense layers with `activation`, then a linear output layer. */
 export function mlpSpec(inputSize: number, hidden: number[], outputs: number, activation: Activation = 'relu', outputScale?: number): NetworkSpec {
@@ -178,17 +188,28 @@ export class Network {
     for (const v of this.variables) v.dispose();
   }
 
-  /** Writes `model.json` (architecture + weight manifest) and `weights.bin` (float32, little-endian). */
-  save(dir: string): void {
-    const weights = this.getWeights();
-    let offset = 0;
-    const manifest = weights.map((w, i) => {
-      const entry = { name: this.shapes[i]!.name, shape: this.shapes[i]!.shape, offset };
-      offset += w.length;
-      return entry;
+  /**
+   * Writes the network in tfjs's Layers format (a Keras Sequential model: model.json + weights.bin) and the
+   * lab's spec in lab.json; `meta` adds the caller's own metadata to lab.json (normalisation statistics, action
+   * space, ...).
+   */
+  save(dir: string, meta: Record<string, unknown> = {}): void {
+    const names = kerasNames(this.spec);
+    const values = this.getWeights();
+    const layers: KerasLayer[] = [];
+    const weights: NamedWeight[] = [];
+    let v = 0;
+    this.spec.layers.forEach((layer, i) => {
+      const input = i === 0 ? this.spec.inputShape : undefined;
+      if (layer.type === 'flatten') {
+        layers.push(kerasFlatten(names[i]!, input));
+        return;
+      }
+      layers.push(layer.type === 'dense' ? kerasDense(names[i]!, layer.units, layer.activation, input) : kerasConv2d(names[i]!, 'Conv2D', layer, input));
+      weights.push({ name: `${names[i]}/kernel`, shape: this.shapes[v]!.shape, values: values[v]! }, { name: `${names[i]}/bias`, shape: this.shapes[v + 1]!.shape, values: values[v + 1]! });
+      v += 2;
     });
-    writeFloat32Concat(path.join(dir, 'weights.bin'), weights);
-    writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify({ format: FORMAT, spec: this.spec, weights: manifest, weightsFile: 'weights.bin' }, null, 2) + '\n');
+    writeLayersModel(dir, { name: 'network', layers, weights, meta: { ...meta, format: LAB_FORMAT, spec: this.spec } });
   }
 
   static load(dir: string): Network {
@@ -196,12 +217,26 @@ export class Network {
     return new Network(spec, values);
   }
 
-  /** Reads a saved network's architecture and weights without creating variables. */
-  static read(dir: string): { spec: NetworkSpec; values: Float32Array[] } {
+  /**
+   * Reads a saved network's architecture and weights without creating variables: the Layers format (with the
+   * spec from lab.json), or the lab's format from before it.
+   */
+  static read(dir: string): { spec: NetworkSpec; values: Float32Array[]; meta: Record<string, unknown> } {
     const file = path.join(dir, 'model.json');
     const json = readJson<{ format?: string; spec?: NetworkSpec; weights?: { name: string; shape: number[]; offset: number }[]; weightsFile?: string }>(file, 'model file');
+    if (isLayersModelJson(json)) {
+      const model = readLayersModel(dir);
+      if (!model.meta || model.meta.format !== LAB_FORMAT || typeof model.meta.spec !== 'object' || model.meta.spec === null) {
+        throw new Error(`model file ${file} is a Layers model without the lab's lab.json (format '${LAB_FORMAT}' with the network spec)`);
+      }
+      const { format: _f, spec, ...meta } = model.meta as { format: string; spec: NetworkSpec } & Record<string, unknown>;
+      const names = kerasNames(spec);
+      const layerOf = spec.layers.flatMap((l, i) => (l.type === 'flatten' ? [] : [i, i]));
+      const values = paramShapes(spec).map((p, k) => takeWeight(model.weights, `${names[layerOf[k]!]}/${p.name.split('/')[1]}`, p.shape, file));
+      return { spec, values, meta };
+    }
     if (json.format !== FORMAT || !json.spec || !Array.isArray(json.weights)) {
-      throw new Error(`model file ${file} is not a lab network (expected format '${FORMAT}')`);
+      throw new Error(`model file ${file} is not a lab network (expected a Layers model or format '${FORMAT}')`);
     }
     const binFile = path.join(dir, json.weightsFile ?? 'weights.bin');
     const raw = fs.readFileSync(binFile);
@@ -210,7 +245,7 @@ export class Network {
     if (raw.byteLength !== total * 4) throw new Error(`weights file ${binFile} has ${raw.byteLength} bytes, expected ${total * 4} for this architecture`);
     const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     const values = json.weights.map((w) => all.slice(w.offset, w.offset + w.shape.reduce((a, b) => a * b, 1)));
-    return { spec: json.spec, values };
+    return { spec: json.spec, values, meta: {} };
   }
 }
 
