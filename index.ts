@@ -20,3 +20,10 @@ export { LocalPool } from './sweep/local_pool.js';
 export { LocalDispatcher, type RunDispatcher } from './sweep/dispatcher.js';
 export { QueueDispatcher, QueueWorker } from './sweep/queue.js';
 export type { ExperimentSpec, TrialRecord, RunJob, RunJobResult, Params, SearchDimension } from './protocol/experiments.js';
+// Your own envs, agents and training scripts (docs/write-your-own.md).
+export { registerAgent, unregisterAgent, agentNames, type AgentEntry, type Preset, type TrainDefaults } from './agents/registry.js';
+export type { Agent, AgentSetup, AgentFactory, StepBatch, UpdateStats } from './agents/agent.js';
+export { importPlugin, importPlugins, type PluginRecord } from './agents/plugins.js';
+export { ScriptRun, writePolicyNetwork, type ScriptRunOptions, type EvalSummary, type GreedyPolicy } from './agents/script_run.js';
+export { tf, initCompute, type BackendChoice } from './lab/compute.js';
+export { mlpSpec, type NetworkSpec, type LayerSpec } from './lab/network.js';
