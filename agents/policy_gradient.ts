@@ -6,6 +6,13 @@
  *                            the value loss, PPO's clipped surrogate (tfjs, inside tf.tidy / variableGrads)
  *   categorical policies     action masks as a logit bias, the network for an observation space, forward
  *                            passes, sampling with the agent's seeded RNG
+ *   Gaussian policies        log N(a; μ, σ) and entropy of a diagonal Gaussian with a state-independent log σ
+ *                            (tfjs), sampling in plain arrays (PPO's continuous actions)
+ *   PPO's diagnostics        the clipped value loss, approximate KL and clip fraction
+ *   PPO's loss in plain arrays  the whole minibatch loss with its gradient with respect to the policy outputs,
+ *                            the values and log σ, written out by hand (one custom op instead of ~100 small tfjs
+ *                            kernels, which dominated PPO's update time); checked against tfjs autodiff of the
+ *                            functions above in test/ppo.test.ts
  *
  * Every agent writes its own loop (when to update, what it keeps, which optimizer); what is here is the
  * arithmetic they must agree on. Index conventions: an episode is indexed by t; a rollout of `nSteps` vector
@@ -176,6 +183,38 @@ export function clippedSurrogateLoss(logProb: tf.Tensor1D, oldLogProb: tf.Tensor
 }
 
 /**
+ * PPO's optionally clipped value loss (SB3's `clip_range_vf`): with a clip range c the prediction may move at
+ * most c from the value V_old(s_t) that the rollout was collected with,
+ *
+ *   V' = V_old + clip(V − V_old, −c, c),   L_V = mean_t((V' − R_t)²)
+ *
+ * (SB3's form; CleanRL instead takes the larger of the clipped and unclipped squared errors). c = null: the plain
+ * mean squared error.
+ */
+export function clippedValueLoss(values: tf.Tensor1D, oldValues: tf.Tensor1D, targets: tf.Tensor1D, clipRange: number | null): tf.Scalar {
+  if (clipRange === null) return valueFunctionLoss(values, targets);
+  const clipped = tf.add(oldValues, tf.clipByValue(tf.sub(values, oldValues), -clipRange, clipRange));
+  return valueFunctionLoss(clipped, targets);
+}
+
+/**
+ * How far one PPO minibatch moved the policy, from the log-ratios r_t = log π(a_t|s_t) − log π_old(a_t|s_t):
+ *
+ *   approxKl     = mean_t((e^{r_t} − 1) − r_t)    (Schulman's k3 estimator of KL(π_old ‖ π): unbiased, ≥ 0)
+ *   clipFraction = mean_t(|e^{r_t} − 1| > ε)      (the share of samples whose ratio the surrogate clipped)
+ *
+ * Diagnostics only (no gradient is taken through them); PPO stops an update early when approxKl passes
+ * 1.5 × targetKl.
+ */
+export function ppoDiagnostics(logProb: tf.Tensor1D, oldLogProb: tf.Tensor1D, clipRange: number): { approxKl: tf.Scalar; clipFraction: tf.Scalar } {
+  const logRatio = tf.sub(logProb, oldLogProb);
+  const ratio = tf.exp(logRatio);
+  const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)) as tf.Scalar;
+  const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipRange), 'float32')) as tf.Scalar;
+  return { approxKl, clipFraction };
+}
+
+/**
  * The critic's loss, a regression of V(s_t) on its target R_t (the return, or A_t + V(s_t) with GAE):
  *
  *   L_V = mean_t((V(s_t) − R_t)²)
@@ -272,4 +311,214 @@ export function samplePolicy(
 ): Int32Array {
   const bias = maskBias(actionMasks, n, k);
   return chooseActions(policyProbabilities(net, encoder, obs, n, bias), n, k, rng, bias);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Diagonal Gaussian policies (continuous actions)
+// ---------------------------------------------------------------------------------------------------------
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * log π(a|s) and entropy of a diagonal Gaussian π(·|s) = N(μ(s), diag(σ²)) with a state-independent log σ
+ * (one learned number per action dimension), per row of a batch:
+ *
+ *   log π(a|s) = Σ_d [ −(a_d − μ_d)² / (2 σ_d²) − log σ_d − ½ log 2π ]
+ *   H[π(·|s)]  = Σ_d [ ½ + ½ log 2π + log σ_d ]
+ *
+ * `mean` and `actions` are [n, d], `logStd` is [d]. The actions are the unclipped samples (the env clips them
+ * at its boundary), so their log-probability is the one the sampler drew them with.
+ */
+export function gaussianTerms(mean: tf.Tensor, logStd: tf.Tensor, actions: tf.Tensor): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
+  const z = tf.mul(tf.sub(actions, mean), tf.exp(tf.neg(logStd)));
+  const perDim = tf.sub(tf.mul(tf.square(z), -0.5), tf.add(logStd, HALF_LOG_2PI));
+  const logProb = tf.sum(perDim, 1) as tf.Tensor1D;
+  const perRow = tf.sum(tf.add(logStd, 0.5 + HALF_LOG_2PI));
+  const entropy = tf.mul(tf.onesLike(logProb), perRow) as tf.Tensor1D;
+  return { logProb, entropy };
+}
+
+/** The same log-density in plain arrays (float64), for checks and tests: n rows of d. */
+export function gaussianLogProb(mean: ArrayLike<number>, logStd: ArrayLike<number>, actions: ArrayLike<number>, n: number, d: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) {
+      const z = (actions[i * d + k]! - mean[i * d + k]!) / Math.exp(logStd[k]!);
+      s += -0.5 * z * z - logStd[k]! - HALF_LOG_2PI;
+    }
+    out[i] = s;
+  }
+  return out;
+}
+
+/** a = μ + σ ⊙ ξ, ξ ~ N(0, I) drawn from `rng` row by row (null: the mean, the greedy action); n rows of d. */
+export function sampleGaussian(mean: Float32Array, logStd: ArrayLike<number>, n: number, d: number, rng: Rng | null): Float32Array {
+  const actions = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < d; k++) actions[i * d + k] = rng ? mean[i * d + k]! + Math.exp(logStd[k]!) * rng.normal() : mean[i * d + k]!;
+  }
+  return actions;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PPO's minibatch loss and its gradient, in plain arrays
+// ---------------------------------------------------------------------------------------------------------
+
+/** One minibatch of m transitions, as PPO's loss needs it. */
+export interface PPOMinibatch {
+  m: number;
+  /** Discrete: action indices; Box: m rows of the unclipped sampled actions. */
+  actions: ArrayLike<number>;
+  oldLogProb: ArrayLike<number>;
+  advantages: ArrayLike<number>;
+  returns: ArrayLike<number>;
+  oldValues: ArrayLike<number>;
+  /** Discrete only: the mask bias of `maskBias` for these rows (m × k), or null. */
+  bias: ArrayLike<number> | null;
+}
+
+export interface PPOLossOptions {
+  clipRange: number;
+  clipRangeVf: number | null;
+  vfCoef: number;
+  entCoef: number;
+}
+
+/** The loss, its parts and diagnostics, and ∂loss/∂(policy outputs, values, log σ). */
+export interface PPOLossResult {
+  /** policyLoss + vfCoef · valueLoss − entCoef · entropy */
+  loss: number;
+  policyLoss: number;
+  valueLoss: number;
+  /** mean H[π(·|s)] */
+  entropy: number;
+  approxKl: number;
+  clipFraction: number;
+  /** ∂loss/∂logits (Discrete) or ∂loss/∂μ (Box), m rows. */
+  gradPolicy: Float32Array;
+  gradValues: Float32Array;
+  /** Box only: ∂loss/∂log σ. */
+  gradLogStd: Float32Array | null;
+}
+
+/**
+ * PPO's loss for one minibatch, with the same definitions as `clippedSurrogateLoss`, `clippedValueLoss`,
+ * `categoricalTerms` / `gaussianTerms` and `ppoDiagnostics`, and its gradient written out. With
+ * ρ_i = exp(log π_i − log π_old,i) and g_i = ∂L_clip/∂log π_i:
+ *
+ *   g_i = −ρ_i A_i / m   where ρ_i A_i ≤ clip(ρ_i, 1 ± ε) A_i (the unclipped term is the min), else 0
+ *   Discrete (logits z, p = softmax(z + bias)):  ∂log π(a)/∂z_j = 1[j = a] − p_j,
+ *                                                ∂H/∂z_j = −p_j (log p_j + H)
+ *   Box (μ, log σ = s):  ∂log π/∂μ_d = (a_d − μ_d) / σ_d²,  ∂log π/∂s_d = z_d² − 1,  ∂H/∂s_d = 1
+ *   Value:  ∂L_V/∂V_i = 2 (V'_i − R_i) / m, times 0 where value clipping is active (|V_i − V_old,i| > c)
+ *
+ * Ties follow tfjs's gradients (minimum passes to its first argument on equality; clipping passes inside the
+ * closed interval), so the result equals tfjs's autodiff of those functions.
+ */
+export function ppoLoss(
+  policy: ArrayLike<number>,
+  values: ArrayLike<number>,
+  logStd: ArrayLike<number> | null,
+  width: number,
+  batch: PPOMinibatch,
+  o: PPOLossOptions,
+): PPOLossResult {
+  const { m, actions, oldLogProb, advantages, returns, oldValues, bias } = batch;
+  const gradPolicy = new Float32Array(m * width);
+  const gradValues = new Float32Array(m);
+  const gradLogStd = logStd ? new Float64Array(width) : null;
+  let surrogate = 0;
+  let valueSq = 0;
+  let entropySum = 0;
+  let kl = 0;
+  let clipped = 0;
+  const p = new Float64Array(width);
+  const logp = new Float64Array(width);
+  // A Gaussian's entropy does not depend on the state: Σ_d (½ + ½ log 2π + s_d).
+  let gaussianEntropy = 0;
+  if (logStd) for (let d = 0; d < width; d++) gaussianEntropy += 0.5 + HALF_LOG_2PI + logStd[d]!;
+  for (let i = 0; i < m; i++) {
+    // log π(a_i|s_i), and for a categorical policy its softmax p, log p and entropy.
+    let logProb: number;
+    let entropy: number;
+    if (logStd) {
+      logProb = 0;
+      for (let d = 0; d < width; d++) {
+        const z = (actions[i * width + d]! - policy[i * width + d]!) / Math.exp(logStd[d]!);
+        logProb += -0.5 * z * z - logStd[d]! - HALF_LOG_2PI;
+      }
+      entropy = gaussianEntropy;
+    } else {
+      let max = -Infinity;
+      for (let j = 0; j < width; j++) {
+        p[j] = policy[i * width + j]! + (bias ? bias[i * width + j]! : 0);
+        if (p[j]! > max) max = p[j]!;
+      }
+      let sum = 0;
+      for (let j = 0; j < width; j++) sum += Math.exp(p[j]! - max);
+      const logSum = max + Math.log(sum);
+      entropy = 0;
+      for (let j = 0; j < width; j++) {
+        logp[j] = p[j]! - logSum;
+        p[j] = Math.exp(logp[j]!);
+        entropy -= p[j]! * logp[j]!;
+      }
+      logProb = logp[actions[i]!]!;
+    }
+    const logRatio = logProb - oldLogProb[i]!;
+    const ratio = Math.exp(logRatio);
+    const A = advantages[i]!;
+    const clippedRatio = Math.min(1 + o.clipRange, Math.max(1 - o.clipRange, ratio));
+    const unclippedTerm = ratio * A;
+    const clippedTerm = clippedRatio * A;
+    surrogate += Math.min(unclippedTerm, clippedTerm);
+    entropySum += entropy;
+    kl += ratio - 1 - logRatio;
+    if (Math.abs(ratio - 1) > o.clipRange) clipped++;
+    // ∂L/∂log π_i from the surrogate (−mean min(...)).
+    const g = unclippedTerm <= clippedTerm ? (-ratio * A) / m : 0;
+    if (logStd) {
+      for (let d = 0; d < width; d++) {
+        const sigma2 = Math.exp(2 * logStd[d]!);
+        const diff = actions[i * width + d]! - policy[i * width + d]!;
+        gradPolicy[i * width + d] = (g * diff) / sigma2;
+        gradLogStd![d] = gradLogStd![d]! + g * ((diff * diff) / sigma2 - 1);
+      }
+    } else {
+      const a = actions[i]!;
+      for (let j = 0; j < width; j++) {
+        const dLogProb = (j === a ? 1 : 0) - p[j]!;
+        const dEntropy = -p[j]! * (logp[j]! + entropy);
+        // A masked action has p = 0: no gradient reaches its logit.
+        gradPolicy[i * width + j] = g * dLogProb - (o.entCoef / m) * (p[j] === 0 ? 0 : dEntropy);
+      }
+    }
+    // Value loss (optionally clipped around V_old).
+    let v = values[i]!;
+    let pass = 1;
+    if (o.clipRangeVf !== null) {
+      const delta = v - oldValues[i]!;
+      if (delta > o.clipRangeVf || delta < -o.clipRangeVf) pass = 0;
+      v = oldValues[i]! + Math.min(o.clipRangeVf, Math.max(-o.clipRangeVf, delta));
+    }
+    const err = v - returns[i]!;
+    valueSq += err * err;
+    gradValues[i] = (o.vfCoef * 2 * err * pass) / m;
+  }
+  if (gradLogStd) for (let d = 0; d < width; d++) gradLogStd[d] = gradLogStd[d]! - o.entCoef;
+  const policyLoss = -surrogate / m;
+  const valueLoss = valueSq / m;
+  const entropy = entropySum / m;
+  return {
+    loss: policyLoss + o.vfCoef * valueLoss - o.entCoef * entropy,
+    policyLoss,
+    valueLoss,
+    entropy,
+    approxKl: kl / m,
+    clipFraction: clipped / m,
+    gradPolicy,
+    gradValues,
+    gradLogStd: gradLogStd ? Float32Array.from(gradLogStd) : null,
+  };
 }
