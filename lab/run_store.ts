@@ -100,6 +100,7 @@ export class RunStore implements EventSink {
   ) {
     this.metricsFile = path.join(dir, 'metrics.jsonl');
     this.unit = PROGRESS_UNIT[kind];
+    if (process.env[RUN_LOGS_ENV] === '0') this.logs = 'off';
   }
 
   /**
@@ -252,6 +253,9 @@ export class RunStore implements EventSink {
     this.fd = null;
   }
 }
+
+/** `LAB_RUN_LOGS=0` leaves the TensorBoard and SB3 logs out (metrics.jsonl only; bench/run_logs.ts measures their cost). */
+export const RUN_LOGS_ENV = 'LAB_RUN_LOGS';
 
 const KIND_NAMES: Record<RunDirKind, string> = { rl: 'an RL run', gan: 'a GAN run', 'go-alphazero': 'an AlphaZero run' };
 
