@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { envIds, make } from '../envs/index.js';
+import { Box, envIds, make, normalizeRows } from '../envs/index.js';
 import type { Agent } from './agent.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readableDir } from '../lab/fsutil.js';
@@ -12,10 +12,13 @@ import { oneLine, readRunConfig, RunDamage } from '../lab/run_files.js';
 import { tf } from '../lab/compute.js';
 import { Network } from '../lab/network.js';
 import { observationEncoder } from './encoding.js';
+import { readObsNormalization } from './ppo.js';
 
 /**
  * The greedy policy of a run directory, checkpoint or model directory (the backend must be initialised):
- * argmax of the network's outputs over the legal actions.
+ * argmax of the network's outputs over the legal actions, or for a Box action space the outputs themselves (a
+ * Gaussian policy's mean; the env clips it). A policy saved with observation statistics (PPO's
+ * `obs_normalization.json`) normalises its inputs with them first.
  */
 export function loadGreedyPolicy(target: string, envId?: string): { policy: Pick<Agent, 'act'>; resolved: ReturnType<typeof resolveModel>; dispose: () => void } {
   const resolved = resolveModel(target, envId);
@@ -31,14 +34,24 @@ export function loadGreedyPolicy(target: string, envId?: string): { policy: Pick
   const probe = make(resolved.envId, resolved.envKwargs);
   // A policy for planes may be an MLP on the flattened planes: follow the network's input shape.
   const encoder = observationEncoder(probe.observationSpace, spec.inputShape.length === 1);
+  const continuous = probe.actionSpace instanceof Box;
   probe.close();
+  let normalization: ReturnType<typeof readObsNormalization>;
+  try {
+    normalization = readObsNormalization(resolved.modelDir);
+  } catch (e) {
+    net.dispose();
+    throw new Error(`the policy in ${resolved.modelDir} cannot be loaded: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+  }
   const nActions = spec.layers.at(-1)!.type === 'dense' ? (spec.layers.at(-1) as { units: number }).units : 0;
   const policy = {
-    act(obs: ArrayLike<number>, n: number, _explore: boolean, masks?: Int8Array | null): Int32Array {
+    act(obs: ArrayLike<number>, n: number, _explore: boolean, masks?: Int8Array | null): Int32Array | Float32Array {
       const x = encoder.encode(obs, n);
+      if (normalization) normalizeRows(normalization.rms, x, n, normalization.epsilon, normalization.clip, x);
       const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape])));
-      const scores = out.dataSync();
+      const scores = out.dataSync() as Float32Array;
       out.dispose();
+      if (continuous) return scores.slice(0, n * nActions);
       const actions = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         let best = 0;
