@@ -21,6 +21,46 @@ export interface CartPoleFrame {
   lastAction: number | null;
 }
 
+export interface AcrobotFrame {
+  kind: 'acrobot';
+  /** Angle of link 1 from straight down, angle of link 2 relative to link 1 (rad), and their velocities. */
+  theta1: number;
+  theta2: number;
+  theta1Dot: number;
+  theta2Dot: number;
+  /** Link lengths (m); the pivot is at the origin. */
+  link1: number;
+  link2: number;
+  /** The episode terminates when the free end rises above this height over the pivot (m). */
+  goalHeight: number;
+  /** Last torque on the joint between the links (−1, 0 or +1), null right after reset. */
+  lastTorque: number | null;
+}
+
+/** MountainCar-v0 and MountainCarContinuous-v0: a car in a valley of height sin(3x)·0.45 + 0.55. */
+export interface MountainCarFrame {
+  kind: 'mountaincar';
+  position: number;
+  velocity: number;
+  minPosition: number;
+  maxPosition: number;
+  goalPosition: number;
+  /** Force direction/size of the last action as a fraction of full force, −1…+1 (discrete: −1, 0, +1); null after reset. */
+  lastForce: number | null;
+  /** The continuous version (Box action) rather than the discrete one. */
+  continuous: boolean;
+}
+
+export interface PendulumFrame {
+  kind: 'pendulum';
+  /** Angle from upright (rad, positive counter-clockwise), angular velocity. */
+  theta: number;
+  thetaDot: number;
+  /** Last torque applied after clipping (N·m), null right after reset. */
+  lastTorque: number | null;
+  maxTorque: number;
+}
+
 export interface FrozenLakeFrame {
   kind: 'frozenlake';
   /** Map rows: S start, F frozen, H hole, G goal. */
@@ -86,10 +126,10 @@ export interface GoFrame {
   komi: number;
 }
 
-export type RenderFrame = CartPoleFrame | FrozenLakeFrame | CliffWalkingFrame | TaxiFrame | SnakeFrame | GoFrame;
+export type RenderFrame = CartPoleFrame | AcrobotFrame | MountainCarFrame | PendulumFrame | FrozenLakeFrame | CliffWalkingFrame | TaxiFrame | SnakeFrame | GoFrame;
 
 /** Every frame kind, one per member of RenderFrame: the protocol validates frames against this list. */
-export const FRAME_KINDS = ['cartpole', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go'] as const satisfies readonly RenderFrame['kind'][];
+export const FRAME_KINDS = ['cartpole', 'acrobot', 'mountaincar', 'pendulum', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go'] as const satisfies readonly RenderFrame['kind'][];
 export type FrameKind = (typeof FRAME_KINDS)[number];
 // A frame type added to RenderFrame but not to FRAME_KINDS fails to compile here.
 type MissingKinds = Exclude<RenderFrame['kind'], FrameKind>;

@@ -5,6 +5,10 @@
 import { register, type EnvKwargs } from './registry.js';
 import { CartPoleEnv, type CartPoleOptions } from './classic_control/cartpole.js';
 import { CartPoleVectorEnv, type CartPoleVectorOptions } from './classic_control/cartpole_vector.js';
+import { AcrobotEnv, type AcrobotOptions } from './classic_control/acrobot.js';
+import { MountainCarEnv, type MountainCarOptions } from './classic_control/mountain_car.js';
+import { MountainCarContinuousEnv } from './classic_control/mountain_car_continuous.js';
+import { PendulumEnv, type PendulumOptions } from './classic_control/pendulum.js';
 import { FrozenLakeEnv, type FrozenLakeOptions } from './toy_text/frozen_lake.js';
 import { CliffWalkingEnv, type CliffWalkingOptions } from './toy_text/cliff_walking.js';
 import { TaxiEnv, type TaxiOptions } from './toy_text/taxi.js';
@@ -26,6 +30,33 @@ for (const [id, maxEpisodeSteps, rewardThreshold] of [
   });
 }
 
+register({
+  id: 'Acrobot-v1',
+  entryPoint: (kwargs) => new AcrobotEnv(kwargs as AcrobotOptions),
+  maxEpisodeSteps: 500,
+  rewardThreshold: -100,
+  description: 'Swing the tip of a two-link pendulum above a line by torquing the middle joint (-1, 0, +1).',
+});
+register({
+  id: 'MountainCar-v0',
+  entryPoint: (kwargs) => new MountainCarEnv(kwargs as MountainCarOptions),
+  maxEpisodeSteps: 200,
+  rewardThreshold: -110,
+  description: 'Rock an under-powered car out of a valley to the flag: push left, none or right.',
+});
+register({
+  id: 'MountainCarContinuous-v0',
+  entryPoint: (kwargs) => new MountainCarContinuousEnv(kwargs as MountainCarOptions),
+  maxEpisodeSteps: 999,
+  rewardThreshold: 90,
+  description: 'MountainCar with a continuous force in [-1, 1]: +100 at the flag, -0.1*force^2 per step.',
+});
+register({
+  id: 'Pendulum-v1',
+  entryPoint: (kwargs) => new PendulumEnv(kwargs as PendulumOptions),
+  maxEpisodeSteps: 200,
+  description: 'Swing a pendulum up and hold it upright with a continuous torque in [-2, 2].',
+});
 register({
   id: 'FrozenLake-v1',
   entryPoint: (kwargs) => new FrozenLakeEnv(kwargs as FrozenLakeOptions),

@@ -39,10 +39,13 @@ export function checkOptions(options: unknown, where: string): Required<CartPole
   return { suttonBartoReward };
 }
 
-/** Reset bounds from `options.low` / `options.high` (Gymnasium's maybe_parse_reset_bounds). */
-export function resetBounds(options: Record<string, unknown> | undefined, where: string): [number, number] {
-  const low = options?.low ?? -RESET_BOUND;
-  const high = options?.high ?? RESET_BOUND;
+/**
+ * Reset bounds from `options.low` / `options.high` (Gymnasium's maybe_parse_reset_bounds), defaulting to the
+ * env's own (Cart-Pole's ±0.05; Acrobot and the mountain cars pass theirs).
+ */
+export function resetBounds(options: Record<string, unknown> | undefined, where: string, defaultLow = -RESET_BOUND, defaultHigh = RESET_BOUND): [number, number] {
+  const low = options?.low ?? defaultLow;
+  const high = options?.high ?? defaultHigh;
   if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
     throw new EnvError(`${where}: reset options low/high must be finite numbers with low <= high, got low=${describeValue(low)} high=${describeValue(high)}`);
   }
