@@ -194,7 +194,7 @@ export async function resumeTraining(
 ): Promise<RunOutcome> {
   const store = RunStore.open(runDir, 'rl');
   const config = checkedRlConfig(runDir);
-  if (config.script !== undefined) throw new Error(`${runDir} was written by the training script ${config.script}: resume it with that script (its resumeRun), not lab train`);
+  if (config.script !== undefined) throw new Error(`${runDir} was written by the training script ${config.script}: resume it with that script (ScriptRun.resume), not lab train`);
   await importPlugins(options.imports ?? []);
   const imports = await loadRecordedPlugins(config.imports, `run ${runDir}`);
   // A module given at its new place (--import) is where the run finds it from now on.
