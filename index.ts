@@ -27,3 +27,6 @@ export { importPlugin, importPlugins, type PluginRecord } from './agents/plugins
 export { ScriptRun, writePolicyNetwork, type ScriptRunOptions, type EvalSummary, type GreedyPolicy } from './agents/script_run.js';
 export { tf, initCompute, type BackendChoice } from './lab/compute.js';
 export { mlpSpec, type NetworkSpec, type LayerSpec } from './lab/network.js';
+// TensorBoard event files and SB3's CSV logs of a run (docs/interop.md).
+export { RunLogs, STAT_TAGS, statTag, type RunLogsOptions, type StatTag } from './lab/run_logs.js';
+export { crc32c, maskedCrc32c, tfRecord, summaryEvent, fileVersionEvent, type SummaryValue } from './lab/tensorboard.js';
