@@ -377,7 +377,8 @@ export function replayStepFrames(detail: ReplayDetail): StepFrame[] {
       step: k,
       episode: detail.summary.episode,
       episodeStep: k,
-      action: Array.isArray(a) ? (a[0] ?? -1) : a,
+      // Box actions stay the row of numbers the agent chose (the HUD and the renderers show them).
+      action: a,
       reward: s ? s.r : 0,
       episodeReturn: returns[k]!,
       terminated: !!s?.term,
