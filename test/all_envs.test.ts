@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { envIds, make, makeVec, spec, type Env, type Info } from '../envs/index.js';
+import { Box, envIds, make, makeVec, spec, type Env, type Info } from '../envs/index.js';
 
 const EXPECTED_SPECS: Record<string, { maxEpisodeSteps?: number; rewardThreshold?: number }> = {
   'CartPole-v0': { maxEpisodeSteps: 200, rewardThreshold: 195 },
   'CartPole-v1': { maxEpisodeSteps: 500, rewardThreshold: 475 },
+  'Acrobot-v1': { maxEpisodeSteps: 500, rewardThreshold: -100 },
+  'MountainCar-v0': { maxEpisodeSteps: 200, rewardThreshold: -110 },
+  'MountainCarContinuous-v0': { maxEpisodeSteps: 999, rewardThreshold: 90 },
+  'Pendulum-v1': { maxEpisodeSteps: 200 },
   'FrozenLake-v1': { maxEpisodeSteps: 100, rewardThreshold: 0.7 },
   'FrozenLake8x8-v1': { maxEpisodeSteps: 200, rewardThreshold: 0.85 },
   'CliffWalking-v1': {},
@@ -16,8 +20,15 @@ const EXPECTED_SPECS: Record<string, { maxEpisodeSteps?: number; rewardThreshold
   'GoLite-9x9-v0': {},
 };
 
-/** A deterministic action for step t: the (t mod count)-th legal action (all actions legal without a mask). */
-function pick(env: Env, info: Info, t: number): number {
+/**
+ * A deterministic action for step t: the (t mod count)-th legal action (all actions legal without a mask); for Box
+ * action spaces values that sweep past both bounds (the envs clip them).
+ */
+function pick(env: Env, info: Info, t: number): number | Float32Array {
+  if (env.actionSpace instanceof Box) {
+    const { low, high, size } = env.actionSpace;
+    return Float32Array.from({ length: size }, (_, k) => low[k]! - 0.5 + (((t + k) * 7) % 11) / 10 * (high[k]! - low[k]! + 1));
+  }
   const n = (env.actionSpace as unknown as { n: number }).n;
   const mask = info.actionMask as Int8Array | undefined;
   const legal = Array.from({ length: n }, (_, a) => a).filter((a) => !mask || mask[a] === 1);
@@ -116,10 +127,11 @@ describe('every registered env', () => {
       });
       for (let t = 0; t < 200; t++) {
         const actions = singles.map((e, i) => pick(e, singleInfos[i]!, t + i));
+        const batch = actions.every((a) => typeof a === 'number') ? (actions as number[]) : Float32Array.from(actions.flatMap((a) => Array.from(a as Float32Array)));
         // The vector env reports the same legal moves as the single envs.
         const masks = infos.actionMask as (ArrayLike<number> | null)[] | undefined;
         singleInfos.forEach((si, i) => si.actionMask && expect(Array.from(masks![i]!)).toEqual(Array.from(si.actionMask as Int8Array)));
-        const [vObs, rewards, terms, truncs, stepInfos] = envs.step(actions);
+        const [vObs, rewards, terms, truncs, stepInfos] = envs.step(batch);
         infos = stepInfos;
         singles.forEach((e, i) => {
           let [o, r, term, trunc, info] = e.step(actions[i]);
