@@ -504,7 +504,7 @@ export function ppoLoss(
     }
     const err = v - returns[i]!;
     valueSq += err * err;
-    gradValues[i] = (o.vfCoef * 2 * err * pass) / m;
+    gradValues[i] = pass ? (o.vfCoef * 2 * err) / m : 0;
   }
   if (gradLogStd) for (let d = 0; d < width; d++) gradLogStd[d] = gradLogStd[d]! - o.entCoef;
   const policyLoss = -surrogate / m;
