@@ -226,7 +226,11 @@ export function loadUserModule<T>(spec: string, during: { before: () => T; after
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(module)) throw new EnvError(`plug-in module ${module} does not exist`);
-      throw new EnvError(`plug-in module ${module} failed to import: ${firstLine(e)}`);
+      // Node (and tsx) load a .ts/.js file outside an ES-module package as CommonJS, which cannot import the lab.
+      const hint = /require\(\) (of )?ES Module|Cannot use import statement outside a module/i.test(firstLine(e))
+        ? ' (a .ts/.js file outside a package with "type": "module" loads as CommonJS: name it .mts/.mjs, or add a package.json with "type": "module")'
+        : '';
+      throw new EnvError(`plug-in module ${module} failed to import: ${firstLine(e)}${hint}`);
     }
     const loaded: LoadedModule = { module, envs: [...registry.keys()].filter((k) => !envsBefore.has(k)) };
     for (const id of loaded.envs) pluginSource.set(id, module);
