@@ -3,13 +3,15 @@
  * i.e. with EnvChecker + OrderEnforcing + TimeLimit) and vectorised (batched Cart-Pole at N = 1, 64, 512,
  * 4096, also with 2 threads and without copying outputs; sync vector envs for the rest). Random actions are
  * drawn up front from a seeded RNG so that the figures measure the environments, not the sampler; Go envs,
- * which refuse illegal moves, play the drawn number's legal move from `info.actionMask`. Prints one JSON object.
+ * which refuse illegal moves, play the drawn number's legal move from `info.actionMask`; Box actions (Pendulum,
+ * MountainCarContinuous) are drawn uniformly over the bounds widened by a quarter on each side, so the envs also
+ * clip. The classic-control envs without a batched version run as sync vector envs. Prints one JSON object.
  *
  *   npm run bench:envs            # full run (about a minute)
  *   npm run bench:envs -- --quick # shorter measurements
  */
 import os from 'node:os';
-import { Rng, envIds, make, makeVec, registration, type Env, type VectorEnv } from '../envs/index.js';
+import { Box, Rng, envIds, make, makeVec, registration, type Env, type Space, type VectorEnv } from '../envs/index.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 0.3 : 1.5;
@@ -45,8 +47,37 @@ function legalAction(drawn: number, info: Record<string, unknown>): number {
   throw new Error('no legal action');
 }
 
-function singleRate(env: Env<unknown, number>, nActions: number): number {
-  const actions = actionPool(nActions, 1);
+/** `count` random Box actions (rows of the flat size) over the bounds widened by a quarter each side. */
+function boxPool(space: Box, count: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(count * space.size);
+  for (let i = 0; i < out.length; i++) {
+    const k = i % space.size;
+    const lo = space.low[k]!;
+    const hi = space.high[k]!;
+    out[i] = rng.uniform(lo - (hi - lo) / 4, hi + (hi - lo) / 4);
+  }
+  return out;
+}
+
+const discreteCount = (space: Space): number => (space as unknown as { n: number }).n;
+
+function singleRate(env: Env<unknown, unknown>): number {
+  const space = env.actionSpace;
+  if (space instanceof Box) {
+    const flat = boxPool(space, POOL, 1);
+    const rows = Array.from({ length: POOL }, (_, i) => flat.subarray(i * space.size, (i + 1) * space.size));
+    env.reset({ seed: 0 });
+    let k = 0;
+    return measure(() => {
+      for (let i = 0; i < 10_000; i++) {
+        const r = env.step(rows[k++ & (POOL - 1)]!);
+        if (r[2] || r[3]) env.reset();
+      }
+      return 10_000;
+    });
+  }
+  const actions = actionPool(discreteCount(space), 1);
   let info = env.reset({ seed: 0 })[1] as Record<string, unknown>;
   let k = 0;
   return measure(() => {
@@ -59,17 +90,18 @@ function singleRate(env: Env<unknown, number>, nActions: number): number {
   });
 }
 
-function vectorRate(envs: VectorEnv, nActions: number): number {
+function vectorRate(envs: VectorEnv): number {
   try {
-    return vectorRateOf(envs, nActions);
+    return vectorRateOf(envs);
   } finally {
     envs.close();
   }
 }
 
-function vectorRateOf(envs: VectorEnv, nActions: number): number {
+function vectorRateOf(envs: VectorEnv): number {
   const n = envs.numEnvs;
-  const batches = Array.from({ length: 64 }, (_, b) => actionPool(nActions, b).subarray(0, n));
+  const space = envs.singleActionSpace;
+  const batches = Array.from({ length: 64 }, (_, b) => (space instanceof Box ? boxPool(space, n, b) : actionPool(discreteCount(space), b).subarray(0, n)));
   envs.reset({ seed: 0 });
   let k = 0;
   const steps = Math.max(1, Math.floor(100_000 / n));
@@ -82,25 +114,23 @@ function vectorRateOf(envs: VectorEnv, nActions: number): number {
 const round = (v: number) => Math.round(v);
 const single: Record<string, { bare: number; make: number }> = {};
 for (const id of envIds()) {
-  const nActions = (make(id).actionSpace as unknown as { n: number }).n;
-  const bare = registration(id).entryPoint({ ...registration(id).kwargs }) as Env<unknown, number>;
-  single[id] = { bare: round(singleRate(bare, nActions)), make: round(singleRate(make(id), nActions)) };
+  const bare = registration(id).entryPoint({ ...registration(id).kwargs });
+  single[id] = { bare: round(singleRate(bare)), make: round(singleRate(make(id))) };
 }
 
 const cartPoleBatched: Record<string, number> = {};
-for (const n of [1, 64, 512, 4096]) cartPoleBatched[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n), 2));
+for (const n of [1, 64, 512, 4096]) cartPoleBatched[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n)));
 const cartPoleBatchedNoCopy: Record<string, number> = {};
-for (const n of [512, 4096]) cartPoleBatchedNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { copy: false }), 2));
+for (const n of [512, 4096]) cartPoleBatchedNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { copy: false })));
 // Physics split across this thread and one worker thread (the machine has 2 cores).
 const cartPoleBatchedTwoThreads: Record<string, number> = {};
-for (const n of [4096, 16384]) cartPoleBatchedTwoThreads[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { threads: 2 }), 2));
+for (const n of [4096, 16384]) cartPoleBatchedTwoThreads[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { threads: 2 })));
 const cartPoleBatchedTwoThreadsNoCopy: Record<string, number> = {};
-for (const n of [4096, 16384]) cartPoleBatchedTwoThreadsNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { threads: 2, copy: false }), 2));
+for (const n of [4096, 16384]) cartPoleBatchedTwoThreadsNoCopy[`N=${n}`] = round(vectorRate(makeVec('CartPole-v1', n, { threads: 2, copy: false })));
 
 const syncVector: Record<string, number> = {};
-for (const id of ['CartPole-v1', 'FrozenLake-v1', 'Taxi-v4', 'Snake-v0']) {
-  const nActions = (make(id).actionSpace as unknown as { n: number }).n;
-  syncVector[`${id} N=64`] = round(vectorRate(makeVec(id, 64, { vectorizationMode: 'sync' }), nActions));
+for (const id of ['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'FrozenLake-v1', 'Taxi-v4', 'Snake-v0']) {
+  syncVector[`${id} N=64`] = round(vectorRate(makeVec(id, 64, { vectorizationMode: 'sync' })));
 }
 
 console.log(

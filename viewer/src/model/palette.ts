@@ -89,3 +89,19 @@ export const GO = {
   whiteShade: 0xc9c3b6,
   lastMove: 0xf85149,
 } as const;
+
+/** Acrobot, Pendulum and the mountain cars. */
+export const CLASSIC = {
+  link1: 0x58a6ff,
+  link2: 0x7ee0d0,
+  joint: 0xe3b341,
+  pivot: 0xc9d4e3,
+  goal: 0x3fb950,
+  rod: 0xf0a35e,
+  torque: 0xd2a8ff,
+  ground: 0x3a4656,
+  groundFill: 0x121922,
+  car: 0xc9d4e3,
+  flag: 0xe3b341,
+  force: 0x58a6ff,
+} as const;
