@@ -18,6 +18,12 @@ const STAT_NAMES: Record<string, string> = {
   gradNorm: 'gradient norm',
   policyLoss: 'policy loss',
   valueLoss: 'value loss',
+  approxKl: 'approximate KL',
+  clipFraction: 'clip fraction',
+  explainedVariance: 'explained variance',
+  learningRate: 'learning rate',
+  clipRange: 'clip range',
+  std: 'action σ',
   sps: 'steps / s',
 };
 
