@@ -24,6 +24,8 @@ export function torqueArc(s: Graphics, centre: Point, radius: number, torque: nu
   const dir = torque > 0 ? -1 : 1;
   const start = -Math.PI / 2;
   const end = start + dir * sweep;
+  // A new sub-path at the arc's start (otherwise Pixi joins it to wherever the last shape ended).
+  s.moveTo(centre[0] + Math.cos(start) * radius, centre[1] + Math.sin(start) * radius);
   s.arc(centre[0], centre[1], radius, start, end, dir < 0).stroke({ width: 3, color, cap: 'round' });
   const hx = centre[0] + Math.cos(end) * radius;
   const hy = centre[1] + Math.sin(end) * radius;
