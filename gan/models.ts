@@ -5,8 +5,11 @@
  * tfjs ops. Weights are drawn from the lab's seeded RNG (Glorot-uniform kernels, zero biases, as Keras does),
  * dropout masks come from a seeded generator on the CPU and are uploaded, so a run is reproducible on every
  * backend and resumes exactly. Batch normalisation follows Keras: batch statistics in training (with the
- * moving averages updated from them), moving statistics in inference. Networks are saved as `model.json` +
- * `weights.bin` written by the lab itself (like lab/network.ts).
+ * moving averages updated from them), moving statistics in inference. Networks are saved in tfjs's Layers format
+ * (lab/layers_model.ts) as a Keras Sequential model in inference form (Dense, Conv2D, Conv2DTranspose,
+ * BatchNormalization, LeakyReLU, Dropout, UpSampling2D, Reshape, Flatten; spectrally normalised kernels as
+ * W / σ(W)), with the lab's spec, metadata and, for spectral normalisation, its raw kernels and power-iteration
+ * vectors in lab.json + lab-weights.bin. Networks saved before (`rl-gan-lab/gan-net@1`) still load.
  *
  * Presets:
  *  - `book`: *Deep Learning Illustrated* (Krohn, Beyleveld & Bassens 2019) ch. 12, as its notebook runs on
@@ -22,6 +25,24 @@ import { tf } from '../lab/compute.js';
 import { batchNormAct, leakyRelu } from '../lab/kernels/norm_act.js';
 import { Rng } from '../envs/index.js';
 import { readFloat32ConcatInto, readJson, writeFileAtomic, writeFloat32Concat } from '../lab/fsutil.js';
+import {
+  isLayersModelJson,
+  type KerasActivation,
+  kerasActivation,
+  kerasBatchNorm,
+  kerasConv2d,
+  kerasDense,
+  kerasDropout,
+  kerasFlatten,
+  kerasLeakyRelu,
+  kerasReshape,
+  kerasUpSampling2d,
+  readLayersModel,
+  takeWeight,
+  writeLayersModel,
+  type KerasLayer,
+  type NamedWeight,
+} from '../lab/layers_model.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Random numbers
@@ -269,7 +290,20 @@ export interface ApplyContext {
   noDropout?: boolean;
 }
 
+/** model.json of GAN networks saved before the Layers format. */
 const FORMAT = 'rl-gan-lab/gan-net@1';
+/** lab.json beside a Layers-format model.json. */
+const LAB_FORMAT = 'rl-gan-lab/gan-net@2';
+
+/** Keras class names (snake_case, for layer names) of the layers that hold weights. */
+const KERAS_NAME: Record<string, string> = { dense: 'dense', conv2d: 'conv2d', conv2dTranspose: 'conv2d_transpose', batchNorm: 'batch_normalization' };
+
+/** The Keras weight name of lab parameter `l<i>/<what>` (`l3/kernel` → `conv2d_3/kernel`). */
+function kerasWeightName(spec: NetSpec, labName: string): string {
+  const [layer, what] = labName.split('/') as [string, string];
+  const i = Number(layer.slice(1));
+  return `${KERAS_NAME[spec.layers[i]!.type]}_${i}/${what}`;
+}
 
 let netCounter = 0;
 
@@ -529,25 +563,103 @@ export class GanNet {
     for (const v of [...this.trainable, ...this.state]) v.dispose();
   }
 
-  /** Writes `model.json` (spec, `meta`, weight manifest) and `weights.bin` (float32, little-endian). */
+  /**
+   * Writes the network in tfjs's Layers format in inference form (model.json + weights.bin), and the spec and
+   * `meta` in lab.json; with spectral normalisation the Keras kernels are W / σ(W) and the raw kernels and
+   * power-iteration vectors go to lab-weights.bin, so training resumes exactly.
+   */
   save(dir: string, meta: Record<string, unknown> = {}): void {
-    const weights = this.getWeights();
-    let offset = 0;
-    const manifest = weights.map((w, i) => {
-      const p = this.info[i]!;
-      const entry = { name: p.name, shape: p.shape, offset, trainable: !isStateKind(p.kind) };
-      offset += w.length;
-      return entry;
+    const values = this.getWeights();
+    const alpha = this.spec.leakyReluAlpha ?? 0.2;
+    const effective = this.spectralLayers.length ? this.effectiveKernels() : new Map<number, Float32Array>();
+    const layers: KerasLayer[] = [];
+    const weights: NamedWeight[] = [];
+    let p = 0;
+    this.spec.layers.forEach((layer, i) => {
+      const input = layers.length === 0 ? this.spec.inputShape : undefined;
+      const name = `${KERAS_NAME[layer.type] ?? layer.type}_${i}`;
+      const take = (count: number) => {
+        for (let k = 0; k < count; k++, p++) {
+          const info = this.info[p]!;
+          if (info.kind === 'spectralU') continue;
+          const v = info.kind === 'kernel' && effective.has(i) ? effective.get(i)! : values[p]!;
+          weights.push({ name: kerasWeightName(this.spec, info.name), shape: info.shape, values: v });
+        }
+      };
+      const sn = this.spec.spectralNorm && (layer.type === 'dense' || layer.type === 'conv2d') ? 1 : 0;
+      switch (layer.type) {
+        case 'dense':
+        case 'conv2d':
+        case 'conv2dTranspose': {
+          // Keras has no leaky-ReLU activation name: a linear layer, then a LeakyReLU layer.
+          const leaky = layer.activation === 'leakyRelu';
+          const act = leaky ? 'linear' : ((layer.activation ?? 'linear') as KerasActivation);
+          layers.push(
+            layer.type === 'dense'
+              ? kerasDense(name, layer.units, act, input)
+              : kerasConv2d(name, layer.type === 'conv2d' ? 'Conv2D' : 'Conv2DTranspose', { ...layer, padding: 'same', activation: act }, input),
+          );
+          if (leaky) layers.push(kerasLeakyRelu(`leaky_re_lu_${i}`, alpha));
+          take(2 + sn);
+          break;
+        }
+        case 'batchNorm':
+          layers.push(kerasBatchNorm(name, layer.momentum, layer.epsilon, input));
+          take(4);
+          break;
+        case 'activation':
+          if (layer.activation === 'leakyRelu') layers.push(kerasLeakyRelu(`leaky_re_lu_${i}`, alpha, input));
+          else layers.push(kerasActivation(`activation_${i}`, layer.activation, input));
+          break;
+        case 'dropout':
+          layers.push(kerasDropout(`dropout_${i}`, layer.rate, input));
+          break;
+        case 'upsample':
+          layers.push(kerasUpSampling2d(`up_sampling2d_${i}`, 2, input));
+          break;
+        case 'reshape':
+          layers.push(kerasReshape(`reshape_${i}`, layer.shape, input));
+          break;
+        case 'flatten':
+          layers.push(kerasFlatten(`flatten_${i}`, input));
+          break;
+      }
     });
-    writeFloat32Concat(path.join(dir, 'weights.bin'), weights);
-    writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify({ format: FORMAT, ...meta, spec: this.spec, weights: manifest, weightsFile: 'weights.bin' }, null, 2) + '\n');
+    const labWeights = this.spectralLayers.length ? this.info.map((info, k) => ({ name: info.name, shape: info.shape, values: values[k]! })) : undefined;
+    writeLayersModel(dir, { name: 'gan_network', layers, weights, meta: { ...meta, format: LAB_FORMAT, spec: this.spec }, ...(labWeights ? { labWeights } : {}) });
   }
 
-  /** Reads a saved network's spec, metadata and weights without creating variables. */
+  /** Spectrally normalised kernels W / ‖M u‖ as the layers use them, by layer index. */
+  private effectiveKernels(): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    for (const li of this.spectralLayers) {
+      const k = tf.tidy(() => this.kernelOf(li));
+      out.set(li, (k.dataSync() as Float32Array).slice());
+      k.dispose();
+    }
+    return out;
+  }
+
+  /**
+   * Reads a saved network's spec, metadata and weights without creating variables: the Layers format (spec and
+   * metadata from lab.json; with spectral normalisation, the raw weights from lab-weights.bin), or the lab's
+   * format from before it.
+   */
   static read(dir: string): { spec: NetSpec; meta: Record<string, unknown>; values: Float32Array[] } {
     const file = path.join(dir, 'model.json');
     const json = readJson<Record<string, unknown> & { format?: string; spec?: NetSpec; weights?: { name: string; shape: number[]; offset: number }[]; weightsFile?: string }>(file, 'model file');
-    if (json.format !== FORMAT || !json.spec || !Array.isArray(json.weights)) throw new Error(`model file ${file} is not a lab GAN network (expected format '${FORMAT}')`);
+    if (isLayersModelJson(json)) {
+      const model = readLayersModel(dir);
+      if (!model.meta || model.meta.format !== LAB_FORMAT || typeof model.meta.spec !== 'object' || model.meta.spec === null) {
+        throw new Error(`model file ${file} is a Layers model without the lab's lab.json (format '${LAB_FORMAT}' with the network spec)`);
+      }
+      const { format: _f, spec, labWeights: _l, ...meta } = model.meta as { format: string; spec: NetSpec } & Record<string, unknown>;
+      const { params } = analyseSpec(spec);
+      if (spec.spectralNorm && !model.labWeights) throw new Error(`${path.join(dir, 'lab.json')}: a spectrally normalised network needs its raw weights (labWeights)`);
+      const values = params.map((p) => (model.labWeights ? takeWeight(model.labWeights, p.name, p.shape, path.join(dir, 'lab.json')) : takeWeight(model.weights, kerasWeightName(spec, p.name), p.shape, file)));
+      return { spec, meta, values };
+    }
+    if (json.format !== FORMAT || !json.spec || !Array.isArray(json.weights)) throw new Error(`model file ${file} is not a lab GAN network (expected a Layers model or format '${FORMAT}')`);
     const { params } = analyseSpec(json.spec);
     const binFile = path.join(dir, json.weightsFile ?? 'weights.bin');
     const raw = fs.readFileSync(binFile);
