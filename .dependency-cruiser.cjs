@@ -40,6 +40,20 @@ module.exports = {
       to: { path: '^(?!viewer/|protocol/|envs/frames\\.ts$|node_modules/)' },
     },
     {
+      name: 'examples-only-public-api',
+      comment: "examples/ show the lab as a user's script sees it: only the public API (index.ts), each other and Node's modules",
+      severity: 'error',
+      from: { path: '^examples/' },
+      to: { path: '^(?!index\\.ts$|examples/|node_modules/)', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'nothing-to-examples',
+      comment: 'the lab never depends on its examples (tests run them as child processes)',
+      severity: 'error',
+      from: { pathNot: '^(examples|test)/' },
+      to: { path: '^examples/' },
+    },
+    {
       name: 'not-to-tests-or-benchmarks',
       severity: 'error',
       from: { pathNot: '^(test|bench)/' },
