@@ -264,7 +264,8 @@ describe('one replay step by step', () => {
     expect(frames[1]).toMatchObject({ episodeStep: 1, action: 1, reward: 1, episodeReturn: 1, frame: detail.frames[1] });
     // Text frames are not drawn by a renderer.
     expect(frames[2]!.frame).toBeNull();
-    expect(frames[3]).toMatchObject({ action: 0.25, episodeReturn: 2.5, terminated: true, frame: detail.frames[3] });
+    // A Box action stays the whole row the agent chose.
+    expect(frames[3]).toMatchObject({ action: [0.25, -1], episodeReturn: 2.5, terminated: true, frame: detail.frames[3] });
   });
 });
 
