@@ -30,3 +30,6 @@ export { mlpSpec, type NetworkSpec, type LayerSpec } from './lab/network.js';
 // TensorBoard event files and SB3's CSV logs of a run (docs/interop.md).
 export { RunLogs, STAT_TAGS, statTag, type RunLogsOptions, type StatTag } from './lab/run_logs.js';
 export { crc32c, maskedCrc32c, tfRecord, summaryEvent, fileVersionEvent, type SummaryValue } from './lab/tensorboard.js';
+// Box (continuous) actions: the action type of agents, and the discrete-only agents' check (docs/environments.md).
+export type { ActionBatch } from './agents/agent.js';
+export { ActionSpaceError, discreteActions } from './agents/encoding.js';
