@@ -33,3 +33,11 @@ export { crc32c, maskedCrc32c, tfRecord, summaryEvent, fileVersionEvent, type Su
 // Box (continuous) actions: the action type of agents, and the discrete-only agents' check (docs/environments.md).
 export type { ActionBatch } from './agents/agent.js';
 export { ActionSpaceError, discreteActions } from './agents/encoding.js';
+// rl-zoo hyperparameter files, Layers-format model files and the env checker (docs/interop.md).
+export { readZooConf, mapZooSection, parsePythonLiteral, type ZooConf } from './agents/zoo_conf.js';
+export { layersModelFiles, readLayersModel, writeLayersModel } from './lab/layers_model.js';
+export { checkEnv, checkEnvId, formatEnvCheckReport, type EnvCheck, type EnvCheckReport, type CheckEnvOptions } from './envs/check_env.js';
+// PPO and its shared policy-gradient pieces (normalisation wrappers come with envs/index.js).
+export { PPO, PPO_DEFAULTS, OBS_NORMALIZATION_FILE, readObsNormalization, type PPOConfig, type ObsNormalization } from './agents/ppo.js';
+export { ppoLoss, gaussianTerms, gaussianLogProb, sampleGaussian, clippedValueLoss, ppoDiagnostics, type PPOLossResult, type PPOMinibatch, type PPOLossOptions } from './agents/policy_gradient.js';
+export { orthogonalWeights } from './lab/network.js';

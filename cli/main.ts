@@ -19,6 +19,7 @@ import { registerReplayCommands } from './replay.js';
 import { registerGanCommands } from './gan.js';
 import { registerGanEvalCommands } from './gan_eval.js';
 import { registerSweepCommand } from './sweep.js';
+import { registerCheckEnvCommand } from './check_env.js';
 import { registerTensorboardCommand } from './tensorboard.js';
 
 
@@ -45,6 +46,7 @@ export function buildCli(): Command {
   registerGoCommands(program);
   registerWorkerCommand(program);
   registerSweepCommand(program);
+  registerCheckEnvCommand(program);
   registerTensorboardCommand(program);
   return program;
 }
