@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importEnvModule, make, makeAsync, importPlugin, registerAgent, startTraining, unregisterAgent, agentNames } from '../index.js';
+import { importEnvModule, make, makeAsync, importPlugin, registerAgent, startTraining, unregisterAgent, agentNames, ScriptRun, Rng } from '../index.js';
 import { runLab } from './lab_cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -164,4 +164,44 @@ describe('runs remember their plug-ins (CLI)', () => {
     expect(resumed.code, resumed.err).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).imports[0].module).toBe(moved);
   }, 120_000);
+});
+
+describe('ScriptRun', () => {
+  /** A toy script: a counter "learns" by adding rewards; checkpoints every 40 steps; optionally dies at `dieAt`. */
+  async function script(run: ScriptRun, from: number, state: { total: number; rng: ReturnType<Rng['toJSON']> }, dieAt = Infinity): Promise<void> {
+    const rng = Rng.fromJSON(state.rng);
+    for (let step = from + 1; step <= 200; step++) {
+      state.total += rng.double();
+      if (step % 25 === 0) run.episode({ step, return: state.total, length: 25, terminated: true, truncated: false });
+      if (step % 40 === 0) {
+        run.update(step, { total: state.total });
+        await run.evaluate(step, (_obs, n) => new Int32Array(n));
+        await run.checkpoint(step, { total: state.total, rng: rng.toJSON() });
+      }
+      if (step === dieAt) return;
+    }
+    await run.finish();
+  }
+  const deterministic = (dir: string) =>
+    fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type !== 'checkpoint').map(({ time: _t, sps: _s, seconds: _x, ...rest }) => rest);
+
+  it('a run cut off after a checkpoint and resumed with ScriptRun.resume logs what an uninterrupted one does', async () => {
+    const options = { envId: 'FrozenLake-v1', agent: 'toy', hyperparameters: { a: 1 }, seed: 1, steps: 200, evalEpisodes: 3, out: tmp, backend: 'cpu' as const };
+    const ref = await ScriptRun.open({ ...options, runId: 'script-ref' });
+    await script(ref, 0, { total: 0, rng: new Rng(9).toJSON() });
+
+    const cut = await ScriptRun.open({ ...options, runId: 'script-cut' });
+    await script(cut, 0, { total: 0, rng: new Rng(9).toJSON() }, 130); // logs past the step-120 checkpoint, then "dies"
+    cut.store.close();
+    let restored: { total: number; rng: ReturnType<Rng['toJSON']> } | null = null;
+    const { run, step } = await ScriptRun.resume<{ total: number; rng: ReturnType<Rng['toJSON']> }>(cut.dir, (_dir, state) => {
+      restored = state;
+    });
+    expect(step).toBe(120);
+    await script(run, step, restored!);
+    expect(deterministic(cut.dir)).toEqual(deterministic(ref.dir));
+    expect(fs.readdirSync(path.join(cut.dir, 'replays')).sort()).toEqual(fs.readdirSync(path.join(ref.dir, 'replays')).sort());
+    const config = JSON.parse(fs.readFileSync(path.join(cut.dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ agent: 'toy', hyperparameters: { a: 1 }, evalEpisodes: 3, script: expect.any(String) });
+  });
 });
