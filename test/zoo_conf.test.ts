@@ -266,6 +266,14 @@ describe('zoo files', () => {
       if (agent === 'dqn') expect(preset!.name).toBe('zoo');
       expect(resolveAgentConfig(agent, null, conf.hyperparameters), agent).toEqual(resolveAgentConfig(agent, preset!.preset, {}));
     }
+    // PPO's presets for Acrobot and MountainCar come from the zoo too.
+    if (Object.hasOwn(AGENTS, 'ppo')) {
+      for (const env of ['Acrobot-v1', 'MountainCar-v0']) {
+        const preset = findPreset('ppo', env);
+        expect(preset, env).not.toBeNull();
+        expect(resolveAgentConfig('ppo', null, readZooConf(path.join(ZOO, 'ppo.yml'), env).hyperparameters), env).toEqual(resolveAgentConfig('ppo', preset!.preset, {}));
+      }
+    }
     expect(readZooConf(path.join(ZOO, 'dqn.yml'), 'CartPole-v1').steps).toBe(50_000);
     expect(readZooConf(path.join(ZOO, 'a2c.yml'), 'CartPole-v1').steps).toBe(500_000);
   });
