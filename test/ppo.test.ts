@@ -272,13 +272,13 @@ class Driver {
 const ppoConfig = (over: Partial<PPOConfig> = {}): PPOConfig => ({ ...PPO_DEFAULTS, numEnvs: 4, nSteps: 16, batchSize: 32, nEpochs: 3, hidden: [32, 32], ...over });
 
 describe('PPO agent', () => {
-  it('never samples or picks a masked action (Taxi-v3, Snake-v0), and learns with masks', () => {
-    for (const envId of ['Taxi-v3', 'Snake-v0']) {
+  it('never samples or picks a masked action (Taxi-v3, Snake-v0, GoLite-5x5-v0), and learns with masks', () => {
+    for (const envId of ['Taxi-v3', 'Snake-v0', 'GoLite-5x5-v0']) {
       const driver = new Driver(envId, 2, 3);
       const k = driver.nActions;
       const agent = new PPO(driver.setup, ppoConfig({ numEnvs: 2, hidden: [32] }));
-      const { actions, stats, masks } = driver.run(agent, envId === 'Taxi-v3' ? 200 : 64);
-      if (envId === 'Taxi-v3') expect(masks.every((m) => m !== null)).toBe(true);
+      const { actions, stats, masks } = driver.run(agent, envId === 'Taxi-v3' ? 200 : envId === 'Snake-v0' ? 64 : 40);
+      if (envId !== 'Snake-v0') expect(masks.every((m) => m !== null)).toBe(true);
       actions.forEach((a, j) => {
         const mask = masks[Math.floor(j / 2)];
         if (mask) expect(mask[(j % 2) * k + a]).toBe(1);
@@ -445,6 +445,34 @@ describe('training runs', () => {
     const update = events.find((e) => e.type === 'update' && e.stats && 'approxKl' in e.stats)!;
     for (const key of ['approxKl', 'clipFraction', 'explainedVariance']) expect(update.stats![key]).toBeTypeOf('number');
     const evaluated = await evaluateRun(runDir, { episodes: 5, seed: 1_000_000, backend: 'wasm' });
+    expect(evaluated.meanReturn).toBe(result.lastEval!.meanReturn);
+  }, 120_000);
+
+  it('Pendulum-v1 (Box actions) end to end: Gaussian samples through the vector env, lab eval of the mean', async () => {
+    const out = tmp();
+    const { runDir, result } = await startTraining({
+      agent: 'ppo',
+      envId: 'Pendulum-v1',
+      seed: 1,
+      steps: 2048,
+      evalEvery: 2048,
+      evalEpisodes: 2,
+      out,
+      backend: 'wasm',
+      overrides: { nSteps: 256, nEpochs: 2, normalizeObservation: true },
+    });
+    const config = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { preset: string; numEnvs: number };
+    expect(config.preset).toBe('pendulum');
+    const updates = fs
+      .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; stats?: Record<string, number> })
+      .filter((e) => e.type === 'update');
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates.at(-1)!.stats!.std).toBeGreaterThan(0.5); // σ starts at e^0 = 1 and moves slowly
+    expect(result.lastEval!.meanReturn).toBeLessThan(0);
+    const evaluated = await evaluateRun(runDir, { episodes: 2, seed: 1_000_000, backend: 'wasm' });
     expect(evaluated.meanReturn).toBe(result.lastEval!.meanReturn);
   }, 120_000);
 
