@@ -322,7 +322,7 @@ export function resolveAgentConfig(agent: string, preset: Preset | null, overrid
 
 export function agentEntry(agent: string): AgentEntry {
   const entry = typeof agent === 'string' ? (Object.hasOwn(AGENTS, agent) ? AGENTS[agent] : PLUGIN_AGENTS.get(agent)) : undefined;
-  if (!entry) throw new Error(`unknown agent '${agent}'; choose one of ${agentNames().join(', ')} (or register one: --import <module> with registerAgent)`);
+  if (!entry) throw new Error(`unknown agent '${agent}'; choose one of ${agentNames().join(', ')}`);
   return entry;
 }
 

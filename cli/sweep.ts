@@ -15,7 +15,7 @@ import { runStamp } from '../lab/run_store.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { integer, runIdOption } from './args.js';
 import { onStopSignal } from './signals.js';
-import { readSpec, validateSpec } from '../sweep/spec.js';
+import { importSpecPlugins, readSpecWithPlugins, validateSpec } from '../sweep/spec.js';
 import { trialBudget } from '../sweep/samplers.js';
 import { bestTrial, runExperiment, type CoordinatorEvent, type ExperimentOutcome } from '../sweep/coordinator.js';
 import { createExperimentDir, EXPERIMENT_FORMAT, formatParam, formatParams, lockExperiment, readExperiment, RUNS_DIR, type ExperimentContents, type ExperimentMeta } from '../sweep/experiment_files.js';
@@ -224,10 +224,11 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
     expDir = contents.dir;
     meta = contents.meta;
     // The spec the experiment started with, checked again (experiment.json may have been edited by hand).
+    await importSpecPlugins(meta.spec);
     spec = validateSpec(meta.spec, path.join(expDir, 'experiment.json'));
     resumed = contents.records.length;
   } else {
-    spec = readSpec(specFile!);
+    spec = await readSpecWithPlugins(specFile!);
     const outDir = path.resolve(opts.out);
     meta = {
       format: EXPERIMENT_FORMAT,

@@ -83,6 +83,8 @@ export interface RlRunTemplate {
   /** Environment options. */
   kw?: Record<string, unknown>;
   backend?: BackendChoice;
+  /** Plug-in modules (absolute paths) that register the env or agent; every run imports them (docs/write-your-own.md). */
+  import?: string[];
 }
 
 export interface GanRunTemplate {

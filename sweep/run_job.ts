@@ -327,6 +327,7 @@ async function train(job: RunJob, runsDir: string, runDir: string, resume: boole
       : await startTraining({
           agent: run.agent,
           envId: run.env,
+          ...(run.import ? { imports: run.import } : {}),
           ...(run.preset !== undefined ? { preset: run.preset } : {}),
           seed: job.seed,
           steps: run.steps,

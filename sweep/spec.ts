@@ -8,10 +8,12 @@
  * A normalised spec (as experiment.json stores it) parses back to itself.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import YAML from 'yaml';
 import { editDistance, registration } from '../envs/index.js';
 import { isReservedKey } from '../protocol/protocol.js';
 import { agentEntry, findPreset, resolveAgentConfig } from '../agents/registry.js';
+import { importPlugins } from '../agents/plugins.js';
 import { defaultHyperparameters, resolveHyperparameters as resolveAlphaZeroHyperparameters } from '../agents/go/alphazero.js';
 import { resolveGanHyperparameters } from '../gan/train.js';
 import { ganPreset, OPTIONAL_NET_SPEC_KEYS } from '../gan/models.js';
@@ -48,7 +50,7 @@ export const SPEC_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
 
 const TOP_LEVEL_KEYS = ['name', 'run', 'seeds', 'search', 'sampler', 'samplerSeed', 'trials', 'timeLimit', 'timeLimitSeconds', 'objective', 'pruner', 'parallelTrials'] as const;
 const RUN_KEYS = {
-  rl: ['kind', 'env', 'agent', 'steps', 'preset', 'evalEvery', 'evalEpisodes', 'set', 'kw', 'backend'],
+  rl: ['kind', 'env', 'agent', 'steps', 'preset', 'evalEvery', 'evalEpisodes', 'set', 'kw', 'backend', 'import'],
   gan: ['kind', 'category', 'preset', 'iterations', 'limit', 'evalSamples', 'set', 'backend'],
   'go-alphazero': ['kind', 'iterations', 'set', 'backend'],
 } as const;
@@ -89,6 +91,41 @@ export function readSpec(file: string): ExperimentSpec {
     throw new SpecError(`${file}: ${why}`);
   }
   return parseSpec(text, file);
+}
+
+/**
+ * `run.import` of a spec's run object: plug-in module paths (one, or a list), made absolute against the working
+ * directory as `--import` does; [] when absent; null when malformed.
+ */
+function specImportPaths(run: Obj): string[] | null {
+  const given = own(run, 'import');
+  if (given === undefined) return [];
+  const list = typeof given === 'string' ? [given] : given;
+  if (!Array.isArray(list) || !list.every((m) => typeof m === 'string' && m.trim() !== '')) return null;
+  return list.map((m) => path.resolve(m as string));
+}
+
+/**
+ * Imports the plug-in modules a spec's `run.import` names (from the raw spec, before it is validated: the
+ * validation looks its env and agent up in the registries). Each failure is one line naming the module.
+ */
+export async function importSpecPlugins(rawSpec: unknown): Promise<void> {
+  const run = typeof rawSpec === 'object' && rawSpec !== null ? (rawSpec as Obj)['run'] : undefined;
+  if (typeof run !== 'object' || run === null) return;
+  const paths = specImportPaths(run as Obj);
+  if (paths?.length) await importPlugins(paths);
+}
+
+/** Reads a spec file after importing the plug-ins its `run.import` names. */
+export async function readSpecWithPlugins(file: string): Promise<ExperimentSpec> {
+  let raw: unknown = null;
+  try {
+    raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // readSpec says what is wrong with the file
+  }
+  await importSpecPlugins(raw);
+  return readSpec(file);
 }
 
 export function specRunKind(spec: ExperimentSpec): 'rl' | 'gan' | 'go-alphazero' {
@@ -169,6 +206,8 @@ function validateRun(v: Validator, raw: unknown): RunTemplate {
   const set = own(run, 'set') === undefined ? undefined : v.object(run['set'], 'run.set', 'an object of hyperparameter overrides');
 
   if (kind === 'rl') {
+    const imports = specImportPaths(run);
+    if (imports === null) v.fail('run.import', `must be a module path or a list of module paths, got ${describe(own(run, 'import'))}`);
     const env = v.required(run, 'env', 'run');
     if (typeof env !== 'string' || env === '') v.fail('run.env', `must be an environment id, got ${describe(env)}`);
     v.wrap('run.env', () => registration(env));
@@ -193,6 +232,7 @@ function validateRun(v: Validator, raw: unknown): RunTemplate {
       ...(set ? { set } : {}),
       ...(kw ? { kw } : {}),
       ...withBackend,
+      ...(imports.length ? { import: imports } : {}),
     };
   }
   if (kind === 'gan') {

@@ -164,6 +164,30 @@ describe('runs remember their plug-ins (CLI)', () => {
     expect(resumed.code, resumed.err).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).imports[0].module).toBe(moved);
   }, 120_000);
+
+  it('lab sweep: run.import loads the plug-in agent in the worker processes, and each run records it', async () => {
+    const agent = path.join(ROOT, 'examples', 'expected_sarsa_agent.ts');
+    const spec = path.join(tmp, 'sarsa.yml');
+    fs.writeFileSync(
+      spec,
+      `name: sarsa\nrun: { kind: rl, env: FrozenLake-v1, agent: expected-sarsa, steps: 3000, evalEvery: 1500, evalEpisodes: 5, import: ${JSON.stringify(agent)} }\nseeds: [1]\nsearch:\n  learningRate: { choice: [0.05, 0.2] }\nsampler: grid\n`,
+    );
+    const out = path.join(tmp, 'sweeps');
+    const r = await runLab(['sweep', spec, '--out', out, '--id', 'sarsa', '--workers', '2'], ROOT);
+    expect(r.code, r.out + r.err).toBe(0);
+    const runs = fs.readdirSync(path.join(out, 'sarsa', 'runs'));
+    expect(runs).toHaveLength(2);
+    for (const run of runs) {
+      const config = JSON.parse(fs.readFileSync(path.join(out, 'sarsa', 'runs', run, 'config.json'), 'utf8'));
+      expect(config.agent).toBe('expected-sarsa');
+      expect(config.imports[0].module).toBe(agent);
+    }
+    const bad = path.join(tmp, 'bad.yml');
+    fs.writeFileSync(bad, fs.readFileSync(spec, 'utf8').replace(agent, path.join(tmp, 'gone.ts')));
+    const refused = await runLab(['sweep', bad, '--out', out], ROOT);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim()).toBe(`lab: error: plug-in module ${path.join(tmp, 'gone.ts')} does not exist`);
+  }, 120_000);
 });
 
 describe('ScriptRun', () => {
