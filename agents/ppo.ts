@@ -413,9 +413,19 @@ export class PPO implements Agent {
     both.set(r.nextInputs, n * w);
     const old = tf.tidy(() => {
       const x = this.tensor(both, 2 * n);
-      const { policy, values } = this.heads(x, true);
-      const { logProb } = this.terms(tf.slice(policy, [0, 0], [n, -1]), r.actions, n, bias);
-      return tf.concat([values!, logProb]);
+      // The policy is needed on s_t only, the values on s_t and s'_t.
+      let policy: tf.Tensor;
+      let values: tf.Tensor1D;
+      if (this.policyHead) {
+        const features = this.body.apply(x);
+        policy = this.policyHead.apply(tf.slice(features, 0, n));
+        values = tf.reshape(this.valueNet.apply(features), [2 * n]) as tf.Tensor1D;
+      } else {
+        policy = this.body.apply(tf.slice(x, 0, n));
+        values = tf.reshape(this.valueNet.apply(x), [2 * n]) as tf.Tensor1D;
+      }
+      const { logProb } = this.terms(policy, r.actions, n, bias);
+      return tf.concat([values, logProb]);
     });
     const oldData = old.dataSync() as Float32Array;
     old.dispose();
