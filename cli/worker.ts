@@ -6,7 +6,8 @@
  */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { integer } from './args.js';
+import path from 'node:path';
+import { importOption, integer, loadImports } from './args.js';
 import { onStopSignal } from './signals.js';
 import { LocalPool } from '../sweep/local_pool.js';
 import { parseRedisUrl, QueueWorker } from '../sweep/queue.js';
@@ -15,6 +16,7 @@ interface WorkerCliOptions {
   queue: string;
   concurrency?: number;
   workDir: string;
+  import?: string[];
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -24,11 +26,15 @@ export function registerWorkerCommand(program: Command): void {
     .requiredOption('--queue <url>', 'the Redis the sweep uses: redis://host:port[/db]')
     .option('--concurrency <n>', `runs at once, one process each (default: the number of cores, ${os.availableParallelism()} here)`, integer(1))
     .option('--work-dir <dir>', 'where runs train on this machine (each in <dir>/<experiment>/runs/<run>; removed once shipped)', 'lab-worker')
+    .addOption(importOption())
     .action(async (opts: WorkerCliOptions) => {
       parseRedisUrl(opts.queue);
+      // Imported here first, so that a broken module is one line now rather than a failure in every job.
+      await loadImports(opts);
+      const imports = (opts.import ?? []).map((m) => path.resolve(m));
       const concurrency = opts.concurrency ?? os.availableParallelism();
       const say = (line: string) => console.log(`worker: ${line}`);
-      const pool = new LocalPool({ workers: concurrency });
+      const pool = new LocalPool({ workers: concurrency, imports });
       const stop = onStopSignal(say, 'putting the runs in progress back on the queue with a checkpoint');
       let poll: NodeJS.Timeout | undefined;
       try {

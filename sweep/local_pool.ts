@@ -12,7 +12,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunJob, RunJobResult } from '../protocol/experiments.js';
-import { RunStoppedError } from './run_job.js';
+import { RunStoppedError, WORKER_IMPORTS_ENV } from './run_job.js';
 import type { FromWorker, ToWorker } from './worker_process.js';
 
 /**
@@ -45,6 +45,8 @@ export interface LocalPoolOptions {
   workers: number;
   /** Added to this process's environment for the workers. */
   env?: NodeJS.ProcessEnv;
+  /** Plug-in modules (absolute paths) every worker imports before its first run (`lab worker --import`). */
+  imports?: string[];
   /** How long close() waits for running jobs to checkpoint and stop before it kills their processes (ms). */
   stopTimeoutMs?: number;
 }
@@ -97,7 +99,7 @@ export class LocalPool {
   constructor(options: LocalPoolOptions) {
     if (!Number.isSafeInteger(options.workers) || options.workers < 1) throw new Error(`workers must be a positive integer, got ${options.workers}`);
     this.size = options.workers;
-    this.env = { ...process.env, ...(options.env ?? {}) };
+    this.env = { ...process.env, ...(options.env ?? {}), ...(options.imports?.length ? { [WORKER_IMPORTS_ENV]: JSON.stringify(options.imports) } : {}) };
     this.stopTimeoutMs = options.stopTimeoutMs ?? 120_000;
   }
 

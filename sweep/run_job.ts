@@ -56,6 +56,23 @@ export class RunStoppedError extends Error {
 }
 
 /** How often progress goes out while a run trains. */
+/** How `lab worker --import` hands its modules to its worker processes: a JSON list of absolute paths. */
+export const WORKER_IMPORTS_ENV = 'LAB_WORKER_IMPORTS';
+
+/**
+ * The plug-in modules a job's run imports here: its `run.import` paths (those of the sweep's machine) that exist
+ * on this one. A path that does not must be covered by the worker's own `--import`, or the run fails naming it.
+ */
+function jobImports(paths: readonly string[]): string[] {
+  const workerImports = JSON.parse(process.env[WORKER_IMPORTS_ENV] ?? '[]') as string[];
+  const here: string[] = [];
+  for (const p of paths) {
+    if (fs.existsSync(p)) here.push(p);
+    else if (workerImports.length === 0) throw new Error(`the run needs the plug-in module ${p} (a path on the sweep's machine), which this machine does not have: start lab worker with --import <its place here>`);
+  }
+  return here;
+}
+
 const PROGRESS_EVERY_MS = 250;
 /** How long a finished run waits for the lab server to take its last events (an unreachable one: not longer). */
 const LIVE_END_MS = 1500;
@@ -327,7 +344,7 @@ async function train(job: RunJob, runsDir: string, runDir: string, resume: boole
       : await startTraining({
           agent: run.agent,
           envId: run.env,
-          ...(run.import ? { imports: run.import } : {}),
+          ...(run.import ? { imports: jobImports(run.import) } : {}),
           ...(run.preset !== undefined ? { preset: run.preset } : {}),
           seed: job.seed,
           steps: run.steps,

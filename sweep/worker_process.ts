@@ -10,7 +10,8 @@
 import type { RunJob, RunJobResult } from '../protocol/experiments.js';
 import { initCompute } from '../lab/compute.js';
 import { oneLine } from '../lab/run_files.js';
-import { executeRunJob, RunStoppedError } from './run_job.js';
+import { executeRunJob, RunStoppedError, WORKER_IMPORTS_ENV } from './run_job.js';
+import { importPlugins } from '../agents/plugins.js';
 
 /** Parent → worker. */
 export type ToWorker = { type: 'run'; job: RunJob; runsDir: string } | { type: 'stop' };
@@ -53,7 +54,10 @@ process.on('SIGTERM', () => {
   stopRequested = true;
 });
 
-const ready = initCompute('wasm', { wasmThreads: 1 }).then((info) => {
+// `lab worker --import`: this machine's plug-in modules, imported once before any run.
+const workerImports = JSON.parse(process.env[WORKER_IMPORTS_ENV] ?? '[]') as string[];
+const ready = initCompute('wasm', { wasmThreads: 1 }).then(async (info) => {
+  await importPlugins(workerImports);
   send({ type: 'ready', seconds: Math.round(performance.now()) / 1000, backend: info.backend });
 });
 ready.catch(async (e: unknown) => {

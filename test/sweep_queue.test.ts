@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -363,6 +363,43 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
       await queue.close();
     }
   });
+
+  it("a plug-in sweep: a worker uses its own --import copy of the module where the sweep's path does not exist", async () => {
+    await client.flushdb();
+    // The example agent, copied to the sweep's place and to the worker's (its lab import made absolute).
+    const index = pathToFileURL(fileURLToPath(new URL('../index.ts', import.meta.url))).href;
+    const source = fs.readFileSync(fileURLToPath(new URL('../examples/expected_sarsa_agent.ts', import.meta.url)), 'utf8').replace("'../index.js'", JSON.stringify(index));
+    fs.writeFileSync(path.join(tmp, 'package.json'), '{ "type": "module" }\n');
+    const [sweepCopy, workerCopy] = ['plug-sweep', 'plug-worker'].map((d) => {
+      fs.mkdirSync(path.join(tmp, d));
+      fs.writeFileSync(path.join(tmp, d, 'sarsa.ts'), source);
+      return path.join(tmp, d, 'sarsa.ts');
+    }) as [string, string];
+    const spec = path.join(tmp, 'plug.yml');
+    fs.writeFileSync(spec, `name: plug\nrun: { kind: rl, env: FrozenLake-v1, agent: expected-sarsa, steps: 1500, evalEvery: 1500, evalEpisodes: 3, import: ${JSON.stringify(sweepCopy)} }\nseeds: [1, 2]\nsearch:\n  learningRate: { choice: [0.1] }\nsampler: grid\n`);
+    const out = path.join(tmp, 'plug-out');
+    const sweep = lab(['sweep', spec, '--queue', redis.url, '--out', out]);
+    const queue = new Queue(QUEUE_NAME, { connection: parseConnection(redis.url) });
+    try {
+      await until('queued runs', async () => {
+        if (sweep.child.exitCode !== null) throw new Error(`the sweep ended first: ${sweep.out()}`);
+        return (await queue.getJobCounts('waiting')).waiting === 2;
+      });
+    } finally {
+      await queue.close();
+    }
+    // The sweep's copy is gone from "this machine": the worker's own copy must serve.
+    fs.rmSync(sweepCopy);
+    const worker = lab(['worker', '--queue', redis.url, '--concurrency', '1', '--work-dir', 'work', '--import', workerCopy], path.join(tmp, 'plug-worker'));
+    const done = await sweep.exit;
+    worker.child.kill('SIGTERM');
+    await worker.exit;
+    expect(done.code, done.out + worker.out()).toBe(0);
+    const runsDir = path.join(experimentDir(out), 'runs');
+    const runs = fs.readdirSync(runsDir).filter((r) => !r.startsWith('.'));
+    expect(runs).toHaveLength(2);
+    for (const run of runs) expect(JSON.parse(fs.readFileSync(path.join(runsDir, run, 'config.json'), 'utf8')).imports.map((r: { module: string }) => r.module)).toEqual([workerCopy]);
+  }, 90_000);
 });
 
 function parseConnection(url: string): ConnectionOptions {
