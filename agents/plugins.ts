@@ -158,7 +158,7 @@ function guardAgent(name: string, module: string): void {
 
 /**
  * An agent whose `act()` results are checked against the action space: one action per row (Discrete: integers
- * in range; Box: rows of the space's width inside its bounds), never NaN. Everything else is the agent's own.
+ * in range; Box: finite rows of the space's width, which the env clips to its bounds), never NaN. Everything else is the agent's own.
  */
 export function checkedAgent(agent: Agent, setup: Pick<AgentSetup, 'actionSpace'>, label: string): Agent {
   const space = setup.actionSpace;
@@ -191,8 +191,9 @@ export function checkedAgent(agent: Agent, setup: Pick<AgentSetup, 'actionSpace'
 
 function actionInSpace(space: Space, action: number | TypedArray): boolean {
   if (typeof action === 'number') return Number.isInteger(action) && space.contains(action);
-  for (let k = 0; k < action.length; k++) if (Number.isNaN(action[k]!)) return false;
-  return space.contains(action);
+  for (let k = 0; k < action.length; k++) if (!Number.isFinite(action[k]!)) return false;
+  // A Box action beyond the bounds is legal: the env clips it, as Gymnasium's continuous envs do.
+  return space instanceof Box || space.contains(action);
 }
 
 function describeActions(v: unknown): string {

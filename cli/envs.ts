@@ -1,14 +1,17 @@
 /** `lab envs` and `lab agents`: what can be trained. */
 import { Command } from 'commander';
 import { envIds, make, registration, spec } from '../envs/index.js';
-import { AGENTS, agentEntry } from '../agents/registry.js';
+import { agentEntry, agentNames } from '../agents/registry.js';
+import { importOption, loadImports, type ImportCliOptions } from './args.js';
 
 export function registerListCommands(program: Command): void {
   program
     .command('envs')
     .description('list the registered environments')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
+    .addOption(importOption())
+    .action(async (opts: { json?: boolean } & ImportCliOptions) => {
+      await loadImports(opts);
       const rows = envIds().map((id) => {
         const env = make(id);
         const s = spec(id);
@@ -39,10 +42,13 @@ export function registerListCommands(program: Command): void {
   program
     .command('agents')
     .description('list agents and their presets')
-    .action(() => {
-      for (const [name, entry] of Object.entries(AGENTS)) {
+    .addOption(importOption())
+    .action(async (opts: ImportCliOptions) => {
+      await loadImports(opts);
+      for (const name of agentNames()) {
+        const entry = agentEntry(name);
         console.log(`${name}: ${entry.description}`);
-        for (const [presetName, preset] of Object.entries(agentEntry(name).presets)) {
+        for (const [presetName, preset] of Object.entries(entry.presets)) {
           console.log(`  --preset ${presetName.padEnd(13)} ${preset.description}${preset.envs.length ? ` (default for ${preset.envs.join(', ')})` : ''}`);
         }
       }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { envIds, make, registration } from '../envs/index.js';
-import { AGENTS, agentEntry, findPreset } from '../agents/registry.js';
+import { agentEntry, agentNames, findPreset } from '../agents/registry.js';
 import type { Catalog, CatalogAgent, CatalogEnv, CatalogGan, GanStartRequest, RlStartRequest } from '../protocol/protocol.js';
 import { GAN_PRESETS } from '../gan/models.js';
 import { defaultCacheDir, SHIPPED_CATEGORIES } from '../gan/data.js';
@@ -40,7 +40,8 @@ export function catalog(): Catalog {
 function rlCatalog(): { envs: CatalogEnv[]; agents: CatalogAgent[] } {
   cached ??= {
     envs: envIds().map(describeEnv),
-    agents: Object.entries(AGENTS).map(([name, entry]) => ({
+    // Built-in agents and those `lab serve --import` modules registered (imported before the first request).
+    agents: agentNames().map((name) => [name, agentEntry(name)] as const).map(([name, entry]) => ({
       name,
       description: entry.description,
       presets: Object.entries(entry.presets).map(([presetName, p]) => ({ name: presetName, envId: p.train?.envId ?? p.envs[0] ?? null, description: p.description })),

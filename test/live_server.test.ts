@@ -226,7 +226,7 @@ describe('lab server', () => {
       [viewer, 'run:watch', 'CartPole', /expected an object/],
       [viewer, 'run:watch', { runId: 'does-not-exist' }, /no run "does-not-exist"/],
       [viewer, 'run:start', { envId: 'CartPole-v9', agent: 'dqn' }, /CartPole-v9/],
-      [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'ppo' }, /ppo/],
+      [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'rainbow' }, /unknown agent 'rainbow'/],
       [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'dqn', preset: 'fast' }, /no preset 'fast'/],
       [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'dqn', seed: -1 }, /seed: expected an integer ≥ 0/],
       [viewer, 'run:start', { envId: 'CartPole-v1', agent: 'dqn', steps: 1.5 }, /steps: expected an integer/],
