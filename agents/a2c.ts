@@ -180,7 +180,8 @@ export class A2C implements Agent {
     const { advantages, returns } = generalizedAdvantages({ ...r, values, nextValues }, numEnvs, r.t, c.gamma, c.gaeLambda);
     if (c.normalizeAdvantage) standardize(advantages);
     const bias = maskBias(r.masks, n, k);
-    if (c.linearLrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate = c.learningRate * Math.max(0, 1 - step / this.totalSteps);
+    const learningRate = c.linearLrDecay ? c.learningRate * Math.max(0, 1 - step / this.totalSteps) : c.learningRate;
+    if (c.linearLrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
 
     const x = this.encoder.encode(r.obs, n);
     const result = tf.tidy(() => {
@@ -211,7 +212,7 @@ export class A2C implements Agent {
     result.dispose();
     this.updates++;
     this.lastEntropy = entropy!;
-    return { policyLoss: policyLoss!, valueLoss: valueLoss!, entropy: entropy!, gradNorm: gradNorm!, explainedVariance: explainedVariance(values, returns) };
+    return { policyLoss: policyLoss!, valueLoss: valueLoss!, entropy: entropy!, gradNorm: gradNorm!, explainedVariance: explainedVariance(values, returns), learningRate };
   }
 
   status(): Record<string, number> {

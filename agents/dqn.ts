@@ -193,7 +193,7 @@ export class DQN implements Agent {
       qSum += meanQ;
       normSum += norm;
     }
-    return { loss: lossSum / steps, q: qSum / steps, gradNorm: normSum / steps, epsilon: this.epsilon };
+    return { loss: lossSum / steps, q: qSum / steps, gradNorm: normSum / steps, epsilon: this.epsilon, learningRate: c.learningRate };
   }
 
   private gradientStep(batch: ReplaySample, n: number): [loss: number, meanQ: number, gradNorm: number] {
@@ -263,7 +263,7 @@ export class DQN implements Agent {
       loss.dispose();
       this.updates++;
     }
-    return { loss: lossSum / c.batchSize, epsilon: this.epsilon };
+    return { loss: lossSum / c.batchSize, epsilon: this.epsilon, learningRate: c.learningRate };
   }
 
   status(): Record<string, number> {

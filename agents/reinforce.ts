@@ -218,7 +218,7 @@ export class Reinforce implements Agent {
     result.dispose();
     this.updates++;
     this.lastEntropy = entropy!;
-    const stats: UpdateStats = { policyLoss: policyLoss!, entropy: entropy!, gradNorm: gradNorm!, batchEpisodes: episodes.length, batchSteps: n };
+    const stats: UpdateStats = { policyLoss: policyLoss!, entropy: entropy!, gradNorm: gradNorm!, batchEpisodes: episodes.length, batchSteps: n, learningRate: c.learningRate };
     if (this.value) stats.valueLoss = valueLoss!;
     return stats;
   }

@@ -47,6 +47,7 @@ function expectedRlScalars(runDir: string): Scalars {
     q: ['train/mean_q', 1],
     epsilon: ['rollout/exploration_rate', 1],
     buffer: ['rollout/buffer_size', 1],
+    learningRate: ['train/learning_rate', 1],
   };
   const out: Scalars = new Map();
   const put = (tag: string, step: number, v: number) => {
@@ -169,7 +170,7 @@ describe('an A2C CartPole run', () => {
     const scalars = scalarsByTag(events);
     expect(sortedByTag(scalars)).toEqual(sortedByTag(expectedRlScalars(refDir)));
     expect([...scalars.keys()].sort()).toEqual(
-      ['eval/mean_ep_length', 'eval/mean_reward', 'eval/std_reward', 'rollout/ep_len_mean', 'rollout/ep_rew_mean', 'time/fps', 'train/entropy_loss', 'train/explained_variance', 'train/grad_norm', 'train/policy_loss', 'train/value_loss'].sort(),
+      ['eval/mean_ep_length', 'eval/mean_reward', 'eval/std_reward', 'rollout/ep_len_mean', 'rollout/ep_rew_mean', 'time/fps', 'train/entropy_loss', 'train/explained_variance', 'train/grad_norm', 'train/learning_rate', 'train/policy_loss', 'train/value_loss'].sort(),
     );
     expect(scalars.get('rollout/ep_rew_mean')!.map(([s]) => s)).toEqual([1000, 2000, 3000, 4000]);
     // Wall times: from the run's creation on, never backwards.
