@@ -19,6 +19,7 @@ import type { ActionBatch, Agent, StepBatch, UpdateStats } from './agent.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
+import { annotateLayersModel } from '../lab/layers_model.js';
 import {
   REPLAYS_DIR,
   VectorReplayRecorder,
@@ -414,7 +415,7 @@ export class Trainer {
     if (!stopped && s.statCount > 0) this.logUpdate();
     if (!stopped && c.evalEvery > 0 && this.lastEvalStep !== s.step) await this.evaluate();
     if (this.lastCheckpointStep !== s.step) await this.checkpoint();
-    await writeDirAtomic(path.join(this.store.dir, 'policy'), (tmp) => this.agent.savePolicy(tmp));
+    await this.writePolicy('policy');
     return { steps: s.step, episodes: s.episodes, lastEval: this.lastEval, stopped };
   }
 
@@ -442,6 +443,28 @@ export class Trainer {
     this.lastLogStep = s.step;
   }
 
+  /**
+   * The agent's greedy policy in `<run>/<name>/`, written whole or not at all; its lab.json also says what it
+   * acts on (env, spaces, agent, preset, step), so a policy copied out of its run still says what it is.
+   */
+  private async writePolicy(name: 'policy' | 'best_policy'): Promise<void> {
+    const c = this.config;
+    await writeDirAtomic(path.join(this.store.dir, name), (tmp) => {
+      this.agent.savePolicy(tmp);
+      annotateLayersModel(tmp, {
+        policy: {
+          envId: c.envId,
+          envKwargs: c.envKwargs,
+          agent: c.agent,
+          preset: c.preset,
+          observationSpace: this.envs.singleObservationSpace.toJSON(),
+          actionSpace: this.envs.singleActionSpace.toJSON(),
+          step: this.state.step,
+        },
+      });
+    });
+  }
+
   /** Greedy episodes on seeds evalSeed + j, all run side by side in one vector env. */
   async evaluate(): Promise<void> {
     const c = this.config;
@@ -455,7 +478,7 @@ export class Trainer {
     // Value-based agents can forget a solved task; keep the best evaluated policy too (as SB3's EvalCallback).
     if (mean > this.state.bestEval) {
       this.state.bestEval = mean;
-      await writeDirAtomic(path.join(this.store.dir, 'best_policy'), (tmp) => this.agent.savePolicy(tmp));
+      await this.writePolicy('best_policy');
     }
     this.emit({
       type: 'eval',

@@ -180,6 +180,19 @@ export function writeLayersModel(dir: string, model: { name: string; layers: Ker
   writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(json) + '\n');
 }
 
+/**
+ * Adds `fields` to the lab.json of the Layers-format model in `dir` (a policy gets its env, spaces, agent and
+ * preset this way, so it can be read without its run). A directory without one (a plug-in's own policy format)
+ * is left as it is; returns whether it was annotated.
+ */
+export function annotateLayersModel(dir: string, fields: Record<string, unknown>): boolean {
+  const file = path.join(dir, LAB_META_FILE);
+  if (!fs.existsSync(file) || !fs.existsSync(path.join(dir, MODEL_FILE))) return false;
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileAtomic(file, JSON.stringify({ ...meta, ...fields }, null, 2) + '\n');
+  return true;
+}
+
 /** Whether a parsed model.json is in the Layers format (not one of the lab's earlier formats). */
 export function isLayersModelJson(json: unknown): boolean {
   return typeof json === 'object' && json !== null && (json as { format?: unknown }).format === 'layers-model';

@@ -12,6 +12,7 @@ import { initCompute, tf } from '../lab/compute.js';
 import { Network } from '../lab/network.js';
 import { agentEntry, resolveAgentConfig } from '../agents/registry.js';
 import { loadGreedyPolicy } from '../agents/policy_loader.js';
+import { startTraining } from '../agents/train.js';
 import { make, Rng } from '../envs/index.js';
 import { GanNet, GAN_PRESETS } from '../gan/models.js';
 
@@ -31,6 +32,25 @@ function tmpDir(): string {
 
 beforeAll(async () => {
   await initCompute('cpu');
+});
+
+describe("a run's policy files", () => {
+  it('lab.json says what the policy acts on: env, spaces, agent, preset and step, for policy/ and best_policy/', async () => {
+    const out = tmpDir();
+    await startTraining({ agent: 'ppo', envId: 'Pendulum-v1', seed: 3, steps: 2048, evalEvery: 1024, evalEpisodes: 1, out, runId: 'pendulum', backend: 'cpu', overrides: { nSteps: 256, nEpochs: 1 }, replays: { eval: false, train: 'none' } });
+    for (const dir of ['policy', 'best_policy']) {
+      const meta = JSON.parse(fs.readFileSync(path.join(out, 'pendulum', dir, 'lab.json'), 'utf8'));
+      expect(meta.policy).toMatchObject({
+        envId: 'Pendulum-v1',
+        agent: 'ppo',
+        preset: 'pendulum',
+        observationSpace: { type: 'Box', shape: [3], dtype: 'float32', low: [-1, -1, -8], high: [1, 1, 8] },
+        actionSpace: { type: 'Box', shape: [1], dtype: 'float32', low: [-2], high: [2] },
+      });
+      expect(meta.spec.inputShape).toEqual([3]);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'pendulum', 'policy', 'lab.json'), 'utf8')).policy.step).toBe(2048);
+  }, 60_000);
 });
 
 describe('agents save policies tf.loadLayersModel opens', () => {
