@@ -76,11 +76,15 @@ export function registerEvalCommand(program: Command): void {
         return;
       }
       const sorted = [...r.returns].sort((a, b) => a - b);
+      const mid = sorted.length / 2;
+      const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      // Integer returns (Cart-Pole's, grid games') print whole; continuous ones to two decimals, like the mean.
+      const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
       console.log(`${r.envId}, ${r.returns.length} greedy episode${r.returns.length === 1 ? '' : 's'} from ${r.source}`);
       console.log(
         r.returns.length === 1
           ? `return ${r.meanReturn.toFixed(2)}`
-          : `mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (min ${sorted[0]}, median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`,
+          : `mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (min ${num(sorted[0]!)}, median ${num(median)}, max ${num(sorted.at(-1)!)})`,
       );
     });
 }
