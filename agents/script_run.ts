@@ -23,7 +23,7 @@ import { REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig } from '../lab/replay
 import { Network, type NetworkSpec } from '../lab/network.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { TypedArray } from '../envs/index.js';
-import { evaluateGreedy } from './training.js';
+import { evalEvent, evaluateGreedy } from './training.js';
 import { rlRunInfo } from './train.js';
 import { importPlugins, loadRecordedPlugins, pluginRecordsFor } from './plugins.js';
 import { checkedRlConfig } from './policy_loader.js';
@@ -236,24 +236,11 @@ export class ScriptRun {
         }
       : undefined;
     const { returns, lengths } = evaluateGreedy({ act: (obs, n, _explore, masks) => policy(obs, n, masks) }, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record);
-    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-    const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
-    if (writePolicy && mean > this.bestEval) await writeDirAtomic(path.join(this.dir, 'best_policy'), writePolicy);
-    this.bestEval = Math.max(this.bestEval, mean);
-    this.emit({
-      type: 'eval',
-      step,
-      episodes: returns.length,
-      meanReturn: mean,
-      stdReturn: std,
-      minReturn: Math.min(...returns),
-      maxReturn: Math.max(...returns),
-      meanLength: lengths.reduce((a, b) => a + b, 0) / lengths.length,
-      returns,
-      seconds: Math.round(performance.now() - started) / 1000,
-      time: this.time(),
-    });
-    return { meanReturn: mean, stdReturn: std, returns, lengths };
+    const event = evalEvent(step, returns, lengths, started, this.time());
+    if (writePolicy && event.meanReturn > this.bestEval) await writeDirAtomic(path.join(this.dir, 'best_policy'), writePolicy);
+    this.bestEval = Math.max(this.bestEval, event.meanReturn);
+    this.emit(event);
+    return { meanReturn: event.meanReturn, stdReturn: event.stdReturn, returns, lengths };
   }
 
   /**

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Discrete, GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { ActionBatch, Agent, StepBatch, UpdateStats } from './agent.js';
-import type { EventSink, TrainEvent } from '../protocol/events.js';
+import type { EvalEvent, EventSink, TrainEvent } from '../protocol/events.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { annotateLayersModel } from '../lab/layers_model.js';
@@ -471,28 +471,16 @@ export class Trainer {
     const started = performance.now();
     const record = this.replays.eval ? { dir: this.replaysDir, meta: this.replayMeta, checkpointStep: this.state.step } : undefined;
     const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record, this.goOpponent);
-    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-    const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
-    this.lastEval = { meanReturn: mean, stdReturn: std };
+    const event = evalEvent(this.state.step, returns, lengths, started, this.time());
+    const mean = event.meanReturn;
+    this.lastEval = { meanReturn: mean, stdReturn: event.stdReturn };
     this.lastEvalStep = this.state.step;
     // Value-based agents can forget a solved task; keep the best evaluated policy too (as SB3's EvalCallback).
     if (mean > this.state.bestEval) {
       this.state.bestEval = mean;
       await this.writePolicy('best_policy');
     }
-    this.emit({
-      type: 'eval',
-      step: this.state.step,
-      episodes: returns.length,
-      meanReturn: mean,
-      stdReturn: std,
-      minReturn: Math.min(...returns),
-      maxReturn: Math.max(...returns),
-      meanLength: lengths.reduce((a, b) => a + b, 0) / lengths.length,
-      returns,
-      seconds: Math.round(performance.now() - started) / 1000,
-      time: this.time(),
-    });
+    this.emit(event);
   }
 
   async checkpoint(): Promise<void> {
@@ -576,6 +564,27 @@ export function attachSelfPlay(envs: VectorEnv, agent: Pick<Agent, 'act'> | null
  * cut at `maxSteps` (a greedy policy can loop forever, e.g. walking into CliffWalking's wall). With `record`,
  * episode j is written to `<dir>/eval-s<checkpointStep>-e<j>.jsonl.gz`.
  */
+/**
+ * The `eval` event of greedy episodes' returns and lengths at env step `step` (mean, population std, extremes),
+ * timed from `started` (performance.now()); one definition for the training loop and ScriptRun.
+ */
+export function evalEvent(step: number, returns: number[], lengths: number[], started: number, time: number): EvalEvent {
+  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  return {
+    type: 'eval',
+    step,
+    episodes: returns.length,
+    meanReturn: mean,
+    stdReturn: Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length),
+    minReturn: Math.min(...returns),
+    maxReturn: Math.max(...returns),
+    meanLength: lengths.reduce((a, b) => a + b, 0) / lengths.length,
+    returns,
+    seconds: Math.round(performance.now() - started) / 1000,
+    time,
+  };
+}
+
 /** A self-play opponent would be the evaluated agent itself: evaluation (and watching) plays the random one instead. */
 export function evaluationEnvKwargs(envKwargs: Record<string, unknown>): Record<string, unknown> {
   return envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;

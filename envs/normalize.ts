@@ -17,9 +17,7 @@
  */
 import { Wrapper, EnvError, type Env, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import { Box, type Space } from './spaces.js';
-import { VectorEnv, type VectorInfo, type VectorResetArgs, type VectorStepResult } from './vector.js';
-import type { EnvMetadata, AutoresetMode } from './core.js';
-import type { RenderFrame } from './frames.js';
+import { VectorEnv, VectorWrapper, type VectorInfo, type VectorResetArgs, type VectorStepResult } from './vector.js';
 import type { TypedArray } from './spaces.js';
 
 /** The JSON form of a RunningMeanStd (exact: float64 values survive JSON). */
@@ -243,50 +241,12 @@ export class NormalizeReward<Obs, Act> extends Wrapper<Obs, Act> {
   }
 }
 
-/** A vector wrapper that passes everything but what it overrides through to `env`. */
-abstract class VectorPassThrough<Obs extends TypedArray, InnerObs extends TypedArray = Obs> extends VectorEnv<Obs> {
-  constructor(readonly env: VectorEnv<InnerObs>) {
-    super();
-    this.spec = env.spec;
-  }
-  get numEnvs(): number {
-    return this.env.numEnvs;
-  }
-  get singleObservationSpace(): Space {
-    return this.env.singleObservationSpace;
-  }
-  get singleActionSpace(): Space {
-    return this.env.singleActionSpace;
-  }
-  get metadata(): EnvMetadata & { autoresetMode: AutoresetMode } {
-    return this.env.metadata;
-  }
-  render(): (RenderFrame | string)[] {
-    return this.env.render();
-  }
-  override renderEnv(i: number): RenderFrame | string {
-    return this.env.renderEnv(i);
-  }
-  override snapshotEnv(i: number): EnvSnapshot {
-    return this.env.snapshotEnv(i);
-  }
-  override watchFinalState(i: number, on = true): void {
-    this.env.watchFinalState(i, on);
-  }
-  override takeFinalSnapshot(i: number): EnvSnapshot | null {
-    return this.env.takeFinalSnapshot(i);
-  }
-  override close(): void {
-    this.env.close();
-  }
-}
-
 /**
  * Gymnasium's vector `NormalizeObservation`: each batch of observations updates the statistics (while
  * `updateRunningMean` is true) and comes back normalised. Final observations in `infos.finalObs` are left raw,
  * as Gymnasium leaves them.
  */
-export class VectorNormalizeObservation extends VectorPassThrough<Float32Array, TypedArray> {
+export class VectorNormalizeObservation extends VectorWrapper<Float32Array, TypedArray> {
   readonly obsRms: RunningMeanStd;
   updateRunningMean = true;
   private readonly space: Box;
@@ -331,7 +291,7 @@ export class VectorNormalizeObservation extends VectorPassThrough<Float32Array, 
 }
 
 /** Gymnasium's vector `NormalizeReward`: one discounted return per sub-env, one shared running variance. */
-export class VectorNormalizeReward<Obs extends TypedArray = TypedArray> extends VectorPassThrough<Obs> {
+export class VectorNormalizeReward<Obs extends TypedArray = TypedArray> extends VectorWrapper<Obs> {
   readonly scaler: DiscountedReturnScaler;
   updateRunningMean = true;
 

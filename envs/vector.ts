@@ -424,31 +424,13 @@ export class SyncVectorEnv<Obs extends TypedArray = TypedArray> extends VectorEn
 }
 
 /**
- * Adds `infos.episode = { r, l, t }` (Float64Arrays) with mask `infos._episode` for sub-envs whose episode
- * ended at this step, and keeps the last `bufferLength` returns and lengths. Handles both autoreset modes.
+ * A vector wrapper (Gymnasium's `VectorWrapper`): passes everything but what it overrides through to `env`.
  */
-export class VectorRecordEpisodeStatistics<Obs extends TypedArray = TypedArray> extends VectorEnv<Obs> {
-  readonly returnQueue: number[] = [];
-  readonly lengthQueue: number[] = [];
-  readonly timeQueue: number[] = [];
-  episodeCount = 0;
-  private readonly returns: Float64Array;
-  private readonly lengths: Float64Array;
-  private readonly starts: Float64Array;
-  private readonly prevDones: Uint8Array;
-
-  constructor(
-    readonly env: VectorEnv<Obs>,
-    readonly bufferLength = 100,
-  ) {
+export abstract class VectorWrapper<Obs extends TypedArray, InnerObs extends TypedArray = Obs> extends VectorEnv<Obs> {
+  constructor(readonly env: VectorEnv<InnerObs>) {
     super();
     this.spec = env.spec;
-    this.returns = new Float64Array(env.numEnvs);
-    this.lengths = new Float64Array(env.numEnvs);
-    this.starts = new Float64Array(env.numEnvs);
-    this.prevDones = new Uint8Array(env.numEnvs);
   }
-
   get numEnvs(): number {
     return this.env.numEnvs;
   }
@@ -460,6 +442,50 @@ export class VectorRecordEpisodeStatistics<Obs extends TypedArray = TypedArray> 
   }
   get metadata(): EnvMetadata & { autoresetMode: AutoresetMode } {
     return this.env.metadata;
+  }
+  render(): (RenderFrame | string)[] {
+    return this.env.render();
+  }
+  override renderEnv(i: number): RenderFrame | string {
+    return this.env.renderEnv(i);
+  }
+  override snapshotEnv(i: number): EnvSnapshot {
+    return this.env.snapshotEnv(i);
+  }
+  override watchFinalState(i: number, on = true): void {
+    this.env.watchFinalState(i, on);
+  }
+  override takeFinalSnapshot(i: number): EnvSnapshot | null {
+    return this.env.takeFinalSnapshot(i);
+  }
+  override close(): void {
+    this.env.close();
+  }
+}
+
+/**
+ * Adds `infos.episode = { r, l, t }` (Float64Arrays) with mask `infos._episode` for sub-envs whose episode
+ * ended at this step, and keeps the last `bufferLength` returns and lengths. Handles both autoreset modes.
+ */
+export class VectorRecordEpisodeStatistics<Obs extends TypedArray = TypedArray> extends VectorWrapper<Obs> {
+  readonly returnQueue: number[] = [];
+  readonly lengthQueue: number[] = [];
+  readonly timeQueue: number[] = [];
+  episodeCount = 0;
+  private readonly returns: Float64Array;
+  private readonly lengths: Float64Array;
+  private readonly starts: Float64Array;
+  private readonly prevDones: Uint8Array;
+
+  constructor(
+    env: VectorEnv<Obs>,
+    readonly bufferLength = 100,
+  ) {
+    super(env);
+    this.returns = new Float64Array(env.numEnvs);
+    this.lengths = new Float64Array(env.numEnvs);
+    this.starts = new Float64Array(env.numEnvs);
+    this.prevDones = new Uint8Array(env.numEnvs);
   }
 
   reset(args: VectorResetArgs = {}): [Obs, VectorInfo] {
@@ -528,30 +554,6 @@ export class VectorRecordEpisodeStatistics<Obs extends TypedArray = TypedArray> 
       if (q.length > this.bufferLength) q.shift();
     }
     this.episodeCount += 1;
-  }
-
-  render(): (RenderFrame | string)[] {
-    return this.env.render();
-  }
-
-  override renderEnv(i: number): RenderFrame | string {
-    return this.env.renderEnv(i);
-  }
-
-  override snapshotEnv(i: number): EnvSnapshot {
-    return this.env.snapshotEnv(i);
-  }
-
-  override watchFinalState(i: number, on = true): void {
-    this.env.watchFinalState(i, on);
-  }
-
-  override takeFinalSnapshot(i: number): EnvSnapshot | null {
-    return this.env.takeFinalSnapshot(i);
-  }
-
-  override close(): void {
-    this.env.close();
   }
 
   override snapshot(): EnvSnapshot {
