@@ -12,10 +12,11 @@
  * to ±4π and ±9π. The reset state is drawn uniform(−0.1, 0.1) and rounded to float32, as Gymnasium does;
  * every later state stays float64, computed in Gymnasium's order of operations.
  */
-import { Env, EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { AcrobotFrame } from '../frames.js';
 import { Box, Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { PhysicsEnv } from './physics_env.js';
 import { checkOptionNames } from '../utils/options.js';
 import { AsciiCanvas, signed } from '../utils/ascii_canvas.js';
 import { resetBounds } from './cartpole.js';
@@ -149,12 +150,13 @@ export function acrobotObservation(s: ArrayLike<number>, out: Float32Array, offs
   out[offset + 5] = s[so + 3]!;
 }
 
-export class AcrobotEnv extends Env<Float32Array, number> {
+export class AcrobotEnv extends PhysicsEnv<number> {
+  protected readonly label = 'Acrobot';
+  protected readonly stateNames = ['theta1', 'theta2', 'theta1Dot', 'theta2Dot'] as const;
   readonly observationSpace = acrobotObservationSpace();
   readonly actionSpace = new Discrete(3);
   readonly torqueNoiseMax: number;
   readonly bookOrNips: AcrobotDynamics;
-  private stateValue: Float64Array | null = null;
   private lastAction: number | null = null;
   private readonly scratch = new Float64Array(16);
 
@@ -162,22 +164,6 @@ export class AcrobotEnv extends Env<Float32Array, number> {
     super();
     ({ torqueNoiseMax: this.torqueNoiseMax, bookOrNips: this.bookOrNips } = checkAcrobotOptions(options, 'Acrobot'));
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 15 };
-  }
-
-  /** [θ1, θ2, θ̇1, θ̇2] in float64; null before the first reset. Settable for tests and analysis. */
-  get state(): Float64Array | null {
-    return this.stateValue;
-  }
-
-  set state(value: ArrayLike<number> | null) {
-    if (value === null) {
-      this.stateValue = null;
-      return;
-    }
-    if (typeof value !== 'object' || value.length !== 4 || !Array.from(value).every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new EnvError(`Acrobot: state must be 4 finite numbers [theta1, theta2, theta1Dot, theta2Dot], got ${describeValue(value)}`);
-    }
-    this.stateValue = Float64Array.from(value);
   }
 
   override reset(args: ResetArgs = {}): ResetResult<Float32Array> {
@@ -208,15 +194,12 @@ export class AcrobotEnv extends Env<Float32Array, number> {
     return [obs, terminated ? 0.0 : -1.0, terminated, false, {}];
   }
 
-  override snapshot(): EnvSnapshot {
-    return { state: this.stateValue === null ? null : Array.from(this.stateValue), lastAction: this.lastAction, rng: this.rngSnapshot() };
+  protected ownSnapshot(): Record<string, unknown> {
+    return { lastAction: this.lastAction };
   }
 
-  override restore(snapshot: EnvSnapshot): void {
-    const state = snapshot.state as number[] | null;
-    this.stateValue = state === null ? null : Float64Array.from(state);
+  protected restoreOwn(snapshot: EnvSnapshot): void {
     this.lastAction = snapshot.lastAction as number | null;
-    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
   }
 
   render(): AcrobotFrame | string {

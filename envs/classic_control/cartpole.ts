@@ -9,10 +9,11 @@
  * Integration is explicit Euler with τ = 0.02 s, positions updated with the OLD velocities, in float64 and
  * in Gymnasium's operation order. The batched version is in cartpole_vector.ts.
  */
-import { Env, EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { CartPoleFrame } from '../frames.js';
 import { Box, Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { PhysicsEnv } from './physics_env.js';
 import { checkOptionNames } from '../utils/options.js';
 
 export const GRAVITY = 9.8;
@@ -58,11 +59,12 @@ export function observationSpace(): Box<Float32Array> {
   return new Box<Float32Array>(OBS_HIGH.map((v) => -v), OBS_HIGH, [4], 'float32');
 }
 
-export class CartPoleEnv extends Env<Float32Array, number> {
+export class CartPoleEnv extends PhysicsEnv<number> {
+  protected readonly label = 'CartPole';
+  protected readonly stateNames = ['x', 'xDot', 'theta', 'thetaDot'] as const;
   readonly observationSpace = observationSpace();
   readonly actionSpace = new Discrete(2);
   readonly suttonBartoReward: boolean;
-  private stateValue: Float64Array | null = null;
   /** null while the episode runs; counts steps taken after termination (Gymnasium's steps_beyond_terminated). */
   private stepsBeyondTerminated: number | null = null;
   private lastAction: number | null = null;
@@ -71,23 +73,6 @@ export class CartPoleEnv extends Env<Float32Array, number> {
     super();
     this.suttonBartoReward = checkOptions(options, 'CartPole').suttonBartoReward;
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 50 };
-  }
-
-  /** [x, ẋ, θ, θ̇] in float64; null before the first reset. Settable for tests and analysis. */
-  get state(): Float64Array | null {
-    return this.stateValue;
-  }
-
-  set state(value: ArrayLike<number> | null) {
-    if (value === null) {
-      this.stateValue = null;
-      return;
-    }
-    if (typeof value !== 'object' || value.length !== 4 || !Array.from(value).every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new EnvError(`CartPole: state must be 4 finite numbers [x, xDot, theta, thetaDot], got ${describeValue(value)}`);
-    }
-    this.stateValue = Float64Array.from(value);
-    this.stepsBeyondTerminated = null;
   }
 
   override reset(args: ResetArgs = {}): ResetResult<Float32Array> {
@@ -151,21 +136,17 @@ export class CartPoleEnv extends Env<Float32Array, number> {
     return [obs, reward, terminated, false, {}];
   }
 
-  override snapshot(): EnvSnapshot {
-    return {
-      state: this.stateValue === null ? null : Array.from(this.stateValue),
-      stepsBeyondTerminated: this.stepsBeyondTerminated,
-      lastAction: this.lastAction,
-      rng: this.rngSnapshot(),
-    };
+  protected override stateChanged(): void {
+    this.stepsBeyondTerminated = null;
   }
 
-  override restore(snapshot: EnvSnapshot): void {
-    const state = snapshot.state as number[] | null;
-    this.stateValue = state === null ? null : Float64Array.from(state);
+  protected ownSnapshot(): Record<string, unknown> {
+    return { stepsBeyondTerminated: this.stepsBeyondTerminated, lastAction: this.lastAction };
+  }
+
+  protected restoreOwn(snapshot: EnvSnapshot): void {
     this.stepsBeyondTerminated = snapshot.stepsBeyondTerminated as number | null;
     this.lastAction = snapshot.lastAction as number | null;
-    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
   }
 
   render(): CartPoleFrame | string {

@@ -10,10 +10,11 @@
  * The state is float64, computed in Gymnasium's order of operations. The reset draws x uniform(−0.6, −0.4)
  * (`options.low` / `options.high` change it) with ẋ = 0. The continuous version is in mountain_car_continuous.ts.
  */
-import { Env, EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { MountainCarFrame } from '../frames.js';
 import { Box, Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { PhysicsEnv } from './physics_env.js';
 import { checkOptionNames } from '../utils/options.js';
 import { AsciiCanvas, signed } from '../utils/ascii_canvas.js';
 import { resetBounds } from './cartpole.js';
@@ -48,26 +49,18 @@ export function mountainHeight(x: number): number {
   return Math.sin(3 * x) * 0.45 + 0.55;
 }
 
-export class MountainCarEnv extends Env<Float32Array, number> {
+export class MountainCarEnv extends PhysicsEnv<number> {
+  protected readonly label = 'MountainCar';
+  protected readonly stateNames = ['position', 'velocity'] as const;
   readonly observationSpace = mountainCarObservationSpace();
   readonly actionSpace = new Discrete(3);
   readonly goalVelocity: number;
-  private stateValue: Float64Array | null = null;
   private lastAction: number | null = null;
 
   constructor(options: MountainCarOptions = {}) {
     super();
     this.goalVelocity = checkGoalVelocity(options, 'MountainCar');
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 30 };
-  }
-
-  /** [x, ẋ] in float64; null before the first reset. Settable for tests and analysis. */
-  get state(): Float64Array | null {
-    return this.stateValue;
-  }
-
-  set state(value: ArrayLike<number> | null) {
-    this.stateValue = value === null ? null : checkedState(value, 'MountainCar');
   }
 
   override reset(args: ResetArgs = {}): ResetResult<Float32Array> {
@@ -96,15 +89,12 @@ export class MountainCarEnv extends Env<Float32Array, number> {
     return [Float32Array.of(position, velocity), -1.0, terminated, false, {}];
   }
 
-  override snapshot(): EnvSnapshot {
-    return { state: this.stateValue === null ? null : Array.from(this.stateValue), lastAction: this.lastAction, rng: this.rngSnapshot() };
+  protected ownSnapshot(): Record<string, unknown> {
+    return { lastAction: this.lastAction };
   }
 
-  override restore(snapshot: EnvSnapshot): void {
-    const state = snapshot.state as number[] | null;
-    this.stateValue = state === null ? null : Float64Array.from(state);
+  protected restoreOwn(snapshot: EnvSnapshot): void {
     this.lastAction = snapshot.lastAction as number | null;
-    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
   }
 
   render(): MountainCarFrame | string {
@@ -113,13 +103,6 @@ export class MountainCarEnv extends Env<Float32Array, number> {
     const frame = mountainCarFrame(s[0]!, s[1]!, this.lastAction === null ? null : this.lastAction - 1, false);
     return this.renderMode === 'ansi' ? mountainCarAnsi(frame) : frame;
   }
-}
-
-export function checkedState(value: ArrayLike<number>, env: string): Float64Array {
-  if (typeof value !== 'object' || value === null || value.length !== 2 || !Array.from(value).every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new EnvError(`${env}: state must be 2 finite numbers [position, velocity], got ${describeValue(value)}`);
-  }
-  return Float64Array.from(value);
 }
 
 export function mountainCarFrame(position: number, velocity: number, lastForce: number | null, continuous: boolean, goalPosition = GOAL_POSITION): MountainCarFrame {

@@ -12,10 +12,11 @@
  * is float64 in its order of operations (NumPy 1.x promotes float32 with Python floats to float64); the action is
  * taken as float32, the dtype of the action space.
  */
-import { Env, EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { MountainCarFrame } from '../frames.js';
 import { Box } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { PhysicsEnv } from './physics_env.js';
 import { resetBounds } from './cartpole.js';
 import {
   MAX_POSITION,
@@ -24,7 +25,6 @@ import {
   MOUNTAIN_RESET_HIGH,
   MOUNTAIN_RESET_LOW,
   checkGoalVelocity,
-  checkedState,
   mountainCarAnsi,
   mountainCarFrame,
   mountainCarObservationSpace,
@@ -68,11 +68,12 @@ export function mountainCarContinuousStep(s: Float64Array, a: number, goalVeloci
   out.terminated = terminated;
 }
 
-export class MountainCarContinuousEnv extends Env<Float32Array, Float32Array> {
+export class MountainCarContinuousEnv extends PhysicsEnv<Float32Array> {
+  protected readonly label = 'MountainCarContinuous';
+  protected readonly stateNames = ['position', 'velocity'] as const;
   readonly observationSpace = mountainCarObservationSpace();
   readonly actionSpace = new Box<Float32Array>(MIN_ACTION, MAX_ACTION, [1], 'float32');
   readonly goalVelocity: number;
-  private stateValue: Float64Array | null = null;
   /** The last force after clipping (for the frame), null right after reset. */
   private lastForce: number | null = null;
   private readonly result = { reward: 0, terminated: false };
@@ -81,15 +82,6 @@ export class MountainCarContinuousEnv extends Env<Float32Array, Float32Array> {
     super();
     this.goalVelocity = checkGoalVelocity(options, 'MountainCarContinuous');
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 30 };
-  }
-
-  /** [x, ẋ] in float64 (float32 values after a step, as Gymnasium keeps them); null before the first reset. Settable. */
-  get state(): Float64Array | null {
-    return this.stateValue;
-  }
-
-  set state(value: ArrayLike<number> | null) {
-    this.stateValue = value === null ? null : checkedState(value, 'MountainCarContinuous');
   }
 
   override reset(args: ResetArgs = {}): ResetResult<Float32Array> {
@@ -109,15 +101,12 @@ export class MountainCarContinuousEnv extends Env<Float32Array, Float32Array> {
     return [Float32Array.from(s), this.result.reward, this.result.terminated, false, {}];
   }
 
-  override snapshot(): EnvSnapshot {
-    return { state: this.stateValue === null ? null : Array.from(this.stateValue), lastForce: this.lastForce, rng: this.rngSnapshot() };
+  protected ownSnapshot(): Record<string, unknown> {
+    return { lastForce: this.lastForce };
   }
 
-  override restore(snapshot: EnvSnapshot): void {
-    const state = snapshot.state as number[] | null;
-    this.stateValue = state === null ? null : Float64Array.from(state);
+  protected restoreOwn(snapshot: EnvSnapshot): void {
     this.lastForce = snapshot.lastForce as number | null;
-    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
   }
 
   render(): MountainCarFrame | string {

@@ -12,10 +12,11 @@
  * Numbers: the state is float64 in Gymnasium's order of operations; the torque is float32 (the action
  * space's dtype, clipped in float32 and squared in float32 for the cost, as NumPy does it).
  */
-import { Env, EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
+import { EnvError, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../core.js';
 import type { PendulumFrame } from '../frames.js';
 import { Box } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
+import { PhysicsEnv } from './physics_env.js';
 import { checkOptionNames } from '../utils/options.js';
 import { AsciiCanvas, signed } from '../utils/ascii_canvas.js';
 import { firstActionValue } from './mountain_car_continuous.js';
@@ -90,11 +91,12 @@ export function pendulumTorque(a: number): number {
   return Math.fround(Math.min(Math.max(Math.fround(a), -PENDULUM_MAX_TORQUE), PENDULUM_MAX_TORQUE));
 }
 
-export class PendulumEnv extends Env<Float32Array, Float32Array> {
+export class PendulumEnv extends PhysicsEnv<Float32Array> {
+  protected readonly label = 'Pendulum';
+  protected readonly stateNames = ['theta', 'thetaDot'] as const;
   readonly observationSpace = pendulumObservationSpace();
   readonly actionSpace = new Box<Float32Array>(-PENDULUM_MAX_TORQUE, PENDULUM_MAX_TORQUE, [1], 'float32');
   readonly g: number;
-  private stateValue: Float64Array | null = null;
   /** The last torque after clipping (Gymnasium's last_u), null right after reset. */
   private lastU: number | null = null;
 
@@ -102,22 +104,6 @@ export class PendulumEnv extends Env<Float32Array, Float32Array> {
     super();
     this.g = checkPendulumOptions(options, 'Pendulum').g;
     this.metadata = { renderModes: ['json', 'ansi'], renderFps: 30 };
-  }
-
-  /** [θ, θ̇] in float64; null before the first reset. Settable for tests and analysis. */
-  get state(): Float64Array | null {
-    return this.stateValue;
-  }
-
-  set state(value: ArrayLike<number> | null) {
-    if (value === null) {
-      this.stateValue = null;
-      return;
-    }
-    if (typeof value !== 'object' || value.length !== 2 || !Array.from(value).every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new EnvError(`Pendulum: state must be 2 finite numbers [theta, thetaDot], got ${describeValue(value)}`);
-    }
-    this.stateValue = Float64Array.from(value);
   }
 
   override reset(args: ResetArgs = {}): ResetResult<Float32Array> {
@@ -141,15 +127,12 @@ export class PendulumEnv extends Env<Float32Array, Float32Array> {
     return [pendulumObservation(s), -costs, false, false, {}];
   }
 
-  override snapshot(): EnvSnapshot {
-    return { state: this.stateValue === null ? null : Array.from(this.stateValue), lastU: this.lastU, rng: this.rngSnapshot() };
+  protected ownSnapshot(): Record<string, unknown> {
+    return { lastU: this.lastU };
   }
 
-  override restore(snapshot: EnvSnapshot): void {
-    const state = snapshot.state as number[] | null;
-    this.stateValue = state === null ? null : Float64Array.from(state);
+  protected restoreOwn(snapshot: EnvSnapshot): void {
     this.lastU = snapshot.lastU as number | null;
-    this.restoreRng(snapshot.rng as Parameters<Env['restoreRng']>[0]);
   }
 
   render(): PendulumFrame | string {
