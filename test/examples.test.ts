@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLabServer } from '../server/app.js';
 import type { RunSummary } from '../protocol/protocol.js';
-import { LAB, runLab, type LabResult } from './lab_cli.js';
+import { deterministicMetrics, killedRun, runLab, type LabResult } from './lab_cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-examples-'));
@@ -31,17 +31,6 @@ function example(file: string, args: string[]): Promise<LabResult> {
 }
 
 const lab = (args: string[]) => runLab(args, tmp);
-
-/** The records of a run's metrics.jsonl without wall-clock fields and checkpoint markers. */
-function deterministicMetrics(runDir: string): unknown[] {
-  return fs
-    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.type !== 'checkpoint')
-    .map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !/^(time|seconds|sps)$/.test(k))));
-}
 
 /** lab eval --json of a run: its returns. */
 async function evalReturns(runDir: string, episodes: number): Promise<number[]> {
@@ -119,27 +108,7 @@ describe('examples/', () => {
     expect(ref.code, ref.err).toBe(0);
 
     const runDir = path.join(tmp, 'es-killed');
-    const child = spawn(process.execPath, [LAB, ...base, '--run-id', 'es-killed'], { cwd: tmp, stdio: 'ignore' });
-    const latest = path.join(runDir, 'checkpoints', 'latest.json');
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        try {
-          if (JSON.parse(fs.readFileSync(latest, 'utf8')).at >= 50_000) {
-            clearInterval(timer);
-            child.kill('SIGKILL');
-            resolve();
-          }
-        } catch {
-          // not written yet
-        }
-      }, 5);
-      child.on('exit', () => {
-        clearInterval(timer);
-        reject(new Error('the run finished before it could be killed'));
-      });
-    });
-    await new Promise((r) => child.on('exit', r));
-    const killedAt = JSON.parse(fs.readFileSync(latest, 'utf8')).at as number;
+    const killedAt = await killedRun([...base, '--run-id', 'es-killed'], runDir, 50_000, tmp);
     expect(killedAt).toBeLessThan(300_000);
     // No --import: the run's config.json names the module.
     const resumed = await lab(['train', '--resume', runDir]);

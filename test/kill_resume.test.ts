@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deterministicMetrics, killedRun } from './lab_cli.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-kill-resume-'));
@@ -23,42 +24,6 @@ function lab(args: string[]): Promise<{ code: number | null; out: string }> {
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => resolve({ code, out }));
   });
-}
-
-/** Starts `args` and SIGKILLs it once checkpoints/latest.json points at `killAt` or later; the run directory. */
-async function killedRun(args: string[], runDir: string, killAt: number): Promise<number> {
-  const child = spawn(process.execPath, [LAB, ...args], { stdio: 'ignore' });
-  const latest = path.join(runDir, 'checkpoints', 'latest.json');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      try {
-        if (JSON.parse(fs.readFileSync(latest, 'utf8')).at >= killAt) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      } catch {
-        // not written yet
-      }
-    }, 10);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the run finished before it could be killed'));
-    });
-  });
-  await new Promise((r) => child.on('exit', r));
-  return JSON.parse(fs.readFileSync(latest, 'utf8')).at as number;
-}
-
-/** metrics.jsonl without wall-clock fields (time, sps, *Seconds) and checkpoint markers (a resumed run repeats the one it resumed from). */
-function deterministicMetrics(runDir: string): unknown[] {
-  return fs
-    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.type !== 'checkpoint')
-    .map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !/^(time|seconds|sps|elapsed)$|Seconds$/.test(k))));
 }
 
 function bytes(file: string): Buffer {

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OBS_NORMALIZATION_FILE } from '../agents/ppo.js';
+import { deterministicMetrics, killedRun } from './lab_cli.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-resume-'));
 afterAll(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -25,42 +26,6 @@ function lab(args: string[]): Promise<{ code: number | null; out: string }> {
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => resolve({ code, out }));
   });
-}
-
-/** Starts `args` and SIGKILLs it once checkpoints/latest.json points at `killAt` or later. */
-async function killedRun(args: string[], runDir: string, killAt: number): Promise<number> {
-  const child = spawn(process.execPath, [LAB, ...args], { stdio: 'ignore' });
-  const latest = path.join(runDir, 'checkpoints', 'latest.json');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      try {
-        if (JSON.parse(fs.readFileSync(latest, 'utf8')).at >= killAt) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      } catch {
-        // not written yet
-      }
-    }, 5);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the run finished before it could be killed'));
-    });
-  });
-  await new Promise((r) => child.on('exit', r));
-  return JSON.parse(fs.readFileSync(latest, 'utf8')).at as number;
-}
-
-/** metrics.jsonl without wall-clock fields and checkpoint markers. */
-function deterministicMetrics(runDir: string): unknown[] {
-  return fs
-    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.type !== 'checkpoint')
-    .map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !/^(time|seconds|sps|elapsed)$|Seconds$/.test(k))));
 }
 
 describe.each(['wasm', 'cpu'] as const)('kill -9 then --resume (%s)', (backend) => {

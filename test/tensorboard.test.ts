@@ -8,13 +8,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c, maskedCrc32c, summaryEvent, tfRecord } from '../lab/tensorboard.js';
 import { RunStore } from '../lab/run_store.js';
-import { LAB, runLab } from './lab_cli.js';
+import { killedRun, runLab } from './lab_cli.js';
 import { eventFileOf, maskedCrc, readEventFile, scalarsByTag, type DecodedEvent } from './tfevents.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-tensorboard-'));
@@ -81,31 +80,6 @@ function expectedRlScalars(runDir: string): Scalars {
 
 function sortedByTag(m: Scalars): [string, [number, number][]][] {
   return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
-}
-
-/** Starts `args` and SIGKILLs it once checkpoints/latest.json is at `killAt` or later. */
-async function killedRun(args: string[], runDir: string, killAt: number): Promise<number> {
-  const child = spawn(process.execPath, [LAB, ...args], { stdio: 'ignore' });
-  const latest = path.join(runDir, 'checkpoints', 'latest.json');
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      try {
-        if (JSON.parse(fs.readFileSync(latest, 'utf8')).at >= killAt) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      } catch {
-        // not written yet
-      }
-    }, 10);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the run finished before it could be killed'));
-    });
-  });
-  await new Promise((r) => child.on('exit', r));
-  return JSON.parse(fs.readFileSync(latest, 'utf8')).at as number;
 }
 
 function logFiles(runDir: string): Record<string, Buffer> {
