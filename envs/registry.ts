@@ -9,7 +9,7 @@
  * extra PluginEnvChecker that checks every step (not only the first) and names the module in its errors.
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Env, EnvError, Wrapper, type AutoresetMode, type EnvSpec, type RenderMode, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import { EnvChecker, OrderEnforcing, TimeLimit } from './wrappers.js';
 import type { VectorEnv } from './vector.js';
@@ -205,7 +205,7 @@ let loading: Promise<unknown> = Promise.resolve();
 /** The absolute path of a module given as a path (relative to the working directory) or a file: URL. */
 export function resolveModulePath(spec: string): string {
   if (typeof spec !== 'string' || spec.trim() === '') throw new EnvError(`a module path must be a non-empty string, got ${describeValue(spec)}`);
-  return spec.startsWith('file:') ? new URL(spec).pathname : path.resolve(spec);
+  return spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(spec);
 }
 
 /**
