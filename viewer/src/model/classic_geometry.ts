@@ -69,9 +69,10 @@ export function mountainHeight(x: number): number {
 export function mountainCarGeometry(f: MountainCarFrame, width: number, height: number): MountainCarGeometry {
   const pad = Math.max(16, width * 0.05);
   const span = f.maxPosition - f.minPosition;
-  const scale = Math.max(1, Math.min((width - 2 * pad) / span, (height * 0.8) / 1.25));
+  const scale = Math.max(1, Math.min((width - 2 * pad) / span, (height * 0.76) / 1.25));
   const left = (width - span * scale) / 2;
-  const bottom = height / 2 + 0.55 * scale;
+  // A little below the middle: the band along the top stays clear for the flag's label and the stage's badges.
+  const bottom = height * 0.56 + 0.55 * scale;
   const toScreen = (x: number, y: number): Point => [left + (x - f.minPosition) * scale, bottom - y * scale];
   const curve: Point[] = [];
   for (let k = 0; k <= 120; k++) {
