@@ -2,7 +2,7 @@
  * TensorBoard event files, written without TensorFlow or Python: TFRecord framing with masked CRC32C around
  * serialized `Event` protocol buffers that carry scalars, images (PNG) and text.
  *
- * Formats (TensorBoard's `record_writer.py`, `event.proto`, `summary.proto`, `tensor.proto`; docs/runs.md):
+ * Formats (TensorBoard's `record_writer.py`, `event.proto`, `summary.proto`, `tensor.proto`; docs/interop.md):
  *   record   uint64 length ‖ uint32 masked_crc32c(length bytes) ‖ data ‖ uint32 masked_crc32c(data), little-endian
  *   mask     ((crc >>> 15) | (crc << 17)) + 0xA282EAD8  (mod 2^32)
  *   Event    wall_time = 1 (double), step = 2 (int64), file_version = 3 (string), summary = 5
