@@ -2,14 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeVec, type TypedArray, type VectorEnv } from '../envs/index.js';
 import { initCompute, tf } from '../lab/compute.js';
-import { batchedActionMasks, toStepBatch } from '../agents/training.js';
 import { A2C, A2C_DEFAULTS, type A2CConfig } from '../agents/a2c.js';
 import { REINFORCE_DEFAULTS, Reinforce, type ReinforceConfig } from '../agents/reinforce.js';
 import { discountedReturns, generalizedAdvantages, maskBias } from '../agents/policy_gradient.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
-import type { Agent, UpdateStats } from '../agents/agent.js';
+import { Driver } from './agent_driver.js';
 
 beforeAll(async () => {
   await initCompute('wasm');
@@ -17,60 +15,6 @@ beforeAll(async () => {
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pg-agents-'));
 
-/** Steps a vector env with an agent as the training loop does (same-step autoreset, true final observations). */
-class Driver {
-  readonly envs: VectorEnv;
-  obs: TypedArray;
-  masks: Int8Array | null;
-  step = 0;
-  readonly nActions: number;
-
-  constructor(
-    readonly envId: string,
-    readonly n: number,
-    seed: number,
-  ) {
-    this.envs = makeVec(envId, n, { autoresetMode: 'same-step' });
-    this.nActions = (this.envs.singleActionSpace as unknown as { n: number }).n;
-    const [obs, infos] = this.envs.reset({ seed });
-    this.obs = obs;
-    this.masks = batchedActionMasks(infos, n, this.nActions);
-  }
-
-  get setup() {
-    return { observationSpace: this.envs.singleObservationSpace, actionSpace: this.envs.singleActionSpace, numEnvs: this.n, totalSteps: 100_000, seed: 7 };
-  }
-
-  /** Runs `vectorSteps` steps; returns the actions taken and the stats of every update. */
-  run(agent: Agent, vectorSteps: number): { actions: number[]; stats: UpdateStats[]; masks: (Int8Array | null)[] } {
-    const actions: number[] = [];
-    const stats: UpdateStats[] = [];
-    const masks: (Int8Array | null)[] = [];
-    for (let s = 0; s < vectorSteps; s++) {
-      const a = agent.act(this.obs, this.n, true, this.masks);
-      actions.push(...a);
-      masks.push(this.masks);
-      const result = this.envs.step(a);
-      const { batch, masks: nextMasks } = toStepBatch(this.obs, a, this.masks, result, this.nActions);
-      this.step += this.n;
-      const st = agent.observe(batch, this.step);
-      if (st) stats.push(st);
-      this.obs = result[0];
-      this.masks = nextMasks;
-    }
-    return { actions, stats, masks };
-  }
-
-  /** An independent copy in the same state. */
-  clone(): Driver {
-    const copy = new Driver(this.envId, this.n, 0);
-    copy.envs.restore(structuredClone(this.envs.snapshot()));
-    copy.obs = this.obs.slice();
-    copy.masks = this.masks ? this.masks.slice() : null;
-    copy.step = this.step;
-    return copy;
-  }
-}
 
 const reinforceConfig = (over: Partial<ReinforceConfig> = {}): ReinforceConfig => ({ ...REINFORCE_DEFAULTS, hidden: [32, 32], valueHidden: [32, 32], stepsPerUpdate: 64, ...over });
 const a2cConfig = (over: Partial<A2CConfig> = {}): A2CConfig => ({ ...A2C_DEFAULTS, numEnvs: 4, hidden: [32, 32], ...over });

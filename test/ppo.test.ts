@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Box, Discrete, makeVec, type TypedArray, type VectorEnv } from '../envs/index.js';
+import { Box, Discrete } from '../envs/index.js';
 import { initCompute, tf } from '../lab/compute.js';
 import { orthogonalWeights, mlpSpec } from '../lab/network.js';
 import { Rng } from '../envs/index.js';
-import { batchedActionMasks, toStepBatch } from '../agents/training.js';
 import { OBS_NORMALIZATION_FILE, PPO, PPO_DEFAULTS, type PPOConfig } from '../agents/ppo.js';
 import {
   categoricalTerms,
@@ -27,7 +26,11 @@ import {
 } from '../agents/policy_gradient.js';
 import { evaluateRun, startTraining } from '../agents/train.js';
 import { findPreset, resolveAgentConfig } from '../agents/registry.js';
-import type { Agent, UpdateStats } from '../agents/agent.js';
+import type { UpdateStats } from '../agents/agent.js';
+import { Driver } from './agent_driver.js';
+
+/** The run length PPO is told in the driver tests (its learning rate and clip range anneal over it). */
+const PPO_TOTAL_STEPS = 20_000;
 
 beforeAll(async () => {
   await initCompute('wasm');
@@ -216,65 +219,13 @@ describe('orthogonal initialisation', () => {
   });
 });
 
-/** Steps a vector env with an agent as the training loop does (same-step autoreset, true final observations). */
-class Driver {
-  readonly envs: VectorEnv;
-  obs: TypedArray;
-  masks: Int8Array | null;
-  step = 0;
-  readonly nActions: number;
-
-  constructor(
-    readonly envId: string,
-    readonly n: number,
-    seed: number,
-  ) {
-    this.envs = makeVec(envId, n, { autoresetMode: 'same-step' });
-    this.nActions = (this.envs.singleActionSpace as Discrete).n;
-    const [obs, infos] = this.envs.reset({ seed });
-    this.obs = obs;
-    this.masks = batchedActionMasks(infos, n, this.nActions);
-  }
-
-  get setup() {
-    return { observationSpace: this.envs.singleObservationSpace, actionSpace: this.envs.singleActionSpace, numEnvs: this.n, totalSteps: 20_000, seed: 7 };
-  }
-
-  run(agent: Agent, vectorSteps: number): { actions: number[]; stats: UpdateStats[]; masks: (Int8Array | null)[] } {
-    const actions: number[] = [];
-    const stats: UpdateStats[] = [];
-    const masks: (Int8Array | null)[] = [];
-    for (let s = 0; s < vectorSteps; s++) {
-      const a = agent.act(this.obs, this.n, true, this.masks) as Int32Array;
-      actions.push(...a);
-      masks.push(this.masks);
-      const result = this.envs.step(a);
-      const { batch, masks: nextMasks } = toStepBatch(this.obs, a, this.masks, result, this.nActions);
-      this.step += this.n;
-      const st = agent.observe(batch, this.step);
-      if (st) stats.push(st);
-      this.obs = result[0];
-      this.masks = nextMasks;
-    }
-    return { actions, stats, masks };
-  }
-
-  clone(): Driver {
-    const copy = new Driver(this.envId, this.n, 0);
-    copy.envs.restore(structuredClone(this.envs.snapshot()));
-    copy.obs = this.obs.slice();
-    copy.masks = this.masks ? this.masks.slice() : null;
-    copy.step = this.step;
-    return copy;
-  }
-}
 
 const ppoConfig = (over: Partial<PPOConfig> = {}): PPOConfig => ({ ...PPO_DEFAULTS, numEnvs: 4, nSteps: 16, batchSize: 32, nEpochs: 3, hidden: [32, 32], ...over });
 
 describe('PPO agent', () => {
   it('never samples or picks a masked action (Taxi-v3, Snake-v0, GoLite-5x5-v0), and learns with masks', () => {
     for (const envId of ['Taxi-v3', 'Snake-v0', 'GoLite-5x5-v0']) {
-      const driver = new Driver(envId, 2, 3);
+      const driver = new Driver(envId, 2, 3, PPO_TOTAL_STEPS);
       const k = driver.nActions;
       const agent = new PPO(driver.setup, ppoConfig({ numEnvs: 2, hidden: [32] }));
       const { actions, stats, masks } = driver.run(agent, envId === 'Taxi-v3' ? 200 : envId === 'Snake-v0' ? 64 : 40);
@@ -305,7 +256,7 @@ describe('PPO agent', () => {
 
   it('the same seed gives the same actions and update statistics', () => {
     const results = [0, 1].map(() => {
-      const d = new Driver('CartPole-v1', 4, 11);
+      const d = new Driver('CartPole-v1', 4, 11, PPO_TOTAL_STEPS);
       const agent = new PPO(d.setup, ppoConfig({ normalizeObservation: true, normalizeReward: true }));
       const out = d.run(agent, 100);
       agent.dispose();
@@ -323,7 +274,7 @@ describe('PPO agent', () => {
   for (const shareNetwork of [false, true]) {
     it(`save → load continues exactly mid-rollout, normalisation statistics included (${shareNetwork ? 'shared trunk' : 'separate networks'})`, async () => {
       const config = ppoConfig({ normalizeObservation: true, normalizeReward: true, shareNetwork, clipRangeVf: 0.2, linearLrDecay: true, linearClipDecay: true });
-      const d = new Driver('CartPole-v1', 4, 5);
+      const d = new Driver('CartPole-v1', 4, 5, PPO_TOTAL_STEPS);
       const a = new PPO(d.setup, config);
       d.run(a, 75); // not a multiple of nSteps: a partial rollout is part of the state
       const dir = tmp();
@@ -349,7 +300,7 @@ describe('PPO agent', () => {
   }
 
   it('no tensor leaks across updates and acting', () => {
-    const d = new Driver('CartPole-v1', 4, 2);
+    const d = new Driver('CartPole-v1', 4, 2, PPO_TOTAL_STEPS);
     const agent = new PPO(d.setup, ppoConfig());
     d.run(agent, 20);
     const before = tf.memory().numTensors;
@@ -362,7 +313,7 @@ describe('PPO agent', () => {
   });
 
   it('a target KL stops the update early (fewer epochs, same rollout)', () => {
-    const d = new Driver('CartPole-v1', 4, 6);
+    const d = new Driver('CartPole-v1', 4, 6, PPO_TOTAL_STEPS);
     const agent = new PPO(d.setup, ppoConfig({ nEpochs: 10, learningRate: 3e-3, targetKl: 1e-4 }));
     const { stats } = d.run(agent, 64);
     expect(stats.some((s) => s.epochs! < 10)).toBe(true);
