@@ -23,10 +23,12 @@ export function requireBrowserAndViewer(): void {
 
 /**
  * Chromium with one 1400×860 page at device scale 1; the page's console errors and uncaught exceptions go into
- * `consoleErrors` (except messages matching `ignoreConsole`).
+ * `consoleErrors` (except messages matching `ignoreConsole`). `webgpu: true` turns WebGPU on: pages in a secure
+ * context (loopback http, file://) then get SwiftShader's software adapter (architecture 'swiftshader',
+ * isFallbackAdapter true); without it `navigator.gpu` gives no adapter, as on a machine without WebGPU.
  */
-export async function openPage(consoleErrors: string[], options: { acceptDownloads?: boolean; ignoreConsole?: RegExp } = {}): Promise<{ browser: Browser; page: Page }> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+export async function openPage(consoleErrors: string[], options: { acceptDownloads?: boolean; ignoreConsole?: RegExp; webgpu?: boolean } = {}): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: options.webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1, ...(options.acceptDownloads ? { acceptDownloads: true } : {}) });
   page.on('console', (m) => {
     if (m.type() === 'error' && !(options.ignoreConsole?.test(m.text()) ?? false)) consoleErrors.push(m.text());
