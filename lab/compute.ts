@@ -1,29 +1,41 @@
 /**
  * The compute layer: picks the TensorFlow.js backend and reports why.
  *
- * `auto` tries, in order: @tensorflow/tfjs-node-gpu (CUDA; `npm install @tensorflow/tfjs-node-gpu`),
+ * `auto` tries, in order: @tensorflow/tfjs-node-gpu (CUDA; `npm install @tensorflow/tfjs-node-gpu`) if it sees
+ * a GPU, `webgpu` (@tensorflow/tfjs-backend-webgpu on Dawn, npm `webgpu`) if Dawn finds a hardware adapter,
  * @tensorflow/tfjs-node (native CPU), `wasm` (@tensorflow/tfjs-backend-wasm with XNNPACK and SIMD, plus the
  * lab's own kernels for what it lacks or does slowly), and last the pure-JS `cpu` backend. The two native
  * packages are optional peer dependencies: they download libtensorflow at install time, so they are absent
- * unless a user installs them.
+ * unless a user installs them. `webgpu` is a regular dependency (Dawn's binary ships inside the npm package).
+ *
+ * A software adapter (SwiftShader, Vulkan on the CPU) is never chosen by `auto`: it is slower than wasm. It
+ * is what tests use, with `--backend webgpu`, to check numerics and code paths on machines without a GPU.
+ * GPU backends cannot read tensors synchronously (`dataSync` needs a canvas in tfjs-backend-webgpu): code that
+ * must work on them reads with `readTensor` (below), which is synchronous where the backend allows it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import path from 'node:path';
 
+import { writeJsonAtomic } from './fsutil.js';
+import { runtimeDir } from './server_key.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../protocol/backends.js';
 export { BACKEND_CHOICES, type BackendChoice };
 
 export interface ComputeInfo {
-  /** What the lab calls it: node-gpu, node, wasm or cpu. */
+  /** What the lab calls it: node-gpu, webgpu, node, wasm or cpu. */
   backend: Exclude<BackendChoice, 'auto'>;
   /** tfjs's own backend name (tensorflow, wasm, cpu). */
   tfBackend: string;
   /** Why this backend was chosen, including why better ones were not. */
   reason: string;
   tfjsVersion: string;
-  /** wasm only: SIMD and thread count. */
+  /** wasm: SIMD and thread count; webgpu: the adapter (vendor, architecture, description, software). */
   details: Record<string, unknown>;
+  /** Whether `dataSync()` works (false on webgpu: reads there are asynchronous). */
+  syncReads: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -59,6 +71,161 @@ async function useNative(kind: 'node-gpu' | 'node'): Promise<string | null> {
   return null;
 }
 
+/** What Dawn found: the adapter's description, and whether it is a software one (SwiftShader, Vulkan on the CPU). */
+export interface WebgpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  software: boolean;
+}
+
+/** Where Debian's chromium-common puts SwiftShader's Vulkan driver (the software adapter tests use). */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+let webgpuAdapter: WebgpuAdapterInfo | null | undefined;
+
+/**
+ * Installs Dawn's WebGPU (npm `webgpu`) as `navigator.gpu` in Node, once, and asks it for an adapter. Null when
+ * Dawn finds none (no Vulkan/Metal/D3D12 driver). In a browser `navigator.gpu` is already there.
+ */
+async function findWebgpuAdapter(): Promise<WebgpuAdapterInfo | null> {
+  if (webgpuAdapter !== undefined) return webgpuAdapter;
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (!g.navigator?.gpu) {
+    const dawn = (await import('webgpu')) as { create(flags: string[]): unknown; globals: Record<string, unknown> };
+    // tfjs-backend-webgpu uses the WebGPU globals (GPUBufferUsage, GPUMapMode, ...) as a browser has them.
+    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
+    if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+    Object.defineProperty(g.navigator, 'gpu', { value: dawn.create([]), configurable: true });
+  }
+  type Adapter = { info?: { vendor?: string; architecture?: string; description?: string; device?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
+  const gpu = g.navigator!.gpu as { requestAdapter(o?: object): Promise<Adapter | null> };
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return (webgpuAdapter = null);
+  const info = adapter.info ?? {};
+  const architecture = info.architecture ?? '';
+  webgpuAdapter = {
+    vendor: info.vendor ?? '',
+    architecture,
+    description: info.description || info.device || architecture || 'unnamed adapter',
+    software: info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${info.description ?? ''}`),
+  };
+  return webgpuAdapter;
+}
+
+/** The WebGPU adapter Dawn offers, without switching backends (null: none); for `lab doctor`-style reports and tests. */
+export async function webgpuAdapterInfo(): Promise<WebgpuAdapterInfo | null> {
+  try {
+    return await findWebgpuAdapter();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For `auto`: asks a child process what Dawn finds, so that a machine without a usable adapter prints nothing.
+ * (Dawn and the Vulkan loader write their complaints about drivers straight to stderr: software drivers that
+ * lack features, a missing libvulkan, XDG_RUNTIME_DIR. Only a run that asks for webgpu should show them.)
+ */
+function probeWebgpuAdapter(): WebgpuAdapterInfo | null {
+  const script = `import('webgpu').then(async ({ create }) => {
+    const a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+    process.stdout.write(JSON.stringify(a ? { ...(a.info ? { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, device: a.info.device, fallback: a.info.isFallbackAdapter } : {}) } : null));
+    process.exit(0);
+  }, () => { process.stdout.write('null'); process.exit(0); });`;
+  try {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(require.resolve('webgpu/package.json')), stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000, encoding: 'utf8' });
+    const info = JSON.parse(out) as { vendor?: string; architecture?: string; description?: string; device?: string; fallback?: boolean } | null;
+    if (!info) return null;
+    const architecture = info.architecture ?? '';
+    return {
+      vendor: info.vendor ?? '',
+      architecture,
+      description: info.description || info.device || architecture || 'unnamed adapter',
+      software: info.fallback === true || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${info.description ?? ''}`),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What could change Dawn's answer: the drivers installed (Vulkan ICD files, GPU device nodes), the variables
+ * the Vulkan loader reads, and the versions of Node and Dawn. The probe's answer is kept under the lab's runtime
+ * directory with this fingerprint, so that `auto` costs a child process only when one of them changed.
+ */
+function webgpuFingerprint(): string {
+  const listing = (dir: string): string[] => {
+    try {
+      return fs.readdirSync(dir).map((f) => `${dir}/${f}@${fs.statSync(path.join(dir, f)).mtimeMs}`);
+    } catch {
+      return [];
+    }
+  };
+  const e = process.env;
+  let dawnVersion = '';
+  try {
+    dawnVersion = (JSON.parse(fs.readFileSync(require.resolve('webgpu/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* not installed: the probe says so */
+  }
+  return JSON.stringify([
+    process.version,
+    dawnVersion,
+    e.VK_ICD_FILENAMES ?? '',
+    e.VK_DRIVER_FILES ?? '',
+    e.VK_ADD_DRIVER_FILES ?? '',
+    e.LD_LIBRARY_PATH ?? '',
+    ...['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/dev/dri'].flatMap(listing),
+    ...listing('/dev').filter((f) => f.startsWith('/dev/nvidia')),
+  ]);
+}
+
+function cachedProbe(): WebgpuAdapterInfo | null {
+  const file = path.join(runtimeDir(), 'webgpu-adapter.json');
+  const fingerprint = webgpuFingerprint();
+  try {
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { fingerprint: string; adapter: WebgpuAdapterInfo | null };
+    if (cached.fingerprint === fingerprint) return cached.adapter;
+  } catch {
+    /* absent or unreadable: probe */
+  }
+  const adapter = probeWebgpuAdapter();
+  try {
+    fs.mkdirSync(runtimeDir(), { recursive: true, mode: 0o700 });
+    writeJsonAtomic(file, { fingerprint, adapter });
+  } catch {
+    /* a read-only home: probe each time */
+  }
+  return adapter;
+}
+
+async function useWebgpu(allowSoftware: boolean): Promise<string | null> {
+  if (!allowSoftware && webgpuAdapter === undefined && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+    const probed = cachedProbe();
+    if (!probed) return 'webgpu: Dawn found no adapter';
+    if (probed.software) return `webgpu: only a software adapter (${probed.description}), slower than wasm; --backend webgpu uses it anyway`;
+  }
+  let adapter: WebgpuAdapterInfo | null;
+  try {
+    adapter = await findWebgpuAdapter();
+  } catch (err) {
+    return `webgpu failed to load Dawn (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+  }
+  if (!adapter) {
+    return `webgpu: Dawn found no adapter (no Vulkan, Metal or D3D12 driver with a GPU; on Linux Dawn needs libvulkan.so.1, Debian's libvulkan1${fs.existsSync(SWIFTSHADER_ICD) ? `; for a software adapter, VK_ICD_FILENAMES=${SWIFTSHADER_ICD}` : ''})`;
+  }
+  if (adapter.software && !allowSoftware) return `webgpu: only a software adapter (${adapter.description}), slower than wasm; --backend webgpu uses it anyway`;
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) return 'the webgpu backend did not initialise';
+    await tf.ready();
+    return null;
+  } catch (err) {
+    return `webgpu failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+  }
+}
+
 let wasmPathsSet = false;
 
 async function useWasm(threads?: number): Promise<string | null> {
@@ -92,7 +259,8 @@ export async function initCompute(choice: BackendChoice = 'auto', options: { was
       details.simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       details.threads = wasm.getThreadsCount();
     }
-    current = { backend, tfBackend: tf.getBackend(), reason: [...notes, reason].join('; '), tfjsVersion: tf.version.tfjs, details };
+    if (backend === 'webgpu' && webgpuAdapter) details.adapter = { ...webgpuAdapter };
+    current = { backend, tfBackend: tf.getBackend(), reason: [...notes, reason].join('; '), tfjsVersion: tf.version.tfjs, details, syncReads: backend !== 'webgpu' };
     return current;
   };
 
@@ -100,26 +268,47 @@ export async function initCompute(choice: BackendChoice = 'auto', options: { was
     const failure =
       choice === 'node-gpu' || choice === 'node'
         ? await useNative(choice)
-        : choice === 'wasm'
+        : choice === 'webgpu'
+          ? await useWebgpu(true)
+          : choice === 'wasm'
           ? await useWasm(options.wasmThreads)
           : (await tf.setBackend('cpu'))
             ? null
             : 'the cpu backend did not initialise';
     if (failure) throw new Error(`backend '${choice}' is not usable: ${failure}`);
-    return finish(choice, `requested with --backend ${choice}`);
+    const software = choice === 'webgpu' && webgpuAdapter?.software ? ` (on ${webgpuAdapter.description}, a software adapter: right numbers, not GPU speed)` : choice === 'webgpu' ? ` (on ${webgpuAdapter?.description})` : '';
+    return finish(choice, `requested with --backend ${choice}${software}`);
   }
 
-  for (const kind of ['node-gpu', 'node'] as const) {
-    const failure = await useNative(kind);
-    if (!failure) return finish(kind, `${kind === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node'} is installed and loads`);
-    notes.push(failure);
-  }
+  const gpuFailure = await useNative('node-gpu');
+  if (!gpuFailure) return finish('node-gpu', '@tensorflow/tfjs-node-gpu is installed and sees a CUDA GPU');
+  notes.push(gpuFailure);
+  const webgpuFailure = await useWebgpu(false);
+  if (!webgpuFailure) return finish('webgpu', `WebGPU on ${webgpuAdapter?.description ?? 'a hardware adapter'}`);
+  notes.push(webgpuFailure);
+  const nodeFailure = await useNative('node');
+  if (!nodeFailure) return finish('node', '@tensorflow/tfjs-node is installed and loads');
+  notes.push(nodeFailure);
   const wasmFailure = await useWasm(options.wasmThreads);
   if (!wasmFailure) return finish('wasm', 'using wasm (XNNPACK, SIMD) with the lab kernels');
   notes.push(wasmFailure);
   await tf.setBackend('cpu');
   await tf.ready();
   return finish('cpu', 'falling back to the pure-JS cpu backend (slow for conv nets)');
+}
+
+/**
+ * A tensor's values: synchronously where the backend can (cpu, wasm, tensorflow; no promise, no extra turn
+ * of the event loop), else (webgpu) by an asynchronous download. Callers `await` the result either way.
+ */
+export function readTensor<T extends tf.Tensor>(t: T): ReturnType<T['dataSync']> | Promise<Awaited<ReturnType<T['data']>>> {
+  if (current === null || current.syncReads) return t.dataSync() as ReturnType<T['dataSync']>;
+  return t.data() as Promise<Awaited<ReturnType<T['data']>>>;
+}
+
+/** Whether the current backend reads synchronously (false on webgpu). */
+export function syncReads(): boolean {
+  return current === null || current.syncReads;
 }
 
 export { tf };
