@@ -3,9 +3,12 @@
  *
  *   bin → {cli → server} → sweep → {agents, gan, analysis} → lab → protocol → envs
  *
- * and the viewer only the protocol and the envs' frame types. Type-only imports count too, and so do dynamic
+ * and the viewer only the protocol and the envs (their browser-safe modules: no node: builtin may be reachable
+ * from viewer/src, however indirectly). Type-only imports count too, and so do dynamic
  * `import()`s: a cycle hidden behind one is still a cycle. docs/architecture.md explains the picture.
  */
+const { builtinModules } = require('node:module');
+
 const layer = (from, notTo, comment) => ({
   name: `${from}-not-to-${notTo.join('-')}`,
   comment,
@@ -33,11 +36,19 @@ module.exports = {
     layer('server', ['cli', 'bin', 'viewer'], 'the server is started by the CLI, not the other way round'),
     layer('cli', ['bin', 'viewer'], 'commands are run by bin/lab.mjs'),
     {
-      name: 'viewer-only-protocol',
-      comment: 'the browser viewer imports only the protocol and the envs\' frame types',
+      name: 'viewer-only-protocol-and-envs',
+      comment: 'the browser viewer imports only the protocol and the envs (envs/browser.ts: the built-in envs without Node)',
       severity: 'error',
       from: { path: '^viewer/' },
-      to: { path: '^(?!viewer/|protocol/|envs/frames\\.ts$|node_modules/)' },
+      to: { path: '^(?!viewer/|protocol/|envs/|node_modules/)' },
+    },
+    {
+      name: 'viewer-no-node-builtins',
+      comment: 'nothing the browser viewer loads may reach a Node builtin (node:path, worker_threads, ...), through any chain of imports',
+      severity: 'error',
+      from: { path: '^viewer/' },
+      // (a reachable rule takes no dependencyTypes, so the builtins are named: node:* and Node's own list)
+      to: { path: `^(node:.+|${builtinModules.join('|')})$`, reachable: true },
     },
     {
       name: 'examples-only-public-api',

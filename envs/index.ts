@@ -1,10 +1,15 @@
-/** The environment API: `make`, `makeVec`, the registry, spaces, wrappers and the built-in envs. */
+/**
+ * The environment API in Node: `make`, `makeVec`, the registry, spaces, wrappers and the built-in envs, plus
+ * what needs Node (envs from the user's modules, Cart-Pole's physics threads). A page imports browser.ts.
+ */
 import './registrations.js';
+import './classic_control/cartpole_threads.js';
 
 export * from './core.js';
 export * from './spaces.js';
 export * from './wrappers.js';
 export * from './registry.js';
+export * from './user_modules.js';
 export * from './vector.js';
 export type * from './frames.js';
 export { Rng, SeedError, assertSeed, type RngState } from './utils/seeding.js';

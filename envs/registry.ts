@@ -2,18 +2,16 @@
  * The environment registry (Gymnasium's `gymnasium.envs.registration`): `register()` an id with a factory
  * and defaults, `make(id)` builds it wrapped with EnvChecker → OrderEnforcing → TimeLimit.
  *
- * Envs from the user's own modules (Gymnasium's `"module:EnvId"` form): `await importEnvModule('./my_envs.ts')`
- * imports a module that calls `register()`, and remembers which ids it registered; `make('./my_envs.ts:MyEnv-v0')`
- * then builds `MyEnv-v0`. Node cannot import an ES module synchronously, so a sync `make` of a module not yet
- * imported says to call `importEnvModule` or `makeAsync` first. Envs a module registered are made with an
- * extra PluginEnvChecker that checks every step (not only the first) and names the module in its errors.
+ * Browser-safe (no node: modules): the viewer's Play page and exported HTML files make envs from this same
+ * table. Envs from the user's own modules (Gymnasium's `"module:EnvId"` form) need Node's module loader: that
+ * half lives in user_modules.ts, which plugs its resolver in here (`setModuleEnvResolver`) when imported
+ * (envs/index.ts imports it). Envs a module registered are made with an extra PluginEnvChecker that checks
+ * every step (not only the first) and names the module in its errors.
  */
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Env, EnvError, Wrapper, type AutoresetMode, type EnvSpec, type RenderMode, type ResetArgs, type ResetResult, type StepResult } from './core.js';
 import { EnvChecker, OrderEnforcing, TimeLimit } from './wrappers.js';
 import type { VectorEnv } from './vector.js';
-import { describeValue } from './utils/seeding.js';
+import { describeValue, firstLineOf } from './utils/seeding.js';
 
 export type EnvKwargs = Record<string, unknown>;
 
@@ -47,6 +45,25 @@ const registry = new Map<string, Required<Pick<EnvRegistration, 'kwargs'>> & Env
 /** Ids registered by a module loaded with `importEnvModule`/`loadUserModule`, and which module (absolute path). */
 const pluginSource = new Map<string, string>();
 
+/** `module:EnvId` → the plain id EnvId (user_modules.ts installs it; a page without Node has none). */
+type ModuleEnvResolver = (module: string, id: string) => string;
+let moduleEnvResolver: ModuleEnvResolver | null = null;
+
+/** Installs how `registration('module:EnvId')` finds an imported module's env (user_modules.ts does, in Node). */
+export function setModuleEnvResolver(resolver: ModuleEnvResolver): void {
+  moduleEnvResolver = resolver;
+}
+
+/** Records that a user's module (absolute path) registered `ids`: make() then adds the PluginEnvChecker. */
+export function markPluginEnvs(ids: readonly string[], module: string): void {
+  for (const id of ids) pluginSource.set(id, module);
+}
+
+/** Whether `id` is registered as it is (no module import, no suggestion). */
+export function isRegistered(id: string): boolean {
+  return registry.has(id);
+}
+
 export function register(registration: EnvRegistration): void {
   const { id } = registration;
   if (typeof id !== 'string' || !/^[A-Za-z0-9_\-./:]+$/.test(id)) {
@@ -79,7 +96,10 @@ export function registration(id: string): EnvRegistration & { kwargs: EnvKwargs 
   if (entry) return entry;
   if (typeof id !== 'string') throw new UnknownEnvError(`environment id must be a string, got ${describeValue(id)}`);
   const split = splitModuleId(id);
-  if (split) return registration(importedEnvId(split.module, split.id));
+  if (split) {
+    if (!moduleEnvResolver) throw new UnknownEnvError(`'${id}' names an env from a module: envs from modules load only in Node (lab's envs/index.ts), not in a page`);
+    return registration(moduleEnvResolver(split.module, split.id));
+  }
   const suggestion = closestId(id);
   throw new UnknownEnvError(
     `unknown environment id '${id}'.` +
@@ -126,7 +146,7 @@ export function make<Obs = unknown, Act = unknown>(id: string, options: MakeOpti
     env = r.entryPoint(kwargs);
   } catch (e) {
     if (source === undefined) throw e;
-    throw new EnvError(`plug-in env '${r.id}' (${source}): its entry point threw: ${firstLine(e)}`);
+    throw new EnvError(`plug-in env '${r.id}' (${source}): its entry point threw: ${firstLineOf(e)}`);
   }
   if (!(env instanceof Env)) throw new EnvError(`make('${id}'): the entry point did not return an Env${source !== undefined ? ` (plug-in module ${source})` : ''}`);
   env.spec = specOf(r, limit ?? undefined, kwargs);
@@ -189,95 +209,6 @@ export function splitModuleId(id: string): { module: string; id: string } | null
   const colon = id.lastIndexOf(':');
   if (colon <= 0 || colon === id.length - 1) return null;
   return { module: id.slice(0, colon), id: id.slice(colon + 1) };
-}
-
-/** What importing a user's module registered. */
-export interface LoadedModule {
-  /** Absolute path of the module file. */
-  module: string;
-  /** Env ids it registered. */
-  envs: string[];
-}
-
-const loadedModules = new Map<string, LoadedModule>();
-let loading: Promise<unknown> = Promise.resolve();
-
-/** The absolute path of a module given as a path (relative to the working directory) or a file: URL. */
-export function resolveModulePath(spec: string): string {
-  if (typeof spec !== 'string' || spec.trim() === '') throw new EnvError(`a module path must be a non-empty string, got ${describeValue(spec)}`);
-  return spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(spec);
-}
-
-/**
- * Imports a user's module once (by absolute path) and records the env ids it registered. `during` runs around
- * the import, so a caller can see what else the module registered (agents/plugins.ts: agents). Imports run one at
- * a time, so each module's registrations are its own. A module that throws is an error naming it; a module
- * imported before returns what it registered then.
- */
-export function loadUserModule<T>(spec: string, during: { before: () => T; after: (before: T, loaded: LoadedModule) => void } | null = null): Promise<LoadedModule> {
-  const module = resolveModulePath(spec);
-  const run = loading.then(async () => {
-    const known = loadedModules.get(module);
-    if (known) return known;
-    const envsBefore = new Set(registry.keys());
-    const before = during?.before() as T;
-    try {
-      await import(pathToFileURL(module).href);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(module)) throw new EnvError(`plug-in module ${module} does not exist`);
-      // Node (and tsx) load a .ts/.js file outside an ES-module package as CommonJS, which cannot import the lab.
-      const hint = /require\(\) (of )?ES Module|Cannot use import statement outside a module/i.test(firstLine(e))
-        ? ' (a .ts/.js file outside a package with "type": "module" loads as CommonJS: name it .mts/.mjs, or add a package.json with "type": "module")'
-        : '';
-      throw new EnvError(`plug-in module ${module} failed to import: ${firstLine(e)}${hint}`);
-    }
-    const loaded: LoadedModule = { module, envs: [...registry.keys()].filter((k) => !envsBefore.has(k)) };
-    for (const id of loaded.envs) pluginSource.set(id, module);
-    during?.after(before, loaded);
-    loadedModules.set(module, loaded);
-    return loaded;
-  });
-  loading = run.catch(() => undefined);
-  return run;
-}
-
-/** Imports a module of envs (one that calls `register()`); an error names it when it registers no env. */
-export async function importEnvModule(spec: string): Promise<LoadedModule> {
-  const loaded = await loadUserModule(spec);
-  if (loaded.envs.length === 0) throw new EnvError(`plug-in module ${loaded.module} registered no environment (it should call register({ id, entryPoint }))`);
-  return loaded;
-}
-
-/** The async `make` that takes `module:EnvId` (imports the module first) as well as plain ids. */
-export async function makeAsync<Obs = unknown, Act = unknown>(id: string, options: MakeOptions = {}): Promise<Env<Obs, Act>> {
-  return make<Obs, Act>(await resolveEnvId(id), options);
-}
-
-/** A plain registered id for `id`: `module:EnvId` imports the module (if not yet) and checks it registered EnvId. */
-export async function resolveEnvId(id: string): Promise<string> {
-  if (registry.has(id)) return id;
-  const split = typeof id === 'string' ? splitModuleId(id) : null;
-  if (!split) return registration(id).id;
-  await importEnvModule(split.module);
-  return importedEnvId(split.module, split.id);
-}
-
-/** The id `envId` of an already imported module, or an error saying what to call (sync code cannot import). */
-function importedEnvId(moduleSpec: string, envId: string): string {
-  const module = resolveModulePath(moduleSpec);
-  const loaded = loadedModules.get(module);
-  if (!loaded) {
-    throw new UnknownEnvError(`module ${module} is not imported yet: call await importEnvModule('${moduleSpec}') (or await makeAsync('${moduleSpec}:${envId}')) before make('${moduleSpec}:${envId}')`);
-  }
-  if (!loaded.envs.includes(envId)) {
-    throw new UnknownEnvError(`module ${module} did not register '${envId}'; it registered ${loaded.envs.length ? loaded.envs.join(', ') : 'no environment'}`);
-  }
-  return envId;
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n', 1)[0]!;
 }
 
 /** The first number in an observation that is not finite, as a description, else null. */

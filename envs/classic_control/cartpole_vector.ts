@@ -6,8 +6,9 @@
  * and actions every sub-env follows the same trajectory as `make('CartPole-v1')`, bit for bit. Time limits
  * are built in (no TimeLimit wrapper). Resets and all RNG use stay on the calling thread; the workers only
  * integrate the physics of their slice of sub-envs, so results do not depend on the number of threads.
+ * The threads are Node's worker_threads, started through cartpole_threads.ts (envs/index.ts imports it): this
+ * file stays browser-safe, and a page runs the batched env on one thread.
  */
-import { Worker } from 'node:worker_threads';
 import { EnvError, type AutoresetMode, type EnvMetadata, type EnvSnapshot } from '../core.js';
 import type { CartPoleFrame } from '../frames.js';
 import { Discrete } from '../spaces.js';
@@ -163,8 +164,23 @@ for (;;) {
 }
 `;
 
+/** A running physics thread: enough to stop it. */
+export interface PhysicsThread {
+  terminate(): unknown;
+}
+
+/** Starts a thread that evaluates `source` with `workerData` (Node: an unref'd eval Worker). */
+export type PhysicsThreadStarter = (source: string, workerData: unknown) => PhysicsThread;
+
+let startPhysicsThread: PhysicsThreadStarter | null = null;
+
+/** Installs how threads start (cartpole_threads.ts does, in Node); without it only threads: 1 is possible. */
+export function setPhysicsThreadStarter(starter: PhysicsThreadStarter): void {
+  startPhysicsThread = starter;
+}
+
 interface ThreadSlice {
-  worker: Worker;
+  worker: PhysicsThread;
   control: Int32Array;
 }
 
@@ -212,6 +228,9 @@ export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
     if (!Number.isSafeInteger(threads) || threads < 1 || threads > 64) {
       throw new EnvError(`CartPoleVectorEnv: threads must be an integer from 1 to 64, got ${describeValue(threads)}`);
     }
+    if (Math.min(threads, this.numEnvs) > 1 && !startPhysicsThread) {
+      throw new EnvError(`CartPoleVectorEnv: threads: ${threads} needs Node's worker threads (import the lab's envs/index.ts); here only threads: 1 runs`);
+    }
     this.maxEpisodeSteps = maxEpisodeSteps;
     this.metadata = { renderModes: ['json'], renderFps: 50, autoresetMode: checkAutoresetMode(autoresetMode) };
     this.copy = copy;
@@ -238,8 +257,7 @@ export class CartPoleVectorEnv extends VectorEnv<Float32Array> {
     this.mainHi = Math.min(n, per);
     for (let lo = per; lo < n; lo += per) {
       const control = new Int32Array(new SharedArrayBuffer(3 * 4));
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { buffers: this.b, control, lo, hi: Math.min(n, lo + per) } });
-      worker.unref();
+      const worker = startPhysicsThread!(WORKER_SOURCE, { buffers: this.b, control, lo, hi: Math.min(n, lo + per) });
       this.slices.push({ worker, control });
     }
   }

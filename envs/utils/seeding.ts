@@ -3,9 +3,9 @@
  *
  * An integer seed re-creates the generator; the same seed gives the same stream on every machine because
  * seedrandom's Alea is pure JavaScript arithmetic. The state can be saved and restored exactly (checkpoints).
+ * Browser-safe: fresh seeds come from the Web Crypto API (`globalThis.crypto`, in Node and in pages alike).
  */
 import seedrandom from 'seedrandom';
-import { randomInt } from 'node:crypto';
 
 /** Serialisable Alea state (seedrandom's `state()` object). */
 export interface RngState {
@@ -28,7 +28,9 @@ export function assertSeed(seed: unknown, what = 'seed'): asserts seed is number
 
 /** A fresh seed from the operating system, for when the user gives none. */
 export function randomSeed(): number {
-  return randomInt(0, 2 ** 47);
+  // 47 random bits: 15 from one 32-bit word, 32 from the other (a safe integer, as spawnSeed's).
+  const [hi, lo] = globalThis.crypto.getRandomValues(new Uint32Array(2));
+  return (hi! & 0x7fff) * 2 ** 32 + lo!;
 }
 
 export class Rng {
@@ -133,4 +135,9 @@ export function describeValue(v: unknown): string {
   } catch {
     return String(v);
   }
+}
+
+/** The first line of an error's message (or of a thrown non-error): what one-line error reports quote. */
+export function firstLineOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n', 1)[0]!;
 }
