@@ -713,7 +713,23 @@ export const API = {
   compare: '/api/compare',
   /** Trained AlphaZero-lite agents a person can play in the viewer (GoAgentInfo[]). */
   goAgents: '/api/go/agents',
+  /**
+   * One file of a run's network in tfjs's Layers format (tf.loadLayersModel reads `<prefix>/model.json`):
+   * `model` one of MODEL_DIRS, `file` one of MODEL_FILES. Binary for weights.bin, JSON otherwise.
+   */
+  modelFile: (runId: string, model: ModelDir, file: ModelFile) => `/api/runs/${encodeURIComponent(runId)}/models/${model}/${file}`,
 } as const;
+
+/**
+ * The networks a run may hold, as `API.modelFile` names them: an RL run's policy/ and best_policy/, a GAN run's
+ * generator/ (the weight average when the run kept one) and generator-ema/ (from the latest checkpoint when the
+ * run has no final one: a run that was stopped or is still training).
+ */
+export const MODEL_DIRS = ['policy', 'best_policy', 'generator', 'generator-ema'] as const;
+export type ModelDir = (typeof MODEL_DIRS)[number];
+/** The files of a model directory the server hands out (lab/layers_model.ts writes them; PPO adds the last). */
+export const MODEL_FILES = ['model.json', 'weights.bin', 'lab.json', 'obs_normalization.json'] as const;
+export type ModelFile = (typeof MODEL_FILES)[number];
 
 /** `GET /api/session`: what the asking page may do. */
 export interface SessionResponse {

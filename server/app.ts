@@ -29,6 +29,7 @@ import {
 import { Hub, type HubOptions } from './hub.js';
 import { catalog } from './catalog.js';
 import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
+import { findModelFile } from './model_files.js';
 import { loadRunPlugins } from '../agents/plugins.js';
 import { publicMessage } from '../lab/run_files.js';
 import { LAB_VERSION } from '../lab/version.js';
@@ -190,6 +191,17 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
       // A run of a plug-in env re-simulates its logs with the plug-in: import it first (once per module).
       await loadPluginsOfRun(hub.disk.dirOf(String(req.params.runId)), String(req.params.runId));
       res.json(replays.detail(String(req.params.runId), String(req.params.name)));
+    } catch (e) {
+      fail(res, e);
+    }
+  });
+  // A run's networks in the Layers format, for pages that run them (tf.loadLayersModel reads model.json, then weights.bin).
+  app.get('/api/runs/:runId/models/:model/:file', (req, res) => {
+    try {
+      const runId = String(req.params.runId);
+      const found = findModelFile(runId, hub.disk.dirOf(runId), String(req.params.model), String(req.params.file));
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type(found.contentType).send(fs.readFileSync(found.file));
     } catch (e) {
       fail(res, e);
     }

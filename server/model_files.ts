@@ -1,0 +1,72 @@
+/**
+ * `GET /api/runs/<runId>/models/<model>/<file>`: a run's networks in tfjs's Layers format, so that a page can
+ * load them with tf.loadLayersModel('<prefix>/model.json') (the latent explorer, play in the browser).
+ *
+ * Only the names in MODEL_DIRS and MODEL_FILES are looked up, only inside the run's own directory (the run id
+ * is resolved by DiskRuns.dirOf, which already refuses symlinks out of the runs directory), and a file whose
+ * real path leaves the run directory is refused as missing. A GAN run's generator-ema/ comes from its latest
+ * checkpoint when the run has none of its own (gan/train.ts writes a final generator-ema only inside
+ * checkpoints; loadGenerator looks in the same places); generator/ likewise for a run stopped before its end.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MODEL_DIRS, MODEL_FILES, type ModelDir, type ModelFile } from '../protocol/protocol.js';
+import { RunStore } from '../lab/run_store.js';
+import { BadRequest, NotFound } from './replays_api.js';
+
+export interface ModelFileAnswer {
+  /** Absolute path of the file (inside the run directory). */
+  file: string;
+  contentType: string;
+}
+
+function isModelDir(s: string): s is ModelDir {
+  return (MODEL_DIRS as readonly string[]).includes(s);
+}
+
+function isModelFile(s: string): s is ModelFile {
+  return (MODEL_FILES as readonly string[]).includes(s);
+}
+
+/** The latest checkpoint directory of a run (null without one, or when its pointer or config cannot be read). */
+function latestCheckpointDir(runDir: string): string | null {
+  try {
+    const store = RunStore.open(runDir);
+    const latest = store.latestCheckpoint();
+    return latest ? path.join(store.checkpointsDir, latest.dir) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `child` is `parent` or inside it (both real paths). */
+function inside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Finds the file `file` of network `model` in the run directory `runDir` (a real path; null: no such run).
+ * Throws BadRequest for a name outside the lists and NotFound for what the run does not hold.
+ */
+export function findModelFile(runId: string, runDir: string | null, model: string, file: string): ModelFileAnswer {
+  if (!isModelDir(model)) throw new BadRequest(`unknown model ${JSON.stringify(model.slice(0, 100))}: one of ${MODEL_DIRS.join(', ')}`);
+  if (!isModelFile(file)) throw new BadRequest(`unknown model file ${JSON.stringify(file.slice(0, 100))}: one of ${MODEL_FILES.join(', ')}`);
+  if (runDir === null) throw new NotFound(`no run ${JSON.stringify(runId.slice(0, 200))}`);
+  const dirs = [path.join(runDir, model)];
+  if (model === 'generator' || model === 'generator-ema') {
+    const ckpt = latestCheckpointDir(runDir);
+    if (ckpt) dirs.push(path.join(ckpt, model));
+  }
+  // The first directory that holds a model.json is the model; its other files come from it too, never a mix.
+  const dir = dirs.find((d) => fs.existsSync(path.join(d, 'model.json')));
+  if (!dir) throw new NotFound(`${runId} has no ${model}/ model`);
+  let real: string;
+  try {
+    real = fs.realpathSync(path.join(dir, file));
+  } catch {
+    throw new NotFound(`${runId}: ${model}/ has no ${file}`);
+  }
+  if (!inside(runDir, real) || !fs.statSync(real).isFile()) throw new NotFound(`${runId}: ${model}/ has no ${file}`);
+  return { file: real, contentType: file.endsWith('.bin') ? 'application/octet-stream' : 'application/json; charset=utf-8' };
+}
