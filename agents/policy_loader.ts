@@ -4,14 +4,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Box, envIds, make, normalizeRows } from '../envs/index.js';
+import { envIds, make } from '../envs/index.js';
 import type { Agent } from './agent.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readableDir } from '../lab/fsutil.js';
 import { oneLine, readRunConfig, RunDamage } from '../lab/run_files.js';
 import { tf } from '../lab/compute.js';
 import { Network } from '../lab/network.js';
-import { observationEncoder } from './encoding.js';
+import { GreedyPolicyIO, outputUnits } from '../protocol/saved_policy.js';
 import { readObsNormalization } from './ppo.js';
 
 /**
@@ -32,37 +32,23 @@ export function loadGreedyPolicy(target: string, envId?: string): { policy: Pick
   }
   const spec = net.spec;
   const probe = make(resolved.envId, resolved.envKwargs);
-  // A policy for planes may be an MLP on the flattened planes: follow the network's input shape.
-  const encoder = observationEncoder(probe.observationSpace, spec.inputShape.length === 1);
-  const continuous = probe.actionSpace instanceof Box;
-  probe.close();
-  let normalization: ReturnType<typeof readObsNormalization>;
+  let io: GreedyPolicyIO;
   try {
-    normalization = readObsNormalization(resolved.modelDir);
+    // Inputs and greedy actions as every page that runs a saved policy computes them (protocol/saved_policy.ts).
+    io = new GreedyPolicyIO(probe.observationSpace, probe.actionSpace, spec.inputShape, outputUnits(spec), readObsNormalization(resolved.modelDir));
   } catch (e) {
     net.dispose();
     throw new Error(`the policy in ${resolved.modelDir} cannot be loaded: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+  } finally {
+    probe.close();
   }
-  const nActions = spec.layers.at(-1)!.type === 'dense' ? (spec.layers.at(-1) as { units: number }).units : 0;
   const policy = {
     act(obs: ArrayLike<number>, n: number, _explore: boolean, masks?: Int8Array | null): Int32Array | Float32Array {
-      const x = encoder.encode(obs, n);
-      if (normalization) normalizeRows(normalization.rms, x, n, normalization.epsilon, normalization.clip, x);
-      const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape])));
+      const x = io.inputs(obs, n);
+      const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...io.encoder.inputShape])));
       const scores = out.dataSync() as Float32Array;
       out.dispose();
-      if (continuous) return scores.slice(0, n * nActions);
-      const actions = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        let best = 0;
-        let bestScore = -Infinity;
-        for (let a = 0; a < nActions; a++) {
-          if (masks && masks[i * nActions + a] !== 1) continue;
-          if (scores[i * nActions + a]! > bestScore) [best, bestScore] = [a, scores[i * nActions + a]!];
-        }
-        actions[i] = best;
-      }
-      return actions;
+      return io.actions(scores, n, masks);
     },
   };
   return { policy, resolved, dispose: () => net.dispose() };

@@ -57,6 +57,11 @@ import {
   type PPOLossResult,
 } from './policy_gradient.js';
 import type { ActionBatch, Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
+import { OBS_NORMALIZATION_FILE, OBS_NORMALIZATION_FORMAT, parseObsNormalization, type ObsNormalization } from '../protocol/saved_policy.js';
+
+// Where a saved PPO policy keeps the observation statistics its inputs were normalised with (the format is
+// protocol/saved_policy.ts's, so pages that run a saved policy read it too).
+export { OBS_NORMALIZATION_FILE, type ObsNormalization };
 
 export interface PPOConfig {
   /** Sub-envs stepped side by side. */
@@ -143,26 +148,14 @@ export const PPO_DEFAULTS: PPOConfig = {
   clipReward: 10,
 };
 
-/** Where a saved PPO policy keeps the observation statistics its inputs were normalised with. */
-export const OBS_NORMALIZATION_FILE = 'obs_normalization.json';
-const OBS_NORMALIZATION_FORMAT = 'rl-gan-lab/obs-normalization@1';
 /** ε inside √(σ² + ε), as Gymnasium and SB3. */
 const NORM_EPSILON = 1e-8;
 
-/** The observation normalisation saved beside a policy. */
-export interface ObsNormalization {
-  rms: RunningMeanStd;
-  epsilon: number;
-  clip: number | null;
-}
-
-/** Reads `obs_normalization.json` of a policy directory; null when the policy has none. */
+/** Reads `obs_normalization.json` of a policy directory (format: protocol/saved_policy.ts); null when the policy has none. */
 export function readObsNormalization(dir: string): ObsNormalization | null {
   const file = path.join(dir, OBS_NORMALIZATION_FILE);
   if (!fs.existsSync(file)) return null;
-  const json = readJson<{ format?: string; epsilon?: number; clip?: number | null } & RunningMeanStdState>(file, 'observation normalisation');
-  if (json.format !== OBS_NORMALIZATION_FORMAT || typeof json.epsilon !== 'number') throw new Error(`${file} is not an observation normalisation file (expected format '${OBS_NORMALIZATION_FORMAT}')`);
-  return { rms: RunningMeanStd.fromJSON(json, file), epsilon: json.epsilon, clip: typeof json.clip === 'number' ? json.clip : null };
+  return parseObsNormalization(readJson<unknown>(file, 'observation normalisation'), file);
 }
 
 /** The rollout in progress, preallocated (time-major: transition (t, i) at row t · numEnvs + i). */
