@@ -14,6 +14,7 @@ import { LivePage } from '../pages/live.js';
 import { ReplayPlayerPage } from '../pages/player.js';
 import { ReplaysPage } from '../pages/replays.js';
 import { ExperimentsPage } from '../views/experiments.js';
+import { LatentPage } from '../pages/latent.js';
 import { h, icon, setText } from '../ui/dom.js';
 
 /** A page other than Live. */
@@ -127,6 +128,8 @@ export class App {
         return new GoPage(route, this.conn);
       case 'experiments':
         return new ExperimentsPage(route, this.conn);
+      case 'latent':
+        return new LatentPage(route);
     }
   }
 

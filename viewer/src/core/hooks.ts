@@ -6,6 +6,8 @@
 import type { GoGameState, RenderFrame, SamplesEvent, StepFrame } from '../../../protocol/protocol.js';
 import { rgb, STAGE } from '../model/palette.js';
 import type { StageProbe } from '../stage/stage.js';
+import type { GeneratorMeta } from '../model/latent.js';
+import type { RuntimeInfo } from '../net/tf_runtime.js';
 
 export interface LabHooks {
   watchedRunId: string | null;
@@ -23,6 +25,42 @@ export interface LabHooks {
   go: GoHook;
   /** The GAN run view. */
   gan: GanHook;
+  /** The GAN latent explorer (null while it is not on screen). */
+  latent: LatentHook | null;
+}
+
+/** The GAN latent explorer (pages/latent.ts): what it generated, in the page, from which latent vectors. */
+export interface LatentHook {
+  status: 'loading' | 'ready' | 'error';
+  error: string | null;
+  /** Where the generator runs (backend, adapter, software or not). */
+  runtime: RuntimeInfo | null;
+  /** The generator's lab.json as read (latent size and distribution, pixel range, …). */
+  meta: GeneratorMeta | null;
+  imageSize: { width: number; height: number } | null;
+  /** Seed of the grid on screen. */
+  seed: number;
+  /** The grid's latent vectors and images ([0, 1] floats, 0 background, 1 ink), one row per sample. */
+  latents: number[][];
+  images: number[][];
+  /** Samples picked as A and B (indices into the grid). */
+  a: number;
+  b: number;
+  /** Slider directions (unit latent vectors) and their shares of the images' variance. */
+  directions: number[][];
+  explained: number[];
+  /** Slider positions of the edited image on screen. */
+  amounts: number[];
+  /** A moved along the directions: its latent and image. */
+  edited: { latent: number[]; image: number[] } | null;
+  /** The interpolation strip from A to B. */
+  interpolation: { latents: number[][]; images: number[][] };
+  /** Draws so far (changes whenever a canvas is redrawn). */
+  renders: number;
+  /** Centre of pixel (px, py) of image k of a canvas, CSS px from its top-left; throws before it is drawn. */
+  pointOf(canvas: 'grid' | 'edited' | 'strip', k: number, px: number, py: number): [number, number];
+  /** A canvas's RGB at CSS px (x, y) from its top-left. */
+  pixelAt(canvas: 'grid' | 'edited' | 'strip', x: number, y: number): [number, number, number];
 }
 
 export interface GanHook {
@@ -87,6 +125,7 @@ export const hooks: LabHooks = {
   replay: { panes: [] },
   go: noGoHook(),
   gan: noGanHook(),
+  latent: null,
 };
 
 /** The GAN hook while no GAN run view is on screen. */

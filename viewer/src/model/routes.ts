@@ -9,6 +9,7 @@
  *   #/compare?runs=<id>,<id>,…&groupBy=…&curve=…      Compare: learning curves and scores of runs
  *   #/go?size=7&opponent=mcts&color=black&sims=2000   Play Go against an agent (the settings of a new game)
  *   #/experiments/<id>                                Experiments: one experiment's trials (the list without an id)
+ *   #/latent/<runId>?seed=<n>                         GAN latent explorer: a GAN run's generator run in the page
  *
  * Run ids never contain '/' (RUN_ID_PATTERN), so `<runId>/<name>` splits unambiguously.
  */
@@ -48,7 +49,8 @@ export type Route =
   | { page: 'side-by-side'; a: ReplayRef; b: ReplayRef; step: number | null }
   | { page: 'compare'; params: CompareParams }
   | { page: 'go'; settings: GoSettings }
-  | { page: 'experiments'; id: string | null };
+  | { page: 'experiments'; id: string | null }
+  | { page: 'latent'; runId: string; seed: number | null };
 
 export type PageName = Route['page'];
 
@@ -56,6 +58,7 @@ export type Section = 'live' | 'replays' | 'compare' | 'go' | 'experiments';
 
 /** The navigation tab a page belongs to. */
 export function sectionOf(page: PageName): Section {
+  if (page === 'latent') return 'live';
   return page === 'live' || page === 'compare' || page === 'go' || page === 'experiments' ? page : 'replays';
 }
 
@@ -163,6 +166,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'live', runId: rest[0] || null };
     case 'experiments':
       return { page: 'experiments', id: rest[0] || null };
+    case 'latent':
+      return rest[0] ? { page: 'latent', runId: rest[0], seed: parseStep(q.get('seed')) } : { page: 'live', runId: null };
     default:
       return { page: 'live', runId: null };
   }
@@ -202,5 +207,7 @@ export function formatRoute(route: Route): string {
       return `#/go${formatQuery(goQueryEntries(route.settings))}`;
     case 'experiments':
       return route.id ? `#/experiments/${encodeURIComponent(route.id)}` : '#/experiments';
+    case 'latent':
+      return `#/latent/${encodeURIComponent(route.runId)}${formatQuery([['seed', route.seed === null ? null : String(route.seed)]])}`;
   }
 }
