@@ -169,7 +169,7 @@ export class LatentPage implements Page {
     const stripCard = h('div', { class: 'panel latent-card latent-interp' }, h('div', { class: 'latent-card-head' }, h('h3', { text: 'Interpolation A → B' })), this.stripFrame, this.stripNote);
     this.info = h('p', { class: 'latent-note latent-info', testid: 'latent-info' });
 
-    this.body = h('div', { class: 'latent-body' }, samplesCard, directionsCard, stripCard, this.info);
+    this.body = h('div', { class: 'latent-body' }, samplesCard, h('div', { class: 'latent-side' }, directionsCard, stripCard), this.info);
     this.body.hidden = true;
     this.el = h(
       'section',
@@ -243,9 +243,13 @@ export class LatentPage implements Page {
     }
   }
 
-  /** The run's final generator, else the weight average in its latest checkpoint (a run stopped or training). */
+  /**
+   * The generator `lab gan sample` would use (gan/train.ts loadGenerator): a weight average before raw weights,
+   * so the latest checkpoint's generator-ema/ first (a run stopped or still training; a finished run's last
+   * checkpoint holds the same weights as its generator/), then generator/ (final, else the checkpoint's).
+   */
   private async findGenerator(): Promise<{ model: ModelDir; meta: GeneratorMeta }> {
-    for (const model of ['generator', 'generator-ema'] as const) {
+    for (const model of ['generator-ema', 'generator'] as const) {
       try {
         const json = await fetchJson<unknown>(API.modelFile(this.runId, model, 'lab.json'));
         return { model, meta: readGeneratorMeta(json) };
@@ -283,7 +287,7 @@ export class LatentPage implements Page {
   private renderInfo(dir: ModelDir): void {
     const m = this.meta!;
     const what = [m.category, m.preset ? `${m.preset} preset` : null, m.iteration !== null ? `iteration ${m.iteration.toLocaleString('en-US')}` : null].filter(Boolean).join(' · ');
-    const weights = dir === 'generator-ema' ? 'weight average from the latest checkpoint' : m.ema !== null ? `weight average (decay ${m.ema})` : 'final weights';
+    const weights = dir === 'generator-ema' || m.ema !== null ? `weight average${m.ema !== null ? ` (decay ${m.ema})` : ''}` : 'raw weights';
     setText(this.subtitle, `${this.runId} · ${what}${what ? ' · ' : ''}${weights}`);
     const dist = m.latentDistribution === 'normal' ? 'standard normal' : 'uniform in [−1, 1]';
     const range = m.pixelRange === '-1,1' ? 'in [−1, 1] (tanh)' : 'in [0, 1]';

@@ -9,6 +9,7 @@ import { noGanHook, type GanHook, type LabHooks } from '../core/hooks.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
 import { formatCount, formatNumber, formatRate } from '../model/format.js';
 import { decodeSamples, fitScale, gridLayout, paintGrid, pixelCentre, pushGrid, type GridLayout, type SampleGrid } from '../model/gan_grid.js';
+import { formatRoute } from '../model/routes.js';
 import { isActive, statusMeta } from '../model/runs.js';
 import type { WatchResult } from '../net/connection.js';
 import { GanCurves } from '../ui/gan_curves.js';
@@ -87,7 +88,16 @@ class GanView implements RunView {
     const gridCard = h(
       'div',
       { class: 'panel gan-grid-card' },
-      h('div', { class: 'chart-head' }, h('h3', { text: 'Fixed-noise samples' }), this.caption, this.scrubber, this.liveBtn),
+      h(
+        'div',
+        { class: 'chart-head' },
+        h('h3', { text: 'Fixed-noise samples' }),
+        this.caption,
+        this.scrubber,
+        this.liveBtn,
+        // The generator run in the page (pages/latent.ts): new samples, latent directions, interpolation.
+        h('a', { class: 'btn btn-small', testid: 'gan-explore', text: 'Explore', title: 'Latent explorer: run this generator in the page', attrs: { href: formatRoute({ page: 'latent', runId: run.runId, seed: null }) } }),
+      ),
       this.frame,
       this.strip,
     );
