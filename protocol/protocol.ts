@@ -721,9 +721,10 @@ export const API = {
 } as const;
 
 /**
- * The networks a run may hold, as `API.modelFile` names them: an RL run's policy/ and best_policy/, a GAN run's
- * generator/ (the weight average when the run kept one) and generator-ema/ (from the latest checkpoint when the
- * run has no final one: a run that was stopped or is still training).
+ * The networks a run may hold, as `API.modelFile` names them: an RL run's policy/ and best_policy/; a GAN run's
+ * generator, the one `lab gan eval` uses (its final generator/, the weight average when the run kept one; else
+ * the latest checkpoint's generator-ema/, else its generator/: a run stopped or still training), and
+ * generator-ema (the run's own, else the latest checkpoint's).
  */
 export const MODEL_DIRS = ['policy', 'best_policy', 'generator', 'generator-ema'] as const;
 export type ModelDir = (typeof MODEL_DIRS)[number];

@@ -4,9 +4,10 @@
  *
  * Only the names in MODEL_DIRS and MODEL_FILES are looked up, only inside the run's own directory (the run id
  * is resolved by DiskRuns.dirOf, which already refuses symlinks out of the runs directory), and a file whose
- * real path leaves the run directory is refused as missing. A GAN run's generator-ema/ comes from its latest
- * checkpoint when the run has none of its own (gan/train.ts writes a final generator-ema only inside
- * checkpoints; loadGenerator looks in the same places); generator/ likewise for a run stopped before its end.
+ * real path leaves the run directory is refused as missing. A GAN run's `generator` is the one `lab gan eval`
+ * uses (gan/train.ts loadGenerator): the run's final generator/ (the weight average when the run kept one),
+ * else its latest checkpoint's generator-ema/, else that checkpoint's generator/ (a run stopped or still
+ * training). `generator-ema` is the run's generator-ema/, else the latest checkpoint's.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,7 +57,8 @@ export function findModelFile(runId: string, runDir: string | null, model: strin
   const dirs = [path.join(runDir, model)];
   if (model === 'generator' || model === 'generator-ema') {
     const ckpt = latestCheckpointDir(runDir);
-    if (ckpt) dirs.push(path.join(ckpt, model));
+    if (ckpt) dirs.push(path.join(ckpt, 'generator-ema'));
+    if (ckpt && model === 'generator') dirs.push(path.join(ckpt, 'generator'));
   }
   // The first directory that holds a model.json is the model; its other files come from it too, never a mix.
   const dir = dirs.find((d) => fs.existsSync(path.join(d, 'model.json')));

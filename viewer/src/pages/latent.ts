@@ -3,7 +3,7 @@
  * format from the server (API.modelFile) and run in the page on WebGPU or wasm (net/tf_runtime.ts; the badge
  * says which, "software" for an emulated adapter such as SwiftShader).
  *
- *   Samples        a 4×4 grid from fresh latent vectors of seed <n> (the same vectors `lab gan sample --seed <n>`
+ *   Samples        a 4×4 grid from fresh latent vectors of seed <n> (the same vectors loadGenerator(run).sample(16, <n>)
  *                  draws); "New samples" moves to the next seed; clicking a sample picks it as A or B
  *   Directions     sliders moving A along the latent directions along which the generated images vary most
  *                  (model/latent.ts principalDirections), in latent standard deviations
@@ -243,22 +243,14 @@ export class LatentPage implements Page {
     }
   }
 
-  /**
-   * The generator `lab gan sample` would use (gan/train.ts loadGenerator): a weight average before raw weights,
-   * so the latest checkpoint's generator-ema/ first (a run stopped or still training; a finished run's last
-   * checkpoint holds the same weights as its generator/), then generator/ (final, else the checkpoint's).
-   */
+  /** The generator `lab gan eval` and loadGenerator(run) use: the server's `generator` (final, else the latest checkpoint's). */
   private async findGenerator(): Promise<{ model: ModelDir; meta: GeneratorMeta }> {
-    for (const model of ['generator-ema', 'generator'] as const) {
-      try {
-        const json = await fetchJson<unknown>(API.modelFile(this.runId, model, 'lab.json'));
-        return { model, meta: readGeneratorMeta(json) };
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) continue;
-        throw err;
-      }
+    try {
+      return { model: 'generator', meta: readGeneratorMeta(await fetchJson<unknown>(API.modelFile(this.runId, 'generator', 'lab.json'))) };
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new Error(`${this.runId} has no generator yet (a GAN run writes one in each checkpoint and at its end): ${err.message}`);
+      throw err;
     }
-    throw new Error(`${this.runId} has no generator yet (a GAN run writes one at its end and in each checkpoint)`);
   }
 
   private fail(err: unknown): void {
@@ -287,7 +279,7 @@ export class LatentPage implements Page {
   private renderInfo(dir: ModelDir): void {
     const m = this.meta!;
     const what = [m.category, m.preset ? `${m.preset} preset` : null, m.iteration !== null ? `iteration ${m.iteration.toLocaleString('en-US')}` : null].filter(Boolean).join(' · ');
-    const weights = dir === 'generator-ema' || m.ema !== null ? `weight average${m.ema !== null ? ` (decay ${m.ema})` : ''}` : 'raw weights';
+    const weights = dir === 'generator-ema' || m.ema !== null ? `weight average${m.ema !== null ? ` (decay ${m.ema})` : ''}` : 'generator weights';
     setText(this.subtitle, `${this.runId} · ${what}${what ? ' · ' : ''}${weights}`);
     const dist = m.latentDistribution === 'normal' ? 'standard normal' : 'uniform in [−1, 1]';
     const range = m.pixelRange === '-1,1' ? 'in [−1, 1] (tanh)' : 'in [0, 1]';
@@ -295,7 +287,7 @@ export class LatentPage implements Page {
     setText(
       this.info,
       `Latent: ${m.latentDim} values, ${dist} (from the generator's lab.json). Images: ${width}×${height} grey, generator output ${range} drawn as ink on white like the run's sample grids. ` +
-        `Seed s gives the same latent vectors as \`lab gan sample --seed s\`. Running on ${this.runtime!.info.label}${this.runtime!.info.adapter ? ` (${this.runtime!.info.adapter})` : ''}.`,
+        `Seed s gives the latent vectors the lab draws for seed s (loadGenerator(run).sample(n, s) in gan/train.ts). Running on ${this.runtime!.info.label}${this.runtime!.info.adapter ? ` (${this.runtime!.info.adapter})` : ''}.`,
     );
     const interp = m.latentDistribution === 'normal' ? 'Spherical interpolation: a Gaussian latent\'s vectors lie near a sphere of radius √dim, and a straight line between two would cut through its sparse middle.' : 'Straight-line interpolation: it stays inside the uniform latent\'s cube.';
     setText(this.stripNote, interp);
