@@ -32,6 +32,7 @@ import {
   type ReplayConfig,
   type ReplayMeta,
 } from '../lab/replay.js';
+import { OBS_NORMALIZATION_FILE } from '../protocol/saved_policy.js';
 
 export interface TrainerOptions {
   config: RunConfig;
@@ -460,6 +461,8 @@ export class Trainer {
           observationSpace: this.envs.singleObservationSpace.toJSON(),
           actionSpace: this.envs.singleActionSpace.toJSON(),
           step: this.state.step,
+          // Whether obs_normalization.json is there: a page fetching the policy then asks only for files that exist.
+          obsNormalization: fs.existsSync(path.join(tmp, OBS_NORMALIZATION_FILE)),
         },
       });
     });
