@@ -10,6 +10,7 @@ import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readableDir } from '../lab/fsutil.js';
 import { oneLine, readRunConfig, RunDamage } from '../lab/run_files.js';
 import { tf } from '../lab/compute.js';
+import { andThen, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import { Network } from '../lab/network.js';
 import { GreedyPolicyIO, outputUnits } from '../protocol/saved_policy.js';
 import { readObsNormalization } from './ppo.js';
@@ -43,12 +44,10 @@ export function loadGreedyPolicy(target: string, envId?: string): { policy: Pick
     probe.close();
   }
   const policy = {
-    act(obs: ArrayLike<number>, n: number, _explore: boolean, masks?: Int8Array | null): Int32Array | Float32Array {
+    act(obs: ArrayLike<number>, n: number, _explore: boolean, masks?: Int8Array | null): MaybePromise<Int32Array | Float32Array> {
       const x = io.inputs(obs, n);
       const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...io.encoder.inputShape])));
-      const scores = out.dataSync() as Float32Array;
-      out.dispose();
-      return io.actions(scores, n, masks);
+      return andThen(readAndDispose(out), (scores) => io.actions(scores, n, masks));
     },
   };
   return { policy, resolved, dispose: () => net.dispose() };

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from './compute.js';
+import { syncReads, tf } from './compute.js';
+import { andThen, type MaybePromise } from './maybe_async.js';
 import { Rng } from '../envs/index.js';
 import { writeFileAtomic, readJson, writeFloat32Concat } from './fsutil.js';
 import { isLayersModelJson, kerasConv2d, kerasDense, kerasFlatten, readLayersModel, takeWeight, writeLayersModel, type KerasLayer, type NamedWeight } from './layers_model.js';
@@ -175,9 +176,23 @@ export class Network {
     });
   }
 
-  /** Copies of the weights (never views of a backend's storage). */
+  /** A new network with this one's spec and weights (copied on the device: no read back). */
+  clone(): Network {
+    const copy = new Network(this.spec, this.variables.map((v) => new Float32Array(v.size)));
+    copy.updateFrom(this);
+    return copy;
+  }
+
+  /** Copies of the weights (never views of a backend's storage); backends with synchronous reads only. */
   getWeights(): Float32Array[] {
+    if (!syncReads()) throw new Error(`Network.getWeights() reads synchronously, which backend '${tf.getBackend()}' cannot: use readWeights()`);
     return this.variables.map((v) => (v.dataSync() as Float32Array).slice());
+  }
+
+  /** Copies of the weights: at once where the backend reads synchronously, else once the device has them. */
+  readWeights(): MaybePromise<Float32Array[]> {
+    if (syncReads()) return this.getWeights();
+    return Promise.all(this.variables.map((v) => v.data() as Promise<Float32Array>));
   }
 
   setWeights(values: Float32Array[]): void {
@@ -191,11 +206,15 @@ export class Network {
   /**
    * Writes the network in tfjs's Layers format (a Keras Sequential model: model.json + weights.bin) and the
    * lab's spec in lab.json; `meta` adds the caller's own metadata to lab.json (normalisation statistics, action
-   * space, ...).
+   * space, ...). Where the backend reads synchronously the files are written before this returns; on webgpu once
+   * the weights are read back (await the result).
    */
-  save(dir: string, meta: Record<string, unknown> = {}): void {
+  save(dir: string, meta: Record<string, unknown> = {}): MaybePromise<void> {
+    return andThen(this.readWeights(), (values) => this.write(dir, meta, values));
+  }
+
+  private write(dir: string, meta: Record<string, unknown>, values: Float32Array[]): void {
     const names = kerasNames(this.spec);
-    const values = this.getWeights();
     const layers: KerasLayer[] = [];
     const weights: NamedWeight[] = [];
     let v = 0;
@@ -253,7 +272,7 @@ export class Network {
 export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
   const weights = await optimizer.getWeights();
   const manifest: { name: string; shape: number[]; offset: number }[] = [];
-  const arrays = weights.map((w) => w.tensor.dataSync() as Float32Array);
+  const arrays = await Promise.all(weights.map((w) => w.tensor.data() as Promise<Float32Array>));
   let offset = 0;
   weights.forEach((w, i) => {
     manifest.push({ name: w.name, shape: w.tensor.shape, offset });
@@ -263,9 +282,10 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
   // getWeights() makes a fresh tensor for the step count; the moments are the optimizer's own variables.
   for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   const powers = adamPowers(optimizer);
+  const powerValues = powers ? await Promise.all(powers.map(async (p) => (await p.data())[0])) : null;
   writeFileAtomic(
     path.join(dir, 'optimizer.json'),
-    JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: manifest, ...(powers ? { adamPowers: powers.map((p) => p.dataSync()[0]) } : {}) }, null, 2) + '\n',
+    JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: manifest, ...(powerValues ? { adamPowers: powerValues } : {}) }, null, 2) + '\n',
   );
 }
 

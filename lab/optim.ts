@@ -10,9 +10,15 @@
  *   m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  w ← w − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε·√(1 − β2ᵗ))
  * Gradients are first scaled by min(1, maxNorm / (‖g‖ + 1e-6)) when `maxNorm` is set (torch's
  * clip_grad_norm_).
+ *
+ * On backends without synchronous reads (webgpu) the same equation runs as tensor ops with the moments as
+ * tf.Variables on the device, so nothing leaves the GPU during an update; the norm then comes back as a
+ * scalar tensor the caller reads with its other statistics. The checkpoint files (adam.json, adam.bin) are the
+ * same on every backend, so a checkpoint moves between them.
  */
 import path from 'node:path';
-import { tf } from './compute.js';
+import { readTensor, syncReads, tf } from './compute.js';
+import { andThen, type MaybePromise } from './maybe_async.js';
 import { readFloat32ConcatInto, readJson, writeFileAtomic, writeFloat32Concat } from './fsutil.js';
 
 export interface AdamOptions {
@@ -30,8 +36,12 @@ export class FusedAdam {
   readonly epsilon: number;
   /** Updates taken. */
   step = 0;
-  private readonly m: Float32Array[];
-  private readonly v: Float32Array[];
+  /** Moments as JS arrays (backends with synchronous reads), or null. */
+  private readonly m: Float32Array[] | null;
+  private readonly v: Float32Array[] | null;
+  /** Moments as device variables (webgpu), or null. */
+  private readonly mDevice: tf.Variable[] | null;
+  private readonly vDevice: tf.Variable[] | null;
 
   constructor(
     readonly variables: tf.Variable[],
@@ -42,21 +52,30 @@ export class FusedAdam {
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
     if (!(this.learningRate > 0)) throw new Error(`Adam: learningRate must be positive, got ${this.learningRate}`);
-    this.m = variables.map((x) => new Float32Array(x.size));
-    this.v = variables.map((x) => new Float32Array(x.size));
+    const onHost = syncReads();
+    this.m = onHost ? variables.map((x) => new Float32Array(x.size)) : null;
+    this.v = onHost ? variables.map((x) => new Float32Array(x.size)) : null;
+    this.mDevice = onHost ? null : variables.map((x) => zerosVariable(x.shape));
+    this.vDevice = onHost ? null : variables.map((x) => zerosVariable(x.shape));
   }
 
-  /** First and second moment estimates, per variable (for inspection and tests). */
-  get moments(): { m: readonly Float32Array[]; v: readonly Float32Array[] } {
-    return { m: this.m, v: this.v };
+  /** First and second moment estimates, per variable, read back (for inspection and tests). */
+  moments(): MaybePromise<{ m: Float32Array[]; v: Float32Array[] }> {
+    if (this.m && this.v) return { m: this.m, v: this.v };
+    return Promise.all([...this.mDevice!, ...this.vDevice!].map((t) => t.data() as Promise<Float32Array>)).then((all) => ({
+      m: all.slice(0, this.variables.length),
+      v: all.slice(this.variables.length),
+    }));
   }
 
   /**
    * Applies one update from `grads` (one tensor per variable, in order) and returns the global gradient norm
-   * before clipping.
+   * before clipping: a number on backends with synchronous reads; on the others a scalar tensor, computed on the
+   * device, that the caller reads (with its other statistics) and disposes (inside a tf.tidy, the tidy does).
    */
-  apply(grads: tf.Tensor[], maxNorm: number | null = null): number {
+  apply(grads: tf.Tensor[], maxNorm: number | null = null): number | tf.Scalar {
     if (grads.length !== this.variables.length) throw new Error(`Adam: expected ${this.variables.length} gradients, got ${grads.length}`);
+    if (!this.m) return this.applyOnDevice(grads, maxNorm);
     const g = grads.map((t) => t.dataSync() as Float32Array);
     let sq = 0;
     for (const a of g) for (let i = 0; i < a.length; i++) sq += a[i]! * a[i]!;
@@ -74,8 +93,8 @@ export class FusedAdam {
         // network assigned from this one) may share.
         const w = (variable.dataSync() as Float32Array).slice();
         const gk = g[k]!;
-        const mk = this.m[k]!;
-        const vk = this.v[k]!;
+        const mk = this.m![k]!;
+        const vk = this.v![k]!;
         for (let i = 0; i < w.length; i++) {
           const gi = gk[i]! * scale;
           const mi = b1 * mk[i]! + (1 - b1) * gi;
@@ -90,23 +109,82 @@ export class FusedAdam {
     return norm;
   }
 
-  save(dir: string): void {
-    writeFloat32Concat(path.join(dir, 'adam.bin'), [...this.m, ...this.v]);
-    writeFileAtomic(
-      path.join(dir, 'adam.json'),
-      JSON.stringify({ optimizer: 'FusedAdam', step: this.step, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, sizes: this.m.map((a) => a.length) }) + '\n',
-    );
+  /** The update above as tensor ops on the device (same equation, scalars computed in JS as above). */
+  private applyOnDevice(grads: tf.Tensor[], maxNorm: number | null): tf.Scalar {
+    this.step++;
+    const { beta1: b1, beta2: b2 } = this;
+    const bc1 = 1 - b1 ** this.step;
+    const bc2 = 1 - b2 ** this.step;
+    const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
+    const eps = this.epsilon * Math.sqrt(bc2);
+    const norm = tf.tidy(() => {
+      const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+      const scale = maxNorm !== null ? tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) : null;
+      this.variables.forEach((variable, k) => {
+        const g = scale ? tf.mul(grads[k]!, scale) : grads[k]!;
+        const m = tf.add(tf.mul(this.mDevice![k]!, b1), tf.mul(g, 1 - b1));
+        const v = tf.add(tf.mul(this.vDevice![k]!, b2), tf.mul(tf.square(g), 1 - b2));
+        this.mDevice![k]!.assign(m);
+        this.vDevice![k]!.assign(v);
+        variable.assign(tf.sub(variable, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), eps))));
+      });
+      return norm;
+    });
+    return norm;
+  }
+
+  /** Writes adam.json and adam.bin (the same files on every backend); on the device after reading the moments. */
+  save(dir: string): MaybePromise<void> {
+    return andThen(this.moments(), ({ m, v }) => {
+      writeFloat32Concat(path.join(dir, 'adam.bin'), [...m, ...v]);
+      writeFileAtomic(
+        path.join(dir, 'adam.json'),
+        JSON.stringify({ optimizer: 'FusedAdam', step: this.step, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, sizes: m.map((a) => a.length) }) + '\n',
+      );
+    });
   }
 
   load(dir: string): void {
     const meta = readJson<{ optimizer: string; step: number; sizes: number[] }>(path.join(dir, 'adam.json'), 'optimizer state');
-    const sizes = this.m.map((a) => a.length);
+    const sizes = this.variables.map((x) => x.size);
     if (meta.optimizer !== 'FusedAdam' || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
       throw new Error(`optimizer state in ${dir} does not fit this network (sizes ${meta.sizes} vs ${sizes})`);
     }
-    if (!readFloat32ConcatInto(path.join(dir, 'adam.bin'), [...this.m, ...this.v])) throw new Error(`optimizer state file in ${dir} has the wrong size`);
+    const m = this.m ?? sizes.map((n) => new Float32Array(n));
+    const v = this.v ?? sizes.map((n) => new Float32Array(n));
+    if (!readFloat32ConcatInto(path.join(dir, 'adam.bin'), [...m, ...v])) throw new Error(`optimizer state file in ${dir} has the wrong size`);
+    if (this.mDevice && this.vDevice) {
+      tf.tidy(() =>
+        this.variables.forEach((x, k) => {
+          this.mDevice![k]!.assign(tf.tensor(m[k]!, x.shape, 'float32'));
+          this.vDevice![k]!.assign(tf.tensor(v[k]!, x.shape, 'float32'));
+        }),
+      );
+    }
     this.step = meta.step;
   }
+
+  /** Frees the device moments (nothing to free on the host path). */
+  dispose(): void {
+    tf.dispose([...(this.mDevice ?? []), ...(this.vDevice ?? [])]);
+  }
+}
+
+/** A non-trainable variable of zeros (the initial tensor disposed: the variable keeps its own reference). */
+function zerosVariable(shape: number[]): tf.Variable {
+  const zeros = tf.zeros(shape);
+  const variable = tf.variable(zeros, false);
+  zeros.dispose();
+  return variable;
+}
+
+/** Reads a norm `FusedAdam.apply` returned (a number, or a scalar tensor it then disposes). */
+export function readNorm(norm: number | tf.Scalar): MaybePromise<number> {
+  if (typeof norm === 'number') return norm;
+  return andThen(readTensor(norm), (values) => {
+    norm.dispose();
+    return values[0]!;
+  });
 }
 
 /** Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before. */
