@@ -192,7 +192,6 @@ export class LatentPage implements Page {
     if (seed !== this.seed) {
       this.seed = seed;
       this.seedInput.value = String(seed);
-      this.hook.seed = seed;
       if (this.model) this.request('grid');
     }
     return true;
