@@ -8,7 +8,7 @@
  *
  * Files a policy directory holds besides model.json and weights.bin (lab/layers_model.ts writes them):
  *   lab.json                  `{ format, spec: { inputShape, layers }, policy: { envId, envKwargs, agent, preset,
- *                             observationSpace, actionSpace, step } }`
+ *                             observationSpace, actionSpace, step, obsNormalization } }`
  *   obs_normalization.json    `{ format: 'rl-gan-lab/obs-normalization@1', mean, var, count, epsilon, clip }` (PPO)
  */
 import { Box, Discrete, spaceFromJSON, type Space, type SpaceJSON } from '../envs/spaces.js';
@@ -95,6 +95,8 @@ export interface PolicyMeta {
   actionSpace: SpaceJSON;
   /** The training step the policy was saved at. */
   step: number;
+  /** Whether obs_normalization.json is beside it; null in lab.json files written before the lab said so. */
+  obsNormalization: boolean | null;
 }
 
 /** The parts of lab.json a page needs: the network's input shape and what the policy acts on. */
@@ -128,8 +130,17 @@ export function parsePolicyLabJson(json: unknown, where: string): PolicyLabJson 
       observationSpace: p!.observationSpace!,
       actionSpace: p!.actionSpace!,
       step: typeof p!.step === 'number' ? p!.step : 0,
+      obsNormalization: typeof p!.obsNormalization === 'boolean' ? p!.obsNormalization : null,
     },
   };
+}
+
+/**
+ * The env options a saved policy plays with outside training (the Play page, exported pages): a self-play Go
+ * opponent would be the policy itself, so it plays the random one (as lab eval and lab watch do).
+ */
+export function playEnvKwargs(envKwargs: Record<string, unknown>): Record<string, unknown> {
+  return envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;
 }
 
 /** Units of a network's last dense layer (its outputs per row), 0 when it ends otherwise. */

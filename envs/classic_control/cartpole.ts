@@ -15,6 +15,7 @@ import { Box, Discrete } from '../spaces.js';
 import { describeValue } from '../utils/seeding.js';
 import { PhysicsEnv } from './physics_env.js';
 import { checkOptionNames } from '../utils/options.js';
+import { emitEnvWarning } from '../utils/warnings.js';
 
 export const GRAVITY = 9.8;
 export const MASSCART = 1.0;
@@ -120,10 +121,7 @@ export class CartPoleEnv extends PhysicsEnv<number> {
       reward = this.suttonBartoReward ? -1 : 1;
     } else {
       if (this.stepsBeyondTerminated === 0) {
-        process.emitWarning(
-          'CartPole: step() called after the episode terminated; call reset() first. Further steps are undefined behaviour and return reward 0.',
-          'EnvWarning',
-        );
+        emitEnvWarning('CartPole: step() called after the episode terminated; call reset() first. Further steps are undefined behaviour and return reward 0.');
       }
       this.stepsBeyondTerminated += 1;
       reward = this.suttonBartoReward ? -1 : 0;

@@ -10,6 +10,7 @@ import { LabConnection, type ConnectionState } from '../net/connection.js';
 import { ROUTE_RECORDED } from './nav.js';
 import { ComparePage } from '../pages/compare.js';
 import { GoPage } from '../pages/go.js';
+import { PlayPage } from '../pages/play.js';
 import { LivePage } from '../pages/live.js';
 import { ReplayPlayerPage } from '../pages/player.js';
 import { ReplaysPage } from '../pages/replays.js';
@@ -110,7 +111,7 @@ export class App {
     if (this.page && this.pageName === route.page && this.page.update(route)) return;
     this.closePage();
     this.pageName = route.page;
-    document.title = `${PAGE_TITLES[section === 'live' ? 'replays' : section]} — RL Lab`;
+    document.title = `${route.page === 'play' ? 'Play in browser' : PAGE_TITLES[section === 'live' ? 'replays' : section]} — RL Lab`;
     this.page = this.buildPage(route);
     this.body.append(this.page.el);
   }
@@ -130,6 +131,8 @@ export class App {
         return new ExperimentsPage(route, this.conn);
       case 'latent':
         return new LatentPage(route);
+      case 'play':
+        return new PlayPage(route);
     }
   }
 

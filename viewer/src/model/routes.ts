@@ -9,6 +9,7 @@
  *   #/compare?runs=<id>,<id>,…&groupBy=…&curve=…      Compare: learning curves and scores of runs
  *   #/go?size=7&opponent=mcts&color=black&sims=2000   Play Go against an agent (the settings of a new game)
  *   #/experiments/<id>                                Experiments: one experiment's trials (the list without an id)
+ *   #/play/<runId>?policy=best_policy                 Play in browser: a run's policy plays in the page (final by default)
  *   #/latent/<runId>?seed=<n>                         GAN latent explorer: a GAN run's generator run in the page
  *
  * Run ids never contain '/' (RUN_ID_PATTERN), so `<runId>/<name>` splits unambiguously.
@@ -50,7 +51,11 @@ export type Route =
   | { page: 'compare'; params: CompareParams }
   | { page: 'go'; settings: GoSettings }
   | { page: 'experiments'; id: string | null }
-  | { page: 'latent'; runId: string; seed: number | null };
+  | { page: 'latent'; runId: string; seed: number | null }
+  | { page: 'play'; runId: string; policy: PlayPolicy | null };
+
+/** Which of a run's saved policies the Play page runs: the final one or the best evaluated one. */
+export type PlayPolicy = 'policy' | 'best_policy';
 
 export type PageName = Route['page'];
 
@@ -59,6 +64,7 @@ export type Section = 'live' | 'replays' | 'compare' | 'go' | 'experiments';
 /** The navigation tab a page belongs to. */
 export function sectionOf(page: PageName): Section {
   if (page === 'latent') return 'live';
+  if (page === 'play') return 'live';
   return page === 'live' || page === 'compare' || page === 'go' || page === 'experiments' ? page : 'replays';
 }
 
@@ -168,6 +174,10 @@ export function parseRoute(hash: string): Route {
       return { page: 'experiments', id: rest[0] || null };
     case 'latent':
       return rest[0] ? { page: 'latent', runId: rest[0], seed: parseStep(q.get('seed')) } : { page: 'live', runId: null };
+    case 'play': {
+      const policy = q.get('policy');
+      return rest[0] ? { page: 'play', runId: rest[0], policy: policy === 'policy' || policy === 'best_policy' ? policy : null } : { page: 'live', runId: null };
+    }
     default:
       return { page: 'live', runId: null };
   }
@@ -209,5 +219,7 @@ export function formatRoute(route: Route): string {
       return route.id ? `#/experiments/${encodeURIComponent(route.id)}` : '#/experiments';
     case 'latent':
       return `#/latent/${encodeURIComponent(route.runId)}${formatQuery([['seed', route.seed === null ? null : String(route.seed)]])}`;
+    case 'play':
+      return `#/play/${encodeURIComponent(route.runId)}${formatQuery([['policy', route.policy]])}`;
   }
 }
