@@ -226,6 +226,22 @@ describe.skipIf(skipBrowserTests)('GAN latent explorer in the browser', () => {
     }, 300_000);
   }
 
+  it('is reached from the GAN run view (Explore); ?backend=wasm forces wasm where WebGPU is offered', async () => {
+    const errors: string[] = [];
+    const { browser, page } = await openPage(errors, { webgpu: true });
+    try {
+      await page.goto(`${server.url}/?backend=wasm#run=${RUN_ID}`);
+      await page.locator('[data-testid=gan-explore]').click();
+      await page.waitForFunction(`window.__lab.latent && window.__lab.latent.status === 'ready'`, null, { timeout: 60_000 });
+      expect(page.url()).toContain(`#/latent/${RUN_ID}`);
+      expect(await page.textContent('[data-testid=latent-backend]')).toBe('wasm');
+      expect((await hookOf(page)).runtime).toMatchObject({ backend: 'wasm', reason: '?backend=wasm in the page address' });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+
   it('says so when a run has no generator', async () => {
     const errors: string[] = [];
     const { browser, page } = await openPage(errors);

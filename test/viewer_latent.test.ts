@@ -9,6 +9,7 @@ import { sampleLatent } from '../gan/models.js';
 import { Rng } from '../envs/utils/seeding.js';
 import { interpolate, interpolationPath, moveAlong, principalDirections, readGeneratorMeta, sampleLatents, toUnit, unitToInk } from '../viewer/src/model/latent.js';
 import { toInk, toUnit as labToUnit } from '../gan/images.js';
+import { formatRoute, parseRoute, sectionOf } from '../viewer/src/model/routes.js';
 
 const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i]!, 0);
@@ -19,6 +20,16 @@ describe('latent explorer model', () => {
       for (const seed of [0, 1, 12345]) expect(sampleLatents(seed, 16, 64, dist)).toEqual(sampleLatent(new Rng(seed), 16, 64, dist));
     }
     expect(sampleLatents(1, 4, 8, 'normal')).not.toEqual(sampleLatents(2, 4, 8, 'normal'));
+  });
+
+  it('has a route of its own: #/latent/<runId>?seed=<n>', () => {
+    expect(parseRoute('#/latent/gan-apple-fast-s1?seed=42')).toEqual({ page: 'latent', runId: 'gan-apple-fast-s1', seed: 42 });
+    expect(parseRoute('#/latent/gan-x')).toEqual({ page: 'latent', runId: 'gan-x', seed: null });
+    expect(parseRoute('#/latent/gan-x?seed=-3')).toEqual({ page: 'latent', runId: 'gan-x', seed: null });
+    expect(parseRoute('#/latent')).toEqual({ page: 'live', runId: null });
+    expect(formatRoute({ page: 'latent', runId: 'gan-x', seed: 7 })).toBe('#/latent/gan-x?seed=7');
+    expect(formatRoute({ page: 'latent', runId: 'gan-x', seed: null })).toBe('#/latent/gan-x');
+    expect(sectionOf('latent')).toBe('live');
   });
 
   it('maps generator output to [0, 1] and ink bytes as gan/images.ts does', () => {
