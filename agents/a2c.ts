@@ -29,6 +29,7 @@ import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from '../lab/network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import { clipByGlobalNorm } from '../lab/optim.js';
+import { andThen, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import {
   categoricalTerms,
   explainedVariance,
@@ -134,20 +135,20 @@ export class A2C implements Agent {
   }
 
   /** Action probabilities for `n` raw observation rows (masked actions get 0). */
-  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): Float32Array {
+  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): MaybePromise<Float32Array> {
     return policyProbabilities(this.actor, this.encoder, obs, n, maskBias(actionMasks, n, this.nActions));
   }
 
   /** The critic's V(s) for `n` raw observation rows. */
-  values(obs: ArrayLike<number>, n: number): Float32Array {
+  values(obs: ArrayLike<number>, n: number): MaybePromise<Float32Array> {
     return forward(this.critic, this.encoder, obs, n);
   }
 
-  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): MaybePromise<Int32Array> {
     return samplePolicy(this.actor, this.encoder, obs, n, this.nActions, explore ? this.rng : null, actionMasks);
   }
 
-  observe(batch: StepBatch, step: number): UpdateStats | null {
+  observe(batch: StepBatch, step: number): MaybePromise<UpdateStats | null> {
     const r = this.rollout;
     const n = batch.actions.length;
     const w = this.encoder.rawWidth;
@@ -169,12 +170,15 @@ export class A2C implements Agent {
     return this.update(r, n, step);
   }
 
-  private update(r: Rollout, numEnvs: number, step: number): UpdateStats {
+  private update(r: Rollout, numEnvs: number, step: number): MaybePromise<UpdateStats> {
+    // V(s_t) and V(s'_t) in one forward pass, with the parameters that collected the rollout.
+    return andThen(this.values(r.obs.concat(r.nextObs), 2 * r.actions.length), (both) => this.learn(r, numEnvs, step, both));
+  }
+
+  private learn(r: Rollout, numEnvs: number, step: number, both: Float32Array): MaybePromise<UpdateStats> {
     const c = this.config;
     const k = this.nActions;
     const n = r.actions.length;
-    // V(s_t) and V(s'_t) in one forward pass, with the parameters that collected the rollout.
-    const both = this.values(r.obs.concat(r.nextObs), 2 * n);
     const values = both.subarray(0, n);
     const nextValues = both.subarray(n);
     const { advantages, returns } = generalizedAdvantages({ ...r, values, nextValues }, numEnvs, r.t, c.gamma, c.gaeLambda);
@@ -208,11 +212,11 @@ export class A2C implements Agent {
       for (const t of kept) t.dispose();
       return out;
     });
-    const [policyLoss, valueLoss, entropy, gradNorm] = result.dataSync();
-    result.dispose();
     this.updates++;
-    this.lastEntropy = entropy!;
-    return { policyLoss: policyLoss!, valueLoss: valueLoss!, entropy: entropy!, gradNorm: gradNorm!, explainedVariance: explainedVariance(values, returns), learningRate };
+    return andThen(readAndDispose(result), ([policyLoss, valueLoss, entropy, gradNorm]) => {
+      this.lastEntropy = entropy!;
+      return { policyLoss: policyLoss!, valueLoss: valueLoss!, entropy: entropy!, gradNorm: gradNorm!, explainedVariance: explainedVariance(values, returns), learningRate };
+    });
   }
 
   status(): Record<string, number> {
@@ -220,8 +224,8 @@ export class A2C implements Agent {
   }
 
   async save(dir: string): Promise<void> {
-    this.actor.save(path.join(dir, 'policy'));
-    this.critic.save(path.join(dir, 'value'));
+    await this.actor.save(path.join(dir, 'policy'));
+    await this.critic.save(path.join(dir, 'value'));
     await saveOptimizer(this.optimizer, path.join(dir, 'optimizer'));
     writeJsonAtomic(path.join(dir, 'agent.json'), {
       name: this.name,
@@ -247,8 +251,8 @@ export class A2C implements Agent {
   }
 
   /** The actor: its argmax over logits is the greedy action. */
-  savePolicy(dir: string): void {
-    this.actor.save(dir);
+  savePolicy(dir: string): MaybePromise<void> {
+    return this.actor.save(dir);
   }
 
   dispose(): void {

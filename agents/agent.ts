@@ -2,9 +2,15 @@
  * What every agent offers the training loop. Agents act on batches of observations (one row per sub-env of a
  * vector env) and learn from each vector step through `observe`; how and when they update is their own
  * business (DQN: replay every few steps; REINFORCE: at episode ends; A2C: every n steps).
+ *
+ * `act`, `observe`, `episodeEnd` and `savePolicy` may answer with a Promise: on GPU backends (webgpu) a network's
+ * output can only be read back asynchronously. The built-in agents answer with plain values where the backend
+ * reads synchronously (cpu, wasm), so that path stays free of Promises; agents written synchronously (plug-ins,
+ * examples/) keep working unchanged. Every caller awaits.
  */
 import type { Space, TypedArray } from '../envs/index.js';
 import type { Rng } from '../envs/index.js';
+import type { MaybePromise } from '../lab/maybe_async.js';
 
 /**
  * The actions of a batch of n rows: for a Discrete action space an Int32Array of n indices; for a Box action
@@ -53,18 +59,18 @@ export interface Agent {
    * Actions for `n` observation rows (see ActionBatch); `explore` false gives the greedy / most likely action
    * (for a Gaussian policy, its mean).
    */
-  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): ActionBatch;
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): MaybePromise<ActionBatch>;
   /** Learns from one vector step taken at `step` (env steps so far, this step included). */
-  observe(batch: StepBatch, step: number): UpdateStats | null;
+  observe(batch: StepBatch, step: number): MaybePromise<UpdateStats | null>;
   /** Called when sub-env `envIndex` finishes an episode (after `observe`). */
-  episodeEnd?(envIndex: number, step: number): UpdateStats | null;
+  episodeEnd?(envIndex: number, step: number): MaybePromise<UpdateStats | null>;
   /** Live scalars for the progress line (ε, entropy …). */
   status(): Record<string, number>;
   /** Writes networks, optimizer state, RNG and buffers into `dir`; `load` restores them exactly. */
   save(dir: string): Promise<void>;
   load(dir: string): Promise<void>;
   /** Greedy policy network only (for `lab eval`). */
-  savePolicy(dir: string): void;
+  savePolicy(dir: string): MaybePromise<void>;
   dispose(): void;
 }
 
@@ -72,3 +78,5 @@ export type AgentFactory = (setup: AgentSetup, config: Record<string, unknown>) 
 
 /** The agent's RNG is part of its checkpoint. */
 export type { Rng };
+
+export type { MaybePromise };

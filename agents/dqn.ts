@@ -18,6 +18,7 @@ import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, convSpec, mlpSpec } from '../lab/network.js';
 import { FusedAdam } from '../lab/optim.js';
+import { andThen, forEachInOrder, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import { ReplayBuffer, type ReplaySample } from './replay_buffer.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
@@ -111,22 +112,19 @@ export class DQN implements Agent {
       ? convSpec(this.encoder.inputShape, config.convFilters, config.hidden, this.nActions)
       : mlpSpec(this.encoder.inputSize, config.hidden, this.nActions, 'relu');
     this.online = new Network(spec, this.rng);
-    this.target = config.targetUpdateInterval > 0 ? new Network(spec, this.online.getWeights()) : null;
+    this.target = config.targetUpdateInterval > 0 ? this.online.clone() : null;
     this.optimizer = new FusedAdam(this.online.variables, { learningRate: config.learningRate, epsilon: config.adamEpsilon });
     this.buffer = new ReplayBuffer(config.bufferSize, this.encoder.rawWidth, this.nActions);
     this.epsilon = config.exploration.initial;
   }
 
-  /** Q-values for `n` raw observation rows. */
-  qValues(obs: ArrayLike<number>, n: number): Float32Array {
+  /** Q-values for `n` raw observation rows (at once where the backend reads synchronously, else a Promise). */
+  qValues(obs: ArrayLike<number>, n: number): MaybePromise<Float32Array> {
     const x = this.encoder.encode(obs, n);
-    const q = tf.tidy(() => this.online.apply(tf.tensor(x, [n, ...this.encoder.inputShape])));
-    const values = q.dataSync() as Float32Array;
-    q.dispose();
-    return values;
+    return readAndDispose(tf.tidy(() => this.online.apply(tf.tensor(x, [n, ...this.encoder.inputShape]))));
   }
 
-  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): MaybePromise<Int32Array> {
     const actions = new Int32Array(n);
     const k = this.nActions;
     const allowed = (i: number, a: number) => !actionMasks || actionMasks[i * k + a] === 1;
@@ -137,8 +135,8 @@ export class DQN implements Agent {
       const legal = Array.from({ length: k }, (_, a) => a).filter((a) => allowed(i, a));
       actions[i] = legal.length ? legal[this.rng.integer(legal.length)]! : this.rng.integer(k);
     }
-    if (greedyRows.length) {
-      const q = this.qValues(obs, n);
+    if (!greedyRows.length) return actions;
+    return andThen(this.qValues(obs, n), (q) => {
       for (const i of greedyRows) {
         let best = -1;
         let bestQ = -Infinity;
@@ -147,11 +145,11 @@ export class DQN implements Agent {
         }
         actions[i] = best < 0 ? 0 : best;
       }
-    }
-    return actions;
+      return actions;
+    });
   }
 
-  observe(batch: StepBatch, step: number): UpdateStats | null {
+  observe(batch: StepBatch, step: number): MaybePromise<UpdateStats | null> {
     const c = this.config;
     for (let i = 0; i < batch.actions.length; i++) {
       const truncatedEnd = batch.truncations[i] === 1 && c.truncationIsTerminal;
@@ -172,34 +170,57 @@ export class DQN implements Agent {
   }
 
   /** The book trains once per episode, after it ends, when the memory holds more than a batch. */
-  episodeEnd(): UpdateStats | null {
+  episodeEnd(): MaybePromise<UpdateStats | null> {
     const c = this.config;
     if (c.updateSchedule !== 'episode-end-per-sample' || this.buffer.size <= c.batchSize) return null;
-    const stats = this.replayPerSample();
-    if (c.exploration.type === 'episode-decay' && this.epsilon > c.exploration.min) this.epsilon *= c.exploration.decay;
-    return stats;
+    return andThen(this.replayPerSample(), (stats) => {
+      if (c.exploration.type === 'episode-decay' && this.epsilon > c.exploration.min) this.epsilon *= c.exploration.decay;
+      return stats;
+    });
   }
 
-  /** `steps` gradient updates on uniformly sampled batches; returns mean loss and Q. */
-  private train(steps: number): UpdateStats {
+  /**
+   * `steps` gradient updates on uniformly sampled batches; returns mean loss and Q. Where reads are synchronous
+   * each step's statistics are read as it ends (as ever); on GPU backends the steps are queued back to back and
+   * their statistics read once at the end, so the device never waits on the host in between.
+   */
+  private train(steps: number): MaybePromise<UpdateStats> {
     const c = this.config;
     let lossSum = 0;
     let qSum = 0;
     let normSum = 0;
+    const queued: tf.Tensor[] = [];
     for (let s = 0; s < steps; s++) {
       const batch = (this.sample = this.buffer.sample(c.batchSize, this.rng, true, this.sample ?? undefined));
-      const [loss, meanQ, norm] = this.gradientStep(batch, c.batchSize);
+      const stats = this.gradientStep(batch, c.batchSize);
+      if (stats instanceof tf.Tensor) {
+        queued.push(stats);
+        continue;
+      }
+      const [loss, meanQ, norm] = stats;
       lossSum += loss;
       qSum += meanQ;
       normSum += norm;
     }
-    return { loss: lossSum / steps, q: qSum / steps, gradNorm: normSum / steps, epsilon: this.epsilon, learningRate: c.learningRate };
+    const summary = () => ({ loss: lossSum / steps, q: qSum / steps, gradNorm: normSum / steps, epsilon: this.epsilon, learningRate: c.learningRate });
+    if (!queued.length) return summary();
+    const all = tf.stack(queued);
+    tf.dispose(queued);
+    return andThen(readAndDispose(all), (values) => {
+      for (let s = 0; s < steps; s++) {
+        lossSum += values[3 * s]!;
+        qSum += values[3 * s + 1]!;
+        normSum += values[3 * s + 2]!;
+      }
+      return summary();
+    });
   }
 
-  private gradientStep(batch: ReplaySample, n: number): [loss: number, meanQ: number, gradNorm: number] {
+  /** One gradient step: [loss, mean Q, gradient norm] read back, or (GPU backends) as a [3] tensor to read later. */
+  private gradientStep(batch: ReplaySample, n: number): [loss: number, meanQ: number, gradNorm: number] | tf.Tensor {
     const c = this.config;
     const shape = [n, ...this.encoder.inputShape];
-    let norm = 0;
+    let norm: number | tf.Scalar = 0;
     const result = tf.tidy(() => {
       const obs = tf.tensor(this.encoder.encode(batch.obs, n), shape);
       const nextObs = tf.tensor(this.encoder.encode(batch.nextObs, n), shape);
@@ -223,13 +244,14 @@ export class DQN implements Agent {
         return c.loss === 'huber' ? huberLoss(q, y) : (tf.losses.meanSquaredError(y, q) as tf.Scalar);
       }, this.online.variables);
       norm = this.optimizer.apply(this.online.variables.map((v) => grads[v.name]!), c.maxGradNorm);
-      const stats = tf.stack([value, meanQ!]);
+      const stats = tf.stack(typeof norm === 'number' ? [value, meanQ!] : [value, meanQ!, norm]);
       (meanQ as tf.Tensor | null)?.dispose();
       return stats;
     });
+    this.updates++;
+    if (typeof norm !== 'number') return result;
     const [loss, meanQ] = result.dataSync();
     result.dispose();
-    this.updates++;
     return [loss!, meanQ!, norm];
   }
 
@@ -238,32 +260,30 @@ export class DQN implements Agent {
    * online network (Keras `fit` on a batch of one: MSE over all outputs, where only the chosen action's
    * target differs from the prediction), bootstrapping from the network as it is at that moment.
    */
-  private replayPerSample(): UpdateStats {
+  private replayPerSample(): MaybePromise<UpdateStats> {
     const c = this.config;
     const batch = this.buffer.sample(c.batchSize, this.rng, false);
     const w = this.encoder.rawWidth;
     let lossSum = 0;
-    for (let i = 0; i < c.batchSize; i++) {
-      const row = (a: Float32Array) => a.subarray(i * w, (i + 1) * w);
-      let target = batch.rewards[i]!;
-      if (!batch.dones[i]) {
-        const q = this.qValues(row(batch.nextObs), 1);
-        target += c.gamma * Math.max(...q);
-      }
+    const row = (a: Float32Array, i: number) => a.subarray(i * w, (i + 1) * w);
+    const fit = (i: number, target: number): MaybePromise<void> => {
       const loss = tf.tidy(() => {
-        const x = tf.tensor(this.encoder.encode(row(batch.obs), 1), [1, ...this.encoder.inputShape]);
+        const x = tf.tensor(this.encoder.encode(row(batch.obs, i), 1), [1, ...this.encoder.inputShape]);
         const mask = tf.oneHot(tf.tensor1d([batch.actions[i]!], 'int32'), this.nActions);
         // Keras' target_f: the prediction with the chosen action's entry replaced by the target (a constant).
         const targetF = tf.add(tf.mul(this.online.apply(x), tf.sub(1, mask)), tf.mul(mask, target));
         const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(targetF, this.online.apply(x)) as tf.Scalar, this.online.variables);
-        this.optimizer.apply(this.online.variables.map((v) => grads[v.name]!));
+        this.optimizer.apply(this.online.variables.map((v) => grads[v.name]!)); // (a device norm is disposed by the tidy)
         return value;
       });
-      lossSum += loss.dataSync()[0]!;
-      loss.dispose();
       this.updates++;
-    }
-    return { loss: lossSum / c.batchSize, epsilon: this.epsilon, learningRate: c.learningRate };
+      return andThen(readAndDispose(loss), (l) => void (lossSum += l[0]!));
+    };
+    // Each memory's target bootstraps from the network the previous memory's fit left.
+    const done = forEachInOrder(c.batchSize, (i) =>
+      batch.dones[i] ? fit(i, batch.rewards[i]!) : andThen(this.qValues(row(batch.nextObs, i), 1), (q) => fit(i, batch.rewards[i]! + c.gamma * Math.max(...q))),
+    );
+    return andThen(done, () => ({ loss: lossSum / c.batchSize, epsilon: this.epsilon, learningRate: c.learningRate }));
   }
 
   status(): Record<string, number> {
@@ -271,9 +291,9 @@ export class DQN implements Agent {
   }
 
   async save(dir: string): Promise<void> {
-    this.online.save(path.join(dir, 'online'));
-    this.target?.save(path.join(dir, 'target'));
-    this.optimizer.save(path.join(dir, 'optimizer'));
+    await this.online.save(path.join(dir, 'online'));
+    await this.target?.save(path.join(dir, 'target'));
+    await this.optimizer.save(path.join(dir, 'optimizer'));
     this.buffer.save(path.join(dir, 'replay'));
     writeJsonAtomic(path.join(dir, 'agent.json'), { name: this.name, epsilon: this.epsilon, updates: this.updates, rng: this.rng.toJSON() });
   }
@@ -289,13 +309,14 @@ export class DQN implements Agent {
     this.rng = Rng.fromJSON(state.rng);
   }
 
-  savePolicy(dir: string): void {
-    this.online.save(dir);
+  savePolicy(dir: string): MaybePromise<void> {
+    return this.online.save(dir);
   }
 
   dispose(): void {
     this.online.dispose();
     this.target?.dispose();
+    this.optimizer.dispose();
   }
 }
 

@@ -14,6 +14,7 @@ import { readRawRunConfig, type RunImport } from '../lab/run_files.js';
 import { Box, Discrete, batchWidth, envSource, loadUserModule, resolveModulePath, type Space, type TypedArray } from '../envs/index.js';
 import type { Agent, AgentSetup } from './agent.js';
 import { agentEntry, agentNames, isRegisteredAgent, registerAgent, unregisterAgent, type AgentEntry } from './registry.js';
+import { andThen } from '../lab/maybe_async.js';
 
 /**
  * What one imported module registered (its absolute path, env ids, agents with their sorted hyperparameter
@@ -177,11 +178,11 @@ export function checkedAgent(agent: Agent, setup: Pick<AgentSetup, 'actionSpace'
   return new Proxy(agent, {
     get(target, prop, receiver) {
       if (prop === 'act') {
-        return (obs: TypedArray, n: number, explore: boolean, masks?: Int8Array | null) => {
-          const actions = target.act(obs, n, explore, masks) as TypedArray;
-          check(actions, n);
-          return actions;
-        };
+        return (obs: TypedArray, n: number, explore: boolean, masks?: Int8Array | null) =>
+          andThen(target.act(obs, n, explore, masks), (actions) => {
+            check(actions as TypedArray, n);
+            return actions;
+          });
       }
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

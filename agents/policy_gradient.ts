@@ -19,6 +19,7 @@
  * steps over `numEnvs` sub-envs is time-major, transition (t, i) at index t · numEnvs + i.
  */
 import { tf } from '../lab/compute.js';
+import { andThen, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import type { Rng } from '../envs/index.js';
 import { convSpec, mlpSpec, type Network, type NetworkSpec } from '../lab/network.js';
 import type { ObservationEncoder } from './encoding.js';
@@ -258,25 +259,23 @@ export function policySpec(encoder: ObservationEncoder, hidden: number[], output
   return encoder.image ? convSpec(encoder.inputShape, [32, 64], hidden, outputs, outputScale) : mlpSpec(encoder.inputSize, hidden, outputs, activation, outputScale);
 }
 
-/** Network outputs for `n` raw observation rows, read back (a [n, outputs] row-major array). */
-export function forward(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number): Float32Array {
+/**
+ * Network outputs for `n` raw observation rows, read back (a [n, outputs] row-major array): at once where the
+ * backend reads synchronously, else a Promise.
+ */
+export function forward(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number): MaybePromise<Float32Array> {
   const x = encoder.encode(obs, n);
-  const out = tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape])));
-  const values = out.dataSync() as Float32Array;
-  out.dispose();
-  return values;
+  return readAndDispose(tf.tidy(() => net.apply(tf.tensor(x, [n, ...encoder.inputShape]))));
 }
 
 /** π(·|s) = softmax(logits + mask bias) for `n` raw observation rows, computed in tfjs and read back. */
-export function policyProbabilities(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number, bias: Float32Array | null): Float32Array {
+export function policyProbabilities(net: Network, encoder: ObservationEncoder, obs: ArrayLike<number>, n: number, bias: Float32Array | null): MaybePromise<Float32Array> {
   const x = encoder.encode(obs, n);
   const out = tf.tidy(() => {
     const logits = net.apply(tf.tensor(x, [n, ...encoder.inputShape]));
     return tf.softmax(bias ? tf.add(logits, tf.tensor(bias, logits.shape)) : logits);
   });
-  const probs = out.dataSync() as Float32Array;
-  out.dispose();
-  return probs;
+  return readAndDispose(out);
 }
 
 /** Samples each row of `probs` with `rng` (null: argmax), never choosing a masked action. */
@@ -308,9 +307,9 @@ export function samplePolicy(
   k: number,
   rng: Rng | null,
   actionMasks?: Int8Array | null,
-): Int32Array {
+): MaybePromise<Int32Array> {
   const bias = maskBias(actionMasks, n, k);
-  return chooseActions(policyProbabilities(net, encoder, obs, n, bias), n, k, rng, bias);
+  return andThen(policyProbabilities(net, encoder, obs, n, bias), (probs) => chooseActions(probs, n, k, rng, bias));
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -37,11 +37,12 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import { tf } from '../lab/compute.js';
+import { readTensor, syncReads, tf } from '../lab/compute.js';
+import { andThen, drive, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import { Box, DiscountedReturnScaler, Rng, RunningMeanStd, normalizeRows, type ReturnScalerState, type RunningMeanStdState, type TypedArray } from '../envs/index.js';
 import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
 import { Network, mlpSpec, orthogonalWeights, type NetworkSpec } from '../lab/network.js';
-import { FusedAdam } from '../lab/optim.js';
+import { FusedAdam, readNorm } from '../lab/optim.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import {
   categoricalTerms,
@@ -326,7 +327,7 @@ export class PPO implements Agent {
     return tf.tensor(x, [n, ...this.encoder.inputShape]);
   }
 
-  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): ActionBatch {
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): MaybePromise<ActionBatch> {
     // Exploring means training: the observations the policy acts on join the running statistics first (as
     // VecNormalize does on each step); greedy evaluation only reads them.
     const x = this.inputs(obs, n, explore);
@@ -335,14 +336,13 @@ export class PPO implements Agent {
       const { policy } = this.heads(this.tensor(x, n), false);
       return this.continuous ? policy : tf.softmax(bias ? tf.add(policy, tf.tensor2d(bias, [n, this.nActions])) : policy);
     });
-    const values = out.dataSync() as Float32Array;
-    out.dispose();
-    if (this.continuous) return sampleGaussian(values, this.logStdValues, n, this.actionSize, explore ? this.rng : null);
-    return chooseActions(values, n, this.nActions, explore ? this.rng : null, bias);
+    return andThen(readAndDispose(out), (values) =>
+      this.continuous ? sampleGaussian(values, this.logStdValues, n, this.actionSize, explore ? this.rng : null) : chooseActions(values, n, this.nActions, explore ? this.rng : null, bias),
+    );
   }
 
   /** π(·|s) of a Discrete policy for `n` raw observation rows (masked actions get 0), without touching statistics. */
-  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): Float32Array {
+  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): MaybePromise<Float32Array> {
     if (this.continuous) throw new Error('ppo: probabilities() is for Discrete action spaces; this policy is Gaussian');
     const x = this.inputs(obs, n, false);
     const bias = maskBias(actionMasks, n, this.nActions);
@@ -350,18 +350,13 @@ export class PPO implements Agent {
       const { policy } = this.heads(this.tensor(x, n), false);
       return tf.softmax(bias ? tf.add(policy, tf.tensor2d(bias, [n, this.nActions])) : policy);
     });
-    const probs = out.dataSync() as Float32Array;
-    out.dispose();
-    return probs;
+    return readAndDispose(out);
   }
 
   /** The critic's V(s) for `n` raw observation rows. */
-  values(obs: ArrayLike<number>, n: number): Float32Array {
+  values(obs: ArrayLike<number>, n: number): MaybePromise<Float32Array> {
     const x = this.inputs(obs, n, false);
-    const out = tf.tidy(() => this.heads(this.tensor(x, n), true).values!);
-    const v = out.dataSync() as Float32Array;
-    out.dispose();
-    return v;
+    return readAndDispose(tf.tidy(() => this.heads(this.tensor(x, n), true).values!));
   }
 
   /** The Gaussian policy's σ per action dimension (Box actions only). */
@@ -369,7 +364,7 @@ export class PPO implements Agent {
     return this.logStdValues.map(Math.exp);
   }
 
-  observe(batch: StepBatch, step: number): UpdateStats | null {
+  observe(batch: StepBatch, step: number): MaybePromise<UpdateStats | null> {
     const r = this.rollout;
     const n = this.numEnvs;
     if (batch.actions.length !== n * this.actionSize) throw new Error(`ppo: expected ${n * this.actionSize} actions in a step of ${n} sub-envs, got ${batch.actions.length}`);
@@ -393,12 +388,10 @@ export class PPO implements Agent {
     return stats;
   }
 
-  private update(r: Rollout, step: number): UpdateStats {
-    const c = this.config;
+  private update(r: Rollout, step: number): MaybePromise<UpdateStats> {
     const n = r.rewards.length;
     const w = this.encoder.inputSize;
-    const k = this.nActions;
-    const bias = this.continuous ? null : maskBias(r.masks, n, k);
+    const bias = this.continuous ? null : maskBias(r.masks, n, this.nActions);
 
     // V(s_t), V(s'_t) and log π_old(a_t|s_t) in one pass, with the parameters that collected the rollout.
     const both = new Float32Array(2 * n * w);
@@ -420,8 +413,15 @@ export class PPO implements Agent {
       const { logProb } = this.terms(policy, r.actions, n, bias);
       return tf.concat([values, logProb]);
     });
-    const oldData = old.dataSync() as Float32Array;
-    old.dispose();
+    return andThen(readAndDispose(old), (oldData) => drive(this.epochs(r, step, bias, oldData)));
+  }
+
+  /** The update's epochs of minibatch steps after the rollout's values and log-probabilities came back. */
+  private *epochs(r: Rollout, step: number, bias: Float32Array | null, oldData: Float32Array): Generator<MaybePromise<MinibatchResult | null | Float32Array>, UpdateStats, MinibatchResult | null | Float32Array> {
+    const c = this.config;
+    const n = r.rewards.length;
+    const w = this.encoder.inputSize;
+    const k = this.nActions;
     const values = oldData.subarray(0, n);
     const nextValues = oldData.subarray(n, 2 * n);
     const oldLogProb = oldData.subarray(2 * n, 3 * n);
@@ -462,7 +462,7 @@ export class PPO implements Agent {
         if (maskb) gatherRows(bias!, k, index, from, size, maskb);
         const adv = advb.subarray(0, size);
         if (c.normalizeAdvantage && size > 1) standardize(adv);
-        const result = this.minibatchStep(xb.subarray(0, size * w), ab.subarray(0, size * this.actionSize), adv, retb.subarray(0, size), oldVb.subarray(0, size), oldLpb.subarray(0, size), maskb ? maskb.subarray(0, size * k) : null, size, clipRange);
+        const result = (yield this.minibatchStep(xb.subarray(0, size * w), ab.subarray(0, size * this.actionSize), adv, retb.subarray(0, size), oldVb.subarray(0, size), oldLpb.subarray(0, size), maskb ? maskb.subarray(0, size * k) : null, size, clipRange)) as MinibatchResult | null;
         if (result === null) {
           stopped = true;
           break;
@@ -477,7 +477,7 @@ export class PPO implements Agent {
       }
       if (!stopped) epochs++;
     }
-    if (this.logStd) this.logStdValues = (this.logStd.dataSync() as Float32Array).slice();
+    if (this.logStd) this.logStdValues = ((yield readTensor(this.logStd) as MaybePromise<Float32Array>) as Float32Array).slice();
     this.updates++;
     const mean = (s: number) => (minibatches > 0 ? s / minibatches : 0);
     this.lastEntropy = minibatches > 0 ? mean(sums.entropy) : this.lastEntropy;
@@ -511,7 +511,8 @@ export class PPO implements Agent {
     bias: Float32Array | null,
     n: number,
     clipRange: number,
-  ): { policyLoss: number; valueLoss: number; entropy: number; approxKl: number; clipFraction: number; gradNorm: number } | null {
+  ): MaybePromise<MinibatchResult | null> {
+    if (!syncReads()) return this.minibatchStepOnDevice(x, actions, advantages, returns, oldValues, oldLogProb, bias, n, clipRange);
     const c = this.config;
     const variables = this.variables();
     const width = this.continuous ? this.actionSize : this.nActions;
@@ -546,10 +547,57 @@ export class PPO implements Agent {
       gradNorm = this.optimizer.apply(
         variables.map((v) => grads[v.name]!),
         c.maxGradNorm,
-      );
+      ) as number;
     });
     const r = result as PPOLossResult | null;
     if (skipped || r === null) return null;
+    return { policyLoss: r.policyLoss, valueLoss: r.valueLoss, entropy: r.entropy, approxKl: r.approxKl, clipFraction: r.clipFraction, gradNorm };
+  }
+
+  /**
+   * The same step where reads are asynchronous (webgpu): the heads' outputs are read back first, `ppoLoss`
+   * gives the loss and its gradient with respect to them, and the variables' gradient is then the gradient of
+   * Σ policy·∂L/∂policy + Σ values·∂L/∂values (+ logStd·∂L/∂logStd), the chain rule the custom op above applies.
+   */
+  private async minibatchStepOnDevice(
+    x: Float32Array,
+    actions: Float32Array,
+    advantages: Float32Array,
+    returns: Float32Array,
+    oldValues: Float32Array,
+    oldLogProb: Float32Array,
+    bias: Float32Array | null,
+    n: number,
+    clipRange: number,
+  ): Promise<MinibatchResult | null> {
+    const c = this.config;
+    const variables = this.variables();
+    const width = this.continuous ? this.actionSize : this.nActions;
+    const [policyT, valuesT] = tf.tidy(() => {
+      const { policy, values } = this.heads(this.tensor(x, n), true);
+      return [policy, values!];
+    });
+    const [policy, values, logStd] = await Promise.all([policyT.data(), valuesT.data(), this.logStd ? this.logStd.data() : null]);
+    tf.dispose([policyT, valuesT]);
+    const batch = { m: n, actions, oldLogProb, advantages, returns, oldValues, bias };
+    const r = ppoLoss(policy as Float32Array, values as Float32Array, (logStd as Float32Array | null) ?? null, width, batch, { clipRange, clipRangeVf: c.clipRangeVf, vfCoef: c.vfCoef, entCoef: c.entCoef });
+    if (c.targetKl !== null && r.approxKl > 1.5 * c.targetKl) return null;
+    const norm = tf.tidy(() => {
+      const input = this.tensor(x, n);
+      const gradPolicy = tf.tensor(r.gradPolicy, policyT.shape);
+      const gradValues = tf.tensor(r.gradValues, valuesT.shape);
+      const { grads } = tf.variableGrads(() => {
+        const out = this.heads(input, true);
+        const terms = [tf.sum(tf.mul(out.policy, gradPolicy)), tf.sum(tf.mul(out.values!, gradValues))];
+        if (this.logStd) terms.push(tf.sum(tf.mul(this.logStd, tf.tensor(r.gradLogStd!, this.logStd.shape))));
+        return tf.addN(terms) as tf.Scalar;
+      }, variables);
+      return this.optimizer.apply(
+        variables.map((v) => grads[v.name]!),
+        c.maxGradNorm,
+      ) as tf.Scalar;
+    });
+    const gradNorm = await readNorm(norm);
     return { policyLoss: r.policyLoss, valueLoss: r.valueLoss, entropy: r.entropy, approxKl: r.approxKl, clipFraction: r.clipFraction, gradNorm };
   }
 
@@ -558,18 +606,21 @@ export class PPO implements Agent {
   }
 
   /** The policy as one network: the actor, or the shared trunk followed by the policy head. */
-  private policyNetwork(): { spec: NetworkSpec; values: Float32Array[] } {
-    if (!this.policyHead) return { spec: this.body.spec, values: this.body.getWeights() };
-    return {
-      spec: { inputShape: this.body.spec.inputShape, layers: [...this.body.spec.layers, ...this.policyHead.spec.layers] },
-      values: [...this.body.getWeights(), ...this.policyHead.getWeights()],
-    };
+  private policyNetwork(): MaybePromise<{ spec: NetworkSpec; values: Float32Array[] }> {
+    const head = this.policyHead;
+    if (!head) return andThen(this.body.readWeights(), (values) => ({ spec: this.body.spec, values }));
+    return andThen(this.body.readWeights(), (body) =>
+      andThen(head.readWeights(), (headValues) => ({
+        spec: { inputShape: this.body.spec.inputShape, layers: [...this.body.spec.layers, ...head.spec.layers] },
+        values: [...body, ...headValues],
+      })),
+    );
   }
 
   async save(dir: string): Promise<void> {
-    this.savePolicy(path.join(dir, 'policy'));
-    this.valueNet.save(path.join(dir, 'value'));
-    this.optimizer.save(path.join(dir, 'optimizer'));
+    await this.savePolicy(path.join(dir, 'policy'));
+    await this.valueNet.save(path.join(dir, 'value'));
+    await this.optimizer.save(path.join(dir, 'optimizer'));
     const r = this.rollout;
     const rows = r.t * this.numEnvs;
     const w = this.encoder.inputSize;
@@ -588,7 +639,7 @@ export class PPO implements Agent {
         truncations: Array.from(r.truncations.subarray(0, rows)),
         masks: r.masks ? Array.from(r.masks.subarray(0, rows * this.nActions)) : null,
       },
-      logStd: this.logStd ? Array.from(this.logStd.dataSync() as Float32Array) : null,
+      logStd: this.logStd ? Array.from((await this.logStd.data()) as Float32Array) : null,
       obsRms: this.obsRms?.toJSON() ?? null,
       returnScaler: this.returnScaler?.toJSON() ?? null,
     };
@@ -634,18 +685,18 @@ export class PPO implements Agent {
    * The greedy policy for `lab eval`: one network whose outputs are logits (argmax) or the Gaussian mean, and,
    * when observations are normalised, `obs_normalization.json` with the statistics to apply first.
    */
-  savePolicy(dir: string): void {
-    const { spec, values } = this.policyNetwork();
-    if (this.policyHead) {
-      const net = new Network(spec, values);
-      net.save(dir);
-      net.dispose();
-    } else {
-      this.body.save(dir);
-    }
-    if (this.obsRms) {
-      writeJsonAtomic(path.join(dir, OBS_NORMALIZATION_FILE), { format: OBS_NORMALIZATION_FORMAT, ...this.obsRms.toJSON(), epsilon: NORM_EPSILON, clip: this.config.clipObs });
-    }
+  savePolicy(dir: string): MaybePromise<void> {
+    const saved = this.policyHead
+      ? andThen(this.policyNetwork(), ({ spec, values }) => {
+          const net = new Network(spec, values);
+          return andThen(net.save(dir), () => net.dispose());
+        })
+      : this.body.save(dir);
+    return andThen(saved, () => {
+      if (this.obsRms) {
+        writeJsonAtomic(path.join(dir, OBS_NORMALIZATION_FILE), { format: OBS_NORMALIZATION_FORMAT, ...this.obsRms.toJSON(), epsilon: NORM_EPSILON, clip: this.config.clipObs });
+      }
+    });
   }
 
   dispose(): void {
@@ -653,7 +704,18 @@ export class PPO implements Agent {
     this.policyHead?.dispose();
     this.valueNet.dispose();
     this.logStd?.dispose();
+    this.optimizer.dispose();
   }
+}
+
+/** One minibatch step's losses and diagnostics. */
+interface MinibatchResult {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  approxKl: number;
+  clipFraction: number;
+  gradNorm: number;
 }
 
 /** One clear error for a hyperparameter that cannot work. */

@@ -25,6 +25,7 @@ import { tf } from '../lab/compute.js';
 import { Rng, type TypedArray } from '../envs/index.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from '../lab/network.js';
+import { andThen, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
 import { clipByGlobalNorm } from '../lab/optim.js';
 import {
@@ -126,15 +127,15 @@ export class Reinforce implements Agent {
   }
 
   /** Action probabilities for `n` raw observation rows (masked actions get 0). */
-  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): Float32Array {
+  probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): MaybePromise<Float32Array> {
     return policyProbabilities(this.policy, this.encoder, obs, n, maskBias(actionMasks, n, this.nActions));
   }
 
-  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): Int32Array {
+  act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): MaybePromise<Int32Array> {
     return samplePolicy(this.policy, this.encoder, obs, n, this.nActions, explore ? this.rng : null, actionMasks);
   }
 
-  observe(batch: StepBatch, _step: number): UpdateStats | null {
+  observe(batch: StepBatch, _step: number): MaybePromise<UpdateStats | null> {
     const c = this.config;
     const w = this.encoder.rawWidth;
     const k = this.nActions;
@@ -155,23 +156,25 @@ export class Reinforce implements Agent {
   }
 
   /** One policy-gradient step (and one critic step) on the finished episodes. */
-  private update(): UpdateStats {
-    const c = this.config;
-    const k = this.nActions;
+  private update(): MaybePromise<UpdateStats> {
     const episodes = this.finished;
     this.finished = [];
     const n = episodes.reduce((a, ep) => a + ep.actions.length, 0);
     const obs = new Float32Array(episodes.flatMap((ep) => ep.obs));
+    // Bootstrap truncated episodes from the critic at their final observation (without one: nothing).
+    const truncated = episodes.map((ep, e) => (ep.finalObs ? e : -1)).filter((e) => e >= 0);
+    const finalValues = this.value && truncated.length ? forward(this.value, this.encoder, truncated.flatMap((e) => episodes[e]!.finalObs!), truncated.length) : null;
+    const baseline = this.value ? forward(this.value, this.encoder, obs, n) : null;
+    return andThen(finalValues, (v) => andThen(baseline, (b) => this.learn(episodes, n, obs, truncated, v, b)));
+  }
+
+  private learn(episodes: Trajectory[], n: number, obs: Float32Array, truncated: number[], finalValues: Float32Array | null, baseline: Float32Array | null): MaybePromise<UpdateStats> {
+    const c = this.config;
+    const k = this.nActions;
     const actions = Int32Array.from(episodes.flatMap((ep) => ep.actions));
     const bias = maskBias(episodes.flatMap((ep) => ep.masks), n, k);
-
-    // Bootstrap truncated episodes from the critic at their final observation (without one: nothing).
     const bootstraps = new Float64Array(episodes.length);
-    const truncated = episodes.map((ep, e) => (ep.finalObs ? e : -1)).filter((e) => e >= 0);
-    if (this.value && truncated.length) {
-      const v = forward(this.value, this.encoder, truncated.flatMap((e) => episodes[e]!.finalObs!), truncated.length);
-      truncated.forEach((e, j) => (bootstraps[e] = v[j]!));
-    }
+    if (finalValues) truncated.forEach((e, j) => (bootstraps[e] = finalValues[j]!));
     const returns = new Float32Array(n);
     let offset = 0;
     episodes.forEach((ep, e) => {
@@ -179,10 +182,7 @@ export class Reinforce implements Agent {
       offset += ep.actions.length;
     });
     const advantages = returns.slice();
-    if (this.value) {
-      const v = forward(this.value, this.encoder, obs, n);
-      for (let t = 0; t < n; t++) advantages[t]! -= v[t]!;
-    }
+    if (baseline) for (let t = 0; t < n; t++) advantages[t]! -= baseline[t]!;
     if (c.normalizeReturns) standardize(advantages);
 
     const shape = [n, ...this.encoder.inputShape];
@@ -214,13 +214,13 @@ export class Reinforce implements Agent {
       for (const t of kept) t.dispose();
       return out;
     });
-    const [policyLoss, entropy, valueLoss, gradNorm] = result.dataSync();
-    result.dispose();
     this.updates++;
-    this.lastEntropy = entropy!;
-    const stats: UpdateStats = { policyLoss: policyLoss!, entropy: entropy!, gradNorm: gradNorm!, batchEpisodes: episodes.length, batchSteps: n, learningRate: c.learningRate };
-    if (this.value) stats.valueLoss = valueLoss!;
-    return stats;
+    return andThen(readAndDispose(result), ([policyLoss, entropy, valueLoss, gradNorm]) => {
+      this.lastEntropy = entropy!;
+      const stats: UpdateStats = { policyLoss: policyLoss!, entropy: entropy!, gradNorm: gradNorm!, batchEpisodes: episodes.length, batchSteps: n, learningRate: c.learningRate };
+      if (this.value) stats.valueLoss = valueLoss!;
+      return stats;
+    });
   }
 
   status(): Record<string, number> {
@@ -228,10 +228,10 @@ export class Reinforce implements Agent {
   }
 
   async save(dir: string): Promise<void> {
-    this.policy.save(path.join(dir, 'policy'));
+    await this.policy.save(path.join(dir, 'policy'));
     await saveOptimizer(this.policyOptimizer, path.join(dir, 'policy-optimizer'));
     if (this.value && this.valueOptimizer) {
-      this.value.save(path.join(dir, 'value'));
+      await this.value.save(path.join(dir, 'value'));
       await saveOptimizer(this.valueOptimizer, path.join(dir, 'value-optimizer'));
     }
     writeJsonAtomic(path.join(dir, 'agent.json'), {
@@ -266,8 +266,8 @@ export class Reinforce implements Agent {
   }
 
   /** The policy network: its argmax over logits is the greedy action. */
-  savePolicy(dir: string): void {
-    this.policy.save(dir);
+  savePolicy(dir: string): MaybePromise<void> {
+    return this.policy.save(dir);
   }
 
   dispose(): void {

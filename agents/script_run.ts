@@ -21,6 +21,7 @@ import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig } from '../lab/replay.js';
 import { Network, type NetworkSpec } from '../lab/network.js';
+import type { MaybePromise } from '../lab/maybe_async.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { TypedArray } from '../envs/index.js';
 import { evalEvent, evaluateGreedy } from './training.js';
@@ -235,7 +236,7 @@ export class ScriptRun {
           meta: { runId: c.runId, envId: c.envId, envKwargs: replayEnvKwargs(c.envKwargs), maxEpisodeSteps: null, agent: c.agent, preset: null, labVersion: c.versions.lab, frames: c.replays.frames, obs: c.replays.obs },
         }
       : undefined;
-    const { returns, lengths } = evaluateGreedy({ act: (obs, n, _explore, masks) => policy(obs, n, masks) }, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record);
+    const { returns, lengths } = await evaluateGreedy({ act: (obs, n, _explore, masks) => policy(obs, n, masks) }, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record);
     const event = evalEvent(step, returns, lengths, started, this.time());
     if (writePolicy && event.meanReturn > this.bestEval) await writeDirAtomic(path.join(this.dir, 'best_policy'), writePolicy);
     this.bestEval = Math.max(this.bestEval, event.meanReturn);
@@ -281,11 +282,16 @@ export class ScriptRun {
  * one-hot for Discrete observations), `weights` the kernel and bias of each dense layer in order, kernels
  * [inputs, units] row-major (what tfjs's dense layers hold). A Q-table is one dense layer: kernel = Q, bias 0.
  */
-export function writePolicyNetwork(dir: string, spec: NetworkSpec, weights: Float32Array[]): void {
+export function writePolicyNetwork(dir: string, spec: NetworkSpec, weights: Float32Array[]): MaybePromise<void> {
   const net = new Network(spec, weights);
+  let saved: MaybePromise<void>;
   try {
-    net.save(dir);
-  } finally {
+    saved = net.save(dir);
+  } catch (e) {
     net.dispose();
+    throw e;
   }
+  // Where reads are synchronous the files are written when this returns (callers that do not await still work).
+  if (saved instanceof Promise) return saved.finally(() => net.dispose());
+  net.dispose();
 }

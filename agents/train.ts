@@ -3,7 +3,7 @@
  * the compute backend, creates the run directory and drives the shared training loop (agents/training.ts).
  */
 import { make, registration, resolveEnvId } from '../envs/index.js';
-import { initCompute, type BackendChoice } from '../lab/compute.js';
+import { initCompute, syncReads, tf, type BackendChoice } from '../lab/compute.js';
 import type { GoOpponent } from '../envs/index.js';
 import path from 'node:path';
 import { RunStore, defaultCheckpointEvery, newRunConfig, readMetricsFile, runStamp, type RunConfig } from '../lab/run_store.js';
@@ -154,7 +154,7 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
     ...(imports.length ? { imports } : {}),
   };
   // A bad agent:<dir> opponent, or an agent that cannot act in the env, fails before the run directory exists.
-  const opponent = await loadOpponentFor(envKwargs);
+  const opponent = await loadOpponentFor(envKwargs, true);
   const agent = createAgent(options.agent, entry, envId, envKwargs, { numEnvs, totalSteps: steps, seed }, hyperparameters, opponent);
   let store: RunStore;
   try {
@@ -215,7 +215,7 @@ export async function resumeTraining(
   if (compute.backend !== config.backend.backend) {
     process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
   }
-  const opponent = await loadOpponentFor(config.envKwargs);
+  const opponent = await loadOpponentFor(config.envKwargs, true);
   const trainer = new Trainer({
     config,
     agent,
@@ -263,7 +263,7 @@ export async function evaluateRun(
   const { policy, resolved, dispose } = loadGreedyPolicy(target, options.envId);
   const opponent = await loadOpponentFor(resolved.envKwargs);
   try {
-    const { returns, lengths } = evaluateGreedy(policy, resolved.envId, resolved.envKwargs, episodes, options.seed ?? 2_000_000, undefined, undefined, opponent?.policy);
+    const { returns, lengths } = await evaluateGreedy(policy, resolved.envId, resolved.envKwargs, episodes, options.seed ?? 2_000_000, undefined, undefined, opponent?.policy);
     const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
     const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length);
     return { envId: resolved.envId, source: resolved.modelDir, returns, lengths, meanReturn: mean, stdReturn: std };
@@ -289,8 +289,12 @@ function finishedResult(runDir: string, steps: number): TrainResult {
 }
 
 /** Loads a Go env's `agent:<dir>` opponent (null for any other opponent). */
-async function loadOpponentFor(envKwargs: Record<string, unknown>): Promise<{ policy: GoOpponent; dispose: () => void } | null> {
+async function loadOpponentFor(envKwargs: Record<string, unknown>, selfPlay = false): Promise<{ policy: GoOpponent; dispose: () => void } | null> {
   const spec = envKwargs['opponent'];
+  // A Go env asks its opponent for a move synchronously, inside step(): a network there must read back at once.
+  if (selfPlay && spec === 'self' && !syncReads()) {
+    throw new Error(`opponent 'self' (self-play) needs a backend that reads synchronously; '${tf.getBackend()}' reads back asynchronously: use --backend wasm or cpu for Go self-play`);
+  }
   if (typeof spec !== 'string' || !spec.startsWith('agent:')) return null;
   return loadGoOpponent(spec.slice('agent:'.length));
 }

@@ -15,7 +15,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Discrete, GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
-import type { ActionBatch, Agent, StepBatch, UpdateStats } from './agent.js';
+import type { ActionBatch, Agent, MaybePromise, StepBatch, UpdateStats } from './agent.js';
+import { tf } from '../lab/compute.js';
 import type { EvalEvent, EventSink, TrainEvent } from '../protocol/events.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
@@ -333,12 +334,15 @@ export class Trainer {
       if (live) this.envs.watchFinalState(0, true);
       else if (this.watchingFinal) this.envs.watchFinalState(0, this.trainRecorder?.isRecording(0) ?? false);
       this.watchingFinal = live;
-      const actions = this.agent.act(this.obs, n, true, this.masks);
+      // (Awaited only when the agent answers with a Promise, as on webgpu: the wasm loop stays synchronous.)
+      const acting = this.agent.act(this.obs, n, true, this.masks);
+      const actions = acting instanceof Promise ? await acting : acting;
       const result = this.envs.step(actions);
       const [next, rewards, terminations, truncations] = result;
       const { batch, masks } = toStepBatch(this.obs, actions, this.masks, result, this.nActions);
       s.step += n;
-      this.addStats(this.agent.observe(batch, s.step));
+      const observed = this.agent.observe(batch, s.step);
+      this.addStats(observed instanceof Promise ? await observed : observed);
       // Asked per step: a live sink wants frames only while somebody watches.
       if (live) {
         // The step that ends sub-env 0's episode shows its final state, not the autoreset one.
@@ -384,7 +388,8 @@ export class Trainer {
         });
         s.episodeReturns[i] = 0;
         s.episodeLengths[i] = 0;
-        this.addStats(this.agent.episodeEnd?.(i, s.step) ?? null);
+        const ended = this.agent.episodeEnd?.(i, s.step) ?? null;
+        this.addStats(ended instanceof Promise ? await ended : ended);
       }
       this.obs = next;
       this.masks = masks;
@@ -450,8 +455,8 @@ export class Trainer {
    */
   private async writePolicy(name: 'policy' | 'best_policy'): Promise<void> {
     const c = this.config;
-    await writeDirAtomic(path.join(this.store.dir, name), (tmp) => {
-      this.agent.savePolicy(tmp);
+    await writeDirAtomic(path.join(this.store.dir, name), async (tmp) => {
+      await this.agent.savePolicy(tmp);
       annotateLayersModel(tmp, {
         policy: {
           envId: c.envId,
@@ -473,7 +478,7 @@ export class Trainer {
     const c = this.config;
     const started = performance.now();
     const record = this.replays.eval ? { dir: this.replaysDir, meta: this.replayMeta, checkpointStep: this.state.step } : undefined;
-    const { returns, lengths } = evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record, this.goOpponent);
+    const { returns, lengths } = await evaluateGreedy(this.agent, c.envId, c.envKwargs, c.evalEpisodes, c.evalSeed, undefined, record, this.goOpponent);
     const event = evalEvent(this.state.step, returns, lengths, started, this.time());
     const mean = event.meanReturn;
     this.lastEval = { meanReturn: mean, stdReturn: event.stdReturn };
@@ -555,10 +560,22 @@ export function attachSelfPlay(envs: VectorEnv, agent: Pick<Agent, 'act'> | null
     const u = e.unwrapped;
     if (!(u instanceof GoVsOpponentEnv) || !u.attachable) continue;
     if (u.opponentName === 'self') {
-      if (agent) u.attachOpponent((board, _rng, game) => agent.act(game!.observe(), 1, true, board.legalMask())[0]!);
+      if (agent) u.attachOpponent((board, _rng, game) => syncActions(agent.act(game!.observe(), 1, true, board.legalMask()), 'a self-play Go opponent')[0]!);
     } else if (saved) u.attachOpponent(saved);
     else throw new Error(`opponent '${u.opponentName}' was not loaded (lab train loads agent:<dir> opponents)`);
   }
+}
+
+/**
+ * Actions an agent gave where the caller cannot wait (a Go env's opponent callback is synchronous): a Promise
+ * here means a backend without synchronous reads, refused with one line that says what to use instead.
+ */
+export function syncActions<T>(acting: MaybePromise<T>, who: string): T {
+  if (acting instanceof Promise) {
+    acting.catch(() => undefined);
+    throw new Error(`${who} must answer synchronously, which backend '${tf.getBackend()}' cannot (it reads back asynchronously): use --backend wasm or cpu for Go`);
+  }
+  return acting;
 }
 
 /**
@@ -593,7 +610,7 @@ export function evaluationEnvKwargs(envKwargs: Record<string, unknown>): Record<
   return envKwargs['opponent'] === 'self' ? { ...envKwargs, opponent: 'random' } : envKwargs;
 }
 
-export function evaluateGreedy(
+export async function evaluateGreedy(
   agent: Pick<Agent, 'act'>,
   envId: string,
   envKwargs: Record<string, unknown>,
@@ -602,7 +619,7 @@ export function evaluateGreedy(
   maxSteps = 10_000,
   record?: EvalRecording,
   goOpponent?: GoOpponent,
-): { returns: number[]; lengths: number[] } {
+): Promise<{ returns: number[]; lengths: number[] }> {
   const evalKwargs = evaluationEnvKwargs(envKwargs);
   const envs = makeVec(envId, episodes, { ...evalKwargs, autoresetMode: 'same-step' });
   attachSelfPlay(envs, null, goOpponent);
@@ -621,7 +638,8 @@ export function evaluateGreedy(
       }
     }
     for (let t = 0; remaining > 0 && t < maxSteps; t++) {
-      const actions = agent.act(obs, episodes, false, batchedActionMasks(infos, episodes, nActions));
+      const acting = agent.act(obs, episodes, false, batchedActionMasks(infos, episodes, nActions));
+      const actions = acting instanceof Promise ? await acting : acting;
       const [next, rewards, terminations, truncations, stepInfos] = envs.step(actions);
       for (let j = 0; j < episodes; j++) {
         if (done[j]) continue;

@@ -10,6 +10,7 @@ import type { RenderFrame } from '../envs/frames.js';
 import { loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
 import { actionOf, evaluationEnvKwargs } from './training.js';
+import { andThen, type MaybePromise } from '../lab/maybe_async.js';
 
 export interface WatchPolicyOptions {
   /** A run directory, <run>/best_policy, a checkpoint or a model directory (with envId). */
@@ -49,7 +50,7 @@ export interface GreedyPlayer {
    * The greedy action for one observation (a Discrete observation is a bare number) under its info's mask: an
    * index for Discrete action spaces, the row of numbers for Box ones (the env clips it).
    */
-  act(obs: unknown, info: Record<string, unknown>): number | number[];
+  act(obs: unknown, info: Record<string, unknown>): MaybePromise<number | number[]>;
   dispose(): void;
 }
 
@@ -77,7 +78,7 @@ export async function loadGreedyPlayer(target: string, envId?: string): Promise<
       const mask = info['actionMask'] as ArrayLike<number> | undefined;
       // A batch of one, as the vector envs hand the policy.
       const batch = (typeof obs === 'number' ? Int32Array.of(obs) : obs) as Parameters<typeof policy.act>[0];
-      return actionOf(policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null), 0, 1);
+      return andThen(policy.act(batch, 1, false, mask ? Int8Array.from(mask) : null), (actions) => actionOf(actions, 0, 1));
     },
     dispose() {
       dispose();
@@ -117,7 +118,7 @@ export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchRes
         }
         waitingSaid = false;
         const tick = performance.now();
-        const action = player.act(obs, info);
+        const action = await player.act(obs, info);
         const [next, reward, terminated, truncated, nextInfo] = env.step(action);
         total += reward;
         length++;

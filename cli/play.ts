@@ -15,7 +15,7 @@ export interface PlayPolicy {
   /** How the policy is named in titles and the summary, e.g. "greedy (runs/x/policy)". */
   name: string;
   /** The policy for an env made for playing (it may attach things to the env, e.g. a Go opponent). */
-  build: (env: Env) => (obs: unknown, info: Record<string, unknown>) => number | number[];
+  build: (env: Env) => (obs: unknown, info: Record<string, unknown>) => number | number[] | Promise<number | number[]>;
 }
 
 export interface PlayOptions {
@@ -99,7 +99,7 @@ export async function play(options: PlayOptions): Promise<EpisodeSummary[]> {
       const title = `${envId} | policy ${policyName} | episode ${ep + 1}/${episodes} (seed ${episodeSeed})`;
       await show(`${title} | step 0 | return 0`);
       for (;;) {
-        const [next, reward, terminated, stepTruncated, stepInfo] = env.step(policy(obs, info));
+        const [next, reward, terminated, stepTruncated, stepInfo] = env.step(await policy(obs, info));
         total += reward;
         length += 1;
         const truncated = stepTruncated || length >= cutAt;

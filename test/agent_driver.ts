@@ -33,18 +33,18 @@ export class Driver {
   }
 
   /** Runs `vectorSteps` steps; returns the actions taken and the stats of every update. */
-  run(agent: Agent, vectorSteps: number): { actions: number[]; stats: UpdateStats[]; masks: (Int8Array | null)[] } {
+  async run(agent: Agent, vectorSteps: number): Promise<{ actions: number[]; stats: UpdateStats[]; masks: (Int8Array | null)[] }> {
     const actions: number[] = [];
     const stats: UpdateStats[] = [];
     const masks: (Int8Array | null)[] = [];
     for (let s = 0; s < vectorSteps; s++) {
-      const a = agent.act(this.obs, this.n, true, this.masks);
+      const a = await agent.act(this.obs, this.n, true, this.masks);
       actions.push(...a);
       masks.push(this.masks);
       const result = this.envs.step(a);
       const { batch, masks: nextMasks } = toStepBatch(this.obs, a, this.masks, result, this.nActions);
       this.step += this.n;
-      const st = agent.observe(batch, this.step);
+      const st = await agent.observe(batch, this.step);
       if (st) stats.push(st);
       this.obs = result[0];
       this.masks = nextMasks;

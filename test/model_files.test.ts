@@ -99,7 +99,7 @@ describe('agents save policies tf.loadLayersModel opens', () => {
       for (let i = 0; i < obs.length; i++) obs[i] = rng.uniform(-3, 3);
       const scores = (model.predict(tf.tensor(obs, [n, 4])) as tf.Tensor).arraySync() as number[][];
       const tfjsActions = scores.map((s) => (s[1]! > s[0]! ? 1 : 0));
-      const labActions = Array.from(policy.act(obs, n, false));
+      const labActions = Array.from(await policy.act(obs, n, false));
       expect(labActions).toEqual(tfjsActions);
       expect(new Set(labActions).size).toBe(2);
       dispose();
@@ -110,7 +110,7 @@ describe('agents save policies tf.loadLayersModel opens', () => {
 });
 
 describe('files from before the Layers format', () => {
-  it("the old DQN fixture's policy loads and acts as its weights say (a forward pass written out here)", () => {
+  it("the old DQN fixture's policy loads and acts as its weights say (a forward pass written out here)", async () => {
     const dir = path.join(FIXTURES, 'rl-dqn-cartpole', 'policy');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).format).toBe('rl-gan-lab/network@1');
     const raw = fs.readFileSync(path.join(dir, 'weights.bin'));
@@ -131,7 +131,7 @@ describe('files from before the Layers format', () => {
     const n = 100;
     const obs = new Float32Array(n * 4);
     for (let i = 0; i < obs.length; i++) obs[i] = rng.uniform(-2, 2);
-    const acts = policy.act(obs, n, false);
+    const acts = await policy.act(obs, n, false);
     for (let i = 0; i < n; i++) expect(acts[i], `observation ${i}`).toBe(byHand(obs.subarray(i * 4, i * 4 + 4)));
     dispose();
   });
@@ -158,7 +158,7 @@ describe('files from before the Layers format', () => {
       const old = GanNet.read(dir);
       const net = new GanNet(old.spec, old.values);
       const out = tmpDir();
-      net.save(out, old.meta);
+      await net.save(out, old.meta);
       const again = GanNet.read(out);
       expect(again.meta).toEqual(old.meta);
       expect(again.values).toEqual(old.values);
@@ -186,7 +186,7 @@ describe("the GAN's networks as Keras layers", () => {
           net.setWeights(net.getWeights().map((w) => w.map((v, i) => (v === 0 ? 0.1 + (i % 7) * 0.05 : v))));
           net.powerIterate(2);
           const dir = tmpDir();
-          net.save(dir, { role });
+          await net.save(dir, { role });
           const files = fs.readdirSync(dir).sort();
           expect(files).toEqual(spectralNorm ? ['lab-weights.bin', 'lab.json', 'model.json', 'weights.bin'] : ['lab.json', 'model.json', 'weights.bin']);
           const classes = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);

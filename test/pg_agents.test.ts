@@ -65,10 +65,10 @@ describe('action masks', () => {
   });
 
   for (const kind of ['reinforce', 'a2c'] as const) {
-    it(`${kind} never samples or picks a masked action, and learns with masks (Taxi)`, () => {
+    it(`${kind} never samples or picks a masked action, and learns with masks (Taxi)`, async () => {
       const driver = new Driver('Taxi-v3', 2, 3);
       const agent = kind === 'reinforce' ? new Reinforce(driver.setup, reinforceConfig({ numEnvs: 2, stepsPerUpdate: 200 })) : new A2C(driver.setup, a2cConfig({ numEnvs: 2 }));
-      const { actions, stats, masks } = driver.run(agent, 600);
+      const { actions, stats, masks } = await driver.run(agent, 600);
       expect(masks.every((m) => m !== null)).toBe(true);
       actions.forEach((a, j) => expect(masks[Math.floor(j / 2)]![(j % 2) * 6 + a]).toBe(1));
       expect(stats.length).toBeGreaterThan(0);
@@ -78,10 +78,10 @@ describe('action masks', () => {
       mask[3] = 1;
       mask[6 + 0] = mask[6 + 5] = 1;
       const obs = Int32Array.from([driver.obs[0]!, driver.obs[1]!]);
-      const greedy = agent.act(obs, 2, false, mask);
+      const greedy = await agent.act(obs, 2, false, mask);
       expect(greedy[0]).toBe(3);
       expect([0, 5]).toContain(greedy[1]);
-      const probs = (agent as Reinforce | A2C).probabilities(obs, 2, mask);
+      const probs = await (agent as Reinforce | A2C).probabilities(obs, 2, mask);
       for (let j = 0; j < 12; j++) if (!mask[j]) expect(probs[j]).toBe(0);
       agent.dispose();
       driver.envs.close();
@@ -99,15 +99,15 @@ describe('determinism, save / load, memory', () => {
   for (const [kind, make] of Object.entries(makers)) {
     const n = kind === 'reinforce' ? 2 : 4;
 
-    it(`${kind}: the same seed gives the same actions and losses`, () => {
-      const results = [0, 1].map(() => {
+    it(`${kind}: the same seed gives the same actions and losses`, async () => {
+      const results = [];
+      for (let k = 0; k < 2; k++) {
         const d = new Driver('CartPole-v1', n, 11);
         const agent = make(d);
-        const out = d.run(agent, 300);
+        results.push(await d.run(agent, 300));
         agent.dispose();
         d.envs.close();
-        return out;
-      });
+      }
       expect(results[0]!.stats.length).toBeGreaterThan(2);
       expect(results[1]!.actions).toEqual(results[0]!.actions);
       expect(results[1]!.stats).toEqual(results[0]!.stats);
@@ -116,44 +116,44 @@ describe('determinism, save / load, memory', () => {
     it(`${kind}: save → load continues exactly (mid-episode / mid-rollout)`, async () => {
       const d = new Driver('CartPole-v1', n, 5);
       const a = make(d);
-      d.run(a, 203); // not a multiple of nSteps: a partial rollout and running episodes are part of the state
+      await d.run(a, 203); // not a multiple of nSteps: a partial rollout and running episodes are part of the state
       const dir = tmp();
       await a.save(dir);
       const d2 = d.clone();
       const b = make(d2);
-      b.act(d2.obs, n, true, null); // moves b's RNG away from a's: load must restore it
+      await b.act(d2.obs, n, true, null); // moves b's RNG away from a's: load must restore it
       await b.load(dir);
-      const ra = d.run(a, 250);
-      const rb = d2.run(b, 250);
+      const ra = await d.run(a, 250);
+      const rb = await d2.run(b, 250);
       expect(ra.stats.length).toBeGreaterThan(1);
       expect(rb.actions).toEqual(ra.actions);
       expect(rb.stats).toEqual(ra.stats);
-      a.savePolicy(path.join(dir, 'greedy'));
+      await a.savePolicy(path.join(dir, 'greedy'));
       expect(fs.existsSync(path.join(dir, 'greedy', 'model.json'))).toBe(true);
       a.dispose();
       b.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it(`${kind}: no tensor leaks across updates and acting`, () => {
+    it(`${kind}: no tensor leaks across updates and acting`, async () => {
       const d = new Driver('CartPole-v1', n, 2);
       const agent = make(d);
-      d.run(agent, 150); // optimizer slots are created by the first update
+      await d.run(agent, 150); // optimizer slots are created by the first update
       const before = tf.memory().numTensors;
-      const { stats } = d.run(agent, 300);
-      agent.act(d.obs, n, false, null);
+      const { stats } = await d.run(agent, 300);
+      await agent.act(d.obs, n, false, null);
       expect(stats.length).toBeGreaterThan(2);
       expect(tf.memory().numTensors).toBe(before);
       agent.dispose();
     });
   }
 
-  it('reinforce without a baseline: no value loss, still deterministic and leak-free', () => {
+  it('reinforce without a baseline: no value loss, still deterministic and leak-free', async () => {
     const d = new Driver('CartPole-v1', 1, 4);
     const agent = makers.reinforce(d, 'none');
-    d.run(agent, 100);
+    await d.run(agent, 100);
     const before = tf.memory().numTensors;
-    const { stats } = d.run(agent, 300);
+    const { stats } = await d.run(agent, 300);
     expect(stats.length).toBeGreaterThan(2);
     expect(stats[0]!.valueLoss).toBeUndefined();
     expect(tf.memory().numTensors).toBe(before);

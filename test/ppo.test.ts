@@ -223,12 +223,12 @@ describe('orthogonal initialisation', () => {
 const ppoConfig = (over: Partial<PPOConfig> = {}): PPOConfig => ({ ...PPO_DEFAULTS, numEnvs: 4, nSteps: 16, batchSize: 32, nEpochs: 3, hidden: [32, 32], ...over });
 
 describe('PPO agent', () => {
-  it('never samples or picks a masked action (Taxi-v3, Snake-v0, GoLite-5x5-v0), and learns with masks', () => {
+  it('never samples or picks a masked action (Taxi-v3, Snake-v0, GoLite-5x5-v0), and learns with masks', async () => {
     for (const envId of ['Taxi-v3', 'Snake-v0', 'GoLite-5x5-v0']) {
       const driver = new Driver(envId, 2, 3, PPO_TOTAL_STEPS);
       const k = driver.nActions;
       const agent = new PPO(driver.setup, ppoConfig({ numEnvs: 2, hidden: [32] }));
-      const { actions, stats, masks } = driver.run(agent, envId === 'Taxi-v3' ? 200 : envId === 'Snake-v0' ? 64 : 40);
+      const { actions, stats, masks } = await driver.run(agent, envId === 'Taxi-v3' ? 200 : envId === 'Snake-v0' ? 64 : 40);
       if (envId !== 'Snake-v0') expect(masks.every((m) => m !== null)).toBe(true);
       actions.forEach((a, j) => {
         const mask = masks[Math.floor(j / 2)];
@@ -241,28 +241,28 @@ describe('PPO agent', () => {
         mask[3] = 1;
         mask[6] = mask[11] = 1;
         const obs = Int32Array.from([driver.obs[0]!, driver.obs[1]!]);
-        const greedy = agent.act(obs, 2, false, mask);
+        const greedy = await agent.act(obs, 2, false, mask);
         expect(greedy[0]).toBe(3);
         expect([0, 5]).toContain(greedy[1]);
-        const probs = agent.probabilities(obs, 2, mask);
+        const probs = await agent.probabilities(obs, 2, mask);
         for (let j = 0; j < 12; j++) if (!mask[j]) expect(probs[j]).toBe(0);
         // Sampling under the mask: 200 draws of the first row all pick action 3.
-        for (let t = 0; t < 50; t++) expect(agent.act(obs, 2, true, mask)[0]).toBe(3);
+        for (let t = 0; t < 50; t++) expect((await agent.act(obs, 2, true, mask))[0]).toBe(3);
       }
       agent.dispose();
       driver.envs.close();
     }
   });
 
-  it('the same seed gives the same actions and update statistics', () => {
-    const results = [0, 1].map(() => {
+  it('the same seed gives the same actions and update statistics', async () => {
+    const results = [];
+    for (let k = 0; k < 2; k++) {
       const d = new Driver('CartPole-v1', 4, 11, PPO_TOTAL_STEPS);
       const agent = new PPO(d.setup, ppoConfig({ normalizeObservation: true, normalizeReward: true }));
-      const out = d.run(agent, 100);
+      results.push(await d.run(agent, 100));
       agent.dispose();
       d.envs.close();
-      return out;
-    });
+    }
     expect(results[0]!.stats.length).toBe(6);
     expect(results[1]!.actions).toEqual(results[0]!.actions);
     expect(results[1]!.stats).toEqual(results[0]!.stats);
@@ -276,20 +276,20 @@ describe('PPO agent', () => {
       const config = ppoConfig({ normalizeObservation: true, normalizeReward: true, shareNetwork, clipRangeVf: 0.2, linearLrDecay: true, linearClipDecay: true });
       const d = new Driver('CartPole-v1', 4, 5, PPO_TOTAL_STEPS);
       const a = new PPO(d.setup, config);
-      d.run(a, 75); // not a multiple of nSteps: a partial rollout is part of the state
+      await d.run(a, 75); // not a multiple of nSteps: a partial rollout is part of the state
       const dir = tmp();
       await a.save(dir);
       const d2 = d.clone();
       const b = new PPO(d2.setup, config);
-      b.act(d2.obs, 4, true, null); // moves b's RNG and statistics away from a's: load must restore them
+      await b.act(d2.obs, 4, true, null); // moves b's RNG and statistics away from a's: load must restore them
       await b.load(dir);
-      const ra = d.run(a, 60);
-      const rb = d2.run(b, 60);
+      const ra = await d.run(a, 60);
+      const rb = await d2.run(b, 60);
       expect(ra.stats.length).toBeGreaterThan(2);
       expect(rb.actions).toEqual(ra.actions);
       expect(rb.stats).toEqual(ra.stats);
       // The saved policy carries the observation statistics that `lab eval` applies.
-      a.savePolicy(path.join(dir, 'greedy'));
+      await a.savePolicy(path.join(dir, 'greedy'));
       const saved = JSON.parse(fs.readFileSync(path.join(dir, 'greedy', OBS_NORMALIZATION_FILE), 'utf8')) as { mean: number[]; count: number; clip: number };
       expect(saved.mean).toHaveLength(4);
       expect(saved.count).toBeGreaterThan(4 * 135);
@@ -299,43 +299,43 @@ describe('PPO agent', () => {
     });
   }
 
-  it('no tensor leaks across updates and acting', () => {
+  it('no tensor leaks across updates and acting', async () => {
     const d = new Driver('CartPole-v1', 4, 2, PPO_TOTAL_STEPS);
     const agent = new PPO(d.setup, ppoConfig());
-    d.run(agent, 20);
+    await d.run(agent, 20);
     const before = tf.memory().numTensors;
-    const { stats } = d.run(agent, 64);
-    agent.act(d.obs, 4, false, null);
-    agent.values(d.obs, 4);
+    const { stats } = await d.run(agent, 64);
+    await agent.act(d.obs, 4, false, null);
+    await agent.values(d.obs, 4);
     expect(stats.length).toBe(4);
     expect(tf.memory().numTensors).toBe(before);
     agent.dispose();
   });
 
-  it('a target KL stops the update early (fewer epochs, same rollout)', () => {
+  it('a target KL stops the update early (fewer epochs, same rollout)', async () => {
     const d = new Driver('CartPole-v1', 4, 6, PPO_TOTAL_STEPS);
     const agent = new PPO(d.setup, ppoConfig({ nEpochs: 10, learningRate: 3e-3, targetKl: 1e-4 }));
-    const { stats } = d.run(agent, 64);
+    const { stats } = await d.run(agent, 64);
     expect(stats.some((s) => s.epochs! < 10)).toBe(true);
     for (const s of stats) if (s.epochs! < 10) expect(s.approxKl).toBeLessThanOrEqual(1.5e-4);
     agent.dispose();
   });
 
-  it('a Gaussian policy (Box actions) learns a one-step task: the mean moves to the best action, σ shrinks', () => {
+  it('a Gaussian policy (Box actions) learns a one-step task: the mean moves to the best action, σ shrinks', async () => {
     // Observation 1 of Box(−1, 1, (1,)); action Box(−2, 2, (1,)); reward −(a − 1)², every step terminal.
     const setup = { observationSpace: new Box(-1, 1, [1]), actionSpace: new Box(-2, 2, [1]), numEnvs: 8, totalSteps: 8 * 16 * 40, seed: 3 };
     const agent = new PPO(setup, ppoConfig({ numEnvs: 8, nSteps: 16, batchSize: 64, nEpochs: 5, learningRate: 3e-3 }));
     const obs = new Float32Array(8).fill(1);
-    const greedy0 = agent.act(obs, 1, false, null) as Float32Array;
+    const greedy0 = await agent.act(obs, 1, false, null) as Float32Array;
     expect(greedy0).toBeInstanceOf(Float32Array);
     expect(Math.abs(greedy0[0]!)).toBeLessThan(0.1); // policy head starts at ×0.01
     let last: UpdateStats | null = null;
     for (let t = 1; t <= 16 * 40; t++) {
-      const actions = agent.act(obs, 8, true, null) as Float32Array;
+      const actions = await agent.act(obs, 8, true, null) as Float32Array;
       const rewards = Float64Array.from(actions, (a) => -((a - 1) ** 2));
-      last = agent.observe({ obs, actions, rewards, nextObs: obs, terminations: new Uint8Array(8).fill(1), truncations: new Uint8Array(8), actionMasks: null, nextActionMasks: null }, 8 * t) ?? last;
+      last = await agent.observe({ obs, actions, rewards, nextObs: obs, terminations: new Uint8Array(8).fill(1), truncations: new Uint8Array(8), actionMasks: null, nextActionMasks: null }, 8 * t) ?? last;
     }
-    const greedy = agent.act(obs, 1, false, null) as Float32Array;
+    const greedy = await agent.act(obs, 1, false, null) as Float32Array;
     expect(greedy[0]).toBeGreaterThan(0.8);
     expect(greedy[0]).toBeLessThan(1.2);
     expect(last!.std).toBeLessThan(0.8);

@@ -131,7 +131,7 @@ describe('watchPolicy', () => {
       try {
         let [obs] = env.reset({ seed: 7 });
         for (const e of steps.filter((x) => (x as { episode: number }).episode === 1) as { action: number }[]) {
-          expect(e.action).toBe(policy.act(Int32Array.of(obs as number), 1, false, null)[0]);
+          expect(e.action).toBe((await policy.act(Int32Array.of(obs as number), 1, false, null))[0]);
           [obs] = env.step(e.action);
         }
       } finally {

@@ -45,7 +45,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BLACK, GoBoard, defaultKomi, type Stone } from '../../envs/go/board.js';
 import { Rng } from '../../envs/index.js';
-import { computeInfo, initCompute, tf, type BackendChoice } from '../../lab/compute.js';
+import { computeInfo, initCompute, tf, type BackendChoice, type ComputeInfo } from '../../lab/compute.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeFloat32Concat, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
 import { defaultCheckpointEvery, newRunConfig, readCheckpointPointer, RunStore, runStamp } from '../../lab/run_store.js';
@@ -578,7 +578,8 @@ export class AlphaZeroPlayer implements GoPlayer {
    * or from a saved agent directory (agent.json + model.json + weights.bin).
    */
   static async load(dir: string, options: AlphaZeroPlayerOptions = {}): Promise<AlphaZeroPlayer> {
-    if (computeInfo() === null) await initCompute('auto');
+    if (computeInfo() === null) await initSyncCompute('auto');
+    else if (!computeInfo()!.syncReads) throw new Error(refusal(computeInfo()!.backend));
     const agentDir = resolveAgentDir(dir);
     const { net } = PolicyValueNet.load(agentDir);
     return new AlphaZeroPlayer(net, { name: `alphazero:${path.basename(path.resolve(dir))}`, ...options });
@@ -868,13 +869,30 @@ function checkCheckpointEvery(n: number): number {
   return n;
 }
 
+/** Why AlphaZero-lite cannot run on a backend that reads back asynchronously. */
+function refusal(backend: string): string {
+  return `AlphaZero-lite reads its network synchronously at every leaf of its tree search (and a Go env asks its opponent for moves synchronously), which backend '${backend}' cannot: use --backend wasm or cpu`;
+}
+
+/**
+ * initCompute for AlphaZero-lite: a backend with synchronous reads. Asked for 'auto', a GPU backend without
+ * them (webgpu on a machine with a GPU) gives way to wasm; asked for one by name, it is refused before anything
+ * is written.
+ */
+async function initSyncCompute(choice: BackendChoice): Promise<ComputeInfo> {
+  const compute = await initCompute(choice);
+  if (compute.syncReads) return compute;
+  if (choice === 'auto') return initCompute('wasm');
+  throw new Error(refusal(compute.backend));
+}
+
 /** Starts a new self-play run. */
 export async function trainAlphaZero(options: AlphaZeroTrainOptions = {}): Promise<AlphaZeroOutcome> {
   const hp = resolveHyperparameters(options.hyperparameters ?? {});
   const seed = options.seed ?? 0;
   const iterations = options.iterations ?? 100;
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`alphazero: iterations must be a positive integer, got ${iterations}`);
-  const compute = await initCompute(options.backend ?? 'auto');
+  const compute = await initSyncCompute(options.backend ?? 'auto');
   const config: AlphaZeroRunConfig = {
     ...newRunConfig(ALPHAZERO_RUN_KIND, {
       runId: options.runId ?? `go${hp.size}-alphazero-s${seed}-${runStamp()}`,
@@ -928,7 +946,7 @@ export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainO
   const store = RunStore.open(dir, ALPHAZERO_RUN_KIND);
   const config = store.config<AlphaZeroRunConfig>();
   if (!fs.existsSync(store.checkpointsDir)) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
-  await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
+  await initSyncCompute(options.backend ?? (config.backend.backend as BackendChoice));
   // The newest intact checkpoint (a damaged one is passed over, out loud); metrics.jsonl must still hold what it
   // recorded (else an error, the file untouched) and is cut back to it.
   const choice = await store.resumeFrom({
@@ -990,9 +1008,9 @@ async function runLoop(store: RunStore, config: AlphaZeroRunConfig, model: Polic
     // metrics.jsonl is flushed to disk before its size is recorded: the size a checkpoint records is on disk.
     store.sync();
     const state: LoopState = { iteration, elapsed: elapsed(), metricsSize: store.metricsSize(), rng: rng.toJSON(), bufferCount: buffer.count, bufferNext: buffer.next };
-    await writeDirAtomic(path.join(dir, 'checkpoints', name), (tmp) => {
+    await writeDirAtomic(path.join(dir, 'checkpoints', name), async (tmp) => {
       model.save(tmp, { komi: hp.komi, iteration });
-      optimizer.save(tmp);
+      await optimizer.save(tmp);
       buffer.save(path.join(tmp, 'buffer.bin'));
       writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state) + '\n');
     });

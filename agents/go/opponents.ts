@@ -7,6 +7,8 @@
 import type { GoOpponent } from '../../envs/index.js';
 import { AlphaZeroPlayer, resolveAgentDir } from './alphazero.js';
 import { loadGreedyPolicy } from '../policy_loader.js';
+import { syncActions } from '../training.js';
+import { syncReads, tf } from '../../lab/compute.js';
 
 export interface LoadedOpponent {
   name: string;
@@ -15,6 +17,9 @@ export interface LoadedOpponent {
 }
 
 export async function loadGoOpponent(dir: string, options: { simulations?: number } = {}): Promise<LoadedOpponent> {
+  // The env asks for the opponent's move synchronously inside step(), and the tree search reads its network per
+  // leaf: both need a backend that reads back at once.
+  if (!syncReads()) throw new Error(`opponent agent:${dir} needs a backend that reads synchronously; '${tf.getBackend()}' reads back asynchronously: use --backend wasm or cpu for Go`);
   let isAlphaZero = true;
   try {
     resolveAgentDir(dir);
@@ -40,7 +45,7 @@ export async function loadGoOpponent(dir: string, options: { simulations?: numbe
     name: `policy:${dir}`,
     policy: (board, _rng, game) => {
       if (!game) throw new Error(`opponent agent:${dir} needs the env's observation`);
-      return policy.act(game.observe(), 1, false, board.legalMask())[0]!;
+      return syncActions(policy.act(game.observe(), 1, false, board.legalMask()), `opponent agent:${dir}`)[0]!;
     },
     dispose,
   };
