@@ -39,14 +39,15 @@ module.exports = {
       name: 'viewer-only-protocol-and-envs',
       comment: 'the browser viewer imports only the protocol and the envs (envs/browser.ts: the built-in envs without Node)',
       severity: 'error',
-      from: { path: '^viewer/' },
+      // (the vite configs run in Node, not in the page)
+      from: { path: '^viewer/', pathNot: 'vite\\.config\\.ts$' },
       to: { path: '^(?!viewer/|protocol/|envs/|node_modules/)' },
     },
     {
       name: 'viewer-no-node-builtins',
       comment: 'nothing the browser viewer loads may reach a Node builtin (node:path, worker_threads, ...), through any chain of imports',
       severity: 'error',
-      from: { path: '^viewer/' },
+      from: { path: '^viewer/', pathNot: 'vite\\.config\\.ts$' },
       // (a reachable rule takes no dependencyTypes, so the builtins are named: node:* and Node's own list)
       to: { path: `^(node:.+|${builtinModules.join('|')})$`, reachable: true },
     },

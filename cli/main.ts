@@ -9,6 +9,7 @@ import { registerPlayCommands } from './play.js';
 import { registerTrainCommand } from './train.js';
 import { registerServeCommand } from './serve.js';
 import { registerEvalCommand } from './eval.js';
+import { registerExportCommand } from './export.js';
 import { registerWatchCommand } from './watch.js';
 import { registerMatchCommands } from './match.js';
 import { registerGoCommands } from './go.js';
@@ -36,6 +37,7 @@ export function buildCli(): Command {
   registerTrainCommand(program);
   registerServeCommand(program);
   registerEvalCommand(program);
+  registerExportCommand(program);
   registerWatchCommand(program);
   registerMatchCommands(program);
   registerReplayCommands(program);
