@@ -41,3 +41,7 @@ export { checkEnv, checkEnvId, formatEnvCheckReport, type EnvCheck, type EnvChec
 export { PPO, PPO_DEFAULTS, OBS_NORMALIZATION_FILE, readObsNormalization, type PPOConfig, type ObsNormalization } from './agents/ppo.js';
 export { ppoLoss, gaussianTerms, gaussianLogProb, sampleGaussian, clippedValueLoss, ppoDiagnostics, type PPOLossResult, type PPOMinibatch, type PPOLossOptions } from './agents/policy_gradient.js';
 export { orthogonalWeights } from './lab/network.js';
+// A saved policy outside the training loop (docs/browser.md): inputs and greedy actions as lab eval and the pages
+// compute them, and the self-contained HTML file of `lab export --html`.
+export { GreedyPolicyIO, greedyAction, parsePolicyLabJson, parseObsNormalization, playEnvKwargs, type PolicyMeta, type PolicyLabJson } from './protocol/saved_policy.js';
+export { exportHtml, type ExportOptions } from './cli/export.js';
