@@ -90,13 +90,14 @@ describe.skipIf(skipBrowserTests)('Play in browser', () => {
     const errors: string[] = [];
     const { browser, page } = await openPage(errors);
     try {
+      await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${server.url}/#run=${PLAY_RUN_ID}`);
       const link = await page.waitForSelector('[data-testid=play-in-browser]:not([hidden])', { timeout: 30_000 });
+      expect(await page.evaluate('document.documentElement.scrollWidth'), 'the run view with the link fits the phone').toBeLessThanOrEqual(390);
       await link.click();
       await page.waitForSelector('[data-testid=page-play]');
       expect(page.url()).toContain(`#/play/${PLAY_RUN_ID}`);
 
-      await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${server.url}/?backend=wasm#/play/${PLAY_RUN_ID}?policy=best_policy`);
       await page.waitForSelector('[data-testid=play-reset]:not([disabled])', { timeout: 60_000 });
       expect(await page.inputValue('[data-testid=play-policy]')).toBe('best_policy');

@@ -130,7 +130,7 @@ class RlView implements RunView {
       icon(ICONS.play),
       h('span', { text: 'Play in browser' }),
     );
-    this.controls = h('div', { class: 'playback' }, this.playLink, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }));
+    this.controls = h('div', { class: 'playback' }, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }), this.playLink);
 
     this.root = h('section', { class: 'rl-view' }, hudEl, h('div', { class: 'stage-card panel' }, this.stageEl, this.controls), this.curves.el);
     ctx.container.append(this.root);
