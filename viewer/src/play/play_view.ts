@@ -54,7 +54,11 @@ export class PlayView {
   private readonly results: HTMLOListElement;
   private readonly status: HTMLElement;
   private stage: Stage | null = null;
-  private untick: (() => void) | null = null;
+  /** The animation-frame loop that paces the steps (its own, so the env plays even where the stage cannot draw). */
+  private raf = 0;
+  private lastFrameAt: number | null = null;
+  /** Set when the stage could not start: shown over it, while the HUD and episode list still follow the play. */
+  private stageError: string | null = null;
   private runtime: TfRuntime | null = null;
   private policy: LoadedPolicy | null = null;
   private readonly policies = new Map<PolicyChoice, Promise<LoadedPolicy>>();
@@ -136,18 +140,29 @@ export class PlayView {
         this.stage = s;
         s.clear();
         s.attach(this.stageEl);
-        this.untick = s.onTick((dt) => this.tick(dt));
         if (this.session?.frame) s.show(this.session.frame, 0);
       },
-      (err: unknown) => this.fail('The stage could not start (no WebGL?)', err),
+      (err: unknown) => {
+        if (this.destroyed) return;
+        this.stageError = err instanceof Error ? err.message : String(err);
+        this.showMessage('The frames cannot be drawn here (no WebGL)', `${this.stageError}. The policy still plays: the step counter, return and episodes follow it.`, false);
+      },
     );
+    const loop = (now: number) => {
+      if (this.destroyed) return;
+      const dt = this.lastFrameAt === null ? 0 : Math.min(250, now - this.lastFrameAt);
+      this.lastFrameAt = now;
+      this.tick(dt);
+      this.raf = requestAnimationFrame(loop);
+    };
+    this.raf = requestAnimationFrame(loop);
     void this.start();
   }
 
   destroy(): void {
     this.destroyed = true;
     this.generation++;
-    this.untick?.();
+    cancelAnimationFrame(this.raf);
     if (this.stage) {
       this.stage.clear();
       this.stage.detach();
@@ -229,7 +244,7 @@ export class PlayView {
     this.busy = false;
     this.stage?.clear();
     this.session.reset();
-    this.hideMessage();
+    if (this.stageError === null) this.hideMessage();
     this.setControlsEnabled(true);
     this.render();
   }
