@@ -22,6 +22,7 @@ import { registerGanEvalCommands } from './gan_eval.js';
 import { registerSweepCommand } from './sweep.js';
 import { registerCheckEnvCommand } from './check_env.js';
 import { registerTensorboardCommand } from './tensorboard.js';
+import { registerBackendsCommand } from './backends.js';
 
 
 export function buildCli(): Command {
@@ -50,6 +51,7 @@ export function buildCli(): Command {
   registerSweepCommand(program);
   registerCheckEnvCommand(program);
   registerTensorboardCommand(program);
+  registerBackendsCommand(program);
   return program;
 }
 

@@ -181,12 +181,13 @@ function webgpuFingerprint(): string {
   ]);
 }
 
-function cachedProbe(): WebgpuAdapterInfo | null {
+/** The probe's answer for this driver setup, kept from before unless `fresh` (then asked again, and kept). */
+function cachedProbe(fresh = false): WebgpuAdapterInfo | null {
   const file = path.join(runtimeDir(), 'webgpu-adapter.json');
   const fingerprint = webgpuFingerprint();
   try {
     const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { fingerprint: string; adapter: WebgpuAdapterInfo | null };
-    if (cached.fingerprint === fingerprint) return cached.adapter;
+    if (!fresh && cached.fingerprint === fingerprint) return cached.adapter;
   } catch {
     /* absent or unreadable: probe */
   }
@@ -295,6 +296,61 @@ export async function initCompute(choice: BackendChoice = 'auto', options: { was
   await tf.setBackend('cpu');
   await tf.ready();
   return finish('cpu', 'falling back to the pure-JS cpu backend (slow for conv nets)');
+}
+
+/** One line of `surveyBackends`: whether a backend can run here, and why (not). */
+export interface BackendSurveyRow {
+  backend: Exclude<BackendChoice, 'auto'>;
+  usable: boolean;
+  /** Whether `auto` would take it (usable, and for webgpu a hardware adapter). */
+  autoTakes: boolean;
+  note: string;
+}
+
+/**
+ * Tries every backend in `auto`'s order and says what each would do (for `lab backends`). Switches the global
+ * backend as it goes and leaves `auto`'s choice in place. WebGPU is asked in a child process first, so a
+ * machine without a usable adapter prints nothing (see probeWebgpuAdapter).
+ */
+export async function surveyBackends(options: { wasmThreads?: number } = {}): Promise<{ rows: BackendSurveyRow[]; auto: ComputeInfo }> {
+  const rows: BackendSurveyRow[] = [];
+  const gpu = await useNative('node-gpu');
+  rows.push({ backend: 'node-gpu', usable: gpu === null, autoTakes: gpu === null, note: gpu ?? '@tensorflow/tfjs-node-gpu sees a CUDA GPU' });
+  const probed = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu ? await findWebgpuAdapter() : cachedProbe(true);
+  if (!probed) {
+    rows.push({ backend: 'webgpu', usable: false, autoTakes: false, note: (await useWebgpuQuietly()) ?? 'Dawn found no adapter' });
+  } else {
+    const failure = await useWebgpu(true);
+    rows.push({
+      backend: 'webgpu',
+      usable: failure === null,
+      autoTakes: failure === null && !probed.software,
+      note: failure ?? `${probed.description}${probed.software ? ' (a software adapter: --backend webgpu only; auto skips it, wasm is faster)' : ''}`,
+    });
+  }
+  const node = await useNative('node');
+  rows.push({ backend: 'node', usable: node === null, autoTakes: node === null, note: node ?? '@tensorflow/tfjs-node loads (native CPU kernels)' });
+  const wasm = await useWasm(options.wasmThreads);
+  rows.push({ backend: 'wasm', usable: wasm === null, autoTakes: wasm === null, note: wasm ?? `XNNPACK${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? ', SIMD' : ''}, the lab kernels` });
+  const cpu = await tf.setBackend('cpu');
+  rows.push({ backend: 'cpu', usable: cpu, autoTakes: cpu, note: cpu ? 'pure JavaScript (slow for conv nets)' : 'did not initialise' });
+  // Only the first usable one in auto's order is taken.
+  let taken = false;
+  for (const r of rows) {
+    r.autoTakes = r.autoTakes && !taken;
+    taken ||= r.autoTakes;
+  }
+  return { rows, auto: await initCompute('auto', options) };
+}
+
+/** Why Dawn has no adapter, said without loading it in this process (loading it would print its complaints). */
+async function useWebgpuQuietly(): Promise<string | null> {
+  try {
+    require.resolve('webgpu');
+  } catch {
+    return 'the webgpu package is not installed';
+  }
+  return `Dawn found no adapter (no Vulkan, Metal or D3D12 driver with a GPU; on Linux Dawn needs libvulkan.so.1, Debian's libvulkan1${fs.existsSync(SWIFTSHADER_ICD) ? `; for a software adapter, VK_ICD_FILENAMES=${SWIFTSHADER_ICD}` : ''})`;
 }
 
 /**
