@@ -5,7 +5,6 @@
  * (net/tf_runtime.ts), so the viewer's other pages never load either.
  */
 import { API, type ModelDir, type ModelFile } from '../../../protocol/protocol.js';
-import { parsePolicyLabJson } from '../../../protocol/saved_policy.js';
 import type { Page } from '../core/app.js';
 import { ApiError, fetchJson } from '../net/api.js';
 import { tfRuntime } from '../net/tf_runtime.js';
@@ -39,7 +38,8 @@ async function optionalJson(runId: string, dir: ModelDir, file: ModelFile): Prom
 export async function fetchPolicyFiles(runId: string, dir: PolicyChoice): Promise<PolicyFiles> {
   const labJson = await fetchJson<unknown>(API.modelFile(runId, dir, 'lab.json'));
   // lab.json says whether the policy normalises its inputs; older ones do not say, so then the file is asked for.
-  const normalizes = parsePolicyLabJson(labJson, `${runId}/${dir}/lab.json`).policy.obsNormalization;
+  // (read here without parsing all of lab.json, which the view checks: this page module stays free of the envs)
+  const normalizes = (labJson as { policy?: { obsNormalization?: unknown } } | null)?.policy?.obsNormalization;
   const [modelJson, weights, obsNormalization] = await Promise.all([
     fetchJson<PolicyFiles['modelJson']>(API.modelFile(runId, dir, 'model.json')),
     fetchBytes(API.modelFile(runId, dir, 'weights.bin')),
