@@ -66,9 +66,12 @@ describe.skipIf(skipBrowserTests)('Play in browser', () => {
           expect(await attr(page, 'play-backend', 'data-architecture')).toBe('swiftshader');
           expect(await attr(page, 'play-backend', 'data-software')).toBe('true');
           expect(await page.textContent('[data-testid=play-backend]')).toBe('WebGPU (software)');
+          // The adapter's name, on screen.
+          expect(await page.textContent('[data-testid=play-adapter]')).toMatch(/swiftshader/i);
         } else {
           expect(await attr(page, 'play-backend', 'data-backend')).toBe('wasm');
           expect(await page.textContent('[data-testid=play-backend]')).toBe('wasm');
+          expect(await page.textContent('[data-testid=play-adapter]')).toMatch(/WebGPU offers no adapter here|this browser has no WebGPU/);
         }
         // The step counter climbs while it plays at real time.
         await page.waitForFunction(`Number(document.querySelector('[data-testid=play-step]')?.dataset.step ?? 0) >= 5`, undefined, { timeout: 30_000 });

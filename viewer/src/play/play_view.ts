@@ -52,6 +52,8 @@ export class PlayView {
   private readonly policySelect: HTMLSelectElement;
   private readonly hud: Record<'episode' | 'step' | 'ret' | 'backend', HTMLElement>;
   private readonly results: HTMLOListElement;
+  /** Under the backend: the WebGPU adapter's name, or why wasm. */
+  private readonly adapterLine: HTMLElement;
   private readonly status: HTMLElement;
   private stage: Stage | null = null;
   /** The animation-frame loop that paces the steps (its own, so the env plays even where the stage cannot draw). */
@@ -120,6 +122,8 @@ export class PlayView {
       return { root: h('div', { class: 'hud-cell' }, h('div', { class: 'hud-label', text: label }), value), value };
     };
     const cells = { episode: cell('EPISODE', 'play-episode'), step: cell('STEP', 'play-step'), ret: cell('RETURN', 'play-return'), backend: cell('RUNS ON', 'play-backend') };
+    this.adapterLine = h('div', { class: 'play-adapter', testid: 'play-adapter' });
+    cells.backend.root.append(this.adapterLine);
     this.hud = { episode: cells.episode.value, step: cells.step.value, ret: cells.ret.value, backend: cells.backend.value };
     this.status = h('div', { class: 'play-status', testid: 'play-status' });
     this.results = h('ol', { class: 'play-results', testid: 'play-results' });
@@ -188,6 +192,8 @@ export class PlayView {
     this.hud.backend.dataset.architecture = info.architecture ?? '';
     this.hud.backend.dataset.software = String(info.software);
     this.hud.backend.dataset.adapter = info.adapter ?? '';
+    setText(this.adapterLine, info.adapter ?? info.reason);
+    this.adapterLine.title = info.reason;
     await this.switchPolicy(this.choice);
   }
 
