@@ -43,7 +43,7 @@ interface Episode {
 async function episodes(page: Page, count: number): Promise<Episode[]> {
   await page.waitForSelector('[data-testid=play-speed]:not([disabled])', { timeout: 60_000 });
   await page.selectOption('[data-testid=play-speed]', 'max');
-  await page.waitForFunction(`document.querySelectorAll('[data-testid=play-result]').length >= ${count}`, undefined, { timeout: 90_000 });
+  await page.waitForFunction(`document.querySelectorAll('[data-testid=play-result]').length >= ${count}`, undefined, { timeout: 150_000 });
   const items = await page.$$eval('[data-testid=play-result]', (lis) =>
     lis.map((li) => Object.fromEntries(li.getAttributeNames().filter((n: string) => n.startsWith('data-')).map((n: string) => [n.slice(5), li.getAttribute(n) ?? '']))),
   );
@@ -82,7 +82,7 @@ describe.skipIf(skipBrowserTests)('Play in browser', () => {
       } finally {
         await browser.close();
       }
-    }, 180_000);
+    }, 240_000);
   }
 
   it('the run view offers "Play in browser"; at phone width, the best policy from seed 7 plays the episodes lab eval plays', async () => {
@@ -126,5 +126,5 @@ describe.skipIf(skipBrowserTests)('Play in browser', () => {
     } finally {
       await browser.close();
     }
-  }, 180_000);
+  }, 240_000);
 });

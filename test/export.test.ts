@@ -69,7 +69,7 @@ describe('lab export --html: the file', () => {
         await page.waitForSelector('[data-testid=play-speed]:not([disabled])', { timeout: 60_000 });
         expect(await page.textContent('[data-testid=play-title]')).toBe('CartPole-v1 · ppo (cartpole)');
         await page.selectOption('[data-testid=play-speed]', 'max');
-        const li = await page.waitForSelector('[data-testid=play-result]', { timeout: 90_000 });
+        const li = await page.waitForSelector('[data-testid=play-result]', { timeout: 150_000 });
         expect({ length: await li.getAttribute('data-length'), ret: await li.getAttribute('data-return'), ended: await li.getAttribute('data-ended') }).toEqual({ length: '500', ret: '500', ended: 'truncated' });
         // The stage drew Cart-Pole frames (a canvas the size of its box).
         const canvas = await page.locator('[data-testid=play-stage] canvas').boundingBox();
@@ -79,7 +79,7 @@ describe('lab export --html: the file', () => {
       } finally {
         await browser.close();
       }
-    }, 180_000);
+    }, 240_000);
   }
 
   it.skipIf(skipBrowserTests)('--policy best: the page starts with the best policy', async () => {
