@@ -118,7 +118,7 @@ export class FusedAdam {
     const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
     const eps = this.epsilon * Math.sqrt(bc2);
     const norm = tf.tidy(() => {
-      const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+      const norm = tf.sqrt(sumOf(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
       const scale = maxNorm !== null ? tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) : null;
       this.variables.forEach((variable, k) => {
         const g = scale ? tf.mul(grads[k]!, scale) : grads[k]!;
@@ -181,7 +181,7 @@ function zerosVariable(shape: number[]): tf.Variable {
 /** Reads a norm `FusedAdam.apply` returned (a number, or a scalar tensor it then disposes). */
 export function readNorm(norm: number | tf.Scalar): MaybePromise<number> {
   if (typeof norm === 'number') return norm;
-  return andThen(readTensor(norm), (values) => {
+  return andThen(readTensor(norm) as MaybePromise<Float32Array>, (values) => {
     norm.dispose();
     return values[0]!;
   });
@@ -189,10 +189,22 @@ export function readNorm(norm: number | tf.Scalar): MaybePromise<number> {
 
 /** Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before. */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): tf.Scalar {
-  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+  const norm = tf.sqrt(sumOf(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
   if (maxNorm !== null) {
     const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
     for (const k of Object.keys(grads)) grads[k] = tf.mul(grads[k]!, scale);
   }
   return norm;
+}
+
+/**
+ * tf.addN, in groups of at most 7 inputs on GPU backends: tfjs-backend-webgpu binds every input of one AddN as a
+ * storage buffer, and WebGPU's default limit is 8 per shader stage (an A2C or PPO network has 12 and more
+ * weight tensors). Backends with synchronous reads add all at once, as always (same bits as before).
+ */
+export function sumOf(tensors: tf.Tensor[]): tf.Tensor {
+  if (syncReads() || tensors.length <= 7) return tf.addN(tensors);
+  const partial: tf.Tensor[] = [];
+  for (let i = 0; i < tensors.length; i += 7) partial.push(tensors.length - i === 1 ? tensors[i]! : tf.addN(tensors.slice(i, i + 7)));
+  return sumOf(partial);
 }
