@@ -125,8 +125,8 @@ describe.skipIf(skipWebgpuTests)('agents on webgpu (SwiftShader)', () => {
   it('acting and updating leak no tensors (DQN and PPO)', async () => {
     await initCompute('webgpu');
     for (const [name, overrides] of [
-      ['dqn', { hidden: [32], batchSize: 16, learningStarts: 16, trainFrequency: 4, gradientSteps: 2, targetUpdateInterval: 20 }],
-      ['ppo', { numEnvs: 1, nSteps: 16, batchSize: 8, nEpochs: 2, hidden: [16] }],
+      ['dqn', { hidden: [16], batchSize: 16, learningStarts: 16, trainFrequency: 4, gradientSteps: 2, targetUpdateInterval: 20 }],
+      ['ppo', { numEnvs: 1, nSteps: 8, batchSize: 8, nEpochs: 1, hidden: [16] }],
     ] as const) {
       const envs = makeVec('CartPole-v1', 1);
       const agent = agentEntry(name).create({ observationSpace: envs.singleObservationSpace, actionSpace: envs.singleActionSpace, numEnvs: 1, totalSteps: 1000, seed: 2 }, resolveAgentConfig(name, null, overrides));
@@ -143,9 +143,9 @@ describe.skipIf(skipWebgpuTests)('agents on webgpu (SwiftShader)', () => {
         }
         return updates;
       };
-      await run(32);
+      await run(24);
       const before = tf.memory().numTensors;
-      expect(await run(32), name).toBeGreaterThan(1);
+      expect(await run(24), name).toBeGreaterThan(1);
       expect(tf.memory().numTensors, name).toBe(before);
       agent.dispose();
       envs.close();
@@ -154,8 +154,8 @@ describe.skipIf(skipWebgpuTests)('agents on webgpu (SwiftShader)', () => {
 
   it('PPO and REINFORCE train on webgpu (short runs, finite losses, policies written)', async () => {
     for (const [agent, steps, overrides] of [
-      ['ppo', 256, { numEnvs: 2, nSteps: 32, batchSize: 32, nEpochs: 2, hidden: [16, 16] }],
-      ['reinforce', 300, { hidden: [16], valueHidden: [16], stepsPerUpdate: 64 }],
+      ['ppo', 128, { numEnvs: 2, nSteps: 32, batchSize: 32, nEpochs: 2, hidden: [16, 16] }],
+      ['reinforce', 200, { hidden: [16], valueHidden: [16], stepsPerUpdate: 64 }],
     ] as const) {
       const events: TrainEvent[] = [];
       const { runDir, config, result } = await startTraining({
