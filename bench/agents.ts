@@ -24,7 +24,7 @@ import { Network } from '../lab/network.js';
 import { make } from '../envs/index.js';
 import { tf } from '../lab/compute.js';
 import { AGENTS } from '../agents/registry.js';
-import { computeInfo } from '../lab/compute.js';
+import { computeInfo, readTensor } from '../lab/compute.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 
 const args = process.argv.slice(2);
@@ -178,7 +178,7 @@ if (parts.includes('snake')) {
   for (const seed of seeds) {
     const started = performance.now();
     const { runDir, result } = await startTraining({ envId: 'Snake-v0', agent: 'dqn', seed, backend, out, checkpointEvery: 0 });
-    const fruit = greedyFruit(path.join(runDir, 'policy'), 100);
+    const fruit = await greedyFruit(path.join(runDir, 'policy'), 100);
     perSeed.push({ seed, steps: result.steps, meanFruit: fruit.mean, maxFruit: fruit.max, seconds: Math.round((performance.now() - started) / 100) / 10 });
     log(`snake seed ${seed}: ${JSON.stringify(perSeed.at(-1))}`);
   }
@@ -186,7 +186,7 @@ if (parts.includes('snake')) {
 }
 
 /** Greedy Snake episodes with a saved Q-network; returns fruit eaten (info.score) per episode. */
-function greedyFruit(modelDir: string, episodes: number): { mean: number; max: number } {
+async function greedyFruit(modelDir: string, episodes: number): Promise<{ mean: number; max: number }> {
   const { spec, values } = Network.read(modelDir);
   const net = new Network(spec, values);
   const env = make<Float32Array, number>('Snake-v0');
@@ -196,7 +196,8 @@ function greedyFruit(modelDir: string, episodes: number): { mean: number; max: n
     let score = 0;
     for (;;) {
       const q = tf.tidy(() => net.apply(tf.tensor(obs, [1, ...spec.inputShape])));
-      const values = q.dataSync();
+      const read = readTensor(q);
+      const values = Array.from(read instanceof Promise ? await read : read);
       q.dispose();
       const action = values.indexOf(Math.max(...values));
       const [next, , terminated, truncated, info] = env.step(action);
