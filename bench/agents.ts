@@ -196,7 +196,7 @@ async function greedyFruit(modelDir: string, episodes: number): Promise<{ mean: 
     let score = 0;
     for (;;) {
       const q = tf.tidy(() => net.apply(tf.tensor(obs, [1, ...spec.inputShape])));
-      const read = readTensor(q);
+      const read = readTensor(q) as Float32Array | Promise<Float32Array>;
       const values = Array.from(read instanceof Promise ? await read : read);
       q.dispose();
       const action = values.indexOf(Math.max(...values));
