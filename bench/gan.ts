@@ -3,7 +3,7 @@
  * fake images, one adversarial step), compared with PyTorch on this machine's CPU, and the `fast` preset's
  * iterations per second.
  *
- * Run: npm run bench:gan [-- --backend wasm|cpu|auto --iterations 20 --warmup 2 --fast-iterations 100
+ * Run: npm run bench:gan [-- --backend wasm|cpu|webgpu|auto --iterations 20 --warmup 2 --fast-iterations 100
  *                         --only book|fast --profile]
  * Prints one JSON object. `--profile` adds the kernels that take the most time in one iteration of each preset.
  */
@@ -70,7 +70,9 @@ const result: Record<string, unknown> = {
 
 /** The kernels that take the most time in one iteration (tf.profile; kernel time, summed per kernel and shape). */
 async function profileStep(t: GanTrainer): Promise<Record<string, unknown>> {
-  const prof = await tf.profile(() => void t.step());
+  const prof = await tf.profile(async () => {
+    await t.step();
+  });
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of prof.kernels) {
     // Fused ops appear twice (the op and the kernel it runs): count kernels only.
@@ -92,14 +94,14 @@ async function profileStep(t: GanTrainer): Promise<Record<string, unknown>> {
 
 if (only.includes('book')) {
   const t = trainer('book', 'book');
-  for (let i = 0; i < warmup; i++) t.step();
+  for (let i = 0; i < warmup; i++) await t.step();
   const total: number[] = [];
   const d: number[] = [];
   const a: number[] = [];
   const tensors: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const t0 = performance.now();
-    t.step();
+    await t.step();
     total.push(performance.now() - t0);
     d.push(t.lastTiming.discriminatorMs);
     a.push(t.lastTiming.adversarialMs);
@@ -126,9 +128,9 @@ if (only.includes('book')) {
 
 if (only.includes('fast')) {
   const t = trainer('fast', 'fast');
-  for (let i = 0; i < 5; i++) t.step();
+  for (let i = 0; i < 5; i++) await t.step();
   const t0 = performance.now();
-  for (let i = 0; i < fastIterations; i++) t.step();
+  for (let i = 0; i < fastIterations; i++) await t.step();
   const seconds = (performance.now() - t0) / 1000;
   result.fast = {
     batch: t.hp.batch,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Network, type NetworkSpec } from '../lab/network.js';
 import { Rng } from '../envs/index.js';
-import { tf } from '../lab/compute.js';
+import { readTensor, tf } from '../lab/compute.js';
 import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
 import { SHIPPED_CATEGORIES, loadNpyFile, shippedFile, toFloatImages } from './data.js';
 
@@ -153,8 +153,8 @@ export class QuickDrawClassifier {
     return new QuickDrawClassifier(spec, values, info.classes, info, dir);
   }
 
-  /** Features, class probabilities and predicted classes of n×784 images in [0, 1]. */
-  run(images: Float32Array, batch = 500): ClassifierOutput {
+  /** Features, class probabilities and predicted classes of n×784 images in [0, 1] (async: webgpu reads asynchronously). */
+  async run(images: Float32Array, batch = 500): Promise<ClassifierOutput> {
     if (images.length % PIXELS !== 0) throw new RangeError(`images must be n×784 floats, got ${images.length} values`);
     const n = images.length / PIXELS;
     const d = this.featureDim;
@@ -162,8 +162,11 @@ export class QuickDrawClassifier {
     for (let i = 0; i < n; i += batch) {
       const m = Math.min(batch, n - i);
       const out = tf.tidy(() => this.trunk.apply(tf.tensor4d(images.subarray(i * PIXELS, (i + m) * PIXELS), [m, 28, 28, 1])));
-      features.set(out.dataSync() as Float32Array, i * d);
-      out.dispose();
+      try {
+        features.set((await readTensor(out)) as Float32Array, i * d);
+      } finally {
+        out.dispose();
+      }
     }
     const c = this.classes.length;
     const probabilities = new Float32Array(n * c);
@@ -187,13 +190,13 @@ export class QuickDrawClassifier {
   }
 
   /** The n×featureDim penultimate-layer activations. */
-  features(images: Float32Array): Float32Array {
-    return this.run(images).features;
+  async features(images: Float32Array): Promise<Float32Array> {
+    return (await this.run(images)).features;
   }
 
   /** Predicted class indices. */
-  predict(images: Float32Array): Int32Array {
-    return this.run(images).labels;
+  async predict(images: Float32Array): Promise<Int32Array> {
+    return (await this.run(images)).labels;
   }
 
   dispose(): void {
@@ -230,6 +233,11 @@ export interface TrainClassifierOptions {
   /** where to write model.json, weights.bin and classifier.json; omitted: nothing is written */
   out?: string;
   log?: (line: string) => void;
+}
+
+/** Copies of a network's weights, read asynchronously where the backend must (webgpu). */
+async function weightsOf(net: Network): Promise<Float32Array[]> {
+  return Promise.all(net.variables.map(async (v) => ((await readTensor(v)) as Float32Array).slice()));
 }
 
 /** Copies an image shifted by (dx, dy) pixels, filling with background. */
@@ -293,12 +301,15 @@ export async function trainClassifier(options: TrainClassifierOptions = {}): Pro
           const y = tf.oneHot(tf.tensor1d(yb.subarray(0, m), 'int32'), classes.length);
           return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net.apply(x)) as tf.Scalar, true, net.variables)!;
         });
-        lossSum += loss.dataSync()[0]!;
-        loss.dispose();
+        try {
+          lossSum += ((await readTensor(loss)) as Float32Array)[0]!;
+        } finally {
+          loss.dispose();
+        }
         batches++;
       }
-      const probe = new QuickDrawClassifier(net.spec, net.getWeights(), classes);
-      const acc = accuracyOf(probe.predict(held.x), held.y, classes).overall;
+      const probe = new QuickDrawClassifier(net.spec, await weightsOf(net), classes);
+      const acc = accuracyOf(await probe.predict(held.x), held.y, classes).overall;
       probe.dispose();
       log(`epoch ${epoch}/${epochs}: loss ${(lossSum / batches).toFixed(4)}, held-out accuracy ${(100 * acc).toFixed(2)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     }
@@ -306,10 +317,10 @@ export async function trainClassifier(options: TrainClassifierOptions = {}): Pro
     optimizer.dispose();
   }
 
-  const weights = net.getWeights();
+  const weights = await weightsOf(net);
   const classifier = new QuickDrawClassifier(net.spec, weights, classes);
-  const heldAcc = accuracyOf(classifier.predict(held.x), held.y, classes);
-  const trainAcc = accuracyOf(classifier.predict(train.x), train.y, classes);
+  const heldAcc = accuracyOf(await classifier.predict(held.x), held.y, classes);
+  const trainAcc = accuracyOf(await classifier.predict(train.x), train.y, classes);
   const info: ClassifierInfo = {
     format: INFO_FORMAT,
     classes,

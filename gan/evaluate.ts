@@ -27,7 +27,8 @@ export const DEFAULT_EVAL_SEED = 1;
 
 /** Anything that draws n images (n×784 floats in [0, 1]) from a seed: a loaded generator, or a stand-in in tests. */
 export interface SampleSource {
-  sample(n: number, seed?: number): Float32Array;
+  /** n×784 floats in [0, 1]; a Promise where the backend reads asynchronously (webgpu). */
+  sample(n: number, seed?: number): Float32Array | Promise<Float32Array>;
   source?: string;
   dispose?(): void;
 }
@@ -156,7 +157,7 @@ export async function ganEval(options: GanEvalOptions): Promise<{ report: GanEva
     throw e;
   }
   try {
-    const raw = generator.sample(n, seed);
+    const raw = await generator.sample(n, seed);
     if (raw.length !== n * 784) throw new Error(`the generator returned ${raw.length} values for ${n} images (expected ${n * 784})`);
     const generated = new Float32Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
@@ -166,7 +167,7 @@ export async function ganEval(options: GanEvalOptions): Promise<{ report: GanEva
     }
     const images = await loadQuickDraw(category, { limit: realCount, download: dataMode ?? 'if-missing' });
     const real = toFloatImages(images, '0,1');
-    const result = evaluateSamples(classifier, real, generated, {
+    const result = await evaluateSamples(classifier, real, generated, {
       category,
       seed,
       kid: { ...(options.kidSubsets !== undefined ? { subsets: options.kidSubsets } : {}), ...(options.kidSubsetSize !== undefined ? { subsetSize: options.kidSubsetSize } : {}) },

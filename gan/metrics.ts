@@ -41,7 +41,7 @@ export function releaseSharedClassifier(): void {
  * The classifier's penultimate-layer activations of n×784 images in [0, 1] (0 background, 1 ink): n×d floats,
  * computed in batches with every intermediate tensor disposed. Default: the shipped classifier (d = 128).
  */
-export function features(images: Float32Array, classifier: QuickDrawClassifier = sharedClassifier()): Float32Array {
+export function features(images: Float32Array, classifier: QuickDrawClassifier = sharedClassifier()): Promise<Float32Array> {
   return classifier.features(images);
 }
 
@@ -351,11 +351,11 @@ function histogram(labels: Int32Array, names: string[]): Record<string, number> 
  * the real images (a seeded split), FD of generated vs half A at the baseline's sample sizes and their ratio,
  * and the classifier's predicted-class histogram of both sets.
  */
-export function evaluateSamples(classifier: QuickDrawClassifier, real: Float32Array, generated: Float32Array, options: EvalOptions): SampleEval {
+export async function evaluateSamples(classifier: QuickDrawClassifier, real: Float32Array, generated: Float32Array, options: EvalOptions): Promise<SampleEval> {
   const seed = options.seed ?? 0;
   const d = classifier.featureDim;
-  const r = classifier.run(real);
-  const g = classifier.run(generated);
+  const r = await classifier.run(real);
+  const g = await classifier.run(generated);
   const nr = r.count;
   const ng = g.count;
   if (nr < 4) throw new RangeError(`need at least 4 real images for two halves, got ${nr}`);

@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../lab/compute.js';
+import { readTensor, syncReads, tf } from '../lab/compute.js';
 import { batchNormAct, leakyRelu } from '../lab/kernels/norm_act.js';
 import { Rng } from '../envs/index.js';
 import { readFloat32ConcatInto, readJson, writeFileAtomic, writeFloat32Concat } from '../lab/fsutil.js';
@@ -533,17 +533,28 @@ export class GanNet {
     }
   }
 
-  /** All weights (trainable and state) in the spec's parameter order, as copies. */
-  getWeights(): Float32Array[] {
-    const out: Float32Array[] = [];
+  /** The variables in the spec's parameter order (trainable and state interleaved as the layers hold them). */
+  private orderedVariables(): tf.Variable[] {
     let t = 0;
     let s = 0;
-    for (const p of this.info) {
-      const isState = isStateKind(p.kind);
-      const v = isState ? this.state[s++]! : this.trainable[t++]!;
-      out.push((v.dataSync() as Float32Array).slice());
-    }
-    return out;
+    return this.info.map((p) => (isStateKind(p.kind) ? this.state[s++]! : this.trainable[t++]!));
+  }
+
+  /**
+   * All weights (trainable and state) in the spec's parameter order, as copies, read synchronously: backends
+   * with synchronous reads only (cpu, wasm, tensorflow). `readWeights()` works on every backend.
+   */
+  getWeights(): Float32Array[] {
+    if (!syncReads()) throw new Error(`GanNet.getWeights() reads synchronously, which backend '${tf.getBackend()}' cannot: use await readWeights()`);
+    // Copies: on the cpu backend dataSync() returns the tensor's own storage.
+    return this.orderedVariables().map((v) => (v.dataSync() as Float32Array).slice());
+  }
+
+  /** All weights (trainable and state) in the spec's parameter order, as copies, on any backend (webgpu reads asynchronously). */
+  async readWeights(): Promise<Float32Array[]> {
+    if (syncReads()) return this.getWeights();
+    // Copies: a backend may hand back the array a tensor was made from while it has not been uploaded.
+    return Promise.all(this.orderedVariables().map(async (v) => ((await v.data()) as Float32Array).slice()));
   }
 
   setWeights(values: Float32Array[]): void {
@@ -566,12 +577,13 @@ export class GanNet {
   /**
    * Writes the network in tfjs's Layers format in inference form (model.json + weights.bin), and the spec and
    * `meta` in lab.json; with spectral normalisation the Keras kernels are W / σ(W) and the raw kernels and
-   * power-iteration vectors go to lab-weights.bin, so training resumes exactly.
+   * power-iteration vectors go to lab-weights.bin, so training resumes exactly. Async: GPU backends read the
+   * weights asynchronously.
    */
-  save(dir: string, meta: Record<string, unknown> = {}): void {
-    const values = this.getWeights();
+  async save(dir: string, meta: Record<string, unknown> = {}): Promise<void> {
+    const values = await this.readWeights();
     const alpha = this.spec.leakyReluAlpha ?? 0.2;
-    const effective = this.spectralLayers.length ? this.effectiveKernels() : new Map<number, Float32Array>();
+    const effective = this.spectralLayers.length ? await this.effectiveKernels() : new Map<number, Float32Array>();
     const layers: KerasLayer[] = [];
     const weights: NamedWeight[] = [];
     let p = 0;
@@ -630,12 +642,16 @@ export class GanNet {
   }
 
   /** Spectrally normalised kernels W / ‖M u‖ as the layers use them, by layer index. */
-  private effectiveKernels(): Map<number, Float32Array> {
+  private async effectiveKernels(): Promise<Map<number, Float32Array>> {
     const out = new Map<number, Float32Array>();
     for (const li of this.spectralLayers) {
       const k = tf.tidy(() => this.kernelOf(li));
-      out.set(li, (k.dataSync() as Float32Array).slice());
-      k.dispose();
+      try {
+        // A copy: on the cpu backend a synchronous read returns the tensor's own storage.
+        out.set(li, (await readTensor(k)).slice() as Float32Array);
+      } finally {
+        k.dispose();
+      }
     }
     return out;
   }
@@ -732,21 +748,39 @@ export type OptimizerSpec =
   | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number; decay: number; clipValue: number | null };
 
 /**
- * RMSprop or Adam with Keras 2.2 semantics in one JS pass over Float32Arrays (as lab/optim.ts does for Adam):
- * time decay lr_t = lr / (1 + decay · iterations) with iterations counted before the update, and clipvalue
- * clipping each gradient element to [−c, c]. The state (slots, iteration count) is plain data, saved exactly.
+ * RMSprop or Adam with Keras 2.2 semantics: time decay lr_t = lr / (1 + decay · iterations) with iterations
+ * counted before the update, and clipvalue clipping each gradient element to [−c, c]. Two ways to run the same
+ * update:
+ *  - on backends that read synchronously (cpu, wasm, tensorflow), one JS pass over Float32Arrays per variable
+ *    (as lab/optim.ts does for Adam): on wasm that beats a chain of element-wise kernels;
+ *  - on GPU backends (webgpu, which cannot read synchronously), tensor ops with the slots as tf.Variables, so
+ *    gradients, slots and weights never leave the device.
+ * The checkpoint files (optimizer.json + optimizer.bin) are the same either way, so a checkpoint moves between
+ * backends.
  */
 export class GanOptimizer {
   iterations = 0;
-  private readonly slots: Float32Array[][];
+  /** Whether the slots live on the device as variables (the tensor-op path) rather than in JS arrays. */
+  readonly onDevice: boolean;
+  /** The JS path's slots: [slot][variable] (Adam: m, v; RMSprop: a). */
+  private readonly slots: Float32Array[][] = [];
+  /** The device path's slots, in the same layout. */
+  private readonly slotVariables: tf.Variable[][] = [];
 
   constructor(
     readonly spec: OptimizerSpec,
     readonly variables: tf.Variable[],
+    /** Force a path (tests); default: tensor ops exactly when the backend cannot read synchronously. */
+    options: { onDevice?: boolean } = {},
   ) {
     if (!(spec.learningRate > 0)) throw new Error(`optimizer: learningRate must be positive, got ${spec.learningRate}`);
+    this.onDevice = options.onDevice ?? !syncReads();
     const nSlots = spec.type === 'adam' ? 2 : 1;
-    this.slots = Array.from({ length: nSlots }, () => variables.map((v) => new Float32Array(v.size)));
+    for (let k = 0; k < nSlots; k++) {
+      // In a tidy: the zeros tensor goes, the variable (untracked by tidy) stays.
+      if (this.onDevice) this.slotVariables.push(variables.map((v) => tf.tidy(() => tf.variable(tf.zeros(v.shape, 'float32'), false))));
+      else this.slots.push(variables.map((v) => new Float32Array(v.size)));
+    }
   }
 
   /** The learning rate of the next update (after time decay). */
@@ -757,6 +791,12 @@ export class GanOptimizer {
   /** Applies one update from `grads` (one per variable, in order). */
   apply(grads: tf.Tensor[]): void {
     if (grads.length !== this.variables.length) throw new Error(`optimizer: expected ${this.variables.length} gradients, got ${grads.length}`);
+    if (this.onDevice) this.applyOnDevice(grads);
+    else this.applyInJs(grads);
+    this.iterations++;
+  }
+
+  private applyInJs(grads: tf.Tensor[]): void {
     const spec = this.spec;
     const lr = this.learningRate;
     const clip = spec.clipValue ?? Infinity;
@@ -797,25 +837,67 @@ export class GanOptimizer {
       updated.push(fresh);
     });
     tf.dispose(updated);
-    this.iterations++;
   }
 
-  save(dir: string): void {
-    writeFloat32Concat(path.join(dir, 'optimizer.bin'), this.slots.flat());
+  /** The same equations as applyInJs, as tensor ops (float32 throughout, where the JS loop rounds from float64). */
+  private applyOnDevice(grads: tf.Tensor[]): void {
+    const spec = this.spec;
+    const lr = this.learningRate;
+    const t = this.iterations + 1;
+    tf.tidy(() => {
+      this.variables.forEach((variable, k) => {
+        const g = spec.clipValue === null ? grads[k]! : tf.clipByValue(grads[k]!, -spec.clipValue, spec.clipValue);
+        if (spec.type === 'rmsprop') {
+          const a = this.slotVariables[0]![k]!;
+          const ai = tf.add(tf.mul(a, spec.rho), tf.mul(tf.square(g), 1 - spec.rho));
+          a.assign(ai);
+          variable.assign(tf.sub(variable, tf.div(tf.mul(g, lr), tf.add(tf.sqrt(ai), spec.epsilon))));
+        } else {
+          const m = this.slotVariables[0]![k]!;
+          const v = this.slotVariables[1]![k]!;
+          const { beta1: b1, beta2: b2 } = spec;
+          const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+          const mi = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+          const vi = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+          m.assign(mi);
+          v.assign(vi);
+          variable.assign(tf.sub(variable, tf.div(tf.mul(mi, lrT), tf.add(tf.sqrt(vi), spec.epsilon))));
+        }
+      });
+    });
+  }
+
+  /** The slots as arrays ([slot][variable]), copies on the device path. */
+  private async slotValues(): Promise<Float32Array[][]> {
+    if (!this.onDevice) return this.slots;
+    return Promise.all(this.slotVariables.map((vars) => Promise.all(vars.map(async (v) => ((await readTensor(v)) as Float32Array).slice()))));
+  }
+
+  async save(dir: string): Promise<void> {
+    const slots = await this.slotValues();
+    writeFloat32Concat(path.join(dir, 'optimizer.bin'), slots.flat());
     writeFileAtomic(
       path.join(dir, 'optimizer.json'),
-      JSON.stringify({ optimizer: 'GanOptimizer', spec: this.spec, iterations: this.iterations, slots: this.slots.length, sizes: this.variables.map((v) => v.size) }, null, 2) + '\n',
+      JSON.stringify({ optimizer: 'GanOptimizer', spec: this.spec, iterations: this.iterations, slots: slots.length, sizes: this.variables.map((v) => v.size) }, null, 2) + '\n',
     );
   }
 
   load(dir: string): void {
     const meta = readJson<{ optimizer: string; spec: OptimizerSpec; iterations: number; slots: number; sizes: number[] }>(path.join(dir, 'optimizer.json'), 'optimizer state');
     const sizes = this.variables.map((v) => v.size);
-    if (meta.optimizer !== 'GanOptimizer' || meta.spec?.type !== this.spec.type || meta.slots !== this.slots.length || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
+    const nSlots = this.onDevice ? this.slotVariables.length : this.slots.length;
+    if (meta.optimizer !== 'GanOptimizer' || meta.spec?.type !== this.spec.type || meta.slots !== nSlots || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
       throw new Error(`optimizer state in ${dir} does not fit this network and optimizer (${meta.spec?.type} sizes ${meta.sizes} vs ${this.spec.type} ${sizes})`);
     }
-    if (!readFloat32ConcatInto(path.join(dir, 'optimizer.bin'), this.slots.flat())) throw new Error(`optimizer state file in ${dir} has the wrong size`);
+    const target = this.onDevice ? this.slotVariables.map((vars) => vars.map((v) => new Float32Array(v.size))) : this.slots;
+    if (!readFloat32ConcatInto(path.join(dir, 'optimizer.bin'), target.flat())) throw new Error(`optimizer state file in ${dir} has the wrong size`);
+    if (this.onDevice) tf.tidy(() => this.slotVariables.forEach((vars, s) => vars.forEach((v, k) => v.assign(tf.tensor(target[s]![k]!, v.shape, 'float32')))));
     this.iterations = meta.iterations;
+  }
+
+  /** Frees the device path's slot variables (nothing to free on the JS path). */
+  dispose(): void {
+    for (const vars of this.slotVariables) for (const v of vars) v.dispose();
   }
 }
 

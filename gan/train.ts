@@ -23,7 +23,7 @@ import type { DataMode, GanRunFields } from '../lab/run_files.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../envs/index.js';
-import { initCompute, tf, type BackendChoice } from '../lab/compute.js';
+import { initCompute, readTensor, syncReads, tf, type BackendChoice } from '../lab/compute.js';
 import type { EventSink, SamplesEvent, TrainEvent, UpdateEvent } from '../protocol/events.js';
 import { GAN_AGENT, GAN_FPS, ganEnvId, type RunInfo } from '../protocol/protocol.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../lab/fsutil.js';
@@ -357,7 +357,8 @@ export class GanTrainer {
     this.D = new GanNet(this.hp.discriminator, new Rng(seeds.discriminator));
     this.optD = new GanOptimizer(this.hp.discriminatorOptimizer, this.D.trainable);
     this.optG = new GanOptimizer(this.hp.generatorOptimizer, this.G.trainable);
-    if (this.emaDecay > 0) this.Gema = new GanNet(this.hp.generator, this.G.getWeights());
+    // The average starts at G's initial weights: the same seed draws them again (no read back from the device).
+    if (this.emaDecay > 0) this.Gema = new GanNet(this.hp.generator, new Rng(seeds.generator));
     this.dataRng = new Rng(seeds.data);
     this.latentRng = new Rng(seeds.latent);
     this.masks = new BitRng(seeds.masks);
@@ -389,9 +390,12 @@ export class GanTrainer {
     const G = new GanNet(g.spec, g.values);
     const D = new GanNet(d.spec, d.values);
     const Gema = e ? new GanNet(e.spec, e.values) : null;
+    // On GPU backends the optimizers hold device variables: freed with the networks if something fails.
+    let optD: GanOptimizer | null = null;
+    let optG: GanOptimizer | null = null;
     try {
-      const optD = new GanOptimizer(this.hp.discriminatorOptimizer, D.trainable);
-      const optG = new GanOptimizer(this.hp.generatorOptimizer, G.trainable);
+      optD = new GanOptimizer(this.hp.discriminatorOptimizer, D.trainable);
+      optG = new GanOptimizer(this.hp.generatorOptimizer, G.trainable);
       optD.load(path.join(ckpt, 'optimizer-d'));
       optG.load(path.join(ckpt, 'optimizer-g'));
       const dataRng = Rng.fromJSON(state.rng.data);
@@ -402,6 +406,8 @@ export class GanTrainer {
       this.G?.dispose();
       this.D?.dispose();
       this.Gema?.dispose();
+      this.optD?.dispose();
+      this.optG?.dispose();
       [this.G, this.D, this.Gema, this.optD, this.optG] = [G, D, Gema, optD, optG];
       this.dataRng = dataRng;
       this.latentRng = latentRng;
@@ -410,6 +416,8 @@ export class GanTrainer {
       G.dispose();
       D.dispose();
       Gema?.dispose();
+      optD?.dispose();
+      optG?.dispose();
       throw err;
     }
     this.emaCalibratedAt = -1;
@@ -459,11 +467,19 @@ export class GanTrainer {
     return tf.tensor2d(y, [2 * B, 1]);
   }
 
-  /** Wall-clock milliseconds of the last iteration's two halves (benchmarks). */
+  /**
+   * Wall-clock milliseconds of the last iteration's two halves (benchmarks). On backends that read
+   * asynchronously (webgpu) the halves only queue their work, so the split says little there; the total does.
+   */
   lastTiming = { discriminatorMs: 0, adversarialMs: 0 };
 
-  /** One discriminator step and one adversarial step; returns the iteration's statistics. */
-  step(): Record<StatKey, number> {
+  /**
+   * One discriminator step and one adversarial step; returns the iteration's statistics. On backends that read
+   * synchronously (cpu, wasm, tensorflow) the statistics come back directly (no promise in the hot path); on
+   * webgpu the iteration runs on the device with no read until its end, where one download brings the losses
+   * and D's outputs, so the result is a Promise. `await` it either way.
+   */
+  step(): Record<StatKey, number> | Promise<Record<StatKey, number>> {
     const t0 = performance.now();
     const B = this.hp.batch;
     const L = this.hp.latentDim;
@@ -485,10 +501,8 @@ export class GanTrainer {
       kept.pD = tf.keep(p);
       return binaryCrossEntropy(p, yD);
     }, this.D.trainable);
-    const dLoss = d.value.dataSync()[0]!;
-    const pd = kept.pD!.dataSync() as Float32Array;
     this.optD.apply(this.D.trainable.map((v) => d.grads[v.name]!));
-    tf.dispose([x, d.value, kept.pD!, ...Object.values(d.grads)]);
+    tf.dispose([x, ...Object.values(d.grads)]);
     if (yD !== this.yD) yD.dispose();
 
     const t1 = performance.now();
@@ -501,14 +515,37 @@ export class GanTrainer {
       kept.pG = tf.keep(p);
       return binaryCrossEntropy(p, this.yG);
     }, this.G.trainable);
-    const gLoss = a.value.dataSync()[0]!;
-    const pg = kept.pG!.dataSync() as Float32Array;
     this.optG.apply(this.G.trainable.map((v) => a.grads[v.name]!));
     this.G.updateMovingStats(stats);
-    tf.dispose([z2, a.value, kept.pG!, ...Object.values(a.grads)]);
+    tf.dispose([z2, ...Object.values(a.grads)]);
     this.updateAverage(this.iteration + 1);
-    this.lastTiming = { discriminatorMs: t1 - t0, adversarialMs: performance.now() - t1 };
+    this.iteration++;
+    const outputs = [d.value, kept.pD!, a.value, kept.pG!];
+    if (syncReads()) {
+      // The optimizers above already read synchronously (their JS path); reading here gives the same values.
+      const [dLoss, pd, gLoss, pg] = outputs.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(outputs);
+      this.lastTiming = { discriminatorMs: t1 - t0, adversarialMs: performance.now() - t1 };
+      return this.iterationStats(dLoss![0]!, pd!, gLoss![0]!, pg!);
+    }
+    const all = tf.tidy(() => tf.concat(outputs.map((t) => tf.reshape(t, [-1]))));
+    tf.dispose(outputs);
+    return (all.data() as Promise<Float32Array>).then(
+      (v) => {
+        all.dispose();
+        this.lastTiming = { discriminatorMs: t1 - t0, adversarialMs: performance.now() - t1 };
+        return this.iterationStats(v[0]!, v.subarray(1, 1 + 2 * B), v[1 + 2 * B]!, v.subarray(2 + 2 * B));
+      },
+      (err: unknown) => {
+        all.dispose();
+        throw err;
+      },
+    );
+  }
 
+  /** An iteration's statistics from the losses and D's outputs (pd: B real then B fake; pg: B fakes of the adversarial step). */
+  private iterationStats(dLoss: number, pd: Float32Array, gLoss: number, pg: Float32Array): Record<StatKey, number> {
+    const B = this.hp.batch;
     let realOk = 0;
     let fakeOk = 0;
     let dReal = 0;
@@ -521,7 +558,6 @@ export class GanTrainer {
       dFake += pd[B + i]!;
       if (pg[i]! > 0.5) fooled++;
     }
-    this.iteration++;
     return {
       dLoss,
       gLoss,
@@ -569,17 +605,17 @@ export class GanTrainer {
   }
 
   /** Generator output (inference mode) for latents, n×784 in the preset's pixel range. */
-  generate(latents: Float32Array): Float32Array {
+  generate(latents: Float32Array): Promise<Float32Array> {
     return generateWith(this.sampler(), latents, this.hp.latentDim);
   }
 
   /** The fixed-noise grid as ink bytes (64 images). */
-  fixedGrid(): Uint8Array {
-    return toInk(this.generate(this.fixedNoise), this.hp.pixelRange);
+  async fixedGrid(): Promise<Uint8Array> {
+    return toInk(await this.generate(this.fixedNoise), this.hp.pixelRange);
   }
 
-  private writeSamples(name: string, emit: boolean): void {
-    const ink = this.fixedGrid();
+  private async writeSamples(name: string, emit: boolean): Promise<void> {
+    const ink = await this.fixedGrid();
     writeFileAtomic(path.join(this.dir, 'samples', name), gridPng(ink, GRID_COUNT, { columns: 8, scale: GRID_SCALE }));
     if (emit) {
       this.emit({ type: 'samples', step: this.iteration, count: GRID_COUNT, width: 28, height: 28, pixels: Buffer.from(ink.buffer, ink.byteOffset, ink.byteLength).toString('base64'), time: this.elapsed() });
@@ -605,12 +641,12 @@ export class GanTrainer {
       window: { iterations: this.window.iterations, sums: { ...this.window.sums } },
       seconds: this.elapsed(),
     };
-    await writeDirAtomic(path.join(ckDir, name), (tmp) => {
-      this.G.save(path.join(tmp, 'generator'), this.modelMeta('generator'));
-      if (this.Gema) this.sampler().save(path.join(tmp, 'generator-ema'), { ...this.modelMeta('generator'), ema: this.emaDecay });
-      this.D.save(path.join(tmp, 'discriminator'), this.modelMeta('discriminator'));
-      this.optD.save(path.join(tmp, 'optimizer-d'));
-      this.optG.save(path.join(tmp, 'optimizer-g'));
+    await writeDirAtomic(path.join(ckDir, name), async (tmp) => {
+      await this.G.save(path.join(tmp, 'generator'), this.modelMeta('generator'));
+      if (this.Gema) await this.sampler().save(path.join(tmp, 'generator-ema'), { ...this.modelMeta('generator'), ema: this.emaDecay });
+      await this.D.save(path.join(tmp, 'discriminator'), this.modelMeta('discriminator'));
+      await this.optD.save(path.join(tmp, 'optimizer-d'));
+      await this.optG.save(path.join(tmp, 'optimizer-g'));
       writeJsonAtomic(path.join(tmp, 'state.json'), state);
     });
     // Keep this one and the one before; the pointer is updated first, so a crash never leaves it dangling.
@@ -638,13 +674,15 @@ export class GanTrainer {
     let windowStart = performance.now();
     let windowIters = 0;
     let stopped = false;
-    if (this.iteration === 0 && hp.sampleEvery > 0) this.writeSamples(`grid-${iterName(0)}.png`, true);
+    if (this.iteration === 0 && hp.sampleEvery > 0) await this.writeSamples(`grid-${iterName(0)}.png`, true);
     while (this.iteration < total) {
       if (this.shouldStop?.()) {
         stopped = true;
         break;
       }
-      const s = this.step();
+      // Synchronous backends return the statistics directly: no promise per iteration there.
+      const stepped = this.step();
+      const s = stepped instanceof Promise ? await stepped : stepped;
       windowIters++;
       this.window.iterations++;
       for (const k of STAT_KEYS) this.window.sums[k] += s[k];
@@ -664,7 +702,7 @@ export class GanTrainer {
         windowStart = now;
         windowIters = 0;
       }
-      if (isSampleIteration(it, hp.sampleEvery)) this.writeSamples(`grid-${iterName(it)}.png`, true);
+      if (isSampleIteration(it, hp.sampleEvery)) await this.writeSamples(`grid-${iterName(it)}.png`, true);
       if (hp.checkpointEvery > 0 && it % hp.checkpointEvery === 0 && it < total) await this.checkpoint();
       // Let timers and I/O (live publishers, signals) run now and then.
       if (it % 4 === 0) await new Promise((r) => setImmediate(r));
@@ -672,15 +710,15 @@ export class GanTrainer {
     await this.checkpoint();
     this.writeCurves();
     if (!stopped) {
-      this.writeSamples('final.png', !isSampleIteration(this.iteration, hp.sampleEvery));
-      this.writeInterpolation();
+      await this.writeSamples('final.png', !isSampleIteration(this.iteration, hp.sampleEvery));
+      await this.writeInterpolation();
       if (this.Gema) {
-        this.sampler().save(path.join(this.dir, 'generator'), { ...this.modelMeta('generator'), ema: this.emaDecay });
-        this.G.save(path.join(this.dir, 'generator-raw'), this.modelMeta('generator'));
+        await this.sampler().save(path.join(this.dir, 'generator'), { ...this.modelMeta('generator'), ema: this.emaDecay });
+        await this.G.save(path.join(this.dir, 'generator-raw'), this.modelMeta('generator'));
       } else {
-        this.G.save(path.join(this.dir, 'generator'), this.modelMeta('generator'));
+        await this.G.save(path.join(this.dir, 'generator'), this.modelMeta('generator'));
       }
-      this.D.save(path.join(this.dir, 'discriminator'), this.modelMeta('discriminator'));
+      await this.D.save(path.join(this.dir, 'discriminator'), this.modelMeta('discriminator'));
     }
     return { iterations: this.iteration, stopped, seconds: this.elapsed(), last: this.last };
   }
@@ -717,10 +755,10 @@ export class GanTrainer {
   }
 
   /** interpolation.png: rows of 10 steps between pairs of latent points. */
-  writeInterpolation(rows = 6, steps = 10): void {
+  async writeInterpolation(rows = 6, steps = 10): Promise<void> {
     const seeds = streamSeeds(this.config.seed);
     const latents = interpolationLatents(new Rng(seeds.interpolation), rows, steps, this.hp.latentDim, this.hp.latentDistribution);
-    const ink = toInk(this.generate(latents), this.hp.pixelRange);
+    const ink = toInk(await this.generate(latents), this.hp.pixelRange);
     writeFileAtomic(path.join(this.dir, 'interpolation.png'), gridPng(ink, rows * steps, { columns: steps, scale: GRID_SCALE }));
   }
 
@@ -730,6 +768,8 @@ export class GanTrainer {
     this.G?.dispose();
     this.Gema?.dispose();
     this.D?.dispose();
+    this.optD?.dispose();
+    this.optG?.dispose();
     this.yD.dispose();
     this.yG.dispose();
   }
@@ -754,15 +794,18 @@ export function interpolationLatents(rng: Rng, rows: number, steps: number, dim:
 }
 
 /** Runs a generator in inference mode over latents in chunks; returns n×784 floats (its own pixel range). */
-function generateWith(G: GanNet, latents: Float32Array, dim: number): Float32Array {
+async function generateWith(G: GanNet, latents: Float32Array, dim: number): Promise<Float32Array> {
   const n = latents.length / dim;
   const out = new Float32Array(n * IMAGE_PIXELS);
   const chunk = 256;
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
     const y = tf.tidy(() => G.apply(tf.tensor2d(latents.subarray(i * dim, (i + m) * dim), [m, dim]), { training: false }));
-    out.set(y.dataSync() as Float32Array, i * IMAGE_PIXELS);
-    y.dispose();
+    try {
+      out.set((await readTensor(y)) as Float32Array, i * IMAGE_PIXELS);
+    } finally {
+      y.dispose();
+    }
   }
   return out;
 }
@@ -777,9 +820,9 @@ export interface LoadedGenerator {
   /** Where the weights came from. */
   source: string;
   /** n images from latents drawn with `seed`, n×784 floats in [0, 1] (0 background, 1 ink). */
-  sample(n: number, seed?: number): Float32Array;
+  sample(n: number, seed?: number): Promise<Float32Array>;
   /** Images for given latents (n×latentDim), n×784 floats in [0, 1]. */
-  generate(latents: Float32Array): Float32Array;
+  generate(latents: Float32Array): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -801,7 +844,7 @@ export function loadGenerator(target: string): LoadedGenerator {
   const latentDistribution = (meta.latentDistribution ?? 'normal') as LatentDistribution;
   const pixelRange = (meta.pixelRange ?? '0,1') as PixelRange;
   const G = new GanNet(spec, values);
-  const generate = (latents: Float32Array): Float32Array => toUnit(generateWith(G, latents, latentDim), pixelRange);
+  const generate = async (latents: Float32Array): Promise<Float32Array> => toUnit(await generateWith(G, latents, latentDim), pixelRange);
   return {
     latentDim,
     latentDistribution,

@@ -236,28 +236,28 @@ describe('the shipped classifier and FD on real doodles', () => {
     expect(classifier.info!.accuracy.heldOut).toBeGreaterThan(0.9);
   });
 
-  it('classifies held-out drawings with ≥ 90% accuracy (100 per class)', () => {
+  it('classifies held-out drawings with ≥ 90% accuracy (100 per class)', async () => {
     const { heldOut } = classifierSplit(classifier.info!.split);
     const { x, y } = gatherSplit(images, heldOut.map((ix) => ix.slice(0, 100)));
-    const acc = accuracyOf(classifier.predict(x), y, classifier.classes);
+    const acc = accuracyOf(await classifier.predict(x), y, classifier.classes);
     expect(acc.overall).toBeGreaterThanOrEqual(0.9);
     expect(acc.overall).toBeCloseTo(PINNED.heldOut100, 2);
     for (const c of SHIPPED_CATEGORIES) expect(acc.perClass[c]).toBeGreaterThan(0.85);
   });
 
-  it('extracts features in batches without leaking tensors', () => {
+  it('extracts features in batches without leaking tensors', async () => {
     const before = tf.memory().numTensors;
-    const f = features(images[0]!.subarray(0, 1100 * 784), classifier);
+    const f = await features(images[0]!.subarray(0, 1100 * 784), classifier);
     expect(tf.memory().numTensors).toBe(before);
     expect(f.length).toBe(1100 * 128);
     // the same images in another batch split give the same features
-    const again = classifier.run(images[0]!.subarray(0, 1100 * 784), 300).features;
+    const again = (await classifier.run(images[0]!.subarray(0, 1100 * 784), 300)).features;
     for (let i = 0; i < f.length; i += 997) expect(again[i]).toBeCloseTo(f[i]!, 4);
-    expect(() => classifier.features(new Float32Array(100))).toThrow(/n×784/);
+    await expect(classifier.features(new Float32Array(100))).rejects.toThrow(/n×784/);
   });
 
-  it('gives a small FD between halves of the real apples and large ones against noise and other categories', () => {
-    const apple = classifier.features(images[0]!);
+  it('gives a small FD between halves of the real apples and large ones against noise and other categories', async () => {
+    const apple = await classifier.features(images[0]!);
     const d = classifier.featureDim;
     const perm = permutation(3000, 1);
     const a = selectRows(apple, d, perm.subarray(0, 1500));
@@ -265,9 +265,9 @@ describe('the shipped classifier and FD on real doodles', () => {
     const u = lcg(5);
     const noise = new Float32Array(1500 * 784).map(() => (u() < 0.2 ? 1 : 0));
     const fdHalves = frechetDistance(a, b, d);
-    const fdNoise = frechetDistance(a, classifier.features(noise), d);
-    const fdCat = frechetDistance(a, classifier.features(images[2]!.subarray(0, 1500 * 784)), d);
-    const fdDiamond = frechetDistance(a, classifier.features(images[3]!.subarray(0, 1500 * 784)), d);
+    const fdNoise = frechetDistance(a, await classifier.features(noise), d);
+    const fdCat = frechetDistance(a, await classifier.features(images[2]!.subarray(0, 1500 * 784)), d);
+    const fdDiamond = frechetDistance(a, await classifier.features(images[3]!.subarray(0, 1500 * 784)), d);
     expect(fdHalves).toBeCloseTo(PINNED.halves, 2);
     expect(fdNoise / PINNED.noise).toBeCloseTo(1, 2);
     expect(fdCat / PINNED.cat).toBeCloseTo(1, 2);
@@ -276,12 +276,12 @@ describe('the shipped classifier and FD on real doodles', () => {
     expect(fdNoise).toBeGreaterThan(20 * fdHalves);
   });
 
-  it('evaluates generated images: baseline, matched FD ratio, KID and class histogram', () => {
+  it('evaluates generated images: baseline, matched FD ratio, KID and class histogram', async () => {
     const real = images[0]!;
     const u = lcg(9);
     // a stand-in "generator": the first 1000 real apples with pixel noise
     const fake = real.slice(0, 1000 * 784).map((v) => Math.min(1, Math.max(0, v + (u() - 0.5) * 0.4)));
-    const r = evaluateSamples(classifier, real, fake, { category: 'apple', seed: 1, kid: { subsets: 20, subsetSize: 500 } });
+    const r = await evaluateSamples(classifier, real, fake, { category: 'apple', seed: 1, kid: { subsets: 20, subsetSize: 500 } });
     expect(r.half).toBe(1500);
     expect(r.fd.baseline.sizes).toEqual([1000, 1500]);
     expect(r.fd.generatedVsHalfA.sizes).toEqual([1000, 1500]);
@@ -294,11 +294,11 @@ describe('the shipped classifier and FD on real doodles', () => {
     expect(r.classes.realTarget).toBeGreaterThan(0.95);
     expect(Object.values(r.classes.generated).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     // real images as the "generator": ratio ≈ 1
-    const same = evaluateSamples(classifier, real.subarray(0, 2000 * 784), real.subarray(2000 * 784), { category: 'apple', seed: 2, kid: { subsets: 10, subsetSize: 400 } });
+    const same = await evaluateSamples(classifier, real.subarray(0, 2000 * 784), real.subarray(2000 * 784), { category: 'apple', seed: 2, kid: { subsets: 10, subsetSize: 400 } });
     expect(same.fd.ratio).toBeGreaterThan(0.6);
     expect(same.fd.ratio).toBeLessThan(1.6);
     // cats as the "generator" of apples: far off, and recognised as cats
-    const cats = evaluateSamples(classifier, real, images[2]!.subarray(0, 1000 * 784), { category: 'apple', seed: 1, kid: { subsets: 10, subsetSize: 500 } });
+    const cats = await evaluateSamples(classifier, real, images[2]!.subarray(0, 1000 * 784), { category: 'apple', seed: 1, kid: { subsets: 10, subsetSize: 500 } });
     expect(cats.fd.ratio).toBeGreaterThan(20);
     expect(cats.classes.generatedTarget).toBeLessThan(0.1);
     expect(cats.classes.generated.cat).toBeGreaterThan(0.85);

@@ -176,7 +176,7 @@ describe('building blocks', () => {
     // u travels with the weights (the checkpoint's discriminator/), and a copy can start from another net's u.
     const dir = path.join(tmp, 'sn-net');
     fs.mkdirSync(dir);
-    net.save(dir);
+    await net.save(dir);
     expect(Array.from(GanNet.load(dir).state[0]!.dataSync())).toEqual(u);
     const fresh = new GanNet(spec, new Rng(5));
     fresh.powerIterate(0, net);
@@ -314,8 +314,8 @@ describe('generator export and CLI', () => {
     const g = loadGenerator(run.runDir);
     try {
       expect([g.latentDim, g.latentDistribution, g.pixelRange]).toEqual([8, 'normal', '-1,1']);
-      const a = g.sample(5, 7);
-      const b = g.sample(5, 7);
+      const a = await g.sample(5, 7);
+      const b = await g.sample(5, 7);
       expect(a.length).toBe(5 * 784);
       expect(Array.from(a)).toEqual(Array.from(b));
       expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
@@ -359,8 +359,8 @@ describe('generator export and CLI', () => {
     const r = loadGenerator(path.join(run.runDir, 'generator-raw'));
     try {
       expect(g.source).toBe(path.join(run.runDir, 'generator'));
-      expect(Array.from(fromCheckpoint.sample(3, 1))).toEqual(Array.from(g.sample(3, 1)));
-      expect(Array.from(g.sample(3, 1))).not.toEqual(Array.from(r.sample(3, 1)));
+      expect(Array.from(await fromCheckpoint.sample(3, 1))).toEqual(Array.from(await g.sample(3, 1)));
+      expect(Array.from(await g.sample(3, 1))).not.toEqual(Array.from(await r.sample(3, 1)));
     } finally {
       for (const x of [g, r, fromCheckpoint]) x.dispose();
     }
