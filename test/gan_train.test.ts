@@ -102,6 +102,67 @@ describe('building blocks', () => {
     w.dispose();
   });
 
+  it("the optimizers' tensor-op path (GPU backends) computes what the JS path computes, and their checkpoints are interchangeable", async () => {
+    await initCompute('cpu');
+    const specs = [
+      { type: 'rmsprop', learningRate: 0.01, rho: 0.9, epsilon: 1e-7, decay: 0.1, clipValue: 0.5 },
+      { type: 'adam', learningRate: 0.01, beta1: 0.5, beta2: 0.999, epsilon: 1e-7, decay: 0.05, clipValue: null },
+    ] as const;
+    for (const spec of specs) {
+      const rng = new Rng(11);
+      const start = [Float32Array.from({ length: 12 }, () => rng.normal()), Float32Array.from({ length: 5 }, () => rng.normal())];
+      const make = (onDevice: boolean) => {
+        const vars = start.map((v) => tf.variable(tf.tensor1d(v)));
+        return { vars, opt: new GanOptimizer(spec, vars, { onDevice }) };
+      };
+      const js = make(false);
+      const dev = make(true);
+      expect([js.opt.onDevice, dev.opt.onDevice]).toEqual([false, true]);
+      const before = tf.memory().numTensors;
+      for (let step = 0; step < 6; step++) {
+        // Gradients beyond the clip value, and one exactly zero.
+        const grads = start.map((v) => tf.tensor1d(v.map((_, i) => (i === 0 ? 0 : rng.normal() * 0.8))));
+        js.opt.apply(grads);
+        dev.opt.apply(grads);
+        tf.dispose(grads);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      js.vars.forEach((v, k) => {
+        const [a, b] = [v.dataSync(), dev.vars[k]!.dataSync()];
+        expect(Array.from(a)).not.toEqual(Array.from(start[k]!));
+        a.forEach((x, i) => expect(b[i]).toBeCloseTo(x, 5));
+      });
+      // A checkpoint of either path loads into the other and continues identically.
+      const [dirJs, dirDev] = [path.join(tmp, `opt-${spec.type}-js`), path.join(tmp, `opt-${spec.type}-dev`)];
+      fs.mkdirSync(dirJs);
+      fs.mkdirSync(dirDev);
+      await js.opt.save(dirJs);
+      await dev.opt.save(dirDev);
+      expect(fs.readFileSync(path.join(dirJs, 'optimizer.json'), 'utf8')).toBe(fs.readFileSync(path.join(dirDev, 'optimizer.json'), 'utf8'));
+      const floats = (file: string) => {
+        const b = fs.readFileSync(file);
+        return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      };
+      const [slotsJs, slotsDev] = [floats(path.join(dirJs, 'optimizer.bin')), floats(path.join(dirDev, 'optimizer.bin'))];
+      expect(slotsDev.length).toBe(slotsJs.length);
+      slotsJs.forEach((x, i) => expect(slotsDev[i]).toBeCloseTo(x, 5));
+      const crossed = { js: make(false), dev: make(true) };
+      crossed.js.opt.load(dirDev);
+      crossed.dev.opt.load(dirJs);
+      expect([crossed.js.opt.iterations, crossed.dev.opt.iterations]).toEqual([6, 6]);
+      const g = start.map((v) => tf.tensor1d(v.map(() => 0.3)));
+      crossed.js.opt.apply(g);
+      crossed.dev.opt.apply(g);
+      tf.dispose(g);
+      // One step from the start weights with the transferred slots: the same on both paths.
+      crossed.js.vars.forEach((v, k) => v.dataSync().forEach((x, i) => expect(crossed.dev.vars[k]!.dataSync()[i]).toBeCloseTo(x, 5)));
+      for (const o of [js, dev, crossed.js, crossed.dev]) {
+        o.opt.dispose();
+        tf.dispose(o.vars);
+      }
+    }
+  });
+
   it('batch norm: batch statistics in training, Keras moving averages, moving statistics in inference', async () => {
     await initCompute('cpu');
     const spec: NetSpec = { inputShape: [2], layers: [{ type: 'batchNorm', momentum: 0.9, epsilon: 1e-3 }] };
