@@ -227,6 +227,16 @@ describe.skipIf(skipWebgpuTests)('agents on webgpu (SwiftShader)', () => {
     const evals = metrics.filter((e) => e.type === 'eval');
     expect(evals.map((e) => e.step)).toEqual([1500, 3000]);
     expect(fs.existsSync(path.join(runDir, 'policy', 'model.json'))).toBe(true);
+    // lab eval on webgpu: the policy loader's reads are asynchronous there too.
+    const evaluated = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const e = spawn(process.execPath, [LAB, 'eval', runDir, '--episodes', '2', '--backend', 'webgpu'], { env: { ...process.env, ...SWIFTSHADER_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      e.stdout.on('data', (d) => (text += d));
+      e.stderr.on('data', (d) => (text += d));
+      e.on('exit', (c) => resolve({ code: c, out: text }));
+    });
+    expect(evaluated.code, evaluated.out).toBe(0);
+    expect(evaluated.out).toMatch(/mean return/i);
     // The resumed run's metrics equal the uninterrupted one's (times aside): SwiftShader is deterministic here.
     const deterministic = (events: TrainEvent[]) =>
       events.map((e) => {
