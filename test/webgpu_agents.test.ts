@@ -16,6 +16,7 @@ import { makeVec } from '../envs/index.js';
 import { agentEntry, resolveAgentConfig } from '../agents/registry.js';
 import type { Agent, StepBatch } from '../agents/agent.js';
 import { resumeTraining, startTraining } from '../agents/train.js';
+import { trainAlphaZero } from '../agents/go/alphazero.js';
 import { readMetricsFile } from '../lab/run_store.js';
 import type { TrainEvent } from '../protocol/events.js';
 import { LAB } from './lab_cli.js';
@@ -180,10 +181,16 @@ describe.skipIf(skipWebgpuTests)('agents on webgpu (SwiftShader)', () => {
     }
   }, 90_000);
 
-  it('Go self-play on webgpu is refused in one line before a run directory exists', async () => {
+  it('Go self-play, saved-agent opponents and AlphaZero-lite on webgpu are refused in one line before a run directory exists', async () => {
     const out = path.join(tmp, 'go');
     await expect(startTraining({ envId: 'GoLite-5x5-v0', agent: 'dqn', seed: 1, envKwargs: { opponent: 'self' }, steps: 100, backend: 'webgpu', out })).rejects.toThrow(
-      /opponent 'self' \(self-play\) needs a backend that reads synchronously; 'webgpu' reads back asynchronously: use --backend wasm or cpu/,
+      /^opponent 'self' \(self-play\) needs a backend that reads synchronously; 'webgpu' reads back asynchronously: use --backend wasm or cpu for Go self-play$/,
+    );
+    await expect(startTraining({ envId: 'GoLite-5x5-v0', agent: 'dqn', seed: 1, envKwargs: { opponent: `agent:${tmp}` }, steps: 100, backend: 'webgpu', out })).rejects.toThrow(
+      /needs a backend that reads synchronously; 'webgpu' reads back asynchronously: use --backend wasm or cpu for Go$/,
+    );
+    await expect(trainAlphaZero({ iterations: 1, backend: 'webgpu', out })).rejects.toThrow(
+      /^AlphaZero-lite reads its network synchronously at every leaf of its tree search .* which backend 'webgpu' cannot: use --backend wasm or cpu$/,
     );
     expect(fs.existsSync(out)).toBe(false);
   });
