@@ -4,7 +4,7 @@
  * iterations per second.
  *
  * Run: npm run bench:gan [-- --backend wasm|cpu|webgpu|auto --iterations 20 --warmup 2 --fast-iterations 100
- *                         --only book|fast --profile]
+ *                         --fast-warmup 5 --only book|fast --profile]
  * Prints one JSON object. `--profile` adds the kernels that take the most time in one iteration of each preset.
  */
 import fs from 'node:fs';
@@ -26,6 +26,7 @@ const backendChoice = arg('backend', 'wasm') as BackendChoice;
 const iterations = Number(arg('iterations', '20'));
 const warmup = Number(arg('warmup', '2'));
 const fastIterations = Number(arg('fast-iterations', '100'));
+const fastWarmup = Number(arg('fast-warmup', '5'));
 const only = arg('only', 'book,fast').split(',');
 const profile = process.argv.includes('--profile');
 
@@ -128,13 +129,14 @@ if (only.includes('book')) {
 
 if (only.includes('fast')) {
   const t = trainer('fast', 'fast');
-  for (let i = 0; i < 5; i++) await t.step();
+  for (let i = 0; i < fastWarmup; i++) await t.step();
   const t0 = performance.now();
   for (let i = 0; i < fastIterations; i++) await t.step();
   const seconds = (performance.now() - t0) / 1000;
   result.fast = {
     batch: t.hp.batch,
     iterations: fastIterations,
+    warmup: fastWarmup,
     iterationsPerSecond: round(fastIterations / seconds, 2),
     msPerIteration: round((1000 * seconds) / fastIterations),
     presetIterations: t.hp.iterations,
