@@ -235,11 +235,6 @@ export interface TrainClassifierOptions {
   log?: (line: string) => void;
 }
 
-/** Copies of a network's weights, read asynchronously where the backend must (webgpu). */
-async function weightsOf(net: Network): Promise<Float32Array[]> {
-  return Promise.all(net.variables.map(async (v) => ((await readTensor(v)) as Float32Array).slice()));
-}
-
 /** Copies an image shifted by (dx, dy) pixels, filling with background. */
 function shifted(src: Float32Array, offset: number, dx: number, dy: number, dst: Float32Array, at: number): void {
   for (let y = 0; y < 28; y++) {
@@ -308,7 +303,7 @@ export async function trainClassifier(options: TrainClassifierOptions = {}): Pro
         }
         batches++;
       }
-      const probe = new QuickDrawClassifier(net.spec, await weightsOf(net), classes);
+      const probe = new QuickDrawClassifier(net.spec, await net.readWeights(), classes);
       const acc = accuracyOf(await probe.predict(held.x), held.y, classes).overall;
       probe.dispose();
       log(`epoch ${epoch}/${epochs}: loss ${(lossSum / batches).toFixed(4)}, held-out accuracy ${(100 * acc).toFixed(2)}% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
@@ -317,7 +312,7 @@ export async function trainClassifier(options: TrainClassifierOptions = {}): Pro
     optimizer.dispose();
   }
 
-  const weights = await weightsOf(net);
+  const weights = await net.readWeights();
   const classifier = new QuickDrawClassifier(net.spec, weights, classes);
   const heldAcc = accuracyOf(await classifier.predict(held.x), held.y, classes);
   const trainAcc = accuracyOf(await classifier.predict(train.x), train.y, classes);
@@ -335,7 +330,7 @@ export async function trainClassifier(options: TrainClassifierOptions = {}): Pro
     createdAt: new Date().toISOString(),
   };
   if (options.out) {
-    net.save(options.out);
+    await net.save(options.out);
     writeJsonAtomic(path.join(options.out, 'classifier.json'), info);
   }
   net.dispose();
