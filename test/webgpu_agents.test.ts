@@ -12,6 +12,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { initCompute, tf } from '../lab/compute.js';
 import { Network } from '../lab/network.js';
+import { FusedAdam } from '../lab/optim.js';
 import { makeVec } from '../envs/index.js';
 import { agentEntry, resolveAgentConfig } from '../agents/registry.js';
 import type { Agent, StepBatch } from '../agents/agent.js';
@@ -122,6 +123,48 @@ describe.skipIf(skipWebgpuTests)('agents on webgpu (SwiftShader)', () => {
       gpu.stats.forEach((s, i) => expect(s[key]!).toBeCloseTo(cpu.stats[i]![key]!, 3));
     }, 60_000);
   }
+
+  it("FusedAdam's checkpoint (adam.json, adam.bin) moves between webgpu and cpu, moments exact", async () => {
+    const shapes = [[3, 2], [2], [4]];
+    const grads = (k: number) => shapes.map((shape, i) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, j) => Math.sin(k + i + j)), shape));
+    const run = async (backend: 'cpu' | 'webgpu', load: string | null, save: string) => {
+      await initCompute(backend);
+      const variables = shapes.map((shape) => tf.variable(tf.ones(shape)));
+      const adam = new FusedAdam(variables, { learningRate: 0.01 });
+      if (load) adam.load(load);
+      for (let k = 0; k < 3; k++) {
+        const g = grads(k);
+        const norm = adam.apply(g, 1);
+        if (typeof norm !== 'number') norm.dispose();
+        tf.dispose(g);
+      }
+      fs.mkdirSync(save, { recursive: true });
+      await adam.save(save);
+      const moments = await adam.moments();
+      adam.dispose();
+      tf.dispose(variables);
+      return { step: adam.step, moments };
+    };
+    const gpu = await run('webgpu', null, path.join(tmp, 'adam-gpu'));
+    const cpuFromGpu = await run('cpu', path.join(tmp, 'adam-gpu'), path.join(tmp, 'adam-cpu'));
+    const gpuFromCpu = await run('webgpu', path.join(tmp, 'adam-cpu'), path.join(tmp, 'adam-gpu2'));
+    expect([gpu.step, cpuFromGpu.step, gpuFromCpu.step]).toEqual([3, 6, 9]);
+    // What one backend saved, the other loads exactly (float32 moments through the same files).
+    const check = async (backend: 'cpu' | 'webgpu', dir: string, expected: { m: Float32Array[]; v: Float32Array[] }) => {
+      await initCompute(backend);
+      const variables = shapes.map((shape) => tf.variable(tf.ones(shape)));
+      const loaded = new FusedAdam(variables, { learningRate: 0.01 });
+      loaded.load(path.join(tmp, dir));
+      const got = await loaded.moments();
+      expect(got.m.map((a) => Array.from(a)), `${dir} on ${backend}`).toEqual(expected.m.map((a) => Array.from(a)));
+      expect(got.v.map((a) => Array.from(a)), `${dir} on ${backend}`).toEqual(expected.v.map((a) => Array.from(a)));
+      loaded.dispose();
+      tf.dispose(variables);
+    };
+    await check('webgpu', 'adam-cpu', cpuFromGpu.moments);
+    await check('cpu', 'adam-gpu2', gpuFromCpu.moments);
+    expect(gpuFromCpu.moments.m[0]!.some((x) => x !== 0)).toBe(true);
+  }, 30_000);
 
   it('acting and updating leak no tensors (DQN and PPO)', async () => {
     await initCompute('webgpu');
