@@ -127,7 +127,10 @@ export async function startTraining(options: StartOptions): Promise<RunOutcome> 
   const envKwargs = { ...(train.envKwargs ?? {}), ...(options.envKwargs ?? {}) };
   const replays = resolveReplayConfig(options.replays);
 
-  const compute = await initCompute(options.backend ?? 'auto');
+  // A Go env asks a network opponent for moves synchronously, inside step(): auto then keeps to backends that can.
+  const opponentSpec = envKwargs['opponent'];
+  const networkOpponent = typeof opponentSpec === 'string' && (opponentSpec === 'self' || opponentSpec.startsWith('agent:'));
+  const compute = await initCompute(options.backend ?? 'auto', networkOpponent ? { needsSyncReads: `the Go opponent '${opponentSpec}' is asked for moves synchronously` } : {});
   const numEnvs = typeof hyperparameters.numEnvs === 'number' ? hyperparameters.numEnvs : 1;
   const config: RunConfig = {
     ...newRunConfig('rl', {

@@ -248,7 +248,14 @@ async function useWasm(threads?: number): Promise<string | null> {
 }
 
 /** Selects and initialises a backend; prints nothing (callers report `reason`). Safe to call again. */
-export async function initCompute(choice: BackendChoice = 'auto', options: { wasmThreads?: number } = {}): Promise<ComputeInfo> {
+export async function initCompute(
+  choice: BackendChoice = 'auto',
+  options: {
+    wasmThreads?: number;
+    /** Why the caller needs synchronous reads (Go's opponent callbacks, a tree search): `auto` then passes over webgpu. */
+    needsSyncReads?: string;
+  } = {},
+): Promise<ComputeInfo> {
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new Error(`unknown backend '${choice}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
@@ -284,9 +291,13 @@ export async function initCompute(choice: BackendChoice = 'auto', options: { was
   const gpuFailure = await useNative('node-gpu');
   if (!gpuFailure) return finish('node-gpu', '@tensorflow/tfjs-node-gpu is installed and sees a CUDA GPU');
   notes.push(gpuFailure);
-  const webgpuFailure = await useWebgpu(false);
-  if (!webgpuFailure) return finish('webgpu', `WebGPU on ${webgpuAdapter?.description ?? 'a hardware adapter'}`);
-  notes.push(webgpuFailure);
+  if (options.needsSyncReads) {
+    notes.push(`webgpu: passed over, it reads back asynchronously and ${options.needsSyncReads}`);
+  } else {
+    const webgpuFailure = await useWebgpu(false);
+    if (!webgpuFailure) return finish('webgpu', `WebGPU on ${webgpuAdapter?.description ?? 'a hardware adapter'}`);
+    notes.push(webgpuFailure);
+  }
   const nodeFailure = await useNative('node');
   if (!nodeFailure) return finish('node', '@tensorflow/tfjs-node is installed and loads');
   notes.push(nodeFailure);

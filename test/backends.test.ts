@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAB } from './lab_cli.js';
+import { initCompute } from '../lab/compute.js';
 import { SWIFTSHADER_ENV, skipWebgpuTests } from './webgpu.js';
 
 const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-backends-'));
@@ -67,5 +68,13 @@ describe('lab backends', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/backend 'webgpu' is not usable: webgpu: Dawn found no adapter .*libvulkan1/);
     expect(fs.existsSync(path.join(runtime, 'no-adapter'))).toBe(false);
+  });
+
+  it('a caller that needs synchronous reads (Go opponents, AlphaZero-lite) has auto pass over webgpu, and says so', async () => {
+    const info = await initCompute('auto', { needsSyncReads: 'the Go opponent is asked for moves synchronously' });
+    expect(info.syncReads).toBe(true);
+    expect(info.reason).toContain('webgpu: passed over, it reads back asynchronously and the Go opponent is asked for moves synchronously');
+    const plain = await initCompute('auto');
+    expect(plain.reason).not.toContain('passed over');
   });
 });

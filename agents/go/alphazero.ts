@@ -880,9 +880,8 @@ function refusal(backend: string): string {
  * is written.
  */
 async function initSyncCompute(choice: BackendChoice): Promise<ComputeInfo> {
-  const compute = await initCompute(choice);
+  const compute = await initCompute(choice, { needsSyncReads: 'AlphaZero-lite reads its network at every leaf of its tree search' });
   if (compute.syncReads) return compute;
-  if (choice === 'auto') return initCompute('wasm');
   throw new Error(refusal(compute.backend));
 }
 
