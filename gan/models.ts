@@ -753,8 +753,9 @@ export type OptimizerSpec =
  * update:
  *  - on backends that read synchronously (cpu, wasm, tensorflow), one JS pass over Float32Arrays per variable
  *    (as lab/optim.ts does for Adam): on wasm that beats a chain of element-wise kernels;
- *  - on GPU backends (webgpu, which cannot read synchronously), tensor ops with the slots as tf.Variables, so
- *    gradients, slots and weights never leave the device.
+ *  - on GPU backends (webgpu, which cannot read synchronously), tensor ops on one flat vector (all gradients
+ *    concatenated, each slot one flat tf.Variable, the weights split back at the end): a dozen kernel launches
+ *    per update whatever the number of weight tensors, and nothing leaves the device.
  * The checkpoint files (optimizer.json + optimizer.bin) are the same either way, so a checkpoint moves between
  * backends.
  */
@@ -764,8 +765,8 @@ export class GanOptimizer {
   readonly onDevice: boolean;
   /** The JS path's slots: [slot][variable] (Adam: m, v; RMSprop: a). */
   private readonly slots: Float32Array[][] = [];
-  /** The device path's slots, in the same layout. */
-  private readonly slotVariables: tf.Variable[][] = [];
+  /** The device path's slots: one flat variable per slot, the variables' values concatenated in order (optimizer.bin's layout). */
+  private readonly slotVariables: tf.Variable[] = [];
 
   constructor(
     readonly spec: OptimizerSpec,
@@ -778,7 +779,8 @@ export class GanOptimizer {
     const nSlots = spec.type === 'adam' ? 2 : 1;
     for (let k = 0; k < nSlots; k++) {
       // In a tidy: the zeros tensor goes, the variable (untracked by tidy) stays.
-      if (this.onDevice) this.slotVariables.push(variables.map((v) => tf.tidy(() => tf.variable(tf.zeros(v.shape, 'float32'), false))));
+      const total = variables.reduce((n, v) => n + v.size, 0);
+      if (this.onDevice) this.slotVariables.push(tf.tidy(() => tf.variable(tf.zeros([total], 'float32'), false)));
       else this.slots.push(variables.map((v) => new Float32Array(v.size)));
     }
   }
@@ -839,46 +841,49 @@ export class GanOptimizer {
     tf.dispose(updated);
   }
 
-  /** The same equations as applyInJs, as tensor ops (float32 throughout, where the JS loop rounds from float64). */
+  /** The same equations as applyInJs, as tensor ops on the flat vector (float32 throughout, where the JS loop rounds from float64). */
   private applyOnDevice(grads: tf.Tensor[]): void {
     const spec = this.spec;
     const lr = this.learningRate;
     const t = this.iterations + 1;
+    const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? tf.reshape(ts[0]!, [-1]) : tf.concat(ts.map((x) => tf.reshape(x, [-1]))));
     tf.tidy(() => {
-      this.variables.forEach((variable, k) => {
-        const g = spec.clipValue === null ? grads[k]! : tf.clipByValue(grads[k]!, -spec.clipValue, spec.clipValue);
-        if (spec.type === 'rmsprop') {
-          const a = this.slotVariables[0]![k]!;
-          const ai = tf.add(tf.mul(a, spec.rho), tf.mul(tf.square(g), 1 - spec.rho));
-          a.assign(ai);
-          variable.assign(tf.sub(variable, tf.div(tf.mul(g, lr), tf.add(tf.sqrt(ai), spec.epsilon))));
-        } else {
-          const m = this.slotVariables[0]![k]!;
-          const v = this.slotVariables[1]![k]!;
-          const { beta1: b1, beta2: b2 } = spec;
-          const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
-          const mi = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-          const vi = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
-          m.assign(mi);
-          v.assign(vi);
-          variable.assign(tf.sub(variable, tf.div(tf.mul(mi, lrT), tf.add(tf.sqrt(vi), spec.epsilon))));
-        }
-      });
+      const raw = flat(grads);
+      const g = spec.clipValue === null ? raw : tf.clipByValue(raw, -spec.clipValue, spec.clipValue);
+      const w = flat(this.variables);
+      let next: tf.Tensor;
+      if (spec.type === 'rmsprop') {
+        const a = this.slotVariables[0]!;
+        const ai = tf.add(tf.mul(a, spec.rho), tf.mul(tf.square(g), 1 - spec.rho));
+        a.assign(ai);
+        next = tf.sub(w, tf.div(tf.mul(g, lr), tf.add(tf.sqrt(ai), spec.epsilon)));
+      } else {
+        const [m, v] = this.slotVariables as [tf.Variable, tf.Variable];
+        const { beta1: b1, beta2: b2 } = spec;
+        const lrT = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+        const mi = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+        const vi = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        m.assign(mi);
+        v.assign(vi);
+        next = tf.sub(w, tf.div(tf.mul(mi, lrT), tf.add(tf.sqrt(vi), spec.epsilon)));
+      }
+      const parts = this.variables.length === 1 ? [next] : tf.split(next, this.variables.map((x) => x.size));
+      this.variables.forEach((variable, k) => variable.assign(tf.reshape(parts[k]!, variable.shape)));
     });
   }
 
-  /** The slots as arrays ([slot][variable]), copies on the device path. */
-  private async slotValues(): Promise<Float32Array[][]> {
-    if (!this.onDevice) return this.slots;
-    return Promise.all(this.slotVariables.map((vars) => Promise.all(vars.map(async (v) => ((await readTensor(v)) as Float32Array).slice()))));
+  /** optimizer.bin's parts in order (slot after slot, each the variables' values in order); copies on the device path. */
+  private async slotParts(): Promise<Float32Array[]> {
+    if (!this.onDevice) return this.slots.flat();
+    return Promise.all(this.slotVariables.map(async (v) => ((await readTensor(v)) as Float32Array).slice()));
   }
 
   async save(dir: string): Promise<void> {
-    const slots = await this.slotValues();
-    writeFloat32Concat(path.join(dir, 'optimizer.bin'), slots.flat());
+    writeFloat32Concat(path.join(dir, 'optimizer.bin'), await this.slotParts());
+    const nSlots = this.onDevice ? this.slotVariables.length : this.slots.length;
     writeFileAtomic(
       path.join(dir, 'optimizer.json'),
-      JSON.stringify({ optimizer: 'GanOptimizer', spec: this.spec, iterations: this.iterations, slots: slots.length, sizes: this.variables.map((v) => v.size) }, null, 2) + '\n',
+      JSON.stringify({ optimizer: 'GanOptimizer', spec: this.spec, iterations: this.iterations, slots: nSlots, sizes: this.variables.map((v) => v.size) }, null, 2) + '\n',
     );
   }
 
@@ -889,15 +894,16 @@ export class GanOptimizer {
     if (meta.optimizer !== 'GanOptimizer' || meta.spec?.type !== this.spec.type || meta.slots !== nSlots || JSON.stringify(meta.sizes) !== JSON.stringify(sizes)) {
       throw new Error(`optimizer state in ${dir} does not fit this network and optimizer (${meta.spec?.type} sizes ${meta.sizes} vs ${this.spec.type} ${sizes})`);
     }
-    const target = this.onDevice ? this.slotVariables.map((vars) => vars.map((v) => new Float32Array(v.size))) : this.slots;
-    if (!readFloat32ConcatInto(path.join(dir, 'optimizer.bin'), target.flat())) throw new Error(`optimizer state file in ${dir} has the wrong size`);
-    if (this.onDevice) tf.tidy(() => this.slotVariables.forEach((vars, s) => vars.forEach((v, k) => v.assign(tf.tensor(target[s]![k]!, v.shape, 'float32')))));
+    // The same bytes either way: slot after slot, each the variables' values in order.
+    const target = this.onDevice ? this.slotVariables.map((v) => new Float32Array(v.size)) : this.slots.flat();
+    if (!readFloat32ConcatInto(path.join(dir, 'optimizer.bin'), target)) throw new Error(`optimizer state file in ${dir} has the wrong size`);
+    if (this.onDevice) tf.tidy(() => this.slotVariables.forEach((v, s) => v.assign(tf.tensor1d(target[s]!, 'float32'))));
     this.iterations = meta.iterations;
   }
 
   /** Frees the device path's slot variables (nothing to free on the JS path). */
   dispose(): void {
-    for (const vars of this.slotVariables) for (const v of vars) v.dispose();
+    for (const v of this.slotVariables) v.dispose();
   }
 }
 
