@@ -268,6 +268,10 @@ export async function initCompute(
       details.threads = wasm.getThreadsCount();
     }
     if (backend === 'webgpu' && webgpuAdapter) details.adapter = { ...webgpuAdapter };
+    if (backend === 'cpu') {
+      const { registerCpuKernels } = await import('./kernels/cpu_kernels.js');
+      registerCpuKernels();
+    }
     current = { backend, tfBackend: tf.getBackend(), reason: [...notes, reason].join('; '), tfjsVersion: tf.version.tfjs, details, syncReads: backend !== 'webgpu' };
     return current;
   };
