@@ -718,7 +718,14 @@ export const API = {
    * `model` one of MODEL_DIRS, `file` one of MODEL_FILES. Binary for weights.bin, JSON otherwise.
    */
   modelFile: (runId: string, model: ModelDir, file: ModelFile) => `/api/runs/${encodeURIComponent(runId)}/models/${model}/${file}`,
+  /** The networks a run holds now (ModelListResponse), so a page asks only for files that exist. */
+  models: (runId: string) => `/api/runs/${encodeURIComponent(runId)}/models`,
 } as const;
+
+/** `GET API.models(runId)`: the MODEL_DIRS the run holds (each with a model.json `API.modelFile` serves). */
+export interface ModelListResponse {
+  models: ModelDir[];
+}
 
 /**
  * The networks a run may hold, as `API.modelFile` names them: an RL run's policy/ and best_policy/; a GAN run's

@@ -20,6 +20,7 @@ import {
   PUBLISH_NAMESPACE,
   RUN_ID_PATTERN,
   type HealthResponse,
+  type ModelListResponse,
   type SessionResponse,
   type PublisherToServer,
   type ServerToPublisher,
@@ -29,7 +30,7 @@ import {
 import { Hub, type HubOptions } from './hub.js';
 import { catalog } from './catalog.js';
 import { BadRequest, Damaged, NotFound, ReplayStore } from './replays_api.js';
-import { findModelFile } from './model_files.js';
+import { findModelFile, listModels } from './model_files.js';
 import { loadRunPlugins } from '../agents/plugins.js';
 import { publicMessage } from '../lab/run_files.js';
 import { LAB_VERSION } from '../lab/version.js';
@@ -196,6 +197,16 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
     }
   });
   // A run's networks in the Layers format, for pages that run them (tf.loadLayersModel reads model.json, then weights.bin).
+  app.get('/api/runs/:runId/models', (req, res) => {
+    try {
+      const runId = String(req.params.runId);
+      const body: ModelListResponse = { models: listModels(runId, hub.disk.dirOf(runId)) };
+      res.setHeader('Cache-Control', 'no-cache');
+      res.json(body);
+    } catch (e) {
+      fail(res, e);
+    }
+  });
   app.get('/api/runs/:runId/models/:model/:file', (req, res) => {
     try {
       const runId = String(req.params.runId);

@@ -1,5 +1,6 @@
 /**
- * `GET /api/runs/<runId>/models/<model>/<file>`: a run's networks in tfjs's Layers format, so that a page can
+ * `GET /api/runs/<runId>/models` (which networks a run holds) and `GET /api/runs/<runId>/models/<model>/<file>`:
+ * a run's networks in tfjs's Layers format, so that a page can
  * load them with tf.loadLayersModel('<prefix>/model.json') (the latent explorer, play in the browser).
  *
  * Only the names in MODEL_DIRS and MODEL_FILES are looked up, only inside the run's own directory (the run id
@@ -71,4 +72,17 @@ export function findModelFile(runId: string, runDir: string | null, model: strin
   }
   if (!inside(runDir, real) || !fs.statSync(real).isFile()) throw new NotFound(`${runId}: ${model}/ has no ${file}`);
   return { file: real, contentType: file.endsWith('.bin') ? 'application/octet-stream' : 'application/json; charset=utf-8' };
+}
+
+/** The networks run `runId` holds now: each model of MODEL_DIRS whose model.json `findModelFile` would serve. */
+export function listModels(runId: string, runDir: string | null): ModelDir[] {
+  if (runDir === null) throw new NotFound(`no run ${JSON.stringify(runId.slice(0, 200))}`);
+  return MODEL_DIRS.filter((model) => {
+    try {
+      findModelFile(runId, runDir, model, 'model.json');
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

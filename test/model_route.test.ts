@@ -57,6 +57,18 @@ async function get(p: string, headers: Record<string, string> = {}): Promise<{ s
 }
 
 describe('model files route', () => {
+  it('lists the networks each run holds, so pages ask only for files that exist', async () => {
+    const list = async (runId: string) => JSON.parse((await get(API.models(runId))).body.toString()) as { models: string[] };
+    expect(await list('rl')).toEqual({ models: ['policy', 'best_policy'] });
+    expect(await list('gan')).toEqual({ models: ['generator'] });
+    expect(await list('gan-stopped')).toEqual({ models: ['generator', 'generator-ema'] });
+    fs.rmSync(path.join(runsDir, 'rl-no-best'), { recursive: true, force: true });
+    fs.cpSync(path.join(runsDir, 'rl', 'policy'), path.join(runsDir, 'rl-no-best', 'policy'), { recursive: true });
+    fs.cpSync(path.join(runsDir, 'rl', 'config.json'), path.join(runsDir, 'rl-no-best', 'config.json'));
+    // A run stopped before its first evaluation has no best policy: the list says so (no request would 404).
+    expect(await list('rl-no-best')).toEqual({ models: ['policy'] });
+    expect((await get(API.models('no-such-run'))).status).toBe(404);
+  });
   it('serves the files of a run\'s networks byte for byte', async () => {
     const cases: [string, 'policy' | 'best_policy' | 'generator' | 'generator-ema', string][] = [
       ['rl', 'policy', 'rl/policy'],

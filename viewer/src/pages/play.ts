@@ -4,7 +4,7 @@
  * The view itself (play/play_view.ts: the envs) is imported when the page opens, and tfjs when the view starts
  * (net/tf_runtime.ts), so the viewer's other pages never load either.
  */
-import { API, type ModelDir, type ModelFile } from '../../../protocol/protocol.js';
+import { API, type ModelDir, type ModelFile, type ModelListResponse } from '../../../protocol/protocol.js';
 import type { Page } from '../core/app.js';
 import { ApiError, fetchJson } from '../net/api.js';
 import { tfRuntime } from '../net/tf_runtime.js';
@@ -73,9 +73,10 @@ export class PlayPage implements Page {
   private async open(message: HTMLElement): Promise<void> {
     const runId = this.route.runId;
     try {
-      // Which of the run's policies exist (lab.json present): a run stopped early may have only one, or none.
-      const labs = await Promise.all(CHOICES.map((c) => optionalJson(runId, c, 'lab.json')));
-      const available = CHOICES.filter((_, i) => labs[i] !== null);
+      // Which of the run's policies exist: a run stopped early may have only one, or none (asked once, so that a
+      // missing one is not a failed request in the console).
+      const { models } = await fetchJson<ModelListResponse>(API.models(runId));
+      const available = CHOICES.filter((c) => models.includes(c));
       if (available.length === 0) throw new Error(`Run ${runId} has no saved policy to play (policy/ and best_policy/ are written when training ends or an evaluation improves).`);
       const initial = this.route.policy && available.includes(this.route.policy) ? this.route.policy : available[0]!;
       const { PlayView } = await import('../play/play_view.js');

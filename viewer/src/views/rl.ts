@@ -3,7 +3,7 @@
  * loops its best and latest evaluation episodes (its replay logs) on the stage, through the same player, under
  * a "replay" badge; one without such episodes shows why its stage is still, with "Watch its policy play".
  */
-import { API, type FramesMessage, type MetricsMessage, type RunSummary, type StepFrame } from '../../../protocol/protocol.js';
+import { API, type FramesMessage, type MetricsMessage, type ModelListResponse, type RunSummary, type StepFrame } from '../../../protocol/protocol.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
 import { formatCount, formatLatency, formatNumber, formatRate } from '../model/format.js';
 import { EpisodeLoop, FrameBuffer, parseSpeed, Player, type LoopItem, type Speed } from '../model/playback.js';
@@ -423,16 +423,15 @@ class RlView implements RunView {
     const r = this.run;
     if (this.playableAsked || r.kind !== 'rl' || isActive(r) || isPolicyWatcher(r) || r.status === 'damaged') return;
     this.playableAsked = true;
-    void Promise.all(
-      (['policy', 'best_policy'] as const).map((dir) =>
-        fetch(API.modelFile(r.runId, dir, 'lab.json'), { method: 'HEAD' }).then(
-          (res) => res.ok,
-          () => false,
-        ),
-      ),
-    ).then((found) => {
-      if (!this.destroyed && found.some(Boolean)) this.playLink.removeAttribute('hidden');
-    });
+    // One listing, not a probe per file: a missing policy must not show up as a failed request in the console.
+    void fetch(API.models(r.runId))
+      .then((res) => (res.ok ? (res.json() as Promise<ModelListResponse>) : { models: [] }))
+      .then(
+        ({ models }) => {
+          if (!this.destroyed && (models.includes('policy') || models.includes('best_policy'))) this.playLink.removeAttribute('hidden');
+        },
+        () => undefined,
+      );
   }
 
   /** An ended RL run with a policy on disk (not itself a policy watcher) can be watched playing. */
