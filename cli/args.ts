@@ -76,7 +76,7 @@ export interface RunCliOptions {
 }
 
 /** --backend <name>: the compute backend (lab/compute.ts); `help` says what it does in this command. */
-export function backendOption(help = 'compute backend (auto: the fastest that starts here: node-gpu, node, wasm, then cpu)'): Option {
+export function backendOption(help = 'compute backend (auto: the fastest that starts here: node-gpu, webgpu with a hardware adapter, node, wasm, then cpu; lab backends lists them)'): Option {
   return new Option('--backend <name>', help).choices(BACKEND_CHOICES as string[]).default('auto');
 }
 

@@ -236,7 +236,7 @@ describe('bad input: one line naming the file and the key', () => {
     ['an unknown run kind', modify((s) => (s.run.kind = 'ppo')), /^a2c\.yml: run\.kind: must be one of rl, gan, go-alphazero, got "ppo"$/],
     ['a key of another run kind', modify((s) => (s.run.iterations = 10)), /^a2c\.yml: run\.iterations: unknown key 'iterations' in a run of kind rl/],
     ['no steps', modify((s) => delete s.run.steps), /^a2c\.yml: run\.steps: missing$/],
-    ['an unknown backend', modify((s) => (s.run.backend = 'tpu')), /^a2c\.yml: run\.backend: must be one of auto, node-gpu, node, wasm, cpu, got "tpu"$/],
+    ['an unknown backend', modify((s) => (s.run.backend = 'tpu')), /^a2c\.yml: run\.backend: must be one of auto, node-gpu, webgpu, node, wasm, cpu, got "tpu"$/],
     ['a grid with a continuous dimension without grid: n', modify((s) => (s.sampler = 'grid')), /^a2c\.yml: search\.learningRate: the grid sampler needs 'grid: n'/],
     ['an unknown sampler', modify((s) => (s.sampler = 'bayes')), /^a2c\.yml: sampler: must be one of grid, random, tpe, got "bayes"$/],
     ['trials < 1', modify((s) => (s.trials = 0)), /^a2c\.yml: trials: must be an integer ≥ 1, got 0$/],
