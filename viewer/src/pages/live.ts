@@ -3,9 +3,9 @@
  * session (the app hides it while another page shows) so that the runs list stays current; hidden, it watches
  * nothing.
  */
-import { API, type Catalog, type FramesMessage, type MetricsMessage, type RunSummary, type StartRunRequest } from '../../../protocol/protocol.js';
+import { API, type Catalog, type FramesMessage, type MetricsMessage, type ModelListResponse, type RunSummary, type StartRunRequest } from '../../../protocol/protocol.js';
 import { formatRoute, NO_FILTERS } from '../model/routes.js';
-import { agentLabel, damageReason, formatRunHash, isActive, isDamaged, newRunToFollow, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
+import { agentLabel, damageReason, formatRunHash, isActive, isDamaged, isPolicyWatcher, newRunToFollow, parseRunHash, pickAutoWatch, runTitle, statusMeta } from '../model/runs.js';
 import { fetchCatalog, fetchSession, type ConnectionState, type LabConnection } from '../net/connection.js';
 import { sharedStage } from '../stage/pool.js';
 import type { Stage } from '../stage/stage.js';
@@ -43,6 +43,10 @@ export class LivePage {
   private readonly pill: HTMLElement;
   private readonly stopBtn: HTMLButtonElement;
   private readonly replaysLink: HTMLAnchorElement;
+  /** "Play in browser" (#/play/<runId>): shown for an ended RL run once the server lists a saved policy of it. */
+  private readonly playLink: HTMLAnchorElement;
+  /** The run (and status) the Play link was last asked for, so each run is asked once per status. */
+  private playAskedFor = '';
   private readonly headerError: HTMLElement;
   private readonly host: HTMLElement;
   private readonly empty: HTMLElement;
@@ -73,12 +77,18 @@ export class LivePage {
     this.pill = h('span', { class: 'pill' });
     this.stopBtn = h('button', { class: 'btn btn-danger', testid: 'stop-run', attrs: { type: 'button', hidden: '' }, on: { click: () => void this.stopRun() } }, icon(ICONS.stop), h('span', { text: 'Stop' }));
     this.replaysLink = h('a', { class: 'btn', testid: 'run-replays', title: 'The saved replay logs of this run', attrs: { href: '#/replays' } }, h('span', { text: 'Replays' }));
+    this.playLink = h(
+      'a',
+      { class: 'btn', testid: 'play-in-browser', title: 'Run the trained policy and its env in this page (WebGPU or wasm), no server work', attrs: { href: '#/', hidden: '' } },
+      icon(ICONS.play),
+      h('span', { text: 'Play in browser' }),
+    );
     this.headerError = h('div', { class: 'run-error' });
     this.header = h(
       'header',
       { class: 'run-header', attrs: { hidden: '' } },
       h('div', { class: 'run-heading' }, h('div', { class: 'run-title-line' }, this.title, this.pill), this.subtitle),
-      h('div', { class: 'run-actions' }, this.replaysLink, this.stopBtn),
+      h('div', { class: 'run-actions' }, this.playLink, this.replaysLink, this.stopBtn),
     );
     this.host = h('div', { class: 'view-host' });
     this.empty = h('div', { class: 'empty-state' });
@@ -367,12 +377,34 @@ export class LivePage {
     // GAN and AlphaZero-lite runs record no episodes to replay.
     if (run.kind !== 'rl') this.replaysLink.setAttribute('hidden', '');
     else this.replaysLink.removeAttribute('hidden');
+    this.askPlayable(run);
     const active = run.status === 'running' || run.status === 'starting';
     if (active) this.stopBtn.removeAttribute('hidden');
     else this.stopBtn.setAttribute('hidden', '');
     // A damaged run's reason is on its card.
     if (run.error && !isDamaged(run)) setText(this.headerError, run.error);
     if (this.active) document.title = `${runTitle(run)} · ${agentLabel(run)} — RL Lab`;
+  }
+
+  /**
+   * Shows "Play in browser" when the watched RL run has ended with a saved policy. One listing of its networks,
+   * not a probe per file: a run without a policy must not leave a failed request in the console.
+   */
+  private askPlayable(run: RunSummary): void {
+    const key = `${run.runId}\n${run.status}`;
+    if (key === this.playAskedFor) return;
+    this.playAskedFor = key;
+    this.playLink.setAttribute('hidden', '');
+    if (run.kind !== 'rl' || isActive(run) || isDamaged(run) || isPolicyWatcher(run)) return;
+    this.playLink.href = formatRoute({ page: 'play', runId: run.runId, policy: null });
+    void fetch(API.models(run.runId))
+      .then((res) => (res.ok ? (res.json() as Promise<ModelListResponse>) : { models: [] }))
+      .then(
+        ({ models }) => {
+          if (this.playAskedFor === key && (models.includes('policy') || models.includes('best_policy'))) this.playLink.removeAttribute('hidden');
+        },
+        () => undefined,
+      );
   }
 
   private renderEmpty(): void {

@@ -3,12 +3,12 @@
  * loops its best and latest evaluation episodes (its replay logs) on the stage, through the same player, under
  * a "replay" badge; one without such episodes shows why its stage is still, with "Watch its policy play".
  */
-import { API, type FramesMessage, type MetricsMessage, type ModelListResponse, type RunSummary, type StepFrame } from '../../../protocol/protocol.js';
+import type { FramesMessage, MetricsMessage, RunSummary, StepFrame } from '../../../protocol/protocol.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
 import { formatCount, formatLatency, formatNumber, formatRate } from '../model/format.js';
 import { EpisodeLoop, FrameBuffer, parseSpeed, Player, type LoopItem, type Speed } from '../model/playback.js';
 import { loopBadge, loopEpisodes, replayStepFrames, type LoopChoice } from '../model/replays.js';
-import { formatRoute, NO_FILTERS } from '../model/routes.js';
+import { NO_FILTERS } from '../model/routes.js';
 import { explorationLabel, isActive, isPolicyWatcher } from '../model/runs.js';
 import { fetchReplay, fetchReplays } from '../net/api.js';
 import type { WatchResult } from '../net/connection.js';
@@ -62,9 +62,6 @@ class RlView implements RunView {
   private readonly overlayTitle: HTMLElement;
   private readonly overlayText: HTMLElement;
   private readonly watchPolicyBtn: HTMLButtonElement;
-  /** "Play in browser" (#/play/<runId>): shown once the run is known to have a saved policy. */
-  private readonly playLink: HTMLAnchorElement;
-  private playableAsked = false;
   private readonly hud: Record<'episode' | 'step' | 'ret' | 'explore' | 'sps' | 'dropped' | 'latency', HudCell>;
   private readonly playBtn: HTMLButtonElement;
   private readonly stepBtn: HTMLButtonElement;
@@ -124,13 +121,7 @@ class RlView implements RunView {
       ...(['live', '1', '2', '4', '16'] as const).map((v) => h('option', { attrs: { value: v }, text: v === 'live' ? 'Live' : v === '1' ? 'Real time' : `${v}×` })),
     );
     this.playStatus = h('div', { class: 'playback-status' });
-    this.playLink = h(
-      'a',
-      { class: 'btn', testid: 'play-in-browser', title: 'Run the trained policy and its env in this page (WebGPU or wasm), no server work', attrs: { href: formatRoute({ page: 'play', runId: this.run.runId, policy: null }), hidden: '' } },
-      icon(ICONS.play),
-      h('span', { text: 'Play in browser' }),
-    );
-    this.controls = h('div', { class: 'playback' }, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }), this.playLink);
+    this.controls = h('div', { class: 'playback' }, this.playBtn, this.stepBtn, h('label', { class: 'speed' }, h('span', { class: 'speed-label', text: 'Speed' }), this.speedSelect), this.playStatus, h('div', { class: 'kbd-hint', text: 'space pause · → step' }));
 
     this.root = h('section', { class: 'rl-view' }, hudEl, h('div', { class: 'stage-card panel' }, this.stageEl, this.controls), this.curves.el);
     ctx.container.append(this.root);
@@ -302,7 +293,6 @@ class RlView implements RunView {
   /** After a new status: an ended run starts its replay loop (once), a run running again ends it. */
   private followStatus(): void {
     const r = this.run;
-    this.askPlayable();
     if (isActive(r)) {
       if (this.loop || this.loopState === 'loading') {
         this.stopLoop();
@@ -416,22 +406,6 @@ class RlView implements RunView {
     this.overlay.classList.toggle('busy', busy);
     setText(this.overlayTitle, title);
     setText(this.overlayText, text);
-  }
-
-  /** Shows "Play in browser" when the ended run has a saved policy (its lab.json is served). */
-  private askPlayable(): void {
-    const r = this.run;
-    if (this.playableAsked || r.kind !== 'rl' || isActive(r) || isPolicyWatcher(r) || r.status === 'damaged') return;
-    this.playableAsked = true;
-    // One listing, not a probe per file: a missing policy must not show up as a failed request in the console.
-    void fetch(API.models(r.runId))
-      .then((res) => (res.ok ? (res.json() as Promise<ModelListResponse>) : { models: [] }))
-      .then(
-        ({ models }) => {
-          if (!this.destroyed && (models.includes('policy') || models.includes('best_policy'))) this.playLink.removeAttribute('hidden');
-        },
-        () => undefined,
-      );
   }
 
   /** An ended RL run with a policy on disk (not itself a policy watcher) can be watched playing. */
