@@ -89,12 +89,8 @@ export class FusedAdam {
     for (const a of g) for (let i = 0; i < a.length; i++) sq += a[i]! * a[i]!;
     const norm = Math.sqrt(sq);
     const scale = maxNorm !== null ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
-    this.step++;
+    const { stepSize, eps } = this.nextStep();
     const { beta1: b1, beta2: b2 } = this;
-    const bc1 = 1 - b1 ** this.step;
-    const bc2 = 1 - b2 ** this.step;
-    const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
-    const eps = this.epsilon * Math.sqrt(bc2);
     tf.tidy(() => {
       this.variables.forEach((variable, k) => {
         // A copy: on the cpu backend dataSync() returns the tensor's own storage, which other tensors (a target
@@ -117,14 +113,18 @@ export class FusedAdam {
     return norm;
   }
 
+  /** Counts one more update and returns its step size and ε with the bias corrections folded in (see the header). */
+  private nextStep(): { stepSize: number; eps: number } {
+    this.step++;
+    const bc1 = 1 - this.beta1 ** this.step;
+    const bc2 = 1 - this.beta2 ** this.step;
+    return { stepSize: (this.learningRate * Math.sqrt(bc2)) / bc1, eps: this.epsilon * Math.sqrt(bc2) };
+  }
+
   /** The update above as tensor ops on the device (same equation, scalars computed in JS as above). */
   private applyOnDevice(grads: tf.Tensor[], maxNorm: number | null): tf.Scalar {
-    this.step++;
+    const { stepSize, eps } = this.nextStep();
     const { beta1: b1, beta2: b2 } = this;
-    const bc1 = 1 - b1 ** this.step;
-    const bc2 = 1 - b2 ** this.step;
-    const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
-    const eps = this.epsilon * Math.sqrt(bc2);
     const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
     return tf.tidy(() => {
       const gradient = flat(grads);
