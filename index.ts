@@ -31,7 +31,7 @@ export { mlpSpec, type NetworkSpec, type LayerSpec } from './lab/network.js';
 export { RunLogs, STAT_TAGS, statTag, type RunLogsOptions, type StatTag } from './lab/run_logs.js';
 export { crc32c, maskedCrc32c, tfRecord, summaryEvent, fileVersionEvent, type SummaryValue } from './lab/tensorboard.js';
 // Box (continuous) actions: the action type of agents, and the discrete-only agents' check (docs/environments.md).
-export type { ActionBatch } from './agents/agent.js';
+export type { ActionBatch, MaybePromise } from './agents/agent.js';
 export { ActionSpaceError, discreteActions } from './agents/encoding.js';
 // rl-zoo hyperparameter files, Layers-format model files and the env checker (docs/interop.md).
 export { readZooConf, mapZooSection, parsePythonLiteral, type ZooConf } from './agents/zoo_conf.js';
