@@ -55,7 +55,9 @@ import {
   ppoLoss,
   sampleGaussian,
   standardize,
+  type PPOLossOptions,
   type PPOLossResult,
+  type PPOMinibatch,
 } from './policy_gradient.js';
 import type { ActionBatch, Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 import { OBS_NORMALIZATION_FILE, OBS_NORMALIZATION_FORMAT, parseObsNormalization, type ObsNormalization } from '../protocol/saved_policy.js';
@@ -432,6 +434,7 @@ export class PPO implements Agent {
     const learningRate = c.learningRate * (c.linearLrDecay ? remaining : 1);
     const clipRange = c.clipRange * (c.linearClipDecay ? remaining : 1);
     this.optimizer.learningRate = learningRate;
+    const lossOptions: PPOLossOptions = { clipRange, clipRangeVf: c.clipRangeVf, vfCoef: c.vfCoef, entCoef: c.entCoef };
 
     const m = Math.min(c.batchSize, n);
     const index = Int32Array.from({ length: n }, (_, i) => i);
@@ -462,7 +465,16 @@ export class PPO implements Agent {
         if (maskb) gatherRows(bias!, k, index, from, size, maskb);
         const adv = advb.subarray(0, size);
         if (c.normalizeAdvantage && size > 1) standardize(adv);
-        const result = (yield this.minibatchStep(xb.subarray(0, size * w), ab.subarray(0, size * this.actionSize), adv, retb.subarray(0, size), oldVb.subarray(0, size), oldLpb.subarray(0, size), maskb ? maskb.subarray(0, size * k) : null, size, clipRange)) as MinibatchResult | null;
+        const batch: PPOMinibatch = {
+          m: size,
+          actions: ab.subarray(0, size * this.actionSize),
+          advantages: adv,
+          returns: retb.subarray(0, size),
+          oldValues: oldVb.subarray(0, size),
+          oldLogProb: oldLpb.subarray(0, size),
+          bias: maskb ? maskb.subarray(0, size * k) : null,
+        };
+        const result = (yield this.minibatchStep(xb.subarray(0, size * w), batch, lossOptions)) as MinibatchResult | null;
         if (result === null) {
           stopped = true;
           break;
@@ -501,23 +513,12 @@ export class PPO implements Agent {
    * approximate KL passes 1.5 × targetKl. The networks run in tfjs; the loss on top of their outputs is one
    * custom op whose value and gradient `ppoLoss` computes in plain arrays.
    */
-  private minibatchStep(
-    x: Float32Array,
-    actions: Float32Array,
-    advantages: Float32Array,
-    returns: Float32Array,
-    oldValues: Float32Array,
-    oldLogProb: Float32Array,
-    bias: Float32Array | null,
-    n: number,
-    clipRange: number,
-  ): MaybePromise<MinibatchResult | null> {
-    if (!syncReads()) return this.minibatchStepOnDevice(x, actions, advantages, returns, oldValues, oldLogProb, bias, n, clipRange);
+  private minibatchStep(x: Float32Array, batch: PPOMinibatch, options: PPOLossOptions): MaybePromise<MinibatchResult | null> {
+    if (!syncReads()) return this.minibatchStepOnDevice(x, batch, options);
     const c = this.config;
+    const n = batch.m;
     const variables = this.variables();
     const width = this.continuous ? this.actionSize : this.nActions;
-    const batch = { m: n, actions, oldLogProb, advantages, returns, oldValues, bias };
-    const options = { clipRange, clipRangeVf: c.clipRangeVf, vfCoef: c.vfCoef, entCoef: c.entCoef };
     let result: PPOLossResult | null = null;
     const lossHead = tf.customGrad(((policy: tf.Tensor, values: tf.Tensor, ...rest: unknown[]) => {
       const logStd = this.logStd ? (rest[0] as tf.Tensor) : null;
@@ -559,18 +560,9 @@ export class PPO implements Agent {
    * gives the loss and its gradient with respect to them, and the variables' gradient is then the gradient of
    * Σ policy·∂L/∂policy + Σ values·∂L/∂values (+ logStd·∂L/∂logStd), the chain rule the custom op above applies.
    */
-  private async minibatchStepOnDevice(
-    x: Float32Array,
-    actions: Float32Array,
-    advantages: Float32Array,
-    returns: Float32Array,
-    oldValues: Float32Array,
-    oldLogProb: Float32Array,
-    bias: Float32Array | null,
-    n: number,
-    clipRange: number,
-  ): Promise<MinibatchResult | null> {
+  private async minibatchStepOnDevice(x: Float32Array, batch: PPOMinibatch, options: PPOLossOptions): Promise<MinibatchResult | null> {
     const c = this.config;
+    const n = batch.m;
     const variables = this.variables();
     const width = this.continuous ? this.actionSize : this.nActions;
     const [policyT, valuesT] = tf.tidy(() => {
@@ -579,8 +571,7 @@ export class PPO implements Agent {
     });
     const [policy, values, logStd] = await Promise.all([policyT.data(), valuesT.data(), this.logStd ? this.logStd.data() : null]);
     tf.dispose([policyT, valuesT]);
-    const batch = { m: n, actions, oldLogProb, advantages, returns, oldValues, bias };
-    const r = ppoLoss(policy as Float32Array, values as Float32Array, (logStd as Float32Array | null) ?? null, width, batch, { clipRange, clipRangeVf: c.clipRangeVf, vfCoef: c.vfCoef, entCoef: c.entCoef });
+    const r = ppoLoss(policy as Float32Array, values as Float32Array, (logStd as Float32Array | null) ?? null, width, batch, options);
     if (c.targetKl !== null && r.approxKl > 1.5 * c.targetKl) return null;
     const norm = tf.tidy(() => {
       const input = this.tensor(x, n);
