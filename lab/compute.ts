@@ -98,28 +98,34 @@ async function findWebgpuAdapter(): Promise<WebgpuAdapterInfo | null> {
     if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
     Object.defineProperty(g.navigator, 'gpu', { value: dawn.create([]), configurable: true });
   }
-  type Adapter = { info?: { vendor?: string; architecture?: string; description?: string; device?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean };
-  const gpu = g.navigator!.gpu as { requestAdapter(o?: object): Promise<Adapter | null> };
+  const gpu = g.navigator!.gpu as { requestAdapter(o?: object): Promise<{ info?: RawAdapterInfo; isFallbackAdapter?: boolean } | null> };
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) return (webgpuAdapter = null);
-  const info = adapter.info ?? {};
-  const architecture = info.architecture ?? '';
-  webgpuAdapter = {
-    vendor: info.vendor ?? '',
-    architecture,
-    description: info.description || info.device || architecture || 'unnamed adapter',
-    software: info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${info.description ?? ''}`),
-  };
+  // GPUAdapterInfo's fields are getters on its prototype: a spread would copy none of them.
+  const info = adapter?.info;
+  webgpuAdapter = adapter
+    ? describeAdapter({ vendor: info?.vendor, architecture: info?.architecture, description: info?.description, device: info?.device, isFallbackAdapter: info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true })
+    : null;
   return webgpuAdapter;
 }
 
-/** The WebGPU adapter Dawn offers, without switching backends (null: none); for `lab doctor`-style reports and tests. */
-export async function webgpuAdapterInfo(): Promise<WebgpuAdapterInfo | null> {
-  try {
-    return await findWebgpuAdapter();
-  } catch {
-    return null;
-  }
+/** GPUAdapterInfo's fields the lab reads (from Dawn in this process, or as the probe's child process prints them). */
+interface RawAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  device?: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** What the lab records of an adapter; software ones are the fallback adapter or a known CPU Vulkan driver. */
+function describeAdapter(info: RawAdapterInfo): WebgpuAdapterInfo {
+  const architecture = info.architecture ?? '';
+  return {
+    vendor: info.vendor ?? '',
+    architecture,
+    description: info.description || info.device || architecture || 'unnamed adapter',
+    software: info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${info.description ?? ''}`),
+  };
 }
 
 /**
@@ -130,20 +136,13 @@ export async function webgpuAdapterInfo(): Promise<WebgpuAdapterInfo | null> {
 function probeWebgpuAdapter(): WebgpuAdapterInfo | null {
   const script = `import('webgpu').then(async ({ create }) => {
     const a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
-    process.stdout.write(JSON.stringify(a ? { ...(a.info ? { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, device: a.info.device, fallback: a.info.isFallbackAdapter } : {}) } : null));
+    process.stdout.write(JSON.stringify(a ? { ...(a.info ? { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, device: a.info.device, isFallbackAdapter: a.info.isFallbackAdapter } : {}) } : null));
     process.exit(0);
   }, () => { process.stdout.write('null'); process.exit(0); });`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.dirname(require.resolve('webgpu/package.json')), stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000, encoding: 'utf8' });
-    const info = JSON.parse(out) as { vendor?: string; architecture?: string; description?: string; device?: string; fallback?: boolean } | null;
-    if (!info) return null;
-    const architecture = info.architecture ?? '';
-    return {
-      vendor: info.vendor ?? '',
-      architecture,
-      description: info.description || info.device || architecture || 'unnamed adapter',
-      software: info.fallback === true || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${info.description ?? ''}`),
-    };
+    const info = JSON.parse(out) as RawAdapterInfo | null;
+    return info ? describeAdapter(info) : null;
   } catch {
     return null;
   }
