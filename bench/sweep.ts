@@ -4,18 +4,23 @@
  * JSON object.
  *
  *   npm run bench:sweep
- *   npm run bench:sweep -- --steps 5000 --only local1,local2,queue
+ *   npm run bench:sweep -- --steps 5000 --only local1,local2,queue --repeat 5
  *   npm run bench:sweep -- --queue redis://127.0.0.1:6379      # an existing Redis instead of a private one
  *
+ * The local sweeps are repeated (--repeat, default 3) in alternating order (1 then 2 workers, then 2 then 1, …):
+ * on a shared VM the same sweep varies by 10–30% from minute to minute, so one pair of sweeps says little.
+ *
  * Figures:
- *   local1, local2, queue  wall-clock seconds of the whole sweep (coordinator in this process, as `lab sweep`)
- *   speedup                local1 / local2 (target ≥ 1.8 on 2 cores)
+ *   local1, local2, queue  wall-clock seconds of the whole sweep (coordinator in this process, as `lab sweep`);
+ *                          for local1 and local2 the repetition with the median time, and every repetition's
+ *   speedup                median local1 / median local2 (target ≥ 1.8 on 2 cores); speedupPerRepetition: each
+ *                          repetition's pair
  *   queueVsLocal           queue / local2 (target ≤ 1.10)
  *   processStartSeconds    per worker process: fork to a ready compute backend (paid once per process, which
  *                          then trains run after run)
  *   perRunOverheadSeconds  per run, the time a worker slot spent outside the runs themselves (process start,
  *                          dispatch, messages, the coordinator; local1: wall − Σ run seconds, over 16) — target ≤ 1
- *   trialsAgree            whether the three sweeps gave the same trial objectives
+ *   trialsAgree            whether every sweep (each repetition, and the queue) gave the same trial objectives
  * The other processes on the machine count too: run it on an idle machine.
  */
 import fs from 'node:fs';
@@ -42,6 +47,8 @@ const steps = Number(arg('steps', '20000'));
 const trials = Number(arg('trials', '4'));
 const seeds = Number(arg('seeds', '4'));
 const parts = arg('only', 'local1,local2,queue').split(',');
+const repeat = Number(arg('repeat', '3'));
+if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, got ${arg('repeat', '')}`);
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-bench-sweep-'));
 
@@ -61,6 +68,8 @@ objective: { metric: eval, reduce: iqm-last, direction: maximize }
   'bench-sweep.yml',
 );
 
+let sweepCount = 0;
+
 interface SweepFigures {
   seconds: number;
   runs: number;
@@ -72,7 +81,7 @@ interface SweepFigures {
 async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDir: string) => Promise<RunDispatcher>, queue: { url: string; name: string } | null): Promise<SweepFigures> {
   const meta: ExperimentMeta = {
     format: EXPERIMENT_FORMAT,
-    id: `bench-${label}-${process.pid}`,
+    id: `bench-${label}-${process.pid}-${++sweepCount}`,
     name: spec.name,
     createdAt: new Date().toISOString(),
     labVersion: LAB_VERSION,
@@ -105,6 +114,13 @@ async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDi
   } finally {
     await dispatcher.close();
   }
+}
+
+/** The repetition with the median wall time (the lower middle one of an even count), with every repetition's times. */
+function withRepetitions(all: SweepFigures[]): SweepFigures & { repetitions: { seconds: number; runSeconds: number }[] } {
+  const sorted = [...all].sort((a, b) => a.seconds - b.seconds);
+  const median = sorted[(sorted.length - 1) >> 1]!;
+  return { ...median, repetitions: all.map((f) => ({ seconds: f.seconds, runSeconds: f.runSeconds })) };
 }
 
 function round(x: number, digits = 2): number {
@@ -146,8 +162,13 @@ async function main(): Promise<void> {
   let local1: SweepFigures | null = null;
   let local2: SweepFigures | null = null;
   let queued: SweepFigures | null = null;
-  if (parts.includes('local1')) result.local1 = local1 = await local(1, stats);
-  if (parts.includes('local2')) result.local2 = local2 = await local(2, stats);
+  const repetitions: Record<1 | 2, SweepFigures[]> = { 1: [], 2: [] };
+  const wanted = ([1, 2] as const).filter((w) => parts.includes(`local${w}`));
+  for (let r = 0; r < repeat; r++) {
+    for (const workers of r % 2 === 0 ? wanted : [...wanted].reverse()) repetitions[workers].push(await local(workers, stats));
+  }
+  if (wanted.includes(1)) result.local1 = local1 = withRepetitions(repetitions[1]);
+  if (wanted.includes(2)) result.local2 = local2 = withRepetitions(repetitions[2]);
   if (parts.includes('queue')) {
     let redis: TestRedis | null = null;
     const given = arg('queue', '');
@@ -163,9 +184,12 @@ async function main(): Promise<void> {
   const ready = stats.map((s) => s.readySeconds).filter((s): s is number => s !== null);
   result.processStartSeconds = { mean: round(ready.reduce((a, b) => a + b, 0) / Math.max(1, ready.length)), max: round(Math.max(0, ...ready)), processes: ready.length };
   if (local1) result.perRunOverheadSeconds = round((local1.seconds - local1.runSeconds) / local1.runs, 3);
-  if (local1 && local2) result.speedup = round(local1.seconds / local2.seconds);
+  if (local1 && local2) {
+    result.speedup = round(local1.seconds / local2.seconds);
+    result.speedupPerRepetition = repetitions[1].map((one, i) => round(one.seconds / repetitions[2][i]!.seconds));
+  }
   if (local2 && queued) result.queueVsLocal = round(queued.seconds / local2.seconds, 3);
-  const all = [local1, local2, queued].filter((f): f is SweepFigures => f !== null);
+  const all = [...repetitions[1], ...repetitions[2], queued].filter((f): f is SweepFigures => f !== null);
   if (all.length > 1) result.trialsAgree = all.every((f) => JSON.stringify(f.objectives) === JSON.stringify(all[0]!.objectives));
   console.log(JSON.stringify(result, null, 2));
   fs.rmSync(out, { recursive: true, force: true });
