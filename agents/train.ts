@@ -5,6 +5,7 @@
 import { make, registration, resolveEnvId } from '../envs/index.js';
 import { initCompute, syncReads, tf, type BackendChoice } from '../lab/compute.js';
 import type { GoOpponent } from '../envs/index.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import { RunStore, defaultCheckpointEvery, newRunConfig, readMetricsFile, runStamp, type RunConfig } from '../lab/run_store.js';
 import { Trainer, evaluateGreedy, type TrainResult } from './training.js';
@@ -56,9 +57,14 @@ export interface RunOutcome {
   result: TrainResult;
   /**
    * `resumeTraining` of a run already at its step budget (its newest checkpoint is at or past it): nothing was
-   * trained and nothing written; `result` is what the run holds.
+   * trained and nothing written (but see `policyWritten`); `result` is what the run holds.
    */
   alreadyDone?: boolean;
+  /**
+   * The finished run had no `policy/` (its process ended between the final checkpoint and the policy): resume
+   * wrote it from the final checkpoint, which holds the same weights, and changed nothing else.
+   */
+  policyWritten?: boolean;
 }
 
 /** The longest default interval between checkpoints of an RL run, in env steps. */
@@ -205,9 +211,10 @@ export async function resumeTraining(
   if (movedImports) config.imports = imports;
   if (options.steps !== undefined) config.steps = positiveInt(options.steps, 'steps');
   // A finished run (a step budget, its final checkpoint at or past it) stays as it is: resuming it would cut
-  // metrics.jsonl back to that checkpoint and write the final evaluation again.
+  // metrics.jsonl back to that checkpoint and write the final evaluation again. Only a missing policy/ is written.
   const latest = store.latestCheckpoint();
-  if (config.episodes === null && latest && latest.at >= config.steps) {
+  const finished = config.episodes === null && latest !== null && latest.at >= config.steps;
+  if (finished && fs.existsSync(path.join(runDir, 'policy'))) {
     return { runDir, config, result: finishedResult(runDir, latest.at), alreadyDone: true };
   }
   // The same backend as before, unless told otherwise: numbers differ between backends.
@@ -229,6 +236,10 @@ export async function resumeTraining(
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   try {
+    if (finished) {
+      await trainer.writeFinalPolicy(path.join(store.checkpointsDir, latest.dir), latest.at);
+      return { runDir, config, result: finishedResult(runDir, latest.at), alreadyDone: true, policyWritten: true };
+    }
     await trainer.resume();
     // A raised budget (or a moved plug-in module) is the run's from now on (a later --resume continues with it).
     if (options.steps !== undefined || movedImports) store.writeConfig(config);

@@ -428,6 +428,16 @@ export class Trainer {
   private lastEvalStep = -1;
   private lastCheckpointStep = -1;
 
+  /**
+   * policy/ of a finished run whose process ended before writing it, from its final checkpoint (`dir`, at `step`),
+   * which holds the agent the uninterrupted run wrote its policy from. Nothing else is read or changed: unlike
+   * `resume`, metrics.jsonl is not cut back.
+   */
+  async writeFinalPolicy(dir: string, step: number): Promise<void> {
+    await this.agent.load(path.join(dir, 'agent'));
+    await this.writePolicy('policy', step);
+  }
+
   private logUpdate(): void {
     const s = this.state;
     const now = performance.now();
@@ -453,7 +463,7 @@ export class Trainer {
    * The agent's greedy policy in `<run>/<name>/`, written whole or not at all; its lab.json also says what it
    * acts on (env, spaces, agent, preset, step), so a policy copied out of its run still says what it is.
    */
-  private async writePolicy(name: 'policy' | 'best_policy'): Promise<void> {
+  private async writePolicy(name: 'policy' | 'best_policy', step = this.state.step): Promise<void> {
     const c = this.config;
     await writeDirAtomic(path.join(this.store.dir, name), async (tmp) => {
       await this.agent.savePolicy(tmp);
@@ -465,7 +475,7 @@ export class Trainer {
           preset: c.preset,
           observationSpace: this.envs.singleObservationSpace.toJSON(),
           actionSpace: this.envs.singleActionSpace.toJSON(),
-          step: this.state.step,
+          step,
           // Whether obs_normalization.json is there: a page fetching the policy then asks only for files that exist.
           obsNormalization: fs.existsSync(path.join(tmp, OBS_NORMALIZATION_FILE)),
         },

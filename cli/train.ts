@@ -98,7 +98,8 @@ export function registerTrainCommand(program: Command): void {
         if (outcome.alreadyDone) {
           await live?.end('done');
           console.log(
-            `${outcome.runDir} is already at its budget (${result.steps.toLocaleString('en-US')} of ${outcome.config.steps.toLocaleString('en-US')} steps): nothing trained, nothing changed` +
+            `${outcome.runDir} is already at its budget (${result.steps.toLocaleString('en-US')} of ${outcome.config.steps.toLocaleString('en-US')} steps): nothing trained, ` +
+              (outcome.policyWritten ? 'only its missing policy/ written from the final checkpoint (the process had ended before writing it)' : 'nothing changed') +
               (result.lastEval ? `; final greedy eval ${result.lastEval.meanReturn.toFixed(1)} ± ${result.lastEval.stdReturn.toFixed(1)}` : ''),
           );
           console.log(`train it further: npx lab train --resume ${outcome.runDir} --steps <more than ${result.steps}>`);

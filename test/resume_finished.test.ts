@@ -43,6 +43,30 @@ describe('resuming a finished run', () => {
     expect(evals.filter((e) => e.step === 300)).toHaveLength(1);
   }, 60_000);
 
+  it('a finished run without policy/ (killed between the final checkpoint and the policy): resume writes the policy and nothing else', async () => {
+    const run = path.join(tmp, 'no-policy');
+    fs.cpSync(FIXTURE, run, { recursive: true });
+    fs.rmSync(path.join(run, 'policy'), { recursive: true });
+    const before = snapshot(run);
+    const out = await resumeTraining(run, { backend: 'cpu' });
+    expect(out.alreadyDone).toBe(true);
+    expect(out.policyWritten).toBe(true);
+    expect(out.result).toMatchObject({ steps: 300, stopped: false });
+    const after = snapshot(run);
+    // Everything that was there is unchanged (no metrics cut, no second evaluation, no new checkpoint) ...
+    for (const [file, bytes] of Object.entries(before)) expect(after[file], file).toBe(bytes);
+    // ... and policy/ holds the final checkpoint's weights: those of the policy the uninterrupted run wrote.
+    const added = Object.keys(after).filter((f) => !(f in before)).sort();
+    expect(added).toEqual(['policy/lab.json', 'policy/model.json', 'policy/weights.bin'].sort());
+    expect(fs.readFileSync(path.join(run, 'policy', 'weights.bin'))).toEqual(fs.readFileSync(path.join(FIXTURE, 'policy', 'weights.bin')));
+    const labJson = JSON.parse(fs.readFileSync(path.join(run, 'policy', 'lab.json'), 'utf8')) as { policy: { envId: string; step: number } };
+    expect(labJson.policy).toMatchObject({ envId: 'CartPole-v1', step: 300 });
+    // Now it has its policy: a second resume changes nothing.
+    const again = await resumeTraining(run, { backend: 'cpu' });
+    expect(again.policyWritten).toBeUndefined();
+    expect(snapshot(run)).toEqual(after);
+  }, 60_000);
+
   it('lab train --resume says the run is at its budget and how to train further', () => {
     const run = path.join(tmp, 'cli');
     fs.cpSync(FIXTURE, run, { recursive: true });
