@@ -725,6 +725,8 @@ export const API = {
 /** `GET API.models(runId)`: the MODEL_DIRS the run holds (each with a model.json `API.modelFile` serves). */
 export interface ModelListResponse {
   models: ModelDir[];
+  /** For each of `models`, the MODEL_FILES it holds: a page asks only for those (obs_normalization.json is PPO's). */
+  files: Partial<Record<ModelDir, ModelFile[]>>;
 }
 
 /**

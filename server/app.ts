@@ -200,7 +200,7 @@ export async function startLabServer(options: LabServerOptions = {}): Promise<La
   app.get('/api/runs/:runId/models', (req, res) => {
     try {
       const runId = String(req.params.runId);
-      const body: ModelListResponse = { models: listModels(runId, hub.disk.dirOf(runId)) };
+      const body: ModelListResponse = listModels(runId, hub.disk.dirOf(runId));
       res.setHeader('Cache-Control', 'no-cache');
       res.json(body);
     } catch (e) {

@@ -74,15 +74,19 @@ export function findModelFile(runId: string, runDir: string | null, model: strin
   return { file: real, contentType: file.endsWith('.bin') ? 'application/octet-stream' : 'application/json; charset=utf-8' };
 }
 
-/** The networks run `runId` holds now: each model of MODEL_DIRS whose model.json `findModelFile` would serve. */
-export function listModels(runId: string, runDir: string | null): ModelDir[] {
+/** The networks run `runId` holds now (each model of MODEL_DIRS whose model.json `findModelFile` serves), with the files of each it serves. */
+export function listModels(runId: string, runDir: string | null): { models: ModelDir[]; files: Partial<Record<ModelDir, ModelFile[]>> } {
   if (runDir === null) throw new NotFound(`no run ${JSON.stringify(runId.slice(0, 200))}`);
-  return MODEL_DIRS.filter((model) => {
+  const serves = (model: ModelDir, file: ModelFile): boolean => {
     try {
-      findModelFile(runId, runDir, model, 'model.json');
+      findModelFile(runId, runDir, model, file);
       return true;
     } catch {
       return false;
     }
-  });
+  };
+  const models = MODEL_DIRS.filter((model) => serves(model, 'model.json'));
+  const files: Partial<Record<ModelDir, ModelFile[]>> = {};
+  for (const model of models) files[model] = MODEL_FILES.filter((file) => serves(model, file));
+  return { models, files };
 }

@@ -58,15 +58,20 @@ async function get(p: string, headers: Record<string, string> = {}): Promise<{ s
 
 describe('model files route', () => {
   it('lists the networks each run holds, so pages ask only for files that exist', async () => {
-    const list = async (runId: string) => JSON.parse((await get(API.models(runId))).body.toString()) as { models: string[] };
-    expect(await list('rl')).toEqual({ models: ['policy', 'best_policy'] });
-    expect(await list('gan')).toEqual({ models: ['generator'] });
-    expect(await list('gan-stopped')).toEqual({ models: ['generator', 'generator-ema'] });
+    const list = async (runId: string) => JSON.parse((await get(API.models(runId))).body.toString()) as { models: string[]; files: Record<string, string[]> };
+    // With each model's files: policy/ has obs_normalization.json (as PPO's), best_policy/'s lab.json is a link
+    // out of the run, which is not served, so not listed either.
+    expect(await list('rl')).toEqual({
+      models: ['policy', 'best_policy'],
+      files: { policy: ['model.json', 'weights.bin', 'lab.json', 'obs_normalization.json'], best_policy: ['model.json', 'weights.bin'] },
+    });
+    expect(await list('gan')).toEqual({ models: ['generator'], files: { generator: ['model.json', 'weights.bin', 'lab.json'] } });
+    expect((await list('gan-stopped')).models).toEqual(['generator', 'generator-ema']);
     fs.rmSync(path.join(runsDir, 'rl-no-best'), { recursive: true, force: true });
     fs.cpSync(path.join(runsDir, 'rl', 'policy'), path.join(runsDir, 'rl-no-best', 'policy'), { recursive: true });
     fs.cpSync(path.join(runsDir, 'rl', 'config.json'), path.join(runsDir, 'rl-no-best', 'config.json'));
     // A run stopped before its first evaluation has no best policy: the list says so (no request would 404).
-    expect(await list('rl-no-best')).toEqual({ models: ['policy'] });
+    expect((await list('rl-no-best')).models).toEqual(['policy']);
     expect((await get(API.models('no-such-run'))).status).toBe(404);
   });
   it('serves the files of a run\'s networks byte for byte', async () => {

@@ -398,7 +398,7 @@ export class LivePage {
     if (run.kind !== 'rl' || isActive(run) || isDamaged(run) || isPolicyWatcher(run)) return;
     this.playLink.href = formatRoute({ page: 'play', runId: run.runId, policy: null });
     void fetch(API.models(run.runId))
-      .then((res) => (res.ok ? (res.json() as Promise<ModelListResponse>) : { models: [] }))
+      .then((res) => (res.ok ? (res.json() as Promise<ModelListResponse>) : { models: [], files: {} }))
       .then(
         ({ models }) => {
           if (this.playAskedFor === key && (models.includes('policy') || models.includes('best_policy'))) this.playLink.removeAttribute('hidden');

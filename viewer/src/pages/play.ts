@@ -4,7 +4,7 @@
  * The view itself (play/play_view.ts: the envs) is imported when the page opens, and tfjs when the view starts
  * (net/tf_runtime.ts), so the viewer's other pages never load either.
  */
-import { API, type ModelDir, type ModelFile, type ModelListResponse } from '../../../protocol/protocol.js';
+import { API, type ModelFile, type ModelListResponse } from '../../../protocol/protocol.js';
 import type { Page } from '../core/app.js';
 import { ApiError, fetchJson } from '../net/api.js';
 import { tfRuntime } from '../net/tf_runtime.js';
@@ -24,26 +24,13 @@ async function fetchBytes(path: string): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
-/** A model file's JSON, or null when the run does not have it (404). */
-async function optionalJson(runId: string, dir: ModelDir, file: ModelFile): Promise<unknown> {
-  try {
-    return await fetchJson<unknown>(API.modelFile(runId, dir, file));
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }
-}
-
-/** The files of one of a run's policies, fetched from the lab server. */
-export async function fetchPolicyFiles(runId: string, dir: PolicyChoice): Promise<PolicyFiles> {
-  const labJson = await fetchJson<unknown>(API.modelFile(runId, dir, 'lab.json'));
-  // lab.json says whether the policy normalises its inputs; older ones do not say, so then the file is asked for.
-  // (read here without parsing all of lab.json, which the view checks: this page module stays free of the envs)
-  const normalizes = (labJson as { policy?: { obsNormalization?: unknown } } | null)?.policy?.obsNormalization;
-  const [modelJson, weights, obsNormalization] = await Promise.all([
+/** The files of one of a run's policies, fetched from the lab server; `files`: those the run's model list says it holds. */
+export async function fetchPolicyFiles(runId: string, dir: PolicyChoice, files: readonly ModelFile[]): Promise<PolicyFiles> {
+  const [labJson, modelJson, weights, obsNormalization] = await Promise.all([
+    fetchJson<unknown>(API.modelFile(runId, dir, 'lab.json')),
     fetchJson<PolicyFiles['modelJson']>(API.modelFile(runId, dir, 'model.json')),
     fetchBytes(API.modelFile(runId, dir, 'weights.bin')),
-    normalizes === false ? null : normalizes === true ? fetchJson<unknown>(API.modelFile(runId, dir, 'obs_normalization.json')) : optionalJson(runId, dir, 'obs_normalization.json'),
+    files.includes('obs_normalization.json') ? fetchJson<unknown>(API.modelFile(runId, dir, 'obs_normalization.json')) : null,
   ]);
   return { modelJson, weights, labJson, obsNormalization };
 }
@@ -75,7 +62,7 @@ export class PlayPage implements Page {
     try {
       // Which of the run's policies exist: a run stopped early may have only one, or none (asked once, so that a
       // missing one is not a failed request in the console).
-      const { models } = await fetchJson<ModelListResponse>(API.models(runId));
+      const { models, files } = await fetchJson<ModelListResponse>(API.models(runId));
       const available = CHOICES.filter((c) => models.includes(c));
       if (available.length === 0) throw new Error(`Run ${runId} has no saved policy to play (policy/ and best_policy/ are written when training ends or an evaluation improves).`);
       const initial = this.route.policy && available.includes(this.route.policy) ? this.route.policy : available[0]!;
@@ -86,7 +73,7 @@ export class PlayPage implements Page {
           subtitle: `Run ${runId}: its trained policy plays in this page (env and network both here, nothing runs on the server).`,
           available,
           initial,
-          files: (c) => fetchPolicyFiles(runId, c),
+          files: (c) => fetchPolicyFiles(runId, c, files[c] ?? []),
           where: (c) => `${runId}/${c}`,
         },
         () => tfRuntime(),
