@@ -74,6 +74,10 @@ describe('lab export --html: the file', () => {
         // The stage drew Cart-Pole frames (a canvas the size of its box).
         const canvas = await page.locator('[data-testid=play-stage] canvas').boundingBox();
         expect(canvas!.width).toBeGreaterThan(300);
+        // At phone width the HUD's "RUNS ON" value is whole (it wraps rather than being cut to "WebGPU (soft…").
+        await page.setViewportSize({ width: 390, height: 844 });
+        const backend = await page.locator('[data-testid=play-backend]').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+        expect(backend.scroll).toBeLessThanOrEqual(backend.client);
         expect(fetched).toEqual([]);
         expect(errors).toEqual([]);
       } finally {
