@@ -165,6 +165,8 @@ export class ScriptRun {
     await importPlugins(options.imports ?? []);
     await loadRecordedPlugins(config.imports, `run ${runDir}`);
     await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
+    // Before the resume cuts metrics.jsonl back: one process trains a run at a time.
+    store.claimWriter();
     const latest = store.latestCheckpoint();
     let step = 0;
     let counters: Pick<ScriptCheckpoint<S>, 'episodes' | 'bestEval'> = { episodes: 0, bestEval: null };
@@ -177,6 +179,9 @@ export class ScriptRun {
           await restore(dir, saved.state);
           return saved;
         },
+      }).catch((err: unknown) => {
+        store.releaseWriter();
+        throw err;
       });
       step = choice.loaded.step;
       counters = choice.loaded;
@@ -192,6 +197,7 @@ export class ScriptRun {
     const live = options.live
       ? new LivePublisher({ url: options.live.url, ...(options.live.token ? { token: options.live.token } : {}), ...(options.onNotice ? { onNotice: options.onNotice } : {}) })
       : null;
+    store.claimWriter();
     const run = new ScriptRun(store, config, live ? [store, live] : [store], live);
     live?.begin(rlRunInfo(config, store.dir));
     return run;
@@ -272,6 +278,7 @@ export class ScriptRun {
     if (writePolicy) await writeDirAtomic(path.join(this.dir, 'policy'), writePolicy);
     this.closed = true;
     this.store.close();
+    this.store.releaseWriter();
     await this.live?.end(status, error);
   }
 }

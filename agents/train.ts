@@ -217,24 +217,37 @@ export async function resumeTraining(
   if (finished && fs.existsSync(path.join(runDir, 'policy'))) {
     return { runDir, config, result: finishedResult(runDir, latest.at), alreadyDone: true };
   }
-  // The same backend as before, unless told otherwise: numbers differ between backends.
-  const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
-  options.onStart?.(config, runDir);
-  const entry = agentEntry(config.agent);
-  const agent = createAgent(config.agent, entry, config.envId, config.envKwargs, { numEnvs: config.numEnvs, totalSteps: config.steps, seed: config.seed }, config.hyperparameters);
-  if (compute.backend !== config.backend.backend) {
-    process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
+  // One process trains a run at a time: a second one is refused here, before its backend starts (the Trainer
+  // holds the claim from now on and gives it up in close()).
+  store.claimWriter();
+  let agent: Agent | null = null;
+  let opponent: Awaited<ReturnType<typeof loadOpponentFor>> = null;
+  let trainer: Trainer;
+  try {
+    // The same backend as before, unless told otherwise: numbers differ between backends.
+    const compute = await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
+    options.onStart?.(config, runDir);
+    const entry = agentEntry(config.agent);
+    agent = createAgent(config.agent, entry, config.envId, config.envKwargs, { numEnvs: config.numEnvs, totalSteps: config.steps, seed: config.seed }, config.hyperparameters);
+    if (compute.backend !== config.backend.backend) {
+      process.emitWarning(`resuming on backend ${compute.backend}, the run started on ${config.backend.backend}: results will not match an uninterrupted run exactly`);
+    }
+    opponent = await loadOpponentFor(config.envKwargs, true);
+    trainer = new Trainer({
+      config,
+      agent,
+      store,
+      sinks: options.sinks ?? [],
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      ...(opponent ? { goOpponent: opponent.policy } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+  } catch (err) {
+    agent?.dispose();
+    opponent?.dispose();
+    store.releaseWriter();
+    throw err;
   }
-  const opponent = await loadOpponentFor(config.envKwargs, true);
-  const trainer = new Trainer({
-    config,
-    agent,
-    store,
-    sinks: options.sinks ?? [],
-    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-    ...(opponent ? { goOpponent: opponent.policy } : {}),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
   try {
     if (finished) {
       await trainer.writeFinalPolicy(path.join(store.checkpointsDir, latest.dir), latest.at);

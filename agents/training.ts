@@ -178,6 +178,8 @@ export class Trainer {
     this.config = options.config;
     this.agent = options.agent;
     this.store = options.store;
+    // Before anything is written (a resume cuts metrics.jsonl back): one process trains a run at a time.
+    this.store.claimWriter();
     this.sinks = [options.store, ...(options.sinks ?? [])];
     this.logEvery = options.logEvery ?? 1000;
     this.shouldStop = options.shouldStop ?? (() => false);
@@ -531,6 +533,7 @@ export class Trainer {
     this.scratchEnv?.close();
     this.envs.close();
     for (const sink of this.sinks) void sink.close?.();
+    this.store.releaseWriter();
   }
 }
 

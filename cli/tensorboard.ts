@@ -4,6 +4,7 @@
  * directory of runs (runs/, an experiment directory) does each run in it. metrics.jsonl is only read.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { RunLogs } from '../lab/run_logs.js';
@@ -60,6 +61,9 @@ export function runTensorboard(paths: readonly string[]): TensorboardResult {
     for (const dir of findRunDirs(p)) {
       try {
         const store = RunStore.open(dir);
+        // Its trainer appends to the files this would replace: they would end up with a gap or lines twice.
+        const writer = RunStore.writer(dir);
+        if (writer !== null) throw new Error(`it is still training (process ${writer.pid}${writer.host === os.hostname() ? '' : ` on ${writer.host}`}, since ${writer.since}), and writes its own logs as it goes: point TensorBoard at it now, or run lab tensorboard after it ends`);
         const logs = RunLogs.rewrite(dir, store.kind, { samplesPng: samplesEventPng });
         const files = [logs.files.events, logs.files.progress, ...(logs.files.monitor ? [logs.files.monitor] : [])];
         runs.push({ dir, files });

@@ -250,6 +250,17 @@ export async function resumeGanTraining(runDir: string, options: GanResumeOption
   const config = readGanConfig(runDir);
   if (options.iterations !== undefined) config.iterations = checkInt(options.iterations, 'iterations', 1);
   if (!fs.existsSync(path.join(runDir, 'checkpoints'))) throw new Error(`${runDir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
+  // One process trains a run at a time: a second one is refused here, before the data and the backend load.
+  const claim = RunStore.open(runDir, 'gan');
+  claim.claimWriter();
+  try {
+    return await resumeClaimed(runDir, config, options);
+  } finally {
+    claim.releaseWriter();
+  }
+}
+
+async function resumeClaimed(runDir: string, config: GanRunConfig, options: GanResumeOptions): Promise<GanOutcome> {
   const hp = config.hyperparameters;
   const images = await loadImages(config.category, config.data.download === 'always' ? 'if-missing' : config.data.download, config.data.limit ?? undefined, options.images);
   const count = Math.min(images.count, config.data.limit ?? images.count);
@@ -342,6 +353,8 @@ export class GanTrainer {
   ) {
     this.hp = config.hyperparameters;
     this.store = new RunStore(dir, 'gan', { samplesPng: samplesEventPng });
+    // Before anything is written (a resume cuts metrics.jsonl back): one process trains a run at a time.
+    this.store.claimWriter();
     const seeds = streamSeeds(config.seed);
     this.fixedNoise = sampleLatent(new Rng(seeds.fixed), GRID_COUNT, this.hp.latentDim, this.hp.latentDistribution);
     this.calibrationNoise = sampleLatent(new Rng(seeds.calibration), CALIBRATION_COUNT, this.hp.latentDim, this.hp.latentDistribution);
@@ -764,6 +777,7 @@ export class GanTrainer {
 
   dispose(): void {
     this.store.close();
+    this.store.releaseWriter();
     for (const s of this.sinks) void s.close?.();
     this.G?.dispose();
     this.Gema?.dispose();

@@ -1,7 +1,10 @@
 /**
  * Whether another process still runs, for the lab's ownership files (a directory's temporary copy, an
- * experiment's coordinator lock, a server's runtime file): a file whose process is gone is stale.
+ * experiment's coordinator lock, a run's writer lock, a server's runtime file): a file whose process is gone is
+ * stale.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 
 /**
  * True while process `pid` exists on this machine (signal 0 only checks; EPERM means it exists but belongs to
@@ -15,4 +18,60 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Who holds a lock file: a process on a host, since a time. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function readHolder(file: string): LockHolder | null {
+  try {
+    const h = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    return typeof h.pid === 'number' && typeof h.host === 'string' ? { pid: h.pid, host: h.host, since: String(h.since) } : null;
+  } catch {
+    // missing, torn or foreign: nobody holds it
+    return null;
+  }
+}
+
+/**
+ * The holder of lock file `file` while it still counts: a process alive on this host, or any process on another
+ * host (which cannot be asked); null when there is none or it is gone (kill -9, a crash).
+ */
+export function liveLockHolder(file: string): LockHolder | null {
+  const h = readHolder(file);
+  if (h === null) return null;
+  return h.host !== os.hostname() || processAlive(h.pid) ? h : null;
+}
+
+/**
+ * Claims lock file `file` ({pid, host, since}) for this process and returns its release; a lock left by a process
+ * that is gone is taken over, and one this process holds already is shared (its release does nothing). A live
+ * holder makes `held(holder, sameHost)` the error thrown.
+ */
+export function claimLock(file: string, held: (holder: LockHolder, sameHost: boolean) => Error): () => void {
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }) + '\n';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, mine, { flag: 'wx' });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8') === mine) fs.rmSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = liveLockHolder(file);
+    const sameHost = holder?.host === os.hostname();
+    if (holder !== null && holder.pid === process.pid && sameHost) return () => {};
+    if (holder !== null) throw held(holder, sameHost);
+    fs.rmSync(file, { force: true });
+  }
+  throw new Error(`cannot claim ${file}: it keeps reappearing`);
 }

@@ -14,6 +14,7 @@
  *     checkpoints/step-…/ iter-…/  everything the kind needs to continue exactly
  *     …                         the kind's final outputs (RL: policy/, best_policy/, replays/; GAN: generator/,
  *                               samples/, curves/; AlphaZero-lite: agent/)
+ *     .writer.lock              {pid, host, since} of the process training the run, while it trains
  *
  * RunStore creates (never over an existing directory) and opens run directories, reads and writes config.json,
  * is the metrics sink, reads and moves the checkpoint pointer and prepares a resume (choosing the checkpoint,
@@ -25,6 +26,7 @@ import path from 'node:path';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { ComputeInfo } from './compute.js';
 import { readJson, recoverDir, writeJsonAtomic } from './fsutil.js';
+import { claimLock, liveLockHolder, type LockHolder } from './process.js';
 import { RunLogs, type RunLogsOptions } from './run_logs.js';
 import { PROGRESS_UNIT, RUN_DIR_KINDS, type ProgressUnit, type RlRunFields, type RunConfigBase, type RunDirKind } from './run_files.js';
 import { LAB_VERSION } from './version.js';
@@ -135,6 +137,34 @@ export class RunStore implements EventSink {
     const kind = kindOf(parsed, file);
     if (expected !== undefined && kind !== expected) throw new Error(`${dir} is not ${KIND_NAMES[expected]} (config.json has kind ${JSON.stringify(kind)}, expected ${JSON.stringify(expected)})`);
     return new RunStore(dir, kind);
+  }
+
+  /**
+   * Claims the run for this process's writes (`<run>/.writer.lock`) until releaseWriter: a second process
+   * training the same run (a `--resume` beside the run still going) would mix their metrics and checkpoints, so it
+   * is refused in one line. A lock whose process is gone (kill -9, a crash) is taken over.
+   */
+  claimWriter(): void {
+    if (this.writerRelease !== null) return;
+    const file = path.join(this.dir, WRITER_LOCK);
+    this.writerRelease = claimLock(file, (holder, sameHost) =>
+      sameHost
+        ? new Error(`run ${this.dir} is being trained by process ${holder.pid} (since ${holder.since}): let it finish, or stop it first (Ctrl-C there, or kill ${holder.pid}; a stopped run resumes from its checkpoint)`)
+        : new Error(`run ${this.dir} is being trained by process ${holder.pid} on ${holder.host} (since ${holder.since}): stop it first, or remove ${file} if that machine is gone`),
+    );
+  }
+
+  /** Gives up what claimWriter claimed (the training is over: finished, stopped or failed). */
+  releaseWriter(): void {
+    this.writerRelease?.();
+    this.writerRelease = null;
+  }
+
+  private writerRelease: (() => void) | null = null;
+
+  /** The process training run `dir` now (its writer lock, see claimWriter), or null. */
+  static writer(dir: string): LockHolder | null {
+    return liveLockHolder(path.join(dir, WRITER_LOCK));
   }
 
   /** config.json as written (not checked: lab/run_files.ts readRunConfig checks); an RL run from before kinds gets `kind: "rl"`. */
@@ -256,6 +286,9 @@ export class RunStore implements EventSink {
 
 /** `LAB_RUN_LOGS=0` leaves the TensorBoard and SB3 logs out (metrics.jsonl only; bench/run_logs.ts measures their cost). */
 export const RUN_LOGS_ENV = 'LAB_RUN_LOGS';
+
+/** The file a training process holds in its run directory (RunStore.claimWriter); never copied with the run. */
+export const WRITER_LOCK = '.writer.lock';
 
 const KIND_NAMES: Record<RunDirKind, string> = { rl: 'an RL run', gan: 'a GAN run', 'go-alphazero': 'an AlphaZero run' };
 

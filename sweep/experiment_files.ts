@@ -12,12 +12,11 @@
  * resume, through cutTornTrialLine) cuts it off first, so the table never holds half a record.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { s, SchemaError, type Check } from '../protocol/protocol.js';
 import type { ExperimentSpec, Params, ParamValue, TrialRecord } from '../protocol/experiments.js';
 import { fsyncDir, readJson } from '../lab/fsutil.js';
-import { processAlive } from '../lab/process.js';
+import { claimLock } from '../lab/process.js';
 
 export const EXPERIMENT_FORMAT = 'lab-experiment/1';
 export const EXPERIMENT_FILE = 'experiment.json';
@@ -194,36 +193,11 @@ export const LOCK_FILE = 'coordinator.lock';
  */
 export function lockExperiment(expDir: string): () => void {
   const file = path.join(expDir, LOCK_FILE);
-  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }) + '\n';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      fs.writeFileSync(file, mine, { flag: 'wx' });
-      return () => {
-        try {
-          if (fs.readFileSync(file, 'utf8') === mine) fs.rmSync(file);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let holder: { pid?: unknown; host?: unknown; since?: unknown } = {};
-    try {
-      holder = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof holder;
-    } catch {
-      // torn or vanished: treated as stale
-    }
-    const pid = typeof holder.pid === 'number' ? holder.pid : null;
-    const sameHost = holder.host === os.hostname();
-    // This process holds it already (the CLI claims it before starting workers, the coordinator again).
-    if (pid === process.pid && sameHost) return () => {};
-    if (pid !== null && (!sameHost || processAlive(pid))) {
-      throw new Error(`experiment ${expDir} is being run by process ${pid}${sameHost ? '' : ` on ${String(holder.host)}`} (since ${String(holder.since)}): stop it first${sameHost ? '' : `, or remove ${file} if that machine is gone`}`);
-    }
-    fs.rmSync(file, { force: true });
-  }
-  throw new Error(`cannot claim experiment ${expDir}: ${file} keeps reappearing`);
+  return claimLock(
+    file,
+    (holder, sameHost) =>
+      new Error(`experiment ${expDir} is being run by process ${holder.pid}${sameHost ? '' : ` on ${holder.host}`} (since ${holder.since}): stop it first${sameHost ? '' : `, or remove ${file} if that machine is gone`}`),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeDirAtomic } from '../lab/fsutil.js';
+import { WRITER_LOCK } from '../lab/run_store.js';
 
 export const RUN_ARCHIVE_FORMAT = 'lab-run-archive/1';
 
@@ -40,9 +41,13 @@ export interface RunArchive {
   chunks: string[];
 }
 
-/** Names a writer (lab/fsutil.ts) uses while it is not done: the temporary files and directories of atomic writes. */
-function isTemporary(name: string): boolean {
-  return name.startsWith('.') && name.includes('.tmp-');
+/**
+ * Names that belong to the writing process, not to the run: the temporary files and directories of atomic writes
+ * (lab/fsutil.ts), and the training process's writer lock (on the coordinator it would name a process of another
+ * machine).
+ */
+function isProcessLocal(name: string): boolean {
+  return name === WRITER_LOCK || (name.startsWith('.') && name.includes('.tmp-'));
 }
 
 interface Walked {
@@ -67,7 +72,7 @@ function walk(root: string): Walked {
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (isTemporary(entry.name)) continue;
+      if (isProcessLocal(entry.name)) continue;
       const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) {
         out.dirs.push(child);

@@ -906,6 +906,7 @@ export async function trainAlphaZero(options: AlphaZeroTrainOptions = {}): Promi
     checkpointEvery: checkCheckpointEvery(options.checkpointEvery ?? azCheckpointEvery(iterations)),
   };
   const store = RunStore.create(options.out ?? 'runs', config);
+  store.claimWriter();
   const rng = new Rng(seed);
   const model = PolicyValueNet.create(hp, rng);
   return runLoop(store, config, model, rng, null, options);
@@ -945,15 +946,22 @@ export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainO
   const store = RunStore.open(dir, ALPHAZERO_RUN_KIND);
   const config = store.config<AlphaZeroRunConfig>();
   if (!fs.existsSync(store.checkpointsDir)) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
-  await initSyncCompute(options.backend ?? (config.backend.backend as BackendChoice));
-  // The newest intact checkpoint (a damaged one is passed over, out loud); metrics.jsonl must still hold what it
-  // recorded (else an error, the file untouched) and is cut back to it.
-  const choice = await store.resumeFrom({
-    load: (ck: string) => loadCheckpoint(ck, config.hyperparameters),
-    metricsSize: (loaded) => loaded.state.metricsSize,
-    discard: (loaded) => loaded.net.dispose(),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-  });
+  store.claimWriter();
+  let choice: Awaited<ReturnType<typeof store.resumeFrom<ReturnType<typeof loadCheckpoint>>>>;
+  try {
+    await initSyncCompute(options.backend ?? (config.backend.backend as BackendChoice));
+    // The newest intact checkpoint (a damaged one is passed over, out loud); metrics.jsonl must still hold what it
+    // recorded (else an error, the file untouched) and is cut back to it.
+    choice = await store.resumeFrom({
+      load: (ck: string) => loadCheckpoint(ck, config.hyperparameters),
+      metricsSize: (loaded) => loaded.state.metricsSize,
+      discard: (loaded) => loaded.net.dispose(),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+  } catch (err) {
+    store.releaseWriter();
+    throw err;
+  }
   const { net, ...restored } = choice.loaded;
   try {
     let changed = false;
@@ -969,6 +977,7 @@ export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainO
     if (changed) store.writeConfig(config);
   } catch (err) {
     net.dispose();
+    store.releaseWriter();
     throw err;
   }
   return runLoop(store, config, net, Rng.fromJSON(restored.state.rng), restored, options);
@@ -1070,6 +1079,7 @@ async function runLoop(store: RunStore, config: AlphaZeroRunConfig, model: Polic
     await writeDirAtomic(path.join(dir, 'agent'), (tmp) => model.save(tmp, { komi: hp.komi, iteration }));
   } finally {
     store.close();
+    store.releaseWriter();
     model.dispose();
   }
   return { dir, iteration, size: hp.size, finished };
