@@ -162,29 +162,30 @@ export class ScriptRun {
     const store = RunStore.open(runDir, 'rl');
     const config = checkedRlConfig(runDir);
     if (config.script === undefined) throw new Error(`${runDir} was not written by a script: resume it with lab train --resume`);
-    await importPlugins(options.imports ?? []);
-    await loadRecordedPlugins(config.imports, `run ${runDir}`);
-    await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
-    // Before the resume cuts metrics.jsonl back: one process trains a run at a time.
+    // Before anything loads or the resume cuts metrics.jsonl back: one process trains a run at a time.
     store.claimWriter();
-    const latest = store.latestCheckpoint();
     let step = 0;
     let counters: Pick<ScriptCheckpoint<S>, 'episodes' | 'bestEval'> = { episodes: 0, bestEval: null };
-    if (latest) {
-      const choice = await store.resumeFrom({
-        metricsSize: (s: ScriptCheckpoint<S>) => s.metricsSize,
-        load: async (dir: string) => {
-          const saved = readJson<ScriptCheckpoint<S>>(path.join(dir, 'script.json'), 'script checkpoint');
-          if (!Number.isSafeInteger(saved.step) || !Number.isSafeInteger(saved.metricsSize)) throw new Error(`script checkpoint ${dir} is damaged`);
-          await restore(dir, saved.state);
-          return saved;
-        },
-      }).catch((err: unknown) => {
-        store.releaseWriter();
-        throw err;
-      });
-      step = choice.loaded.step;
-      counters = choice.loaded;
+    try {
+      await importPlugins(options.imports ?? []);
+      await loadRecordedPlugins(config.imports, `run ${runDir}`);
+      await initCompute(options.backend ?? (config.backend.backend as BackendChoice));
+      if (store.latestCheckpoint()) {
+        const choice = await store.resumeFrom({
+          metricsSize: (s: ScriptCheckpoint<S>) => s.metricsSize,
+          load: async (dir: string) => {
+            const saved = readJson<ScriptCheckpoint<S>>(path.join(dir, 'script.json'), 'script checkpoint');
+            if (!Number.isSafeInteger(saved.step) || !Number.isSafeInteger(saved.metricsSize)) throw new Error(`script checkpoint ${dir} is damaged`);
+            await restore(dir, saved.state);
+            return saved;
+          },
+        });
+        step = choice.loaded.step;
+        counters = choice.loaded;
+      }
+    } catch (err) {
+      store.releaseWriter();
+      throw err;
     }
     const run = ScriptRun.attach(store, config, options);
     run.episodes = counters.episodes;
