@@ -15,6 +15,9 @@
  *                          for local1 and local2 the repetition with the median time, and every repetition's
  *   speedup                median local1 / median local2 (target ≥ 1.8 on 2 cores); speedupPerRepetition: each
  *                          repetition's pair
+ *   steadySpeedup          the same once the workers are warm: 2 / the median ratio of a run's own seconds with 2
+ *                          workers to the same run's with 1, trial 0 left out (each worker's first runs are slower
+ *                          while V8 optimises, and two workers pay that twice)
  *   queueVsLocal           queue / local2 (target ≤ 1.10)
  *   processStartSeconds    per worker process: fork to a ready compute backend (paid once per process, which
  *                          then trains run after run)
@@ -76,6 +79,8 @@ interface SweepFigures {
   /** Σ of the runs' own seconds (inside executeRunJob). */
   runSeconds: number;
   objectives: (number | null)[];
+  /** Each run's own seconds by `<trial>-<seed>` (not printed: steadySpeedup pairs the same runs across sweeps). */
+  perRun: Map<string, number>;
 }
 
 async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDir: string) => Promise<RunDispatcher>, queue: { url: string; name: string } | null): Promise<SweepFigures> {
@@ -94,13 +99,17 @@ async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDi
   const dispatcher = await dispatcherFor(meta, runsDir);
   const expDir = createExperimentDir(out, meta);
   const results: RunJobResult[] = [];
+  const perRun = new Map<string, number>();
   try {
     const outcome = await runExperiment({
       expDir,
       spec,
       dispatcher,
       onEvent: (e) => {
-        if (e.type === 'run-end') results.push(e.result);
+        if (e.type === 'run-end') {
+          results.push(e.result);
+          perRun.set(`${e.trial}-${e.seed}`, e.result.seconds);
+        }
       },
     });
     const seconds = (performance.now() - started) / 1000;
@@ -110,6 +119,7 @@ async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDi
       runs: results.length,
       runSeconds: round(results.reduce((a, r) => a + r.seconds, 0)),
       objectives: outcome.records.sort((a: TrialRecord, b: TrialRecord) => a.trial - b.trial).map((r) => r.objective),
+      perRun,
     };
   } finally {
     await dispatcher.close();
@@ -117,10 +127,39 @@ async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDi
 }
 
 /** The repetition with the median wall time (the lower middle one of an even count), with every repetition's times. */
-function withRepetitions(all: SweepFigures[]): SweepFigures & { repetitions: { seconds: number; runSeconds: number }[] } {
+function withRepetitions(all: SweepFigures[]): Printed & { repetitions: { seconds: number; runSeconds: number }[] } {
   const sorted = [...all].sort((a, b) => a.seconds - b.seconds);
-  const median = sorted[(sorted.length - 1) >> 1]!;
-  return { ...median, repetitions: all.map((f) => ({ seconds: f.seconds, runSeconds: f.runSeconds })) };
+  return { ...printed(sorted[(sorted.length - 1) >> 1]!), repetitions: all.map((f) => ({ seconds: f.seconds, runSeconds: f.runSeconds })) };
+}
+
+type Printed = Omit<SweepFigures, 'perRun'>;
+
+function printed(f: SweepFigures): Printed {
+  const { perRun: _perRun, ...rest } = f;
+  return rest;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/**
+ * What 2 workers give once warm: 2 / the median, over the runs of trials after the first (each worker's first
+ * runs, while V8 still optimises, are all in trial 0) and over the repetitions' pairs, of a run's seconds beside
+ * the other worker / the same run's seconds alone.
+ */
+function steadySpeedup(ones: SweepFigures[], twos: SweepFigures[]): number | null {
+  const ratios: number[] = [];
+  ones.forEach((one, i) => {
+    const two = twos[i];
+    if (!two) return;
+    for (const [key, alone] of one.perRun) {
+      const beside = two.perRun.get(key);
+      if (!key.startsWith('0-') && beside !== undefined && alone > 0) ratios.push(beside / alone);
+    }
+  });
+  return ratios.length ? round(2 / median(ratios)) : null;
 }
 
 function round(x: number, digits = 2): number {
@@ -159,8 +198,8 @@ async function main(): Promise<void> {
     workload: { runs: trials * seeds, trials, seeds, steps, agent: 'a2c', env: 'CartPole-v1', backend: 'wasm' },
   };
   const stats: WorkerStats[] = [];
-  let local1: SweepFigures | null = null;
-  let local2: SweepFigures | null = null;
+  let local1: Printed | null = null;
+  let local2: Printed | null = null;
   let queued: SweepFigures | null = null;
   const repetitions: Record<1 | 2, SweepFigures[]> = { 1: [], 2: [] };
   const wanted = ([1, 2] as const).filter((w) => parts.includes(`local${w}`));
@@ -175,7 +214,8 @@ async function main(): Promise<void> {
     const url = given || (redis = await startRedis()).url;
     const workers = await Promise.all([0, 1].map((i) => startWorker(url, path.join(out, `worker-${i}`))));
     try {
-      result.queue = queued = await sweep('queue', (meta, runsDir) => QueueDispatcher.connect({ url, experimentId: meta.id, runsDir, labVersion: LAB_VERSION }), { url: publicRedisUrl(url), name: QUEUE_NAME });
+      queued = await sweep('queue', (meta, runsDir) => QueueDispatcher.connect({ url, experimentId: meta.id, runsDir, labVersion: LAB_VERSION }), { url: publicRedisUrl(url), name: QUEUE_NAME });
+      result.queue = printed(queued);
     } finally {
       await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
       await redis?.stop();
@@ -187,6 +227,7 @@ async function main(): Promise<void> {
   if (local1 && local2) {
     result.speedup = round(local1.seconds / local2.seconds);
     result.speedupPerRepetition = repetitions[1].map((one, i) => round(one.seconds / repetitions[2][i]!.seconds));
+    result.steadySpeedup = steadySpeedup(repetitions[1], repetitions[2]);
   }
   if (local2 && queued) result.queueVsLocal = round(queued.seconds / local2.seconds, 3);
   const all = [...repetitions[1], ...repetitions[2], queued].filter((f): f is SweepFigures => f !== null);
