@@ -25,12 +25,31 @@ export interface LockHolder {
   pid: number;
   host: string;
   since: string;
+  /** Which process that pid was (processIdentity), where the system says: a pid reused later is not the holder. */
+  identity?: string;
+}
+
+/**
+ * Linux: the boot and the start time (in clock ticks since boot) of process `pid`, which together name one
+ * process even after its pid is reused (after a reboot, or in a restarted container); null elsewhere.
+ */
+export function processIdentity(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "pid (comm) " start at field 3; starttime is field 22. (comm may hold spaces and parentheses.)
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return start ? `${boot}:${start}` : null;
+  } catch {
+    return null;
+  }
 }
 
 function readHolder(file: string): LockHolder | null {
   try {
     const h = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
-    return typeof h.pid === 'number' && typeof h.host === 'string' ? { pid: h.pid, host: h.host, since: String(h.since) } : null;
+    if (typeof h.pid !== 'number' || typeof h.host !== 'string') return null;
+    return { pid: h.pid, host: h.host, since: String(h.since), ...(typeof h.identity === 'string' ? { identity: h.identity } : {}) };
   } catch {
     // missing, torn or foreign: nobody holds it
     return null;
@@ -38,13 +57,17 @@ function readHolder(file: string): LockHolder | null {
 }
 
 /**
- * The holder of lock file `file` while it still counts: a process alive on this host, or any process on another
- * host (which cannot be asked); null when there is none or it is gone (kill -9, a crash).
+ * The holder of lock file `file` while it still counts: the same process still alive on this host, or any process
+ * on another host (which cannot be asked); null when there is none or it is gone (kill -9, a crash, its pid now
+ * another process's).
  */
 export function liveLockHolder(file: string): LockHolder | null {
   const h = readHolder(file);
   if (h === null) return null;
-  return h.host !== os.hostname() || processAlive(h.pid) ? h : null;
+  if (h.host !== os.hostname()) return h;
+  if (!processAlive(h.pid)) return null;
+  const now = h.identity === undefined ? null : processIdentity(h.pid);
+  return now !== null && now !== h.identity ? null : h;
 }
 
 /**
@@ -53,7 +76,8 @@ export function liveLockHolder(file: string): LockHolder | null {
  * holder makes `held(holder, sameHost)` the error thrown.
  */
 export function claimLock(file: string, held: (holder: LockHolder, sameHost: boolean) => Error): () => void {
-  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }) + '\n';
+  const identity = processIdentity(process.pid);
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ...(identity ? { identity } : {}) }) + '\n';
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(file, mine, { flag: 'wx' });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processIdentity } from '../lab/process.js';
 import { RunStore, WRITER_LOCK } from '../lab/run_store.js';
 import { packRunDir } from '../sweep/run_archive.js';
 
@@ -81,6 +82,29 @@ describe('the writer lock of a run', () => {
     );
     // The lock is the training process's, not the run's: a run shipped to a sweep's coordinator leaves it behind.
     expect(packRunDir(run).manifest.files.map((f) => f.path)).toEqual(['config.json']);
+  });
+
+  it('a pid reused by another process (a reboot, a restarted container) does not hold the lock', () => {
+    const run = path.join(tmp, 'runs', 'reused');
+    fs.mkdirSync(run, { recursive: true });
+    fs.writeFileSync(path.join(run, 'config.json'), '{"kind":"rl"}\n');
+    const lockFile = path.join(run, WRITER_LOCK);
+    const live = { pid: process.ppid, host: os.hostname(), since: '2026-12-01T00:00:00.000Z' };
+    const identity = processIdentity(process.ppid);
+    expect(identity).toMatch(/^[0-9a-f-]+:\d+$/);
+    // The same process (its identity matches), and a lock from before identities were written: both held.
+    for (const holder of [{ ...live, identity }, live]) {
+      fs.writeFileSync(lockFile, JSON.stringify(holder));
+      expect(RunStore.writer(run)).toEqual(holder);
+      expect(() => RunStore.open(run).claimWriter()).toThrow(`is being trained by process ${process.ppid}`);
+    }
+    // The pid is alive but is another process now: the lock is stale and taken over.
+    fs.writeFileSync(lockFile, JSON.stringify({ ...live, identity: `${identity!.split(':')[0]}:1` }));
+    expect(RunStore.writer(run)).toBeNull();
+    const store = RunStore.open(run);
+    store.claimWriter();
+    expect(JSON.parse(fs.readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: process.pid, identity: processIdentity(process.pid) });
+    store.releaseWriter();
   });
 
   it('a finished run holds no lock; resuming it while nobody trains it works', () => {
