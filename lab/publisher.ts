@@ -11,7 +11,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { typeScriptWorker } from './ts_worker.js';
-import type { EventSink, TrainEvent } from '../protocol/events.js';
+import type { EventSink, PublishedEvent } from '../protocol/events.js';
 import type { RunInfo } from '../protocol/protocol.js';
 import { resolveToken, RUN_KEY_ENV } from './server_key.js';
 
@@ -30,7 +30,7 @@ export interface PublisherWorkerData {
 }
 export type ToPublisherWorker =
   | { kind: 'begin'; info: RunInfo }
-  | { kind: 'events'; events: TrainEvent[] }
+  | { kind: 'events'; events: PublishedEvent[] }
   | { kind: 'end'; status: 'done' | 'stopped' | 'failed'; error?: string; timeoutMs: number };
 export type FromPublisherWorker = { kind: 'notice'; message: string } | { kind: 'stop' } | { kind: 'ended' };
 
@@ -110,7 +110,8 @@ export class LivePublisher implements EventSink {
     this.worker.postMessage({ kind: 'begin', info } satisfies ToPublisherWorker);
   }
 
-  handle(event: TrainEvent): void {
+  /** A trainer's event (an RL or GAN run's, or an AlphaZero-lite run's record), sent on in the background. */
+  handle(event: PublishedEvent): void {
     if (!this.begun || this.ended) return;
     if (event.type === 'step' && !this.selectFrame(event.episode, event.episodeStep)) return;
     this.worker.postMessage({ kind: 'events', events: [event] } satisfies ToPublisherWorker);

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
-import type { TrainEvent } from '../protocol/events.js';
+import type { PublishedEvent, StepEvent } from '../protocol/events.js';
 import { MAX_FRAME_MESSAGES_PER_SECOND, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type Ack, type PublisherToServer, type RunInfo, type ServerToPublisher, type WatchOrder } from '../protocol/protocol.js';
 import { FLAG, type FromPublisherWorker, type PublisherWorkerData, type ToPublisherWorker } from './publisher.js';
 
@@ -33,8 +33,8 @@ const notice = (message: string) => post({ kind: 'notice', message });
 let info: RunInfo | null = null;
 let announced = false;
 let ended = false;
-let frames: TrainEvent[] = [];
-let events: TrainEvent[] = [];
+let frames: StepEvent[] = [];
+let events: PublishedEvent[] = [];
 let dropped = 0;
 /** Sample grids among `events`. */
 let bufferedSamples = 0;
@@ -115,7 +115,7 @@ function schedule(): void {
   }, wait);
 }
 
-function takeBatch(): TrainEvent[] {
+function takeBatch(): PublishedEvent[] {
   let n = 0;
   let sampleBytes = 0;
   while (n < events.length && n < BATCH) {
@@ -202,15 +202,20 @@ port.on('message', (m: ToPublisherWorker) => {
 });
 
 /** Merges curve events and frames by step: a step's frame comes before the episode end it caused. */
-function mergeByStep(a: TrainEvent[], b: TrainEvent[]): TrainEvent[] {
+function mergeByStep(a: PublishedEvent[], b: StepEvent[]): PublishedEvent[] {
   if (b.length === 0) return a;
   if (a.length === 0) return b;
-  const out: TrainEvent[] = [];
+  const out: PublishedEvent[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (j < b.length && (i >= a.length || b[j]!.step <= a[i]!.step)) out.push(b[j++]!);
+    if (j < b.length && (i >= a.length || b[j]!.step <= stepOf(a[i]!))) out.push(b[j++]!);
     else out.push(a[i++]!);
   }
   return out;
+}
+
+/** Where an event falls: env steps (RL), iterations (GAN, AlphaZero-lite). */
+function stepOf(e: PublishedEvent): number {
+  return 'step' in e ? e.step : e.iteration;
 }

@@ -3,7 +3,7 @@
  * metrics.jsonl, the progress line prints them, the live server streams them).
  */
 import type { RenderFrame } from '../envs/frames.js';
-import { s, SchemaError, type Check } from './protocol.js';
+import { goEvalEventSchema, iterationEventSchema, type Check } from './protocol.js';
 
 export interface EpisodeEvent {
   type: 'episode';
@@ -138,6 +138,9 @@ export type AlphaZeroRecord = IterationEvent | GoEvalEvent;
  */
 export type MetricsRecord = Exclude<TrainEvent, StepEvent> | AlphaZeroRecord;
 
+/** What a trainer publishes to a lab server (lab/publisher.ts): its events, an AlphaZero-lite trainer's records. */
+export type PublishedEvent = TrainEvent | AlphaZeroRecord;
+
 /** The record types each kind of run writes (`kind` of its config.json; RL runs have none). */
 export const RECORD_TYPES = {
   rl: ['episode', 'eval', 'update', 'checkpoint'],
@@ -145,42 +148,7 @@ export const RECORD_TYPES = {
   'go-alphazero': ['iteration', 'go-eval'],
 } as const satisfies Record<string, readonly MetricsRecord['type'][]>;
 
-// Checks of the AlphaZero records: every field, as the trainer writes them (the losses may be null: NaN).
-
-const count = s.int({ min: 0 });
-const seconds = s.number({ min: 0 });
-/** A number written from NaN (null) reads back as NaN. */
-const lossValue: Check<number> = (v, p) => s.numberOrNull()(v, p) ?? Number.NaN;
-
-export const iterationEventSchema: Check<IterationEvent> = s.object<IterationEvent>(
-  {
-    type: s.literal('iteration'),
-    iteration: s.int({ min: 1 }),
-    games: count,
-    positions: count,
-    bufferSize: count,
-    meanGameLength: s.number({ min: 0 }),
-    blackWins: count,
-    whiteWins: count,
-    draws: count,
-    policyLoss: lossValue,
-    valueLoss: lossValue,
-    policyEntropy: lossValue,
-    selfPlaySeconds: seconds,
-    trainSeconds: seconds,
-    elapsed: seconds,
-  },
-  { allowExtra: true },
-);
-
-export const goEvalEventSchema: Check<GoEvalEvent> = (v, p) => {
-  const e = s.object<GoEvalEvent>(
-    { type: s.literal('go-eval'), iteration: s.int({ min: 0 }), opponent: s.string({ max: 100, pattern: /\S/ }), games: s.int({ min: 1 }), wins: count, losses: count, draws: count, score: s.number({ min: 0, max: 1 }) },
-    { allowExtra: true },
-  )(v, p);
-  if (e.wins + e.losses + e.draws !== e.games) throw new SchemaError(`${p ? `${p}.` : ''}games: expected wins + losses + draws (${e.wins + e.losses + e.draws}), got ${e.games}`);
-  return e;
-};
+// The checks of the AlphaZero records live beside the other event checks (protocol.ts: a publisher sends them too).
 
 /** The checks of the AlphaZero records by type (lab/run_files.ts reads an AlphaZero run's metrics.jsonl with them). */
 export const ALPHAZERO_RECORD_CHECKS: Record<AlphaZeroRecord['type'], Check<AlphaZeroRecord>> = {

@@ -10,7 +10,7 @@
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
 import { FRAME_KINDS, type GoFrame, type RenderFrame } from '../envs/frames.js';
-import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, SamplesEvent, StepAction, StepEvent, TrainEvent, UpdateEvent } from './events.js';
+import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, PublishedEvent, SamplesEvent, StepAction, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
 export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent, AlphaZeroRecord, IterationEvent, GoEvalEvent, MetricsRecord };
 export type { CompareKind, CompareResult, CurveKey, GroupResult, CurveStats, EnvStats, Estimate, PairResult, ScoreStats } from './compare_types.js';
@@ -270,7 +270,7 @@ export interface HelloPayload {
 }
 export interface EventsPayload {
   runId: string;
-  events: TrainEvent[];
+  events: PublishedEvent[];
   /** Step frames the publisher dropped since its last batch (buffer full while disconnected or too fast). */
   dropped?: number;
 }
@@ -320,6 +320,8 @@ export interface MetricsMessage {
   episodes: EpisodePoint[];
   evals: EvalPoint[];
   updates: UpdatePoint[];
+  /** An AlphaZero-lite run's new evaluation matches (absent for other kinds). */
+  matches?: MatchPoint[];
 }
 export interface ErrorMessage {
   event: string;
@@ -514,7 +516,7 @@ export const frameSchema: Check<RenderFrame> = (v, p) => {
 
 export const runInfoSchema = s.object<RunInfo>({
   runId,
-  kind: s.literal('rl', 'gan'),
+  kind: s.literal(...RUN_KINDS),
   envId: s.string({ max: 200 }),
   agent: s.string({ max: 100 }),
   preset: s.nullable(s.string({ max: 100 })),
@@ -553,7 +555,45 @@ const stepAction: Check<StepAction> = (v, p) => {
   return s.int({ min: 0 })(v, p);
 };
 
-export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', {
+// Checks of the AlphaZero records: every field, as the trainer writes them (the losses may be null: NaN).
+
+const azCount = s.int({ min: 0 });
+const azSeconds = s.number({ min: 0 });
+/** A number written from NaN (null) reads back as NaN. */
+const lossValue: Check<number> = (v, p) => s.numberOrNull()(v, p) ?? Number.NaN;
+
+export const iterationEventSchema: Check<IterationEvent> = s.object<IterationEvent>(
+  {
+    type: s.literal('iteration'),
+    iteration: s.int({ min: 1 }),
+    games: azCount,
+    positions: azCount,
+    bufferSize: azCount,
+    meanGameLength: s.number({ min: 0 }),
+    blackWins: azCount,
+    whiteWins: azCount,
+    draws: azCount,
+    policyLoss: lossValue,
+    valueLoss: lossValue,
+    policyEntropy: lossValue,
+    selfPlaySeconds: azSeconds,
+    trainSeconds: azSeconds,
+    elapsed: azSeconds,
+  },
+  { allowExtra: true },
+);
+
+export const goEvalEventSchema: Check<GoEvalEvent> = (v, p) => {
+  const e = s.object<GoEvalEvent>(
+    { type: s.literal('go-eval'), iteration: s.int({ min: 0 }), opponent: s.string({ max: 100, pattern: /\S/ }), games: s.int({ min: 1 }), wins: azCount, losses: azCount, draws: azCount, score: s.number({ min: 0, max: 1 }) },
+    { allowExtra: true },
+  )(v, p);
+  if (e.wins + e.losses + e.draws !== e.games) throw new SchemaError(`${p ? `${p}.` : ''}games: expected wins + losses + draws (${e.wins + e.losses + e.draws}), got ${e.games}`);
+  return e;
+};
+
+/** The checks of the events RL and GAN trainers send and write, by type. */
+const TRAIN_EVENT_CHECKS: Record<TrainEvent['type'], Check<TrainEvent>> = {
   step: s.object<StepEvent>({
     type: s.literal('step'),
     step,
@@ -621,6 +661,15 @@ export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', 
     path: s.string({ max: 4096 }),
     time,
   }) as Check<TrainEvent>,
+};
+
+export const trainEventSchema: Check<TrainEvent> = s.tagged<TrainEvent>('type', TRAIN_EVENT_CHECKS);
+
+/** What a publisher may send: an RL or GAN trainer's events, an AlphaZero-lite trainer's records. */
+export const publishedEventSchema: Check<PublishedEvent> = s.tagged<PublishedEvent>('type', {
+  ...TRAIN_EVENT_CHECKS,
+  iteration: iterationEventSchema as Check<PublishedEvent>,
+  'go-eval': goEvalEventSchema as Check<PublishedEvent>,
 });
 
 const startSeed = s.optional(s.int({ min: 0, max: 2 ** 31 - 1 })) as Check<number>;
@@ -644,7 +693,7 @@ export const schemas = {
   'publisher:hello': s.object<HelloPayload>({ protocol: s.int(), run: runInfoSchema }),
   'publisher:events': s.object<EventsPayload>({
     runId,
-    events: s.array(trainEventSchema, { max: MAX_EVENTS_PER_BATCH }),
+    events: s.array(publishedEventSchema, { max: MAX_EVENTS_PER_BATCH }),
     dropped: s.optional(s.int({ min: 0 })) as Check<number>,
   }),
   'publisher:end': s.object<EndPayload>({

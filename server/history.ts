@@ -109,7 +109,9 @@ export class HistoryBuffer {
   private addAlphaZero(e: AlphaZeroRecord, out: Omit<MetricsMessage, 'runId'>): void {
     this.lastStep = Math.max(this.lastStep, e.iteration);
     if (e.type === 'go-eval') {
-      this.matches.push({ step: e.iteration, opponent: e.opponent, games: e.games, wins: e.wins, losses: e.losses, draws: e.draws, score: e.score });
+      const p: MatchPoint = { step: e.iteration, opponent: e.opponent, games: e.games, wins: e.wins, losses: e.losses, draws: e.draws, score: e.score };
+      this.matches.push(p);
+      (out.matches ??= []).push(p);
       return;
     }
     const stats: Record<string, number> = {};

@@ -485,6 +485,9 @@ export class Hub {
           ].sort((a, b) => a.step - b.step),
         );
         run.samples = this.disk.samples(info.runId).filter((g) => g.step <= info.startStep);
+        // An AlphaZero-lite run's evaluations (its iterations came in as updates above).
+        run.history.matches.push(...(stored.matches ?? []).filter((m) => m.step <= info.startStep));
+        if (run.history.matches.length) run.summary.lastMatches = run.history.lastMatches;
       }
     }
     run.info = info;
@@ -533,7 +536,8 @@ export class Hub {
     s.lastEval = run.history.lastEval;
     s.sps = run.history.sps;
     s.exploration = run.history.exploration;
-    if (fresh.episodes.length || fresh.evals.length || fresh.updates.length) {
+    if (fresh.matches?.length) s.lastMatches = run.history.lastMatches;
+    if (fresh.episodes.length || fresh.evals.length || fresh.updates.length || fresh.matches?.length) {
       this.viewers?.to(room(s.runId)).emit('run:metrics', { runId: s.runId, ...fresh });
       this.changed();
     }

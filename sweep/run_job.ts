@@ -18,7 +18,7 @@ import type { EventSink, TrainEvent } from '../protocol/events.js';
 import type { RunInfo } from '../protocol/protocol.js';
 import { resumeTraining, rlRunInfo, startTraining } from '../agents/train.js';
 import { ganRunInfo, resumeGanTraining, startGanTraining, type GanRunConfig } from '../gan/train.js';
-import { resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent } from '../agents/go/alphazero.js';
+import { alphaZeroRunInfo, resumeAlphaZero, trainAlphaZero, type AlphaZeroEvent, type AlphaZeroRunConfig } from '../agents/go/alphazero.js';
 import type { GanHyperparameters } from '../gan/models.js';
 import { RunStore, type RunConfig } from '../lab/run_store.js';
 import { oneLine } from '../lab/run_files.js';
@@ -390,8 +390,11 @@ async function train(job: RunJob, runsDir: string, runDir: string, resume: boole
     return outcome.result.stopped;
   }
   const common = {
-    onEvent: (e: AlphaZeroEvent) => watch.event(e),
-    onStart: () => begin(null),
+    onEvent: (e: AlphaZeroEvent) => {
+      watch.event(e);
+      if (e.type !== 'checkpoint') live?.handle(e);
+    },
+    onStart: (config: AlphaZeroRunConfig, dir: string) => begin(live ? alphaZeroRunInfo(config, dir) : null),
     shouldStop,
     iterations: run.iterations,
   };

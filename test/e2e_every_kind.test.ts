@@ -11,6 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startLabServer, VIEWER_DIST, type LabServer } from '../server/app.js';
@@ -18,6 +20,7 @@ import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests } f
 import { makeEveryKindRuns } from './every_kind_runs.js';
 
 const viewerDir = process.env.LAB_VIEWER_DIST ?? VIEWER_DIST;
+const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 
 describe.skipIf(skipBrowserTests)('every kind of run in headless Chromium', () => {
   let server: LabServer;
@@ -87,6 +90,44 @@ describe.skipIf(skipBrowserTests)('every kind of run in headless Chromium', () =
     expect(page.url()).toContain('opponent=alphazero');
     expect(page.url()).toContain('agent=az-a');
   }, 60_000);
+
+  it('follows an AlphaZero-lite run published live (lab go train --live): iterations and evaluations as they come', async () => {
+    const sets = ['filters=[8]', 'hidden=[16]', 'simulations=24', 'gamesPerIteration=4', 'trainSteps=3', 'batchSize=16', 'bufferSize=500', 'evalEvery=3', 'evalGames=2', 'evalSimulations=4', 'evalMctsSimulations=8'].flatMap((x) => ['--set', x]);
+    const args = [LAB, 'go', 'train', '--size', '5', '--iterations', '18', '--seed', '7', '--backend', 'wasm', '--out', runsDir, '--run-id', 'az-live', '--live', server.url, '--token', server.token, ...sets];
+    const trainer = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    trainer.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    trainer.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => trainer.on('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (server.hub.summary('az-live')?.origin !== 'cli') {
+        if (Date.now() > deadline) throw new Error(`the run was not published: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await page.goto(`${server.openUrl}#run=az-live`);
+      await page.getByTestId('az-view').waitFor({ timeout: 15_000 });
+      // The HUD counts the iterations up while the run trains, and the evaluation cell fills in from live matches.
+      const seen = new Set<string>();
+      const evals = new Set<string>();
+      while ((await page.getByTestId('hud-iteration').textContent()) !== '18 / 18') {
+        if (Date.now() > deadline + 60_000) throw new Error(`the view did not reach iteration 18: saw ${[...seen].join(', ')}; ${out}`);
+        seen.add((await page.getByTestId('hud-iteration').textContent()) ?? '');
+        evals.add((await page.getByTestId('hud-az-eval').textContent()) ?? '');
+        await page.waitForTimeout(100);
+      }
+      expect(seen.size, [...seen].join(', ')).toBeGreaterThanOrEqual(3);
+      expect([...evals].filter((t) => /^random \d+% · uct-8 \d+%$/.test(t)).length).toBeGreaterThanOrEqual(1);
+      expect(await exited).toBe(0);
+      await page.getByTestId('chart-az-eval').locator('.legend-item').first().waitFor();
+      expect(await page.getByTestId('chart-az-eval').locator('.legend-item').allTextContents()).toEqual([expect.stringMatching(/^vs random /), expect.stringMatching(/^vs uct-8 /)]);
+      expect(await page.getByTestId('hud-az-eval').textContent()).toMatch(/^random \d+% · uct-8 \d+%$/);
+      saveScreenshot('every-kind-alphazero-live.png', await page.screenshot());
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      trainer.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('opens the GAN run in its view', async () => {
     await page.goto(`${server.openUrl}#run=gan-b`);

@@ -499,6 +499,51 @@ describe('lab server', () => {
     expect(bad.error).toMatch(/events\[0\]\.pixels: expected a string matching/);
   });
 
+  it('lab go train --live publishes an AlphaZero-lite run: its iterations and evaluation matches reach a watcher, and it ends done', async () => {
+    const viewer = await connect(LIVE_NAMESPACE);
+    const metrics: MetricsMessage[] = [];
+    viewer.on('run:metrics', (m: MetricsMessage) => m.runId === 'az-cli' && metrics.push(m));
+    const sets = ['filters=[8]', 'hidden=[16]', 'simulations=8', 'gamesPerIteration=2', 'trainSteps=3', 'batchSize=16', 'bufferSize=500', 'evalEvery=2', 'evalGames=2', 'evalSimulations=4', 'evalMctsSimulations=8'].flatMap((x) => ['--set', x]);
+    const cli = run(process.execPath, [LAB, 'go', 'train', '--size', '5', '--iterations', '6', '--seed', '3', '--backend', 'wasm', '--out', runsDir, '--run-id', 'az-cli', '--live', server.url, ...sets], { encoding: 'utf8' });
+    const seen = await until(async () => (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'az-cli' && x.origin === 'cli'), 30_000, 'the AlphaZero-lite run to be published');
+    expect(seen).toMatchObject({ kind: 'go-alphazero', origin: 'cli', envId: 'go:5x5', agent: 'alphazero', preset: null, seed: 3, steps: 6, backend: 'wasm' });
+    const ack = await viewer.emitWithAck('run:watch', { runId: 'az-cli' });
+    expect(ack.ok).toBe(true);
+    metrics.unshift({ runId: 'az-cli', episodes: [], evals: [], updates: ack.history.updates, matches: ack.history.matches ?? [] });
+    const { stdout } = await cli;
+    expect(stdout).toContain(`live: publishing to ${server.url}`);
+    expect(stdout).toContain('done after iteration 6');
+    const final = await until(() => (server.hub.summary('az-cli')?.status === 'done' ? server.hub.summary('az-cli') : null), 5000, 'done');
+    expect(final.step).toBe(6);
+
+    // What the watcher got is what the run stored: an update per iteration with its losses, the matches of
+    // the evaluations at iterations 2, 4 and 6 (against random play and UCT), and the newest ones on the summary.
+    const stored = fs.readFileSync(path.join(runsDir, 'az-cli', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; iteration: number; opponent?: string; wins?: number; games?: number });
+    const updates = metrics.flatMap((m) => m.updates);
+    expect(new Set(updates.map((u) => u.step))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    for (const u of updates) expect(Object.keys(u.stats)).toEqual(expect.arrayContaining(['policyLoss', 'valueLoss', 'bufferSize']));
+    const matches = metrics.flatMap((m) => m.matches ?? []);
+    const storedMatches = stored.filter((e) => e.type === 'go-eval').map((e) => `${e.iteration} ${e.opponent} ${e.wins}/${e.games}`);
+    expect(storedMatches.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(matches.map((m) => `${m.step} ${m.opponent} ${m.wins}/${m.games}`))).toEqual(new Set(storedMatches));
+    expect(final.lastMatches!.map((m) => m.step)).toEqual(final.lastMatches!.map(() => 6));
+    expect(server.hub.history('az-cli')!.matches!.length).toBe(storedMatches.length);
+
+    // The viewer's Stop ends a live AlphaZero-lite run after its iteration, with a checkpoint it resumes from.
+    const long = run(process.execPath, [LAB, 'go', 'train', '--size', '5', '--iterations', '1000', '--seed', '3', '--backend', 'wasm', '--out', runsDir, '--run-id', 'az-stop', '--live', server.url, ...sets], { encoding: 'utf8' });
+    // (Its directory, listed from disk, may show iterations before the trainer's publisher is connected.)
+    await until(() => (server.hub.summary('az-stop')?.origin === 'cli' && server.hub.summary('az-stop')!.step >= 2 ? true : null), 30_000, 'the published run to train 2 iterations');
+    const stopAck = await viewer.emitWithAck('run:stop', { runId: 'az-stop' });
+    expect(stopAck.ok, JSON.stringify(stopAck)).toBe(true);
+    const stopped = await long;
+    const at = Number(/stopped after iteration (\d+)/.exec(stopped.stdout)?.[1]);
+    expect(at).toBeGreaterThanOrEqual(2);
+    expect(at).toBeLessThan(1000);
+    expect(JSON.parse(fs.readFileSync(path.join(runsDir, 'az-stop', 'checkpoints', 'latest.json'), 'utf8'))).toMatchObject({ at });
+    expect((await until(() => (server.hub.summary('az-stop')?.status === 'stopped' ? server.hub.summary('az-stop') : null), 5000, 'stopped')).step).toBe(at);
+    await viewer.close();
+  }, 120_000);
+
   it('lab gan train --live publishes a GAN run: sample grids and GAN curves reach a watcher, and it ends done', async () => {
     const viewer = await connect(LIVE_NAMESPACE);
     const samples: SamplesEvent[] = [];

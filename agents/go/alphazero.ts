@@ -51,6 +51,7 @@ import { FusedAdam } from '../../lab/optim.js';
 import { defaultCheckpointEvery, newRunConfig, readCheckpointPointer, RunStore, runStamp } from '../../lab/run_store.js';
 import { readAlphaZeroRunMetrics, type AlphaZeroRunFields } from '../../lab/run_files.js';
 import type { AlphaZeroRecord, GoEvalEvent, IterationEvent } from '../../protocol/events.js';
+import { ALPHAZERO_AGENT, goEnvId, type RunInfo } from '../../protocol/protocol.js';
 import { Network, convSpec } from '../../lab/network.js';
 import { isOwnEye } from './mcts.js';
 import type { GoPlayer } from './player.js';
@@ -812,6 +813,36 @@ export type AlphaZeroRunConfig = AlphaZeroRunFields<AlphaZeroHyperparameters>;
 export type { AlphaZeroRecord, GoEvalEvent, IterationEvent };
 
 export type AlphaZeroEvent = IterationEvent | GoEvalEvent | { type: 'checkpoint'; iteration: number; dir: string };
+
+/**
+ * What a live publisher announces for an AlphaZero-lite run (lab go train --live, lab sweep --live): its
+ * identity, its budget in iterations, and the iteration a resumed run continues from.
+ */
+export function alphaZeroRunInfo(config: AlphaZeroRunConfig, runDir: string): RunInfo {
+  let startStep = 0;
+  try {
+    startStep = RunStore.open(runDir, ALPHAZERO_RUN_KIND).latestCheckpoint()?.at ?? 0;
+  } catch {
+    // a damaged pointer: the run reports its iterations as they come
+  }
+  return {
+    runId: config.runId,
+    kind: ALPHAZERO_RUN_KIND,
+    envId: goEnvId(config.hyperparameters.size),
+    agent: ALPHAZERO_AGENT,
+    preset: null,
+    seed: config.seed,
+    steps: config.iterations,
+    episodes: null,
+    numEnvs: 1,
+    backend: config.backend.backend,
+    // No frames: the view shows curves and matches.
+    fps: 1,
+    runDir: path.resolve(runDir),
+    startStep,
+    hyperparameters: JSON.parse(JSON.stringify(config.hyperparameters)) as Record<string, unknown>,
+  };
+}
 
 export interface AlphaZeroTrainOptions {
   /** Hyperparameter overrides (size among them). */

@@ -2,7 +2,8 @@
  * The AlphaZero-lite run view (`lab go train`, kind 'go-alphazero'): a HUD (iteration / budget, the newest
  * evaluation's win rates, policy and value loss, status), a card that says where to play the agent (the Go page,
  * `#/go?size=N&opponent=alphazero&agent=<run>`), and the curves: evaluation win rate against each opponent and
- * the training losses, against self-play iterations. Stored runs only: AlphaZero-lite trainers do not publish.
+ * the training losses, against self-play iterations. Stored runs, and runs published live (lab go train --live,
+ * lab sweep --live): their iterations and matches arrive as metrics messages.
  */
 import type { FramesMessage, MatchPoint, MetricsMessage, RunSummary, UpdatePoint } from '../../../protocol/protocol.js';
 import { registerRunView, type RunView, type RunViewContext } from '../core/run_views.js';
@@ -85,8 +86,10 @@ class AlphaZeroView implements RunView {
   }
 
   metrics(m: MetricsMessage): void {
-    if (!m.updates.length) return;
+    const matches = m.matches ?? [];
+    if (!m.updates.length && !matches.length) return;
     this.updates.push(...m.updates);
+    if (matches.length) this.matches = [...this.matches, ...matches].sort((a, b) => a.step - b.step);
     this.renderCharts();
     this.renderSummary();
   }
