@@ -59,6 +59,9 @@ export class Curve<T> {
   }
 }
 
+/** Evaluation matches kept per AlphaZero-lite run (the newest). */
+export const MAX_MATCHES = 5_000;
+
 export class HistoryBuffer {
   readonly episodes = new Curve<EpisodePoint>(20_000);
   readonly evals = new Curve<EvalPoint>(5_000);
@@ -110,6 +113,8 @@ export class HistoryBuffer {
     this.lastStep = Math.max(this.lastStep, e.iteration);
     if (e.type === 'go-eval') {
       const p: MatchPoint = { step: e.iteration, opponent: e.opponent, games: e.games, wins: e.wins, losses: e.losses, draws: e.draws, score: e.score };
+      // Bounded whatever a publisher sends: the oldest go first (a real run holds a few per evaluation).
+      if (this.matches.length >= MAX_MATCHES) this.matches.splice(0, this.matches.length - MAX_MATCHES + 1);
       this.matches.push(p);
       (out.matches ??= []).push(p);
       return;

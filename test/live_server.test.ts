@@ -464,6 +464,23 @@ describe('lab server', () => {
     expect(all.filter((f) => f.terminated).length).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
+  it('an AlphaZero-lite publisher: bad records refused, matches bounded to the newest 5,000 whatever it sends', async () => {
+    const pub = await connect(PUBLISH_NAMESPACE);
+    expect(await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('az-flood', { kind: 'go-alphazero', envId: 'go:5x5', agent: 'alphazero', preset: null, fps: 1 }) })).toMatchObject({ ok: true });
+    const match = (i: number) => ({ type: 'go-eval', iteration: i, opponent: 'random', games: 2, wins: 1, losses: 1, draws: 0, score: 0.5 });
+    const bad = await pub.emitWithAck('publisher:events', { runId: 'az-flood', events: [{ ...match(1), wins: 2 }] });
+    expect(bad).toEqual({ ok: false, error: expect.stringContaining('games: expected wins + losses + draws (3), got 2') });
+    for (let i = 0; i < 6000; i += 2000) {
+      const events = Array.from({ length: 2000 }, (_, k) => match(i + k + 1));
+      expect(await pub.emitWithAck('publisher:events', { runId: 'az-flood', events })).toEqual({ ok: true });
+    }
+    const matches = server.hub.history('az-flood')!.matches!;
+    expect(matches.length).toBe(5000);
+    expect([matches[0]!.step, matches.at(-1)!.step]).toEqual([1001, 6000]);
+    expect(server.hub.summary('az-flood')!.lastMatches).toEqual([{ step: 6000, opponent: 'random', games: 2, wins: 1, losses: 1, draws: 0, score: 0.5 }]);
+    pub.disconnect();
+  });
+
   it('relays GAN sample grids: the newest of a batch to watchers as they come, all of them to a late watcher', async () => {
     const pub = await connect(PUBLISH_NAMESPACE);
     const viewer = await connect(LIVE_NAMESPACE);
