@@ -14,7 +14,7 @@
  *     checkpoints/step-…/ iter-…/  everything the kind needs to continue exactly
  *     …                         the kind's final outputs (RL: policy/, best_policy/, replays/; GAN: generator/,
  *                               samples/, curves/; AlphaZero-lite: agent/)
- *     .writer.lock              {pid, host, since} of the process training the run, while it trains
+ *     .writer.lock              {pid, host, since, identity} of the process training the run, while it trains
  *
  * RunStore creates (never over an existing directory) and opens run directories, reads and writes config.json,
  * is the metrics sink, reads and moves the checkpoint pointer and prepares a resume (choosing the checkpoint,
