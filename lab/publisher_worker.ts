@@ -65,9 +65,11 @@ socket.on('connect', () => {
   if (!info) return;
   socket.emit('publisher:hello', { protocol: PROTOCOL_VERSION, run: info }, (ack: Ack<{ watch: WatchOrder }>) => {
     if (!ack?.ok) {
-      notice(`lab server refused the run: ${ack && !ack.ok ? ack.error : 'no answer'}`);
+      runRefused = true;
+      notice(`lab server refused the run: ${ack && !ack.ok ? ack.error : 'no answer'}; training goes on unpublished (it is stored as usual)`);
       return;
     }
+    runRefused = false;
     announced = true;
     setWatch(ack.watch);
     notice(`publishing to ${url}`);
@@ -82,6 +84,8 @@ socket.on('disconnect', (reason) => {
 let warned = false;
 /** The server refused the key: said once, not again at the end. */
 let keyRefused = false;
+/** The server refused the run itself (publisher:hello): said once, with its reason, not again at the end. */
+let runRefused = false;
 socket.on('connect_error', (err) => {
   if (/unauthorized/.test(err.message)) {
     // Retrying with the same key cannot help.
@@ -145,7 +149,7 @@ async function end(status: 'done' | 'stopped' | 'failed', error: string | undefi
   // A short run can end before its first connection attempt has an answer: wait for it, briefly, so the run
   // is still published (or the reason it is not is the right one).
   const settleBy = performance.now() + Math.min(timeoutMs, 2000);
-  while (info && !announced && !keyRefused && !warned && performance.now() < settleBy) await new Promise((r) => setTimeout(r, 20));
+  while (info && !announced && !keyRefused && !runRefused && !warned && performance.now() < settleBy) await new Promise((r) => setTimeout(r, 20));
   if (info && announced && socket.connected) {
     while (events.length || frames.length) socket.emit('publisher:events', { runId: info.runId, events: takeBatch() });
     const runId = info.runId;
@@ -158,7 +162,7 @@ async function end(status: 'done' | 'stopped' | 'failed', error: string | undefi
     });
   }
   // A run that failed before it began (bad options, missing data) was never meant to be published.
-  else if (info && !announced && !keyRefused) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
+  else if (info && !announced && !keyRefused && !runRefused) notice(`no lab server at ${url} took the run before it ended; it was not published (it is stored as usual)`);
   ended = true;
   clearInterval(heartbeat);
   socket.disconnect();

@@ -312,6 +312,18 @@ describe('lab server', () => {
     await viewer.emitWithAck('run:unwatch', { runId: 'publisher-unit' });
   });
 
+  it('a LivePublisher whose run the server refuses says why once, and not that no server took it', async () => {
+    const pub = await connect(PUBLISH_NAMESPACE);
+    expect(await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('taken') })).toMatchObject({ ok: true });
+    const notices: string[] = [];
+    const publisher = new LivePublisher({ url: server.url, onNotice: (m) => notices.push(m) });
+    publisher.begin(info('taken'));
+    await until(() => (notices.length ? true : null), 5000, 'the refusal');
+    await publisher.end('done');
+    expect(notices).toEqual(['lab server refused the run: publisher:hello: run taken is already being published; training goes on unpublished (it is stored as usual)']);
+    pub.disconnect();
+  });
+
   it('marks a CLI run lost when its publisher vanishes mid-run', async () => {
     const pub = await connect(PUBLISH_NAMESPACE);
     await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('fake-lost') });
