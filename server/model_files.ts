@@ -48,6 +48,31 @@ function inside(parent: string, child: string): boolean {
 }
 
 /**
+ * The directory network `model` is served from: the first candidate that holds a model.json (its other files come
+ * from it too, never a mix), or null when the run holds no such model.
+ */
+function modelDir(runDir: string, model: ModelDir): string | null {
+  const dirs = [path.join(runDir, model)];
+  if (model === 'generator' || model === 'generator-ema') {
+    const ckpt = latestCheckpointDir(runDir);
+    if (ckpt) dirs.push(path.join(ckpt, 'generator-ema'));
+    if (ckpt && model === 'generator') dirs.push(path.join(ckpt, 'generator'));
+  }
+  return dirs.find((d) => fs.existsSync(path.join(d, 'model.json'))) ?? null;
+}
+
+/** `file` of model directory `dir` as served: its real path, when that is a file inside the run; else null. */
+function servedFile(runDir: string, dir: string, file: ModelFile): string | null {
+  let real: string;
+  try {
+    real = fs.realpathSync(path.join(dir, file));
+  } catch {
+    return null;
+  }
+  return inside(runDir, real) && fs.statSync(real).isFile() ? real : null;
+}
+
+/**
  * Finds the file `file` of network `model` in the run directory `runDir` (a real path; null: no such run).
  * Throws BadRequest for a name outside the lists and NotFound for what the run does not hold.
  */
@@ -55,38 +80,27 @@ export function findModelFile(runId: string, runDir: string | null, model: strin
   if (!isModelDir(model)) throw new BadRequest(`unknown model ${JSON.stringify(model.slice(0, 100))}: one of ${MODEL_DIRS.join(', ')}`);
   if (!isModelFile(file)) throw new BadRequest(`unknown model file ${JSON.stringify(file.slice(0, 100))}: one of ${MODEL_FILES.join(', ')}`);
   if (runDir === null) throw new NotFound(`no run ${JSON.stringify(runId.slice(0, 200))}`);
-  const dirs = [path.join(runDir, model)];
-  if (model === 'generator' || model === 'generator-ema') {
-    const ckpt = latestCheckpointDir(runDir);
-    if (ckpt) dirs.push(path.join(ckpt, 'generator-ema'));
-    if (ckpt && model === 'generator') dirs.push(path.join(ckpt, 'generator'));
-  }
-  // The first directory that holds a model.json is the model; its other files come from it too, never a mix.
-  const dir = dirs.find((d) => fs.existsSync(path.join(d, 'model.json')));
+  const dir = modelDir(runDir, model);
   if (!dir) throw new NotFound(`${runId} has no ${model}/ model`);
-  let real: string;
-  try {
-    real = fs.realpathSync(path.join(dir, file));
-  } catch {
-    throw new NotFound(`${runId}: ${model}/ has no ${file}`);
-  }
-  if (!inside(runDir, real) || !fs.statSync(real).isFile()) throw new NotFound(`${runId}: ${model}/ has no ${file}`);
+  const real = servedFile(runDir, dir, file);
+  if (real === null) throw new NotFound(`${runId}: ${model}/ has no ${file}`);
   return { file: real, contentType: file.endsWith('.bin') ? 'application/octet-stream' : 'application/json; charset=utf-8' };
 }
 
-/** The networks run `runId` holds now (each model of MODEL_DIRS whose model.json `findModelFile` serves), with the files of each it serves. */
+/**
+ * The networks run `runId` holds now (each model of MODEL_DIRS whose model.json `findModelFile` serves), with the
+ * files of each it serves; each model's directory is looked up once.
+ */
 export function listModels(runId: string, runDir: string | null): { models: ModelDir[]; files: Partial<Record<ModelDir, ModelFile[]>> } {
   if (runDir === null) throw new NotFound(`no run ${JSON.stringify(runId.slice(0, 200))}`);
-  const serves = (model: ModelDir, file: ModelFile): boolean => {
-    try {
-      findModelFile(runId, runDir, model, file);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const models = MODEL_DIRS.filter((model) => serves(model, 'model.json'));
+  const models: ModelDir[] = [];
   const files: Partial<Record<ModelDir, ModelFile[]>> = {};
-  for (const model of models) files[model] = MODEL_FILES.filter((file) => serves(model, file));
+  for (const model of MODEL_DIRS) {
+    const dir = modelDir(runDir, model);
+    const served = dir === null ? [] : MODEL_FILES.filter((file) => servedFile(runDir, dir, file) !== null);
+    if (!served.includes('model.json')) continue;
+    models.push(model);
+    files[model] = served;
+  }
   return { models, files };
 }
