@@ -60,7 +60,7 @@ export class Curve<T> {
 }
 
 /** Evaluation matches kept per AlphaZero-lite run (the newest). */
-export const MAX_MATCHES = 5_000;
+const MAX_MATCHES = 5_000;
 
 export class HistoryBuffer {
   readonly episodes = new Curve<EpisodePoint>(20_000);

@@ -48,7 +48,7 @@ import { Rng } from '../../envs/index.js';
 import { computeInfo, initCompute, tf, type BackendChoice, type ComputeInfo } from '../../lab/compute.js';
 import { readableDir, readJson, writeDirAtomic, writeFileAtomic, writeFloat32Concat, writeJsonAtomic } from '../../lab/fsutil.js';
 import { FusedAdam } from '../../lab/optim.js';
-import { defaultCheckpointEvery, newRunConfig, readCheckpointPointer, RunStore, runStamp } from '../../lab/run_store.js';
+import { defaultCheckpointEvery, newRunConfig, readCheckpointPointer, RunStore, runStamp, type CheckpointChoice } from '../../lab/run_store.js';
 import { readAlphaZeroRunMetrics, type AlphaZeroRunFields } from '../../lab/run_files.js';
 import type { AlphaZeroRecord, GoEvalEvent, IterationEvent } from '../../protocol/events.js';
 import { ALPHAZERO_AGENT, goEnvId, type RunInfo } from '../../protocol/protocol.js';
@@ -978,7 +978,7 @@ export async function resumeAlphaZero(dir: string, options: Omit<AlphaZeroTrainO
   const config = store.config<AlphaZeroRunConfig>();
   if (!fs.existsSync(store.checkpointsDir)) throw new Error(`${dir} has no checkpoint to resume from (checkpoints/latest.json is missing)`);
   store.claimWriter();
-  let choice: Awaited<ReturnType<typeof store.resumeFrom<ReturnType<typeof loadCheckpoint>>>>;
+  let choice: CheckpointChoice<ReturnType<typeof loadCheckpoint>>;
   try {
     await initSyncCompute(options.backend ?? (config.backend.backend as BackendChoice));
     // The newest intact checkpoint (a damaged one is passed over, out loud); metrics.jsonl must still hold what it
