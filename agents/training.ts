@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Discrete, GoVsOpponentEnv, make, makeVec, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
+import { Discrete, GoVsOpponentEnv, make, makeVec, toRenderFrame, type GoOpponent, type Env, type EnvSnapshot, type RenderFrame, type TypedArray, type VectorEnv, type VectorInfo, type VectorStepResult } from '../envs/index.js';
 import type { ActionBatch, Agent, MaybePromise, StepBatch, UpdateStats } from './agent.js';
 import { tf } from '../lab/compute.js';
 import type { EvalEvent, EventSink, TrainEvent } from '../protocol/events.js';
@@ -362,7 +362,7 @@ export class Trainer {
           terminated: terminations[0] === 1,
           truncated: truncations[0] === 1,
           t: Date.now(),
-          frame: typeof frame === 'object' ? frame : null,
+          frame: toRenderFrame(frame),
         });
       }
       const rec = this.trainRecorder;

@@ -4,9 +4,8 @@
  * a training run's watched episodes. While nobody watches, it waits instead of playing, so a watcher left
  * running (the server keeps one for its finished demo run) costs nothing.
  */
-import { make, GoVsOpponentEnv, type Env } from '../envs/index.js';
+import { make, GoVsOpponentEnv, toRenderFrame, type Env } from '../envs/index.js';
 import type { EventSink, TrainEvent } from '../protocol/events.js';
-import type { RenderFrame } from '../envs/frames.js';
 import { loadGreedyPolicy } from './policy_loader.js';
 import { loadGoOpponent } from './go/opponents.js';
 import { actionOf, evaluationEnvKwargs } from './training.js';
@@ -123,8 +122,7 @@ export async function watchPolicy(options: WatchPolicyOptions): Promise<WatchRes
         total += reward;
         length++;
         step++;
-        const frame = env.render() as RenderFrame | string | null;
-        emit({ type: 'step', step, episode: k + 1, episodeStep: length, action, reward, episodeReturn: total, terminated, truncated, t: Date.now(), frame: frame && typeof frame === 'object' ? frame : null });
+        emit({ type: 'step', step, episode: k + 1, episodeStep: length, action, reward, episodeReturn: total, terminated, truncated, t: Date.now(), frame: toRenderFrame(env.render()) });
         if (terminated || truncated) {
           returns.push(total);
           emit({ type: 'episode', step, episode: k + 1, envIndex: 0, return: total, length, terminated, truncated, time: (performance.now() - started) / 1000 });

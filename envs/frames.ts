@@ -126,12 +126,96 @@ export interface GoFrame {
   komi: number;
 }
 
-export type RenderFrame = CartPoleFrame | AcrobotFrame | MountainCarFrame | PendulumFrame | FrozenLakeFrame | CliffWalkingFrame | TaxiFrame | SnakeFrame | GoFrame;
+/**
+ * Text drawn in a monospace box: what the lab makes of a `render()` that returns a string (an env's `ansi` render,
+ * as in Gymnasium), so such an env is watchable live too.
+ */
+export interface TextFrame {
+  kind: 'text';
+  text: string;
+}
+
+/**
+ * Numbers drawn as labelled bars: the picture of an env that has none of its own. A plug-in env's `render()`
+ * returns `valuesFrame(state, { labels, low, high })`. A bar with finite `low` and `high` is drawn on that scale;
+ * one without is scaled by the largest |value| it has shown. null: not a finite number (JSON has no NaN or ∞).
+ */
+export interface ValuesFrame {
+  kind: 'values';
+  values: (number | null)[];
+  /** One per value (default: the index). */
+  labels?: string[];
+  /** Per value; null: unbounded. */
+  low?: (number | null)[];
+  high?: (number | null)[];
+  /** A line above the bars. */
+  title?: string;
+}
+
+export type RenderFrame = CartPoleFrame | AcrobotFrame | MountainCarFrame | PendulumFrame | FrozenLakeFrame | CliffWalkingFrame | TaxiFrame | SnakeFrame | GoFrame | TextFrame | ValuesFrame;
 
 /** Every frame kind, one per member of RenderFrame: the protocol validates frames against this list. */
-export const FRAME_KINDS = ['cartpole', 'acrobot', 'mountaincar', 'pendulum', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go'] as const satisfies readonly RenderFrame['kind'][];
+export const FRAME_KINDS = ['cartpole', 'acrobot', 'mountaincar', 'pendulum', 'frozenlake', 'cliffwalking', 'taxi', 'snake', 'go', 'text', 'values'] as const satisfies readonly RenderFrame['kind'][];
 export type FrameKind = (typeof FRAME_KINDS)[number];
 // A frame type added to RenderFrame but not to FRAME_KINDS fails to compile here.
 type MissingKinds = Exclude<RenderFrame['kind'], FrameKind>;
 const everyKindListed: [MissingKinds] extends [never] ? true : MissingKinds = true;
 void everyKindListed;
+
+/** Characters of a text frame: a longer string is cut there, with a last line saying how much was left out. */
+export const TEXT_FRAME_MAX_CHARS = 10_000;
+/** Values of a values frame (beyond a few dozen, bars are unreadable anyway). */
+export const VALUES_FRAME_MAX = 256;
+
+/**
+ * What the viewer is sent for a `render()` result: a frame of a known kind as it is; a string as a text frame; an
+ * object of another kind as a text frame of its JSON (the lab server accepts only known kinds, and the data is
+ * still worth seeing); anything else (null, a number, an array, JSON that cannot be written) as null.
+ */
+export function toRenderFrame(rendered: unknown): RenderFrame | null {
+  if (typeof rendered === 'string') return textFrame(rendered);
+  if (rendered === null || typeof rendered !== 'object' || Array.isArray(rendered)) return null;
+  const kind = (rendered as { kind?: unknown }).kind;
+  if (typeof kind === 'string' && (FRAME_KINDS as readonly string[]).includes(kind)) return rendered as RenderFrame;
+  try {
+    return textFrame(JSON.stringify(rendered, null, 1));
+  } catch {
+    return null;
+  }
+}
+
+function textFrame(text: string): TextFrame {
+  const cut = text.length > TEXT_FRAME_MAX_CHARS;
+  return { kind: 'text', text: cut ? `${text.slice(0, TEXT_FRAME_MAX_CHARS)}\n… (${text.length - TEXT_FRAME_MAX_CHARS} more characters)` : text };
+}
+
+/**
+ * A values frame from numbers (an observation, an env's state): `low`/`high` are numbers for every value or one
+ * per value (±Infinity: unbounded, as a Box space's bounds may be). Throws naming the problem for mismatched
+ * lengths, too many values, or non-numbers.
+ */
+export function valuesFrame(values: ArrayLike<number>, options: { labels?: readonly string[]; low?: number | ArrayLike<number>; high?: number | ArrayLike<number>; title?: string } = {}): ValuesFrame {
+  const n = values.length;
+  if (!Number.isSafeInteger(n) || n > VALUES_FRAME_MAX) throw new Error(`valuesFrame: at most ${VALUES_FRAME_MAX} values, got ${n}`);
+  const finite = (x: unknown, what: string): number | null => {
+    if (typeof x !== 'number') throw new Error(`valuesFrame: ${what} must be a number, got ${x === null ? 'null' : typeof x}`);
+    return Number.isFinite(x) ? x : null;
+  };
+  const perValue = (given: number | ArrayLike<number> | undefined, what: string): (number | null)[] | undefined => {
+    if (given === undefined) return undefined;
+    if (typeof given === 'number') return Array.from({ length: n }, () => finite(given, what));
+    if (given.length !== n) throw new Error(`valuesFrame: ${what} has ${given.length} entries for ${n} values`);
+    return Array.from(given, (x, i) => finite(x, `${what}[${i}]`));
+  };
+  const frame: ValuesFrame = { kind: 'values', values: Array.from(values, (x, i) => finite(x, `values[${i}]`)) };
+  if (options.labels !== undefined) {
+    if (options.labels.length !== n) throw new Error(`valuesFrame: labels has ${options.labels.length} entries for ${n} values`);
+    frame.labels = options.labels.map((l) => String(l));
+  }
+  const low = perValue(options.low, 'low');
+  const high = perValue(options.high, 'high');
+  if (low) frame.low = low;
+  if (high) frame.high = high;
+  if (options.title !== undefined) frame.title = options.title;
+  return frame;
+}

@@ -12,6 +12,7 @@ export * from './registry.js';
 export * from './user_modules.js';
 export * from './vector.js';
 export type * from './frames.js';
+export { toRenderFrame, valuesFrame, TEXT_FRAME_MAX_CHARS, VALUES_FRAME_MAX } from './frames.js';
 export { Rng, SeedError, assertSeed, type RngState } from './utils/seeding.js';
 export * from './classic_control/cartpole.js';
 export * from './classic_control/cartpole_vector.js';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { envIds, make, registration } from '../envs/index.js';
+import { envIds, make, registration, toRenderFrame } from '../envs/index.js';
 import { agentEntry, agentNames, findPreset } from '../agents/registry.js';
 import type { Catalog, CatalogAgent, CatalogEnv, CatalogGan, GanStartRequest, RlStartRequest } from '../protocol/protocol.js';
 import { GAN_PRESETS } from '../gan/models.js';
@@ -20,12 +20,12 @@ function describeEnv(id: string): CatalogEnv {
   const env = make(id, { renderMode: 'json' });
   try {
     env.reset({ seed: 0 });
-    const frame = env.render();
+    const frame = toRenderFrame(env.render());
     const space = env.actionSpace as { n?: unknown };
     return {
       id,
       fps: env.metadata.renderFps,
-      frameKind: frame && typeof frame === 'object' && 'kind' in frame ? (frame as { kind: CatalogEnv['frameKind'] }).kind : null,
+      frameKind: frame ? frame.kind : null,
       nActions: typeof space.n === 'number' ? space.n : null,
     };
   } finally {

@@ -1,7 +1,8 @@
 /**
  * The examples/ scripts, run as a user runs them (node --import tsx examples/…) with short budgets, and their
  * runs opened by `lab eval`, `lab replay verify` and `lab compare`: tabular Q-learning published live to a lab
- * server; the corridor plug-in env trained with the built-in DQN; a CleanRL-style DQN compared beside the built-in
+ * server; the corridor plug-in env trained with the built-in DQN; the thermostat plug-in env (values frames) checked
+ * and trained with A2C; a CleanRL-style DQN compared beside the built-in
  * DQN; the Expected SARSA plug-in agent killed with SIGKILL and resumed, equal to an uninterrupted run.
  */
 import fs from 'node:fs';
@@ -69,6 +70,20 @@ describe('examples/', () => {
     // Not a lab train run: resuming it there says which script owns it.
     const resume = await lab(['train', '--resume', runDir]);
     expect(resume.err.trim()).toBe(`lab: error: ${runDir} was written by the training script ${path.join(ROOT, 'examples', 'frozenlake_q.ts')}: resume it with that script (ScriptRun.resume), not lab train`);
+  }, 120_000);
+
+  it('thermostat_env.ts: a plug-in env drawn by values frames passes lab check-env; A2C learns it and its replays verify', async () => {
+    const env = `${path.join(ROOT, 'examples', 'thermostat_env.ts')}:Thermostat-v0`;
+    const check = await lab(['check-env', env]);
+    expect(check.code, check.out + check.err).toBe(0);
+    expect(check.out).toContain("json: a 'values' frame");
+    expect(check.out).toContain('Thermostat-v0 passes all 11 checks');
+    const r = await lab(['train', '--env', env, '--agent', 'a2c', '--steps', '30000', '--seed', '2', '--backend', 'cpu', '--out', tmp, '--run-id', 'thermostat']);
+    expect(r.code, r.err).toBe(0);
+    // Heater always on scores about −75 a day here, always off about −160: the greedy policy does far better.
+    const returns = await evalReturns(path.join(tmp, 'thermostat'), 10);
+    expect(returns.reduce((a, b) => a + b, 0) / returns.length).toBeGreaterThan(-50);
+    expect(await verifyAll(path.join(tmp, 'thermostat'))).toMatch(/^\d+ replay logs verified, 0 failed\n$/);
   }, 120_000);
 
   it('train_corridor.ts: the corridor plug-in env trained with the built-in DQN; lab eval and replay verify reload the env by themselves', async () => {
