@@ -189,6 +189,23 @@ describe.skipIf(skipBrowserTests)('replays in headless Chromium', () => {
     await page.waitForFunction(`window.__lab.replay.panes.length === 2 && window.__lab.replay.panes.every((p) => p.step === ${target})`, null, { timeout: 30_000 });
     expect(await page.getByTestId('step-readout').textContent()).toContain(`step ${target} `);
 
+    // On a phone the panes stack, and every readout shows its number uncut ("100 / 500", the return, …).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    const values = page.locator('[data-testid=pane-readout] .hud-value');
+    expect(await values.count()).toBe(10);
+    const cut = await values.evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
+    expect(cut).toEqual([]);
+    // …inside its own pane, under its stage (not pushed out of the pane and hidden).
+    const placed = await page.getByTestId('pane-readout').evaluateAll((els) => els.map((e) => [e.getBoundingClientRect().bottom <= e.parentElement!.getBoundingClientRect().bottom + 0.5, e.getBoundingClientRect().height > 40]));
+    expect(placed).toEqual([[true, true], [true, true]]);
+    // The timeline stays on screen (at its foot) while the stacked panes scroll.
+    const timeline = (await page.getByTestId('timeline').boundingBox())!;
+    expect(timeline.y + timeline.height).toBeLessThanOrEqual(844 + 0.5);
+    expect(timeline.y).toBeGreaterThan(400);
+    saveScreenshot('side-by-side-390.png', await page.screenshot());
+    await page.setViewportSize({ width: 1400, height: 860 });
+
     // Play: both advance in step with each other, and End holds the shorter episode on its final frame.
     await page.getByTestId('player-play').click();
     await page.waitForFunction(`Number(document.querySelector('[data-testid=scrubber]').value) > ${target + 5}`, null, { timeout: 10_000 });
