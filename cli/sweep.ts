@@ -11,6 +11,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ExperimentSpec, Params, RunTemplate, TrialRecord } from '../protocol/experiments.js';
 import { DEFAULT_LIVE_URL } from '../protocol/protocol.js';
 import { ProgressLine } from '../lab/progress.js';
+import { SweepProgress } from '../sweep/progress.js';
 import { runStamp } from '../lab/run_store.js';
 import { LAB_VERSION } from '../lab/version.js';
 import { integer, runIdOption } from './args.js';
@@ -245,7 +246,15 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
   }
   // A sweep still running this experiment would record its trials a second time: refused before anything starts.
   const unlock = opts.resume !== undefined ? lockExperiment(expDir) : () => {};
-  const progress = new ProgressLine(process.stdout);
+  // In place on a terminal; in a log, a line every 30 s (the trial lines come as trials end).
+  const progress = new ProgressLine(process.stdout, { plainEverySeconds: 30 });
+  const budget = trialBudget(spec);
+  const tracker = new SweepProgress(budget !== null ? budget * spec.seeds.length : null, resumed * spec.seeds.length);
+  const showProgress = (force = false): void => void progress.update([shown(expDir), ...tracker.fields()], force);
+  const onProgress = (runId: string, done: number, total: number): void => {
+    tracker.runProgress(runId, done, total);
+    showProgress();
+  };
   let dispatcher: RunDispatcher;
   try {
     dispatcher =
@@ -256,8 +265,9 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
             runsDir: path.join(expDir, RUNS_DIR),
             labVersion: LAB_VERSION,
             onNotice: (line) => progress.line(`queue: ${line}`),
+            onProgress,
           })
-        : new LocalDispatcher(new LocalPool({ workers }), path.join(expDir, RUNS_DIR));
+        : new LocalDispatcher(new LocalPool({ workers }), path.join(expDir, RUNS_DIR), { events: (job) => ({ onProgress: (done, total) => onProgress(job.runId, done, total) }) });
   } catch (err) {
     unlock();
     throw err;
@@ -272,7 +282,6 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
   }
   const where = opts.queue !== undefined ? `the queue on ${publicRedisUrl(opts.queue)}` : `${workers} worker${workers === 1 ? '' : 's'}`;
 
-  const budget = trialBudget(spec);
   const controller = new AbortController();
   const stop = onStopSignal(
     (m) => {
@@ -283,18 +292,12 @@ async function sweep(specFile: string | undefined, opts: SweepCliOptions): Promi
     },
     'the running runs write a checkpoint and stop',
   );
-  const running = new Set<number>();
   const onEvent = (e: CoordinatorEvent): void => {
-    if (e.type === 'trial-start') running.add(e.trial);
-    if (e.type === 'trial-end') {
-      running.delete(e.record.trial);
-      progress.line(trialLine(e.record, e.best, e.finished, e.budget, spec.objective.metric));
-    }
-    // The in-place line of running trials on a terminal only: in a log, the trial lines say it all.
-    if (progress.tty && (e.type === 'trial-start' || e.type === 'trial-end')) {
-      const r = [...running].sort((a, b) => a - b);
-      progress.update([`${shown(expDir)}`, `running: ${r.length ? r.map((t) => `t${t}`).join(' ') : '-'}`], true);
-    }
+    if (e.type === 'trial-start') tracker.trialStarted(e.trial, e.runIds);
+    if (e.type === 'run-end') tracker.runEnded(e.result.runId);
+    if (e.type === 'trial-end') progress.line(trialLine(e.record, e.best, e.finished, e.budget, spec.objective.metric));
+    // Redrawn at once on a terminal when trials start and end; a log gets its periodic line only.
+    if (e.type !== 'run-end') showProgress(progress.tty);
   };
 
   const budgetText = [budget !== null ? `${budget} trials` : null, spec.timeLimitSeconds !== null ? `${spec.timeLimitSeconds} s` : null].filter(Boolean).join(', at most ');

@@ -272,6 +272,8 @@ export interface QueueDispatcherOptions {
   slots?: number;
   /** Lines for the user (waiting for a killed coordinator's heartbeat to expire, no worker in sight, …). */
   onNotice?: (line: string) => void;
+  /** A worker's progress report for a run waited for here (in the run's unit: env steps or iterations). */
+  onProgress?: (runId: string, done: number, total: number) => void;
 }
 
 /**
@@ -293,8 +295,8 @@ export class QueueDispatcher implements RunDispatcher {
   private readonly events: QueueEvents;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly waiting = new Set<(err: Error) => void>();
-  /** Job ids of the runs waited for now. */
-  private readonly inFlight = new Set<string>();
+  /** Job ids of the runs waited for now, with their run ids. */
+  private readonly inFlight = new Map<string, string>();
   private closed = false;
   private noticedNoWorker = false;
 
@@ -310,6 +312,12 @@ export class QueueDispatcher implements RunDispatcher {
     // Reconnections are ioredis's business; an error event without a listener would end the process.
     this.queue.on('error', () => {});
     this.events.on('error', () => {});
+    // Workers report { done, total } about once a second (job.updateProgress); only the runs waited for here count.
+    this.events.on('progress', ({ jobId, data }) => {
+      const runId = this.inFlight.get(jobId);
+      const p = data as { done?: unknown; total?: unknown } | number;
+      if (runId !== undefined && typeof p === 'object' && p !== null && typeof p.done === 'number' && typeof p.total === 'number') options.onProgress?.(runId, p.done, p.total);
+    });
     // Each run waited for listens to the queue's closing (BullMQ's waitUntilFinished): as many as there are slots.
     this.queue.setMaxListeners(this.slots + 10);
     this.heartbeat = setInterval(() => {
@@ -379,7 +387,7 @@ export class QueueDispatcher implements RunDispatcher {
     // fails comes back as a result, not as a failed job.
     job ??= await this.queue.add('run', data, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: false, removeOnFail: false });
     const watchdog = setTimeout(() => void this.noticeIdle(data.runId), 30_000);
-    this.inFlight.add(jobId);
+    this.inFlight.set(jobId, data.runId);
     let stopWaiting!: (err: Error) => void;
     const stopped = new Promise<never>((_, reject) => (stopWaiting = reject));
     this.waiting.add(stopWaiting);
@@ -413,7 +421,7 @@ export class QueueDispatcher implements RunDispatcher {
     // A stopped sweep takes back the runs no worker has started (a resume adds them again); started ones finish
     // on their workers, and their results wait in Redis for the resume.
     await Promise.allSettled(
-      [...this.inFlight].map(async (jobId) => {
+      [...this.inFlight.keys()].map(async (jobId) => {
         const job = await this.queue.getJob(jobId);
         if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove();
       }),

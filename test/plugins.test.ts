@@ -175,6 +175,8 @@ describe('runs remember their plug-ins (CLI)', () => {
     const out = path.join(tmp, 'sweeps');
     const r = await runLab(['sweep', spec, '--out', out, '--id', 'sarsa', '--workers', '2'], ROOT);
     expect(r.code, r.out + r.err).toBe(0);
+    // In a log (not a terminal), the progress line comes when the first trial starts, then every 30 s.
+    expect(r.out).toContain(`${path.join(out, 'sarsa')} | runs 0/2 | 0% | running t0 0%\n`);
     const runs = fs.readdirSync(path.join(out, 'sarsa', 'runs'));
     expect(runs).toHaveLength(2);
     for (const run of runs) {

@@ -18,7 +18,10 @@ import type { RunJob, RunJobResult, TrialRecord } from '../protocol/experiments.
 import { LAB_VERSION } from '../lab/version.js';
 import { readRunMetrics } from '../lab/run_files.js';
 import { checkArchivePath, packRunDir, unpackRunArchive } from '../sweep/run_archive.js';
-import { checkRedisServer, checkWorkerVersion, CONNECT_TIMEOUT_MS, connectRedis, jobIdOf, parseRedisUrl, QUEUE_NAME, QueueWorker, type RunPool } from '../sweep/queue.js';
+import { checkRedisServer, checkWorkerVersion, CONNECT_TIMEOUT_MS, connectRedis, jobIdOf, parseRedisUrl, QUEUE_NAME, QueueDispatcher, QueueWorker, type RunPool } from '../sweep/queue.js';
+import { runExperiment } from '../sweep/coordinator.js';
+import { createExperimentDir, EXPERIMENT_FORMAT, RUNS_DIR, type ExperimentMeta } from '../sweep/experiment_files.js';
+import { parseSpec } from '../sweep/spec.js';
 import { freePort, skipRedisTests, startRedis, type TestRedis } from './redis_server.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
@@ -363,6 +366,34 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
       await queue.close();
     }
   });
+
+  it("the coordinator hears each run's progress from the workers through the queue (QueueDispatcher onProgress)", async () => {
+    await client.flushdb();
+    const reports: [runId: string, done: number, total: number][] = [];
+    const spec = parseSpec(SPEC, specFile);
+    const out = path.join(tmp, 'progress-out');
+    const meta: ExperimentMeta = { format: EXPERIMENT_FORMAT, id: 'qprogress', name: spec.name, createdAt: new Date().toISOString(), labVersion: LAB_VERSION, spec, specFile, queue: { url: redis.url, name: QUEUE_NAME } };
+    const dispatcher = await QueueDispatcher.connect({ url: redis.url, experimentId: meta.id, runsDir: path.join(out, meta.id, RUNS_DIR), labVersion: LAB_VERSION, onProgress: (runId, done, total) => reports.push([runId, done, total]) });
+    fs.mkdirSync(path.join(tmp, 'wp'));
+    const worker = lab(['worker', '--queue', redis.url, '--concurrency', '2', '--work-dir', 'work'], path.join(tmp, 'wp'));
+    try {
+      const outcome = await runExperiment({ expDir: createExperimentDir(out, meta), spec, dispatcher });
+      expect(outcome.records).toHaveLength(2);
+    } finally {
+      await dispatcher.close();
+      worker.child.kill('SIGTERM');
+      await worker.exit;
+    }
+    // Every run reported, in env steps of its 3,000, ending at 3,000; each run's reports never go back.
+    const runIds = [...new Set(reports.map((r) => r[0]))].sort();
+    expect(runIds).toEqual(['qprogress-t0000-s1', 'qprogress-t0000-s2', 'qprogress-t0001-s1', 'qprogress-t0001-s2']);
+    for (const runId of runIds) {
+      const mine = reports.filter((r) => r[0] === runId);
+      expect(mine.every((r) => r[2] === 3000 && r[1] >= 0 && r[1] <= 3000)).toBe(true);
+      expect(mine.at(-1)![1]).toBe(3000);
+      expect(mine.every((r, i) => i === 0 || r[1] >= mine[i - 1]![1])).toBe(true);
+    }
+  }, 90_000);
 
   it("a plug-in sweep: a worker uses its own --import copy of the module where the sweep's path does not exist", async () => {
     await client.flushdb();
