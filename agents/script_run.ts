@@ -1,11 +1,12 @@
 /**
  * Your own training loop, the lab's services: a ScriptRun is a run directory written by the user's script, in
  * the same run model as `lab train`'s (config.json, metrics.jsonl in the protocol's event schema, checkpoints
- * behind checkpoints/latest.json, replay logs of evaluation episodes, policy/ and best_policy/ in the lab's
+ * behind checkpoints/latest.json, replay logs of evaluation and training episodes, policy/ and best_policy/ in the lab's
  * network format), optionally published live to a lab server. So the viewer, `lab compare`, `lab eval`,
  * `lab replay verify` and `lab plot` read a script's runs like built-in ones.
  *
  *   const run = await ScriptRun.open({ envId: 'FrozenLake-v1', agent: 'tabular-q', hyperparameters, seed, steps });
+ *   const env = run.trainingEnv();   // make(envId) whose episodes are logged and streamed live
  *   … your loop: run.episode({...}) at each episode end, run.update(step, { loss }) now and then,
  *   await run.evaluate(step, greedyAct), await run.checkpoint(step, state, saveFiles) …
  *   await run.finish(writePolicy);
@@ -14,15 +15,15 @@
  * replay logs) and live publishing the RL run description of agents/train.ts.
  */
 import path from 'node:path';
-import { resolveEnvId, registration } from '../envs/index.js';
+import { Env, make, resolveEnvId, registration, toRenderFrame, Wrapper, type ResetArgs, type ResetResult, type StepResult } from '../envs/index.js';
 import { initCompute, type BackendChoice } from '../lab/compute.js';
 import { RunStore, newRunConfig, runStamp, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { LivePublisher } from '../lab/publisher.js';
-import { REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig } from '../lab/replay.js';
+import { EpisodeWriter, REPLAY_FORMAT, REPLAY_VERSION, REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig, shouldRecordTrain, trainReplayName, type ReplayAction, type ReplayMeta, type ReplayObs, type TrainSchedule } from '../lab/replay.js';
 import { Network, type NetworkSpec } from '../lab/network.js';
 import type { MaybePromise } from '../lab/maybe_async.js';
-import type { EventSink, TrainEvent } from '../protocol/events.js';
+import type { EventSink, StepAction, StepEvent, TrainEvent } from '../protocol/events.js';
 import type { TypedArray } from '../envs/index.js';
 import { evalEvent, evaluateGreedy } from './training.js';
 import { rlRunInfo } from './train.js';
@@ -53,8 +54,11 @@ export interface ScriptRunOptions {
   runId?: string;
   /** Compute backend for tfjs (default auto). */
   backend?: BackendChoice;
-  /** Replay logs of evaluation episodes (default on); `frames`/`obs` store them in the logs. */
-  replays?: { eval?: boolean; frames?: boolean; obs?: boolean };
+  /**
+   * Replay logs: of evaluation episodes (default on), and of training episodes in the env of `trainingEnv()` on
+   * a schedule (default `cubic`, as `lab train`'s); `frames`/`obs` store them in the logs.
+   */
+  replays?: { eval?: boolean; train?: TrainSchedule; frames?: boolean; obs?: boolean };
   /** Plug-in modules to import first (recorded when the env comes from one). */
   imports?: string[];
   /** Publish to a lab server (lab serve): its URL and key (default: LAB_TOKEN or the local server's). */
@@ -69,6 +73,8 @@ export interface ScriptRunOptions {
 interface ScriptCheckpoint<S> {
   step: number;
   episodes: number;
+  /** Episodes started in the env of trainingEnv() (their replay logs are numbered by it); absent before it existed. */
+  trainingEpisodes?: number;
   bestEval: number | null;
   metricsSize: number;
   state: S;
@@ -90,6 +96,10 @@ export class ScriptRun {
   private readonly started = performance.now();
   private lastLog = { step: 0, time: performance.now() };
   private closed = false;
+  /** The env of trainingEnv(), the episodes started in it and the steps taken in it (both go on after a resume). */
+  private watched: WatchedEnv | null = null;
+  private trainingEpisodes = 0;
+  private trainingSteps = 0;
 
   private constructor(
     readonly store: RunStore,
@@ -140,8 +150,8 @@ export class ScriptRun {
       evalEpisodes: positive(options.evalEpisodes ?? 10, 'evalEpisodes'),
       evalSeed: positive(options.evalSeed ?? 1_000_000, 'evalSeed', true),
       checkpointEvery: positive(options.checkpointEvery ?? 0, 'checkpointEvery', true),
-      // A script's training episodes are its own business: only evaluation episodes are logged.
-      replays: resolveReplayConfig({ eval: options.replays?.eval ?? true, train: 'none', frames: options.replays?.frames ?? false, obs: options.replays?.obs ?? false }),
+      // Training episodes are logged only from the env of trainingEnv() (the script's own envs are its business).
+      replays: resolveReplayConfig({ eval: options.replays?.eval ?? true, train: options.replays?.train ?? 'cubic', frames: options.replays?.frames ?? false, obs: options.replays?.obs ?? false }),
       ...(imports.length ? { imports } : {}),
       script: path.resolve(options.script ?? process.argv[1] ?? 'script'),
     };
@@ -165,7 +175,7 @@ export class ScriptRun {
     // Before anything loads or the resume cuts metrics.jsonl back: one process trains a run at a time.
     store.claimWriter();
     let step = 0;
-    let counters: Pick<ScriptCheckpoint<S>, 'episodes' | 'bestEval'> = { episodes: 0, bestEval: null };
+    let counters: Pick<ScriptCheckpoint<S>, 'episodes' | 'trainingEpisodes' | 'bestEval'> = { episodes: 0, bestEval: null };
     try {
       await importPlugins(options.imports ?? []);
       await loadRecordedPlugins(config.imports, `run ${runDir}`);
@@ -189,6 +199,8 @@ export class ScriptRun {
     }
     const run = ScriptRun.attach(store, config, options);
     run.episodes = counters.episodes;
+    run.trainingEpisodes = counters.trainingEpisodes ?? 0;
+    run.trainingSteps = step;
     run.bestEval = counters.bestEval ?? -Infinity;
     run.lastLog.step = step;
     return { run, step };
@@ -230,6 +242,32 @@ export class ScriptRun {
   }
 
   /**
+   * The env to train in, as `make(envId, envKwargs)` builds it, watched by the run: its training episodes are
+   * written as replay logs on the run's schedule (`train-e…` logs, numbered by the episodes started in it, as
+   * `lab train`'s are), and while a viewer watches the run live each step is streamed with its frame. One per
+   * run; after `ScriptRun.resume` its numbering goes on from the checkpoint. As with `lab train`, an episode under
+   * way at the checkpoint a run resumes from is not logged (its start is not in the checkpoint); the next one is.
+   */
+  trainingEnv<Obs = unknown, Act = unknown>(): Env<Obs, Act> {
+    if (this.watched) throw new Error('ScriptRun.trainingEnv: this run has its training env already (one per run)');
+    const c = this.config;
+    const env = make(c.envId, { ...c.envKwargs, renderMode: 'json' });
+    const replays = c.replays ?? resolveReplayConfig();
+    const meta: ReplayMeta = { runId: c.runId, envId: c.envId, envKwargs: replayEnvKwargs(c.envKwargs), maxEpisodeSteps: env.spec?.maxEpisodeSteps ?? null, agent: c.agent, preset: null, labVersion: c.versions.lab, frames: replays.frames, obs: replays.obs };
+    this.watched = new WatchedEnv(env, {
+      schedule: replays.train,
+      dir: path.join(this.dir, REPLAYS_DIR),
+      meta,
+      nextEpisode: () => this.trainingEpisodes++,
+      currentStep: () => this.trainingSteps,
+      nextStep: () => ++this.trainingSteps,
+      wantsSteps: () => this.sinks.some((sink) => sink.wantsSteps === true),
+      step: (event) => this.emit({ type: 'step', ...event }),
+    }, this.trainingEpisodes);
+    return this.watched as unknown as Env<Obs, Act>;
+  }
+
+  /**
    * Greedy evaluation at env step `step`: evalEpisodes episodes seeded evalSeed + j, each written as a replay log;
    * logs the `eval` event. With `writePolicy`, a new best mean also writes best_policy/ (as `lab train` does).
    */
@@ -262,7 +300,7 @@ export class ScriptRun {
     this.emit({ type: 'checkpoint', step, path: path.relative(this.dir, dir), time: this.time() });
     // Flushed before its size is taken: the size a checkpoint records is on disk.
     this.store.close();
-    const saved: ScriptCheckpoint<S> = { step, episodes: this.episodes, bestEval: Number.isFinite(this.bestEval) ? this.bestEval : null, metricsSize: this.store.metricsSize(), state };
+    const saved: ScriptCheckpoint<S> = { step, episodes: this.episodes, trainingEpisodes: this.trainingEpisodes, bestEval: Number.isFinite(this.bestEval) ? this.bestEval : null, metricsSize: this.store.metricsSize(), state };
     await writeDirAtomic(dir, async (tmp) => {
       await saveFiles?.(tmp);
       writeJsonAtomic(path.join(tmp, 'script.json'), saved);
@@ -276,12 +314,122 @@ export class ScriptRun {
    */
   async finish(writePolicy?: (dir: string) => void | Promise<void>, status: 'done' | 'stopped' | 'failed' = 'done', error?: string): Promise<void> {
     if (this.closed) return;
+    // A training episode still going is not logged (as lab train leaves one cut by the budget).
+    this.watched?.abandon();
     if (writePolicy) await writeDirAtomic(path.join(this.dir, 'policy'), writePolicy);
     this.closed = true;
     this.store.close();
     this.store.releaseWriter();
     await this.live?.end(status, error);
   }
+}
+
+/** What the training env of a ScriptRun needs from its run. */
+interface WatchHooks {
+  schedule: TrainSchedule;
+  /** The replays directory, and the header fields every log of the run shares. */
+  dir: string;
+  meta: ReplayMeta;
+  /** The 0-based id of the episode starting now (counts up). */
+  nextEpisode(): number;
+  /** The run's env steps so far, and the step after this one (counts up). */
+  currentStep(): number;
+  nextStep(): number;
+  /** Whether a live viewer wants step events now. */
+  wantsSteps(): boolean;
+  step(event: Omit<StepEvent, 'type'>): void;
+}
+
+/**
+ * The env of `ScriptRun.trainingEnv()`: the script's env, with each episode on the run's schedule recorded as a
+ * replay log (starting from its reset seed, or from the env's snapshot after an unseeded reset, so that `lab
+ * replay verify` re-simulates it) and each step streamed to a live viewer that watches.
+ */
+class WatchedEnv extends Wrapper {
+  private writer: EpisodeWriter | null = null;
+  private episode = -1;
+  private episodeStep = 0;
+  private episodeReturn = 0;
+
+  constructor(
+    env: Env,
+    private readonly hooks: WatchHooks,
+    /** Episodes started before (a resumed run): the one under way, if the script goes on with it, is the last. */
+    started: number,
+  ) {
+    super(env);
+    this.episode = started - 1;
+  }
+
+  override reset(args: ResetArgs = {}): ResetResult<unknown> {
+    // An episode reset before it ended is not logged (its log would not end).
+    this.abandon();
+    const result = super.reset(args);
+    this.episode = this.hooks.nextEpisode();
+    this.episodeStep = 0;
+    this.episodeReturn = 0;
+    if (shouldRecordTrain(this.hooks.schedule, this.episode)) {
+      const m = this.hooks.meta;
+      const seeded = typeof args.seed === 'number' && args.options === undefined;
+      const at = this.hooks.currentStep();
+      this.writer = new EpisodeWriter(path.join(this.hooks.dir, trainReplayName(this.episode)), {
+        type: 'header',
+        format: REPLAY_FORMAT,
+        version: REPLAY_VERSION,
+        runId: m.runId,
+        envId: m.envId,
+        envKwargs: m.envKwargs,
+        maxEpisodeSteps: m.maxEpisodeSteps,
+        mode: 'train',
+        episode: this.episode,
+        seed: seeded ? args.seed! : null,
+        envState: seeded ? null : this.env.snapshot(),
+        agent: m.agent,
+        preset: m.preset,
+        checkpointStep: at,
+        startStep: at,
+        labVersion: m.labVersion,
+        createdAt: new Date().toISOString(),
+        frames: m.frames,
+        obs: m.obs,
+        ...(m.frames ? { startFrame: this.env.render() } : {}),
+        ...(m.obs ? { startObs: replayValue(result[0]) } : {}),
+      });
+    }
+    return result;
+  }
+
+  override step(action: unknown): StepResult<unknown> {
+    const result = super.step(action);
+    const [obs, reward, terminated, truncated] = result;
+    const step = this.hooks.nextStep();
+    this.episodeStep++;
+    this.episodeReturn += reward;
+    const recorded = replayValue(action) as ReplayAction;
+    const frame = this.hooks.meta.frames || this.hooks.wantsSteps() ? this.env.render() : undefined;
+    this.writer?.step(recorded, reward, terminated, truncated, this.hooks.meta.frames ? frame : undefined, this.hooks.meta.obs ? replayValue(obs) : undefined);
+    if (this.hooks.wantsSteps()) {
+      this.hooks.step({ step, episode: this.episode + 1, episodeStep: this.episodeStep, action: recorded as StepAction, reward, episodeReturn: this.episodeReturn, terminated, truncated, t: Date.now(), frame: toRenderFrame(frame) });
+    }
+    if ((terminated || truncated) && this.writer) {
+      this.writer.finish(this.env.snapshot(), terminated, truncated);
+      this.writer = null;
+    }
+    return result;
+  }
+
+  /** Drops the episode being recorded (nothing is written). */
+  abandon(): void {
+    this.writer = null;
+  }
+}
+
+/** An observation or action as a replay log holds it: a number, or an array of numbers. */
+function replayValue(x: unknown): ReplayObs {
+  if (typeof x === 'number') return x;
+  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
+  if (Array.isArray(x)) return x.map(Number);
+  throw new Error(`ScriptRun.trainingEnv: replay logs hold numbers or arrays of numbers, got ${typeof x}`);
 }
 
 /**

@@ -6,12 +6,13 @@
  *
  * The loop is the textbook one (ε-greedy, Q[s,a] += α (r + γ max Q[s'] − Q[s,a]), no bootstrap past a terminal
  * state). ScriptRun does the rest: config.json, metrics.jsonl, greedy evaluations on fixed seeds with replay
- * logs, the final policy (the Q-table as one dense layer on one-hot states, which `lab eval` runs), and with
- * --live the run appears in the viewer of a `lab serve` while it trains.
+ * logs, training episodes of `run.trainingEnv()` logged on Gymnasium's capped cubic schedule, the final policy
+ * (the Q-table as one dense layer on one-hot states, which `lab eval` runs), and with --live the run appears in
+ * the viewer of a `lab serve` while it trains, its agent moving on the lake while you watch.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Rng, ScriptRun, make, writePolicyNetwork, type Discrete } from '../index.js';
+import { Rng, ScriptRun, writePolicyNetwork, type Discrete } from '../index.js';
 
 /** The hyperparameters, stored in config.json. */
 interface QLearningConfig {
@@ -43,12 +44,6 @@ const steps = Number(args.steps);
 const seed = Number(args.seed);
 const config: QLearningConfig = { learningRate: 0.1, gamma: 0.99, initialEpsilon: 1, finalEpsilon: 0.05, explorationFraction: 0.5, evalEvery: Math.max(1, Math.floor(steps / 5)), evalEpisodes: 100 };
 
-const env = make<number, number>('FrozenLake-v1');
-const nStates = (env.observationSpace as Discrete).n;
-const nActions = (env.actionSpace as Discrete).n;
-const q = new Float64Array(nStates * nActions);
-const rng = new Rng(seed);
-
 const run = await ScriptRun.open({
   envId: 'FrozenLake-v1',
   agent: 'tabular-q',
@@ -64,6 +59,13 @@ const run = await ScriptRun.open({
   script: fileURLToPath(import.meta.url),
 });
 console.log(`run ${run.dir}`);
+
+// FrozenLake-v1 as make() builds it, watched by the run: training episodes logged, steps streamed live.
+const env = run.trainingEnv<number, number>();
+const nStates = (env.observationSpace as Discrete).n;
+const nActions = (env.actionSpace as Discrete).n;
+const q = new Float64Array(nStates * nActions);
+const rng = new Rng(seed);
 
 function greedy(s: number): number {
   let best = 0;

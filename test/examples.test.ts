@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readRunMetrics } from '../lab/run_files.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLabServer } from '../server/app.js';
 import type { RunSummary } from '../protocol/protocol.js';
@@ -66,7 +67,13 @@ describe('examples/', () => {
     // Q-learning on the slippery lake: the greedy policy reaches the goal well above chance (~0.015) within 20k steps.
     const returns = await evalReturns(runDir, 200);
     expect(returns.reduce((a, b) => a + b, 0) / returns.length).toBeGreaterThan(0.4);
-    expect(await verifyAll(runDir)).toBe('500 replay logs verified, 0 failed\n');
+    // 5 evaluations × 100 episodes, and the training episodes of run.trainingEnv() on the capped cubic schedule
+    // (0, 1, 8, …, 729, 1000 of the 1207 finished): each re-simulates exactly, the unseeded ones from their start state.
+    const episodes = readRunMetrics(runDir).filter((e) => e.type === 'episode').length;
+    expect(episodes).toBe(1207);
+    const trainLogs = fs.readdirSync(path.join(runDir, 'replays')).filter((f) => f.startsWith('train-')).sort();
+    expect(trainLogs).toEqual([0, 1, 8, 27, 64, 125, 216, 343, 512, 729, 1000].map((k) => `train-e${String(k).padStart(7, '0')}.jsonl.gz`));
+    expect(await verifyAll(runDir)).toBe('511 replay logs verified, 0 failed\n');
     // Not a lab train run: resuming it there says which script owns it.
     const resume = await lab(['train', '--resume', runDir]);
     expect(resume.err.trim()).toBe(`lab: error: ${runDir} was written by the training script ${path.join(ROOT, 'examples', 'frozenlake_q.ts')}: resume it with that script (ScriptRun.resume), not lab train`);
