@@ -20,6 +20,7 @@ import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import type { RunSummary } from '../protocol/protocol.js';
 import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
+import { until } from './wait.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/runs/', import.meta.url));
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
@@ -204,18 +205,6 @@ describe.skipIf(skipBrowserTests)('the first hour in the viewer', () => {
   });
 });
 
-async function until<T>(what: () => T | Promise<T>, ms: number, label: string, log: () => string): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await Promise.resolve()
-      .then(what)
-      .catch(() => null);
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe.skipIf(skipBrowserTests)('a page opened after lab serve\'s demo run has finished', () => {
   let child: ChildProcess | null = null;
   let browser: Browser;
@@ -232,7 +221,7 @@ describe.skipIf(skipBrowserTests)('a page opened after lab serve\'s demo run has
     child = spawn(process.execPath, [LAB, 'serve', '--port', '0', '--runs', runsDir, '--demo-steps', '600'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
-    openUrl = await until(() => /lab viewer: (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out)?.[1], 60_000, 'the server URL', () => out);
+    openUrl = await until('the server URL', () => /lab viewer: (http:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(out)?.[1], 60_000, { everyMs: 200, retryErrors: true, log: () => out });
     url = new URL(openUrl).origin;
     ({ browser } = await openPage(consoleErrors));
   }, 90_000);
@@ -257,8 +246,8 @@ describe.skipIf(skipBrowserTests)('a page opened after lab serve\'s demo run has
 
   it('still receives frames and draws the stage, at both sizes; the finished demo loops its evaluations', async () => {
     const runs = async () => (await (await fetch(`${url}/api/runs`)).json()) as RunSummary[];
-    const demo = await until(async () => (await runs()).find((r) => r.agent === 'dqn' && r.status === 'done'), 120_000, 'the demo run to finish', () => out);
-    const watcher = await until(async () => (await runs()).find((r) => r.runId.startsWith(`${demo.runId}-policy-`) && r.status === 'running'), 60_000, 'its policy to play on', () => out);
+    const demo = await until('the demo run to finish', async () => (await runs()).find((r) => r.agent === 'dqn' && r.status === 'done'), 120_000, { everyMs: 200, retryErrors: true, log: () => out });
+    const watcher = await until('its policy to play on', async () => (await runs()).find((r) => r.runId.startsWith(`${demo.runId}-policy-`) && r.status === 'running'), 60_000, { everyMs: 200, retryErrors: true, log: () => out });
     expect(watcher.agent).toBe('dqn · greedy');
 
     for (const { width, height, minStage } of SIZES) {

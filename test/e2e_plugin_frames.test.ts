@@ -17,6 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
+import { until } from './wait.js';
 import type { StepFrame } from '../protocol/protocol.js';
 import type { TextFrame, ValuesFrame } from '../envs/frames.js';
 
@@ -59,11 +60,10 @@ describe.skipIf(skipBrowserTests)('plug-in envs drawn live without a renderer of
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const deadline = Date.now() + 60_000;
-    while (server.hub.summary(runId)?.origin !== 'cli') {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`lab train did not publish ${runId}: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(`lab train to publish ${runId}`, () => {
+      if (child.exitCode !== null) throw new Error(`lab train ended before publishing ${runId}: ${output}`);
+      return server.hub.summary(runId)?.origin === 'cli';
+    }, 60_000, { log: () => output });
     await page.goto(`${server.openUrl}#run=${runId}`);
     await page.waitForFunction(`window.__lab.watchedRunId === ${JSON.stringify(runId)} && window.__lab.drawn > 20 && window.__lab.lastFrame?.frame?.kind === ${JSON.stringify(kind)}`, null, { timeout: 30_000 });
     await page.getByTestId('play-pause').click();

@@ -14,6 +14,7 @@ import { io, type Socket } from 'socket.io-client';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { startTraining } from '../agents/train.js';
+import { until } from './wait.js';
 import {
   LIVE_NAMESPACE,
   PROTOCOL_VERSION,
@@ -110,16 +111,6 @@ function fakeEpisodes(episodes: number, length: number, firstStep = 0): TrainEve
   return out;
 }
 
-async function until<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('lab server', () => {
   it('binds to loopback by default and answers the HTTP API', async () => {
     expect(server.host).toBe('127.0.0.1');
@@ -155,7 +146,7 @@ describe('lab server', () => {
     expect(watched.ok).toBe(true);
     expect(watched.run.status).toBe('running');
     expect(watched.run.origin).toBe('cli');
-    await until(() => watchOrders.length > 0, 2000, 'watch order');
+    await until('watch order', () => watchOrders.length > 0, 2000);
     expect(watchOrders[0]).toEqual({ runId: 'fake-ordered', watching: true, frameEvery: 1 });
 
     // 20 episodes of 100 steps in 40 batches, some paced like a LivePublisher (60/s), some in bursts.
@@ -164,7 +155,7 @@ describe('lab server', () => {
       pub.emit('publisher:events', { runId: 'fake-ordered', events: events.slice(i, i + 53) });
       if (i % 4 === 0) await new Promise((r) => setTimeout(r, 17));
     }
-    await until(() => metrics.reduce((n, m) => n + m.episodes.length, 0) === 20 && frames.reduce((n, m) => n + m.frames.length + m.dropped, 0) === 2000, 10_000, 'all frames');
+    await until('all frames', () => metrics.reduce((n, m) => n + m.episodes.length, 0) === 20 && frames.reduce((n, m) => n + m.frames.length + m.dropped, 0) === 2000, 10_000);
 
     const all = frames.flatMap((m) => m.frames);
     expect(frames.every((m) => m.runId === 'fake-ordered' && m.dropped === 0)).toBe(true);
@@ -210,7 +201,7 @@ describe('lab server', () => {
     // 30 000 frames in one burst: far more than a viewer can be sent in the same instant.
     const events = fakeEpisodes(100, 300).filter((e) => e.type === 'step');
     for (let i = 0; i < events.length; i += 1000) pub.emit('publisher:events', { runId: 'fake-flood', events: events.slice(i, i + 1000) });
-    await until(() => received + dropped === 30_000, 10_000, 'frames accounted for');
+    await until('frames accounted for', () => received + dropped === 30_000, 10_000);
     expect(dropped).toBeGreaterThan(0);
     expect(received).toBeLessThanOrEqual(1000 * messages);
     expect(server.hub.stats.framesDropped).toBeGreaterThanOrEqual(dropped);
@@ -245,7 +236,7 @@ describe('lab server', () => {
     const errors: { event: string; error: string }[] = [];
     viewer.on('lab:error', (m) => errors.push(m));
     viewer.emit('run:watch', { runId: 42 });
-    await until(() => errors.length === 1, 2000, 'lab:error');
+    await until('lab:error', () => errors.length === 1, 2000);
     expect(errors[0]).toEqual({ event: 'run:watch', error: 'run:watch: runId: expected a string, got number' });
 
     // Bad events inside a batch refuse the whole batch, naming the event.
@@ -277,7 +268,7 @@ describe('lab server', () => {
     }
     const listed = await viewer.timeout(10_000).emitWithAck('runs:list', {});
     expect(listed.ok).toBe(true);
-    await until(() => server.hub.stats.rejected - before === 10_000, 10_000, 'all rejected');
+    await until('all rejected', () => server.hub.stats.rejected - before === 10_000, 10_000);
     // Refusals without a callback are rate-limited, not echoed 10 000 times.
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.length).toBeLessThan(200);
@@ -291,7 +282,7 @@ describe('lab server', () => {
     const publisher = new LivePublisher({ url: server.url, onStop: () => (stopped = true) });
     expect(publisher.wantsSteps).toBe(false);
     publisher.begin(info('publisher-unit'));
-    await until(() => server.hub.summary('publisher-unit')?.status === 'running', 5000, 'hello');
+    await until('hello', () => server.hub.summary('publisher-unit')?.status === 'running', 5000);
     expect(publisher.wantsSteps).toBe(false);
     const events = fakeEpisodes(3, 50);
     for (const e of events.slice(0, 50)) publisher.handle(e); // nobody watches: frames are not even buffered
@@ -299,16 +290,16 @@ describe('lab server', () => {
     const frames: FramesMessage[] = [];
     viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
     await viewer.emitWithAck('run:watch', { runId: 'publisher-unit' });
-    await until(() => publisher.wantsSteps, 2000, 'watch order');
+    await until('watch order', () => publisher.wantsSteps, 2000);
     for (const e of events.slice(50)) publisher.handle(e);
-    await until(() => frames.reduce((n, m) => n + m.frames.length, 0) === 100, 5000, 'frames');
+    await until('frames', () => frames.reduce((n, m) => n + m.frames.length, 0) === 100, 5000);
     expect(frames.flatMap((m) => m.frames).map((f) => f.episode)).toEqual([...Array(50).fill(2), ...Array(50).fill(3)]);
     expect(server.hub.summary('publisher-unit')!.episodesDone).toBe(3);
 
     expect((await viewer.emitWithAck('run:stop', { runId: 'publisher-unit' })).ok).toBe(true);
-    await until(() => stopped, 2000, 'stop request');
+    await until('stop request', () => stopped, 2000);
     await publisher.end('stopped');
-    await until(() => server.hub.summary('publisher-unit')?.status === 'stopped', 2000, 'stopped');
+    await until('stopped', () => server.hub.summary('publisher-unit')?.status === 'stopped', 2000);
     await viewer.emitWithAck('run:unwatch', { runId: 'publisher-unit' });
   });
 
@@ -318,7 +309,7 @@ describe('lab server', () => {
     const notices: string[] = [];
     const publisher = new LivePublisher({ url: server.url, onNotice: (m) => notices.push(m) });
     publisher.begin(info('taken'));
-    await until(() => (notices.length ? true : null), 5000, 'the refusal');
+    await until('the refusal', () => (notices.length ? true : null), 5000);
     await publisher.end('done');
     expect(notices).toEqual(['lab server refused the run: publisher:hello: run taken is already being published; training goes on unpublished (it is stored as usual)']);
     pub.disconnect();
@@ -328,7 +319,7 @@ describe('lab server', () => {
     const pub = await connect(PUBLISH_NAMESPACE);
     await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('fake-lost') });
     pub.disconnect();
-    await until(() => server.hub.summary('fake-lost')?.status === 'lost', 3000, 'lost');
+    await until('lost', () => server.hub.summary('fake-lost')?.status === 'lost', 3000);
   });
 
   it('starts a run from the viewer: a lab train --live child trains, streams and stores it', async () => {
@@ -343,10 +334,10 @@ describe('lab server', () => {
     viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
     viewer.on('run:metrics', (m: MetricsMessage) => metrics.push(m));
     await viewer.emitWithAck('run:watch', { runId });
-    const final = await until(() => {
+    const final = await until('the run to finish', () => {
       const s = server.hub.summary(runId);
       return s && s.status !== 'starting' && s.status !== 'running' ? s : null;
-    }, 60_000, 'the run to finish');
+    }, 60_000);
     expect(final.error).toBeNull();
     expect(final.status).toBe('done');
     expect(final.step).toBe(4000);
@@ -374,14 +365,14 @@ describe('lab server', () => {
     const viewer = await connect(LIVE_NAMESPACE);
     const out = path.join(runsDir, 'cli');
     const cli = run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--agent', 'reinforce', '--steps', '3000', '--eval-every', '0', '--out', out, '--run-id', 'cli-published', '--live', server.url], { encoding: 'utf8' });
-    const seen = await until(async () => {
+    const seen = await until('the CLI run to appear', async () => {
       const r = (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'cli-published');
       return r ?? null;
-    }, 30_000, 'the CLI run to appear');
+    }, 30_000);
     expect(seen).toMatchObject({ origin: 'cli', agent: 'reinforce', envId: 'CartPole-v1', steps: 3000 });
     const { stdout } = await cli;
     expect(stdout).toContain(`live: publishing to ${server.url}`);
-    await until(() => server.hub.summary('cli-published')?.status === 'done', 5000, 'done');
+    await until('done', () => server.hub.summary('cli-published')?.status === 'done', 5000);
     expect(server.hub.summary('cli-published')!.step).toBe(3000);
 
     const offline = await run(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--agent', 'reinforce', '--steps', '500', '--eval-every', '0', '--out', out, '--live', 'http://127.0.0.1:9'], { encoding: 'utf8' });
@@ -408,11 +399,11 @@ describe('lab server', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     try {
-      const url = await until(() => /lab viewer: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 60_000, 'the server URL');
-      const demo = await until(async () => {
+      const url = await until('the server URL', () => /lab viewer: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 60_000);
+      const demo = await until('the demo run to train', async () => {
         const runs = (await (await fetch(`${url}/api/runs`)).json()) as RunSummary[];
         return runs.find((r) => r.status === 'running' && r.step > 0);
-      }, 60_000, 'the demo run to train');
+      }, 60_000);
       expect(demo).toMatchObject({ envId: 'CartPole-v1', agent: 'dqn', preset: 'zoo', origin: 'server' });
       const page = await fetch(url);
       expect(page.status).toBe(200);
@@ -454,13 +445,13 @@ describe('lab server', () => {
   it('lab match --live shows the games: one episode per game, a Go frame per move', async () => {
     const viewer = await connect(LIVE_NAMESPACE);
     const child = run(process.execPath, [LAB, 'match', 'mcts', 'random', '--games', '3', '--size', '5', '--sims', '3000', '--seed', '1', '--live', server.url], { encoding: 'utf8' });
-    const match = await until(async () => (await viewer.emitWithAck('runs:list', {})).runs.find((r: RunSummary) => r.runId.startsWith('match-mcts-3000-vs-random-5x5-')), 30_000, 'the match to appear');
+    const match = await until('the match to appear', async () => (await viewer.emitWithAck('runs:list', {})).runs.find((r: RunSummary) => r.runId.startsWith('match-mcts-3000-vs-random-5x5-')), 30_000);
     expect(match).toMatchObject({ envId: 'GoLite-5x5-v0', agent: 'mcts-3000 vs random', episodes: 3, fps: 2 });
     const frames: FramesMessage[] = [];
     viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
     await viewer.emitWithAck('run:watch', { runId: match.runId });
     const { stdout } = await child;
-    await until(() => server.hub.summary(match.runId)?.status === 'done', 5000, 'done');
+    await until('done', () => server.hub.summary(match.runId)?.status === 'done', 5000);
     expect(stdout).toMatch(/game 3: /);
     const history = server.hub.history(match.runId)!;
     expect(history.episodes.map((e) => e.episode)).toEqual([1, 2, 3]);
@@ -503,7 +494,7 @@ describe('lab server', () => {
     const grid = (step: number) => ({ type: 'samples', step, count: 4, width: 28, height: 28, pixels: Buffer.alloc(4 * 784, step % 256).toString('base64'), time: step / 10 });
     const update = { type: 'update', step: 10, updates: 10, stats: { dLoss: 0.7, gLoss: 0.9 }, sps: 5, time: 1 };
     expect(await pub.emitWithAck('publisher:events', { runId: 'gan-samples', events: [update, grid(10), grid(20)] })).toEqual({ ok: true });
-    await until(() => got.length === 1, 3000, 'samples');
+    await until('samples', () => got.length === 1, 3000);
     expect(got[0]!.samples.step).toBe(20);
     expect(Buffer.from(got[0]!.samples.pixels, 'base64')).toEqual(Buffer.alloc(4 * 784, 20));
     const late = await connect(LIVE_NAMESPACE);
@@ -534,7 +525,7 @@ describe('lab server', () => {
     viewer.on('run:metrics', (m: MetricsMessage) => m.runId === 'az-cli' && metrics.push(m));
     const sets = ['filters=[8]', 'hidden=[16]', 'simulations=8', 'gamesPerIteration=2', 'trainSteps=3', 'batchSize=16', 'bufferSize=500', 'evalEvery=2', 'evalGames=2', 'evalSimulations=4', 'evalMctsSimulations=8'].flatMap((x) => ['--set', x]);
     const cli = run(process.execPath, [LAB, 'go', 'train', '--size', '5', '--iterations', '6', '--seed', '3', '--backend', 'wasm', '--out', runsDir, '--run-id', 'az-cli', '--live', server.url, ...sets], { encoding: 'utf8' });
-    const seen = await until(async () => (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'az-cli' && x.origin === 'cli'), 30_000, 'the AlphaZero-lite run to be published');
+    const seen = await until('the AlphaZero-lite run to be published', async () => (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'az-cli' && x.origin === 'cli'), 30_000);
     expect(seen).toMatchObject({ kind: 'go-alphazero', origin: 'cli', envId: 'go:5x5', agent: 'alphazero', preset: null, seed: 3, steps: 6, backend: 'wasm' });
     const ack = await viewer.emitWithAck('run:watch', { runId: 'az-cli' });
     expect(ack.ok).toBe(true);
@@ -542,7 +533,7 @@ describe('lab server', () => {
     const { stdout } = await cli;
     expect(stdout).toContain(`live: publishing to ${server.url}`);
     expect(stdout).toContain('done after iteration 6');
-    const final = await until(() => (server.hub.summary('az-cli')?.status === 'done' ? server.hub.summary('az-cli') : null), 5000, 'done');
+    const final = await until('done', () => (server.hub.summary('az-cli')?.status === 'done' ? server.hub.summary('az-cli') : null), 5000);
     expect(final.step).toBe(6);
 
     // What the watcher got is what the run stored: an update per iteration with its losses, the matches of
@@ -561,7 +552,7 @@ describe('lab server', () => {
     // The viewer's Stop ends a live AlphaZero-lite run after its iteration, with a checkpoint it resumes from.
     const long = run(process.execPath, [LAB, 'go', 'train', '--size', '5', '--iterations', '1000', '--seed', '3', '--backend', 'wasm', '--out', runsDir, '--run-id', 'az-stop', '--live', server.url, ...sets], { encoding: 'utf8' });
     // (Its directory, listed from disk, may show iterations before the trainer's publisher is connected.)
-    await until(() => (server.hub.summary('az-stop')?.origin === 'cli' && server.hub.summary('az-stop')!.step >= 2 ? true : null), 30_000, 'the published run to train 2 iterations');
+    await until('the published run to train 2 iterations', () => (server.hub.summary('az-stop')?.origin === 'cli' && server.hub.summary('az-stop')!.step >= 2 ? true : null), 30_000);
     const stopAck = await viewer.emitWithAck('run:stop', { runId: 'az-stop' });
     expect(stopAck.ok, JSON.stringify(stopAck)).toBe(true);
     const stopped = await long;
@@ -569,7 +560,7 @@ describe('lab server', () => {
     expect(at).toBeGreaterThanOrEqual(2);
     expect(at).toBeLessThan(1000);
     expect(JSON.parse(fs.readFileSync(path.join(runsDir, 'az-stop', 'checkpoints', 'latest.json'), 'utf8'))).toMatchObject({ at });
-    expect((await until(() => (server.hub.summary('az-stop')?.status === 'stopped' ? server.hub.summary('az-stop') : null), 5000, 'stopped')).step).toBe(at);
+    expect((await until('stopped', () => (server.hub.summary('az-stop')?.status === 'stopped' ? server.hub.summary('az-stop') : null), 5000)).step).toBe(at);
     await viewer.close();
   }, 120_000);
 
@@ -585,7 +576,7 @@ describe('lab server', () => {
       { encoding: 'utf8' },
     );
     // Its directory (listed from disk) may show up a moment before the trainer announces it.
-    const seen = await until(async () => (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'gan-cli' && x.origin === 'cli'), 30_000, 'the GAN run to be published');
+    const seen = await until('the GAN run to be published', async () => (await viewer.emitWithAck('runs:list', {})).runs.find((x: RunSummary) => x.runId === 'gan-cli' && x.origin === 'cli'), 30_000);
     expect(seen).toMatchObject({ kind: 'gan', origin: 'cli', envId: 'quickdraw:apple', agent: 'gan', preset: 'tiny', seed: 2, steps: 40, backend: 'wasm' });
     const ack = await viewer.emitWithAck('run:watch', { runId: 'gan-cli' });
     expect(ack.ok).toBe(true);
@@ -595,7 +586,7 @@ describe('lab server', () => {
     const { stdout } = await cli;
     expect(stdout).toContain(`live: publishing to ${server.url}`);
     expect(stdout).toMatch(/done: 40 iterations/);
-    const final = await until(() => (server.hub.summary('gan-cli')?.status === 'done' ? server.hub.summary('gan-cli') : null), 5000, 'done');
+    const final = await until('done', () => (server.hub.summary('gan-cli')?.status === 'done' ? server.hub.summary('gan-cli') : null), 5000);
     expect(final.step).toBe(40);
 
     // Sample grids: 64 images of 28×28 ink bytes each, the same as the run stored, and more than the ack's one.
@@ -680,13 +671,13 @@ describe('lab server', () => {
     const samples: SamplesEvent[] = [];
     viewer.on('run:samples', (m: { runId: string; samples: SamplesEvent }) => m.runId === runId && samples.push(m.samples));
     await viewer.emitWithAck('run:watch', { runId });
-    await until(() => samples.some((e) => e.step >= 8), 60_000, 'sample grids from the server-started run');
+    await until('sample grids from the server-started run', () => samples.some((e) => e.step >= 8), 60_000);
     expect(server.hub.summary(runId)).toMatchObject({ status: 'running', backend: 'wasm' });
     expect((await viewer.emitWithAck('run:stop', { runId })).ok).toBe(true);
-    const final = await until(() => {
+    const final = await until('the run to stop', () => {
       const s = server.hub.summary(runId);
       return s && s.status !== 'starting' && s.status !== 'running' ? s : null;
-    }, 30_000, 'the run to stop');
+    }, 30_000);
     expect(final.status).toBe('stopped');
     expect(final.error).toBeNull();
     const latest = JSON.parse(fs.readFileSync(path.join(runsDir, runId, 'checkpoints', 'latest.json'), 'utf8')) as { unit: string; at: number };
@@ -708,15 +699,15 @@ describe('lab server', () => {
     }
     publisher.handle({ type: 'update', step: 100, updates: 100, stats: { dLoss: 0.5, gLoss: 1 }, sps: 10, time: 100 });
     const viewer = await connect(LIVE_NAMESPACE);
-    const ack = await until(async () => {
+    const ack = await until('the newest grid', async () => {
       const r = await viewer.emitWithAck('run:watch', { runId: 'gan-burst' });
       return r.ok && r.samples.at(-1)?.step === 100 ? r : null;
-    }, 15_000, 'the newest grid');
+    }, 15_000);
     expect(ack.samples.length).toBeLessThanOrEqual(WATCH_SAMPLE_GRIDS);
     for (const g of ack.samples) expect(Buffer.from(g.pixels, 'base64').length).toBe(64 * 784);
     expect(ack.history.updates.map((u: { step: number }) => u.step)).toEqual([100]);
     expect(server.hub.summary('gan-burst')!.status).toBe('running');
     await publisher.end('done');
-    await until(() => server.hub.summary('gan-burst')?.status === 'done', 3000, 'done');
+    await until('done', () => server.hub.summary('gan-burst')?.status === 'done', 3000);
   }, 30_000);
 });

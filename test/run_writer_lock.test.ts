@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processIdentity } from '../lab/process.js';
 import { RunStore, WRITER_LOCK } from '../lab/run_store.js';
 import { packRunDir } from '../sweep/run_archive.js';
+import { until } from './wait.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-writer-lock-'));
@@ -27,21 +28,13 @@ function lab(args: string[]): { code: number | null; out: string; err: string } 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-async function waitFor(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('the writer lock of a run', () => {
   it('a run in training: resume refused, lab tensorboard refuses it; killed: the lock is taken over', async () => {
     const run = path.join(tmp, 'runs', 'busy');
     const trainer = spawn(process.execPath, [LAB, 'train', '--env', 'CartPole-v1', '--agent', 'a2c', '--steps', '5000000', '--checkpoint-every', '2000', '--eval-every', '0', '--backend', 'cpu', '--out', 'runs', '--run-id', 'busy'], { cwd: tmp, stdio: 'ignore' });
     children.push(trainer);
     const lockFile = path.join(run, WRITER_LOCK);
-    await waitFor('a checkpoint of the training run', () => fs.existsSync(path.join(run, 'checkpoints', 'latest.json')));
+    await until('a checkpoint of the training run', () => fs.existsSync(path.join(run, 'checkpoints', 'latest.json')), 60_000, { everyMs: 100 });
     const holder = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { pid: number; host: string; since: string };
     expect(holder).toMatchObject({ pid: trainer.pid, host: os.hostname() });
     expect(RunStore.writer(run)).toEqual(holder);

@@ -15,6 +15,7 @@ import { Rng, ScriptRun, type Env, type EnvSnapshot, type RngState } from '../in
 import { findReplays, readReplay, verifyReplay } from '../lab/replay.js';
 import { startLabServer, type LabServer } from '../server/app.js';
 import { LIVE_NAMESPACE, type FramesMessage } from '../protocol/protocol.js';
+import { until } from './wait.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-script-watch-'));
 let server: LabServer;
@@ -29,16 +30,6 @@ afterAll(async () => {
   await server.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, probe: () => T | null | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface LoopState {
   step: number;

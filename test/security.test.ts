@@ -17,6 +17,7 @@ import { Access } from '../server/access.js';
 import type { GanLaunchSpec, LaunchSpec, Launched } from '../server/launcher.js';
 import { LIVE_NAMESPACE, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type RunInfo } from '../protocol/protocol.js';
 import { findServerToken, RUN_KEY_ENV, runtimeDir } from '../lab/server_key.js';
+import { until } from './wait.js';
 
 let server: LabServer;
 let runsDir: string;
@@ -116,14 +117,6 @@ function info(runId: string): RunInfo {
     hyperparameters: {},
   };
 }
-
-const until = async (what: () => boolean, ms: number, label: string) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('Host and Origin', () => {
   it('refuses a foreign Host on HTTP, polling and WebSocket (DNS rebinding)', async () => {
@@ -280,13 +273,13 @@ describe('/publish', () => {
     expect((await viewer.emitWithAck('run:start', { envId: 'CartPole-v1', agent: 'a2c', seed: 11 })).ok).toBe(false);
     // Its process ends: the slot is free.
     children[0]!.child.kill('SIGKILL');
-    await until(() => children[0]!.child.exitCode !== null || children[0]!.child.signalCode !== null, 5000, 'trainer exit');
+    await until('trainer exit', () => children[0]!.child.exitCode !== null || children[0]!.child.signalCode !== null, 5000);
     await new Promise((r) => setTimeout(r, 50));
     const again = await viewer.emitWithAck('run:start', { envId: 'CartPole-v1', agent: 'a2c', seed: 12 });
     expect(again.ok, again.error).toBe(true);
     for (const id of [...started, again.run.runId]) await viewer.emitWithAck('run:stop', { runId: id });
     for (const c of children) c.child.kill('SIGKILL');
-    await until(() => children.every((c) => c.child.exitCode !== null || c.child.signalCode !== null), 5000, 'trainers exit');
+    await until('trainers exit', () => children.every((c) => c.child.exitCode !== null || c.child.signalCode !== null), 5000);
     own.disconnect();
     claimer.disconnect();
   });
@@ -304,10 +297,10 @@ describe('/publish', () => {
     }
     expect(server.hub.summary('quiet-run')!.status).toBe('running');
     // ...silence does not.
-    await until(() => server.hub.summary('quiet-run')?.status === 'lost', 6000, 'lost');
+    await until('lost', () => server.hub.summary('quiet-run')?.status === 'lost', 6000);
     expect(server.hub.summary('quiet-run')!.error).toMatch(/sent nothing/);
-    await until(() => !pub.connected, 2000, 'disconnect');
-    await until(() => server.hub.summary('quiet-run') === null, 6000, 'dropped');
+    await until('disconnect', () => !pub.connected, 2000);
+    await until('dropped', () => server.hub.summary('quiet-run') === null, 6000);
     expect(server.hub.list().some((r) => r.runId === 'quiet-run')).toBe(false);
   });
 });

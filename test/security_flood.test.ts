@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { FRAME_BYTES_PER_RUN, GRID_BYTES_PER_RUN, MAX_RUNS_IN_MEMORY } from '../server/hub.js';
 import { LIVE_NAMESPACE, MAX_GRID_PIXELS, PROTOCOL_VERSION, PUBLISH_NAMESPACE, type RunInfo, type RunSummary } from '../protocol/protocol.js';
+import { until } from './wait.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 /** The bound this test holds the server to (docs/server.md): frames and grids of every run held, plus 96 MB. */
@@ -28,16 +29,6 @@ const sockets: Socket[] = [];
 function rss(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-async function until<T>(what: () => T | Promise<T>, ms: number, label: string): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function connect(namespace: string, token?: string): Promise<Socket> {
@@ -61,7 +52,7 @@ beforeAll(async () => {
   child = spawn(process.execPath, [LAB, 'serve', '--port', '0', '--runs', runsDir, '--no-demo', '--token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  url = await until(() => /lab viewer: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1], 60_000, 'the server URL');
+  url = await until('the server URL', () => /lab viewer: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1], 60_000, { everyMs: 50, log: () => out });
 }, 90_000);
 
 afterAll(async () => {

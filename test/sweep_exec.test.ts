@@ -18,6 +18,7 @@ import { LocalPool } from '../sweep/local_pool.js';
 import { LocalDispatcher } from '../sweep/dispatcher.js';
 import { startLabServer } from '../server/app.js';
 import { tf } from '../lab/compute.js';
+import { until } from './wait.js';
 
 /** Worker processes start in seconds on a busy 2-core machine; each test trains several tiny runs. */
 const SLOW = 120_000;
@@ -74,14 +75,6 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
-
-async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // The uninterrupted reference run, in this process (shared by the determinism and resume tests).
 const reference = (() => {
@@ -249,7 +242,7 @@ describe('executeRunJob and LocalPool', () => {
     try {
       const r = await executeRunJob(job('published', { run: rl({ steps: 1000, evalEvery: 500 }), live: { url: server.url, token: server.token } }), runsDir);
       expect(r.state).toBe('done');
-      await until('the server to see the run end', () => server.hub.summary('published')?.status === 'done', 5000);
+      await until('the server to see the run end', () => server.hub.summary('published')?.status === 'done', 5000, { everyMs: 50 });
       expect(server.hub.summary('published')).toMatchObject({ agent: 'a2c', envId: 'CartPole-v1', steps: 1000, step: 1000 });
     } finally {
       await server.close();
@@ -350,7 +343,7 @@ describe('executeRunJob and LocalPool', () => {
     });
     expect(alive(pid)).toBe(true);
     parent.kill('SIGKILL');
-    await until(`worker ${pid} to exit`, () => !alive(pid));
+    await until(`worker ${pid} to exit`, () => !alive(pid), 15_000, { everyMs: 50 });
     // What it left is a consistent run directory: its newest checkpoint resumes.
     const runDir = path.join(runsDir, 'orphaned');
     const at = RunStore.open(runDir).latestCheckpoint()!.at;

@@ -23,6 +23,7 @@ import { runExperiment } from '../sweep/coordinator.js';
 import { createExperimentDir, EXPERIMENT_FORMAT, RUNS_DIR, type ExperimentMeta } from '../sweep/experiment_files.js';
 import { parseSpec } from '../sweep/spec.js';
 import { freePort, skipRedisTests, startRedis, type TestRedis } from './redis_server.js';
+import { until } from './wait.js';
 
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-sweep-queue-'));
@@ -55,16 +56,6 @@ function lab(args: string[], cwd = tmp): Lab {
     }),
   );
   return { child, out: () => out, exit };
-}
-
-async function until<T>(what: string, probe: () => T | null | undefined | Promise<T | null | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const SPEC = `name: qsweep
@@ -236,12 +227,12 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
     const queueOut = path.join(tmp, 'queued');
     const sweep = lab(['sweep', specFile, '--queue', redis.url, '--out', queueOut]);
     // Kill worker A once its run has shipped a checkpoint to Redis.
-    const runId = await until('worker A to start a run', () => /run (\S+): starting/.exec(a.out())?.[1]);
+    const runId = await until('worker A to start a run', () => /run (\S+): starting/.exec(a.out())?.[1], 60_000);
     const expId = runId.replace(/-t\d{4}-s\d+$/, '');
     const shippedAt = await until('a shipped checkpoint of ' + runId, async () => {
       const at = await client.hget(`lab:sweep:${expId}:snapshot:${runId}`, 'at');
       return at !== null && Number(at) > 0 ? Number(at) : null;
-    });
+    }, 60_000);
     a.child.kill('SIGKILL');
     await a.exit;
     expect(shippedAt).toBeLessThan(3000);
@@ -292,7 +283,7 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
     const expDir = await until('a collected run', () => {
       const dir = fs.existsSync(out) ? fs.readdirSync(out).find((d) => !d.startsWith('.')) : undefined;
       return dir && fs.readdirSync(path.join(out, dir, 'runs')).some((r) => !r.startsWith('.')) ? path.join(out, dir) : null;
-    });
+    }, 60_000);
     first.child.kill('SIGKILL');
     await first.exit;
     expect(fs.readdirSync(path.join(expDir, 'runs')).length).toBeLessThan(4);
@@ -415,7 +406,7 @@ describe.skipIf(skipRedisTests)('sweeps through Redis', () => {
       await until('queued runs', async () => {
         if (sweep.child.exitCode !== null) throw new Error(`the sweep ended first: ${sweep.out()}`);
         return (await queue.getJobCounts('waiting')).waiting === 2;
-      });
+      }, 60_000);
     } finally {
       await queue.close();
     }

@@ -15,6 +15,7 @@ import { startTraining } from '../agents/train.js';
 import { watchPolicy } from '../agents/watch.js';
 import { loadGreedyPolicy } from '../agents/policy_loader.js';
 import { make } from '../envs/index.js';
+import { until } from './wait.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/runs/', import.meta.url));
 
@@ -44,16 +45,6 @@ async function connect(token?: string): Promise<Socket> {
   return socket;
 }
 
-async function until<T>(what: () => T | Promise<T>, ms: number, label: string): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('watching a trained policy', () => {
   it('"Watch policy" plays a stored run live: frames while watched, one watcher per run, Stop ends it', async () => {
     const viewer = await connect(server.token);
@@ -64,17 +55,17 @@ describe('watching a trained policy', () => {
     expect(watcher).toMatchObject({ envId: 'CartPole-v1', agent: 'dqn · greedy', origin: 'server' });
     // The same request again gets the same watcher.
     expect((await viewer.emitWithAck('run:watch-policy', { runId: 'rl-dqn-cartpole' })).run.runId).toBe(watcher.runId);
-    await until(() => server.hub.summary(watcher.runId)?.status === 'running', 30_000, 'the watcher to connect');
+    await until('the watcher to connect', () => server.hub.summary(watcher.runId)?.status === 'running', 30_000, { everyMs: 50 });
     const frames: FramesMessage[] = [];
     viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
     expect((await viewer.emitWithAck('run:watch', { runId: watcher.runId })).ok).toBe(true);
-    await until(() => frames.reduce((a, m) => a + m.frames.length, 0) >= 30, 20_000, '30 frames');
+    await until('30 frames', () => frames.reduce((a, m) => a + m.frames.length, 0) >= 30, 20_000, { everyMs: 50 });
     const all = frames.flatMap((m) => m.frames);
     expect(all[0]!.frame?.kind).toBe('cartpole');
     // Real-time: Cart-Pole renders at 50 frames/s, so 30 frames took at least ~0.5 s (steps increase by one).
     expect(all.slice(1).every((f, i) => f.step === all[i]!.step + 1)).toBe(true);
     expect((await viewer.emitWithAck('run:stop', { runId: watcher.runId })).ok).toBe(true);
-    await until(() => ['stopped', 'done'].includes(server.hub.summary(watcher.runId)?.status ?? ''), 15_000, 'the watcher to stop');
+    await until('the watcher to stop', () => ['stopped', 'done'].includes(server.hub.summary(watcher.runId)?.status ?? ''), 15_000, { everyMs: 50 });
   }, 90_000);
 
   it('refuses runs without a policy to watch, unknown runs, and pages without the key', async () => {
@@ -100,14 +91,14 @@ describe('watching a trained policy', () => {
     const started = await viewer.emitWithAck('run:start', { envId: 'CartPole-v1', agent: 'dqn', seed: 2, steps: 400 });
     expect(started.ok, started.error).toBe(true);
     server.hub.watchPolicyWhenDone(started.run.runId);
-    await until(() => server.hub.summary(started.run.runId)?.status === 'done', 60_000, 'the run to train');
-    const watcher = await until(() => server.hub.list().find((r) => r.runId.startsWith(`${started.run.runId}-policy-`) && r.status === 'running'), 30_000, 'its policy to play');
+    await until('the run to train', () => server.hub.summary(started.run.runId)?.status === 'done', 60_000, { everyMs: 50 });
+    const watcher = await until('its policy to play', () => server.hub.list().find((r) => r.runId.startsWith(`${started.run.runId}-policy-`) && r.status === 'running'), 30_000, { everyMs: 50 });
     expect(watcher.agent).toBe('dqn · greedy');
     // A page opened now picks it up and gets frames.
     const frames: FramesMessage[] = [];
     viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
     expect((await viewer.emitWithAck('run:watch', { runId: watcher.runId })).ok).toBe(true);
-    await until(() => frames.length > 0, 20_000, 'frames');
+    await until('frames', () => frames.length > 0, 20_000, { everyMs: 50 });
     await viewer.emitWithAck('run:stop', { runId: watcher.runId });
   }, 120_000);
 });
