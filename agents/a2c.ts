@@ -21,10 +21,17 @@
  *
  * GAE, the losses and the categorical-policy helpers (masking, sampling) are in `policy_gradient.ts`, shared
  * with REINFORCE.
+ *
+ * Optional VecNormalize (SB3 and rl-zoo's `normalize`), as PPO has it: observations normalised by their running
+ * mean and variance (updated on the observations the policy acts on while training, read only when greedy) and
+ * clipped to ±clipObs; rewards divided by the running std of the discounted return and clipped to ±clipReward.
+ * The rollout keeps the inputs as the policy saw them; the statistics go into checkpoints and, for observations,
+ * beside the policy (`obs_normalization.json`, which `lab eval`, `lab watch` and the browser apply first).
  */
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
-import { Rng, type TypedArray } from '../envs/index.js';
+import { DiscountedReturnScaler, Rng, RunningMeanStd, normalizeRows, type ReturnScalerState, type RunningMeanStdState, type TypedArray } from '../envs/index.js';
+import { OBS_NORMALIZATION_FILE, OBS_NORMALIZATION_FORMAT } from '../protocol/saved_policy.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from '../lab/network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
@@ -68,6 +75,14 @@ export interface A2CConfig {
   maxGradNorm: number | null;
   /** Standardise advantages over each rollout. */
   normalizeAdvantage: boolean;
+  /** Normalise observations by their running mean and variance (VecNormalize's norm_obs). */
+  normalizeObservation: boolean;
+  /** Scale rewards by the running std of the discounted return (VecNormalize's norm_reward). */
+  normalizeReward: boolean;
+  /** Normalised observations are clipped to ±clipObs. */
+  clipObs: number;
+  /** Scaled rewards are clipped to ±clipReward. */
+  clipReward: number;
 }
 
 export const A2C_DEFAULTS: A2CConfig = {
@@ -86,7 +101,14 @@ export const A2C_DEFAULTS: A2CConfig = {
   entCoef: 0,
   maxGradNorm: 0.5,
   normalizeAdvantage: false,
+  normalizeObservation: false,
+  normalizeReward: false,
+  clipObs: 10,
+  clipReward: 10,
 };
+
+/** ε inside √(σ² + ε), as Gymnasium and SB3. */
+const NORM_EPSILON = 1e-8;
 
 /** The rollout in progress, as plain arrays (saved as JSON with checkpoints). */
 interface Rollout {
@@ -100,9 +122,15 @@ interface Rollout {
   truncations: number[];
   /** Action masks (k per transition, 1 = allowed; all ones when the env gives none). */
   masks: number[];
+  /**
+   * With normalizeObservation: the network inputs of obs and nextObs as the policy saw them (encoded, normalised
+   * with the statistics of their step); the update uses these, not obs and nextObs.
+   */
+  inputs?: number[];
+  nextInputs?: number[];
 }
 
-const emptyRollout = (): Rollout => ({ t: 0, obs: [], nextObs: [], actions: [], rewards: [], terminations: [], truncations: [], masks: [] });
+const emptyRollout = (normalized: boolean): Rollout => ({ t: 0, obs: [], nextObs: [], actions: [], rewards: [], terminations: [], truncations: [], masks: [], ...(normalized ? { inputs: [], nextInputs: [] } : {}) });
 
 export class A2C implements Agent {
   readonly name = 'a2c';
@@ -115,9 +143,13 @@ export class A2C implements Agent {
   private readonly optimizer: tf.Optimizer;
   private readonly totalSteps: number;
   private rng: Rng;
-  private rollout: Rollout = emptyRollout();
+  private rollout: Rollout;
   private updates = 0;
   private lastEntropy: number | null = null;
+  private readonly obsRms: RunningMeanStd | null;
+  private readonly returnScaler: DiscountedReturnScaler | null;
+  /** What the networks are fed: the observation encoder, followed by the normalisation when it is on. */
+  private readonly inputEncoder: ObservationEncoder;
 
   constructor(setup: AgentSetup, config: A2CConfig) {
     this.config = config;
@@ -132,20 +164,30 @@ export class A2C implements Agent {
       config.optimizer === 'rmsprop'
         ? tf.train.rmsprop(config.learningRate, config.rmspropDecay, 0, config.epsilon)
         : tf.train.adam(config.learningRate, 0.9, 0.999, config.epsilon);
+    this.obsRms = config.normalizeObservation ? new RunningMeanStd(this.encoder.inputSize) : null;
+    this.returnScaler = config.normalizeReward ? new DiscountedReturnScaler(config.numEnvs, config.gamma, NORM_EPSILON) : null;
+    const rms = this.obsRms;
+    this.inputEncoder = rms
+      ? { ...this.encoder, encode: (raw, n) => normalizeRows(rms, this.encoder.encode(raw, n), n, NORM_EPSILON, config.clipObs) }
+      : this.encoder;
+    this.rollout = emptyRollout(rms !== null);
   }
 
   /** Action probabilities for `n` raw observation rows (masked actions get 0). */
   probabilities(obs: ArrayLike<number>, n: number, actionMasks?: Int8Array | null): MaybePromise<Float32Array> {
-    return policyProbabilities(this.actor, this.encoder, obs, n, maskBias(actionMasks, n, this.nActions));
+    return policyProbabilities(this.actor, this.inputEncoder, obs, n, maskBias(actionMasks, n, this.nActions));
   }
 
   /** The critic's V(s) for `n` raw observation rows. */
   values(obs: ArrayLike<number>, n: number): MaybePromise<Float32Array> {
-    return forward(this.critic, this.encoder, obs, n);
+    return forward(this.critic, this.inputEncoder, obs, n);
   }
 
   act(obs: TypedArray, n: number, explore: boolean, actionMasks?: Int8Array | null): MaybePromise<Int32Array> {
-    return samplePolicy(this.actor, this.encoder, obs, n, this.nActions, explore ? this.rng : null, actionMasks);
+    // Exploring means training: the observations the policy acts on join the running statistics first (as
+    // VecNormalize does on each step); greedy evaluation only reads them.
+    if (explore && this.obsRms) this.obsRms.update(this.encoder.encode(obs, n), n);
+    return samplePolicy(this.actor, this.inputEncoder, obs, n, this.nActions, explore ? this.rng : null, actionMasks);
   }
 
   observe(batch: StepBatch, step: number): MaybePromise<UpdateStats | null> {
@@ -157,22 +199,39 @@ export class A2C implements Agent {
       r.obs.push(batch.obs[j]!);
       r.nextObs.push(batch.nextObs[j]!);
     }
+    if (r.inputs && r.nextInputs) {
+      // The statistics already hold batch.obs (act folded it in): these are the inputs the policy saw.
+      for (const x of this.inputEncoder.encode(batch.obs, n)) r.inputs.push(x);
+      for (const x of this.inputEncoder.encode(batch.nextObs, n)) r.nextInputs.push(x);
+    }
+    const rewards = this.returnScaler ? this.returnScaler.scale(batch.rewards, batch.terminations, true, this.config.clipReward) : batch.rewards;
     for (let i = 0; i < n; i++) {
       r.actions.push(batch.actions[i]!);
-      r.rewards.push(batch.rewards[i]!);
+      r.rewards.push(rewards[i]!);
       r.terminations.push(batch.terminations[i]!);
       r.truncations.push(batch.truncations[i]!);
       for (let a = 0; a < k; a++) r.masks.push(batch.actionMasks ? batch.actionMasks[i * k + a]! : 1);
     }
     r.t++;
     if (r.t < this.config.nSteps) return null;
-    this.rollout = emptyRollout();
+    this.rollout = emptyRollout(this.obsRms !== null);
     return this.update(r, n, step);
+  }
+
+  /** Network inputs of the rollout's s_t (`next`: s'_t) rows: as stored when normalising, else encoded now. */
+  private rolloutInputs(r: Rollout, next: boolean): Float32Array {
+    const stored = next ? r.nextInputs : r.inputs;
+    return stored ? Float32Array.from(stored) : this.encoder.encode(next ? r.nextObs : r.obs, r.actions.length);
   }
 
   private update(r: Rollout, numEnvs: number, step: number): MaybePromise<UpdateStats> {
     // V(s_t) and V(s'_t) in one forward pass, with the parameters that collected the rollout.
-    return andThen(this.values(r.obs.concat(r.nextObs), 2 * r.actions.length), (both) => this.learn(r, numEnvs, step, both));
+    const n = r.actions.length;
+    const both = new Float32Array(2 * n * this.encoder.inputSize);
+    both.set(this.rolloutInputs(r, false));
+    both.set(this.rolloutInputs(r, true), n * this.encoder.inputSize);
+    const values = readAndDispose(tf.tidy(() => tf.reshape(this.critic.apply(tf.tensor(both, [2 * n, ...this.encoder.inputShape])), [2 * n])));
+    return andThen(values, (v) => this.learn(r, numEnvs, step, v));
   }
 
   private learn(r: Rollout, numEnvs: number, step: number, both: Float32Array): MaybePromise<UpdateStats> {
@@ -187,7 +246,7 @@ export class A2C implements Agent {
     const learningRate = c.linearLrDecay ? c.learningRate * Math.max(0, 1 - step / this.totalSteps) : c.learningRate;
     if (c.linearLrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
 
-    const x = this.encoder.encode(r.obs, n);
+    const x = this.rolloutInputs(r, false);
     const result = tf.tidy(() => {
       const input = tf.tensor(x, [n, ...this.encoder.inputShape]);
       const actions = tf.tensor1d(r.actions, 'int32');
@@ -233,6 +292,8 @@ export class A2C implements Agent {
       lastEntropy: this.lastEntropy,
       rng: this.rng.toJSON(),
       rollout: this.rollout,
+      obsRms: this.obsRms?.toJSON() ?? null,
+      returnScaler: this.returnScaler?.toJSON() ?? null,
     });
   }
 
@@ -240,19 +301,32 @@ export class A2C implements Agent {
     this.actor.setWeights(Network.read(path.join(dir, 'policy')).values);
     this.critic.setWeights(Network.read(path.join(dir, 'value')).values);
     await loadOptimizer(this.optimizer, path.join(dir, 'optimizer'));
-    const state = readJson<{ updates: number; lastEntropy: number | null; rng: ReturnType<Rng['toJSON']>; rollout: Rollout }>(
+    const state = readJson<{ updates: number; lastEntropy: number | null; rng: ReturnType<Rng['toJSON']>; rollout: Rollout; obsRms?: RunningMeanStdState | null; returnScaler?: ReturnScalerState | null }>(
       path.join(dir, 'agent.json'),
       'agent state',
     );
     this.updates = state.updates;
     this.lastEntropy = state.lastEntropy;
     this.rng = Rng.fromJSON(state.rng);
+    if (this.obsRms) {
+      if (!state.obsRms || !Array.isArray(state.rollout.inputs)) throw new Error(`${dir}: the checkpoint has no observation statistics, but normalizeObservation is on`);
+      this.obsRms.load(state.obsRms, `${dir}: observation statistics`);
+    }
+    if (this.returnScaler) {
+      if (!state.returnScaler) throw new Error(`${dir}: the checkpoint has no reward statistics, but normalizeReward is on`);
+      this.returnScaler.load(state.returnScaler, `${dir}: reward statistics`);
+    }
     this.rollout = state.rollout;
   }
 
-  /** The actor: its argmax over logits is the greedy action. */
+  /**
+   * The actor: its argmax over logits is the greedy action; with normalizeObservation, `obs_normalization.json`
+   * beside it holds the statistics to apply first.
+   */
   savePolicy(dir: string): MaybePromise<void> {
-    return this.actor.save(dir);
+    return andThen(this.actor.save(dir), () => {
+      if (this.obsRms) writeJsonAtomic(path.join(dir, OBS_NORMALIZATION_FILE), { format: OBS_NORMALIZATION_FORMAT, ...this.obsRms.toJSON(), epsilon: NORM_EPSILON, clip: this.config.clipObs });
+    });
   }
 
   dispose(): void {

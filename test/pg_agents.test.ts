@@ -8,6 +8,7 @@ import { REINFORCE_DEFAULTS, Reinforce, type ReinforceConfig } from '../agents/r
 import { discountedReturns, generalizedAdvantages, maskBias } from '../agents/policy_gradient.js';
 import { evaluateRun, resumeTraining, startTraining } from '../agents/train.js';
 import { Driver } from './agent_driver.js';
+import { OBS_NORMALIZATION_FILE } from '../protocol/saved_policy.js';
 
 beforeAll(async () => {
   await initCompute('wasm');
@@ -148,6 +149,47 @@ describe('determinism, save / load, memory', () => {
     });
   }
 
+  it('a2c with VecNormalize: save → load continues exactly mid-rollout, statistics included; greedy acting leaves them alone', async () => {
+    const config = a2cConfig({ normalizeObservation: true, normalizeReward: true });
+    const d = new Driver('CartPole-v1', 4, 5);
+    const a = new A2C(d.setup, config);
+    await d.run(a, 203); // mid-rollout: the stored inputs are part of the state
+    const dir = tmp();
+    await a.save(dir);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'agent.json'), 'utf8')) as { obsRms: { count: number }; returnScaler: { returns: number[] }; rollout: { inputs: number[]; obs: number[] } };
+    // act() folded in every observation it acted on while exploring (203 vector steps of 4, plus the first).
+    expect(state.obsRms.count).toBeCloseTo(203 * 4 + 1e-4, 6);
+    expect(state.returnScaler.returns).toHaveLength(4);
+    expect(state.rollout.inputs).toHaveLength(state.rollout.obs.length);
+    const d2 = d.clone();
+    const b = new A2C(d2.setup, config);
+    await b.act(d2.obs, 4, true, null); // moves b's RNG and statistics away from a's: load must restore them
+    await b.load(dir);
+    const ra = await d.run(a, 250);
+    const rb = await d2.run(b, 250);
+    expect(ra.stats.length).toBeGreaterThan(2);
+    expect(rb.actions).toEqual(ra.actions);
+    expect(rb.stats).toEqual(ra.stats);
+    // Greedy acting reads the statistics without changing them.
+    await a.save(dir);
+    const before = fs.readFileSync(path.join(dir, 'agent.json'), 'utf8');
+    await a.act(d.obs, 4, false, null);
+    await a.save(dir);
+    expect(fs.readFileSync(path.join(dir, 'agent.json'), 'utf8')).toBe(before);
+    // The saved policy carries the observation statistics that `lab eval` applies.
+    await a.savePolicy(path.join(dir, 'greedy'));
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'greedy', OBS_NORMALIZATION_FILE), 'utf8')) as { mean: number[]; count: number; clip: number };
+    expect(saved.mean).toHaveLength(4);
+    expect(saved.count).toBeCloseTo((203 + 250) * 4 + 1e-4, 6);
+    expect(saved.clip).toBe(10);
+    // A checkpoint without statistics (written with normalisation off) is refused, naming what is missing.
+    const plain = new A2C(d.setup, a2cConfig());
+    await plain.save(path.join(dir, 'plain'));
+    await expect(b.load(path.join(dir, 'plain'))).rejects.toThrow('the checkpoint has no observation statistics, but normalizeObservation is on');
+    for (const x of [a, b, plain]) x.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reinforce without a baseline: no value loss, still deterministic and leak-free', async () => {
     const d = new Driver('CartPole-v1', 1, 4);
     const agent = makers.reinforce(d, 'none');
@@ -196,6 +238,19 @@ describe('training runs', () => {
       fs.rmSync(out, { recursive: true, force: true });
     });
   }
+
+  it('a2c with observation normalisation: lab eval of the policy equals the final greedy evaluation', async () => {
+    const out = tmp();
+    const { runDir, result } = await startTraining({ agent: 'a2c', envId: 'CartPole-v1', seed: 2, steps: 8000, evalEvery: 8000, evalEpisodes: 3, out, backend: 'wasm', overrides: { normalizeObservation: true, normalizeReward: true } });
+    expect(fs.existsSync(path.join(runDir, 'policy', OBS_NORMALIZATION_FILE))).toBe(true);
+    const evaluated = await evaluateRun(runDir, { episodes: 3, seed: 1_000_000, backend: 'wasm' });
+    expect(evaluated.meanReturn).toBe(result.lastEval!.meanReturn);
+    // Without the statistics the same network sees raw observations and plays differently.
+    fs.rmSync(path.join(runDir, 'policy', OBS_NORMALIZATION_FILE));
+    const raw = await evaluateRun(runDir, { episodes: 3, seed: 1_000_000, backend: 'wasm' });
+    expect(raw.returns).not.toEqual(evaluated.returns);
+    fs.rmSync(out, { recursive: true, force: true });
+  }, 120_000);
 
   it.each(['a2c', 'reinforce'])('%s: a resumed run writes the same metrics as an uninterrupted one', async (agent) => {
     const out = tmp();

@@ -131,6 +131,8 @@ describe('SB3 names → the lab\'s hyperparameters', () => {
       optimizer: 'rmsprop',
       rmspropDecay: 0.99,
       epsilon: 1e-5,
+      normalizeObservation: false,
+      normalizeReward: false,
     });
   });
 
@@ -169,6 +171,8 @@ describe('SB3 names → the lab\'s hyperparameters', () => {
       rmspropDecay: 0.99,
       epsilon: 1e-4,
       normalizeAdvantage: true,
+      normalizeObservation: false,
+      normalizeReward: false,
       hidden: [32],
       activation: 'relu',
     });
@@ -194,7 +198,7 @@ describe('SB3 names → the lab\'s hyperparameters', () => {
       ['a2c', { policy_kwargs: 'dict(net_arch=dict(pi=[64], vf=[128]))' }, /pi \[64\] and vf \[128\] differ/],
       ['a2c', { policy_kwargs: 'dict(ortho_init=False)' }, /ortho_init: not supported by the lab's a2c \(it has no orthoInit\)/],
       ['a2c', { policy_kwargs: 'dict(net_arch=[64, 64]' }, /policy_kwargs: cannot read .*expected/],
-      ['a2c', { normalize: true }, /normalize: observation and reward normalisation \(VecNormalize\) is not supported by the lab's a2c/],
+      ['dqn', { normalize: true }, /normalize: observation and reward normalisation \(VecNormalize\) is not supported by the lab's dqn/],
       ['a2c', { normalize: "{'norm_obs': True, 'bogus': 1}" }, /normalize: bogus: not a VecNormalize option/],
       ['reinforce', {}, /the lab's reinforce has no Stable-Baselines3 counterpart/],
     ];
@@ -256,7 +260,7 @@ describe('SB3 names → the lab\'s hyperparameters', () => {
 });
 
 describe('zoo files', () => {
-  it("rl-zoo's CartPole-v1 entries give exactly the lab's CartPole presets (dqn's is zoo)", () => {
+  it("rl-zoo's CartPole-v1 entries give exactly the lab's CartPole presets (dqn's is zoo), its Acrobot and MountainCar entries A2C's and PPO's", () => {
     const agents = ['dqn', 'a2c', ...(Object.hasOwn(AGENTS, 'ppo') ? ['ppo'] : [])];
     for (const agent of agents) {
       const conf = readZooConf(path.join(ZOO, `${agent}.yml`), 'CartPole-v1');
@@ -266,7 +270,12 @@ describe('zoo files', () => {
       if (agent === 'dqn') expect(preset!.name).toBe('zoo');
       expect(resolveAgentConfig(agent, null, conf.hyperparameters), agent).toEqual(resolveAgentConfig(agent, preset!.preset, {}));
     }
-    // PPO's presets for Acrobot and MountainCar come from the zoo too.
+    // A2C's and PPO's presets for Acrobot and MountainCar come from the zoo too (VecNormalize included).
+    for (const env of ['Acrobot-v1', 'MountainCar-v0']) {
+      const preset = findPreset('a2c', env);
+      expect(preset, env).not.toBeNull();
+      expect(resolveAgentConfig('a2c', null, readZooConf(path.join(ZOO, 'a2c.yml'), env).hyperparameters), env).toEqual(resolveAgentConfig('a2c', preset!.preset, {}));
+    }
     if (Object.hasOwn(AGENTS, 'ppo')) {
       for (const env of ['Acrobot-v1', 'MountainCar-v0']) {
         const preset = findPreset('ppo', env);
@@ -287,7 +296,14 @@ describe('zoo files', () => {
 
   it('names the envs a file has, and bad files', () => {
     expect(() => readZooConf(path.join(ZOO, 'dqn.yml'), 'Taxi-v3')).toThrow(/dqn\.yml has no section for Taxi-v3; it has CartPole-v1, MountainCar-v0, Acrobot-v1$/);
-    expect(() => readZooConf(path.join(ZOO, 'a2c.yml'), 'Acrobot-v1')).toThrow(/a2c\.yml: Acrobot-v1: normalize: .* not supported by the lab's a2c/);
+    // The zoo's A2C entries with VecNormalize: the agent's observation and reward normalisation, VecNormalize's clips.
+    for (const [env, numEnvs, steps] of [['Acrobot-v1', 16, 500_000], ['MountainCar-v0', 16, 1_000_000]] as const) {
+      const a2c = readZooConf(path.join(ZOO, 'a2c.yml'), env);
+      expect(a2c.steps).toBe(steps);
+      expect(a2c.hyperparameters).toMatchObject({ numEnvs, normalizeObservation: true, normalizeReward: true, clipObs: 10, clipReward: 10, entCoef: 0, learningRate: 7e-4, nSteps: 5 });
+    }
+    // Its Pendulum entry needs what the lab's A2C does not have (Gaussian policies, gSDE, ortho_init).
+    expect(() => readZooConf(path.join(ZOO, 'a2c.yml'), 'Pendulum-v1')).toThrow(/a2c\.yml: Pendulum-v1: .*not supported by the lab's a2c/);
     expect(() => readZooConf(tmpFile('sac.yml', 'X-v0: {}\n'), 'X-v0')).toThrow(/cannot tell which agent .*give --agent/);
     expect(readZooConf(tmpFile('mine.yml', 'X-v0: {gamma: 0.5}\n'), 'X-v0', 'a2c').hyperparameters.gamma).toBe(0.5);
     expect(() => readZooConf(tmpFile('dqn.yml', 'X-v0: [1\n'), 'X-v0')).toThrow(/dqn\.yml: not valid YAML: /);
