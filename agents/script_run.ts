@@ -1,8 +1,8 @@
 /**
  * Your own training loop, the lab's services: a ScriptRun is a run directory written by the user's script, in
  * the same run model as `lab train`'s (config.json, metrics.jsonl in the protocol's event schema, checkpoints
- * behind checkpoints/latest.json, replay logs of evaluation and training episodes, policy/ and best_policy/ in the lab's
- * network format), optionally published live to a lab server. So the viewer, `lab compare`, `lab eval`,
+ * behind checkpoints/latest.json, replay logs of evaluation and training episodes, policy/ and best_policy/ in
+ * the lab's network format), optionally published live to a lab server. So the viewer, `lab compare`, `lab eval`,
  * `lab replay verify` and `lab plot` read a script's runs like built-in ones.
  *
  *   const run = await ScriptRun.open({ envId: 'FrozenLake-v1', agent: 'tabular-q', hyperparameters, seed, steps });
@@ -405,10 +405,13 @@ class WatchedEnv extends Wrapper {
     const step = this.hooks.nextStep();
     this.episodeStep++;
     this.episodeReturn += reward;
+    const watched = this.hooks.wantsSteps();
+    // Most steps are neither recorded nor watched: nothing more to do (no copies, no render).
+    if (!this.writer && !watched) return result;
     const recorded = replayValue(action) as ReplayAction;
-    const frame = this.hooks.meta.frames || this.hooks.wantsSteps() ? this.env.render() : undefined;
+    const frame = this.hooks.meta.frames || watched ? this.env.render() : undefined;
     this.writer?.step(recorded, reward, terminated, truncated, this.hooks.meta.frames ? frame : undefined, this.hooks.meta.obs ? replayValue(obs) : undefined);
-    if (this.hooks.wantsSteps()) {
+    if (watched) {
       this.hooks.step({ step, episode: this.episode + 1, episodeStep: this.episodeStep, action: recorded as StepAction, reward, episodeReturn: this.episodeReturn, terminated, truncated, t: Date.now(), frame: toRenderFrame(frame) });
     }
     if ((terminated || truncated) && this.writer) {
