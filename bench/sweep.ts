@@ -24,6 +24,9 @@
  *   perRunOverheadSeconds  per run, the time a worker slot spent outside the runs themselves (process start,
  *                          dispatch, messages, the coordinator; local1: wall − Σ run seconds, over 16) — target ≤ 1
  *   trialsAgree            whether every sweep (each repetition, and the queue) gave the same trial objectives
+ *   workerCpu              (each local repetition) CPU seconds of the workers, summed: main threads and other
+ *                          threads (V8's compilers and GC helpers; a lone worker runs them on the idle core, two
+ *                          workers take them from each other's main threads)
  * The other processes on the machine count too: run it on an idle machine.
  */
 import fs from 'node:fs';
@@ -81,6 +84,8 @@ interface SweepFigures {
   objectives: (number | null)[];
   /** Each run's own seconds by `<trial>-<seed>` (not printed: steadySpeedup pairs the same runs across sweeps). */
   perRun: Map<string, number>;
+  /** CPU seconds of the local workers, summed: their main threads and their other threads (V8's compiler, GC). */
+  workerCpu?: { mainThread: number; otherThreads: number } | null;
 }
 
 async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDir: string) => Promise<RunDispatcher>, queue: { url: string; name: string } | null): Promise<SweepFigures> {
@@ -127,9 +132,9 @@ async function sweep(label: string, dispatcherFor: (meta: ExperimentMeta, runsDi
 }
 
 /** The repetition with the median wall time (the lower middle one of an even count), with every repetition's times. */
-function withRepetitions(all: SweepFigures[]): Printed & { repetitions: { seconds: number; runSeconds: number }[] } {
+function withRepetitions(all: SweepFigures[]): Printed & { repetitions: { seconds: number; runSeconds: number; workerCpu?: SweepFigures['workerCpu'] }[] } {
   const sorted = [...all].sort((a, b) => a.seconds - b.seconds);
-  return { ...printed(sorted[(sorted.length - 1) >> 1]!), repetitions: all.map((f) => ({ seconds: f.seconds, runSeconds: f.runSeconds })) };
+  return { ...printed(sorted[(sorted.length - 1) >> 1]!), repetitions: all.map((f) => ({ seconds: f.seconds, runSeconds: f.runSeconds, ...(f.workerCpu !== undefined ? { workerCpu: f.workerCpu } : {}) })) };
 }
 
 type Printed = Omit<SweepFigures, 'perRun'>;
@@ -173,7 +178,16 @@ async function local(workers: number, stats: WorkerStats[]): Promise<SweepFigure
     pool = new LocalPool({ workers });
     return Promise.resolve(new LocalDispatcher(pool, runsDir));
   }, null);
-  stats.push(...pool!.stats());
+  const mine = pool!.stats();
+  stats.push(...mine);
+  // Each worker's CPU at its last run (the sweep's end); unknown where a worker cannot read its main thread's.
+  const cpu = mine.map((w) => w.cpu);
+  figures.workerCpu = cpu.every((c) => c !== null && c.mainThreadSeconds !== null)
+    ? {
+        mainThread: round(cpu.reduce((a, c) => a + c!.mainThreadSeconds!, 0)),
+        otherThreads: round(cpu.reduce((a, c) => a + c!.processSeconds - c!.mainThreadSeconds!, 0)),
+      }
+    : null;
   return figures;
 }
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunJob, RunJobResult } from '../protocol/experiments.js';
 import { RunStoppedError, WORKER_IMPORTS_ENV } from './run_job.js';
-import type { FromWorker, ToWorker } from './worker_process.js';
+import type { FromWorker, ToWorker, WorkerCpu } from './worker_process.js';
 
 /**
  * Node flags of a worker process. A worker is meant to use one core: V8's parallel garbage-collection helpers
@@ -67,6 +67,8 @@ export interface WorkerStats {
   readySeconds: number | null;
   /** Runs it finished (any state). */
   runs: number;
+  /** CPU seconds of the process (all its threads) and of its main thread, at its last finished run (null: unknown). */
+  cpu: WorkerCpu | null;
 }
 
 interface Task {
@@ -121,7 +123,7 @@ export class LocalPool {
 
   /** The worker processes so far (living and gone), oldest first. */
   stats(): WorkerStats[] {
-    return [...this.retired, ...this.workers.map((w) => w.stats)].map((s) => ({ ...s }));
+    return [...this.retired, ...this.workers.map((w) => w.stats)].map((s) => ({ ...s, cpu: s.cpu && { ...s.cpu } }));
   }
 
   /** Jobs waiting for a free worker. */
@@ -185,7 +187,7 @@ export class LocalPool {
     let resolveExit!: () => void;
     const worker: PoolWorker = {
       child,
-      stats: { pid: child.pid ?? -1, readySeconds: null, runs: 0 },
+      stats: { pid: child.pid ?? -1, readySeconds: null, runs: 0, cpu: null },
       task: null,
       tail: [],
       exited: new Promise<void>((resolve) => {
@@ -251,6 +253,7 @@ export class LocalPool {
         task.events.onProgress?.(m.done, m.total);
         return;
       case 'result':
+        if (m.cpu) worker.stats.cpu = m.cpu;
         this.finish(worker, () => task.resolve(m.result));
         return;
       case 'stopped':

@@ -7,6 +7,7 @@
  * run directory stays consistent (the run store is crash-safe) and a later executeRunJob resumes it. Ctrl-C in
  * the terminal reaches the whole process group; the worker leaves that to its parent, which asks it to stop.
  */
+import fs from 'node:fs';
 import type { RunJob, RunJobResult } from '../protocol/experiments.js';
 import { initCompute } from '../lab/compute.js';
 import { oneLine } from '../lab/run_files.js';
@@ -16,6 +17,12 @@ import { importPlugins } from '../agents/plugins.js';
 /** Parent → worker. */
 export type ToWorker = { type: 'run'; job: RunJob; runsDir: string } | { type: 'stop' };
 
+/** CPU seconds a worker has used so far: the whole process, and its main thread (null where /proc has no schedstat). */
+export interface WorkerCpu {
+  processSeconds: number;
+  mainThreadSeconds: number | null;
+}
+
 /** Worker → parent. */
 export type FromWorker =
   /** The backend is up (seconds since the process started). */
@@ -23,7 +30,7 @@ export type FromWorker =
   | { type: 'start'; runId: string; runDir: string }
   | { type: 'checkpoint'; runId: string; runDir: string }
   | { type: 'progress'; runId: string; done: number; total: number }
-  | { type: 'result'; result: RunJobResult }
+  | { type: 'result'; result: RunJobResult; cpu?: WorkerCpu }
   /** Stopped (asked to) with a checkpoint at `at`: the job is unfinished. */
   | { type: 'stopped'; runId: string; at: number | null; message: string }
   /** The job could not be run here at all (not a training failure: another lab version, a broken worker). */
@@ -75,6 +82,22 @@ process.on('message', (message: ToWorker) => {
   if (message.type === 'run') void serve(message.job, message.runsDir);
 });
 
+/**
+ * The process's CPU time and its main thread's (Linux: the first field of /proc/self/task/<pid>/schedstat, in
+ * ns). What the other threads used (V8's compiler and GC helpers) is the difference; bench/sweep.ts reports it.
+ */
+function cpuSoFar(): WorkerCpu {
+  const usage = process.cpuUsage();
+  let mainThreadSeconds: number | null = null;
+  try {
+    const ns = Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+    if (Number.isFinite(ns)) mainThreadSeconds = ns / 1e9;
+  } catch {
+    // Not Linux, or no schedstat: the process total only.
+  }
+  return { processSeconds: (usage.user + usage.system) / 1e6, mainThreadSeconds };
+}
+
 async function serve(job: RunJob, runsDir: string): Promise<void> {
   if (busy) {
     await send({ type: 'error', runId: job.runId, message: `worker ${process.pid} is busy: it runs one job at a time` });
@@ -91,7 +114,7 @@ async function serve(job: RunJob, runsDir: string): Promise<void> {
       onCheckpoint: (runDir) => void send({ type: 'checkpoint', runId: job.runId, runDir }),
       onProgress: (done, total) => void send({ type: 'progress', runId: job.runId, done, total }),
     });
-    reply = { type: 'result', result };
+    reply = { type: 'result', result, cpu: cpuSoFar() };
   } catch (e) {
     reply =
       e instanceof RunStoppedError

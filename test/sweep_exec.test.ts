@@ -273,7 +273,8 @@ describe('executeRunJob and LocalPool', () => {
     let running = 0;
     let most = 0;
     const seen: string[] = [];
-    const dispatcher = new LocalDispatcher(pool(2), runsDir, {
+    const twoWorkers = pool(2);
+    const dispatcher = new LocalDispatcher(twoWorkers, runsDir, {
       events: (j) => ({
         onStart: () => {
           running++;
@@ -297,6 +298,16 @@ describe('executeRunJob and LocalPool', () => {
     expect(most).toBe(2);
     expect(seen.sort()).toEqual(jobs.map((j) => j.runId).sort());
     for (const r of results) expect(fs.existsSync(path.join(runsDir, r.runId, 'policy', 'model.json'))).toBe(true);
+    // Each worker says how much CPU it used, its main thread's part within it (bench/sweep.ts's workerCpu).
+    const stats = twoWorkers.stats();
+    expect(stats.map((w) => w.runs).reduce((a, b) => a + b, 0)).toBe(4);
+    for (const w of stats) {
+      expect(w.cpu!.processSeconds).toBeGreaterThan(0.1);
+      if (process.platform === 'linux') {
+        expect(w.cpu!.mainThreadSeconds).toBeGreaterThan(0);
+        expect(w.cpu!.mainThreadSeconds!).toBeLessThanOrEqual(w.cpu!.processSeconds + 0.05);
+      }
+    }
     await dispatcher.close();
     // Closed: nothing more starts.
     await expect(dispatcher.run(job('late'))).rejects.toBeInstanceOf(RunStoppedError);
