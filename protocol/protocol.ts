@@ -9,7 +9,7 @@
  *     publisher:hello / :events / :end        run:frames / run:metrics / runs:changed
  *     ◀ publisher:watch / :stop                ◀ runs:list / run:watch / run:unwatch / run:start / run:stop
  */
-import { FRAME_KINDS, type GoFrame, type RenderFrame } from '../envs/frames.js';
+import { FRAME_KINDS, TEXT_FRAME_MAX_CHARS, VALUES_FRAME_MAX, type GoFrame, type RenderFrame, type TextFrame, type ValuesFrame } from '../envs/frames.js';
 import type { AlphaZeroRecord, CheckpointEvent, EpisodeEvent, EvalEvent, GoEvalEvent, IterationEvent, MetricsRecord, PublishedEvent, SamplesEvent, StepAction, StepEvent, TrainEvent, UpdateEvent } from './events.js';
 
 export type { RenderFrame, TrainEvent, StepEvent, EpisodeEvent, EvalEvent, UpdateEvent, CheckpointEvent, SamplesEvent, AlphaZeroRecord, IterationEvent, GoEvalEvent, MetricsRecord };
@@ -508,9 +508,32 @@ const runId = s.string({ pattern: RUN_ID_PATTERN });
 const step = s.int({ min: 0 });
 const time = s.number({ min: 0 });
 
+/** Bounds of the generic frames plug-in envs send (their fields reach the viewer's renderers as they are). */
+const perValue = s.optional(s.array(s.numberOrNull(), { max: VALUES_FRAME_MAX }));
+const genericFrameSchemas = {
+  text: s.object<TextFrame>({ kind: s.literal('text'), text: s.string({ max: TEXT_FRAME_MAX_CHARS + 100 }) }),
+  values: s.object<ValuesFrame>({
+    kind: s.literal('values'),
+    values: s.array(s.numberOrNull(), { max: VALUES_FRAME_MAX }),
+    labels: s.optional(s.array(s.string({ max: 200 }), { max: VALUES_FRAME_MAX })),
+    low: perValue,
+    high: perValue,
+    title: s.optional(s.string({ max: 200 })),
+  }),
+};
+
 export const frameSchema: Check<RenderFrame> = (v, p) => {
   const json = s.json({ maxDepth: 4, maxItems: 2000 })(v, p);
-  s.object({ kind: s.literal(...FRAME_KINDS) }, { allowExtra: true })(json, p);
+  const { kind } = s.object({ kind: s.literal(...FRAME_KINDS) }, { allowExtra: true })(json, p);
+  if (kind === 'text') return genericFrameSchemas.text(json, p);
+  if (kind === 'values') {
+    const frame = genericFrameSchemas.values(json, p);
+    for (const key of ['labels', 'low', 'high'] as const) {
+      const given = frame[key];
+      if (given && given.length !== frame.values.length) throw new SchemaError(`${p ? `${p}.` : ''}${key}: expected ${frame.values.length} entries (one per value), got ${given.length}`);
+    }
+    return frame;
+  }
   return json as RenderFrame;
 };
 

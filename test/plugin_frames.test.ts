@@ -72,6 +72,23 @@ describe('the protocol', () => {
     expect(bad.ok).toBe(false);
     expect(bad.ok ? '' : bad.error).toContain('"values"');
   });
+
+  it('refuses text and values frames beyond their bounds or of the wrong shape, naming the field', () => {
+    const refused = (frame: unknown) => {
+      const r = validate('publisher:events', step(frame));
+      return r.ok ? 'accepted' : r.error;
+    };
+    expect(refused({ kind: 'text', text: 'x'.repeat(TEXT_FRAME_MAX_CHARS + 101) })).toMatch(/events\[0\]\.frame\.text: expected at most \d+ characters/);
+    expect(refused({ kind: 'text' })).toMatch(/frame\.text: expected a string, got nothing/);
+    expect(refused({ kind: 'values', values: [1, 'two'] })).toMatch(/frame\.values\[1\]: expected a number or null/);
+    expect(refused({ kind: 'values', values: [1, 2], labels: ['a'] })).toMatch(/frame\.labels: expected 2 entries \(one per value\), got 1/);
+    expect(refused({ kind: 'values', values: [1], high: [1, 2] })).toMatch(/frame\.high: expected 1 entries/);
+    expect(refused({ kind: 'values', values: [1], colour: 'red' })).toMatch(/frame\.colour: unknown field/);
+    expect(refused({ kind: 'values', values: new Array(VALUES_FRAME_MAX + 1).fill(0) })).toMatch(/expected at most 256 items|too large/);
+    // What valuesFrame and toRenderFrame make is accepted.
+    expect(refused(valuesFrame([1, Infinity], { labels: ['a', 'b'], low: 0, high: [2, Infinity], title: 't' }))).toBe('accepted');
+    expect(refused(toRenderFrame('y'.repeat(TEXT_FRAME_MAX_CHARS + 5000)))).toBe('accepted');
+  });
 });
 
 describe('values geometry (viewer)', () => {
