@@ -11,8 +11,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { typeScriptWorker } from './ts_worker.js';
-import type { EventSink, PublishedEvent } from '../protocol/events.js';
-import type { RunInfo } from '../protocol/protocol.js';
+import type { EventSink, PublishedEvent, StepEvent } from '../protocol/events.js';
+import { frameSchema, type RunInfo } from '../protocol/protocol.js';
 import { resolveToken, RUN_KEY_ENV } from './server_key.js';
 
 /** Slots of the shared flags the worker writes and the trainer reads. */
@@ -67,6 +67,8 @@ export class LivePublisher implements EventSink {
   private lastRefill = performance.now();
   private episode = -1;
   private streaming = false;
+  /** Frame kinds whose refusal was told (once each). */
+  private readonly refusedKinds = new Set<string>();
 
   constructor(private readonly options: PublisherOptions) {
     this.frameEvery = options.frameEvery ?? 1;
@@ -113,8 +115,31 @@ export class LivePublisher implements EventSink {
   /** A trainer's event (an RL or GAN run's, or an AlphaZero-lite run's record), sent on in the background. */
   handle(event: PublishedEvent): void {
     if (!this.begun || this.ended) return;
-    if (event.type === 'step' && !this.selectFrame(event.episode, event.episodeStep)) return;
+    if (event.type === 'step') {
+      if (!this.selectFrame(event.episode, event.episodeStep)) return;
+      event = this.checkedFrame(event);
+    }
     this.worker.postMessage({ kind: 'events', events: [event] } satisfies ToPublisherWorker);
+  }
+
+  /**
+   * The step as the server accepts it: a frame the protocol refuses (a plug-in env's hand-made frame of the wrong
+   * shape) would make the server refuse the whole batch, episodes and evaluations with it; the step goes without
+   * its frame instead, and the reason is told once per frame kind.
+   */
+  private checkedFrame(event: StepEvent): StepEvent {
+    if (event.frame === null) return event;
+    try {
+      frameSchema(event.frame, 'frame');
+      return event;
+    } catch (e) {
+      const kind = typeof (event.frame as { kind?: unknown }).kind === 'string' ? (event.frame as { kind: string }).kind : '?';
+      if (!this.refusedKinds.has(kind)) {
+        this.refusedKinds.add(kind);
+        this.options.onNotice?.(`${kind} frames cannot be published (${(e as Error).message}): viewers get the steps without them`);
+      }
+      return { ...event, frame: null };
+    }
   }
 
   /** Whole episodes within the frame budget, every k-th episode, and nothing while nobody watches. */

@@ -303,6 +303,28 @@ describe('lab server', () => {
     await viewer.emitWithAck('run:unwatch', { runId: 'publisher-unit' });
   });
 
+  it("a LivePublisher sends a step whose frame the protocol refuses without it, says so once, and the run's events still arrive", async () => {
+    const notices: string[] = [];
+    const publisher = new LivePublisher({ url: server.url, onNotice: (m) => notices.push(m) });
+    publisher.begin(info('bad-frames'));
+    await until('hello', () => server.hub.summary('bad-frames')?.status === 'running', 5000);
+    const viewer = await connect(LIVE_NAMESPACE);
+    const frames: FramesMessage[] = [];
+    viewer.on('run:frames', (m: FramesMessage) => frames.push(m));
+    await viewer.emitWithAck('run:watch', { runId: 'bad-frames' });
+    await until('watch order', () => publisher.wantsSteps, 2000);
+    // Episode 2's frames are a plug-in's hand-made values frames with one label too few.
+    const events = fakeEpisodes(3, 20).map((e) => (e.type === 'step' && e.episode === 2 ? { ...e, frame: { kind: 'values' as const, values: [1, 2], labels: ['a'] } } : e));
+    for (const e of events) publisher.handle(e);
+    await until('frames', () => frames.reduce((n, m) => n + m.frames.length, 0) === 60, 5000);
+    const got = frames.flatMap((m) => m.frames);
+    expect(got.map((f) => (f.frame === null ? null : f.frame.kind))).toEqual([...Array(20).fill('cartpole'), ...Array(20).fill(null), ...Array(20).fill('cartpole')]);
+    expect(server.hub.summary('bad-frames')!.episodesDone).toBe(3);
+    expect(notices.filter((n) => n.startsWith('values frames cannot be published'))).toEqual(['values frames cannot be published (frame.labels: expected 2 entries (one per value), got 1): viewers get the steps without them']);
+    await publisher.end('done');
+    await viewer.emitWithAck('run:unwatch', { runId: 'bad-frames' });
+  });
+
   it('a LivePublisher whose run the server refuses says why once, and not that no server took it', async () => {
     const pub = await connect(PUBLISH_NAMESPACE);
     expect(await pub.emitWithAck('publisher:hello', { protocol: PROTOCOL_VERSION, run: info('taken') })).toMatchObject({ ok: true });
