@@ -4,10 +4,12 @@
  * pixel helpers for screenshots and the screenshot files people look at.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { PNG } from 'pngjs';
-import { VIEWER_DIST } from '../server/app.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startLabServer, VIEWER_DIST, type LabServer, type LabServerOptions } from '../server/app.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveBrowser = fs.existsSync(CHROMIUM);
@@ -27,7 +29,13 @@ export function requireBrowserAndViewer(): void {
  * context (loopback http, file://) then get SwiftShader's software adapter (architecture 'swiftshader',
  * isFallbackAdapter true); without it `navigator.gpu` gives no adapter, as on a machine without WebGPU.
  */
-export async function openPage(consoleErrors: string[], options: { acceptDownloads?: boolean; ignoreConsole?: RegExp; webgpu?: boolean } = {}): Promise<{ browser: Browser; page: Page }> {
+export interface PageOptions {
+  acceptDownloads?: boolean;
+  ignoreConsole?: RegExp;
+  webgpu?: boolean;
+}
+
+export async function openPage(consoleErrors: string[], options: PageOptions = {}): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: options.webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1400, height: 860 }, deviceScaleFactor: 1, ...(options.acceptDownloads ? { acceptDownloads: true } : {}) });
   page.on('console', (m) => {
@@ -60,3 +68,37 @@ export function saveScreenshot(file: string, png: Buffer, docs = false): void {
 
 /** Runs in the page (the root tsconfig has no DOM types, so page code is a string): a run item's status. */
 export const statusOf = (runId: string) => `document.querySelector('[data-testid=run-item][data-run-id="${runId}"]')?.getAttribute('data-status')`;
+
+/** What `useViewer` sets up for a file's tests. */
+export interface ViewerSession {
+  /** A fresh directory under the system's temporary one, removed after the tests. */
+  runsDir: string;
+  server: LabServer;
+  browser: Browser;
+  page: Page;
+  /** The page's console errors and uncaught exceptions so far. */
+  consoleErrors: string[];
+}
+
+/**
+ * The usual setup of a browser test, registered with the enclosing describe: a fresh runs directory (`prefix` in
+ * its name), filled by `prepare`, a lab server on it (`server`: more of its options) and Chromium with one page
+ * (`page`); after the tests, all closed and the directory removed. The session's fields are set once its
+ * beforeAll has run: read them inside tests and hooks.
+ */
+export function useViewer(options: { prefix: string; prepare?: (runsDir: string) => void | Promise<void>; server?: Omit<LabServerOptions, 'port' | 'runsDir'>; page?: PageOptions; timeoutMs?: number }): ViewerSession {
+  const session = { consoleErrors: [] as string[] } as ViewerSession;
+  beforeAll(async () => {
+    requireBrowserAndViewer();
+    session.runsDir = fs.mkdtempSync(path.join(os.tmpdir(), options.prefix));
+    await options.prepare?.(session.runsDir);
+    session.server = await startLabServer({ port: 0, runsDir: session.runsDir, ...options.server });
+    ({ browser: session.browser, page: session.page } = await openPage(session.consoleErrors, options.page));
+  }, options.timeoutMs ?? 60_000);
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.server?.close();
+    if (session.runsDir) fs.rmSync(session.runsDir, { recursive: true, force: true });
+  });
+  return session;
+}

@@ -1,20 +1,7 @@
-/**
- * The new classic-control renderers in real headless Chromium: replay logs of Acrobot-v1, MountainCar-v0,
- * MountainCarContinuous-v0 and Pendulum-v1 (short stub-agent runs, Box actions for the continuous ones) opened in
- * the viewer's player. At a chosen step the pane shows the logged frame, the probe's points sit where the frame's
- * physics puts them, and the pixels there have the renderer's colours. Screenshots: test-results/classic-<env>.png.
- *
- * Needs the built viewer (npm test builds it) and Chromium; without Chromium the test is skipped, unless
- * LAB_REQUIRE_BROWSER=1, where a missing browser is a failure.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+
+import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { startLabServer, type LabServer } from '../server/app.js';
-import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
+import { close, pixel, saveScreenshot, skipBrowserTests, type RGB, useViewer } from './browser.js';
 import { API, type ReplayDetail, type ReplaySummary } from '../protocol/protocol.js';
 import type { AcrobotFrame, MountainCarFrame, PendulumFrame } from '../envs/frames.js';
 import { Box, Rng, make } from '../envs/index.js';
@@ -90,38 +77,26 @@ async function getJson<T>(url: string): Promise<T> {
 const PANES = 'window.__lab.replay.panes.map((p) => ({ step: p.step, frame: p.frame, probe: p.probe() }))';
 
 describe.skipIf(skipBrowserTests)('classic-control renderers in headless Chromium', () => {
-  let server: LabServer;
-  let browser: Browser;
-  let page: Page;
-  let runsDir: string;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBrowserAndViewer();
-    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-classic-'));
-    for (const id of ['Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1']) await recordRun(runsDir, id);
-    server = await startLabServer({ port: 0, runsDir });
-    ({ browser, page } = await openPage(consoleErrors));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  const viewer = useViewer({
+    prefix: 'lab-e2e-classic-',
+    timeoutMs: 120_000,
+    prepare: async (runsDir) => {
+      for (const id of ['Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1']) await recordRun(runsDir, id);
+    },
   });
 
   /** Opens the env's evaluation episode at STEP; returns the logged frame, the pane's probe and its screenshot. */
   async function open(envId: string): Promise<{ want: unknown; probe: Probe; png: PNG; detail: ReplayDetail }> {
-    const list = (await getJson<{ replays: ReplaySummary[] }>(`${server.url}${API.replays}?env=${envId}`)).replays;
+    const list = (await getJson<{ replays: ReplaySummary[] }>(`${viewer.server.url}${API.replays}?env=${envId}`)).replays;
     expect(list.length, envId).toBeGreaterThan(0);
     const r = list[0]!;
-    const detail = await getJson<ReplayDetail>(`${server.url}${API.replay(r.runId, r.name)}`);
-    await page.goto(`${server.url}/#/replay/${encodeURIComponent(r.runId)}/${encodeURIComponent(r.name)}?t=${STEP}`);
-    await page.waitForFunction(`window.__lab?.replay?.panes?.length === 1 && window.__lab.replay.panes[0].step === ${STEP} && Object.keys(window.__lab.replay.panes[0].probe().points).length > 0`, null, { timeout: 30_000 });
-    const [pane] = (await page.evaluate(PANES)) as { step: number; frame: unknown; probe: Probe }[];
+    const detail = await getJson<ReplayDetail>(`${viewer.server.url}${API.replay(r.runId, r.name)}`);
+    await viewer.page.goto(`${viewer.server.url}/#/replay/${encodeURIComponent(r.runId)}/${encodeURIComponent(r.name)}?t=${STEP}`);
+    await viewer.page.waitForFunction(`window.__lab?.replay?.panes?.length === 1 && window.__lab.replay.panes[0].step === ${STEP} && Object.keys(window.__lab.replay.panes[0].probe().points).length > 0`, null, { timeout: 30_000 });
+    const [pane] = (await viewer.page.evaluate(PANES)) as { step: number; frame: unknown; probe: Probe }[];
     expect(pane!.frame).toEqual(detail.frames[STEP]);
-    const png = PNG.sync.read(await page.getByTestId('replay-stage').first().screenshot());
-    saveScreenshot(`classic-${envId}.png`, await page.screenshot());
+    const png = PNG.sync.read(await viewer.page.getByTestId('replay-stage').first().screenshot());
+    saveScreenshot(`classic-${envId}.png`, await viewer.page.screenshot());
     return { want: detail.frames[STEP], probe: pane!.probe, png, detail };
   }
 
@@ -168,7 +143,7 @@ describe.skipIf(skipBrowserTests)('classic-control renderers in headless Chromiu
       // The car's body centre is a few pixels off its contact point; along x it is within a car length of x.
       expect(Math.abs((car![0] - valleyLeft![0]) / span - (f.position - f.minPosition) / (f.maxPosition - f.minPosition))).toBeLessThan(0.03);
       expect(colourNear(png, car!, probe.colors.car!), `car pixel ${pixel(png, car![0], car![1])}`).toBe(true);
-      expect(consoleErrors).toEqual([]);
+      expect(viewer.consoleErrors).toEqual([]);
     });
   }
 });

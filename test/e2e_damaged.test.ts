@@ -8,91 +8,76 @@
  * LAB_REQUIRE_BROWSER=1, where a missing browser is a failure.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startLabServer, type LabServer } from '../server/app.js';
+import { describe, expect, it } from 'vitest';
 import { startTraining } from '../agents/train.js';
-import { openPage, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
+import { saveScreenshot, skipBrowserTests, statusOf, useViewer } from './browser.js';
 
 describe.skipIf(skipBrowserTests)('damaged runs in headless Chromium', () => {
-  let server: LabServer;
-  let browser: Browser;
-  let page: Page;
-  let runsDir: string;
-  const consoleErrors: string[] = [];
+  const viewer = useViewer({
+    prefix: 'lab-e2e-damaged-',
+    timeoutMs: 120_000,
+    prepare: async (runsDir) => {
+      await startTraining({ agent: 'reinforce', envId: 'CartPole-v1', seed: 1, steps: 2000, evalEvery: 1000, evalEpisodes: 2, out: runsDir, runId: 'good-1', backend: 'cpu' });
+      const copy = (id: string, edit: (config: Record<string, unknown>) => void) => {
+        fs.cpSync(path.join(runsDir, 'good-1'), path.join(runsDir, id), { recursive: true });
+        const file = path.join(runsDir, id, 'config.json');
+        const config = { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>), runId: id };
+        edit(config);
+        fs.writeFileSync(file, JSON.stringify(config));
+      };
+      copy('good-2', (c) => (c.seed = 2));
+      copy('damaged-config', (c) => delete c.createdAt);
+      copy('damaged-metrics', () => {});
+      const metrics = path.join(runsDir, 'damaged-metrics', 'metrics.jsonl');
+      const lines = fs.readFileSync(metrics, 'utf8').split('\n').filter((l) => l !== '');
+      fs.writeFileSync(metrics, [lines[0], 'garbage {', ...lines.slice(1)].join('\n') + '\n');
+    },
+  });
   const CONFIG_REASON = 'config.json: createdAt: expected a string, got nothing';
   const METRICS_REASON = 'metrics.jsonl: line 2 is not valid JSON';
 
-  beforeAll(async () => {
-    requireBrowserAndViewer();
-    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-damaged-'));
-    await startTraining({ agent: 'reinforce', envId: 'CartPole-v1', seed: 1, steps: 2000, evalEvery: 1000, evalEpisodes: 2, out: runsDir, runId: 'good-1', backend: 'cpu' });
-    const copy = (id: string, edit: (config: Record<string, unknown>) => void) => {
-      fs.cpSync(path.join(runsDir, 'good-1'), path.join(runsDir, id), { recursive: true });
-      const file = path.join(runsDir, id, 'config.json');
-      const config = { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>), runId: id };
-      edit(config);
-      fs.writeFileSync(file, JSON.stringify(config));
-    };
-    copy('good-2', (c) => (c.seed = 2));
-    copy('damaged-config', (c) => delete c.createdAt);
-    copy('damaged-metrics', () => {});
-    const metrics = path.join(runsDir, 'damaged-metrics', 'metrics.jsonl');
-    const lines = fs.readFileSync(metrics, 'utf8').split('\n').filter((l) => l !== '');
-    fs.writeFileSync(metrics, [lines[0], 'garbage {', ...lines.slice(1)].join('\n') + '\n');
-    server = await startLabServer({ port: 0, runsDir });
-    ({ browser, page } = await openPage(consoleErrors));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
-  });
-
   it('lists damaged runs with their reason and shows it instead of a view', async () => {
-    await page.goto(server.openUrl);
-    await page.locator('[data-testid=run-item][data-run-id="damaged-config"]').waitFor({ timeout: 15_000 });
-    expect(await page.locator('[data-testid=run-item]').count()).toBe(4);
+    await viewer.page.goto(viewer.server.openUrl);
+    await viewer.page.locator('[data-testid=run-item][data-run-id="damaged-config"]').waitFor({ timeout: 15_000 });
+    expect(await viewer.page.locator('[data-testid=run-item]').count()).toBe(4);
     for (const [id, reason] of [
       ['damaged-config', CONFIG_REASON],
       ['damaged-metrics', METRICS_REASON],
     ] as const) {
-      expect(await page.evaluate(statusOf(id))).toBe('damaged');
-      const row = page.locator(`[data-testid=run-item][data-run-id="${id}"]`);
+      expect(await viewer.page.evaluate(statusOf(id))).toBe('damaged');
+      const row = viewer.page.locator(`[data-testid=run-item][data-run-id="${id}"]`);
       expect(await row.getByTestId('run-damage').textContent()).toBe(reason);
       expect(await row.getByTestId('run-damage').isVisible()).toBe(true);
       expect(await row.locator('.run-figures').isVisible()).toBe(false);
       expect(await row.locator('.run-status').textContent()).toBe('damaged');
     }
-    expect(await page.evaluate(statusOf('good-1'))).toBe('stored');
-    expect(await page.locator('[data-testid=run-item][data-run-id="good-1"] [data-testid=run-damage]').isVisible()).toBe(false);
+    expect(await viewer.page.evaluate(statusOf('good-1'))).toBe('stored');
+    expect(await viewer.page.locator('[data-testid=run-item][data-run-id="good-1"] [data-testid=run-damage]').isVisible()).toBe(false);
 
-    await page.locator('[data-testid=run-item][data-run-id="damaged-metrics"]').click();
-    await page.getByTestId('run-damaged').waitFor();
-    expect(await page.getByTestId('run-damaged-reason').textContent()).toBe(METRICS_REASON);
-    expect(page.url()).toContain('#run=damaged-metrics');
-    saveScreenshot('damaged-runs.png', await page.screenshot());
+    await viewer.page.locator('[data-testid=run-item][data-run-id="damaged-metrics"]').click();
+    await viewer.page.getByTestId('run-damaged').waitFor();
+    expect(await viewer.page.getByTestId('run-damaged-reason').textContent()).toBe(METRICS_REASON);
+    expect(viewer.page.url()).toContain('#run=damaged-metrics');
+    saveScreenshot('damaged-runs.png', await viewer.page.screenshot());
     // A good run mounts its view again.
-    await page.locator('[data-testid=run-item][data-run-id="good-1"]').click();
-    await page.getByTestId('run-damaged').waitFor({ state: 'detached' });
-    expect(consoleErrors).toEqual([]);
+    await viewer.page.locator('[data-testid=run-item][data-run-id="good-1"]').click();
+    await viewer.page.getByTestId('run-damaged').waitFor({ state: 'detached' });
+    expect(viewer.consoleErrors).toEqual([]);
   }, 60_000);
 
   it('the Compare page keeps damaged runs apart and leaves one named in the comparison out, with a note', async () => {
-    await page.goto(`${server.url}/#/compare?runs=good-1,good-2,damaged-metrics`);
-    await page.getByTestId('compare-table').waitFor({ timeout: 30_000 });
-    const damaged = page.getByTestId('compare-damaged');
+    await viewer.page.goto(`${viewer.server.url}/#/compare?runs=good-1,good-2,damaged-metrics`);
+    await viewer.page.getByTestId('compare-table').waitFor({ timeout: 30_000 });
+    const damaged = viewer.page.getByTestId('compare-damaged');
     expect(await damaged.textContent()).toContain(CONFIG_REASON);
     expect(await damaged.textContent()).toContain(METRICS_REASON);
     // Not a choice; the one the link named is checked and may be unchecked.
-    expect(await page.locator('[data-testid=compare-run-checkbox][data-run-id="damaged-config"]').isDisabled()).toBe(true);
-    expect(await page.locator('[data-testid=compare-run-checkbox][data-run-id="damaged-metrics"]').isChecked()).toBe(true);
-    expect(await page.locator('[data-testid=compare-table] tbody tr').count()).toBe(1);
-    expect(await page.locator('.notes').textContent()).toContain(`damaged-metrics: ${METRICS_REASON} — left out of the comparison`);
-    saveScreenshot('damaged-compare.png', await page.screenshot());
-    expect(consoleErrors).toEqual([]);
+    expect(await viewer.page.locator('[data-testid=compare-run-checkbox][data-run-id="damaged-config"]').isDisabled()).toBe(true);
+    expect(await viewer.page.locator('[data-testid=compare-run-checkbox][data-run-id="damaged-metrics"]').isChecked()).toBe(true);
+    expect(await viewer.page.locator('[data-testid=compare-table] tbody tr').count()).toBe(1);
+    expect(await viewer.page.locator('.notes').textContent()).toContain(`damaged-metrics: ${METRICS_REASON} — left out of the comparison`);
+    saveScreenshot('damaged-compare.png', await viewer.page.screenshot());
+    expect(viewer.consoleErrors).toEqual([]);
   }, 60_000);
 });

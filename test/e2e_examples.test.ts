@@ -9,16 +9,11 @@
  * Needs the built viewer (npm test builds it) and Chromium; skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { startLabServer, type LabServer } from '../server/app.js';
-import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests } from './browser.js';
+import { close, pixel, saveScreenshot, skipBrowserTests, useViewer } from './browser.js';
 import { API, type ReplayDetail, type ReplaySummary, type RunSummary } from '../protocol/protocol.js';
 import type { FrozenLakeFrame } from '../envs/frames.js';
 
@@ -42,34 +37,22 @@ async function getJson<T>(url: string): Promise<T> {
 }
 
 describe.skipIf(skipBrowserTests)('an example run in the viewer (headless Chromium)', () => {
-  let server: LabServer;
-  let browser: Browser;
-  let page: Page;
-  let runsDir: string;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBrowserAndViewer();
-    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-examples-'));
-    await run(process.execPath, ['--import', 'tsx', 'examples/train_corridor.ts', '--steps', '1500', '--backend', 'cpu', '--out', runsDir, '--run-id', RUN_ID], { cwd: ROOT, timeout: 150_000 });
-    server = await startLabServer({ port: 0, runsDir });
-    ({ browser, page } = await openPage(consoleErrors));
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  const viewer = useViewer({
+    prefix: 'lab-e2e-examples-',
+    timeoutMs: 180_000,
+    prepare: async (runsDir) => {
+      await run(process.execPath, ['--import', 'tsx', 'examples/train_corridor.ts', '--steps', '1500', '--backend', 'cpu', '--out', runsDir, '--run-id', RUN_ID], { cwd: ROOT, timeout: 150_000 });
+    },
   });
 
   it("plays the corridor run's last evaluation episode from frames the server regenerates with the plug-in", async () => {
-    const stored = await getJson<RunSummary>(`${server.url}/api/runs/${RUN_ID}`);
+    const stored = await getJson<RunSummary>(`${viewer.server.url}/api/runs/${RUN_ID}`);
     expect(stored).toMatchObject({ runId: RUN_ID, envId: 'Corridor-v0', agent: 'dqn', status: 'stored' });
 
-    const replays = (await getJson<{ replays: ReplaySummary[] }>(`${server.url}${API.replays}?mode=eval`)).replays.filter((r) => r.runId === RUN_ID);
+    const replays = (await getJson<{ replays: ReplaySummary[] }>(`${viewer.server.url}${API.replays}?mode=eval`)).replays.filter((r) => r.runId === RUN_ID);
     expect(replays.length).toBeGreaterThan(0);
     const last = replays.reduce((a, b) => ((b.checkpointStep ?? 0) > (a.checkpointStep ?? 0) || ((b.checkpointStep ?? 0) === (a.checkpointStep ?? 0) && b.episode < a.episode) ? b : a));
-    const detail = await getJson<ReplayDetail>(`${server.url}${API.replay(RUN_ID, last.name)}`);
+    const detail = await getJson<ReplayDetail>(`${viewer.server.url}${API.replay(RUN_ID, last.name)}`);
     expect(detail.regenerated).toBe(true);
     expect(detail.frames).toHaveLength(last.length + 1);
     const first = detail.frames[0] as FrozenLakeFrame;
@@ -77,15 +60,15 @@ describe.skipIf(skipBrowserTests)('an example run in the viewer (headless Chromi
     // The trained greedy policy walks right to the goal.
     expect((detail.frames.at(-1) as FrozenLakeFrame).agent).toEqual([0, 7]);
 
-    await page.goto(`${server.url}/#/replays`);
+    await viewer.page.goto(`${viewer.server.url}/#/replays`);
     const row = `[data-testid=replay-row][data-run-id="${RUN_ID}"][data-name="${last.name}"]`;
-    await page.locator(row).waitFor();
-    await page.locator(row).click();
-    await page.waitForFunction('window.__lab.replay.panes.length === 1 && window.__lab.replay.panes[0].step === 0', null, { timeout: 30_000 });
-    let [pane] = (await page.evaluate(PANES)) as PaneState[];
+    await viewer.page.locator(row).waitFor();
+    await viewer.page.locator(row).click();
+    await viewer.page.waitForFunction('window.__lab.replay.panes.length === 1 && window.__lab.replay.panes[0].step === 0', null, { timeout: 30_000 });
+    let [pane] = (await viewer.page.evaluate(PANES)) as PaneState[];
     expect(pane!.frame).toEqual(first);
     expect(pane!.probe.kind).toBe('frozenlake');
-    const stage = page.getByTestId('replay-stage');
+    const stage = viewer.page.getByTestId('replay-stage');
     let png = PNG.sync.read(await stage.screenshot());
     const start = pane!.probe.points.agent!;
     expect(close(pixel(png, start[0], start[1]), pane!.probe.colors.agent!), `agent pixel ${pixel(png, start[0], start[1])} vs ${pane!.probe.colors.agent}`).toBe(true);
@@ -94,16 +77,16 @@ describe.skipIf(skipBrowserTests)('an example run in the viewer (headless Chromi
     expect(goal[0]).toBeGreaterThan(start[0]);
     expect(Math.abs(goal[1] - start[1])).toBeLessThan(1);
 
-    await page.getByTestId('scrubber').focus();
-    await page.keyboard.press('End');
-    await page.waitForFunction(`window.__lab.replay.panes[0].step === ${last.length}`);
-    [pane] = (await page.evaluate(PANES)) as PaneState[];
+    await viewer.page.getByTestId('scrubber').focus();
+    await viewer.page.keyboard.press('End');
+    await viewer.page.waitForFunction(`window.__lab.replay.panes[0].step === ${last.length}`);
+    [pane] = (await viewer.page.evaluate(PANES)) as PaneState[];
     expect(pane!.frame).toEqual(detail.frames[last.length]);
     png = PNG.sync.read(await stage.screenshot());
     const end = pane!.probe.points.agent!;
     expect(end[0]).toBeCloseTo(goal[0], 0);
     expect(close(pixel(png, end[0], end[1]), pane!.probe.colors.agent!) || close(pixel(png, end[0], end[1]), pane!.probe.colors.goal!)).toBe(true);
-    saveScreenshot('example-corridor.png', await page.screenshot());
-    expect(consoleErrors).toEqual([]);
+    saveScreenshot('example-corridor.png', await viewer.page.screenshot());
+    expect(viewer.consoleErrors).toEqual([]);
   }, 120_000);
 });

@@ -11,13 +11,9 @@
  * LAB_REQUIRE_BROWSER=1, where a missing browser is a failure.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { startLabServer, type LabServer } from '../server/app.js';
-import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
+import { close, pixel, saveScreenshot, skipBrowserTests, type RGB, useViewer } from './browser.js';
 import { LIVE_NAMESPACE, type GoGameState } from '../protocol/protocol.js';
 
 
@@ -44,60 +40,46 @@ function headlineOf(result: string): string {
 const num = (v: number) => String(Math.round(v * 100) / 100);
 
 describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
-  let server: LabServer;
-  let browser: Browser;
-  let page: Page;
-  let runsDir: string;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBrowserAndViewer();
-    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-go-'));
-    server = await startLabServer({ port: 0, runsDir });
-    // A dropped connection (the last test) makes the browser log the failed reconnect attempts.
-    ({ browser, page } = await openPage(consoleErrors, { acceptDownloads: true, ignoreConsole: /WebSocket|ERR_CONNECTION|socket\.io/i }));
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  // A dropped connection (the last test) makes the browser log the failed reconnect attempts: not errors here.
+  const viewer = useViewer({
+    prefix: 'lab-e2e-go-',
+    page: { acceptDownloads: true, ignoreConsole: /WebSocket|ERR_CONNECTION|socket\.io/i },
   });
 
   /** Games the server has open (its private map: the test's only window on `go:close`). */
-  const openGames = () => (server.hub.go as unknown as { games: Map<string, unknown> }).games.size;
-  const state = async () => (await page.evaluate(STATE)) as GoGameState | null;
-  const pointAt = async (move: number) => (await page.evaluate(`window.__lab.go.pointAt(${move})`)) as [number, number];
-  const canvas = () => page.locator('[data-testid=go-board] canvas');
+  const openGames = () => (viewer.server.hub.go as unknown as { games: Map<string, unknown> }).games.size;
+  const state = async () => (await viewer.page.evaluate(STATE)) as GoGameState | null;
+  const pointAt = async (move: number) => (await viewer.page.evaluate(`window.__lab.go.pointAt(${move})`)) as [number, number];
+  const canvas = () => viewer.page.locator('[data-testid=go-board] canvas');
   /** Waits until the person may move (or the game is over) and returns the state. */
   const yourTurn = async () => {
-    await page.waitForFunction(`${STATE} && (${STATE}.over || ${STATE}.legal.length > 0)`, null, { timeout: 20_000 });
+    await viewer.page.waitForFunction(`${STATE} && (${STATE}.over || ${STATE}.legal.length > 0)`, null, { timeout: 20_000 });
     return (await state())!;
   };
   /** Clicks a point of the board (page coordinates of the canvas plus the hook's point). */
   const clickPoint = async (move: number) => {
     const box = (await canvas().boundingBox())!;
     const [x, y] = await pointAt(move);
-    await page.mouse.click(box.x + x, box.y + y);
+    await viewer.page.mouse.click(box.x + x, box.y + y);
   };
 
   it('plays a 5×5 game against the random agent to the end and shows the score', async () => {
-    await page.goto(`${server.openUrl}#/go`);
-    await page.getByTestId('go-board').waitFor();
-    expect(await page.getByTestId('nav-go').getAttribute('aria-current')).toBe('page');
-    await page.waitForFunction(`document.querySelector('[data-testid=go-new]') && !document.querySelector('[data-testid=go-new]').disabled`, null, { timeout: 10_000 });
+    await viewer.page.goto(`${viewer.server.openUrl}#/go`);
+    await viewer.page.getByTestId('go-board').waitFor();
+    expect(await viewer.page.getByTestId('nav-go').getAttribute('aria-current')).toBe('page');
+    await viewer.page.waitForFunction(`document.querySelector('[data-testid=go-new]') && !document.querySelector('[data-testid=go-new]').disabled`, null, { timeout: 10_000 });
 
     // The settings go into the URL (deep-linkable).
-    await page.getByTestId('go-size').selectOption('5');
-    await page.getByTestId('go-opponent').selectOption('random');
-    await page.getByTestId('go-color').selectOption('black');
-    await page.waitForFunction(`location.hash.includes('size=5') && location.hash.includes('opponent=random') && location.hash.includes('color=black')`);
-    expect(await page.getByTestId('go-komi').textContent()).toContain('24');
-    await page.getByTestId('go-new').click();
+    await viewer.page.getByTestId('go-size').selectOption('5');
+    await viewer.page.getByTestId('go-opponent').selectOption('random');
+    await viewer.page.getByTestId('go-color').selectOption('black');
+    await viewer.page.waitForFunction(`location.hash.includes('size=5') && location.hash.includes('opponent=random') && location.hash.includes('color=black')`);
+    expect(await viewer.page.getByTestId('go-komi').textContent()).toContain('24');
+    await viewer.page.getByTestId('go-new').click();
     let game = await yourTurn();
     expect(game).toMatchObject({ size: 5, komi: 24, humanColor: 'black', moves: 0, over: false, opponent: 'random' });
     expect(game.legal).toHaveLength(26);
-    expect(await page.getByTestId('go-status').textContent()).toContain('Your move (Black)');
+    expect(await viewer.page.getByTestId('go-status').textContent()).toContain('Your move (Black)');
 
     // Hovering the centre shows a translucent black stone over the wood; clicking plays it.
     const box = (await canvas().boundingBox())!;
@@ -109,17 +91,17 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
     const [sx, sy] = [cx + off, cy + off];
     let shot = PNG.sync.read(await canvas().screenshot());
     expect(close(pixel(shot, sx, sy), WOOD), `wood at the centre before: ${pixel(shot, sx, sy)}`).toBe(true);
-    await page.mouse.move(box.x + cx, box.y + cy);
-    await page.waitForTimeout(150);
+    await viewer.page.mouse.move(box.x + cx, box.y + cy);
+    await viewer.page.waitForTimeout(150);
     shot = PNG.sync.read(await canvas().screenshot());
     const ghost = pixel(shot, sx, sy);
     expect(close(ghost, mix(WOOD, BLACK, 0.45), 16), `hover stone ${ghost}`).toBe(true);
 
-    await page.mouse.click(box.x + cx, box.y + cy);
-    await page.waitForFunction(`${STATE}.frame.board[12] === 'X'`, null, { timeout: 10_000 });
+    await viewer.page.mouse.click(box.x + cx, box.y + cy);
+    await viewer.page.waitForFunction(`${STATE}.frame.board[12] === 'X'`, null, { timeout: 10_000 });
     shot = PNG.sync.read(await canvas().screenshot());
     expect(close(pixel(shot, sx, sy), BLACK), `black stone at the centre: ${pixel(shot, sx, sy)}`).toBe(true);
-    expect(await page.getByTestId('go-last').textContent()).toMatch(/Black C3|White /);
+    expect(await viewer.page.getByTestId('go-last').textContent()).toMatch(/Black C3|White /);
 
     // The agent answers (a stone or a pass).
     game = await yourTurn();
@@ -144,21 +126,21 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
     for (let turn = 0; !game.over && turn < 40; turn++) {
       const points = game.legal.filter((m) => m < 25 && !ownEye(game.frame.board, m));
       const before = game.moves;
-      if (points.length === 0) await page.getByTestId('go-pass').click();
+      if (points.length === 0) await viewer.page.getByTestId('go-pass').click();
       else await clickPoint(points[(game.moves * 7) % points.length]!);
-      await page.waitForFunction(`${STATE}.moves > ${before}`, null, { timeout: 10_000 });
+      await viewer.page.waitForFunction(`${STATE}.moves > ${before}`, null, { timeout: 10_000 });
       game = await yourTurn();
     }
     if (!game.over) {
-      await page.getByTestId('go-resign').click();
-      await page.getByTestId('go-resign-confirm').click();
-      await page.waitForFunction(`${STATE}.over`);
+      await viewer.page.getByTestId('go-resign').click();
+      await viewer.page.getByTestId('go-resign-confirm').click();
+      await viewer.page.waitForFunction(`${STATE}.over`);
       game = (await state())!;
     }
     expect(game.over).toBe(true);
     expect(game.error).toBeNull();
 
-    const result = page.getByTestId('go-result');
+    const result = viewer.page.getByTestId('go-result');
     await result.waitFor();
     const text = (await result.textContent())!;
     expect(text).toContain(headlineOf(game.result!));
@@ -168,20 +150,20 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
       expect(text).toContain(`${num(s.white)} area + ${num(s.komi)} komi`);
       expect(text).toContain(`${num(s.black)} area`);
       expect(text).toContain(`= ${num(Math.abs(s.margin))}`);
-      expect(await page.locator('[data-testid=go-result] [data-color=black] .go-score-total').textContent()).toBe(num(s.black));
-      expect(await page.locator('[data-testid=go-result] [data-color=white] .go-score-total').textContent()).toBe(num(s.white + s.komi));
+      expect(await viewer.page.locator('[data-testid=go-result] [data-color=black] .go-score-total').textContent()).toBe(num(s.black));
+      expect(await viewer.page.locator('[data-testid=go-result] [data-color=white] .go-score-total').textContent()).toBe(num(s.white + s.komi));
     }
-    expect(await page.getByTestId('go-status').textContent()).toContain('Game over');
-    expect(await page.getByTestId('go-pass').isDisabled()).toBe(true);
-    expect(await page.getByTestId('go-resign').isDisabled()).toBe(true);
+    expect(await viewer.page.getByTestId('go-status').textContent()).toContain('Game over');
+    expect(await viewer.page.getByTestId('go-pass').isDisabled()).toBe(true);
+    expect(await viewer.page.getByTestId('go-resign').isDisabled()).toBe(true);
 
     // The screenshot for people (and the README).
-    await page.mouse.move(5, 5);
-    await page.waitForTimeout(200);
-    saveScreenshot('go.png', await page.screenshot(), true);
+    await viewer.page.mouse.move(5, 5);
+    await viewer.page.waitForTimeout(200);
+    saveScreenshot('go.png', await viewer.page.screenshot(), true);
 
     // Download SGF: a file with the server's SGF of the game.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('go-sgf').click()]);
+    const [download] = await Promise.all([viewer.page.waitForEvent('download'), viewer.page.getByTestId('go-sgf').click()]);
     expect(download.suggestedFilename()).toMatch(/^go-5x5-random-\d{8}-\d{4}\.sgf$/);
     const sgf = fs.readFileSync((await download.path())!, 'utf8');
     expect(sgf).toBe(game.sgf);
@@ -189,13 +171,13 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
   }, 60_000);
 
   it('plays White (the agent opens), ignores illegal clicks, resigns on confirmation', async () => {
-    await page.getByTestId('go-color').selectOption('white');
-    await page.waitForFunction(`location.hash.includes('color=white')`);
-    await page.getByTestId('go-new').click();
-    await page.waitForFunction(`${STATE} && ${STATE}.humanColor === 'white'`, null, { timeout: 10_000 });
+    await viewer.page.getByTestId('go-color').selectOption('white');
+    await viewer.page.waitForFunction(`location.hash.includes('color=white')`);
+    await viewer.page.getByTestId('go-new').click();
+    await viewer.page.waitForFunction(`${STATE} && ${STATE}.humanColor === 'white'`, null, { timeout: 10_000 });
     let game = await yourTurn();
     expect(game.moves).toBe(1);
-    expect(await page.getByTestId('go-status').textContent()).toContain('Your move (White)');
+    expect(await viewer.page.getByTestId('go-status').textContent()).toContain('Your move (White)');
     // Starting this game closed the finished one.
     expect(openGames()).toBe(1);
 
@@ -204,80 +186,80 @@ describe.skipIf(skipBrowserTests)('Play Go in headless Chromium', () => {
       const occupied = game.frame.lastMove[0] * 5 + game.frame.lastMove[1];
       expect(game.legal).not.toContain(occupied);
       await clickPoint(occupied);
-      await page.waitForTimeout(300);
+      await viewer.page.waitForTimeout(300);
       expect((await state())!.moves).toBe(1);
-      expect(await page.getByTestId('go-error').textContent()).toBe('');
+      expect(await viewer.page.getByTestId('go-error').textContent()).toBe('');
     }
     // Nor does a click on the margin outside the grid.
     await canvas().click({ position: { x: 3, y: 3 } });
-    await page.waitForTimeout(200);
+    await viewer.page.waitForTimeout(200);
     expect((await state())!.moves).toBe(1);
 
     // Resign asks first; keep playing cancels.
-    await page.getByTestId('go-resign').click();
-    await page.getByTestId('go-resign-cancel').click();
+    await viewer.page.getByTestId('go-resign').click();
+    await viewer.page.getByTestId('go-resign-cancel').click();
     expect((await state())!.over).toBe(false);
-    await page.getByTestId('go-resign').click();
-    await page.getByTestId('go-resign-confirm').click();
-    await page.waitForFunction(`${STATE}.over`);
+    await viewer.page.getByTestId('go-resign').click();
+    await viewer.page.getByTestId('go-resign-confirm').click();
+    await viewer.page.waitForFunction(`${STATE}.over`);
     game = (await state())!;
     expect(game).toMatchObject({ result: 'B+R', score: null });
-    const text = (await page.getByTestId('go-result').textContent())!;
+    const text = (await viewer.page.getByTestId('go-result').textContent())!;
     expect(text).toContain('Black wins by resignation');
     expect(text).toContain('You resigned');
-    expect(await page.getByTestId('go-sgf').isVisible()).toBe(true);
+    expect(await viewer.page.getByTestId('go-sgf').isVisible()).toBe(true);
   }, 40_000);
 
   it('plays a trained AlphaZero agent chosen from the runs directory; says when a size has none', async () => {
     const { trainAlphaZero } = await import('../agents/go/alphazero.js');
-    await trainAlphaZero({ hyperparameters: { size: 5, filters: [8], hidden: [16], simulations: 4, gamesPerIteration: 1, trainSteps: 1, batchSize: 8, bufferSize: 200, evalEvery: 0 }, seed: 1, iterations: 1, out: runsDir, runId: 'az5-e2e', backend: 'wasm' });
-    await page.goto(`${server.openUrl}#/go?size=7&opponent=alphazero&color=white`);
-    await page.reload();
-    await page.getByTestId('go-agent').waitFor();
-    await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').textContent.includes('no trained 7×7 agent')`, null, { timeout: 10_000 });
-    expect(await page.getByTestId('go-new').isDisabled()).toBe(true);
+    await trainAlphaZero({ hyperparameters: { size: 5, filters: [8], hidden: [16], simulations: 4, gamesPerIteration: 1, trainSteps: 1, batchSize: 8, bufferSize: 200, evalEvery: 0 }, seed: 1, iterations: 1, out: viewer.runsDir, runId: 'az5-e2e', backend: 'wasm' });
+    await viewer.page.goto(`${viewer.server.openUrl}#/go?size=7&opponent=alphazero&color=white`);
+    await viewer.page.reload();
+    await viewer.page.getByTestId('go-agent').waitFor();
+    await viewer.page.waitForFunction(`document.querySelector('[data-testid=go-agent]').textContent.includes('no trained 7×7 agent')`, null, { timeout: 10_000 });
+    expect(await viewer.page.getByTestId('go-new').isDisabled()).toBe(true);
     // The board's own Start button is off too, and says why where the click would be.
-    expect(await page.getByTestId('go-new-again').isDisabled()).toBe(true);
-    expect(await page.locator('[data-testid=go-board] .stage-message').textContent()).toContain('Choose a trained agent first (none for 7×7? run lab go train --size 7)');
-    await page.getByTestId('go-size').selectOption('5');
-    await page.waitForFunction(`document.querySelector('[data-testid=go-agent]').value === 'az5-e2e'`, null, { timeout: 10_000 });
-    expect(await page.getByTestId('go-agent').textContent()).toContain('az5-e2e (iteration 1)');
-    await page.getByTestId('go-az-sims').selectOption('100');
-    await page.waitForFunction(`location.hash.includes('sims=100')`);
-    await page.waitForFunction(`!document.querySelector('[data-testid=go-new]').disabled`, null, { timeout: 10_000 });
-    await page.getByTestId('go-new').click();
+    expect(await viewer.page.getByTestId('go-new-again').isDisabled()).toBe(true);
+    expect(await viewer.page.locator('[data-testid=go-board] .stage-message').textContent()).toContain('Choose a trained agent first (none for 7×7? run lab go train --size 7)');
+    await viewer.page.getByTestId('go-size').selectOption('5');
+    await viewer.page.waitForFunction(`document.querySelector('[data-testid=go-agent]').value === 'az5-e2e'`, null, { timeout: 10_000 });
+    expect(await viewer.page.getByTestId('go-agent').textContent()).toContain('az5-e2e (iteration 1)');
+    await viewer.page.getByTestId('go-az-sims').selectOption('100');
+    await viewer.page.waitForFunction(`location.hash.includes('sims=100')`);
+    await viewer.page.waitForFunction(`!document.querySelector('[data-testid=go-new]').disabled`, null, { timeout: 10_000 });
+    await viewer.page.getByTestId('go-new').click();
     const game = await yourTurn();
     expect(game).toMatchObject({ size: 5, humanColor: 'white', moves: 1, opponent: 'AlphaZero az5-e2e · 100 sims' });
-    expect(await page.getByTestId('go-status').textContent()).toContain('AlphaZero az5-e2e');
+    expect(await viewer.page.getByTestId('go-status').textContent()).toContain('AlphaZero az5-e2e');
   }, 60_000);
 
   it('after a dropped connection says the server ended the game and offers a new one', async () => {
-    await page.getByTestId('go-new').click();
+    await viewer.page.getByTestId('go-new').click();
     let game = await yourTurn();
     expect(game.over).toBe(false);
     const droppedId = game.gameId;
     // Close the transport under the socket: the client reconnects, the server has closed its games.
-    for (const s of server.io.of(LIVE_NAMESPACE).sockets.values()) s.conn.close();
-    await page.getByTestId('go-new-again').waitFor({ state: 'visible', timeout: 15_000 });
-    expect(await page.getByTestId('go-status').textContent()).toContain('Game closed by the server');
-    expect(await page.locator('[data-testid=go-board] .stage-message').textContent()).toContain('This game has ended');
-    expect(await page.getByTestId('go-resign').isDisabled()).toBe(true);
-    await page.getByTestId('go-new-again').click();
-    await page.waitForFunction(`${STATE} && ${STATE}.gameId !== ${JSON.stringify(droppedId)}`, null, { timeout: 10_000 });
+    for (const s of viewer.server.io.of(LIVE_NAMESPACE).sockets.values()) s.conn.close();
+    await viewer.page.getByTestId('go-new-again').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await viewer.page.getByTestId('go-status').textContent()).toContain('Game closed by the server');
+    expect(await viewer.page.locator('[data-testid=go-board] .stage-message').textContent()).toContain('This game has ended');
+    expect(await viewer.page.getByTestId('go-resign').isDisabled()).toBe(true);
+    await viewer.page.getByTestId('go-new-again').click();
+    await viewer.page.waitForFunction(`${STATE} && ${STATE}.gameId !== ${JSON.stringify(droppedId)}`, null, { timeout: 10_000 });
     game = await yourTurn();
     expect(game.over).toBe(false);
-    expect(await page.getByTestId('go-new-again').isVisible()).toBe(false);
+    expect(await viewer.page.getByTestId('go-new-again').isVisible()).toBe(false);
     expect(openGames()).toBe(1);
 
     // Leaving the page closes the game; coming back shows the setup again, with the board drawn.
-    await page.getByTestId('nav-live').click();
+    await viewer.page.getByTestId('nav-live').click();
     await expect.poll(openGames, { timeout: 5_000 }).toBe(0);
-    expect(await page.evaluate(STATE)).toBeNull();
-    await page.getByTestId('nav-go').click();
-    await page.getByTestId('go-board').waitFor();
-    expect(await page.evaluate('location.hash')).toContain('size=5');
-    await page.waitForFunction(`(() => { try { return window.__lab.go.pointAt(0)[0] > 0; } catch { return false; } })()`);
-    expect(await page.getByTestId('go-new-again').isVisible()).toBe(true);
-    expect(consoleErrors).toEqual([]);
+    expect(await viewer.page.evaluate(STATE)).toBeNull();
+    await viewer.page.getByTestId('nav-go').click();
+    await viewer.page.getByTestId('go-board').waitFor();
+    expect(await viewer.page.evaluate('location.hash')).toContain('size=5');
+    await viewer.page.waitForFunction(`(() => { try { return window.__lab.go.pointAt(0)[0] > 0; } catch { return false; } })()`);
+    expect(await viewer.page.getByTestId('go-new-again').isVisible()).toBe(true);
+    expect(viewer.consoleErrors).toEqual([]);
   }, 40_000);
 });

@@ -1,22 +1,10 @@
-/**
- * Plug-in envs without a picture of their own, live in real headless Chromium: examples/thermostat_env.ts returns
- * values frames (labelled bars) and test/fixtures/text_corridor_env.ts returns text. Each is trained by `lab
- * train --live` against a lab server; the run's live view draws the frames it receives: the bars where the
- * frame's numbers and bounds put them, in the renderer's colours, and the text in its box. Screenshots:
- * test-results/plugin-values-1280.png, plugin-values-390.png, plugin-text-1280.png.
- *
- * Needs the built viewer (npm test builds it) and Chromium; skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
- */
-import fs from 'node:fs';
-import os from 'node:os';
+
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { startLabServer, type LabServer } from '../server/app.js';
-import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, type RGB } from './browser.js';
+import { close, pixel, saveScreenshot, skipBrowserTests, useViewer, type RGB } from './browser.js';
 import { until } from './wait.js';
 import type { StepFrame } from '../protocol/protocol.js';
 import type { TextFrame, ValuesFrame } from '../envs/frames.js';
@@ -32,49 +20,36 @@ interface Probe {
 }
 
 describe.skipIf(skipBrowserTests)('plug-in envs drawn live without a renderer of their own (headless Chromium)', () => {
-  let server: LabServer;
-  let browser: Browser;
-  let page: Page;
-  let runsDir: string;
+  const viewer = useViewer({ prefix: 'lab-e2e-plugin-frames-' });
   const children: ChildProcess[] = [];
-  const consoleErrors: string[] = [];
 
-  beforeAll(async () => {
-    requireBrowserAndViewer();
-    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-plugin-frames-'));
-    server = await startLabServer({ port: 0, runsDir });
-    ({ browser, page } = await openPage(consoleErrors));
-  }, 60_000);
-
+  // Before the viewer's own afterAll (hooks after the tests run in reverse order): the trainers go first.
   afterAll(async () => {
     await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGKILL'))) : null)));
-    await browser?.close();
-    await server?.close();
-    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
   });
 
   /** Starts `lab train --live` of `env` and opens its live view once frames of `kind` are drawn, then pauses it. */
   async function watchLive(env: string, agent: string, runId: string, kind: string): Promise<{ frame: StepFrame; probe: Probe; shot: PNG }> {
-    const child = spawn(process.execPath, [LAB, 'train', '--env', env, '--agent', agent, '--steps', '400000', '--seed', '1', '--backend', 'wasm', '--out', runsDir, '--run-id', runId, '--live', server.url, '--token', server.token], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [LAB, 'train', '--env', env, '--agent', agent, '--steps', '400000', '--seed', '1', '--backend', 'wasm', '--out', viewer.runsDir, '--run-id', runId, '--live', viewer.server.url, '--token', viewer.server.token], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     await until(`lab train to publish ${runId}`, () => {
       if (child.exitCode !== null) throw new Error(`lab train ended before publishing ${runId}: ${output}`);
-      return server.hub.summary(runId)?.origin === 'cli';
+      return viewer.server.hub.summary(runId)?.origin === 'cli';
     }, 60_000, { log: () => output });
-    await page.goto(`${server.openUrl}#run=${runId}`);
-    await page.waitForFunction(`window.__lab.watchedRunId === ${JSON.stringify(runId)} && window.__lab.drawn > 20 && window.__lab.lastFrame?.frame?.kind === ${JSON.stringify(kind)}`, null, { timeout: 30_000 });
-    await page.getByTestId('play-pause').click();
-    await page.waitForTimeout(300);
-    const { frame, probe } = (await page.evaluate('({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() })')) as { frame: StepFrame; probe: Probe };
-    const shot = PNG.sync.read(await page.getByTestId('stage').screenshot());
+    await viewer.page.goto(`${viewer.server.openUrl}#run=${runId}`);
+    await viewer.page.waitForFunction(`window.__lab.watchedRunId === ${JSON.stringify(runId)} && window.__lab.drawn > 20 && window.__lab.lastFrame?.frame?.kind === ${JSON.stringify(kind)}`, null, { timeout: 30_000 });
+    await viewer.page.getByTestId('play-pause').click();
+    await viewer.page.waitForTimeout(300);
+    const { frame, probe } = (await viewer.page.evaluate('({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() })')) as { frame: StepFrame; probe: Probe };
+    const shot = PNG.sync.read(await viewer.page.getByTestId('stage').screenshot());
     return { frame, probe, shot };
   }
 
   it('draws Thermostat-v0 (examples/thermostat_env.ts) from its values frames: bars on their bounds, in the renderer colours', async () => {
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await viewer.page.setViewportSize({ width: 1280, height: 800 });
     const { frame, probe, shot } = await watchLive('./examples/thermostat_env.ts:Thermostat-v0', 'a2c', 'thermostat-live', 'values');
     const f = frame.frame as ValuesFrame;
     expect(f.labels).toEqual(['room °C', 'outside °C', 'heater']);
@@ -101,19 +76,19 @@ describe.skipIf(skipBrowserTests)('plug-in envs drawn live without a renderer of
     expect(probe.points.bar0).toBeDefined();
     expect([0, 1]).toContain(f.values[2]);
     // The HUD follows the same step.
-    expect(await page.getByTestId('hud-step').textContent()).toContain(String(frame.episodeStep));
-    saveScreenshot('plugin-values-1280.png', await page.screenshot());
+    expect(await viewer.page.getByTestId('hud-step').textContent()).toContain(String(frame.episodeStep));
+    saveScreenshot('plugin-values-1280.png', await viewer.page.screenshot());
 
     // A phone: the bars and labels still fit the stage.
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(500);
-    const small = (await page.evaluate('window.__lab.stageProbe()')) as Probe;
-    const stageBox = (await page.getByTestId('stage').boundingBox())!;
+    await viewer.page.setViewportSize({ width: 390, height: 844 });
+    await viewer.page.waitForTimeout(500);
+    const small = (await viewer.page.evaluate('window.__lab.stageProbe()')) as Probe;
+    const stageBox = (await viewer.page.getByTestId('stage').boundingBox())!;
     expect(small.points.to0![0]).toBeLessThanOrEqual(stageBox.width);
     expect(small.points.from0![0]).toBeGreaterThan(0);
-    saveScreenshot('plugin-values-390.png', await page.screenshot());
-    await page.setViewportSize({ width: 1280, height: 800 });
-    expect(consoleErrors).toEqual([]);
+    saveScreenshot('plugin-values-390.png', await viewer.page.screenshot());
+    await viewer.page.setViewportSize({ width: 1280, height: 800 });
+    expect(viewer.consoleErrors).toEqual([]);
   }, 120_000);
 
   it('draws an env whose render() is text (test/fixtures/text_corridor_env.ts) as text frames', async () => {
@@ -129,7 +104,7 @@ describe.skipIf(skipBrowserTests)('plug-in envs drawn live without a renderer of
     let inked = false;
     for (let dy = 0; dy < 16 && !inked; dy++) for (let dx = 0; dx < 40 && !inked; dx++) inked = close(pixel(shot, tx + dx, ty + dy), probe.colors.text!, 40);
     expect(inked).toBe(true);
-    saveScreenshot('plugin-text-1280.png', await page.screenshot());
-    expect(consoleErrors).toEqual([]);
+    saveScreenshot('plugin-text-1280.png', await viewer.page.screenshot());
+    expect(viewer.consoleErrors).toEqual([]);
   }, 120_000);
 });

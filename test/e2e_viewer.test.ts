@@ -8,13 +8,10 @@
  * LAB_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a failure.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { startLabServer, type LabServer } from '../server/app.js';
-import { close, openPage, pixel, requireBrowserAndViewer, saveScreenshot, skipBrowserTests, statusOf } from './browser.js';
+import { close, pixel, saveScreenshot, skipBrowserTests, statusOf, useViewer } from './browser.js';
 import type { StepFrame } from '../protocol/protocol.js';
 
 
@@ -35,51 +32,37 @@ interface LabHook {
 
 
 describe.skipIf(skipBrowserTests)('viewer in headless Chromium', () => {
-  let server: LabServer;
-  let browser: Browser;
-  let page: Page;
-  let runsDir: string;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBrowserAndViewer();
-    runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-e2e-'));
-    server = await startLabServer({ port: 0, runsDir, trainerArgs: ['--eval-every', '2000', '--eval-episodes', '3'] });
-    ({ browser, page } = await openPage(consoleErrors));
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (runsDir) fs.rmSync(runsDir, { recursive: true, force: true });
+  const viewer = useViewer({
+    prefix: 'lab-e2e-',
+    server: { trainerArgs: ['--eval-every', '2000', '--eval-episodes', '3'] },
   });
 
   it('starts a Cart-Pole run from the UI and draws the cart where the frames put it', async () => {
-    await page.goto(server.openUrl);
-    await page.getByTestId('new-run-form').waitFor();
-    await page.getByTestId('env-select').selectOption('CartPole-v1');
-    await page.getByTestId('agent-select').selectOption('dqn');
-    await page.getByTestId('seed-input').fill('3');
-    await page.getByTestId('steps-input').fill('30000');
-    await page.getByTestId('start-run').click();
+    await viewer.page.goto(viewer.server.openUrl);
+    await viewer.page.getByTestId('new-run-form').waitFor();
+    await viewer.page.getByTestId('env-select').selectOption('CartPole-v1');
+    await viewer.page.getByTestId('agent-select').selectOption('dqn');
+    await viewer.page.getByTestId('seed-input').fill('3');
+    await viewer.page.getByTestId('steps-input').fill('30000');
+    await viewer.page.getByTestId('start-run').click();
 
     // The run appears in the list, is watched, and frames arrive and are drawn.
-    const item = page.getByTestId('run-item').first();
+    const item = viewer.page.getByTestId('run-item').first();
     await item.waitFor();
-    await page.waitForFunction('window.__lab && window.__lab.watchedRunId !== null', null, { timeout: 15_000 });
-    const runId = (await page.evaluate('window.__lab.watchedRunId')) as LabHook['watchedRunId'];
+    await viewer.page.waitForFunction('window.__lab && window.__lab.watchedRunId !== null', null, { timeout: 15_000 });
+    const runId = (await viewer.page.evaluate('window.__lab.watchedRunId')) as LabHook['watchedRunId'];
     expect(runId).toMatch(/^CartPole-v1-dqn-zoo-s3-/);
-    await page.waitForFunction('window.__lab.framesReceived > 100 && window.__lab.drawn > 30', null, { timeout: 30_000 });
-    await page.waitForFunction(`${statusOf(runId!)} === 'running'`, null, { timeout: 10_000 });
+    await viewer.page.waitForFunction('window.__lab.framesReceived > 100 && window.__lab.drawn > 30', null, { timeout: 30_000 });
+    await viewer.page.waitForFunction(`${statusOf(runId!)} === 'running'`, null, { timeout: 10_000 });
 
     // Let the curves fill a little, then freeze the picture and compare pixels with what the frame says.
-    await page.waitForTimeout(4000);
-    await page.getByTestId('play-pause').click();
-    await page.waitForTimeout(300);
-    const { frame, probe } = (await page.evaluate('({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() })')) as { frame: LabHook['lastFrame']; probe: Probe };
+    await viewer.page.waitForTimeout(4000);
+    await viewer.page.getByTestId('play-pause').click();
+    await viewer.page.waitForTimeout(300);
+    const { frame, probe } = (await viewer.page.evaluate('({ frame: window.__lab.lastFrame, probe: window.__lab.stageProbe() })')) as { frame: LabHook['lastFrame']; probe: Probe };
     expect(frame?.frame?.kind).toBe('cartpole');
     expect(probe.kind).toBe('cartpole');
-    const stage = page.getByTestId('stage');
+    const stage = viewer.page.getByTestId('stage');
     const shot = PNG.sync.read(await stage.screenshot());
     const cart = probe.points.cart!;
     const tip = probe.points.poleTip!;
@@ -100,21 +83,21 @@ describe.skipIf(skipBrowserTests)('viewer in headless Chromium', () => {
     if (Math.abs(theta) > 0.01) expect(Math.sign(tip[0] - cart[0])).toBe(Math.sign(theta));
 
     // The HUD shows the frame's episode and step.
-    expect(await page.getByTestId('hud-episode').textContent()).toContain(String(frame!.episode));
-    expect(await page.getByTestId('hud-step').textContent()).toContain(String(frame!.episodeStep));
+    expect(await viewer.page.getByTestId('hud-episode').textContent()).toContain(String(frame!.episode));
+    expect(await viewer.page.getByTestId('hud-step').textContent()).toContain(String(frame!.episodeStep));
     // The HUD is on screen, not squeezed to a line by the stage and the curves.
-    const hud = await page.locator('.rl-view .hud').boundingBox();
+    const hud = await viewer.page.locator('.rl-view .hud').boundingBox();
     expect(hud!.height).toBeGreaterThanOrEqual(40);
 
     // Screenshot of the whole page for people (and the README).
-    await page.getByTestId('play-pause').click();
-    await page.waitForTimeout(1500);
-    saveScreenshot('viewer.png', await page.screenshot(), true);
+    await viewer.page.getByTestId('play-pause').click();
+    await viewer.page.waitForTimeout(1500);
+    saveScreenshot('viewer.png', await viewer.page.screenshot(), true);
 
     // Stop from the UI: the trainer checkpoints and the run ends as stopped.
-    await page.getByTestId('stop-run').click();
-    await page.waitForFunction(`${statusOf(runId!)} === 'stopped'`, null, { timeout: 30_000 });
-    expect(fs.existsSync(path.join(runsDir, runId!, 'checkpoints', 'latest.json'))).toBe(true);
-    expect(consoleErrors).toEqual([]);
+    await viewer.page.getByTestId('stop-run').click();
+    await viewer.page.waitForFunction(`${statusOf(runId!)} === 'stopped'`, null, { timeout: 30_000 });
+    expect(fs.existsSync(path.join(viewer.runsDir, runId!, 'checkpoints', 'latest.json'))).toBe(true);
+    expect(viewer.consoleErrors).toEqual([]);
   }, 120_000);
 });
