@@ -20,7 +20,7 @@ import { initCompute, type BackendChoice } from '../lab/compute.js';
 import { RunStore, newRunConfig, runStamp, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { LivePublisher } from '../lab/publisher.js';
-import { EpisodeWriter, REPLAY_FORMAT, REPLAY_VERSION, REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig, shouldRecordTrain, trainReplayName, type ReplayAction, type ReplayMeta, type ReplayObs, type TrainSchedule } from '../lab/replay.js';
+import { EpisodeWriter, episodeHeader, REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig, shouldRecordTrain, trainReplayName, type ReplayAction, type ReplayMeta, type ReplayObs, type TrainSchedule } from '../lab/replay.js';
 import { Network, type NetworkSpec } from '../lab/network.js';
 import type { MaybePromise } from '../lab/maybe_async.js';
 import type { EventSink, StepAction, StepEvent, TrainEvent } from '../protocol/events.js';
@@ -372,29 +372,14 @@ class WatchedEnv extends Wrapper {
       const m = this.hooks.meta;
       const seeded = typeof args.seed === 'number' && args.options === undefined;
       const at = this.hooks.currentStep();
-      this.writer = new EpisodeWriter(path.join(this.hooks.dir, trainReplayName(this.episode)), {
-        type: 'header',
-        format: REPLAY_FORMAT,
-        version: REPLAY_VERSION,
-        runId: m.runId,
-        envId: m.envId,
-        envKwargs: m.envKwargs,
-        maxEpisodeSteps: m.maxEpisodeSteps,
-        mode: 'train',
-        episode: this.episode,
-        seed: seeded ? args.seed! : null,
-        envState: seeded ? null : this.env.snapshot(),
-        agent: m.agent,
-        preset: m.preset,
-        checkpointStep: at,
-        startStep: at,
-        labVersion: m.labVersion,
-        createdAt: new Date().toISOString(),
-        frames: m.frames,
-        obs: m.obs,
-        ...(m.frames ? { startFrame: this.env.render() } : {}),
-        ...(m.obs ? { startObs: replayValue(result[0]) } : {}),
-      });
+      const start = { mode: 'train' as const, episode: this.episode, seed: seeded ? args.seed! : null, checkpointStep: at, startStep: at };
+      this.writer = new EpisodeWriter(
+        path.join(this.hooks.dir, trainReplayName(this.episode)),
+        episodeHeader(m, start, seeded ? null : this.env.snapshot(), {
+          ...(m.frames ? { startFrame: this.env.render() } : {}),
+          ...(m.obs ? { startObs: replayValue(result[0]) } : {}),
+        }),
+      );
     }
     return result;
   }

@@ -308,6 +308,35 @@ export function replayEnvKwargs(kwargs: Record<string, unknown>): Record<string,
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
+/**
+ * The header of an episode's log: the run's shared fields, the episode's start (a seeded reset, or `envState`,
+ * the env's snapshot after it) and, when the run records them, its first frame and observation.
+ */
+export function episodeHeader(m: ReplayMeta, start: Omit<EpisodeStart, 'withState'>, envState: EnvSnapshot | null, first: Pick<ReplayHeader, 'startFrame' | 'startObs'> = {}): ReplayHeader {
+  return {
+    type: 'header',
+    format: REPLAY_FORMAT,
+    version: REPLAY_VERSION,
+    runId: m.runId,
+    envId: m.envId,
+    envKwargs: m.envKwargs,
+    maxEpisodeSteps: m.maxEpisodeSteps,
+    mode: start.mode,
+    episode: start.episode,
+    seed: start.seed,
+    envState,
+    agent: m.agent,
+    preset: m.preset,
+    checkpointStep: start.checkpointStep,
+    startStep: start.startStep,
+    labVersion: m.labVersion,
+    createdAt: new Date().toISOString(),
+    frames: m.frames,
+    obs: m.obs,
+    ...first,
+  };
+}
+
 export interface EpisodeStart {
   mode: 'eval' | 'train';
   episode: number;
@@ -351,29 +380,10 @@ export class VectorReplayRecorder {
 
   begin(i: number, file: string, start: EpisodeStart, obs: ArrayLike<number>): void {
     const m = this.meta;
-    const header: ReplayHeader = {
-      type: 'header',
-      format: REPLAY_FORMAT,
-      version: REPLAY_VERSION,
-      runId: m.runId,
-      envId: m.envId,
-      envKwargs: m.envKwargs,
-      maxEpisodeSteps: m.maxEpisodeSteps,
-      mode: start.mode,
-      episode: start.episode,
-      seed: start.seed,
-      envState: start.withState ? this.envs.snapshotEnv(i) : null,
-      agent: m.agent,
-      preset: m.preset,
-      checkpointStep: start.checkpointStep,
-      startStep: start.startStep,
-      labVersion: m.labVersion,
-      createdAt: new Date().toISOString(),
-      frames: m.frames,
-      obs: m.obs,
-    };
-    if (m.frames) header.startFrame = this.envs.renderEnv(i);
-    if (m.obs) header.startObs = this.row(obs, i);
+    const header = episodeHeader(m, start, start.withState ? this.envs.snapshotEnv(i) : null, {
+      ...(m.frames ? { startFrame: this.envs.renderEnv(i) } : {}),
+      ...(m.obs ? { startObs: this.row(obs, i) } : {}),
+    });
     this.writers[i] = new EpisodeWriter(file, header);
     this.envs.watchFinalState(i, true);
   }

@@ -157,7 +157,8 @@ describe('determinism, save / load, memory', () => {
     const dir = tmp();
     await a.save(dir);
     const state = JSON.parse(fs.readFileSync(path.join(dir, 'agent.json'), 'utf8')) as { obsRms: { count: number }; returnScaler: { returns: number[] }; rollout: { inputs: number[]; obs: number[] } };
-    // act() folded in every observation it acted on while exploring (203 vector steps of 4, plus the first).
+    // act() folded in every observation it acted on while exploring: 203 vector steps of 4 (the count starts at
+    // 1e-4, as Gymnasium's RunningMeanStd).
     expect(state.obsRms.count).toBeCloseTo(203 * 4 + 1e-4, 6);
     expect(state.returnScaler.returns).toHaveLength(4);
     expect(state.rollout.inputs).toHaveLength(state.rollout.obs.length);
