@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEXT_FRAME_MAX_CHARS, VALUES_FRAME_MAX, importEnvModule, toRenderFrame, valuesFrame, type ValuesFrame } from '../envs/index.js';
 import { validate, type StepEvent, type TrainEvent } from '../protocol/protocol.js';
 import { startTraining } from '../agents/train.js';
-import { MAX_BARS, barScale, valuesGeometry } from '../viewer/src/model/values_geometry.js';
+import { MAX_BARS, barScale, valueText, valuesGeometry } from '../viewer/src/model/values_geometry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-plugin-frames-'));
@@ -120,6 +120,10 @@ describe('values geometry (viewer)', () => {
     const bar = g.bars[0]!;
     expect(bar.zeroX).toBeCloseTo((bar.x0 + bar.x1) / 2, 6);
     expect(bar.valueX).toBeCloseTo(bar.zeroX + (bar.x1 - bar.x0) / 4, 6);
+  });
+
+  it('writes each number with 4 significant digits, keeping an integer\'s zeros', () => {
+    expect([0, 1500, 20, 19.68, -4.9481, 0.5, 0.0001234, 123456, -2e9, null].map(valueText)).toEqual(['0', '1500', '20', '19.68', '-4.948', '0.5', '1.23e-4', '1.23e+5', '-2.00e+9', '—']);
   });
 
   it(`draws at most ${MAX_BARS} bars and counts the rest`, () => {

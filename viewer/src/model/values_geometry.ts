@@ -98,3 +98,12 @@ export function valuesGeometry(frame: ValuesFrame, width: number, height: number
 export function barMidpoint(b: BarGeometry): Point | null {
   return Math.abs(b.valueX - b.zeroX) >= 4 ? [(b.zeroX + b.valueX) / 2, b.y] : null;
 }
+
+/** A bar's number: 4 significant digits without trailing zeros after the point, exponent form beyond; — for none. */
+export function valueText(v: number | null): string {
+  if (v === null) return '—';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  const text = v.toPrecision(4);
+  return text.includes('.') && !text.includes('e') ? text.replace(/\.?0+$/, '') : text;
+}

@@ -33,8 +33,11 @@ class TextRenderer implements FrameRenderer<TextFrame> {
     // Terminal colour codes (ANSI escapes) have no meaning here: drop them.
     const lines = f.text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/\s+$/, '').split('\n');
     const size = textFontSize(lines, ctx.size.width, ctx.size.height);
-    this.text.style.fontSize = size;
-    this.text.style.lineHeight = Math.round(size * LINE_H);
+    // Text is re-rasterised when its style changes: only when the size does.
+    if (this.text.style.fontSize !== size) {
+      this.text.style.fontSize = size;
+      this.text.style.lineHeight = Math.round(size * LINE_H);
+    }
     const w = Math.min(ctx.size.width - 16, Math.max(1, ...lines.map((l) => l.length)) * size * CHAR_W + 2 * size);
     const h = Math.min(ctx.size.height - 16, lines.length * size * LINE_H + 1.5 * size);
     const x = (ctx.size.width - w) / 2;

@@ -1,7 +1,7 @@
 /** Values frames: labelled bars (a plug-in env's numbers), each on its bounds' scale or scaled by the largest |value| shown. */
 import { Container, Graphics, type Text } from 'pixi.js';
 import type { ValuesFrame } from '../../../envs/frames.js';
-import { barMidpoint, valuesGeometry, type ValuesGeometry } from '../model/values_geometry.js';
+import { barMidpoint, valueText, valuesGeometry, type ValuesGeometry } from '../model/values_geometry.js';
 import { rgb, STAGE } from '../model/palette.js';
 import { FONT_MONO, label, place } from '../stage/draw.js';
 import { registerFrameRenderer, type DrawContext, type FrameRenderer, type Probe } from '../stage/registry.js';
@@ -9,14 +9,6 @@ import { registerFrameRenderer, type DrawContext, type FrameRenderer, type Probe
 const POSITIVE = STAGE.accent;
 const NEGATIVE = 0xf0a35e;
 const TRACK = 0x1e2632;
-
-/** Fixed-width number: 4 significant digits, exponent form beyond. */
-export function valueText(v: number | null): string {
-  if (v === null) return '—';
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
-  return v.toPrecision(4).replace(/\.?0+$/, '') || '0';
-}
 
 class ValuesRenderer implements FrameRenderer<ValuesFrame> {
   readonly root = new Container();
@@ -69,8 +61,9 @@ class ValuesRenderer implements FrameRenderer<ValuesFrame> {
       if (b.outside) s.rect(b.valueX - 1.5, b.y - b.thickness / 2 - 3, 3, b.thickness + 6).fill({ color: STAGE.bad });
       const l = this.labels[i]!;
       const n = this.numbers[i]!;
-      l.style.fontSize = fontSize;
-      n.style.fontSize = fontSize;
+      // Text is re-rasterised when its style changes: only when the size does.
+      if (l.style.fontSize !== fontSize) l.style.fontSize = fontSize;
+      if (n.style.fontSize !== fontSize) n.style.fontSize = fontSize;
       place(l, b.label, g.labelX, b.y, 0, 0.5);
       place(n, valueText(b.value), g.numberX, b.y, 1, 0.5);
     });
