@@ -1,4 +1,12 @@
-
+/**
+ * The new classic-control renderers in real headless Chromium: replay logs of Acrobot-v1, MountainCar-v0,
+ * MountainCarContinuous-v0 and Pendulum-v1 (short stub-agent runs, Box actions for the continuous ones) opened in
+ * the viewer's player. At a chosen step the pane shows the logged frame, the probe's points sit where the frame's
+ * physics puts them, and the pixels there have the renderer's colours. Screenshots: test-results/classic-<env>.png.
+ *
+ * Needs the built viewer (npm test builds it) and Chromium; without Chromium the test is skipped, unless
+ * LAB_REQUIRE_BROWSER=1, where a missing browser is a failure.
+ */
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { close, pixel, saveScreenshot, skipBrowserTests, type RGB, useViewer } from './browser.js';

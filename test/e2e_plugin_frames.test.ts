@@ -1,4 +1,13 @@
-
+/**
+ * Plug-in envs without a picture of their own, live in real headless Chromium: examples/thermostat_env.ts returns
+ * values frames (labelled bars) and test/fixtures/text_corridor_env.ts returns text. Each is trained by `lab
+ * train --live` against a lab server; the run's live view draws the frames it receives: the bars where the
+ * frame's numbers and bounds put them, in the renderer's colours, and the text in its box; the text env's replay
+ * in the player is drawn by the same renderer. Screenshots: test-results/plugin-values-1280.png,
+ * plugin-values-390.png, plugin-text-1280.png, plugin-text-replay-1280.png.
+ *
+ * Needs the built viewer (npm test builds it) and Chromium; skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
+ */
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { close, pixel, saveScreenshot, skipBrowserTests, useViewer, type RGB } from './browser.js';
 import { until } from './wait.js';
-import type { StepFrame } from '../protocol/protocol.js';
+import { API, type ReplaySummary, type StepFrame } from '../protocol/protocol.js';
 import type { TextFrame, ValuesFrame } from '../envs/frames.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -105,6 +114,21 @@ describe.skipIf(skipBrowserTests)('plug-in envs drawn live without a renderer of
     for (let dy = 0; dy < 16 && !inked; dy++) for (let dx = 0; dx < 40 && !inked; dx++) inked = close(pixel(shot, tx + dx, ty + dy), probe.colors.text!, 40);
     expect(inked).toBe(true);
     saveScreenshot('plugin-text-1280.png', await viewer.page.screenshot());
+
+    // Its first training episode in the replay player: the server re-simulates it with the plug-in, whose frames
+    // are strings; the player draws them with the same text renderer.
+    const logs = await until('the first training episode log', async () => {
+      const res = await fetch(`${viewer.server.url}${API.replays}?mode=train`);
+      return ((await res.json()) as { replays: ReplaySummary[] }).replays.find((r) => r.runId === 'text-live' && r.episode === 0);
+    }, 30_000);
+    await viewer.page.goto(`${viewer.server.url}/#/replay/text-live/${encodeURIComponent(logs.name)}?t=1`);
+    await viewer.page.waitForFunction('window.__lab?.replay?.panes?.length === 1 && window.__lab.replay.panes[0].step === 1 && window.__lab.replay.panes[0].probe().kind === "text"', null, { timeout: 30_000 });
+    const [pane] = (await viewer.page.evaluate('window.__lab.replay.panes.map((p) => ({ frame: p.frame, probe: p.probe() }))')) as { frame: unknown; probe: Probe }[];
+    expect(pane!.frame).toMatch(/^corridor\n[.AG]{8}$/);
+    const replayShot = PNG.sync.read(await viewer.page.getByTestId('replay-stage').screenshot());
+    const corner = pane!.probe.points.box!;
+    expect(close(pixel(replayShot, corner[0], corner[1]), pane!.probe.colors.box!), `replay box pixel ${pixel(replayShot, corner[0], corner[1])}`).toBe(true);
+    saveScreenshot('plugin-text-replay-1280.png', await viewer.page.screenshot());
     expect(viewer.consoleErrors).toEqual([]);
   }, 120_000);
 });

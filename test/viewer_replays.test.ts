@@ -262,8 +262,8 @@ describe('one replay step by step', () => {
     expect(frames).toHaveLength(4);
     expect(frames[0]).toMatchObject({ step: 0, episode: 2, episodeStep: 0, reward: 0, episodeReturn: 0, terminated: false });
     expect(frames[1]).toMatchObject({ episodeStep: 1, action: 1, reward: 1, episodeReturn: 1, frame: detail.frames[1] });
-    // Text frames are not drawn by a renderer.
-    expect(frames[2]!.frame).toBeNull();
+    // A string frame (an `ansi` render) becomes a text frame, drawn by the text renderer as live ones are.
+    expect(frames[2]!.frame).toEqual({ kind: 'text', text: detail.frames[2] });
     // A Box action stays the whole row the agent chose.
     expect(frames[3]).toMatchObject({ action: [0.25, -1], episodeReturn: 2.5, terminated: true, frame: detail.frames[3] });
   });

@@ -4,6 +4,7 @@
  * readouts of a replay.
  */
 import type { RenderFrame, ReplayDetail, ReplaySummary, StepFrame } from '../../../protocol/protocol.js';
+import { toRenderFrame } from '../../../envs/frames.js';
 import { formatReturn } from './format.js';
 import type { ReplayFilters, ReplayRef } from './routes.js';
 
@@ -370,8 +371,10 @@ export function replayStepFrames(detail: ReplayDetail): StepFrame[] {
   const count = Math.min(detail.frames.length, detail.steps.length + 1);
   for (let k = 0; k < count; k++) {
     const s = k > 0 ? detail.steps[k - 1]! : null;
+    // As live: a string (an `ansi` render) becomes a text frame, an object of an unknown kind stays as it is (the
+    // player says it has no renderer for it).
     const raw = detail.frames[k];
-    const frame: RenderFrame | null = raw && typeof raw === 'object' ? raw : null;
+    const frame: RenderFrame | null = typeof raw === 'string' ? toRenderFrame(raw) : raw && typeof raw === 'object' ? raw : null;
     const a = s ? s.a : -1;
     out.push({
       step: k,

@@ -72,7 +72,6 @@ class Pane {
   private readonly overlay: HTMLElement;
   private readonly overlayTitle: HTMLElement;
   private readonly overlayText: HTMLElement;
-  private readonly textFrame: HTMLElement;
   private readonly endBadge: HTMLElement;
   private readonly title: HTMLElement;
   private readonly sub: HTMLElement;
@@ -89,9 +88,8 @@ class Pane {
     this.overlayTitle = h('div', { class: 'stage-message-title', text: 'Loading the replay…' });
     this.overlayText = h('div', { class: 'stage-message-text' });
     this.overlay = h('div', { class: 'stage-message visible busy' }, h('div', { class: 'spinner' }), this.overlayTitle, this.overlayText);
-    this.textFrame = h('pre', { class: 'text-frame', attrs: { hidden: '' } });
     this.endBadge = h('div', { class: 'end-badge', testid: 'pane-ended', attrs: { hidden: '' } });
-    this.stageEl = h('div', { class: 'stage replay-stage', testid: 'replay-stage', dataset: { pane: String(index) } }, this.textFrame, this.endBadge, this.overlay);
+    this.stageEl = h('div', { class: 'stage replay-stage', testid: 'replay-stage', dataset: { pane: String(index) } }, this.endBadge, this.overlay);
     this.title = h('span', { class: 'pane-title', text: ref.runId });
     this.sub = h('span', { class: 'pane-sub', text: ref.name });
     this.liveReturn = h('span', { class: 'pane-return', testid: 'pane-return' });
@@ -117,7 +115,7 @@ class Pane {
       name: ref.name,
       step: -1,
       frame: null,
-      probe: () => (pane.stage && pane.drawnIndex >= 0 && !pane.textFrameShown() ? pane.stage.probe() : emptyProbe()),
+      probe: () => (pane.stage && pane.drawnIndex >= 0 ? pane.stage.probe() : emptyProbe()),
     };
   }
 
@@ -151,26 +149,15 @@ class Pane {
     const index = Math.min(pos.index, this.frames.length - 1);
     const raw = d.frames[index] ?? null;
     const frame = this.frames[index] ?? null;
-    let changed = index !== this.drawnIndex;
-    if (typeof raw === 'string') {
-      this.stage.show(null, 0);
-      this.textFrame.textContent = raw;
-      this.textFrame.removeAttribute('hidden');
-    } else {
-      this.textFrame.setAttribute('hidden', '');
-      changed = this.stage.show(frame, tweenMs) || changed;
-      if (this.stage.missingKind) this.showOverlay(`No renderer for “${this.stage.missingKind}” frames`, 'The readout below still follows the episode.', false);
-      else if (raw === null) this.showOverlay('This replay has no frames', 'The readout below still follows the episode.', false);
-    }
+    // A string frame (an `ansi` render) is drawn by the text renderer, as live (replayStepFrames made it a text frame).
+    const changed = this.stage.show(frame, tweenMs) || index !== this.drawnIndex;
+    if (this.stage.missingKind) this.showOverlay(`No renderer for “${this.stage.missingKind}” frames`, 'The readout below still follows the episode.', false);
+    else if (raw === null) this.showOverlay('This replay has no frames', 'The readout below still follows the episode.', false);
     this.drawnIndex = index;
     this.hook.step = index;
     this.hook.frame = raw;
     this.renderReadout(t);
     return changed;
-  }
-
-  textFrameShown(): boolean {
-    return !this.textFrame.hasAttribute('hidden');
   }
 
   /** Whether the shared clock plays (the status cell says playing or paused until the episode ends). */
