@@ -113,9 +113,7 @@ export class HistoryBuffer {
     this.lastStep = Math.max(this.lastStep, e.iteration);
     if (e.type === 'go-eval') {
       const p: MatchPoint = { step: e.iteration, opponent: e.opponent, games: e.games, wins: e.wins, losses: e.losses, draws: e.draws, score: e.score };
-      // Bounded whatever a publisher sends: the oldest go first (a real run holds a few per evaluation).
-      if (this.matches.length >= MAX_MATCHES) this.matches.splice(0, this.matches.length - MAX_MATCHES + 1);
-      this.matches.push(p);
+      this.addMatches([p]);
       (out.matches ??= []).push(p);
       return;
     }
@@ -137,6 +135,15 @@ export class HistoryBuffer {
     this.lastStats = stats;
     const p: UpdatePoint = { step: e.iteration, sps, stats };
     if (this.updates.push(p)) out.updates.push(p);
+  }
+
+  /**
+   * Appends evaluation matches (a publisher's, or a resumed run's from its directory), bounded whatever comes:
+   * the oldest go first (a real run holds a few per evaluation).
+   */
+  addMatches(points: readonly MatchPoint[]): void {
+    for (const p of points) this.matches.push(p);
+    if (this.matches.length > MAX_MATCHES) this.matches.splice(0, this.matches.length - MAX_MATCHES);
   }
 
   /** The matches of the newest evaluation (AlphaZero-lite runs), one per opponent; empty when there is none. */

@@ -486,7 +486,7 @@ export class Hub {
         );
         run.samples = this.disk.samples(info.runId).filter((g) => g.step <= info.startStep);
         // An AlphaZero-lite run's evaluations (its iterations came in as updates above).
-        run.history.matches.push(...(stored.matches ?? []).filter((m) => m.step <= info.startStep));
+        run.history.addMatches((stored.matches ?? []).filter((m) => m.step <= info.startStep));
         if (run.history.matches.length) run.summary.lastMatches = run.history.lastMatches;
       }
     }

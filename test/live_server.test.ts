@@ -15,6 +15,7 @@ import { startLabServer, type LabServer } from '../server/app.js';
 import { LivePublisher } from '../lab/publisher.js';
 import { startTraining } from '../agents/train.js';
 import { until } from './wait.js';
+import { HistoryBuffer } from '../server/history.js';
 import {
   LIVE_NAMESPACE,
   PROTOCOL_VERSION,
@@ -504,6 +505,13 @@ describe('lab server', () => {
     expect([matches[0]!.step, matches.at(-1)!.step]).toEqual([1001, 6000]);
     expect(server.hub.summary('az-flood')!.lastMatches).toEqual([{ step: 6000, opponent: 'random', games: 2, wins: 1, losses: 1, draws: 0, score: 0.5 }]);
     pub.disconnect();
+  });
+
+  it("a resumed AlphaZero-lite run's stored matches go through the same bound", () => {
+    const history = new HistoryBuffer();
+    history.addMatches(Array.from({ length: 6000 }, (_, k) => ({ step: k + 1, opponent: 'random', games: 2, wins: 1, losses: 1, draws: 0, score: 0.5 })));
+    expect(history.matches.length).toBe(5000);
+    expect([history.matches[0]!.step, history.matches.at(-1)!.step]).toEqual([1001, 6000]);
   });
 
   it('relays GAN sample grids: the newest of a batch to watchers as they come, all of them to a late watcher', async () => {
