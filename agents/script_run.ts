@@ -20,7 +20,7 @@ import { initCompute, type BackendChoice } from '../lab/compute.js';
 import { RunStore, newRunConfig, runStamp, type RunConfig } from '../lab/run_store.js';
 import { readJson, writeDirAtomic, writeJsonAtomic } from '../lab/fsutil.js';
 import { LivePublisher } from '../lab/publisher.js';
-import { EpisodeWriter, episodeHeader, REPLAYS_DIR, replayEnvKwargs, resolveReplayConfig, shouldRecordTrain, trainReplayName, type ReplayAction, type ReplayMeta, type ReplayObs, type TrainSchedule } from '../lab/replay.js';
+import { EpisodeWriter, episodeHeader, REPLAYS_DIR, replayEnvKwargs, replayValue, resolveReplayConfig, shouldRecordTrain, trainReplayName, type ReplayAction, type ReplayMeta, type TrainSchedule } from '../lab/replay.js';
 import { Network, type NetworkSpec } from '../lab/network.js';
 import type { MaybePromise } from '../lab/maybe_async.js';
 import type { EventSink, StepAction, StepEvent, TrainEvent } from '../protocol/events.js';
@@ -412,13 +412,6 @@ class WatchedEnv extends Wrapper {
   }
 }
 
-/** An observation or action as a replay log holds it: a number, or an array of numbers. */
-function replayValue(x: unknown): ReplayObs {
-  if (typeof x === 'number') return x;
-  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>);
-  if (Array.isArray(x)) return x.map(Number);
-  throw new Error(`ScriptRun.trainingEnv: replay logs hold numbers or arrays of numbers, got ${typeof x}`);
-}
 
 /**
  * Writes a greedy policy in the lab's network format (model.json + weights.bin) into `dir`, so `lab eval`,

@@ -643,7 +643,12 @@ export interface ResimulateOptions {
   obs?: boolean;
 }
 
-const obsValue = (o: unknown): ReplayObs => (typeof o === 'number' ? o : Array.from(o as ArrayLike<number>));
+/** An observation or action as a replay log holds it: a number, or an array of numbers (typed arrays copied). */
+export function replayValue(x: unknown): ReplayObs {
+  if (typeof x === 'number') return x;
+  if (ArrayBuffer.isView(x) || Array.isArray(x)) return Array.from(x as ArrayLike<number>, Number);
+  throw new Error(`replay logs hold numbers or arrays of numbers, got ${x === null ? 'null' : typeof x}`);
+}
 
 /**
  * Re-runs a log's actions in a fresh single env (`make(envId, { ...envKwargs, maxEpisodeSteps })`), starting
@@ -675,7 +680,7 @@ export function resimulate(log: ReplayLog, options: ResimulateOptions = {}): Res
       terminated: [],
       truncated: [],
       obs: options.obs ? [] : null,
-      startObs: options.obs && startObs !== null ? obsValue(startObs) : null,
+      startObs: options.obs && startObs !== null ? replayValue(startObs) : null,
       frames: renderMode ? [env.render()] : null,
       final: null,
       error: null,
@@ -692,7 +697,7 @@ export function resimulate(log: ReplayLog, options: ResimulateOptions = {}): Res
       out.rewards.push(reward);
       out.terminated.push(terminated);
       out.truncated.push(truncated);
-      out.obs?.push(obsValue(obs));
+      out.obs?.push(replayValue(obs));
       out.frames?.push(env.render());
       if (terminated || truncated) break;
     }
