@@ -228,13 +228,15 @@ export class A2C implements Agent {
     // V(s_t) and V(s'_t) in one forward pass, with the parameters that collected the rollout.
     const n = r.actions.length;
     const both = new Float32Array(2 * n * this.encoder.inputSize);
-    both.set(this.rolloutInputs(r, false));
+    const x = this.rolloutInputs(r, false);
+    both.set(x);
     both.set(this.rolloutInputs(r, true), n * this.encoder.inputSize);
     const values = readAndDispose(tf.tidy(() => tf.reshape(this.critic.apply(tf.tensor(both, [2 * n, ...this.encoder.inputShape])), [2 * n])));
-    return andThen(values, (v) => this.learn(r, numEnvs, step, v));
+    return andThen(values, (v) => this.learn(r, numEnvs, step, v, x));
   }
 
-  private learn(r: Rollout, numEnvs: number, step: number, both: Float32Array): MaybePromise<UpdateStats> {
+  /** One optimizer step on the rollout; `x`: the network inputs of its s_t rows, `both`: V(s_t) then V(s'_t). */
+  private learn(r: Rollout, numEnvs: number, step: number, both: Float32Array, x: Float32Array): MaybePromise<UpdateStats> {
     const c = this.config;
     const k = this.nActions;
     const n = r.actions.length;
@@ -246,7 +248,6 @@ export class A2C implements Agent {
     const learningRate = c.linearLrDecay ? c.learningRate * Math.max(0, 1 - step / this.totalSteps) : c.learningRate;
     if (c.linearLrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
 
-    const x = this.rolloutInputs(r, false);
     const result = tf.tidy(() => {
       const input = tf.tensor(x, [n, ...this.encoder.inputShape]);
       const actions = tf.tensor1d(r.actions, 'int32');
