@@ -64,7 +64,11 @@ export class SweepProgress {
   /** Each running trial with the mean progress of its runs, lowest trial first. */
   runningTrials(): { trial: number; fraction: number }[] {
     const byTrial = new Map<number, number[]>();
-    for (const r of this.runs.values()) byTrial.set(r.trial, [...(byTrial.get(r.trial) ?? []), r.fraction]);
+    for (const r of this.runs.values()) {
+      const fractions = byTrial.get(r.trial);
+      if (fractions) fractions.push(r.fraction);
+      else byTrial.set(r.trial, [r.fraction]);
+    }
     return [...byTrial].sort((a, b) => a[0] - b[0]).map(([trial, fs]) => ({ trial, fraction: fs.reduce((a, b) => a + b, 0) / fs.length }));
   }
 
