@@ -1,14 +1,18 @@
 /**
- * Sweep benchmark: the same 16 A2C CartPole-v1 runs (4 trials × 4 seeds, 20,000 steps each by default) with 1
- * and 2 local worker processes, and through Redis with 2 `lab worker` processes on this machine. Prints one
- * JSON object.
+ * Sweep benchmark: the same 16 A2C CartPole-v1 runs (4 trials × 4 seeds, each as long as the a2c `cartpole`
+ * preset trains: 200,000 steps) with 1 and 2 local worker processes, and through Redis with 2 `lab worker`
+ * processes on this machine. Prints one JSON object. About 10 minutes on 2 cores.
  *
  *   npm run bench:sweep
- *   npm run bench:sweep -- --steps 5000 --only local1,local2,queue --repeat 5
+ *   npm run bench:sweep -- --steps 20000 --only local1,local2,queue --repeat 3
  *   npm run bench:sweep -- --queue redis://127.0.0.1:6379      # an existing Redis instead of a private one
  *
- * The local sweeps are repeated (--repeat, default 3) in alternating order (1 then 2 workers, then 2 then 1, …):
- * on a shared VM the same sweep varies by 10–30% from minute to minute, so one pair of sweeps says little.
+ * Shorter runs (--steps) weigh each worker's fixed costs more: a fresh worker process spends about 1.5 s of CPU
+ * warming up V8's JIT, which one worker pays once for 16 runs and two workers pay twice, from each other's cores
+ * (docs/experiments.md, "Speed").
+ *
+ * The local sweeps are repeated (--repeat, default 2) in alternating order (1 then 2 workers, then 2 then 1, …):
+ * a shared VM's speed drifts from minute to minute, so one pair of sweeps says less.
  *
  * Figures:
  *   local1, local2, queue  wall-clock seconds of the whole sweep (coordinator in this process, as `lab sweep`);
@@ -34,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findPreset } from '../agents/registry.js';
 import { LAB_VERSION } from '../lab/version.js';
 import type { RunJobResult, TrialRecord } from '../protocol/experiments.js';
 import { runExperiment } from '../sweep/coordinator.js';
@@ -49,11 +54,11 @@ const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : fallback;
 };
-const steps = Number(arg('steps', '20000'));
+const steps = Number(arg('steps', String(findPreset('a2c', 'CartPole-v1', 'cartpole')!.preset.train!.steps)));
 const trials = Number(arg('trials', '4'));
 const seeds = Number(arg('seeds', '4'));
 const parts = arg('only', 'local1,local2,queue').split(',');
-const repeat = Number(arg('repeat', '3'));
+const repeat = Number(arg('repeat', '2'));
 if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, got ${arg('repeat', '')}`);
 const LAB = fileURLToPath(new URL('../bin/lab.mjs', import.meta.url));
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-bench-sweep-'));
