@@ -247,10 +247,9 @@ async function useWasm(threads?: number): Promise<string | null> {
   }
 }
 
-/** Selects and initialises a backend; prints nothing (callers report `reason`). Safe to call again. */
 /**
- * V8 settings of a training process, set once by initCompute (V8 reads them when it next collects, so setting
- * them after start-up works; the benchmark below checks it).
+ * V8 settings of a training process, set once by initCompute. V8 reads this one whenever it collects, so setting
+ * it after start-up works: the figures below were measured with it set that way.
  *
  * `--no-allocation-site-pretenuring`: V8 counts, per allocation site, how many of its young objects survive a
  * scavenge and, above a ratio, allocates that site's objects straight into the old generation. Training makes
@@ -269,6 +268,7 @@ function setTrainingV8Flags(): void {
   for (const flag of TRAINING_V8_FLAGS) v8.setFlagsFromString(flag);
 }
 
+/** Selects and initialises a backend; prints nothing (callers report `reason`). Safe to call again. */
 export async function initCompute(
   choice: BackendChoice = 'auto',
   options: {
