@@ -52,6 +52,22 @@ export class Driver {
     return { actions, stats, masks };
   }
 
+  /**
+   * Continues from `agent`'s checkpoint in `dir` twice: `agent` itself runs on, and a fresh agent from `create`, on
+   * a copy of this driver, is first moved away from the saved state (one exploring act moves its RNG, and its
+   * statistics where it keeps any: load must restore them), then loads `dir`. Both run `vectorSteps` steps; the
+   * caller compares them and disposes `resumed.agent`.
+   */
+  async resumeFrom(agent: Agent, dir: string, create: (driver: Driver) => Agent, vectorSteps: number) {
+    const copy = this.clone();
+    const fresh = create(copy);
+    await fresh.act(copy.obs, copy.n, true, null);
+    await fresh.load(dir);
+    const original = await this.run(agent, vectorSteps);
+    const resumed = { ...(await copy.run(fresh, vectorSteps)), agent: fresh };
+    return { original, resumed };
+  }
+
   /** An independent copy in the same state. */
   clone(): Driver {
     const copy = new Driver(this.envId, this.n, 0, this.totalSteps);

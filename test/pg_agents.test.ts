@@ -120,19 +120,14 @@ describe('determinism, save / load, memory', () => {
       await d.run(a, 203); // not a multiple of nSteps: a partial rollout and running episodes are part of the state
       const dir = tmp();
       await a.save(dir);
-      const d2 = d.clone();
-      const b = make(d2);
-      await b.act(d2.obs, n, true, null); // moves b's RNG away from a's: load must restore it
-      await b.load(dir);
-      const ra = await d.run(a, 250);
-      const rb = await d2.run(b, 250);
+      const { original: ra, resumed: rb } = await d.resumeFrom(a, dir, make, 250);
       expect(ra.stats.length).toBeGreaterThan(1);
       expect(rb.actions).toEqual(ra.actions);
       expect(rb.stats).toEqual(ra.stats);
       await a.savePolicy(path.join(dir, 'greedy'));
       expect(fs.existsSync(path.join(dir, 'greedy', 'model.json'))).toBe(true);
       a.dispose();
-      b.dispose();
+      rb.agent.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -162,12 +157,7 @@ describe('determinism, save / load, memory', () => {
     expect(state.obsRms.count).toBeCloseTo(203 * 4 + 1e-4, 6);
     expect(state.returnScaler.returns).toHaveLength(4);
     expect(state.rollout.inputs).toHaveLength(state.rollout.obs.length);
-    const d2 = d.clone();
-    const b = new A2C(d2.setup, config);
-    await b.act(d2.obs, 4, true, null); // moves b's RNG and statistics away from a's: load must restore them
-    await b.load(dir);
-    const ra = await d.run(a, 250);
-    const rb = await d2.run(b, 250);
+    const { original: ra, resumed: rb } = await d.resumeFrom(a, dir, (c) => new A2C(c.setup, config), 250);
     expect(ra.stats.length).toBeGreaterThan(2);
     expect(rb.actions).toEqual(ra.actions);
     expect(rb.stats).toEqual(ra.stats);
@@ -186,8 +176,8 @@ describe('determinism, save / load, memory', () => {
     // A checkpoint without statistics (written with normalisation off) is refused, naming what is missing.
     const plain = new A2C(d.setup, a2cConfig());
     await plain.save(path.join(dir, 'plain'));
-    await expect(b.load(path.join(dir, 'plain'))).rejects.toThrow('the checkpoint has no observation statistics, but normalizeObservation is on');
-    for (const x of [a, b, plain]) x.dispose();
+    await expect(rb.agent.load(path.join(dir, 'plain'))).rejects.toThrow('the checkpoint has no observation statistics, but normalizeObservation is on');
+    for (const x of [a, rb.agent, plain]) x.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

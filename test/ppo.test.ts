@@ -279,12 +279,7 @@ describe('PPO agent', () => {
       await d.run(a, 75); // not a multiple of nSteps: a partial rollout is part of the state
       const dir = tmp();
       await a.save(dir);
-      const d2 = d.clone();
-      const b = new PPO(d2.setup, config);
-      await b.act(d2.obs, 4, true, null); // moves b's RNG and statistics away from a's: load must restore them
-      await b.load(dir);
-      const ra = await d.run(a, 60);
-      const rb = await d2.run(b, 60);
+      const { original: ra, resumed: rb } = await d.resumeFrom(a, dir, (c) => new PPO(c.setup, config), 60);
       expect(ra.stats.length).toBeGreaterThan(2);
       expect(rb.actions).toEqual(ra.actions);
       expect(rb.stats).toEqual(ra.stats);
@@ -295,7 +290,7 @@ describe('PPO agent', () => {
       expect(saved.count).toBeGreaterThan(4 * 135);
       expect(saved.clip).toBe(10);
       a.dispose();
-      b.dispose();
+      rb.agent.dispose();
     });
   }
 
