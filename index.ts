@@ -38,8 +38,8 @@ export { readZooConf, mapZooSection, parsePythonLiteral, type ZooConf } from './
 export { layersModelFiles, readLayersModel, writeLayersModel } from './lab/layers_model.js';
 export { checkEnv, checkEnvId, formatEnvCheckReport, type EnvCheck, type EnvCheckReport, type CheckEnvOptions } from './envs/check_env.js';
 // PPO and its shared policy-gradient pieces (normalisation wrappers come with envs/index.js).
-export { PPO, PPO_DEFAULTS, OBS_NORMALIZATION_FILE, readObsNormalization, type PPOConfig, type ObsNormalization } from './agents/ppo.js';
-export { ppoLoss, gaussianTerms, gaussianLogProb, sampleGaussian, clippedValueLoss, ppoDiagnostics, type PPOLossResult, type PPOMinibatch, type PPOLossOptions } from './agents/policy_gradient.js';
+export { PPO, PPO_DEFAULTS, OBS_NORMALIZATION_FILE, type PPOConfig, type ObsNormalization } from './agents/ppo.js';
+export { ppoLoss, gaussianTerms, gaussianLogProb, sampleGaussian, clippedValueLoss, ppoDiagnostics, readObsNormalization, type PPOLossResult, type PPOMinibatch, type PPOLossOptions } from './agents/policy_gradient.js';
 export { orthogonalWeights } from './lab/network.js';
 // A saved policy outside the training loop (docs/browser.md): inputs and greedy actions as lab eval and the pages
 // compute them, and the self-contained HTML file of `lab export --html`.

@@ -31,7 +31,6 @@
 import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { DiscountedReturnScaler, Rng, RunningMeanStd, normalizeRows, type ReturnScalerState, type RunningMeanStdState, type TypedArray } from '../envs/index.js';
-import { OBS_NORMALIZATION_FILE, OBS_NORMALIZATION_FORMAT } from '../protocol/saved_policy.js';
 import { writeJsonAtomic, readJson } from '../lab/fsutil.js';
 import { Network, loadOptimizer, saveOptimizer } from '../lab/network.js';
 import { discreteActions, observationEncoder, type ObservationEncoder } from './encoding.js';
@@ -43,12 +42,14 @@ import {
   forward,
   generalizedAdvantages,
   maskBias,
+  NORM_EPSILON,
   policyGradientLoss,
   policyProbabilities,
   policySpec,
   samplePolicy,
   standardize,
   valueFunctionLoss,
+  writeObsNormalization,
 } from './policy_gradient.js';
 import type { Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
 
@@ -106,9 +107,6 @@ export const A2C_DEFAULTS: A2CConfig = {
   clipObs: 10,
   clipReward: 10,
 };
-
-/** ε inside √(σ² + ε), as Gymnasium and SB3. */
-const NORM_EPSILON = 1e-8;
 
 /** The rollout in progress, as plain arrays (saved as JSON with checkpoints). */
 interface Rollout {
@@ -326,7 +324,7 @@ export class A2C implements Agent {
    */
   savePolicy(dir: string): MaybePromise<void> {
     return andThen(this.actor.save(dir), () => {
-      if (this.obsRms) writeJsonAtomic(path.join(dir, OBS_NORMALIZATION_FILE), { format: OBS_NORMALIZATION_FORMAT, ...this.obsRms.toJSON(), epsilon: NORM_EPSILON, clip: this.config.clipObs });
+      if (this.obsRms) writeObsNormalization(dir, this.obsRms, this.config.clipObs);
     });
   }
 

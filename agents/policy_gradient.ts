@@ -9,6 +9,7 @@
  *   Gaussian policies        log N(a; μ, σ) and entropy of a diagonal Gaussian with a state-independent log σ
  *                            (tfjs), sampling in plain arrays (PPO's continuous actions)
  *   PPO's diagnostics        the clipped value loss, approximate KL and clip fraction
+ *   observation statistics   VecNormalize's ε, and `obs_normalization.json` beside a saved policy (A2C, PPO)
  *   PPO's loss in plain arrays  the whole minibatch loss with its gradient with respect to the policy outputs,
  *                            the values and log σ, written out by hand (one custom op instead of ~100 small tfjs
  *                            kernels, which dominated PPO's update time); checked against tfjs autodiff of the
@@ -18,9 +19,13 @@
  * arithmetic they must agree on. Index conventions: an episode is indexed by t; a rollout of `nSteps` vector
  * steps over `numEnvs` sub-envs is time-major, transition (t, i) at index t · numEnvs + i.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { tf } from '../lab/compute.js';
 import { andThen, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
-import type { Rng } from '../envs/index.js';
+import { readJson, writeJsonAtomic } from '../lab/fsutil.js';
+import type { Rng, RunningMeanStd } from '../envs/index.js';
+import { OBS_NORMALIZATION_FILE, OBS_NORMALIZATION_FORMAT, parseObsNormalization, type ObsNormalization } from '../protocol/saved_policy.js';
 import { convSpec, mlpSpec, type Network, type NetworkSpec } from '../lab/network.js';
 import type { ObservationEncoder } from './encoding.js';
 
@@ -358,6 +363,25 @@ export function sampleGaussian(mean: Float32Array, logStd: ArrayLike<number>, n:
     for (let k = 0; k < d; k++) actions[i * d + k] = rng ? mean[i * d + k]! + Math.exp(logStd[k]!) * rng.normal() : mean[i * d + k]!;
   }
   return actions;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Observation statistics (VecNormalize, A2C and PPO)
+// ---------------------------------------------------------------------------------------------------------
+
+/** ε inside √(σ² + ε) of the observation and return statistics, as Gymnasium and SB3. */
+export const NORM_EPSILON = 1e-8;
+
+/** Writes `obs_normalization.json` beside a saved policy: what `lab eval`, `lab watch` and the browser apply first. */
+export function writeObsNormalization(dir: string, obsRms: RunningMeanStd, clip: number): void {
+  writeJsonAtomic(path.join(dir, OBS_NORMALIZATION_FILE), { format: OBS_NORMALIZATION_FORMAT, ...obsRms.toJSON(), epsilon: NORM_EPSILON, clip });
+}
+
+/** Reads `obs_normalization.json` of a policy directory (format: protocol/saved_policy.ts); null when the policy has none. */
+export function readObsNormalization(dir: string): ObsNormalization | null {
+  const file = path.join(dir, OBS_NORMALIZATION_FILE);
+  if (!fs.existsSync(file)) return null;
+  return parseObsNormalization(readJson<unknown>(file, 'observation normalisation'), file);
 }
 
 // ---------------------------------------------------------------------------------------------------------

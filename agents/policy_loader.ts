@@ -13,7 +13,7 @@ import { tf } from '../lab/compute.js';
 import { andThen, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import { Network } from '../lab/network.js';
 import { GreedyPolicyIO, outputUnits } from '../protocol/saved_policy.js';
-import { readObsNormalization } from './ppo.js';
+import { readObsNormalization } from './policy_gradient.js';
 
 /**
  * The greedy policy of a run directory, checkpoint or model directory (the backend must be initialised):

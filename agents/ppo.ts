@@ -36,7 +36,6 @@
  * per minibatch one tfjs gradient and the lab's FusedAdam (moments and clipping in one JS loop, saved exactly).
  */
 import path from 'node:path';
-import fs from 'node:fs';
 import { readTensor, syncReads, tf } from '../lab/compute.js';
 import { andThen, drive, readAndDispose, type MaybePromise } from '../lab/maybe_async.js';
 import { Box, DiscountedReturnScaler, Rng, RunningMeanStd, normalizeRows, type ReturnScalerState, type RunningMeanStdState, type TypedArray } from '../envs/index.js';
@@ -51,6 +50,7 @@ import {
   gaussianTerms,
   generalizedAdvantages,
   maskBias,
+  NORM_EPSILON,
   policySpec,
   ppoLoss,
   sampleGaussian,
@@ -58,9 +58,10 @@ import {
   type PPOLossOptions,
   type PPOLossResult,
   type PPOMinibatch,
+  writeObsNormalization,
 } from './policy_gradient.js';
 import type { ActionBatch, Agent, AgentSetup, StepBatch, UpdateStats } from './agent.js';
-import { OBS_NORMALIZATION_FILE, OBS_NORMALIZATION_FORMAT, parseObsNormalization, type ObsNormalization } from '../protocol/saved_policy.js';
+import { OBS_NORMALIZATION_FILE, type ObsNormalization } from '../protocol/saved_policy.js';
 
 // Where a saved PPO policy keeps the observation statistics its inputs were normalised with (the format is
 // protocol/saved_policy.ts's, so pages that run a saved policy read it too).
@@ -150,16 +151,6 @@ export const PPO_DEFAULTS: PPOConfig = {
   clipObs: 10,
   clipReward: 10,
 };
-
-/** ε inside √(σ² + ε), as Gymnasium and SB3. */
-const NORM_EPSILON = 1e-8;
-
-/** Reads `obs_normalization.json` of a policy directory (format: protocol/saved_policy.ts); null when the policy has none. */
-export function readObsNormalization(dir: string): ObsNormalization | null {
-  const file = path.join(dir, OBS_NORMALIZATION_FILE);
-  if (!fs.existsSync(file)) return null;
-  return parseObsNormalization(readJson<unknown>(file, 'observation normalisation'), file);
-}
 
 /** The rollout in progress, preallocated (time-major: transition (t, i) at row t · numEnvs + i). */
 interface Rollout {
@@ -684,9 +675,7 @@ export class PPO implements Agent {
         })
       : this.body.save(dir);
     return andThen(saved, () => {
-      if (this.obsRms) {
-        writeJsonAtomic(path.join(dir, OBS_NORMALIZATION_FILE), { format: OBS_NORMALIZATION_FORMAT, ...this.obsRms.toJSON(), epsilon: NORM_EPSILON, clip: this.config.clipObs });
-      }
+      if (this.obsRms) writeObsNormalization(dir, this.obsRms, this.config.clipObs);
     });
   }
 
