@@ -230,9 +230,12 @@ describe('training runs', () => {
     });
   }
 
-  it('a2c with observation normalisation: lab eval of the policy equals the final greedy evaluation', async () => {
+  it.each([
+    ['a2c', 8000],
+    ['ppo', 4096],
+  ])('%s with observation normalisation: lab eval of the policy equals the final greedy evaluation', async (agent, steps) => {
     const out = tmp();
-    const { runDir, result } = await startTraining({ agent: 'a2c', envId: 'CartPole-v1', seed: 2, steps: 8000, evalEvery: 8000, evalEpisodes: 3, out, backend: 'wasm', overrides: { normalizeObservation: true, normalizeReward: true } });
+    const { runDir, result } = await startTraining({ agent, envId: 'CartPole-v1', seed: 2, steps, evalEvery: steps, evalEpisodes: 3, out, backend: 'wasm', overrides: { normalizeObservation: true, normalizeReward: true } });
     expect(fs.existsSync(path.join(runDir, 'policy', OBS_NORMALIZATION_FILE))).toBe(true);
     const evaluated = await evaluateRun(runDir, { episodes: 3, seed: 1_000_000, backend: 'wasm' });
     expect(evaluated.meanReturn).toBe(result.lastEval!.meanReturn);
